@@ -1,0 +1,43 @@
+# Two commands do all the set-up: `make lab` and `make test` (see README.md).
+# Only python3 (>= 3.10) and make are needed; everything else goes into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Extra arguments for `virtlab lab`, e.g. make lab ARGS=--no-browser
+ARGS   ?=
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k credit"
+PYTEST_ARGS ?=
+JOBS   ?= 2
+
+.PHONY: setup lab test notebooks bench assign clean
+
+setup: $(STAMP)
+
+# Reinstalls only when pyproject.toml changed (the stamp is older than it).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "virtlab needs Python >= 3.10, found " + sys.version.split()[0])'
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -e '.[lab,test]'
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp etc/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@touch $(STAMP)
+
+lab: setup
+	$(VENV)/bin/virtlab lab $(ARGS)
+
+test: setup
+	$(VPY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
+
+notebooks: setup
+	$(VPY) scripts/execute_notebooks.py $(ARGS)
+
+bench: setup
+	$(VPY) -m benchmarks $(ARGS)
+
+assign: setup
+	$(VENV)/bin/virtlab assign
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,54 @@
+"""ipywidgets apps, one per topic; each notebook shows one in a single line.
+
+Apps are discovered from the modules of this package: a module declares
+``APPS = {"factory_name": factory}`` and ``virtlab.widgets.factory_name()``
+builds that app.  No central list has to be edited when a topic lands.
+
+Examples
+--------
+>>> import virtlab.widgets as w
+>>> "glossary_search" in w.apps()
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+
+from .base import WidgetApp
+
+__all__ = ["WidgetApp", "apps"]
+
+_REGISTRY: dict[str, Callable[[], WidgetApp]] | None = None
+
+
+def apps() -> dict[str, Callable[[], WidgetApp]]:
+    """All widget app factories by name (imports every widget module once)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        registry: dict[str, Callable[[], WidgetApp]] = {}
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+            if info.name.startswith("_") or info.name == "base":
+                continue
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for name, factory in getattr(module, "APPS", {}).items():
+                if name in registry:
+                    raise RuntimeError(f"widget app {name!r} is defined twice")
+                registry[name] = factory
+        _REGISTRY = registry
+    return dict(_REGISTRY)
+
+
+def __getattr__(name: str):
+    if name.startswith("_"):
+        raise AttributeError(name)
+    factory = apps().get(name)
+    if factory is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return factory
+
+
+def __dir__():
+    return sorted(set(globals()) | set(apps()))

@@ -1,0 +1,173 @@
+"""The one pattern every widget app follows.
+
+A :class:`WidgetApp` owns a dict of ipywidgets *controls*, an
+:class:`ipywidgets.Image` showing the figure, an HTML area for tables and
+text, and a message line for errors.  Any control change calls
+:meth:`WidgetApp.update`, which
+
+1. reads the control values,
+2. calls :meth:`compute` (the model; may raise ``ValueError``/``TypeError``),
+3. calls :meth:`draw` (a ``virtlab.viz`` function returning a Figure) and
+   :meth:`describe` (HTML),
+4. stores the PNG in the image widget.
+
+A model error is shown in the message line and leaves the last good picture in
+place — students see a sentence, never a traceback.  Because the figure is an
+``Image`` widget (not an ``Output`` area with ``clear_output``), apps can be
+driven headlessly: set ``app.controls[name].value`` and read ``app.result``,
+``app.png`` or ``app.html.value``.
+
+Examples
+--------
+>>> import ipywidgets as W
+>>> from virtlab import viz
+>>> class Square(WidgetApp):
+...     title = "Squares"
+...     def __init__(self):
+...         super().__init__({"n": W.IntSlider(value=3, min=1, max=10,
+...                                               description="n")})
+...     def compute(self, n):
+...         return [i * i for i in range(n)]
+...     def draw(self, result):
+...         fig = viz.new_figure(3, 2)
+...         fig.add_subplot().plot(result)
+...         return fig
+>>> app = Square()
+>>> app.result
+[0, 1, 4]
+>>> app.controls["n"].value = 4
+>>> app.result
+[0, 1, 4, 9]
+>>> app.set(n=0)   # out of the slider's range: clamped by ipywidgets
+>>> app.result
+[0]
+"""
+
+from __future__ import annotations
+
+import html as _html
+from typing import Any
+
+import ipywidgets as W
+
+from ..viz.base import to_png
+
+__all__ = ["WidgetApp", "error_html"]
+
+
+def error_html(message: str) -> str:
+    """HTML for a model error shown inside a widget."""
+    return ("<div style='color:#a00000;font-weight:bold'>&#9888; "
+            f"{_html.escape(message)}</div>")
+
+
+class WidgetApp:
+    """Base class: controls → :meth:`compute` → :meth:`draw` → image.
+
+    Subclasses pass their controls to ``__init__`` and implement
+    :meth:`compute` and :meth:`draw` (and optionally :meth:`describe`).
+
+    Attributes
+    ----------
+    controls : dict of str to ipywidgets.Widget
+        The inputs, by the keyword name :meth:`compute` receives.
+    result : object
+        The last successful model result.
+    png : bytes
+        The last rendered figure.
+    error : str or None
+        The last model error message, or None.
+    updates : int
+        Number of successful redraws (tests and benchmarks read it).
+    """
+
+    title = ""
+
+    def __init__(self, controls: dict[str, W.Widget], *, extra: list[W.Widget] | None = None,
+                 auto_update: bool = True):
+        self.controls = dict(controls)
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.html = W.HTML()
+        self.message = W.HTML()
+        self.result: Any = None
+        self.png = b""
+        self.error: str | None = None
+        self.updates = 0
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        header = [W.HTML(f"<h4>{_html.escape(self.title)}</h4>")] if self.title else []
+        self.widget = W.VBox(header + [W.HBox(list(self.controls.values()),
+                                              layout=W.Layout(flex_flow="row wrap"))]
+                             + list(extra or []) + [self.message, self.image, self.html])
+        self.widget.add_class("virtlab-app")
+        if auto_update:
+            self.update()
+
+    # -- to override -------------------------------------------------------
+    def compute(self, **values: Any) -> Any:
+        """Run the model for the control values; return a result."""
+        raise NotImplementedError
+
+    def draw(self, result: Any):
+        """Return a matplotlib Figure for ``result`` (or None for no picture)."""
+        return None
+
+    def describe(self, result: Any) -> str:
+        """Return HTML shown under the figure (a table, a verdict, ...)."""
+        return ""
+
+    # -- machinery ---------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """Current control values by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def update(self) -> bool:
+        """Recompute and redraw; return False (and show why) on bad input."""
+        try:
+            result = self.compute(**self.values())
+            fig = self.draw(result)
+            text = self.describe(result)
+        except (ValueError, TypeError) as exc:
+            self.error = str(exc)
+            self.message.value = error_html(self.error)
+            return False
+        self.result = result
+        self.error = None
+        self.message.value = ""
+        if fig is not None:
+            self.png = to_png(fig)
+            self.image.value = self.png
+            self.image.layout.display = None
+        else:
+            self.image.layout.display = "none"
+        self.html.value = text
+        self.updates += 1
+        return True
+
+    def set(self, **values: Any) -> None:
+        """Set several controls at once and redraw once."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; "
+                             f"controls are {sorted(self.controls)}")
+        for name, value in values.items():
+            control = self.controls[name]
+            control.unobserve(self._on_change, names="value")
+            try:
+                control.value = value
+            finally:
+                control.observe(self._on_change, names="value")
+        self.update()
+
+    def _on_change(self, change: dict) -> None:
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        # A short, stable text form instead of the full widget repr (which
+        # would embed the PNG bytes): what a reader of the static page sees.
+        bundle["text/plain"] = f"<{type(self).__name__}: {self.title or 'virtlab app'}>"
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.title or 'virtlab app'}>"
