@@ -72,7 +72,8 @@ class Signal:
     >>> irq = Signal(sim)
     >>> got = []
     >>> def driver(sim):
-    ...     got.append((sim.now, (yield irq)))
+    ...     source = yield irq
+    ...     got.append((sim.now, source))
     >>> _ = sim.process(driver(sim))
     >>> _ = sim.schedule(5, irq.trigger, "disk")
     >>> sim.run()
