@@ -1,0 +1,80 @@
+"""Figures for notebook 01: the variants of virtualization.
+
+Examples
+--------
+>>> from virtlab import viz
+>>> from virtlab.variants import vlan_domains, stripe_map
+>>> fig = viz.variants.vlan_graph({"a": 1, "b": 2})
+>>> fig2 = viz.variants.stripe_figure(stripe_map(8, 2), disks=2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import networkx as nx
+
+from ..errors import check_int
+from ..variants import vlan_domains
+from .base import color_for, new_figure
+
+__all__ = ["stripe_figure", "vlan_graph"]
+
+
+def vlan_graph(ports: Mapping[str, int]):
+    """One physical switch, hosts coloured by VLAN, edges = who can talk to whom."""
+    domains = vlan_domains(ports)
+    g = nx.Graph()
+    g.add_node("switch")
+    for vlan, hosts in domains.items():
+        for h in hosts:
+            g.add_node(h, vlan=vlan)
+            g.add_edge("switch", h, kind="cable")
+        for i, a in enumerate(hosts):
+            for b in hosts[i + 1:]:
+                g.add_edge(a, b, kind="reach")
+    hosts = sorted(ports)
+    pos = nx.circular_layout(hosts) if hosts else {}
+    pos["switch"] = (0.0, 0.0)
+    fig = new_figure(5, 4)
+    ax = fig.add_subplot()
+    cables = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == "cable"]
+    reach = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == "reach"]
+    nx.draw_networkx_edges(g, pos, edgelist=cables, ax=ax, edge_color="#bbbbbb", width=1)
+    nx.draw_networkx_edges(g, pos, edgelist=reach, ax=ax, width=2.5,
+                           edge_color=[color_for(g.nodes[u]["vlan"]) for u, _ in reach])
+    nx.draw_networkx_nodes(g, pos, nodelist=["switch"], ax=ax, node_shape="s",
+                           node_color="#bbbbbb", node_size=900)
+    nx.draw_networkx_nodes(g, pos, nodelist=hosts, ax=ax, node_size=900,
+                           node_color=[color_for(ports[h]) for h in hosts])
+    nx.draw_networkx_labels(g, pos, ax=ax, font_size=8, font_color="black")
+    ax.set_title(f"{len(domains)} VLAN(s) on one switch: coloured lines = same "
+                 "broadcast domain", fontsize=9)
+    ax.set_axis_off()
+    ax.margins(0.15)
+    return fig
+
+
+def stripe_figure(mapping: list[tuple[int, int]], disks: int):
+    """Logical blocks (numbers) placed on the physical disks (columns)."""
+    check_int("disks", disks, minimum=1, maximum=64)
+    rows = 1 + max((blk for _, blk in mapping), default=0)
+    fig = new_figure(1.2 + 1.1 * disks, 0.6 + 0.35 * rows)
+    ax = fig.add_subplot()
+    for logical, (disk, blk) in enumerate(mapping):
+        if disk >= disks:
+            raise ValueError(f"mapping[{logical}] names disk {disk}, but disks={disks}")
+        ax.add_patch(_rect(disk, rows - 1 - blk, color_for(logical % 8)))
+        ax.text(disk + 0.5, rows - 1 - blk + 0.5, str(logical), ha="center", va="center",
+                fontsize=8, color="white")
+    ax.set_xlim(0, disks)
+    ax.set_ylim(0, rows)
+    ax.set_xticks([d + 0.5 for d in range(disks)], [f"disk {d}" for d in range(disks)])
+    ax.set_yticks([])
+    ax.set_title("logical block → (disk, block)", fontsize=9)
+    return fig
+
+
+def _rect(x: float, y: float, color: str):
+    from matplotlib.patches import Rectangle
+    return Rectangle((x + 0.05, y + 0.05), 0.9, 0.9, color=color)
