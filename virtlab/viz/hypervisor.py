@@ -1,0 +1,385 @@
+"""Figures for hypervisor types, KVM, binary translation and VT-x.
+
+Every function takes model results (from :mod:`virtlab.hypervisor`) and
+returns a :class:`matplotlib.figure.Figure` built with
+:func:`virtlab.viz.new_figure` — no pyplot.
+
+Examples
+--------
+>>> from virtlab.hypervisor.stacks import get_stack
+>>> fig = stack_diagram(get_stack("type2"))
+>>> fig.axes[0].get_title()
+'Typ-2-Hypervisor (hosted)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+from virtlab.errors import check_bool, check_type
+from virtlab.viz.base import PALETTE, new_figure
+
+__all__ = [
+    "KIND_COLORS",
+    "io_cost_bars",
+    "kvm_run_loop",
+    "stack_diagram",
+    "stack_layout",
+    "text_panels",
+    "counts_bars",
+    "grouped_bars",
+]
+
+#: Fill colour per component kind (Okabe & Ito palette, light tints).
+KIND_COLORS = {
+    "hardware": "#BBBBBB",
+    "hypervisor": "#F4C27A",      # orange: the VMM
+    "host_os": "#A6CEE3",         # blue
+    "interface": "#FFF3B0",       # yellow band
+    "vmm_process": "#F4C27A",
+    "host_app": "#DDDDDD",
+    "guest_os": "#9ED9C3",        # green
+    "pv_guest_os": "#E3B5D0",     # purple: modified guest
+    "app": "#FFFFFF",
+}
+
+
+_CATEGORY_COLORS = PALETTE[:6] + ("#56B4E9", "#999999", "#882255", "#44AA99",
+                                   "#DDCC77", "#332288", "#AA4499", "#117733")
+
+
+def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
+    """Box ``(x, y, width, height)`` of every component of a stack.
+
+    Built from the stack's networkx tree: a component is as wide as the
+    number of leaves (top boxes) above it, so children sit side by side on
+    their parent; ``interface`` components are thin bands.
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor.stacks import get_stack
+    >>> box = stack_layout(get_stack("type1"))
+    >>> box["hw"][2] == box["vmm"][2] == 4.0   # four applications on top
+    True
+    """
+    import networkx as nx
+
+    g = stack.graph()
+    # children = predecessors in the upper -> lower graph
+    root = next(n for n, d in g.nodes(data=True) if d["kind"] == "hardware")
+    order = {c.name: i for i, c in enumerate(stack.components)}
+
+    def children(n):
+        return sorted(g.predecessors(n), key=order.get)
+
+    leaves: dict[str, int] = {}
+    for n in reversed(list(nx.topological_sort(g.reverse()))):
+        kids = children(n)
+        leaves[n] = sum(leaves[k] for k in kids) if kids else 1
+
+    heights = {n: (0.45 if g.nodes[n]["kind"] == "interface" else 1.0) for n in g}
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+
+    def place(n, x, y):
+        w = float(leaves[n])
+        h = heights[n]
+        boxes[n] = (x, y, w, h)
+        cx = x
+        for k in children(n):
+            place(k, cx, y + h + 0.12)
+            cx += leaves[k]
+
+    place(root, 0.0, 0.0)
+    return boxes
+
+
+def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
+                  width: float = 6.0, height: float = 4.2):
+    """Draw a hypervisor stack as boxes, optionally with its I/O path.
+
+    Parameters
+    ----------
+    stack : virtlab.hypervisor.stacks.HypervisorStack
+    show_io : bool
+        Draw the numbered path of one guest I/O request (red arrows).
+    highlight : str, optional
+        Name of a component to outline in bold.
+    width, height : float
+        Figure size in inches.
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor.stacks import get_stack
+    >>> fig = stack_diagram(get_stack("kvm"), highlight="qemu1")
+    >>> len(fig.axes[0].patches) > 5
+    True
+    """
+    from virtlab.hypervisor.stacks import HypervisorStack
+    check_type("stack", stack, HypervisorStack)
+    check_bool("show_io", show_io)
+    if highlight is not None:
+        stack.component(highlight)
+    boxes = stack_layout(stack)
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    by_name = {c.name: c for c in stack.components}
+    for name, (x, y, w, h) in boxes.items():
+        c = by_name[name]
+        bold = name == highlight
+        ax.add_patch(Rectangle((x + 0.04, y), w - 0.08, h,
+                               facecolor=KIND_COLORS[c.kind],
+                               edgecolor="#D55E00" if bold else "#333333",
+                               linewidth=2.5 if bold else 0.8))
+        small = c.kind == "app" or w < 1.5
+        ax.text(x + w / 2, y + h * (0.62 if h > 0.5 else 0.5), c.label,
+                ha="center", va="center", fontsize=7 if small else 8.5,
+                fontweight="bold" if c.kind != "app" else "normal")
+        if h > 0.5 and c.kind != "app" and c.privilege != "-":
+            ax.text(x + w / 2, y + 0.2, c.privilege, ha="center", va="center",
+                    fontsize=6, color="#444444", style="italic")
+        elif c.kind == "app":
+            ax.text(x + w / 2, y + 0.2, c.privilege.replace("VMX non-root, ", "nr "),
+                    ha="center", va="center", fontsize=5, color="#444444")
+    if show_io and stack.io_path:
+        actors = []
+        for s in stack.io_path:
+            if not actors or actors[-1] != s.actor:
+                actors.append(s.actor)
+        pts = []
+        visits: dict[str, int] = {}
+        for a in actors:
+            x, y, w, h = boxes[a]
+            # the way down enters a box left of its centre, the way back right of
+            # it, so the request and the completion do not overlap
+            k = visits.get(a, 0)
+            visits[a] = k + 1
+            off = min(0.35, 0.45 / w) * (-1 if k == 0 else 1)
+            pts.append((x + w * (0.5 + off), y + h / 2))
+        for i, (p, q) in enumerate(zip(pts, pts[1:])):
+            ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>", mutation_scale=9,
+                                         color="#D55E00", linewidth=1.3,
+                                         connectionstyle="arc3,rad=0.15", zorder=5))
+        for i, p in enumerate(pts):
+            ax.text(p[0], p[1], str(i + 1), fontsize=6, color="white", ha="center",
+                    va="center", zorder=6,
+                    bbox=dict(boxstyle="circle,pad=0.15", fc="#D55E00", ec="none"))
+    total_w = max(x + w for x, _, w, _ in boxes.values())
+    total_h = max(y + h for _, y, _, h in boxes.values())
+    ax.set_xlim(-0.05, total_w + 0.05)
+    ax.set_ylim(-0.05, total_h + 0.05)
+    ax.set_axis_off()
+    ax.set_title(stack.title, fontsize=10)
+    return fig
+
+
+def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
+                 width: float = 6.0, height: float = 3.0):
+    """Stacked horizontal bars: cycles per I/O request by stack and category.
+
+    Parameters
+    ----------
+    costs : mapping of str to IoCost
+        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_io`.
+    highlight : str, optional
+        Stack kind whose label is drawn in bold.
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor.stacks import compare_io
+    >>> fig = io_cost_bars(compare_io(), highlight="type2")
+    >>> len(fig.axes[0].get_yticklabels())
+    5
+    """
+    if not isinstance(costs, Mapping) or not costs:
+        raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
+    from virtlab.hypervisor.stacks import COST_CATEGORIES
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    kinds = list(costs)
+    base = costs.get("native")
+    used = [c for c in COST_CATEGORIES if any(c in costs[k].by_category for k in kinds)]
+    left = [0.0] * len(kinds)
+    for j, cat in enumerate(used):
+        vals = [costs[k].by_category.get(cat, 0) / 1000 for k in kinds]
+        ax.barh(range(len(kinds)), vals, left=left, color=_CATEGORY_COLORS[j % 14],
+                label=cat, edgecolor="white", linewidth=0.5)
+        left = [a + b for a, b in zip(left, vals)]
+    ax.set_yticks(range(len(kinds)), kinds)
+    for lbl in ax.get_yticklabels():
+        if lbl.get_text() == highlight:
+            lbl.set_fontweight("bold")
+    for i, k in enumerate(kinds):
+        txt = f"{costs[k].total / 1000:.1f}k"
+        if base is not None and base.total:
+            txt += f"  ({costs[k].total / base.total:.2f}x)"
+        ax.text(left[i], i, " " + txt, va="center", fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("k cycles per I/O request")
+    ax.set_xlim(0, max(left) * 1.3)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.02), frameon=False)
+    ax.tick_params(labelsize=8)
+    return fig
+
+
+def counts_bars(counts: Mapping[str, float], *, title: str = "", xlabel: str = "",
+                width: float = 4.0, height: float = 2.4):
+    """Horizontal bars for a small ``{label: value}`` mapping.
+
+    Examples
+    --------
+    >>> fig = counts_bars({"IO": 3, "HLT": 1}, title="exits")
+    >>> fig.axes[0].get_title()
+    'exits'
+    """
+    if not isinstance(counts, Mapping):
+        raise TypeError("counts must be a mapping of label to number")
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    labels = list(counts)
+    vals = [float(counts[k]) for k in labels]
+    ax.barh(range(len(labels)), vals, color=[PALETTE[i % len(PALETTE)]
+                                             for i in range(len(labels))])
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    for i, v in enumerate(vals):
+        ax.text(v, i, f" {v:g}", va="center", fontsize=7)
+    ax.set_xlim(0, (max(vals) if vals and max(vals) > 0 else 1) * 1.25)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
+                 ylabel: str = "", log: bool = False, width: float = 6.0,
+                 height: float = 3.0, colors: Mapping[str, str] | None = None):
+    """Grouped bars: ``table[group][series] -> value``.
+
+    Examples
+    --------
+    >>> fig = grouped_bars({"syscall": {"BT": 1, "VT": 2},
+    ...                     "in": {"BT": 3, "VT": 1}}, title="t")
+    >>> len(fig.axes[0].patches)
+    4
+    """
+    if not isinstance(table, Mapping) or not table:
+        raise TypeError("table must be a non-empty mapping of group to mapping")
+    groups = list(table)
+    series: list[str] = []
+    for g in groups:
+        for s in table[g]:
+            if s not in series:
+                series.append(s)
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    n = len(series)
+    bw = 0.8 / max(n, 1)
+    for j, s in enumerate(series):
+        xs = [i - 0.4 + bw * (j + 0.5) for i in range(len(groups))]
+        vals = [float(table[g].get(s, 0.0)) for g in groups]
+        color = (colors or {}).get(s, PALETTE[j % len(PALETTE)])
+        ax.bar(xs, vals, width=bw, label=s, color=color)
+    ax.set_xticks(range(len(groups)), groups, fontsize=7, rotation=0)
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
+                marks: Sequence[Sequence[bool]] | None = None, width: float = 6.4,
+                height: float | None = None, title: str = ""):
+    """Side-by-side monospace text columns (e.g. original vs translated code).
+
+    Parameters
+    ----------
+    panels : sequence of (heading, lines)
+    marks : sequence of sequence of bool, optional
+        Per panel, per line: highlight the line (e.g. patched instructions).
+
+    Examples
+    --------
+    >>> fig = text_panels([("original", ["CLI", "ADD EAX, 1"]),
+    ...                    ("translated", ["CALL vmm_cli", "ADD EAX, 1"])],
+    ...                   marks=[[True, False], [True, False]])
+    >>> len(fig.axes)
+    2
+    """
+    if not isinstance(panels, Sequence) or not panels:
+        raise TypeError("panels must be a non-empty sequence of (heading, lines)")
+    nlines = max(len(lines) for _, lines in panels)
+    if height is None:
+        height = min(8.0, 0.6 + 0.19 * max(nlines, 2))
+    fig = new_figure(width, height)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for i, (ax, (heading, lines)) in enumerate(zip(axes, panels)):
+        ax.set_axis_off()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(nlines + 0.2, -0.8)
+        ax.set_title(heading, fontsize=9, loc="left")
+        for k, line in enumerate(lines):
+            hot = bool(marks and i < len(marks) and k < len(marks[i]) and marks[i][k])
+            if hot:
+                ax.add_patch(Rectangle((0, k - 0.45), 1, 0.9, facecolor="#FCE3C7",
+                                       edgecolor="none"))
+            ax.text(0.02, k, line, family="monospace", fontsize=7.5, va="center",
+                    color="#A03000" if hot else "#000000")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.0,
+                 max_rows: int = 14):
+    """Sequence chart of a KVM run loop: guest ↔ kvm.ko ↔ QEMU per exit.
+
+    ``trace`` is a sequence of objects with ``.reason`` (exit reason name) and
+    ``.detail`` (short text), e.g. ``VmmProcess.trace`` from
+    :mod:`virtlab.hypervisor.kvm`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> fig = kvm_run_loop([NS(reason="IO", detail="OUT 0x3f8 'H'"),
+    ...                     NS(reason="HLT", detail="")])
+    >>> fig.axes[0].get_title()
+    'KVM run loop (2 exits)'
+    """
+    if not isinstance(trace, Sequence):
+        raise TypeError("trace must be a sequence of exits")
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    lanes = {"guest (VMX non-root)": 0, "kvm.ko (VMX root, ring 0)": 1,
+             "QEMU (ring 3)": 2}
+    rows = list(trace)[:max_rows]
+    n = max(len(rows), 1)
+    for name, x in lanes.items():
+        ax.plot([x, x], [-0.5, n], color="#999999", linewidth=1, zorder=1)
+        ax.text(x, -0.7, name, ha="center", va="bottom", fontsize=7, fontweight="bold")
+    for i, ev in enumerate(rows):
+        reason = getattr(ev, "reason", "?")
+        detail = getattr(ev, "detail", "")
+        to_user = reason in ("IO", "MMIO", "HLT", "SHUTDOWN", "HYPERCALL", "DEBUG",
+                             "FAIL_ENTRY", "INTERNAL_ERROR", "SYSTEM_EVENT", "UNKNOWN",
+                             "EXCEPTION", "INTR", "IRQ_WINDOW_OPEN")
+        color = PALETTE[["IO", "MMIO", "HLT"].index(reason)] if reason in (
+            "IO", "MMIO", "HLT") else "#666666"
+        ax.annotate("", xy=(1, i + 0.15), xytext=(0, i),
+                    arrowprops=dict(arrowstyle="-|>", color=color, lw=1.2))
+        if to_user:
+            ax.annotate("", xy=(2, i + 0.3), xytext=(1, i + 0.15),
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1.2))
+        ax.text(2.05, i + 0.3, f"KVM_EXIT_{reason} {detail}", fontsize=6.5,
+                va="center", family="monospace")
+    ax.set_xlim(-0.4, 3.6)
+    ax.set_ylim(n + 0.2, -1.0)
+    ax.set_axis_off()
+    more = "" if len(trace) <= max_rows else f", first {max_rows} shown"
+    ax.set_title(f"KVM run loop ({len(trace)} exits{more})", fontsize=9)
+    return fig
