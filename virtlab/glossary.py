@@ -159,8 +159,9 @@ def _fold(text: str) -> str:
 def search(query: str) -> list[Term]:
     """Terms whose German or English name, synonyms or definition contain ``query``.
 
-    Matches on names come before matches in definitions; an empty query
-    returns every term.
+    Exact names come first, then names starting with ``query``, names
+    containing it, and last terms that only mention it in their definition;
+    an empty query returns every term in course order.
 
     Examples
     --------
@@ -170,14 +171,21 @@ def search(query: str) -> list[Term]:
     True
     """
     q = _fold(check_str("query", query, nonempty=False).strip())
-    by_name, by_text = [], []
-    for term in TERMS:
-        names = _fold(" | ".join((term.de, term.en) + term.synonyms))
+    ranked = []
+    for index, term in enumerate(TERMS):
+        names = [_fold(n) for n in (term.de, term.en) + term.synonyms]
         if q in names:
-            by_name.append(term)
+            rank = 0                                   # exact name or synonym
+        elif any(n.startswith(q) for n in names):
+            rank = 1                                   # a name starts with it
+        elif any(q in n for n in names):
+            rank = 2                                   # inside a name
         elif q in _fold(term.definition):
-            by_text.append(term)
-    return by_name + by_text
+            rank = 3                                   # only in the definition
+        else:
+            continue
+        ranked.append((rank, index, term))
+    return [term for _, _, term in sorted(ranked, key=lambda r: r[:2])]
 
 
 def lookup(name: str) -> Term:

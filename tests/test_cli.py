@@ -1,0 +1,85 @@
+"""The `virtlab` command and the `make lab` entry point."""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import virtlab
+from virtlab import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_version_flag():
+    out = subprocess.run([sys.executable, "-m", "virtlab.cli", "--version"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"virtlab {virtlab.__version__}"
+
+
+def test_console_script_installed():
+    exe = Path(sys.executable).with_name("virtlab")
+    out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("virtlab ")
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert cli.main([]) == 2
+    assert "lab" in capsys.readouterr().out
+
+
+def test_lab_refuses_missing_notebook(capsys):
+    assert cli.main(["lab", "--notebook", "notebooks/nope.ipynb"]) == 2
+    assert "no notebook" in capsys.readouterr().err
+
+
+def test_repo_root_holds_notebooks():
+    assert (cli.repo_root() / "notebooks" / "00_start_here.ipynb").is_file()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_make_lab_serves_start_here():
+    """`make lab ARGS=--no-browser` starts a JupyterLab that serves notebook 00."""
+    port, token = _free_port(), secrets.token_hex(8)
+    args = f"--no-browser --port={port} --ip=127.0.0.1 --ServerApp.token={token}"
+    proc = subprocess.Popen(["make", "-s", "lab", f"ARGS={args}"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    url = (f"http://127.0.0.1:{port}/api/contents/notebooks/00_start_here.ipynb"
+           f"?token={token}&content=0")
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    info = json.load(resp)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not come up (exit code {proc.poll()})")
+                time.sleep(0.5)
+        assert info["name"] == "00_start_here.ipynb" and info["type"] == "notebook"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}",
+                                    timeout=10) as resp:
+            assert resp.status == 200 and b"JupyterLab" in resp.read()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # our own process group only
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -1,0 +1,92 @@
+"""The course as shipped: layout, notebooks' conventions, README in sync."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from virtlab.course import TOPICS
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MAX_CODE_LINES = 12
+
+
+def test_layout():
+    for path in ["pyproject.toml", "README.md", "ARCHITECTURE.md", "Makefile", ".ci/run",
+                 "virtlab", "notebooks", "exercises", "solutions", "tests", "benchmarks"]:
+        assert (ROOT / path).exists(), path
+
+
+def test_pyproject_dependencies_and_extras():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=!~ ]", d)[0] for d in meta["dependencies"]}
+    assert names == {"ipywidgets", "matplotlib", "networkx", "nbformat", "nbclient"}
+    assert "ipywidgets>=8" in meta["dependencies"]
+    assert meta["requires-python"] == ">=3.10"
+    extras = meta["optional-dependencies"]
+    assert any(d.startswith("jupyterlab") for d in extras["lab"])
+    test_names = {re.split(r"[<>=!~ \[]", d)[0] for d in extras["test"]}
+    assert {"pytest", "nbval", "hypothesis", "pytest-xdist"} <= test_names
+    assert meta["scripts"]["virtlab"] == "virtlab.cli:main"
+
+
+def test_make_targets_and_ci():
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ["lab", "test", "notebooks", "bench"]:
+        assert re.search(rf"^{target}:", makefile, re.M), target
+    assert "python3 -m venv" in makefile.replace("$(PYTHON)", "python3")
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_every_topic_has_its_notebook_and_nothing_else_is_there():
+    assert [p.name for p in NOTEBOOKS] == [t.notebook for t in TOPICS]
+
+
+def test_readme_lists_every_notebook_in_order():
+    readme = (ROOT / "README.md").read_text()
+    listed = re.findall(r"`notebooks/(\d\d_[a-z_]+\.ipynb)`", readme)
+    assert listed == [t.notebook for t in TOPICS]
+    first_code = readme.index("```")
+    assert "make lab" in readme[first_code:first_code + 200]
+    assert "make test" in readme[first_code:first_code + 200]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_notebook_opens_with_goals_and_german_terms(notebook):
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert "Learning goals" in first.source
+    assert "German terms" in first.source
+
+
+def test_notebook_ends_with_summary_and_next_step(notebook):
+    last = notebook.cells[-1]
+    assert last.cell_type == "markdown" and "## Summary" in last.source
+
+
+def test_notebook_has_a_widget_and_short_cells(notebook):
+    widget_outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                      if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert widget_outputs, "no widget displayed"
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert len(cell.source.splitlines()) <= MAX_CODE_LINES, cell.source[:80]
+
+
+def test_notebook_outputs_stored_and_portable(notebook):
+    text = nbformat.writes(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.strip():
+            assert cell.execution_count is not None, "outputs not stored"
+            for out in cell.outputs:
+                assert out.output_type != "error"
+    for pattern in [r"/work/", r"/home/\w", r"/root/", r"[A-Z]:\\\\Users", r"\bat 0x[0-9a-f]{6,}"]:
+        assert not re.search(pattern, text), pattern
