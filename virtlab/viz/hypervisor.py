@@ -28,6 +28,7 @@ __all__ = [
     "kvm_run_loop",
     "stack_diagram",
     "stack_layout",
+    "stack_overview",
     "text_panels",
     "counts_bars",
     "grouped_bars",
@@ -47,8 +48,17 @@ KIND_COLORS = {
 }
 
 
-_CATEGORY_COLORS = PALETTE[:6] + ("#56B4E9", "#999999", "#882255", "#44AA99",
-                                   "#DDCC77", "#332288", "#AA4499", "#117733")
+#: How io_cost_bars groups the cost categories of virtlab.hypervisor.stacks.
+COST_GROUPS = {
+    "device": ("device",),
+    "drivers, syscalls, IRQs": ("syscall", "driver", "interrupt"),
+    "copies": ("copy_kib",),
+    "VM exits, hypercalls": ("vm_exit", "hypercall", "event_channel",
+                                        "irq_injection"),
+    "device emulation": ("device_emulation",),
+    "host crossings": ("world_switch", "context_switch", "user_exit", "host_syscall"),
+}
+_GROUP_COLORS = ("#BBBBBB", "#56B4E9", "#009E73", "#E69F00", "#CC79A7", "#D55E00")
 
 
 def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
@@ -97,7 +107,7 @@ def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
 
 
 def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
-                  width: float = 6.0, height: float = 4.2):
+                  width: float = 6.0, height: float = 4.2, ax=None):
     """Draw a hypervisor stack as boxes, optionally with its I/O path.
 
     Parameters
@@ -108,7 +118,9 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     highlight : str, optional
         Name of a component to outline in bold.
     width, height : float
-        Figure size in inches.
+        Figure size in inches (ignored when ``ax`` is given).
+    ax : matplotlib Axes, optional
+        Draw into this axes of an existing figure.
 
     Examples
     --------
@@ -123,8 +135,11 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     if highlight is not None:
         stack.component(highlight)
     boxes = stack_layout(stack)
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    if ax is None:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     by_name = {c.name: c for c in stack.components}
     for name, (x, y, w, h) in boxes.items():
         c = by_name[name]
@@ -176,7 +191,7 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
 
 
 def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
-                 width: float = 6.0, height: float = 3.0):
+                 width: float = 6.0, height: float = 3.0, ax=None):
     """Stacked horizontal bars: cycles per I/O request by stack and category.
 
     Parameters
@@ -195,17 +210,20 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     """
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
-    from virtlab.hypervisor.stacks import COST_CATEGORIES
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    if ax is None:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     kinds = list(costs)
     base = costs.get("native")
-    used = [c for c in COST_CATEGORIES if any(c in costs[k].by_category for k in kinds)]
     left = [0.0] * len(kinds)
-    for j, cat in enumerate(used):
-        vals = [costs[k].by_category.get(cat, 0) / 1000 for k in kinds]
-        ax.barh(range(len(kinds)), vals, left=left, color=_CATEGORY_COLORS[j % 14],
-                label=cat, edgecolor="white", linewidth=0.5)
+    for j, (group, cats) in enumerate(COST_GROUPS.items()):
+        vals = [sum(costs[k].by_category.get(c, 0) for c in cats) / 1000 for k in kinds]
+        if not any(vals):
+            continue
+        ax.barh(range(len(kinds)), vals, left=left, color=_GROUP_COLORS[j], label=group,
+                edgecolor="white", linewidth=0.5)
         left = [a + b for a, b in zip(left, vals)]
     ax.set_yticks(range(len(kinds)), kinds)
     for lbl in ax.get_yticklabels():
@@ -218,9 +236,32 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
         ax.text(left[i], i, " " + txt, va="center", fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("k cycles per I/O request")
-    ax.set_xlim(0, max(left) * 1.3)
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.02), frameon=False)
+    ax.set_xlim(0, max(left) * 1.38)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.tick_params(labelsize=8)
+    return fig
+
+
+def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
+                   height: float = 3.8):
+    """A stack diagram with its I/O path (left) next to I/O costs of all stacks.
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor.stacks import compare_io, get_stack
+    >>> fig = stack_overview(get_stack("type2"), compare_io())
+    >>> len(fig.axes)
+    2
+    """
+    fig = new_figure(width, height)
+    fig.set_layout_engine(None)  # fixed margins: constrained layout doubles redraw time
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
+    fig.subplots_adjust(left=0.01, right=0.86, bottom=0.13, top=0.92, wspace=0.16)
+    stack_diagram(stack, ax=left)
+    io_cost_bars(costs, highlight=stack.kind, ax=right)
+    right.set_title("one 4 KiB read: cycles by step" if all(
+        c.size_kib == 4 for c in costs.values()) else "one read: cycles by step",
+        fontsize=9)
     return fig
 
 
