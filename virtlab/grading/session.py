@@ -1,0 +1,214 @@
+"""The student's side: ``ex = start("ex01_...")``, ``ex.check("q1")``, ``ex.check_all()``.
+
+``check`` runs only the *public* tests of a question against the names in
+the notebook and returns a feedback panel: which case failed, the
+instructor's hint, and honestly how many hidden tests will run at grading.
+It never raises for a wrong or missing answer (an unanswered ``...`` shows
+"not answered yet"), so a fresh exercise notebook runs top to bottom.
+
+Nothing ``check`` says counts: ``virtlab grade`` recomputes everything in the
+grading process.  During grading the grader's first cell pins the variant
+(:data:`_GRADING`), so ``start`` ignores a variant code typed into the
+notebook.
+
+Examples
+--------
+>>> from virtlab.grading import selftest  # registers the toolchain's self-test exercise
+>>> ex = start("ex00_selftest")
+>>> ex.seed
+0
+>>> answer = ...
+>>> ex.check("q1")
+q1 (2 points): not answered yet -- `answer` is still `...`
+  0/2 public tests passed; 1 hidden test runs at grading
+>>> answer = 7
+>>> ex.check("q1")
+q1 (2 points): all public tests passed
+  2/2 public tests passed; 1 hidden test runs at grading
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from typing import Any
+
+from ._kernel import export_answers
+from .exercise import Exercise, get_exercise
+from .variants import seed_from_code
+from .verdict import QuestionVerdict, evaluate
+
+__all__ = ["start", "Session", "Panel"]
+
+#: Set by the grader's first cell: {"seed": int}.  Overrides the variant code.
+_GRADING: dict = {}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+class Panel:
+    """Feedback shown in the notebook: HTML in Jupyter, stable plain text elsewhere."""
+
+    def __init__(self, lines: list[tuple[str, str]], title: str = ""):
+        self.lines = lines  # (status, text) with status in ok/fail/todo/info
+        self.title = title
+
+    def __repr__(self) -> str:
+        out = [self.title] if self.title else []
+        out += [text for _, text in self.lines]
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        colours = {"ok": "#1b7f3b", "fail": "#a00000", "todo": "#8a6d00", "info": "#333"}
+        rows = "".join(
+            f"<div style='color:{colours.get(s, '#333')};white-space:pre-wrap'>"
+            f"{html.escape(t)}</div>" for s, t in self.lines)
+        head = f"<b>{html.escape(self.title)}</b>" if self.title else ""
+        return (f"<div style='border:1px solid #ccc;border-radius:4px;padding:6px 10px;"
+                f"font-family:monospace'>{head}{rows}</div>")
+
+
+def _points(p: float) -> str:
+    p = int(p) if float(p).is_integer() else p
+    return _plural(p, "point") if isinstance(p, int) else f"{p} points"
+
+
+def _question_lines(qv: QuestionVerdict, n_hidden: int) -> list[tuple[str, str]]:
+    public = qv.public
+    passed = sum(t.passed for t in public)
+    failed = [t for t in public if not t.passed]
+    answered = all(t.passed for t in public if t.name == "answered")
+    not_impl = any("not implemented yet" in t.message for t in failed)
+    head = f"{qv.id} ({_points(qv.max_points)}): "
+    if failed and (not answered or not_impl or all("not defined" in t.message or
+                                                   "not answered" in t.message
+                                                   or "not implemented" in t.message
+                                                   or "answer missing" in t.message
+                                                   for t in failed)):
+        status, text = "todo", head + "not answered yet -- " + failed[0].message
+    elif failed:
+        status = "fail"
+        text = head + f"{len(failed)} public test(s) failed\n  first failure: {failed[0].message}"
+        text += f"\n  hint: {qv.hint}"
+    else:
+        status, text = "ok", head + "all public tests passed"
+    text += (f"\n  {passed}/{len(public)} public tests passed; "
+             f"{_plural(n_hidden, 'hidden test')} {'runs' if n_hidden == 1 else 'run'}"
+             " at grading")
+    return [(status, text)]
+
+
+class Session:
+    """One student's working session on one exercise (their variant).
+
+    Attributes
+    ----------
+    exercise : Exercise
+    seed : int
+        The variant seed (0 = default variant).
+    problem : object
+        ``exercise.make_problem(seed)``.
+    """
+
+    def __init__(self, exercise: Exercise, seed: int):
+        self.exercise = exercise
+        self.seed = seed
+        self.problem = exercise.make_problem(seed)
+        self._solution = None
+
+    def __repr__(self) -> str:
+        variant = "default variant" if self.seed == 0 else f"variant {self.seed:016x}"
+        return f"<exercise {self.exercise.id}: {self.exercise.title} ({variant})>"
+
+    @property
+    def solution(self) -> dict:
+        # the reference is computed in the kernel only to run *public* tests
+        if self._solution is None:
+            self._solution = self.exercise.solve(self.problem)
+        return self._solution
+
+    def show(self) -> Panel:
+        """The problem statement of this variant."""
+        text = (self.exercise.describe(self.problem) if self.exercise.describe
+                else repr(self.problem))
+        return Panel([("info", line) for line in text.splitlines()], title=self.exercise.title)
+
+    def hint(self, qid: str) -> str:
+        """The instructor's hint for question ``qid``."""
+        return self.exercise.question(qid).hint
+
+    def _verdict(self, namespace: dict, hidden: bool = False):
+        ex = self.exercise
+        cases = ex.hidden_cases(self.problem, self.seed) if hidden else None
+        exported = export_answers(namespace, ex.export_spec(self.problem, cases or False))
+        return evaluate(ex, self.problem, self.solution, exported, cases, self.seed)
+
+    def _n_hidden(self, qid: str) -> int:
+        # counts only; no hidden input is computed or shown here
+        q = self.exercise.question(qid)
+        if hasattr(q, "per_entry"):
+            ref = self.solution[q.name]
+            return len(ref) if q.per_entry and isinstance(ref, dict) else 1
+        rng_cases = self.exercise.hidden_cases(self.problem, self.seed)
+        return len(rng_cases[qid])
+
+    def check(self, qid: str, namespace: dict | None = None) -> Panel:
+        """Run the public tests of question ``qid``; never raises for wrong answers.
+
+        ``namespace`` defaults to the caller's globals (the notebook).
+        """
+        self.exercise.question(qid)  # validates the id
+        ns = namespace if namespace is not None else sys._getframe(1).f_globals
+        qv = self._verdict(ns).by_id()[qid]
+        return Panel(_question_lines(qv, self._n_hidden(qid)))
+
+    def check_all(self, namespace: dict | None = None) -> Panel:
+        """Run the public tests of every question."""
+        ns = namespace if namespace is not None else sys._getframe(1).f_globals
+        verdict = self._verdict(ns)
+        lines: list[tuple[str, str]] = []
+        for qv in verdict.questions:
+            lines += _question_lines(qv, self._n_hidden(qv.id))
+        return Panel(lines, title=f"{self.exercise.id}: public tests "
+                                  "(points are given only by `virtlab grade`)")
+
+    def verify(self, qid: str, namespace: dict | None = None) -> None:
+        """Assert that ``qid`` passes public *and* hidden tests (nbgrader interop only).
+
+        nbgrader's autograder scores a test cell by whether it raises; this
+        runs in the student's kernel, which ``virtlab grade`` never trusts.
+        """
+        ns = namespace if namespace is not None else sys._getframe(1).f_globals
+        qv = self._verdict(ns, hidden=True).by_id()[qid]
+        if qv.points < qv.max_points:
+            failed = [t for t in qv.tests if t.scored and not t.passed]
+            raise AssertionError(f"{qid}: {len(failed)} test(s) failed")
+
+
+def start(exercise_id: str, variant: Any = None) -> Session:
+    """Open an exercise: the student's variant (or the default variant).
+
+    Parameters
+    ----------
+    exercise_id : str
+        E.g. ``"ex01_popek_goldberg"``.
+    variant : str, optional
+        Your personal variant code (16 hex digits from the course page).
+        None gives the documented default variant (seed 0).  During grading
+        the grader's seed is used instead.
+
+    Examples
+    --------
+    >>> start("ex00_selftest", variant="zz")
+    Traceback (most recent call last):
+    ...
+    ValueError: variant must be a code of 1-16 hex digits, got 'zz'
+    """
+    exercise = get_exercise(exercise_id)
+    seed = seed_from_code(variant)
+    if "seed" in _GRADING:
+        seed = _GRADING["seed"]
+    return Session(exercise, seed)
+
