@@ -1,0 +1,361 @@
+"""Xen's Credit scheduler (*Credit-Scheduler*), after ``xen/common/sched/credit.c``.
+
+"Jeder vCPU wird initial ein Kredit gewährt, der zeitgesteuert reduziert
+wird" (lecture).  The model follows credit.c (facts.md §4):
+
+* per-pCPU run queues ordered by priority BOOST (0) > UNDER (−1) > OVER (−2),
+  FIFO among equals; an empty queue means IDLE (−64);
+* a running vCPU is charged by measured runtime, 10 credits per ms
+  (``burn_credits``: runtime × 10 / 1000 µs with the remainder carried);
+* a tick every 10 ms (3 per 30 ms timeslice) charges the running vCPU,
+  drops BOOST to UNDER and puts the vCPU on the *active* list;
+* accounting every timeslice (30 ms, ``csched_acct``) hands out
+  ``credit_total = 300 × #pCPUs`` in proportion to weight × active vCPUs
+  (``⌈credit_total·weight·active/Σ⌉``), capped at ``⌈cap·300/100⌉`` per
+  VM and at one timeslice per active vCPU; credit < 0 → OVER, else UNDER;
+  credit is floored at −300; above +300 a vCPU stops earning (inactive) and
+  its credit is halved; unused credit is offered to the remaining VMs;
+* a capped vCPU whose credit falls below −(its share of the cap) is *parked*
+  (paused) until accounting finds its credit non-negative again — Credit is
+  not work-conserving past a cap;
+* a waking UNDER vCPU (not parked) is BOOSTed and preempts a lower-priority
+  vCPU; otherwise an idle pCPU is tickled to come and steal it;
+* a pCPU whose best local candidate is OVER or IDLE steals a strictly
+  higher-priority, queued vCPU from a peer's run queue (load balancing);
+  peers that are idle are not robbed (they will run their own work).
+
+Simplifications: one scheduling pool, no soft affinity or NUMA nodes, no
+cache-hot migration delay (Xen's default ``vcpu_migration_delay`` is 0), no
+rate limit (its default is not verified), the queue is re-sorted at the
+next tick after accounting (as in Xen).
+
+Examples
+--------
+>>> from virtlab.scheduler import VM, simulate
+>>> t = simulate(CreditScheduler(), [VM("a", cap=50)], pcpus=1, duration_ms=1200)
+>>> t.share("a")
+0.5
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from ..errors import check_bool, check_int
+from .base import Scheduler
+
+__all__ = ["CreditScheduler", "BOOST", "UNDER", "OVER", "IDLE"]
+
+BOOST, UNDER, OVER, IDLE = 0, -1, -2, -64
+_LEVEL = {BOOST: 0, UNDER: 1, OVER: 2}
+_PRI = (BOOST, UNDER, OVER)
+
+
+class CreditScheduler(Scheduler):
+    """Xen Credit: weights, caps, BOOST, accounting, load balancing.
+
+    Parameters
+    ----------
+    tslice_ms : int
+        Timeslice and accounting period (Xen default 30 ms).
+    ticks_per_tslice : int
+        Ticks per timeslice (Xen: 3, so a 10 ms tick).
+    credits_per_ms : int
+        Credits burnt per ms of CPU (Xen: 10; 300 per timeslice).
+    boost : bool
+        BOOST waking vCPUs (True as in Xen; False to measure its effect).
+    load_balance : bool
+        Idle/OVER pCPUs steal work from peers (True as in Xen).
+    cosched, skew_threshold_ms
+        See :class:`~virtlab.scheduler.base.Scheduler`.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import VM, simulate
+    >>> t = simulate(CreditScheduler(), [VM("a", weight=256), VM("b", weight=512)], 1, 3000)
+    >>> round(t.share("a"), 2), round(t.share("b"), 2)
+    (0.33, 0.67)
+    >>> CreditScheduler(tslice_ms=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tslice_ms must be an integer in [1, 1000], got 0
+    """
+
+    name = "credit"
+
+    def __init__(self, *, tslice_ms: int = 30, ticks_per_tslice: int = 3,
+                 credits_per_ms: int = 10, boost: bool = True, load_balance: bool = True,
+                 cosched: str = "none", skew_threshold_ms: float = 3.0):
+        super().__init__(cosched=cosched, skew_threshold_ms=skew_threshold_ms)
+        self.tslice_ms = check_int("tslice_ms", tslice_ms, minimum=1, maximum=1000)
+        self.ticks_per_tslice = check_int("ticks_per_tslice", ticks_per_tslice,
+                                          minimum=1, maximum=100)
+        if (tslice_ms * 1000) % ticks_per_tslice:
+            raise ValueError("ticks_per_tslice must divide tslice_ms*1000 µs evenly, got "
+                             f"tslice_ms={tslice_ms}, ticks_per_tslice={ticks_per_tslice}")
+        self.credits_per_ms = check_int("credits_per_ms", credits_per_ms, minimum=1,
+                                        maximum=1_000_000)
+        self.boost = check_bool("boost", boost)
+        self.load_balance = check_bool("load_balance", load_balance)
+
+    def describe(self) -> str:
+        extra = []
+        if not self.boost:
+            extra.append("no BOOST")
+        if not self.load_balance:
+            extra.append("no load balancing")
+        if self.cosched != "none":
+            extra.append(f"co-scheduling {self.cosched}")
+        return f"credit (tslice {self.tslice_ms} ms" + "".join(", " + e for e in extra) + ")"
+
+    # -- set-up --------------------------------------------------------------
+    def attach(self, system) -> None:
+        super().attach(system)
+        self.sim = system.sim
+        n = system.npcpus
+        self.tslice = self.tslice_ms * 1000
+        self.tick = self.tslice // self.ticks_per_tslice
+        self.cpt = self.credits_per_ms * self.tslice_ms          # credits per tslice
+        self.rq = [(deque(), deque(), deque()) for _ in range(n)]
+        self.queued = [0, 0, 0]                                 # per level, all pCPUs
+        self.credit_balance = 0
+        self.needs_sort = False
+        self.dom_active = [0] * len(system.vms)
+        self.active_doms: list[int] = []                         # order as Xen's list
+        self.dom_units: list[list] = [[] for _ in system.vms]    # active vCPUs per VM
+        for v in system.vcpus:
+            v.credit, v.residual, v.pri = 0, 0, UNDER
+            v.active = v.parked = False
+            v.qpcpu = -1
+            v.sstart = 0
+        self._placement = 0
+        self.sim.schedule(self.tick, self._tick, priority=-2)
+        self.sim.schedule(self.tslice, self._acct, priority=-1)
+
+    def priority(self, vcpu) -> float:
+        return vcpu.pri
+
+    # -- run queue ----------------------------------------------------------------
+    def _insert(self, v, p: int) -> None:
+        level = _LEVEL[v.pri]
+        self.rq[p][level].append(v)
+        self.queued[level] += 1
+        v.qpcpu = p
+
+    def _remove(self, v) -> None:
+        p = v.qpcpu
+        if p < 0:
+            return
+        level = _LEVEL[v.pri]
+        self.rq[p][level].remove(v)
+        self.queued[level] -= 1
+        v.qpcpu = -1
+
+    def _burn(self, v, now: int) -> None:
+        delta = now - v.sstart
+        if delta > 0:
+            val = delta * self.credits_per_ms + v.residual
+            v.credit -= val // 1000
+            v.residual = val % 1000
+            v.sstart = now
+
+    def _activate(self, v) -> None:
+        v.active = True
+        vmi = v.vmi
+        if not self.dom_units[vmi]:
+            self.active_doms.append(vmi)
+        self.dom_units[vmi].append(v)
+
+    def _deactivate(self, v) -> None:
+        v.active = False
+        vmi = v.vmi
+        self.dom_units[vmi].remove(v)
+        if not self.dom_units[vmi]:
+            self.active_doms.remove(vmi)
+
+    # -- hooks --------------------------------------------------------------------
+    def on_wake(self, v, boost: bool) -> None:
+        system = self.system
+        if boost and self.boost and v.pri == UNDER and not v.parked:
+            v.pri = BOOST
+        p = v.last_pcpu
+        if p < 0 or p not in v.allowed:
+            aff = v.affinity
+            p = aff[self._placement % len(aff)]
+            self._placement += 1
+        self._insert(v, p)
+        # __runq_tickle: preempt a lower-priority vCPU, else wake an idler to steal it
+        cur = system.cur[p]
+        if cur is None and system.reserved[p] is None:
+            system.tickle(p)
+        elif cur is not None and v.pri > cur.pri:
+            system.tickle(p)
+        elif self.load_balance:
+            for q in system.idle:
+                if q in v.allowed:
+                    system.tickle(q)
+                    break
+
+    def on_block(self, v) -> None:
+        self._remove(v)
+
+    def on_start(self, v, pcpu: int) -> None:
+        v.sstart = self.sim.now
+
+    def on_stop(self, v, pcpu: int, ran_us: int, runnable: bool) -> None:
+        self._burn(v, self.sim.now)
+        if runnable:
+            self._insert(v, pcpu)
+
+    def pick(self, p: int):
+        q = self.rq[p]
+        queued = self.queued
+        if q[0]:
+            level = 0
+        elif q[1]:
+            level = 1
+        else:
+            level = 2 if q[2] else 3
+        if level < 2 or not self.load_balance:
+            if level == 3:
+                return None, None
+            v = q[level].popleft()
+            queued[level] -= 1
+            v.qpcpu = -1
+            return v, self.tslice
+        # local best is OVER or IDLE: try to steal strictly better work from a peer
+        higher = range(level)                      # levels strictly above ours
+        if any(queued[k] - len(q[k]) > 0 for k in higher):
+            system = self.system
+            cur = system.cur
+            n = system.npcpus
+            for off in range(1, n):
+                peer = (p + off) % n
+                if cur[peer] is None:             # idle peers run their own work
+                    continue
+                pq = self.rq[peer]
+                for k in higher:
+                    for v in pq[k]:
+                        if p in v.allowed:
+                            pq[k].remove(v)
+                            queued[k] -= 1
+                            v.qpcpu = -1
+                            return v, self.tslice
+        if level == 3:
+            return None, None
+        v = q[2].popleft()
+        queued[2] -= 1
+        v.qpcpu = -1
+        return v, self.tslice
+
+    # -- timers -------------------------------------------------------------------
+    def _tick(self) -> None:
+        """csched_tick on every pCPU (aligned): charge, un-BOOST, activate, sort."""
+        now = self.sim.now
+        for v in self.system.cur:
+            if v is not None:
+                if v.pri == BOOST:
+                    v.pri = UNDER
+                self._burn(v, now)
+                if not v.active:
+                    self._activate(v)
+        if self.needs_sort:
+            self.needs_sort = False
+            for q in self.rq:
+                # credit.c csched_runq_sort: UNDER-or-better move ahead of OVER
+                if not (q[0] or q[1] or q[2]):
+                    continue
+                items = list(q[0]) + list(q[1]) + list(q[2])
+                for level in range(3):
+                    self.queued[level] -= len(q[level])
+                    q[level].clear()
+                for v in items:
+                    level = _LEVEL[v.pri]
+                    q[level].append(v)
+                    self.queued[level] += 1
+        self.sim.schedule(self.tick, self._tick, priority=-2)
+
+    def _acct(self) -> None:
+        """csched_acct: hand out credits in proportion to weight; set priorities."""
+        system = self.system
+        now = self.sim.now
+        self.sim.schedule(self.tslice, self._acct, priority=-1)
+        for v in system.cur:
+            if v is not None:
+                self._burn(v, now)
+        vms = system.vms
+        cpt = self.cpt
+        weight_total = sum(vms[d].weight * len(self.dom_units[d]) for d in self.active_doms)
+        credit_total = cpt * system.npcpus
+        if self.credit_balance < 0:
+            credit_total -= self.credit_balance
+        if weight_total == 0:
+            self.credit_balance = 0
+            return
+        weight_left = weight_total
+        credit_balance = 0
+        credit_xtra = False
+        order = list(self.active_doms)
+        for d in order:
+            units = list(self.dom_units[d])
+            n_active = len(units)
+            weight = vms[d].weight
+            cap = vms[d].cap
+            weight_left -= weight * n_active
+            credit_peak = n_active * cpt
+            if self.credit_balance < 0:
+                credit_peak += (-self.credit_balance * weight * n_active
+                                + weight_total - 1) // weight_total
+            credit_cap = 0
+            if cap:
+                credit_cap = (cap * cpt + 99) // 100
+                credit_peak = min(credit_peak, credit_cap)
+                credit_cap = (credit_cap + n_active - 1) // n_active
+            credit_fair = (credit_total * weight * n_active + weight_total - 1) // weight_total
+            if credit_fair < credit_peak:
+                credit_xtra = True
+            else:
+                if weight_left:
+                    # give other domains a chance at unused credits
+                    credit_total += ((credit_fair - credit_peak) * weight_total
+                                     + weight_left - 1) // weight_left
+                if credit_xtra:
+                    self.active_doms.remove(d)
+                    self.active_doms.insert(0, d)
+                credit_fair = credit_peak
+            credit_fair = (credit_fair + n_active - 1) // n_active
+            for v in units:
+                v.credit += credit_fair
+                credit = v.credit
+                if credit < 0:
+                    self._set_pri(v, OVER)
+                    if cap and credit < -credit_cap and not v.parked:
+                        v.parked = True
+                        system.pause(v)
+                    if credit < -cpt:
+                        v.credit = credit = -cpt
+                else:
+                    self._set_pri(v, UNDER)
+                    if v.parked:
+                        v.parked = False
+                        system.unpause(v)
+                    if credit > cpt:
+                        self._deactivate(v)
+                        credit = int(credit / 2)      # C division truncates
+                        v.credit = credit
+                credit_balance += credit
+        self.credit_balance = credit_balance
+        self.needs_sort = True
+
+    def _set_pri(self, v, pri: int) -> None:
+        if v.pri == pri:
+            return
+        if v.qpcpu >= 0:          # keep the level counters right; order fixed at next tick
+            p = v.qpcpu
+            level = _LEVEL[v.pri]
+            self.rq[p][level].remove(v)
+            self.queued[level] -= 1
+            v.pri = pri
+            self._insert(v, p)
+        else:
+            v.pri = pri
