@@ -186,6 +186,10 @@ class Scheduler:
         """Return ``(vcpu, max_run_us)`` to run next on ``pcpu`` or ``(None, None)``."""
         raise NotImplementedError
 
+    def wants_preempt(self, pcpu: int) -> bool:
+        """Re-check a tickle when it is served: should ``pcpu``'s vCPU yield now?"""
+        return True
+
     def priority(self, vcpu) -> float:
         """A number, higher = more urgent (used by the invariant checks and viz)."""
         return 0.0

@@ -196,6 +196,12 @@ class CreditScheduler(Scheduler):
                     system.tickle(q)
                     break
 
+    def wants_preempt(self, p: int) -> bool:
+        cur = self.system.cur[p]
+        q = self.rq[p]
+        best = BOOST if q[0] else UNDER if q[1] else OVER if q[2] else IDLE
+        return cur is None or best > cur.pri
+
     def on_block(self, v) -> None:
         self._remove(v)
 

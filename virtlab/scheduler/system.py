@@ -288,7 +288,8 @@ class System:
 
     def _on_tickle(self, p: int) -> None:
         self._tickled[p] = False
-        self._resched(p)
+        if self.cur[p] is None or self.sched.wants_preempt(p):
+            self._resched(p)
 
     def _resched(self, p: int) -> None:
         """Deschedule what ``p`` runs (if anything) and pick anew."""
@@ -425,11 +426,9 @@ class System:
                 m.eligible = e = self._eligible(m)
                 self.sched.on_stop(m, p, ran, e)
                 freed.append(p)
-        for p in freed:
-            self.idle.add(p)
-        for p in freed:
-            if p in self.idle and self.cur[p] is None and self.reserved[p] is None:
-                self.idle.discard(p)
+        # the leader's own pCPU picks last, so the others first serve their queues
+        for p in sorted(freed, key=lambda q: q == g.members[0].last_pcpu):
+            if self.cur[p] is None and self.reserved[p] is None:
                 self._pick(p)
 
     # -- skew tracking and relaxed co-scheduling ----------------------------------
@@ -445,8 +444,13 @@ class System:
             v.prog_since = -1
         g = self.groups[v.vmi]
         self._measure_skew(g, now)
-        if g.mode == "relaxed" and g.check_ev is None:
-            g.check_ev = self.sim.schedule(0, self._cosched_check, g, priority=1)
+        if g.mode == "relaxed":
+            ev = g.check_ev
+            if ev is not None and ev.time > now:
+                ev.cancelled = True
+                ev = None
+            if ev is None:
+                g.check_ev = self.sim.schedule(0, self._cosched_check, g, priority=1)
 
     def _measure_skew(self, g: _Group, now: int) -> None:
         progs = [self._progress(m, now) for m in g.members if not m.blocked]
