@@ -147,6 +147,7 @@ if _vg_extra is not None:
         pass  # no limit where the OS offers none
 import virtlab.grading.session as _vg_session
 _vg_session._GRADING["seed"] = {int(seed)}
+_vg_session._block_references()
 del _vg_os, _vg_extra, _vg_session
 """
 
@@ -343,6 +344,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
                           "message": t.message, "visibility": t.visibility})
     result.update(points=verdict.points, max_points=verdict.max_points,
                   questions={qv.id: qv.points for qv in verdict.questions}, tests=tests,
+                  question_max={qv.id: qv.max_points for qv in verdict.questions},
                   score=round(verdict.points / verdict.max_points, 4))
 
     def origin(i: int) -> str:

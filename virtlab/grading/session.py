@@ -124,7 +124,10 @@ class Session:
 
     @property
     def solution(self) -> dict:
-        # the reference is computed in the kernel only to run *public* tests
+        # the reference is computed in the kernel only to run *public* tests;
+        # while grading, the kernel has no reference at all
+        if "seed" in _GRADING:
+            raise RuntimeError("reference answers are not available while grading")
         if self._solution is None:
             self._solution = self.exercise.solve(self.problem)
         return self._solution
@@ -160,12 +163,16 @@ class Session:
         ``namespace`` defaults to the caller's globals (the notebook).
         """
         self.exercise.question(qid)  # validates the id
+        if "seed" in _GRADING:
+            return Panel([("info", f"{qid}: checked by the grader")])
         ns = namespace if namespace is not None else sys._getframe(1).f_globals
         qv = self._verdict(ns).by_id()[qid]
         return Panel(_question_lines(qv, self._n_hidden(qid)))
 
     def check_all(self, namespace: dict | None = None) -> Panel:
         """Run the public tests of every question."""
+        if "seed" in _GRADING:
+            return Panel([("info", "checked by the grader")])
         ns = namespace if namespace is not None else sys._getframe(1).f_globals
         verdict = self._verdict(ns)
         lines: list[tuple[str, str]] = []
@@ -180,11 +187,33 @@ class Session:
         nbgrader's autograder scores a test cell by whether it raises; this
         runs in the student's kernel, which ``virtlab grade`` never trusts.
         """
+        if "seed" in _GRADING:
+            return None
         ns = namespace if namespace is not None else sys._getframe(1).f_globals
         qv = self._verdict(ns, hidden=True).by_id()[qid]
         if qv.points < qv.max_points:
             failed = [t for t in qv.tests if t.scored and not t.passed]
             raise AssertionError(f"{qid}: {len(failed)} test(s) failed")
+
+
+def _block_references() -> None:
+    """Remove every reference solver from this process (the grader's first cell).
+
+    A submission then cannot read ``ex.solution`` or call ``solve`` while it is
+    graded.  (The solver ships with virtlab, so at home a student can run it
+    on their own variant; see ARCHITECTURE.md for this trade-off.)
+    """
+    from .exercise import exercises
+
+    def blocked(*args, **kwargs):
+        raise RuntimeError("reference answers are not available while grading")
+
+    for ex in exercises().values():
+        object.__setattr__(ex, "solve", blocked)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("virtlab.grading.exercises.") or name == "virtlab.grading.selftest":
+            if hasattr(module, "solve"):
+                module.solve = blocked
 
 
 def start(exercise_id: str, variant: Any = None) -> Session:

@@ -1,0 +1,150 @@
+"""Subcommands of the ``virtlab`` command: ``assign``, ``grade``, ``check-solutions``.
+
+Importing this module registers them in :data:`virtlab.cli.COMMANDS`.
+
+Examples
+--------
+>>> import virtlab.cli
+>>> import virtlab.grading.cli
+>>> sorted(k for k in virtlab.cli.COMMANDS if k in ("assign", "grade", "check-solutions"))
+['assign', 'check-solutions', 'grade']
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import cli as _cli
+
+__all__ = ["assign_command", "grade_command", "check_solutions_command"]
+
+
+def _root() -> Path:
+    return _cli.repo_root()
+
+
+def _secret(args) -> bytes | None:
+    if getattr(args, "secret_file", None):
+        data = Path(args.secret_file).read_bytes().strip()
+        if not data:
+            raise SystemExit("virtlab: the secret file is empty")
+        return data
+    return None
+
+
+def _assign_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solutions", default=None, help="source notebooks (default solutions/)")
+    p.add_argument("--exercises", default=None, help="output folder (default exercises/)")
+    p.add_argument("--check", action="store_true",
+                   help="only compare: exit 1 if exercises/ differs from a fresh generation")
+    p.add_argument("--roster", default=None,
+                   help="file with one student id per line: write per-student copies with "
+                        "their variant codes to --release")
+    p.add_argument("--release", default="release", help="folder for per-student copies")
+    p.add_argument("--secret-file", default=None,
+                   help="instructor secret (default: $VIRTLAB_GRADING_SECRET)")
+
+
+def assign_command(args, extra) -> int:
+    """Generate exercises/ from solutions/ (or check that they agree)."""
+    from .assign import assign, release
+    root = _root()
+    sol = Path(args.solutions) if args.solutions else root / "solutions"
+    exe = Path(args.exercises) if args.exercises else root / "exercises"
+    changed = assign(sol, exe, check=args.check)
+    if args.check:
+        for name in changed:
+            print(f"exercises/{name} differs from a fresh generation", file=sys.stderr)
+        print("exercises are up to date" if not changed else
+              "run `virtlab assign` and commit exercises/")
+        return 1 if changed else 0
+    print(f"generated {len(changed)} changed exercise notebook(s) in {exe}"
+          + (": " + ", ".join(changed) if changed else ""))
+    if args.roster:
+        roster = [line.strip() for line in Path(args.roster).read_text().splitlines()
+                  if line.strip() and not line.startswith("#")]
+        codes = release(sol, roster, args.release, _secret(args))
+        (Path(args.release) / "variants.csv").write_text(codes)
+        print(f"wrote per-student copies for {len(roster)} student(s) to {args.release} "
+              f"(codes in {args.release}/variants.csv)")
+    return 0
+
+
+def _grade_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("submissions", nargs="+", help="notebooks or folders of notebooks")
+    p.add_argument("--out", required=True, help="output folder for reports")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="parallel kernels")
+    p.add_argument("--shard", default="1/1", help="grade only shard i/n (e.g. 2/8)")
+    p.add_argument("--force", action="store_true", help="re-grade already graded submissions")
+    p.add_argument("--exercise", default=None, help="expected exercise id")
+    p.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook")
+    p.add_argument("--memory-mb", type=int, default=1024,
+                   help="memory limit per kernel in MiB (0 = none)")
+    p.add_argument("--call-timeout", type=float, default=2.0,
+                   help="seconds per call of a student's function")
+    p.add_argument("--run-demos", action="store_true", help="also run cells tagged demo")
+    p.add_argument("--solutions", default=None, help="source notebooks (default solutions/)")
+    p.add_argument("--secret-file", default=None,
+                   help="instructor secret (default: $VIRTLAB_GRADING_SECRET)")
+
+
+def grade_command(args, extra) -> int:
+    """Grade submissions; write results/, grades.csv and the summary."""
+    from .batch import grade_many, parse_shard
+    from .report import summary_text
+    from .runner import GradeOptions
+    from .variants import SECRET_ENV
+    import os
+    try:
+        shard = parse_shard(args.shard)
+    except ValueError as exc:
+        print(f"virtlab grade: {exc}", file=sys.stderr)
+        return 2
+    secret = _secret(args)
+    if secret is None and not os.environ.get(SECRET_ENV):
+        print(f"virtlab grade: warning: no instructor secret (set {SECRET_ENV} or "
+              "--secret-file); using the public development secret", file=sys.stderr)
+    options = GradeOptions(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
+                           memory_mb=args.memory_mb or None, call_timeout=args.call_timeout,
+                           run_demos=args.run_demos, secret=secret,
+                           solutions_dir=args.solutions or (_root() / "solutions"))
+    s = grade_many(args.submissions, args.out, jobs=args.jobs, shard=shard, force=args.force,
+                   options=options, exercise_id=args.exercise)
+    print(summary_text(s), end="")
+    return 0
+
+
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=int, default=25, help="variants per exercise")
+    p.add_argument("--kernel", action="store_true",
+                   help="also grade each solution and exercise in a real kernel")
+    p.add_argument("--only", nargs="*", default=None, help="exercise ids to check")
+    p.add_argument("--solutions", default=None)
+    p.add_argument("--exercises", default=None)
+
+
+def check_solutions_command(args, extra) -> int:
+    """Full marks for every solution, zero for every untouched exercise, and more."""
+    from .checks import check_solutions
+    root = _root()
+    sol = Path(args.solutions) if args.solutions else root / "solutions"
+    exe = Path(args.exercises) if args.exercises else root / "exercises"
+    issues = check_solutions(sol, exe, seeds=args.seeds, kernel=args.kernel, only=args.only)
+    for msg in issues:
+        print(msg, file=sys.stderr)
+    print(f"check-solutions: {'OK' if not issues else f'{len(issues)} problem(s)'}")
+    return 1 if issues else 0
+
+
+_cli.COMMANDS.update({
+    "assign": ("generate exercises/ from solutions/ (--check compares, --roster releases)",
+               _assign_args, assign_command),
+    "grade": ("grade submissions in fresh kernels: virtlab grade SUBS... --out DIR -j N",
+              _grade_args, grade_command),
+    "check-solutions": ("every solution full marks, every untouched exercise zero, "
+                        "hidden tests present, exercises/ up to date",
+                        _check_args, check_solutions_command),
+})

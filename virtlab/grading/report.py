@@ -1,0 +1,170 @@
+"""Grading reports: one JSON per submission, ``grades.csv`` and a summary.
+
+All files are written atomically (a temporary file in the same folder, then
+``os.replace``), so an interrupted run never leaves a half-written report
+and several shards (``--shard i/n``) can share one output folder.
+
+Layout of ``--out DIR``::
+
+    DIR/results/<student>__<notebook>.json   one per submission (PrairieLearn-style
+                                             ``score``/``tests`` plus status, reason)
+    DIR/grades.csv                           one row per submission
+    DIR/summary.json, DIR/summary.txt        per-question pass rates, status counts
+
+Examples
+--------
+>>> rows = [{"student": "a", "exercise": "ex00_selftest", "variant": "01", "status": "ok",
+...          "reason": "graded", "points": 2.0, "max_points": 4.0, "runtime_s": 1.0,
+...          "questions": {"q1": 2.0, "q2": 0.0}, "question_max": {"q1": 2.0, "q2": 2.0}}]
+>>> summary(rows)["questions"]["ex00_selftest"]["q1"]["pass_rate"]
+1.0
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+__all__ = ["atomic_write", "result_path", "write_result", "load_results", "grades_csv",
+           "summary", "summary_text", "write_reports", "CSV_FIELDS"]
+
+CSV_FIELDS = ["student", "exercise", "variant", "status", "points", "max_points",
+              "runtime_s", "submission", "reason"]
+_SAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def atomic_write(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def result_path(out: str | os.PathLike, student: str, submission: str | os.PathLike) -> Path:
+    """Where the result of ``student``'s ``submission`` is stored.
+
+    Examples
+    --------
+    >>> result_path("out", "alice", "subs/alice/ex01_popek_goldberg.ipynb").as_posix()
+    'out/results/alice__ex01_popek_goldberg.json'
+    """
+    stem = Path(submission).stem
+    if stem.startswith(f"{student}__"):
+        stem = stem[len(student) + 2:]
+    name = f"{_SAFE.sub('_', student)}__{_SAFE.sub('_', stem)}.json"
+    return Path(out) / "results" / name
+
+
+def write_result(out: str | os.PathLike, result: dict) -> Path:
+    """Store one submission's result (atomically); returns its path."""
+    path = result_path(out, result.get("student", "unknown") or "unknown",
+                       result.get("submission", "submission"))
+    atomic_write(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def load_results(out: str | os.PathLike) -> list[dict]:
+    """All stored results in ``out/results`` (unreadable files are skipped)."""
+    rows = []
+    for path in sorted((Path(out) / "results").glob("*.json")):
+        try:
+            rows.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return rows
+
+
+def _question_ids(rows: list[dict]) -> list[str]:
+    ids: list[str] = []
+    for r in rows:
+        for q in r.get("questions", {}):
+            if q not in ids:
+                ids.append(q)
+    return sorted(ids, key=lambda q: (len(q), q))
+
+
+def grades_csv(rows: list[dict]) -> str:
+    """``grades.csv`` text: one row per submission, points per question.
+
+    Examples
+    --------
+    >>> print(grades_csv([{"student": "a", "exercise": "e", "variant": "v",
+    ...     "status": "empty", "points": 0, "max_points": 0, "runtime_s": 0.1,
+    ...     "submission": "a.ipynb", "reason": "the file is empty", "questions": {}}]).strip())
+    student,exercise,variant,status,points,max_points,runtime_s,submission,reason
+    a,e,v,empty,0,0,0.1,a.ipynb,the file is empty
+    """
+    qids = _question_ids(rows)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS[:4] + qids + CSV_FIELDS[4:])
+    for r in sorted(rows, key=lambda r: (r.get("exercise", ""), r.get("student", ""),
+                                         r.get("submission", ""))):
+        qs = r.get("questions", {})
+        writer.writerow([r.get(f, "") for f in CSV_FIELDS[:4]]
+                        + [qs.get(q, "") for q in qids]
+                        + [r.get(f, "") for f in CSV_FIELDS[4:]])
+    return buf.getvalue()
+
+
+def summary(rows: list[dict]) -> dict:
+    """Status counts, mean score and per-question pass rates (full points) by exercise."""
+    by_q: dict = defaultdict(lambda: defaultdict(list))
+    full: dict = {}
+    for r in rows:
+        ex = r.get("exercise", "")
+        for qid, pts in r.get("questions", {}).items():
+            by_q[ex][qid].append(float(pts))
+            if qid in r.get("question_max", {}):
+                full[(ex, qid)] = float(r["question_max"][qid])
+    questions: dict = {}
+    for ex, qs in sorted(by_q.items()):
+        questions[ex] = {}
+        for qid, pts in sorted(qs.items(), key=lambda kv: (len(kv[0]), kv[0])):
+            top = full.get((ex, qid), max(pts))
+            passed = sum(top > 0 and p >= top - 1e-9 for p in pts)
+            questions[ex][qid] = {"submissions": len(pts),
+                                  "mean_points": round(sum(pts) / len(pts), 3),
+                                  "pass_rate": round(passed / len(pts), 3)}
+    runtimes = [float(r.get("runtime_s", 0) or 0) for r in rows]
+    return {"submissions": len(rows),
+            "status": dict(sorted(Counter(r.get("status", "") for r in rows).items())),
+            "mean_runtime_s": round(sum(runtimes) / len(runtimes), 2) if runtimes else 0.0,
+            "questions": questions}
+
+
+def summary_text(s: dict) -> str:
+    """Readable form of :func:`summary`."""
+    lines = [f"{s['submissions']} submission(s); status: "
+             + ", ".join(f"{k} {v}" for k, v in s["status"].items()),
+             f"mean grading time per submission: {s['mean_runtime_s']} s"]
+    for ex, qs in s["questions"].items():
+        lines.append(f"{ex}:")
+        for qid, d in qs.items():
+            lines.append(f"  {qid}: pass rate {d['pass_rate']:.0%}, "
+                         f"mean {d['mean_points']} points ({d['submissions']} graded)")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(out: str | os.PathLike) -> dict:
+    """Rebuild ``grades.csv`` and the summary from all stored results (atomically)."""
+    rows = load_results(out)
+    s = summary(rows)
+    atomic_write(Path(out) / "grades.csv", grades_csv(rows))
+    atomic_write(Path(out) / "summary.json", json.dumps(s, indent=1, sort_keys=True) + "\n")
+    atomic_write(Path(out) / "summary.txt", summary_text(s))
+    return s
