@@ -55,7 +55,7 @@ from .errors import check_int, check_number, check_str, check_type
 __all__ = [
     "DEF_MAX_FACTOR", "DEF_MAX_ITERS", "MIN_PAGES", "AdaptiveRate", "LinkRate",
     "MigrationResult", "Round", "Evacuation", "compare", "dirtied_pages", "evacuate",
-    "migrate", "postcopy", "precopy", "stop_and_copy", "METHODS",
+    "migrate", "postcopy", "precopy", "stop_and_copy", "sweep", "METHODS",
 ]
 
 #: Xen ``DEF_MAX_ITERS``: at most 29 pre-copy rounds ("30 times round loop").
@@ -594,3 +594,28 @@ def evacuate(vms: Sequence[tuple[str, float, float, float | None]], bandwidth_mb
     return Evacuation(results, sum(r.total_time_s for _, r in results),
                       max((r.downtime_s for _, r in results), default=0.0),
                       sum(r.data_sent_mb for _, r in results))
+
+
+def sweep(bandwidths: Sequence[float], memory_mb: float, dirty_rate_mbit: float,
+          wws_mb: float | None = None,
+          methods: Sequence[str] = METHODS, **options) -> dict[str, tuple[MigrationResult, ...]]:
+    """Run every method over a list of bandwidths (for downtime-vs-bandwidth plots).
+
+    Examples
+    --------
+    >>> s = sweep([100, 1000], 1024, 50, 64)
+    >>> [round(r.downtime_s, 3) for r in s["stop-and-copy"]]
+    [85.92, 8.592]
+    """
+    if isinstance(bandwidths, (str, bytes)) or not isinstance(bandwidths, Sequence) \
+            or not bandwidths:
+        raise TypeError("bandwidths must be a non-empty sequence of numbers")
+    if len(bandwidths) > 10_000:
+        raise ValueError(f"bandwidths must have at most 10000 values, got {len(bandwidths)}")
+    if isinstance(methods, str) or not isinstance(methods, Sequence):
+        raise TypeError("methods must be a sequence of method names")
+    from .errors import check_choice
+    for m in methods:
+        check_choice("methods", m, METHODS)
+    return {m: tuple(migrate(m, memory_mb, bw, dirty_rate_mbit, wws_mb, **options)
+                     for bw in bandwidths) for m in methods}

@@ -1,0 +1,141 @@
+"""Figures for consolidation and availability.
+
+Examples
+--------
+>>> from virtlab.consolidation import consolidate, make_servers
+>>> from virtlab.availability import compare_measures, host_failure
+>>> from virtlab.viz import consolidation as vc
+>>> p = consolidate(make_servers(12))
+>>> len(vc.placement_figure(p).axes)      # heat map, its colour bar, two bar charts
+4
+>>> fig = vc.host_map(p, host_failure(p, 0, spares=1, restart=True))
+>>> fig = vc.availability_figure(compare_measures(make_servers(12)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..availability import AvailabilityReport, FailureImpact
+from ..consolidation import Placement
+from ..errors import check_type
+from .base import PALETTE, color_for, new_figure
+
+__all__ = ["availability_figure", "host_map", "placement_figure"]
+
+_BEFORE, _AFTER = "#999999", PALETTE[0]
+
+
+def placement_figure(placement: Placement):
+    """Host CPU load over the day (heat map) plus machines and energy before/after."""
+    check_type("placement", placement, Placement)
+    p = placement
+    fig = new_figure(8.5, 3.4)
+    grid = fig.add_gridspec(1, 3, width_ratios=[4, 1, 1])
+    ax = fig.add_subplot(grid[0])
+    util = [[c / p.host.cpus for c in h.cpu] for h in p.hosts]
+    im = ax.imshow(util, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                   interpolation="nearest")
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("host")
+    ax.set_xticks(range(0, 24, 4))
+    if len(p.hosts) <= 12:
+        ax.set_yticks(range(len(p.hosts)))
+    fig.colorbar(im, ax=ax, label="CPU utilization", fraction=0.05)
+    ax.set_title(f"{p.policy}: {len(p.servers)} servers on {p.hosts_after} hosts, "
+                 f"{p.overhead:.0%} overhead\nCPU utilization {p.cpu_util_before:.0%} before "
+                 f"→ {p.cpu_util_after:.0%} after", fontsize=9)
+    bx = fig.add_subplot(grid[1])
+    bx.bar(["before", "after"], [p.hosts_before, p.hosts_after], color=[_BEFORE, _AFTER])
+    bx.set_title("machines", fontsize=9)
+    for i, v in enumerate([p.hosts_before, p.hosts_after]):
+        bx.text(i, v, str(v), ha="center", va="bottom", fontsize=8)
+    cx = fig.add_subplot(grid[2])
+    e = [p.energy_before_kwh, p.energy_after_kwh]
+    cx.bar(["before", "after"], e, color=[_BEFORE, _AFTER])
+    for i, v in enumerate(e):
+        cx.text(i, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)
+    cx.set_title("kWh/day incl.\ncooling (illustr.)", fontsize=8)
+    for a in (bx, cx):
+        a.tick_params(labelsize=8)
+        a.margins(y=0.15)
+    return fig
+
+
+def host_map(placement: Placement, impact: FailureImpact | None = None):
+    """Each host as a stack of its VMs at the host's busiest hour; a failure marked.
+
+    Bar heights are each VM's CPU demand (overhead included) in the hour when
+    that host's total is highest, so a stack never exceeds the capacity line.
+    VMs of the failed host are hatched; restarted ones reappear (dotted) on
+    the host or spare that took them; lost ones stay red.
+    """
+    check_type("placement", placement, Placement)
+    p = placement
+    f = 1 + p.overhead
+    cpu = {s.name: [c * f for c in s.cpu] for s in p.servers}
+    columns = [(f"host {h.index}", list(h.vms)) for h in p.hosts]
+    moved: dict[str, list[str]] = {}
+    lost: set[str] = set()
+    failed = None
+    if impact is not None:
+        check_type("impact", impact, FailureImpact)
+        failed = impact.failed_host
+        lost = set(impact.lost)
+        for name, where in impact.restarted:
+            moved.setdefault(where, []).append(name)
+        spares = sorted({w for _, w in impact.restarted if w.startswith("spare")})
+        columns += [(s, []) for s in spares]
+    fig = new_figure(8.5, 3.2)
+    ax = fig.add_subplot()
+    for x, (label, vms) in enumerate(columns):
+        is_failed = failed is not None and label == f"host {failed}"
+        extra = [] if is_failed else moved.get(label, [])
+        every = vms + extra
+        if not every:
+            continue
+        hour = max(range(24), key=lambda h: sum(cpu[v][h] for v in every))
+        y = 0.0
+        for vm in vms:
+            ax.bar(x, cpu[vm][hour], bottom=y, width=0.8, edgecolor="white", linewidth=0.5,
+                   color="#d62728" if vm in lost else color_for(vm.split("-")[0]),
+                   hatch="///" if is_failed else None, alpha=0.35 if is_failed else 1.0)
+            y += cpu[vm][hour]
+        for vm in extra:
+            ax.bar(x, cpu[vm][hour], bottom=y, width=0.8, color="white", edgecolor="#d62728",
+                   linewidth=1.2, hatch="..")
+            y += cpu[vm][hour]
+    ax.axhline(p.host.cpus, color="black", ls="--", lw=0.8)
+    ax.text(-0.45, p.host.cpus, "capacity", fontsize=7, va="bottom", ha="left")
+    ax.set_xticks(range(len(columns)), [c[0] for c in columns], fontsize=7,
+                  rotation=45 if len(columns) > 10 else 0)
+    ax.set_ylabel("cores at the host's busiest hour")
+    ax.set_ylim(0, p.host.cpus * 1.12)
+    if impact is None:
+        title = "VMs per host (colour: service)"
+    else:
+        title = (f"host {failed} fails: {len(impact.vms_down)} VMs down, "
+                 f"{len(impact.restarted)} restarted (dotted), {len(impact.lost)} lost (red)")
+    ax.set_title(title, fontsize=9)
+    return fig
+
+
+def availability_figure(reports: Sequence[AvailabilityReport]):
+    """Expected VMs down and lost per host failure, one bar pair per measure."""
+    reports = list(reports)
+    for i, r in enumerate(reports):
+        check_type(f"reports[{i}]", r, AvailabilityReport)
+    fig = new_figure(6.5, 3.0)
+    ax = fig.add_subplot()
+    x = range(len(reports))
+    ax.bar([i - 0.2 for i in x], [r.vms_down for r in reports], width=0.4, color="#bbbbbb",
+           label="VMs down at the failure")
+    ax.bar([i + 0.2 for i in x], [r.vms_lost for r in reports], width=0.4, color=PALETTE[5],
+           label="VMs still down (lost)")
+    for i, r in enumerate(reports):
+        ax.text(i + 0.2, r.vms_lost, f"{r.vms_lost:.1f}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(list(x), [r.label for r in reports], fontsize=8)
+    ax.set_ylabel("expected per host failure")
+    ax.set_title("What one host failure costs", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig

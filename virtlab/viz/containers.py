@@ -1,0 +1,79 @@
+"""Figures for containers vs VMs: the two stacks and their costs.
+
+Examples
+--------
+>>> from virtlab.containers import compare
+>>> from virtlab.viz import containers as vc
+>>> fig = vc.comparison_figure(compare(instances=4))
+>>> len(fig.axes)
+4
+"""
+
+from __future__ import annotations
+
+from matplotlib.patches import Rectangle
+
+from ..containers import Comparison
+from ..errors import check_type
+from .base import PALETTE, new_figure
+
+__all__ = ["comparison_figure", "stacks_axes"]
+
+_HW, _HOST, _GUEST, _APP = "#999999", PALETTE[0], PALETTE[4], PALETTE[1]
+
+
+def _box(ax, x, y, w, h, color, text, fontsize=7, textcolor="white"):
+    ax.add_patch(Rectangle((x, y), w, h, facecolor=color, edgecolor="white", lw=1.5))
+    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=fontsize,
+            color=textcolor)
+
+
+def stacks_axes(ax, instances: int) -> None:
+    """The lecture's picture: containers on one host OS vs VMs with guest OSes."""
+    shown = max(1, min(instances, 4))
+    w = 1.0 / shown
+    for side, x0 in (("container", 0.0), ("vm", 1.15)):
+        _box(ax, x0, 0, 1, 0.18, _HW, "hardware")
+        if side == "container":
+            _box(ax, x0, 0.18, 1, 0.2, _HOST, "host OS (one kernel)")
+            for i in range(shown):
+                _box(ax, x0 + i * w, 0.38, w, 0.42, _APP, "app", textcolor="black")
+            ax.text(x0 + 0.5, 0.82, "each: own namespaces + cgroup limits", ha="center",
+                    fontsize=6)
+        else:
+            _box(ax, x0, 0.18, 1, 0.2, _HOST, "hypervisor")
+            for i in range(shown):
+                _box(ax, x0 + i * w, 0.38, w, 0.22, _GUEST, "guest\nOS", fontsize=6,
+                     textcolor="black")
+                _box(ax, x0 + i * w, 0.6, w, 0.2, _APP, "app", textcolor="black")
+        ax.text(x0 + 0.5, 0.9, "containers" if side == "container" else "virtual machines",
+                ha="center", fontsize=9, fontweight="bold")
+    ax.set_xlim(-0.02, 2.17)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+
+
+def comparison_figure(comparison: Comparison):
+    """Stacks plus memory per instance, start-up time and density."""
+    check_type("comparison", comparison, Comparison)
+    c, v = comparison.container, comparison.vm
+    fig = new_figure(9, 3.0)
+    grid = fig.add_gridspec(1, 4, width_ratios=[2.6, 1, 1, 1])
+    stacks_axes(fig.add_subplot(grid[0]), comparison.instances)
+    colors = [PALETTE[1], PALETTE[4]]
+    for k, (title, vals, fmt, log) in enumerate((
+            ("memory / instance (MiB)", [c.per_instance_mb, v.per_instance_mb], "{:.0f}", False),
+            ("start-up (s)", [c.start_s, v.start_s], "{:g}", True),
+            (f"instances on\n{comparison.host_memory_gb:g} GiB", [c.density, v.density], "{}",
+             False))):
+        ax = fig.add_subplot(grid[k + 1])
+        ax.bar(["cont.", "VM"], [max(x, 1e-3) for x in vals], color=colors)
+        for i, x in enumerate(vals):
+            ax.text(i, max(x, 1e-3), fmt.format(x), ha="center", va="bottom", fontsize=7)
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(title, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.margins(y=0.2)
+    fig.suptitle("Illustrative costs (parameters, not measurements)", fontsize=8)
+    return fig

@@ -1,0 +1,101 @@
+"""Figures for live migration: bytes per round, method comparison, bandwidth sweep.
+
+Examples
+--------
+>>> from virtlab import migration as mig
+>>> from virtlab.viz import migration as vm
+>>> c = mig.compare(1024, 1000, 100, 64)
+>>> fig = vm.migration_figure(c["pre-copy"], c)
+>>> len(fig.axes)
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..errors import check_type
+from ..migration import METHODS, MigrationResult
+from .base import PALETTE, new_figure
+
+__all__ = ["METHOD_COLORS", "compare_axes", "downtime_curve", "migration_figure",
+           "rounds_axes"]
+
+#: One colour per method (Okabe-Ito), the same in every figure.
+METHOD_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "post-copy": PALETTE[2]}
+_KIND_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "push": PALETTE[2]}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def rounds_axes(ax, result: MigrationResult) -> None:
+    """Draw MiB sent per round (log scale) on ``ax``; the paused round in orange."""
+    check_type("result", result, MigrationResult)
+    xs = [r.index for r in result.rounds]
+    ys = [max(r.mb, 1e-3) for r in result.rounds]
+    ax.bar(xs, ys, color=[_KIND_COLORS[r.kind] for r in result.rounds], width=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("round")
+    ax.set_ylabel("MiB sent")
+    if result.method == "pre-copy":
+        ax.axhline(50 * result.page_kb / 1024, color="#888888", lw=0.8, ls=":")
+    ax.set_title(f"{result.method}: downtime {_ms(result.downtime_s)}, "
+                 f"total {result.total_time_s:.1f} s\n"
+                 f"{result.data_sent_mb:.0f} MiB sent"
+                 + (f", stop: {result.stop_reason}" if result.method == "pre-copy" else ""),
+                 fontsize=9)
+    handles = [ax.bar([0], [0], color=c, label=k) for k, c in _KIND_COLORS.items()
+               if any(r.kind == k for r in result.rounds)]
+    if handles:
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_xlim(0.3, max(xs) + 0.7)
+
+
+def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
+    """Downtime and total time of each method (log scale) on ``ax``."""
+    names = [m for m in METHODS if m in results]
+    x = range(len(names))
+    down = [max(results[m].downtime_s, 1e-4) for m in names]
+    total = [max(results[m].total_time_s, 1e-4) for m in names]
+    ax.bar([i - 0.2 for i in x], total, width=0.4, color="#cccccc", label="total time")
+    ax.bar([i + 0.2 for i in x], down, width=0.4, color=[METHOD_COLORS[m] for m in names],
+           label="downtime")
+    for i, m in zip(x, names):
+        ax.text(i + 0.2, down[i], _ms(results[m].downtime_s), ha="center", va="bottom",
+                fontsize=7)
+    ax.set_yscale("log")
+    ax.set_xticks(list(x), names, fontsize=8)
+    ax.set_ylabel("seconds")
+    ax.set_title("downtime (coloured) vs total time (grey)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def migration_figure(result: MigrationResult, results: Mapping[str, MigrationResult]):
+    """Rounds of one migration next to the comparison of all methods."""
+    fig = new_figure(8.5, 3.4)
+    a, b = fig.subplots(1, 2, width_ratios=[3, 2])
+    rounds_axes(a, result)
+    compare_axes(b, results)
+    return fig
+
+
+def downtime_curve(bandwidths: Sequence[float], sweep: Mapping[str, Sequence[MigrationResult]],
+                   mark: float | None = None):
+    """Downtime against link bandwidth for each method (log-log)."""
+    fig = new_figure(5.5, 3.4)
+    ax = fig.add_subplot()
+    for m, results in sweep.items():
+        ax.plot(list(bandwidths), [max(r.downtime_s, 1e-4) for r in results], marker="o",
+                ms=3, color=METHOD_COLORS.get(m, PALETTE[7]), label=m)
+    if mark is not None:
+        ax.axvline(mark, color="#888888", ls="--", lw=0.8)
+        ax.text(mark, ax.get_ylim()[1], " dirty rate", fontsize=7, va="top")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("link bandwidth (Mbit/s)")
+    ax.set_ylabel("downtime (s)")
+    ax.set_title("Downtime falls as bandwidth rises", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig

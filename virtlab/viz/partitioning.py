@@ -1,0 +1,118 @@
+"""Figures for partitioning: resource bars, static vs shared use, the timeline.
+
+Examples
+--------
+>>> from virtlab import partitioning as pt
+>>> from virtlab.viz import partitioning as vp
+>>> a = pt.assign(pt.Machine(), [pt.Partition("a", 8, 2, dedicated_cpus=2),
+...                              pt.Partition("b", 8, 2, weight=1)])
+>>> fig = vp.assignment_figure(a)
+>>> fig = vp.utilization_figure(pt.compare_static_shared(4, {"a": [1, 3], "b": [3, 1]}))
+>>> fig = vp.timeline_figure(pt.TIMELINE)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import check_type
+from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
+from .base import PALETTE, color_for, new_figure
+
+__all__ = ["assignment_axes", "assignment_figure", "timeline_figure", "utilization_axes",
+           "utilization_figure"]
+
+
+def assignment_axes(ax, assignment: Assignment) -> None:
+    """Three bars (CPUs, memory, I/O channels), one segment per partition."""
+    check_type("assignment", assignment, Assignment)
+    m = assignment.machine
+    ent = entitlements(assignment)
+    rows = [("CPUs", m.cpus, lambda p: ent[p.name]),
+            ("memory (GiB)", m.memory_gb, lambda p: p.memory_gb),
+            ("I/O channels", m.channels, lambda p: p.channels)]
+    for y, (label, total, get) in enumerate(rows):
+        left = 0.0
+        for i, p in enumerate(assignment.partitions):
+            share = get(p) / total if total else 0.0
+            ax.barh(y, share, left=left, color=color_for(i), edgecolor="white",
+                    hatch="//" if (label == "CPUs" and p.mode == "shared") else None)
+            if share > 0.07:
+                ax.text(left + share / 2, y, p.name, ha="center", va="center", fontsize=7,
+                        color="white")
+            left += share
+        if left < 1 - 1e-9:
+            ax.barh(y, 1 - left, left=left, color="#eeeeee", edgecolor="white")
+            ax.text(left + (1 - left) / 2, y, "free", ha="center", va="center", fontsize=7)
+    ax.set_yticks(range(3), [f"{r[0]}\n({r[1]})" for r in rows], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the machine (hatched: weighted share of the shared CPU pool)",
+                  fontsize=8)
+
+
+def assignment_figure(assignment: Assignment):
+    """The machine's resources as the firmware assigned them."""
+    fig = new_figure(7, 2.6)
+    ax = fig.add_subplot()
+    assignment_axes(ax, assignment)
+    ax.set_title(f"{assignment.machine.name}: {len(assignment.partitions)} partitions, "
+                 f"shared pool {assignment.pool_cpus} CPUs", fontsize=9)
+    return fig
+
+
+def utilization_axes(ax, result: UtilizationResult) -> None:
+    """Total demand and what static partitions vs a shared pool served."""
+    check_type("result", result, UtilizationResult)
+    steps = len(next(iter(result.demand.values())))
+    t = range(steps)
+    total = [sum(result.demand[n][i] for n in result.names) for i in t]
+    st = [sum(result.static[n][i] for n in result.names) for i in t]
+    sh = [sum(result.shared[n][i] for n in result.names) for i in t]
+    ax.fill_between(t, total, color="#dddddd", step="mid", label="demand")
+    ax.step(t, sh, where="mid", color=PALETTE[2], lw=1.5,
+            label=f"shared pool: {result.shared_util:.0%} used, "
+                  f"{result.shared_unmet:.0%} unmet")
+    ax.step(t, st, where="mid", color=PALETTE[5], lw=1.2,
+            label=f"static: {result.static_util:.0%} used, {result.static_unmet:.0%} unmet")
+    ax.axhline(result.cpus, color="black", ls="--", lw=0.8)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("CPUs")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_ylim(0, max(max(total), result.cpus) * 1.35)
+
+
+def utilization_figure(result: UtilizationResult):
+    """Static partitions vs one shared pool under the same fluctuating demand."""
+    fig = new_figure(7, 3.0)
+    ax = fig.add_subplot()
+    utilization_axes(ax, result)
+    ax.set_title(f"{len(result.names)} partitions on {result.cpus:g} CPUs: the same demand, "
+                 "served statically or from a shared pool", fontsize=9)
+    return fig
+
+
+def timeline_figure(milestones: Sequence[Milestone]):
+    """The mainframe line as a timeline."""
+    ms = list(milestones)
+    for i, m in enumerate(ms):
+        check_type(f"milestones[{i}]", m, Milestone)
+    fig = new_figure(8, 2.6)
+    ax = fig.add_subplot()
+    years = [m.year for m in ms]
+    ax.axhline(0, color="#888888", lw=1)
+    levels = (0.5, -0.5, 1.1, -1.1)
+    for i, m in enumerate(ms):
+        up = levels[i % len(levels)]
+        ax.plot([m.year, m.year], [0, up], color="#888888", lw=0.8)
+        ax.plot(m.year, 0, "o", color=color_for(i), ms=7)
+        ax.text(m.year, up * 1.05, f"{m.year} {m.name}", ha="center",
+                va="bottom" if up > 0 else "top", fontsize=8, fontweight="bold")
+    ax.set_ylim(-1.7, 1.7)
+    ax.set_xlim(min(years) - 4, max(years) + 4)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("From time-sharing to virtual machines to partitions (dates: secondary "
+                 "sources)", fontsize=9)
+    return fig
