@@ -18,8 +18,10 @@ wird" (lecture).  The model follows credit.c (facts.md §4):
 * a capped vCPU whose credit falls below −(its share of the cap) is *parked*
   (paused) until accounting finds its credit non-negative again — Credit is
   not work-conserving past a cap;
-* a waking UNDER vCPU (not parked) is BOOSTed and preempts a lower-priority
-  vCPU; otherwise an idle pCPU is tickled to come and steal it;
+* a waking UNDER vCPU (not parked) is BOOSTed; it is queued on its last
+  pCPU, or on an idle one if that is busy (``csched_res_pick``), and
+  preempts a lower-priority vCPU; otherwise an idle pCPU is tickled to come
+  and steal it;
 * a pCPU whose best local candidate is OVER or IDLE steals a strictly
   higher-priority, queued vCPU from a peer's run queue (load balancing);
   peers that are idle are not robbed (they will run their own work).
@@ -178,11 +180,20 @@ class CreditScheduler(Scheduler):
         system = self.system
         if boost and self.boost and v.pri == UNDER and not v.parked:
             v.pri = BOOST
+        # csched_res_pick: stay on the last pCPU unless it is busy and an idle
+        # pCPU (nothing running, nothing queued) in the affinity exists
         p = v.last_pcpu
-        if p < 0 or p not in v.allowed:
-            aff = v.affinity
-            p = aff[self._placement % len(aff)]
-            self._placement += 1
+        rq = self.rq
+        if p < 0 or p not in v.allowed or not (p in system.idle and not any(rq[p])):
+            for q in sorted(system.idle):
+                if q in v.allowed and not any(rq[q]):
+                    p = q
+                    break
+            else:
+                if p < 0 or p not in v.allowed:
+                    aff = v.affinity
+                    p = aff[self._placement % len(aff)]
+                    self._placement += 1
         self._insert(v, p)
         # __runq_tickle: preempt a lower-priority vCPU, else wake an idler to steal it
         cur = system.cur[p]

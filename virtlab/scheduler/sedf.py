@@ -13,7 +13,9 @@ balancing), the model keeps, as the Xen 3.0 code does (facts.md §4b):
 
 A running vCPU is preempted when its slice ends or when a waiting vCPU with
 an earlier deadline starts its period.  A vCPU waking up after its deadline
-starts a new period at once (the compiled default ignores ``latency``).
+too late to receive the rest of its slice before its deadline starts a new
+period at once (a conservative unblock; the compiled default ignores
+``latency``).
 **Deadline misses** are counted when a period ends before the vCPU received
 its slice although it was runnable.  **Admission**: vCPUs are placed on
 pCPUs (within their affinity, least reserved first); if the slices cannot
@@ -190,7 +192,9 @@ class SEDFScheduler(Scheduler):
     # -- hooks -------------------------------------------------------------
     def on_wake(self, v, boost: bool) -> None:
         now = self.sim.now
-        if now >= v.deadline:            # long block: start a new period now
+        if now + (v.slice - v.cputime) > v.deadline:
+            # too late in its period for the rest of its slice (or past it):
+            # the wake-up starts a new period (Xen's conservative unblock)
             v.deadline = now + v.period
             v.cputime = 0
         self._enqueue(v)

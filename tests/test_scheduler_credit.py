@@ -1,0 +1,132 @@
+"""Xen Credit: weights, caps, BOOST, load balancing (expected values from credit.c, facts.md §4)."""
+
+import statistics
+
+import pytest
+
+from virtlab.scheduler import (BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, IOBound,
+                               check_trace, simulate)
+
+
+def test_priorities_are_xens():
+    assert (BOOST, UNDER, OVER, IDLE) == (0, -1, -2, -64)
+
+
+def test_weights_256_512_on_one_pcpu_give_one_and_two_thirds():
+    t = simulate(CreditScheduler(), [VM("a", weight=256), VM("b", weight=512)], 1, 10_000)
+    assert t.share("a") == pytest.approx(1 / 3, abs=0.02)
+    assert t.share("b") == pytest.approx(2 / 3, abs=0.02)
+    assert check_trace(t) == []
+
+
+def test_equal_weights_share_equally_and_fairness_is_one():
+    t = simulate(CreditScheduler(), [VM(n) for n in "abc"], 1, 9_000)
+    for n in "abc":
+        assert t.share(n) == pytest.approx(1 / 3, abs=0.02)
+    assert t.fairness() == pytest.approx(1.0, abs=0.01)
+
+
+def test_cap_50_alone_gets_half_a_pcpu_not_work_conserving():
+    t = simulate(CreditScheduler(), [VM("a", cap=50)], 1, 10_000)
+    assert t.share("a") == pytest.approx(0.5, abs=0.02)
+    assert t.utilization() == pytest.approx(0.5, abs=0.02)   # the rest stays idle
+
+
+def test_cap_is_percent_of_one_pcpu_for_a_multi_vcpu_vm():
+    # cap 150 = one and a half pCPUs, whatever the number of vCPUs
+    t = simulate(CreditScheduler(), [VM("a", vcpus=4, cap=150)], 4, 10_000)
+    assert t.share("a") == pytest.approx(1.5, abs=0.05)
+
+
+def test_uncapped_vm_alone_uses_the_whole_pcpu():
+    assert simulate(CreditScheduler(), [VM("a")], 1, 1_000).share("a") == 1.0
+
+
+def test_weights_respected_on_several_pcpus():
+    # 4 pCPUs, 4 VMs of 2 vCPUs: weights 1:1:2:4 of 4 pCPUs in total
+    vms = [VM("a", vcpus=2, weight=100), VM("b", vcpus=2, weight=100),
+           VM("c", vcpus=2, weight=200), VM("d", vcpus=2, weight=400)]
+    t = simulate(CreditScheduler(), vms, 4, 10_000)
+    total = sum(t.shares().values())
+    assert total == pytest.approx(4.0, abs=0.01)
+    # d would be entitled to 2 pCPUs (4*400/800) and has 2 vCPUs: it gets them
+    assert t.share("d") == pytest.approx(2.0, abs=0.1)
+    assert t.share("c") == pytest.approx(1.0, abs=0.1)
+    assert t.share("a") == pytest.approx(0.5, abs=0.1)
+
+
+def _io_latency(boost, seed=1):
+    vms = [VM("io", workload=IOBound(burst_ms=0.5, io_ms=10)), VM("hog1"), VM("hog2")]
+    t = simulate(CreditScheduler(boost=boost), vms, 1, 10_000, seed=seed)
+    assert check_trace(t) == []
+    return t.median_wakeup_latency_us("io"), t
+
+
+def test_boost_lowers_io_vm_median_wakeup_latency_against_cpu_hogs():
+    with_boost, t1 = _io_latency(True)
+    without, t2 = _io_latency(False)
+    # without BOOST a waking vCPU waits behind a 30 ms timeslice of a hog
+    assert without > 5_000
+    assert with_boost < without / 10
+    # and the I/O VM gets more done with BOOST
+    assert t1.workload("io")["bursts"] > t2.workload("io")["bursts"]
+
+
+def test_load_balancing_idle_pcpu_steals_under_work():
+    # all four vCPUs pinned softly? no: placed round-robin, but two VMs start on
+    # pCPU 0 only if balancing is off; with it every pCPU is busy
+    vms = [VM(n) for n in "abcd"]
+    t = simulate(CreditScheduler(), vms, 2, 3_000)
+    assert t.utilization() == pytest.approx(1.0, abs=0.01)
+    for n in "abcd":
+        assert t.share(n) == pytest.approx(0.5, abs=0.05)
+
+
+def test_load_balancing_spreads_three_vms_over_two_pcpus():
+    # without stealing, the VM that started alone keeps a whole pCPU
+    # (shares 1/2, 1, 1/2); with it, OVER pCPUs steal UNDER work: 2/3 each
+    vms = [VM("a"), VM("b"), VM("c")]
+    off = simulate(CreditScheduler(load_balance=False), vms, 2, 6_000)
+    on = simulate(CreditScheduler(), vms, 2, 6_000)
+    assert check_trace(off) == [] and check_trace(on) == []
+    assert sorted(off.shares().values()) == pytest.approx([0.5, 0.5, 1.0], abs=0.01)
+    for n in "abc":
+        assert on.share(n) == pytest.approx(2 / 3, abs=0.03)
+    assert on.fairness() > off.fairness() + 0.1
+
+
+def test_affinity_is_respected():
+    vms = [VM("a", affinity=(1,)), VM("b", affinity=(1,)), VM("c", affinity=(0, 1))]
+    t = simulate(CreditScheduler(), vms, 2, 2_000)
+    assert {iv.pcpu for iv in t.intervals if iv.vm in "ab"} == {1}
+    assert check_trace(t) == []
+
+
+def test_same_seed_same_trace_and_other_seed_differs():
+    vms = [VM("io", workload=IOBound(1, 4)), VM("h")]
+    a = simulate(CreditScheduler(), vms, 1, 2_000, seed=5)
+    b = simulate(CreditScheduler(), vms, 1, 2_000, seed=5)
+    c = simulate(CreditScheduler(), vms, 1, 2_000, seed=6)
+    assert a == b
+    assert a.intervals != c.intervals
+
+
+def test_parameters_overridable_tslice_changes_switch_rate():
+    vms = [VM("a"), VM("b")]
+    t30 = simulate(CreditScheduler(), vms, 1, 600)
+    t10 = simulate(CreditScheduler(tslice_ms=10, ticks_per_tslice=1), vms, 1, 600)
+    assert len(t30.intervals) == 20          # 600 ms / 30 ms
+    assert len(t10.intervals) == 60
+
+
+def test_scheduler_object_reusable():
+    s = CreditScheduler()
+    a = simulate(s, [VM("a"), VM("b")], 1, 500)
+    b = simulate(s, [VM("a"), VM("b")], 1, 500)
+    assert a == b
+
+
+def test_wakeup_latencies_nonnegative():
+    lat, t = _io_latency(True, seed=3)
+    assert min(t.wakeup_latencies("io")) >= 0
+    assert statistics.median(t.wakeup_latencies("io")) == lat
