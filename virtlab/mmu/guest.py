@@ -171,6 +171,9 @@ class GuestVM:
                                       maximum=min(limit, 1 << 28))
         self.name = check_str("name", name)
         self.host_table = PageTable(host, host_mode)
+        # The VMM's software copy of the host table (like KVM's memslots):
+        # gpfn -> (hpfn, flags); kept in step by host_map/unmap/protect.
+        self._backing: dict[int, tuple[int, int]] = {}
         self.memory = GuestMemory(self)
 
     # -- the VMM's guest-physical -> host-physical mapping ------------------------
@@ -179,9 +182,7 @@ class GuestVM:
 
     def host_lookup(self, gpfn: int) -> tuple[int, int] | None:
         """``(hpfn, flags)`` backing guest frame ``gpfn``, or None (unbacked or out of range)."""
-        if type(gpfn) is not int or gpfn < 0 or gpfn >= self.guest_frames:
-            return None
-        return self.host_table.lookup(gpfn << PAGE_SHIFT)
+        return self._backing.get(gpfn) if type(gpfn) is int else None
 
     def host_map(self, gpfn: int, hpfn: int | None = None, *, writable: bool = True) -> int:
         """Back guest frame ``gpfn`` with host frame ``hpfn`` (a new one if None); return it.
@@ -200,6 +201,7 @@ class GuestVM:
             raise OutOfFrames("host memory too full to back another guest frame")
         frame = self.host.claim_frame(hpfn) if hpfn is not None else self.host.alloc_frame()
         self.host_table.map(gpfn << PAGE_SHIFT, frame, writable=writable, user=True)
+        self._backing[gpfn] = self.host_table.lookup(gpfn << PAGE_SHIFT)
         return frame
 
     def host_unmap(self, gpfn: int) -> int | None:
@@ -211,6 +213,7 @@ class GuestVM:
         if h is None:
             return None
         self.host_table.unmap(gpfn << PAGE_SHIFT)
+        del self._backing[gpfn]
         self.host.free_frame(h[0])
         return h[0]
 
@@ -220,7 +223,10 @@ class GuestVM:
         check_bool("writable", writable)
         if gpfn in self.memory._used and not writable:
             raise ValueError(f"gpfn {gpfn} holds a guest page table; it must stay writable")
-        return self.host_table.protect(gpfn << PAGE_SHIFT, writable=writable)
+        done = self.host_table.protect(gpfn << PAGE_SHIFT, writable=writable)
+        if done:
+            self._backing[gpfn] = self.host_table.lookup(gpfn << PAGE_SHIFT)
+        return done
 
     def back(self, gpfn: int) -> int:
         """Host frame behind ``gpfn``, allocating one on first touch."""

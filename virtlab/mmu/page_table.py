@@ -77,6 +77,7 @@ class PagingMode:
         check_int("levels", self.levels, minimum=1, maximum=6)
         check_int("bits_per_level", self.bits_per_level, minimum=1, maximum=10)
         check_choice("entry_size", self.entry_size, (4, 8))
+        object.__setattr__(self, "_mask", (1 << self.bits_per_level) - 1)
         if self.entries * self.entry_size > PAGE_SIZE:
             raise ValueError(f"bits_per_level={self.bits_per_level} with entry_size="
                              f"{self.entry_size} does not fit a table into one 4 KiB frame")
@@ -109,7 +110,7 @@ class PagingMode:
         >>> X86_32.index(0x00403000, 2), X86_32.index(0x00403000, 1)
         (1, 3)
         """
-        return (vaddr >> (PAGE_SHIFT + (level - 1) * self.bits_per_level)) & (self.entries - 1)
+        return (vaddr >> (PAGE_SHIFT + (level - 1) * self.bits_per_level)) & self._mask
 
 
 X86_32 = PagingMode("x86-32 (2-level)", 2, 10, 4)
