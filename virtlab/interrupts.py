@@ -53,7 +53,7 @@ __all__ = [
     "HYPERVISOR", "EVTCHN_BASE",
     "InterruptController", "VirtualInterruptController", "Platform", "InterruptCosts",
     "Delivery", "Injection", "InterruptTrace", "simulate_interrupts",
-    "round_robin_schedule",
+    "round_robin_schedule", "routing_graph",
 ]
 
 #: Owner name of devices the hypervisor keeps for itself (the timer).
@@ -468,9 +468,12 @@ class InterruptTrace:
         The input events (their index is their id below).
     owners : tuple of (device, owner, mode)
         The platform's assignment during the run.
+    irqs : tuple of (device, line)
+        The IRQ line of each device.
     channels : tuple of (port, device, domU)
         Split-driver event channels.
     domains : tuple of str
+    driver_domain : str
     deliveries : tuple of Delivery
         Physical interrupts as routed by the hypervisor.
     injections : tuple of Injection
@@ -485,8 +488,10 @@ class InterruptTrace:
 
     events: tuple[IOEvent, ...]
     owners: tuple[tuple[str, str, str], ...]
+    irqs: tuple[tuple[str, int], ...]
     channels: tuple[tuple[int, str, str], ...]
     domains: tuple[str, ...]
+    driver_domain: str
     deliveries: tuple[Delivery, ...]
     injections: tuple[Injection, ...]
     done_at: tuple[int | None, ...]
@@ -917,8 +922,63 @@ def simulate_interrupts(platform: Platform, events: Iterable[IOEvent], *,
             sim.at(end, set_mask, line, False, priority=-1)
     sim.run()
     owners = tuple((d, plat.owner(d), plat.mode(d)) for d in plat.devices)
-    return InterruptTrace(events=tuple(evs), owners=owners, channels=tuple(plat.channels()),
-                          domains=plat.domains, deliveries=tuple(deliveries),
+    irqs = tuple((d.name, d.irq) for d in plat.devices.values())
+    return InterruptTrace(events=tuple(evs), owners=owners, irqs=irqs, channels=tuple(plat.channels()),
+                          domains=plat.domains, driver_domain=plat.driver_domain,
+                          deliveries=tuple(deliveries),
                           injections=tuple(injections), done_at=tuple(done_at),
                           final=tuple(final),  # type: ignore[arg-type]
                           journeys=tuple(tuple(j) for j in journeys))
+
+
+def routing_graph(trace: InterruptTrace):
+    """The interrupt routing of a run as a :class:`networkx.DiGraph`.
+
+    Nodes carry ``layer`` (0 devices, 1 controller, 2 hypervisor, 3 driver
+    domain, 4 event channels, 5 domUs) and ``kind``; edges carry ``events``
+    (how many interrupt events took that edge in the run).  Passed-through
+    devices get an edge from the hypervisor straight to their domU.
+
+    Examples
+    --------
+    >>> from virtlab.devices import packet_burst
+    >>> g = routing_graph(simulate_interrupts(Platform(), packet_burst("domU1", 4)))
+    >>> g.edges["dom0", "evtchn 1"]["events"], g.edges["evtchn 1", "domU1"]["events"]
+    (4, 4)
+    >>> g.nodes["hypervisor"]["layer"]
+    2
+    """
+    import networkx as nx
+
+    check_type("trace", trace, InterruptTrace)
+    g = nx.DiGraph()
+    g.add_node("controller", layer=1, kind="controller")
+    g.add_node(HYPERVISOR, layer=2, kind="hypervisor")
+    g.add_edge("controller", HYPERVISOR, events=0)
+    for dom in trace.domains:
+        g.add_node(dom, layer=3 if dom == trace.driver_domain else 5, kind="domain")
+    per_device: dict[str, int] = {}
+    for d in trace.deliveries:
+        per_device[d.device] = per_device.get(d.device, 0) + len(d.events)
+    for device, owner, mode in trace.owners:
+        n = per_device.get(device, 0)
+        g.add_node(device, layer=0, kind="device", mode=mode, irq=dict(trace.irqs)[device])
+        g.add_edge(device, "controller", events=n)
+        g.edges["controller", HYPERVISOR]["events"] += n
+        if owner != HYPERVISOR:
+            if g.has_edge(HYPERVISOR, owner):
+                g.edges[HYPERVISOR, owner]["events"] += n
+            else:
+                g.add_edge(HYPERVISOR, owner, events=n)
+    port_events: dict[int, int] = {}
+    for inj in trace.injections:
+        if inj.line >= EVTCHN_BASE:
+            port_events[inj.line - EVTCHN_BASE] = (port_events.get(inj.line - EVTCHN_BASE, 0)
+                                                   + len(inj.events))
+    for port, device, dom in trace.channels:
+        node = f"evtchn {port}"
+        owner = dict((d, o) for d, o, _ in trace.owners)[device]
+        g.add_node(node, layer=4, kind="evtchn", device=device)
+        g.add_edge(owner, node, events=port_events.get(port, 0))
+        g.add_edge(node, dom, events=port_events.get(port, 0))
+    return g

@@ -1,0 +1,304 @@
+"""Figures for interrupt routing and the three device models.
+
+Every function takes model results (:mod:`virtlab.interrupts`,
+:mod:`virtlab.devices`) and returns a :class:`matplotlib.figure.Figure`
+built with :func:`virtlab.viz.new_figure` (object API, no pyplot).  The
+routing picture is drawn from :func:`virtlab.interrupts.routing_graph` (a
+networkx graph) with plain matplotlib patches: faster than networkx's own
+drawing and free of pyplot.
+
+Examples
+--------
+>>> from virtlab.interrupts import Platform, simulate_interrupts
+>>> from virtlab.devices import packet_burst
+>>> trace = simulate_interrupts(Platform(), packet_burst("domU1", 3))
+>>> routing(trace).axes[0].get_title()
+'Interrupt routing (events per edge)'
+>>> journey(trace, 0).axes[0].get_xlabel()
+'time (µs)'
+"""
+
+from __future__ import annotations
+
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from virtlab.devices import MODES, IOComparison, IOResult
+from virtlab.errors import check_int, check_type
+from virtlab.interrupts import HYPERVISOR, InterruptTrace, routing_graph
+from virtlab.viz.base import PALETTE, new_figure
+
+__all__ = ["MODE_COLORS", "routing", "journey", "delivery_bars", "io_comparison",
+           "request_paths"]
+
+#: One colour per device model (Okabe & Ito).
+MODE_COLORS = {"emulated": PALETTE[5], "paravirtual": PALETTE[0], "passthrough": PALETTE[2]}
+
+_KIND_FILL = {"device": "#DDDDDD", "controller": "#BBBBBB", "hypervisor": "#F4C27A",
+              "evtchn": "#FFF3B0", "domain": "#9ED9C3"}
+_LAYER_NAMES = ("devices", "controller", "hypervisor", "driver dom.", "event ch.", "domUs")
+
+
+def _domain_color(trace: InterruptTrace, dom: str) -> str:
+    return PALETTE[trace.domains.index(dom) % len(PALETTE)]
+
+
+def _draw_routing(ax: Axes, trace: InterruptTrace) -> None:
+    g = routing_graph(trace)
+    stats = {r[0]: (r[1], r[2], r[3]) for r in trace.summary()}
+    layers: dict[int, list[str]] = {}
+    for node, data in g.nodes(data=True):
+        layers.setdefault(data["layer"], []).append(node)
+    pos = {}
+    for layer, nodes in layers.items():
+        k = len(nodes)
+        for j, node in enumerate(nodes):
+            pos[node] = (layer * 1.0, (k - 1) / 2 - j)
+    height = max(len(v) for v in layers.values())
+    maxev = max([d["events"] for _, _, d in g.edges(data=True)] + [1])
+    for u, v, data in g.edges(data=True):
+        n = data["events"]
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        passthrough = u == HYPERVISOR and g.nodes[v]["layer"] == 5
+        color = "#D55E00" if passthrough else ("#444444" if n else "#BBBBBB")
+        ax.add_patch(FancyArrowPatch((x0 + 0.27, y0), (x1 - 0.27, y1), arrowstyle="-|>",
+                                     shrinkA=0, shrinkB=0, mutation_scale=9,
+                                     lw=0.6 + 2.4 * n / maxev, color=color,
+                                     linestyle="-" if n else ":",
+                                     connectionstyle=f"arc3,rad={0.45 if y1 <= y0 else -0.45}"
+                                     if passthrough else None))
+        if n:
+            if passthrough:
+                lx, ly = x0 + 1.5, y0 + (y1 - y0) / 2 + (-0.55 if y1 <= y0 else 0.55)
+            else:
+                lx, ly = x0 + (x1 - x0) * 0.5, y0 + (y1 - y0) * 0.5 + 0.08
+            ax.text(lx, ly, str(n), fontsize=7, ha="center", va="bottom", color=color)
+    for node, data in g.nodes(data=True):
+        x, y = pos[node]
+        kind = data["kind"]
+        fill = _KIND_FILL[kind]
+        edge = "#333333"
+        if kind == "domain":
+            edge = _domain_color(trace, node)
+        ax.add_patch(FancyBboxPatch((x - 0.25, y - 0.2), 0.5, 0.4,
+                                    boxstyle="round,pad=0.02", fc=fill, ec=edge, lw=1.4))
+        if kind == "device":
+            label = f"{node}\nIRQ {data['irq']}"
+        elif kind == "domain":
+            handled, injected, mean = stats[node]
+            label = f"{node}\n{injected} vIRQ"
+            if handled:
+                label += f"\n{mean:.0f} µs"
+        else:
+            label = node
+        ax.text(x, y, label, ha="center", va="center", fontsize=7)
+    for layer, name in enumerate(_LAYER_NAMES):
+        if layer in layers:
+            ax.text(layer, (height - 1) / 2 + 0.45, name, ha="center", va="bottom", fontsize=7,
+                    color="#555555", style="italic")
+    ax.set_xlim(-0.35, max(layers) + 0.35)
+    ax.set_ylim(-(height - 1) / 2 - 0.45, (height - 1) / 2 + 0.7)
+    ax.set_axis_off()
+    ax.set_title("Interrupt routing (events per edge)", fontsize=9)
+
+
+def routing(trace: InterruptTrace, width: float = 7.0, height: float = 3.0):
+    """The routing graph: devices → controller → hypervisor → dom0 → event channels → domUs.
+
+    Edge width and label: interrupt events that took the edge in ``trace``;
+    passthrough edges (hypervisor straight to a domU) in red.  Each domain
+    box shows its virtual interrupts (vIRQ) and the mean latency of the
+    events it finally handled.
+
+    Examples
+    --------
+    >>> from virtlab.interrupts import Platform, simulate_interrupts
+    >>> fig = routing(simulate_interrupts(Platform(), []))
+    >>> len(fig.axes)
+    1
+    """
+    check_type("trace", trace, InterruptTrace)
+    fig = new_figure(width, height)
+    fig.set_layout_engine(None)   # fixed axes: much faster than constrained layout
+    _draw_routing(fig.add_axes((0.0, 0.0, 1.0, 0.92)), trace)
+    return fig
+
+
+def _short(action: str, limit: int = 46) -> str:
+    return action if len(action) <= limit else action[: limit - 1] + "…"
+
+
+def _draw_journey(ax: Axes, trace: InterruptTrace, event: int) -> None:
+    steps = trace.journeys[event]
+    ev = trace.events[event]
+    lanes: list[str] = []
+    for s in steps:
+        if s.actor not in lanes:
+            lanes.append(s.actor)
+    y = {a: len(lanes) - 1 - i for i, a in enumerate(lanes)}
+    end = steps[-1].time if steps else ev.time
+    span = max(end - ev.time, 1)
+    for k, s in enumerate(steps):
+        t1 = steps[k + 1].time if k + 1 < len(steps) else s.time
+        color = _domain_color(trace, s.actor) if s.actor in trace.domains else "#777777"
+        if t1 > s.time:
+            ax.barh(y[s.actor], t1 - s.time, left=s.time, height=0.35, color=color, alpha=0.55)
+        ax.plot([s.time], [y[s.actor]], "o", ms=4, color=color)
+        if k + 1 < len(steps):
+            nxt = steps[k + 1]
+            if nxt.actor != s.actor:
+                ax.annotate("", xy=(nxt.time, y[nxt.actor]), xytext=(t1, y[s.actor]),
+                            arrowprops={"arrowstyle": "->", "color": "#999999", "lw": 0.8})
+        ax.text(s.time + 0.01 * span, y[s.actor] + 0.22 + 0.18 * (k % 2), _short(s.action),
+                fontsize=6, va="bottom")
+    ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
+    ax.set_ylim(-0.6, len(lanes) - 0.1 + 0.4)
+    ax.set_xlim(ev.time - 0.03 * span, ev.time + span * 1.6)
+    ax.set_xlabel("time (µs)")
+    ax.tick_params(axis="x", labelsize=7)
+    done = trace.done_at[event]
+    status = f"handled at {done} µs" if done is not None else "still pending"
+    ax.set_title(f"Journey of event {event}: {ev.device} → {ev.target or HYPERVISOR}, "
+                 f"raised at {ev.time} µs, {status}", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def journey(trace: InterruptTrace, event: int = 0, width: float = 6.4, height: float = 2.6):
+    """Timeline of one interrupt's journey: a lane per actor, a bar while it is there.
+
+    Examples
+    --------
+    >>> from virtlab.interrupts import Platform, simulate_interrupts
+    >>> from virtlab.devices import IOEvent
+    >>> fig = journey(simulate_interrupts(Platform(), [IOEvent(0, "disk", "domU2")]))
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()][:2]
+    ['domU2', 'dom0']
+    """
+    check_type("trace", trace, InterruptTrace)
+    if not trace.events:
+        raise ValueError("trace must hold at least one event to show a journey")
+    check_int("event", event, minimum=0, maximum=len(trace.events) - 1)
+    fig = new_figure(width, height)
+    _draw_journey(fig.add_subplot(), trace, event)
+    return fig
+
+
+def _draw_delivery(ax: Axes, trace: InterruptTrace) -> None:
+    rows = [r for r in trace.summary()]
+    names = [r[0] for r in rows]
+    x = range(len(rows))
+    colors = [_domain_color(trace, d) for d in names]
+    ax.bar(x, [r[2] for r in rows], color=colors, alpha=0.8)
+    ax.set_xticks(list(x), names, fontsize=7)
+    ax.set_ylabel("virtual IRQs injected", fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax2 = ax.twinx()
+    lat = [(i, r) for i, r in zip(x, rows) if r[1]]
+    ax2.plot([i for i, _ in lat], [r[3] for _, r in lat], "D", color="#000000", ms=5,
+             label="mean")
+    ax2.plot([i for i, _ in lat], [r[4] for _, r in lat], "_", color="#000000", ms=14, mew=2,
+             label="max")
+    ax2.set_ylabel("latency (µs)", fontsize=7)
+    ax2.tick_params(axis="y", labelsize=7)
+    ax2.set_ylim(bottom=0, top=max([r[4] for r in rows] + [1]) * 1.25)
+    ax2.legend(fontsize=6, loc="upper left", frameon=False)
+    ax.set_title("Per domain: interrupts and event latency", fontsize=8)
+
+
+def delivery_bars(trace: InterruptTrace, width: float = 4.0, height: float = 2.6):
+    """Per domain: virtual interrupts injected (bars) and event latency (mean ◆, max —).
+
+    Examples
+    --------
+    >>> from virtlab.interrupts import Platform, simulate_interrupts
+    >>> from virtlab.devices import packet_burst
+    >>> fig = delivery_bars(simulate_interrupts(Platform(), packet_burst("domU2", 5)))
+    >>> len(fig.axes)
+    2
+    """
+    check_type("trace", trace, InterruptTrace)
+    fig = new_figure(width, height)
+    _draw_delivery(fig.add_subplot(), trace)
+    return fig
+
+
+def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
+    """Emulated vs paravirtual vs passthrough: exits/request, latency, throughput.
+
+    Examples
+    --------
+    >>> from virtlab.devices import compare_io
+    >>> fig = io_comparison(compare_io(requests=16))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['VM exits per request', 'latency (µs): mean, max —', 'throughput (k requests/s)']
+    """
+    check_type("cmp", cmp, IOComparison)
+    fig = new_figure(width, height)
+    fig.set_layout_engine(None)     # fixed layout: redraws stay fast
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.12, top=0.88, wspace=0.12)
+    names = [r.mode for r in cmp.results]
+    colors = [MODE_COLORS[m] for m in names]
+    x = list(range(len(names)))
+    panels = [("VM exits per request", [r.exits_per_request for r in cmp.results], "{:.2f}"),
+              ("latency (µs)", [r.mean_latency_us for r in cmp.results], "{:.0f}"),
+              ("throughput (k requests/s)", [r.throughput_kops for r in cmp.results], "{:.0f}")]
+    maxlat = [r.max_latency_us for r in cmp.results]
+    for k, (ax, (title, values, fmt)) in enumerate(zip(axes, panels)):
+        ax.bar(x, values, color=colors)
+        top = max(values + [1e-9])
+        for xi, v in zip(x, values):
+            y = max(v, maxlat[xi]) if k == 1 else v   # latency: write above the max mark
+            ax.text(xi, y + 0.03 * top, fmt.format(v), ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(x, [n[:5] + "." if len(n) > 8 else n for n in names], fontsize=7)
+        ax.set_yticks([])   # values are written on the bars (fewer texts: faster redraws)
+        ax.set_title(title, fontsize=8)
+        ax.set_ylim(0, top * 1.22)
+    lat = axes[1]
+    lat.plot(x, [r.max_latency_us for r in cmp.results], "_", color="#000000", ms=16, mew=2)
+    lat.set_ylim(0, max(r.max_latency_us for r in cmp.results) * 1.22)
+    lat.set_title("latency (µs): mean, max —", fontsize=8)
+    return fig
+
+
+def request_paths(results: IOComparison | tuple[IOResult, ...], width: float = 8.0,
+                  height: float = 2.8):
+    """The recorded path of the first request in each device model, as timelines.
+
+    Examples
+    --------
+    >>> from virtlab.devices import compare_io
+    >>> len(request_paths(compare_io(requests=4)).axes)
+    3
+    """
+    if isinstance(results, IOComparison):
+        results = results.results
+    for r in results:
+        check_type("results", r, IOResult)
+    fig = new_figure(width, height)
+    axes = fig.subplots(1, len(results), sharex=True) if results else []
+    if len(results) == 1:
+        axes = [axes]
+    end = max((s.time for r in results for s in r.steps), default=1) or 1
+    for ax, r in zip(axes, results):
+        actors: list[str] = []
+        for s in r.steps:
+            if s.actor not in actors:
+                actors.append(s.actor)
+        y = {a: len(actors) - 1 - i for i, a in enumerate(actors)}
+        color = MODE_COLORS.get(r.mode, "#777777")
+        ts = [s.time for s in r.steps]
+        ys = [y[s.actor] for s in r.steps]
+        ax.step(ts, ys, where="post", color=color, lw=1.2)
+        ax.plot(ts, ys, "o", color=color, ms=3)
+        ax.set_yticks(range(len(actors)), list(reversed(actors)), fontsize=7)
+        ax.set_ylim(-0.5, len(actors) - 0.5)
+        ax.set_title(f"{r.mode}: request 0 done at {ts[-1] if ts else 0} µs", fontsize=8)
+        ax.set_xlabel("time (µs)", fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlim(-0.02 * end, end * 1.05)
+        ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+assert set(MODE_COLORS) == set(MODES)
