@@ -68,11 +68,13 @@ def _grade_id(cell) -> str | None:
     return None
 
 
-def annotate(nb, exercise_id: str, points: dict[str, float]) -> None:
+def annotate(nb, exercise_id: str, points: dict[str, float],
+             names: dict[str, str] | None = None) -> None:
     """Fill nbgrader metadata, tags and stable cell ids from the virtlab roles (in place).
 
-    ``points`` maps question ids to points (from the exercise definition).
-    Used when authoring a source notebook; idempotent.
+    ``points`` maps question ids to points and ``names`` to answer names
+    (from the exercise definition; the stub of a top-level solution region
+    then keeps only the answer name).  Used when authoring; idempotent.
     """
     nb.metadata["virtlab"] = {"exercise": exercise_id}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -99,6 +101,8 @@ def annotate(nb, exercise_id: str, points: dict[str, float]) -> None:
                 "solution": False, "task": False}
         if role == "answer":
             meta.update(locked=False, solution=True)
+            if names and qid in names:
+                cell.metadata["virtlab"]["answer"] = names[qid]
             if BEGIN_SOLUTION not in cell.source:
                 raise ValueError(f"answer cell {gid} has no '{BEGIN_SOLUTION}' region")
         elif role == "check":
@@ -136,7 +140,7 @@ def _regions(lines: list[str], begin: str, end: str):
         raise ValueError(f"'{begin}' at line {start + 1} is never closed")
 
 
-def _stub(region: list[str], indent: str) -> list[str]:
+def _stub(region: list[str], indent: str, answer: str | None = None) -> list[str]:
     if indent:
         return [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
     try:
@@ -152,13 +156,16 @@ def _stub(region: list[str], indent: str) -> list[str]:
                 names.append(t.id)
     if not names:
         return ["# YOUR CODE HERE", "raise NotImplementedError()"]
+    if answer in names:
+        return [f"{answer} = ...  # YOUR ANSWER HERE"]
     return [f"{n} = ...  # YOUR ANSWER HERE" for n in names]
 
 
-def stub_solution(source: str) -> str:
+def stub_solution(source: str, answer: str | None = None) -> str:
     """Replace every solution region by a stub.
 
-    At the top level each assigned name becomes ``name = ...``; inside a
+    At the top level each assigned name becomes ``name = ...`` (only
+    ``answer`` if the region assigns it); inside a
     function body the region becomes ``raise NotImplementedError()``
     (nbgrader's stub).
     """
@@ -168,7 +175,7 @@ def stub_solution(source: str) -> str:
     for a, b in _regions(lines, BEGIN_SOLUTION, END_SOLUTION):
         out += lines[pos:a]
         indent = lines[a][: len(lines[a]) - len(lines[a].lstrip())]
-        out += _stub(lines[a + 1:b], indent)
+        out += _stub(lines[a + 1:b], indent, answer)
         pos = b + 1
     out += lines[pos:]
     return "\n".join(out)
@@ -202,7 +209,7 @@ def student_version(source_nb):
     for cell in nb.cells:
         src = strip_hidden_tests(cell.source)
         if cell_role(cell) == "answer":
-            src = stub_solution(src)
+            src = stub_solution(src, cell.metadata["virtlab"].get("answer"))
         for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
             if marker in src:
                 raise ValueError(f"cell {cell.get('id')} still contains {marker!r}")

@@ -125,5 +125,6 @@ def source_notebook():
         cell("md", "text", "## Summary\nDone."),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
-    annotate(nb, EXERCISE.id, {q.id: q.points for q in EXERCISE.questions})
+    annotate(nb, EXERCISE.id, {q.id: q.points for q in EXERCISE.questions},
+             {q.id: q.name for q in EXERCISE.questions})
     return nb
