@@ -305,3 +305,24 @@ def test_same_input_same_trace():
     a = simulate_interrupts(Platform(), ev, schedule=sched)
     b = simulate_interrupts(Platform(), ev, schedule=sched)
     assert a == b
+
+
+def test_delivery_waits_for_the_credit_schedulers_next_vm_entry():
+    from virtlab.interrupts import schedule_from_trace
+    from virtlab.scheduler import VM, CreditScheduler, simulate
+    st_ = simulate(CreditScheduler(), [VM("domU1"), VM("domU2")], pcpus=1, duration_ms=200)
+    sched = schedule_from_trace(st_)
+    # find a moment when domU1 is descheduled (domU2 runs): the event reaches
+    # dom0 (own pCPU) after 7 µs, domU1 gets it at its next VM entry (no kick)
+    t0 = next(t for t in range(0, 200_000, 1000) if not st_.running_at("domU1", 0, t + 7)
+              and st_.next_run_start("domU1", 0, t + 7) is not None)
+    entry = st_.next_run_start("domU1", 0, t0 + 7)
+    trace = simulate_interrupts(Platform(), [IOEvent(t0, "nic", "domU1")], schedule=sched)
+    assert trace.done_at == (entry + 2,)
+    assert entry - t0 > 1000            # waited for a Credit time slice, not microseconds
+
+
+def test_schedule_from_trace_refuses_other_objects():
+    from virtlab.interrupts import schedule_from_trace
+    with pytest.raises(TypeError, match="trace"):
+        schedule_from_trace({"domU1": [(0, 10)]})

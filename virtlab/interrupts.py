@@ -53,7 +53,7 @@ __all__ = [
     "HYPERVISOR", "EVTCHN_BASE",
     "InterruptController", "VirtualInterruptController", "Platform", "InterruptCosts",
     "Delivery", "Injection", "InterruptTrace", "simulate_interrupts",
-    "round_robin_schedule", "routing_graph",
+    "round_robin_schedule", "schedule_from_trace", "routing_graph",
 ]
 
 #: Owner name of devices the hypervisor keeps for itself (the timer).
@@ -672,6 +672,55 @@ def round_robin_schedule(domains: Sequence[str], slice_us: int = 100,
         t += slice_us
         k += 1
     return {d: tuple(v) for d, v in out.items()}
+
+
+def schedule_from_trace(trace: Any, domains: Sequence[str] | None = None,
+                        vcpu: int = 0) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Run intervals of each VM's vCPU ``vcpu`` from a :mod:`virtlab.scheduler` trace.
+
+    Adjacent intervals (the vCPU moved to another pCPU or was re-picked at
+    once) are merged.  The result is the ``schedule=`` argument of
+    :func:`simulate_interrupts`: interrupt delivery then waits for the
+    scheduler's real VM entries.
+
+    Parameters
+    ----------
+    trace : virtlab.scheduler.Trace
+    domains : sequence of str, optional
+        VM names to take (default: every VM of the trace).
+    vcpu : int
+        Which vCPU receives the interrupts (default 0).
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> t = simulate(CreditScheduler(), [VM("domU1"), VM("domU2")], pcpus=1, duration_ms=90)
+    >>> sched = schedule_from_trace(t)
+    >>> sched["domU1"][0][0], sched["domU2"][0][0]     # 30 ms Credit time slices
+    (0, 30000)
+    """
+    from .scheduler import Trace
+
+    check_type("trace", trace, Trace)
+    names = [vm.name for vm in trace.vms]
+    if domains is None:
+        domains = names
+    elif isinstance(domains, (str, bytes)) or not isinstance(domains, Sequence):
+        raise TypeError(f"domains must be a sequence of VM names, got {type(domains).__name__}")
+    out = {}
+    for dom in domains:
+        check_str("domains", dom)
+        check_choice("domains", dom, names)
+        vm = next(v for v in trace.vms if v.name == dom)
+        check_int("vcpu", vcpu, minimum=0, maximum=vm.vcpus - 1)
+        merged: list[list[int]] = []
+        for start, end, _pcpu in trace.vcpu_intervals(dom, vcpu):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            elif end > start:
+                merged.append([start, end])
+        out[dom] = tuple((a, b) for a, b in merged)
+    return out
 
 
 def simulate_interrupts(platform: Platform, events: Iterable[IOEvent], *,
