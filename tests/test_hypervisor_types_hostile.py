@@ -99,3 +99,105 @@ def test_io_cost_size_never_crashes_oddly(size):
     else:
         assert isinstance(size, int) and 1 <= size <= 1 << 20
         assert r.total > 0
+
+
+# -- KVM -----------------------------------------------------------------------
+
+from virtlab.hypervisor.kvm import (  # noqa: E402
+    KVM_CREATE_VCPU, KVM_CREATE_VM, KVM_RUN, KVM_SET_REGS, KVM_SET_USER_MEMORY_REGION,
+    HostProcess, KvmRegs, QemuProcess, UserMemoryRegion,
+)
+
+
+def _vm():
+    p = HostProcess()
+    return p, p.open("/dev/kvm").ioctl(KVM_CREATE_VM, 0)
+
+
+@pytest.mark.parametrize("field", ["slot", "flags", "guest_phys_addr", "memory_size",
+                                   "userspace_addr"])
+@pytest.mark.parametrize("value", [None, "0", 1.5, math.nan, -4096, True, 2**70])
+def test_memory_region_bad_fields(field, value):
+    p, vm = _vm()
+    a = p.mmap_anonymous(4096)
+    kw = dict(slot=0, flags=0, guest_phys_addr=0, memory_size=4096, userspace_addr=a)
+    kw[field] = value
+    with pytest.raises((ValueError, TypeError)) as e:
+        vm.ioctl(KVM_SET_USER_MEMORY_REGION, UserMemoryRegion(**kw))
+    assert field in str(e.value)
+    assert vm.slots == {}
+
+
+@pytest.mark.parametrize("arg", [None, {"slot": 0}, (0, 0, 0, 4096, 0)])
+def test_memory_region_wrong_arg_type(arg):
+    _, vm = _vm()
+    with pytest.raises(TypeError, match="arg"):
+        vm.ioctl(KVM_SET_USER_MEMORY_REGION, arg)
+
+
+@pytest.mark.parametrize("flags", [4, 0x80000000])
+def test_memory_region_unknown_flags(flags):
+    p, vm = _vm()
+    a = p.mmap_anonymous(4096)
+    with pytest.raises(ValueError, match="flags"):
+        vm.ioctl(KVM_SET_USER_MEMORY_REGION, UserMemoryRegion(0, flags, 0, 4096, a))
+
+
+@pytest.mark.parametrize("request_", [None, "KVM_RUN", -1, 1.0, 2**40])
+def test_ioctl_bad_request(request_):
+    _, vm = _vm()
+    with pytest.raises((ValueError, TypeError), match="request"):
+        vm.ioctl(request_)
+
+
+@pytest.mark.parametrize("vid", [None, -1, 1.0, 8, 2**40, "0"])
+def test_create_vcpu_bad_id(vid):
+    _, vm = _vm()
+    with pytest.raises((ValueError, TypeError)):
+        vm.ioctl(KVM_CREATE_VCPU, vid)
+    assert vm.vcpus == {}
+
+
+def test_set_regs_bad_values_leave_state():
+    q = QemuProcess.boot("NOP\nHLT")
+    with pytest.raises((ValueError, TypeError), match="rax"):
+        q.vcpu.ioctl(KVM_SET_REGS, KvmRegs(rax=-1))
+    with pytest.raises(ValueError, match="rip"):
+        q.vcpu.ioctl(KVM_SET_REGS, KvmRegs(rip=99))
+    with pytest.raises(TypeError, match="arg"):
+        q.vcpu.ioctl(KVM_SET_REGS, {"rax": 1})
+    assert q.run() == "HLT"
+
+
+def test_run_without_program_or_memory():
+    p, vm = _vm()
+    vcpu = vm.ioctl(KVM_CREATE_VCPU, 0)
+    assert vcpu.ioctl(KVM_RUN) == 0
+    assert vcpu._run.reason_name == "FAIL_ENTRY"
+
+
+@pytest.mark.parametrize("kw,name", [({"ram_size": 1000}, "ram_size"),
+                                     ({"ram_size": 4097}, "ram_size"),
+                                     ({"ram_size": 2.0}, "ram_size"),
+                                     ({"run_budget": 0}, "run_budget"),
+                                     ({"run_budget": math.inf}, "run_budget"),
+                                     ({"mmio_base": 0}, "mmio_base"),
+                                     ({"mmio_base": -8}, "mmio_base"),
+                                     ({"process": "p"}, "process")])
+def test_qemu_bad_arguments(kw, name):
+    with pytest.raises((ValueError, TypeError)) as e:
+        QemuProcess.boot("HLT", **kw)
+    assert name in str(e.value)
+
+
+def test_qemu_bad_program_and_source():
+    with pytest.raises(TypeError, match="program"):
+        QemuProcess("HLT")
+    with pytest.raises(ValueError, match="line 2"):
+        QemuProcess.boot("NOP\nFROB EAX")
+    with pytest.raises((ValueError, TypeError), match="source"):
+        QemuProcess.boot(None)
+    q = QemuProcess.boot("HLT")
+    for bad in (0, -1, None, 1.5):
+        with pytest.raises((ValueError, TypeError), match="max_exits"):
+            q.run(max_exits=bad)

@@ -984,6 +984,18 @@ class QemuProcess:
     def __init__(self, program: Any, *, ram_size: int = RAM_SIZE,
                  mmio_base: int = 0x100000, run_budget: int = 100_000,
                  process: HostProcess | None = None):
+        from virtlab.asm import Program
+        check_type("program", program, Program)
+        check_int("ram_size", ram_size, minimum=PAGE_SIZE, maximum=1 << 22)
+        if ram_size % PAGE_SIZE:
+            raise ValueError(f"ram_size must be a multiple of {PAGE_SIZE}, got {ram_size}")
+        check_int("mmio_base", mmio_base, minimum=0, maximum=(1 << 22) - 8)
+        if mmio_base < ram_size:
+            raise ValueError(f"mmio_base must lie above the RAM (>= ram_size {ram_size}), "
+                             f"got {mmio_base:#x}")
+        if mmio_base % 4:
+            raise ValueError(f"mmio_base must be word aligned, got {mmio_base:#x}")
+        check_int("run_budget", run_budget, minimum=1, maximum=10_000_000)
         self.process = process if process is not None else HostProcess()
         check_type("process", self.process, HostProcess)
         self.kvm = self.process.open("/dev/kvm")
@@ -992,16 +1004,13 @@ class QemuProcess:
             raise KvmError("EINVAL", f"KVM_GET_API_VERSION returned {version}, this VMM "
                                      f"needs {KVM_API_VERSION}")
         self.vm = self.kvm.ioctl(KVM_CREATE_VM, 0)
-        self.ram = self.process.mmap_anonymous(check_int("ram_size", ram_size,
-                                                         minimum=PAGE_SIZE,
-                                                         maximum=1 << 22))
+        self.ram = self.process.mmap_anonymous(ram_size)
         self.vm.ioctl(KVM_SET_USER_MEMORY_REGION,
                       UserMemoryRegion(0, 0, 0, ram_size, self.ram))
         self.vcpu = self.vm.ioctl(KVM_CREATE_VCPU, 0)
         self.run_struct = self.process.mmap(self.vcpu,
                                             self.kvm.ioctl(KVM_GET_VCPU_MMAP_SIZE))
-        self.vcpu.run_budget = check_int("run_budget", run_budget, minimum=1,
-                                         maximum=10_000_000)
+        self.vcpu.run_budget = run_budget
         self.vcpu.load_program(program)
         for addr, value in program.data.items():  # the image's .word data into RAM
             if 4 * addr + 4 > ram_size:
