@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from virtlab.scheduler import (VM, CreditScheduler, IOBound, Periodic, SEDFScheduler,
@@ -30,6 +30,8 @@ def test_simulate_pcpus(pcpus):
 
 @given(duration=junk)
 def test_simulate_duration(duration):
+    # long but valid runs are fine, just slow: keep the test fast
+    assume(not (isinstance(duration, (int, float)) and 1_000 < duration <= 3_600_000))
     try:
         simulate(CreditScheduler(), [VM("a")], 1, duration)
     except (ValueError, TypeError) as e:

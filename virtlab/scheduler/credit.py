@@ -26,6 +26,11 @@ wird" (lecture).  The model follows credit.c (facts.md §4):
   higher-priority, queued vCPU from a peer's run queue (load balancing);
   peers that are idle are not robbed (they will run their own work).
 
+As in credit.c, a vCPU becomes *active* (earns credit, has its priority
+recomputed, loses BOOST) only when a tick finds it running: a periodic task
+whose jobs always end before the 10 ms tick escapes accounting in this model
+(give it a period that drifts against the tick to see normal behaviour).
+
 Simplifications: one scheduling pool, no soft affinity or NUMA nodes, no
 cache-hot migration delay (Xen's default ``vcpu_migration_delay`` is 0), no
 rate limit (its default is not verified), the queue is re-sorted at the

@@ -82,7 +82,7 @@ class CPUBound(Workload):
 
 
 class _IOInst(_Instance):
-    __slots__ = ("rng", "burst", "io", "bursts")
+    __slots__ = ("rng", "burst", "io", "bursts", "woke", "response")
 
     def _draw(self, mean):
         return max(1, int(self.rng.expovariate(1.0 / mean) + 0.5))
@@ -92,13 +92,15 @@ class _IOInst(_Instance):
 
     def advance(self, now):
         self.bursts += 1
+        self.response += now - self.woke
         return ("block", self._draw(self.io))
 
     def on_wake(self, now):
+        self.woke = now
         return self._draw(self.burst)
 
     def metrics(self):
-        return {"bursts": self.bursts}
+        return {"bursts": self.bursts, "response_us": self.response}
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,9 @@ class IOBound(Workload):
     """Short CPU bursts, then a blocking I/O wait, then a wake-up event.
 
     Burst and I/O times are exponentially distributed with the given means
-    (drawn from the run's seeded generator).
+    (drawn from the run's seeded generator).  Metrics: ``bursts`` completed
+    and ``response_us``, their summed response times (wake-up → burst done;
+    the first burst counts from time 0).
 
     Parameters
     ----------
@@ -136,7 +140,7 @@ class IOBound(Workload):
         inst = _IOInst()
         inst.vcpu, inst.rng = vcpu, rng
         inst.burst, inst.io = self.burst_ms * 1000.0, self.io_ms * 1000.0
-        inst.bursts = 0
+        inst.bursts = inst.woke = inst.response = 0
         return inst
 
 
