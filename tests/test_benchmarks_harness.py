@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import doctest
 import json
+import sys
 import textwrap
+from pathlib import Path
 
 import ipywidgets as W
 import pytest
 
-import benchmarks.harness as harness
-from benchmarks import bench_widgets
-from benchmarks.__main__ import main
-from virtlab.widgets.base import WidgetApp
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder, not installed
+    sys.path.insert(0, str(ROOT))
+
+import benchmarks.harness as harness  # noqa: E402
+from benchmarks import bench_widgets  # noqa: E402
+from benchmarks.__main__ import main  # noqa: E402
+from virtlab.widgets.base import WidgetApp  # noqa: E402
 
 GOOD = """
 from benchmarks.harness import row
