@@ -1,0 +1,238 @@
+"""Figures for memory virtualization: address chain, page walks, shadow vs nested, costs, TLB.
+
+Every function takes results of :mod:`virtlab.mmu` and returns a Figure.
+
+Examples
+--------
+>>> from virtlab import mmu, viz
+>>> from virtlab.mmu.scenario import tlb_experiment
+>>> fig = viz.mmu.tlb_curve([tlb_experiment(e, 64) for e in (8, 32)],
+...                         [tlb_experiment(e, 64, tagged=True) for e in (8, 32)])
+>>> len(fig.axes)
+1
+"""
+
+from __future__ import annotations
+
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+from ..errors import check_int, check_type
+from .base import PALETTE, new_figure
+
+__all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
+
+GUEST = PALETTE[0]      # guest page table
+HOST = PALETTE[1]       # host table (EPT/NPT)
+SHADOW = PALETTE[2]     # shadow / composed
+DATA = PALETTE[3]
+GREY = "#BBBBBB"
+TECH_COLORS = {"native": "#555555", "shadow": SHADOW, "nested": HOST}
+
+
+def _fixed(fig, left=0.1, right=0.98, bottom=0.15, top=0.9, wspace=0.3):
+    """Fixed margins instead of the constrained layout: PNG rendering is much
+    faster without the layout solver, and widget redraws must stay < 50 ms."""
+    fig.set_layout_engine(None)
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
+    return fig
+
+
+def _box(ax, x, y, w, h, text, color, *, filled=False, size=8, alpha=1.0):
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
+                                fc=color if filled else "white", ec=color, lw=1.2,
+                                alpha=alpha))
+    ax.text(x, y, text, ha="center", va="center", fontsize=size,
+            color="white" if filled else "black", alpha=max(alpha, 0.35))
+
+
+def _arrow(ax, p, q, color, *, style="-", rad=0.0, lw=1.2):
+    ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>", mutation_scale=9, color=color,
+                                 lw=lw, linestyle=style,
+                                 connectionstyle=f"arc3,rad={rad}"))
+
+
+def address_chain(chain, max_links: int = 8):
+    """The chain guest-virtual → guest-physical ("real") → host-physical, one row per page.
+
+    Blue arrows: the guest's page table; orange: the host table (EPT/NPT);
+    green dashed: what a shadow (or composed) table maps directly.  A guest
+    frame the host does not back ends in a red "not backed" mark.
+    """
+    from ..mmu.scenario import AddressChain
+    check_type("chain", chain, AddressChain)
+    check_int("max_links", max_links, minimum=1, maximum=32)
+    links = chain.links[:max_links]
+    rows = max(1, len(links))
+    fig = _fixed(new_figure(7.0, 1.2 + 0.45 * rows), 0.01, 0.99, 0.01, 0.99)
+    ax = fig.add_subplot()
+    ax.set_xlim(-0.3, 3.3)
+    ax.set_ylim(-0.8, rows + 0.2)
+    ax.axis("off")
+    xs = (0.25, 1.5, 2.75)
+    heads = ("guest-virtual\n(virtuelle Adresse)", "guest-physical\n(reale Adresse)",
+             "host-physical\n(physikalische Adresse)")
+    for x, head in zip(xs, heads):
+        ax.text(x, rows - 0.05, head, ha="center", va="bottom", fontsize=8.5,
+                fontweight="bold")
+    for i, link in enumerate(links):
+        y = rows - 0.6 - i
+        perm = ("W" if link.writable else "R") + ("U" if link.user else "S")
+        _box(ax, xs[0], y, 0.85, 0.34, f"{link.vaddr:#x} {perm}", GUEST)
+        _box(ax, xs[1], y, 0.7, 0.34, f"gpfn {link.gpfn}", GUEST, filled=True)
+        _arrow(ax, (xs[0] + 0.43, y), (xs[1] - 0.36, y), GUEST)
+        if link.hpfn is None:
+            ax.text(xs[2], y, "not backed", ha="center", va="center", fontsize=8,
+                    color="#C00000")
+        else:
+            _box(ax, xs[2], y, 0.7, 0.34, f"hpfn {link.hpfn}", HOST, filled=True)
+            _arrow(ax, (xs[1] + 0.36, y), (xs[2] - 0.36, y), HOST)
+            _arrow(ax, (xs[0] + 0.1, y + 0.17), (xs[2] - 0.1, y + 0.17), SHADOW,
+                   style="--", rad=-0.12, lw=0.9)
+    ax.text(0.0, -0.55, "guest page table", color=GUEST, fontsize=8)
+    ax.text(1.1, -0.55, "host table (EPT / NPT)", color=HOST, fontsize=8)
+    ax.text(2.2, -0.55, "- - shadow / composed table", color=SHADOW, fontsize=8)
+    if len(chain.links) > len(links):
+        ax.text(3.2, -0.55, f"(+{len(chain.links) - len(links)} more)", fontsize=7,
+                ha="right")
+    return fig
+
+
+def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None = None,
+              title: str | None = None):
+    """A page walk drawn step by step; references after ``upto`` are greyed out.
+
+    For a nested walk (``host_levels`` > 0) the classic grid: one row per guest
+    level plus the final guest-physical address, one column per host level
+    plus the guest entry itself; each cell holds the reference's number.  For
+    a native or shadow walk (``host_levels`` = 0) one row of ``guest_levels``
+    references.
+    """
+    check_int("guest_levels", guest_levels, minimum=1, maximum=6)
+    check_int("host_levels", host_levels, minimum=0, maximum=6)
+    steps = list(steps)
+    total = len(steps)
+    if upto is None:
+        upto = total
+    check_int("upto", upto, minimum=0, maximum=max(total, 0))
+    n, m = guest_levels, host_levels
+    rows = n + 1 if m else 1
+    cols = m + 1 if m else n
+    fig = _fixed(new_figure(1.0 + 0.8 * cols, 1.0 + 0.5 * rows), 0.01, 0.99, 0.01, 0.9)
+    ax = fig.add_subplot()
+    ax.set_xlim(-1.4, cols + 0.1)
+    ax.set_ylim(-0.6, rows + 0.75)
+    ax.axis("off")
+    pos: dict[int, tuple[float, float]] = {}
+    if m:
+        for r in range(rows):
+            glevel = n - r if r < n else 0
+            label = f"guest L{glevel}" if glevel else "data gPA"
+            ax.text(-0.15, rows - r - 0.5, label, ha="right", va="center", fontsize=8)
+        for c in range(cols):
+            head = f"host L{m - c}" if c < m else "guest\nentry"
+            ax.text(c + 0.5, rows + 0.1, head, ha="center", va="bottom", fontsize=8)
+        for i, s in enumerate(steps):
+            r = (n - s.guest_level) if s.guest_level > 0 else n
+            c = (m - s.level) if s.stage == "host" else m
+            pos[i] = (c, rows - r - 1)
+    else:
+        for c in range(cols):
+            ax.text(c + 0.5, 1.1, f"L{n - c}", ha="center", va="bottom", fontsize=8)
+        for i, s in enumerate(steps):
+            pos[i] = (n - s.level, 0)
+    if m:
+        ax.text(m + 0.5, 0.5, "data\n(not a PT\nreference)", ha="center", va="center",
+                fontsize=6.5, color="#777777")
+    for i, s in enumerate(steps):
+        c, r = pos[i]
+        done = i < upto
+        color = HOST if s.stage == "host" else (SHADOW if s.stage == "shadow" else GUEST)
+        ax.add_patch(Rectangle((c + 0.08, r + 0.08), 0.84, 0.84,
+                               fc=color if done else "white", ec=color, lw=1.0,
+                               alpha=1.0 if done else 0.5))
+        ax.text(c + 0.5, r + 0.5, str(i + 1), ha="center", va="center", fontsize=9,
+                color="white" if done else "#999999", fontweight="bold")
+    if 0 < upto <= total:
+        s = steps[upto - 1]
+        where = {"host": "host table", "guest": "guest table", "shadow": "shadow table",
+                 "native": "page table"}[s.stage]
+        ax.text(-1.3, -0.45, f"reference {upto}/{total}: {where} level {s.level}, "
+                f"entry {s.entry:#x} at {s.addr:#x}", fontsize=8, ha="left")
+    ax.set_title(title or (f"2D walk: {n} guest × {m} host levels = {total} references"
+                           if m else f"walk: {total} references"), fontsize=10)
+    return fig
+
+
+def shadow_vs_nested(run):
+    """Side by side: page-table references and VM exits of native, shadow and nested paging."""
+    from ..mmu.scenario import SideBySide
+    check_type("run", run, SideBySide)
+    techs = ["native", "shadow", "nested"]
+    fig = _fixed(new_figure(8.0, 2.8), 0.07, 0.99, 0.1, 0.82, 0.35)
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    refs = [run.stats[t].pt_refs for t in techs]
+    ax1.bar(techs, refs, color=[TECH_COLORS[t] for t in techs])
+    ax1.set_title("page-table references", fontsize=9)
+    kinds = [("hidden_faults", "hidden faults"), ("pt_write_traps", "PT-write traps"),
+             ("cr3_traps", "CR3 traps"), ("invlpg_traps", "INVLPG traps")]
+    bottom = [0] * 3
+    for k, (attr, label) in enumerate(kinds):
+        vals = [getattr(run.stats[t], attr) for t in techs]
+        ax2.bar(techs, vals, bottom=bottom, label=label, color=PALETTE[(k + 4) % 8])
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax2.set_title("VM exits (traps)", fontsize=9)
+    ax2.legend(fontsize=6, loc="upper right")
+    cyc = [run.cycles[t] / 1000 for t in techs]
+    ax3.bar(techs, cyc, color=[TECH_COLORS[t] for t in techs])
+    ax3.set_title("translation cost (k cycles)", fontsize=9)
+    for ax in (ax1, ax2, ax3):
+        ax.tick_params(labelsize=8)
+    fig.suptitle(f"same workload, {run.accesses} memory accesses", fontsize=9)
+    return fig
+
+
+def cost_crossover(knob: str, values, overheads: dict, crossover: float | None = None,
+                   current: float | None = None):
+    """Overhead (% of a CPU) of each technique while one workload knob varies."""
+    fig = _fixed(new_figure(6.0, 3.0), 0.1, 0.98, 0.15, 0.97)
+    ax = fig.add_subplot()
+    xs = [v / 1000 for v in values]
+    for t in ("native", "shadow", "nested"):
+        ax.plot(xs, [100 * o for o in overheads[t]], label=t, color=TECH_COLORS[t], lw=2)
+    if crossover is not None and values[0] <= crossover <= values[-1]:
+        ax.axvline(crossover / 1000, color="#C00000", ls="--", lw=1)
+        ax.text(crossover / 1000, ax.get_ylim()[1] * 0.95,
+                f" crossover {crossover / 1000:.1f} k/s", color="#C00000", fontsize=8,
+                va="top")
+    if current is not None:
+        ax.axvline(current / 1000, color="black", ls=":", lw=1)
+    ax.set_xlabel(knob.replace("_per_s", "").replace("_", " ") + " (thousands per second)",
+                  fontsize=9)
+    ax.set_ylabel("overhead vs native (% CPU)", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def tlb_curve(untagged, tagged, current=None):
+    """TLB hit rate versus number of entries, flushed (untagged) vs tagged (ASID/VPID)."""
+    fig = _fixed(new_figure(5.6, 3.0), 0.11, 0.98, 0.15, 0.97)
+    ax = fig.add_subplot()
+    for runs, label, color in ((untagged, "untagged: flush on switch", PALETTE[5]),
+                               (tagged, "tagged (ASID/VPID)", PALETTE[0])):
+        if runs:
+            ax.plot([r.entries for r in runs], [100 * r.hit_rate for r in runs], "o-",
+                    label=label, color=color, lw=1.8, ms=4)
+    if current is not None:
+        ax.plot([current.entries], [100 * current.hit_rate], "k*", ms=12, label="current")
+    ax.set_xscale("log", base=2)
+    sizes = sorted({r.entries for r in list(untagged) + list(tagged)})
+    if sizes:
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.minorticks_off()
+    ax.set_xlabel("TLB entries", fontsize=9)
+    ax.set_ylabel("hit rate (%)", fontsize=9)
+    ax.set_ylim(0, 102)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig

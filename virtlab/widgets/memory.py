@@ -1,0 +1,261 @@
+"""Widget apps for memory virtualization (notebook 12).
+
+* :func:`memory_costs` — workload knobs → overhead of shadow vs nested paging, with the crossover;
+* :func:`tlb_lab` — TLB size, working set, context switches, tagged or not → hit rate;
+* :func:`page_walk` — a native, shadow or nested page walk, one reference at a time;
+* :func:`shadow_vs_nested` — the same guest workload run on all three MMU models.
+
+Examples
+--------
+>>> app = memory_costs()
+>>> app.result["winner"]
+'shadow'
+>>> app.controls["pt_updates"].value = 60
+>>> app.result["winner"]
+'nested'
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+from .. import viz
+from ..errors import check_choice, check_int
+from ..mmu import X86_32, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
+from ..mmu import PhysicalMemory, ShadowMMU
+from ..mmu.costs import CostTable, Workload, compare, crossover, sweep
+from ..mmu.scenario import side_by_side, tlb_experiment
+from .base import WidgetApp
+
+__all__ = ["MemoryCostsApp", "PageWalkApp", "ShadowVsNestedApp", "TLBApp", "memory_costs",
+           "page_walk", "shadow_vs_nested", "tlb_lab"]
+
+_STYLE = {"description_width": "initial"}
+_KNOB_OF = {"TLB misses": "tlb_misses_per_s", "PT updates": "pt_updates_per_s",
+            "context switches": "context_switches_per_s", "guest page faults":
+            "page_faults_per_s"}
+
+
+def _slider(value, lo, hi, step, desc, cls=W.IntSlider):
+    return cls(value=value, min=lo, max=hi, step=step, description=desc, style=_STYLE,
+               continuous_update=False, layout=W.Layout(width="330px"))
+
+
+def _table(rows, head):
+    cells = "".join("<tr>" + "".join(f"<td style='padding:2px 8px'>{html.escape(str(c))}</td>"
+                                     for c in r) + "</tr>" for r in rows)
+    heads = "".join(f"<th style='padding:2px 8px'>{html.escape(h)}</th>" for h in head)
+    return f"<table><tr>{heads}</tr>{cells}</table>"
+
+
+class MemoryCostsApp(WidgetApp):
+    """Workload knobs (thousands per second) → cycles of native, shadow and nested paging."""
+
+    title = "Shadow tables vs nested paging: what does translation cost?"
+
+    def __init__(self, *, tlb_misses=500, pt_updates=30, context_switches=2, page_faults=5,
+                 sweep_knob="PT updates"):
+        super().__init__({
+            "tlb_misses": _slider(tlb_misses, 0, 3000, 10, "TLB misses (k/s)"),
+            "pt_updates": _slider(pt_updates, 0, 200, 1, "PT updates (k/s)"),
+            "context_switches": _slider(context_switches, 0, 50, 1, "context switches (k/s)"),
+            "page_faults": _slider(page_faults, 0, 100, 1, "guest page faults (k/s)"),
+            "sweep_knob": W.Dropdown(options=list(_KNOB_OF), value=sweep_knob,
+                                     description="x axis", style=_STYLE),
+        })
+
+    def compute(self, tlb_misses, pt_updates, context_switches, page_faults, sweep_knob):
+        w = Workload(tlb_misses * 1e3, pt_updates * 1e3, context_switches * 1e3,
+                     page_faults * 1e3)
+        knob = _KNOB_OF[check_choice("sweep_knob", sweep_knob, list(_KNOB_OF))]
+        x = crossover(w, knob=knob)
+        cur = getattr(w, knob)
+        hi = max(2 * cur, 1.5 * (x or 0), 10_000)
+        values = [hi * i / 40 for i in range(41)]
+        br = compare(w)
+        winner = "shadow" if br[1].total < br[2].total else "nested"
+        return {"workload": w, "knob": knob, "values": values, "crossover": x,
+                "overheads": sweep(knob, values, w), "breakdown": br, "winner": winner}
+
+    def draw(self, r):
+        return viz.mmu.cost_crossover(r["knob"], r["values"], r["overheads"], r["crossover"],
+                                      getattr(r["workload"], r["knob"]))
+
+    def describe(self, r):
+        rows = [(b.technique, f"{b.walk_cycles / 1e6:.1f}", f"{b.trap_cycles / 1e6:.1f}",
+                 f"{100 * b.overhead:.2f} %") for b in r["breakdown"]]
+        x = r["crossover"]
+        cross = ("no crossover for this knob" if x is None else
+                 f"crossover at {x / 1000:.1f} k/s")
+        return (_table(rows, ["technique", "walk Mcycles/s", "trap Mcycles/s",
+                              "overhead vs native"])
+                + f"<p><b>{r['winner']} paging is cheaper here</b>; {cross}. "
+                "Cycle constants are illustrative except ~2,000 cycles per VM exit.</p>")
+
+
+def memory_costs(**kwargs) -> MemoryCostsApp:
+    """Widget: workload knobs → overhead of shadow vs nested paging with the crossover plot."""
+    return MemoryCostsApp(**kwargs)
+
+
+class TLBApp(WidgetApp):
+    """TLB hit rate for a working set; flushed on every switch or tagged with ASID/VPID."""
+
+    title = "TLB: size, working set and context switches"
+    SIZES = (4, 8, 16, 32, 64, 128, 256)
+
+    def __init__(self, *, entries=32, pages=64, switch_every=200, tagged=False):
+        super().__init__({
+            "entries": _slider(entries, 1, 256, 1, "TLB entries"),
+            "pages": _slider(pages, 1, 512, 1, "working set (pages)"),
+            "switch_every": _slider(switch_every, 0, 2000, 10,
+                                    "switch every (accesses, 0 = never)"),
+            "tagged": W.Checkbox(value=tagged, description="tagged TLB (ASID/VPID)"),
+        })
+
+    def compute(self, entries, pages, switch_every, tagged):
+        kw = {"pages": pages, "switch_every": switch_every, "accesses": 1000}
+        cache = self.__dict__.setdefault("_curves", {})
+        key = (pages, switch_every)
+        if key not in cache:        # the curves do not depend on entries/tagged
+            if len(cache) > 32:
+                cache.clear()
+            cache[key] = ([tlb_experiment(e, tagged=False, **kw) for e in self.SIZES],
+                          [tlb_experiment(e, tagged=True, **kw) for e in self.SIZES])
+        untagged, tagged_runs = cache[key]
+        return {"current": tlb_experiment(entries, tagged=tagged, **kw),
+                "untagged": untagged, "tagged": tagged_runs}
+
+    def draw(self, r):
+        return viz.mmu.tlb_curve(r["untagged"], r["tagged"], r["current"])
+
+    def describe(self, r):
+        c = r["current"]
+        n = c.hits + c.misses
+        return (f"<p>hit rate <b>{100 * c.hit_rate:.1f} %</b> ({c.misses} misses in {n} "
+                f"accesses, {c.flushes} flushes). Page-table references per 1000 accesses: "
+                f"native/shadow (4 levels) <b>{1000 * c.refs_native / n:.0f}</b>, nested 4+4 "
+                f"<b>{1000 * c.refs_nested / n:.0f}</b>.</p>")
+
+
+def tlb_lab(**kwargs) -> TLBApp:
+    """Widget: TLB size, working set, context switches, tagging → hit-rate curves."""
+    return TLBApp(**kwargs)
+
+
+_MODES = {2: X86_32, 4: X86_64, 5: X86_64_5LEVEL}
+
+
+class PageWalkApp(WidgetApp):
+    """Step through the references of one TLB miss."""
+
+    title = "A page walk, reference by reference"
+
+    def __init__(self, *, technique="nested", guest_levels=4, host_levels=4, step=24):
+        super().__init__({
+            "technique": W.ToggleButtons(options=["native", "shadow", "nested"],
+                                         value=technique, description="technique"),
+            "guest_levels": W.Dropdown(options=[2, 4, 5], value=guest_levels,
+                                       description="guest levels", style=_STYLE),
+            "host_levels": W.Dropdown(options=[2, 4, 5], value=host_levels,
+                                      description="host levels", style=_STYLE),
+            "step": W.IntSlider(value=step, min=0, max=35, description="reference",
+                                continuous_update=True, style=_STYLE),
+        })
+
+    def compute(self, technique, guest_levels, host_levels, step):
+        check_choice("technique", technique, ["native", "shadow", "nested"])
+        check_choice("guest_levels", guest_levels, list(_MODES))
+        check_choice("host_levels", host_levels, list(_MODES))
+        check_int("step", step, minimum=0)
+        key = (technique, guest_levels, host_levels)
+        cache = self.__dict__.setdefault("_walks", {})
+        if key not in cache:
+            cache[key] = _walk_steps(*key)
+        steps = cache[key]
+        return {"steps": steps, "technique": technique, "n": guest_levels,
+                "m": host_levels if technique == "nested" else 0,
+                "upto": min(step, len(steps))}
+
+    def draw(self, r):
+        return viz.mmu.page_walk(r["steps"], r["n"], r["m"], r["upto"])
+
+    def describe(self, r):
+        n, m, total = r["n"], r["m"], len(r["steps"])
+        if r["technique"] == "nested":
+            why = (f"{n}·{m} + {n} + {m} = {total}: each of the {n} guest entries needs a "
+                   f"{m}-level host walk plus the read of the entry, and the final "
+                   f"guest-physical address one more host walk.")
+        else:
+            which = "shadow table (built by the VMM)" if r["technique"] == "shadow" else \
+                "page table"
+            why = f"{total} references: one per level of the {which}."
+        return f"<p>{why} The data access itself is not counted.</p>"
+
+
+def _walk_steps(technique, guest_levels, host_levels):
+    gmode, hmode = _MODES[guest_levels], _MODES[host_levels]
+    host = PhysicalMemory(256)
+    if technique == "native":
+        pt = PageTable(host, gmode)
+        pt.map(0x401000, 7)
+        return NativeMMU(host, pt).walk_steps(0x401234)
+    vm = GuestVM(host, 64, host_mode=hmode)
+    gpt = vm.new_page_table(gmode)
+    gpt.map(0x401000, 7)
+    vm.host_map(7)
+    if technique == "shadow":
+        mmu = ShadowMMU(vm, gpt)
+        mmu.translate(0x401234)
+    else:
+        mmu = NestedMMU(vm, gpt)
+    return mmu.walk_steps(0x401234)
+
+
+def page_walk(**kwargs) -> PageWalkApp:
+    """Widget: step through a native, shadow or nested (2D) page walk."""
+    return PageWalkApp(**kwargs)
+
+
+class ShadowVsNestedApp(WidgetApp):
+    """One seeded guest workload on the native, shadow and nested MMU models."""
+
+    title = "Shadow vs nested paging on the same workload"
+
+    def __init__(self, *, update_every=50, switch_every=100, tlb_entries=16,
+                 tagged=False, seed=0):
+        self.seed = check_int("seed", seed, minimum=0)
+        super().__init__({
+            "update_every": _slider(update_every, 0, 200, 5,
+                                    "PT update every (accesses, 0 = never)"),
+            "switch_every": _slider(switch_every, 0, 400, 10,
+                                    "context switch every (0 = never)"),
+            "tlb_entries": _slider(tlb_entries, 1, 64, 1, "TLB entries"),
+            "tagged": W.Checkbox(value=tagged, description="tagged TLB (ASID/VPID)"),
+        })
+
+    def compute(self, update_every, switch_every, tlb_entries, tagged):
+        return side_by_side(200, pages=24, tlb_entries=tlb_entries, switch_every=switch_every,
+                            update_every=update_every, tagged=tagged, seed=self.seed)
+
+    def draw(self, r):
+        return viz.mmu.shadow_vs_nested(r)
+
+    def describe(self, r):
+        rows = [(t, s.tlb_misses, s.pt_refs, f"{s.refs_per_miss:.1f}", s.traps,
+                 f"{r.cycles[t] / 1000:.0f}") for t, s in r.stats.items()]
+        ok = "identical" if r.translations_agree else "DIFFERENT (a bug!)"
+        return (_table(rows, ["technique", "TLB misses", "PT refs", "refs/miss", "VM exits",
+                              "k cycles"])
+                + f"<p>Translations of all three: <b>{ok}</b>.</p>")
+
+
+def shadow_vs_nested(**kwargs) -> ShadowVsNestedApp:
+    """Widget: the same guest workload on native, shadow and nested paging, side by side."""
+    return ShadowVsNestedApp(**kwargs)
+
+
+APPS = {"memory_costs": memory_costs, "tlb_lab": tlb_lab, "page_walk": page_walk,
+        "shadow_vs_nested": shadow_vs_nested}
