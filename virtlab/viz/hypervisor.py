@@ -31,6 +31,7 @@ __all__ = [
     "stack_overview",
     "text_panels",
     "counts_bars",
+    "debugger_view",
     "grouped_bars",
 ]
 
@@ -423,4 +424,90 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
     ax.set_axis_off()
     more = "" if len(trace) <= max_rows else f", first {max_rows} shown"
     ax.set_title(f"KVM run loop ({len(trace)} exits{more})", fontsize=9)
+    return fig
+
+
+def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int = 16):
+    """The debugger picture: listing with EIP, registers and flags, rings.
+
+    ``state`` is a :class:`virtlab.widgets.debugger.DebuggerState`-like
+    object (``listing``, ``pc``, ``registers``, ``flags``, ``ring``,
+    ``guest_ring``, ``vmx``, ``last``, ``last_exit``, ``status``,
+    ``technique``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> s = NS(listing=("MOV EAX, 1", "HLT"), pc=1, registers={"EAX": 1, "EIP": 1},
+    ...        flags={"IF": 0}, ring=1, guest_ring=0, vmx="-", last="", last_exit="",
+    ...        status="running", technique="trap_and_emulate")
+    >>> len(debugger_view(s).axes)
+    3
+    """
+    fig = new_figure(width, height)
+    fig.set_layout_engine(None)  # fixed layout: a redraw per Step must be quick
+    gs = fig.add_gridspec(1, 3, width_ratios=[1.25, 0.9, 1.0], left=0.01, right=0.99,
+                          bottom=0.02, top=0.84, wspace=0.05)
+    ax_l, ax_r, ax_g = (fig.add_subplot(gs[0, i]) for i in range(3))
+    for ax in (ax_l, ax_r, ax_g):
+        ax.set_axis_off()
+    # listing
+    n = len(state.listing)
+    lo = max(0, min(state.pc - window // 2, n - window))
+    hi = min(n, lo + window)
+    ax_l.set_xlim(0, 1)
+    ax_l.set_ylim(window + 0.3, -0.8)
+    ax_l.set_title("guest program", fontsize=9, loc="left")
+    for row, addr in enumerate(range(lo, hi)):
+        cur = addr == state.pc
+        if cur:
+            ax_l.add_patch(Rectangle((0, row - 0.45), 1, 0.9, facecolor="#FCE3C7",
+                                     edgecolor="none"))
+        ax_l.text(0.01, row, f"{'>' if cur else ' '}{addr:3d}  {state.listing[addr]}",
+                  family="monospace", fontsize=7, va="center",
+                  fontweight="bold" if cur else "normal")
+    # registers and flags
+    ax_r.set_xlim(0, 1)
+    ax_r.set_ylim(12.5, -0.8)
+    ax_r.set_title("registers", fontsize=9, loc="left")
+    for row, (k, v) in enumerate(state.registers.items()):
+        ax_r.text(0.02, row, f"{k:<4s}{v:#010x} {v if v < 1 << 31 else v - (1 << 32):>6d}",
+                  family="monospace", fontsize=7, va="center")
+    ftxt = "  ".join(f"{k}={v}" for k, v in state.flags.items())
+    ax_r.text(0.02, len(state.registers) + 0.5, ftxt, family="monospace", fontsize=7,
+              va="center", color="#A03000" if state.flags.get("IF") else "#000000")
+    ax_r.text(0.02, len(state.registers) + 1.7, f"status: {state.status}", fontsize=7,
+              va="center")
+    # rings
+    ax_g.set_xlim(0, 1)
+    ax_g.set_ylim(-1.9, 4.3)
+    ax_g.set_title("privilege: CPU now (filled) / guest believes (hollow)",
+                   fontsize=7.5, loc="left")
+    vt = state.vmx != "-"
+    levels = [(3, "ring 3  applications"), (2, "ring 2"), (1, "ring 1"),
+              (0, "ring 0  kernel"),
+              (-1, "VMX root (ring -1): VMM" if vt else
+               ("ring 0 of the VMM" if state.technique not in ("native", "emulation")
+                else "(no VMM)"))]
+    for lvl, label in levels:
+        y = 3 - lvl if lvl >= 0 else 4.0
+        shade = "#E8F1FA" if (vt and lvl >= 0) else "#F4F4F4"
+        ax_g.add_patch(Rectangle((0.02, y - 0.4), 0.96, 0.8, facecolor=shade,
+                                 edgecolor="#999999", linewidth=0.5))
+        ax_g.text(0.05, y, label, fontsize=7, va="center")
+    if vt:
+        ax_g.text(0.97, 1.5, "VMX non-root", fontsize=6.5, ha="right", va="center",
+                  color="#0072B2", rotation=90)
+    in_vmm = vt and state.vmx == "root"
+    real_y = 4.0 if in_vmm else 3 - state.ring
+    ax_g.plot([0.82], [real_y], "o", color="#D55E00", markersize=9)
+    ax_g.plot([0.9], [3 - state.guest_ring], "o", markerfacecolor="none",
+              markeredgecolor="#0072B2", markersize=9, markeredgewidth=2)
+    last = state.last_exit or state.last
+    if len(last) > 60:
+        last = last[:57] + "..."
+    ax_g.text(0.02, -1.3, f"last: {last}" if last else "", fontsize=6.5, va="center",
+              wrap=True)
+    fig.suptitle(f"{state.technique}: next EIP {state.pc}", fontsize=9.5, x=0.01, y=0.99,
+                 ha="left", va="top", fontweight="bold")
     return fig

@@ -1,0 +1,124 @@
+"""Headless tests of the hypervisor widgets: debugger, hypervisor types, BT, hardware."""
+
+import pytest
+
+import virtlab.widgets as widgets
+from virtlab.widgets.debugger import GUEST_PROGRAMS, TECHNIQUE_LABELS, debugger, make_machine
+from virtlab.widgets.hypervisor_types import hypervisor_types
+
+
+# -- debugger ------------------------------------------------------------------
+
+def test_debugger_is_registered():
+    assert "debugger" in widgets.apps()
+    assert "hypervisor_types" in widgets.apps()
+
+
+def test_debugger_step_run_reset():
+    app = debugger("native", "loop")
+    png0 = app.png
+    assert app.state.pc == 0 and app.state.steps == 0
+    app.step()
+    assert app.state.pc == 1 and app.state.registers["ECX"] == 5
+    assert app.png != png0
+    app.run()
+    assert app.state.status == "halted"
+    assert app.state.registers["EAX"] == 15  # 5+4+3+2+1
+    app.reset()
+    assert app.state.pc == 0 and app.state.registers["EAX"] == 0 and app.state.steps == 0
+
+
+def test_debugger_popf_failure_under_trap_and_emulate_but_not_bt():
+    # trap-and-emulate on X86_32: POPF in ring 1 drops the IF change (facts.md, issue 3)
+    te = debugger("trap_and_emulate", "popf")
+    for _ in range(3):
+        te.step()
+    assert te.state.flags["IF"] == 0
+    assert te.state.ring == 1 and te.state.guest_ring == 0
+    bt = debugger("binary_translation", "popf")
+    for _ in range(3):
+        bt.step()
+    assert bt.state.flags["IF"] == 1  # BT replaced POPF with a callout
+
+
+def test_debugger_hardware_shows_vmx_mode_and_exit():
+    app = debugger("hardware", "port_io")
+    assert app.state.vmx == "non-root" and app.state.ring == 0
+    app.step(); app.step()  # MOV, OUT -> exit
+    assert "IO_INSTRUCTION" in app.state.last_exit
+    app.run()
+    assert "HLT" in app.state.last_exit
+
+
+def test_debugger_control_change_rebuilds_and_redraws():
+    app = debugger("native", "loop")
+    app.run()
+    n = app.updates
+    app.controls["program"].value = "sgdt"
+    assert app.updates == n + 1
+    assert app.state.steps == 0 and app.state.listing[1] == "LGDT EAX"
+    app.controls["technique"].value = "paravirt"
+    assert app.state.technique == "paravirt"
+    assert any("HYPERCALL" in line for line in app.state.listing)
+
+
+@pytest.mark.parametrize("technique", list(TECHNIQUE_LABELS))
+@pytest.mark.parametrize("program", list(GUEST_PROGRAMS))
+def test_every_technique_runs_every_program(technique, program):
+    m = make_machine(technique, program)
+    for _ in range(400):
+        if m.step().status != "running":
+            break
+    assert m.last_event.status in ("halted", "fault")
+
+
+def test_debugger_run_limit_and_bad_input():
+    app = debugger("native", "loop")
+    with pytest.raises((ValueError, TypeError), match="max_steps"):
+        app.run(0)
+    with pytest.raises(ValueError, match="technique"):
+        make_machine("warp", "loop")
+    with pytest.raises(ValueError, match="program"):
+        make_machine("native", "nope")
+    # bad assembler source as a program gives a line-numbered error
+    with pytest.raises(ValueError, match="line 2"):
+        make_machine("native", "NOP\nFROB EAX")
+
+
+def test_debugger_buttons_click():
+    app = debugger("native", "loop")
+    app.step_button.click()
+    assert app.state.steps == 1
+    app.run_button.click()
+    assert app.state.status == "halted"
+    app.reset_button.click()
+    assert app.state.steps == 0
+
+
+# -- hypervisor types ------------------------------------------------------------
+
+def test_hypervisor_types_slider_changes_type2_only():
+    app = hypervisor_types(stack="type2")
+    before = {k: c.total for k, c in app.result.costs.items()}
+    png = app.png
+    app.controls["world_switch"].value = 12_000
+    after = {k: c.total for k, c in app.result.costs.items()}
+    assert after["type2"] - before["type2"] == 2 * 6000
+    assert all(after[k] == before[k] for k in before if k != "type2")
+    assert app.png != png
+
+
+def test_hypervisor_types_stack_choice_and_vmi():
+    app = hypervisor_types()
+    app.controls["stack"].value = "vmi_xen"
+    assert app.result.stack.kind == "vmi_xen"
+    assert "VMI" in app.html.value
+    app.controls["stack"].value = "kvm"
+    assert "QEMU" in app.html.value and app.error is None
+
+
+def test_hypervisor_types_size_scales_copies():
+    app = hypervisor_types(stack="native", size_kib=4)
+    t4 = app.result.costs["type2"].total
+    app.controls["size_kib"].value = 8
+    assert app.result.costs["type2"].total - t4 == 3 * 4 * 300
