@@ -1,0 +1,367 @@
+"""Figures for vCPU scheduling: Gantt charts, share bars, the vCPU → pCPU mapping.
+
+Every function takes :class:`virtlab.scheduler.Trace` objects (or VM
+descriptions) and returns a Figure built with :func:`virtlab.viz.new_figure`.
+VM colours follow the VM's position in the trace (``PALETTE[i]``), so the
+same VM has the same colour in every panel.
+
+Examples
+--------
+>>> from virtlab.scheduler import CreditScheduler, VM, simulate
+>>> t = simulate(CreditScheduler(), [VM("a"), VM("b")], 1, 100)
+>>> fig = gantt(t)
+>>> fig.axes[0].get_ylabel()
+'pCPU'
+"""
+
+from __future__ import annotations
+
+from ..errors import check_number, check_str, check_type
+from .base import PALETTE, new_figure
+
+__all__ = ["gantt", "share_bars", "lab_figure", "mapping_figure", "cosched_figure",
+           "latency_figure", "vm_colors"]
+
+_RESERVED = "#bbbbbb"
+
+
+def _trace_type():
+    from ..scheduler.trace import Trace
+    return Trace
+
+
+def vm_colors(trace) -> dict[str, str]:
+    """``{vm name: colour}`` by position in the trace.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> vm_colors(simulate(CreditScheduler(), [VM("x")], 1, 1))
+    {'x': '#0072B2'}
+    """
+    check_type("trace", trace, _trace_type())
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(trace.vm_names)}
+
+
+def _window(trace, start_ms, end_ms):
+    end_default = trace.duration_us / 1000
+    start = 0.0 if start_ms is None else check_number("start_ms", start_ms, minimum=0.0)
+    end = end_default if end_ms is None else check_number("end_ms", end_ms, minimum=0.0)
+    end = min(end, end_default)
+    if end <= start:
+        raise ValueError(f"end_ms must be > start_ms (and inside the run), got "
+                         f"start_ms={start}, end_ms={end}")
+    return start, end
+
+
+def _draw_gantt(ax, trace, start, end, legend=True, title=None):
+    colors = vm_colors(trace)
+    s_us, e_us = start * 1000, end * 1000
+    bars: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    for iv in trace.intervals:
+        if iv.end <= s_us or iv.start >= e_us:
+            continue
+        a, b = max(iv.start, s_us), min(iv.end, e_us)
+        bars.setdefault((iv.pcpu, iv.vm), []).append((a / 1000, (b - a) / 1000))
+    for (p, vm), spans in bars.items():
+        ax.broken_barh(spans, (p - 0.4, 0.8), facecolors=colors[vm], edgecolor="white",
+                       linewidth=0.3)
+    res = [(p, max(s, s_us), min(e, e_us)) for p, s, e, _ in trace.reservations
+           if e > s_us and s < e_us]
+    for p, a, b in res:
+        ax.broken_barh([(a / 1000, (b - a) / 1000)], (p - 0.4, 0.8), facecolors="white",
+                       edgecolor=_RESERVED, hatch="///", linewidth=0.5)
+    # label each bar with the vCPU index when there is room
+    span = end - start
+    for iv in trace.intervals:
+        if iv.end <= s_us or iv.start >= e_us:
+            continue
+        a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
+        if (b - a) > span / 25 and trace.vms[trace.vm_names.index(iv.vm)].vcpus > 1:
+            ax.text((a + b) / 2, iv.pcpu, str(iv.vcpu), ha="center", va="center",
+                    fontsize=6, color="white")
+    ax.set_xlim(start, end)
+    ax.set_ylim(trace.pcpus - 0.5, -0.5)
+    ax.set_yticks(range(trace.pcpus))
+    ax.set_yticklabels([str(p) for p in range(trace.pcpus)], fontsize=7)
+    ax.set_ylabel("pCPU", fontsize=7)
+    ax.set_xlabel("time (ms)", fontsize=7)
+    ax.tick_params(labelsize=7)
+    if title:
+        ax.set_title(title, fontsize=8)
+    if legend:
+        from matplotlib.patches import Patch
+        handles = [Patch(color=c, label=n) for n, c in colors.items()]
+        if res:
+            handles.append(Patch(facecolor="white", edgecolor=_RESERVED, hatch="///",
+                                 label="held for gang"))
+        ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                  frameon=False)
+
+
+def gantt(trace, start_ms: float | None = None, end_ms: float | None = 300.0):
+    """Gantt chart: pCPUs × time, bars coloured by VM (vCPU number inside).
+
+    Hatched white bars are pCPUs held idle for a strict co-scheduling gang.
+
+    Parameters
+    ----------
+    trace : Trace
+    start_ms, end_ms : float
+        Time window (default the first 300 ms).
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> t = simulate(CreditScheduler(), [VM("a"), VM("b")], 2, 50)
+    >>> [float(x) for x in gantt(t, end_ms=50).axes[0].get_xlim()]
+    [0.0, 50.0]
+    """
+    check_type("trace", trace, _trace_type())
+    start, end = _window(trace, start_ms, end_ms)
+    fig = new_figure(7, 0.6 + 0.35 * max(2, trace.pcpus))
+    _draw_gantt(fig.add_subplot(), trace, start, end)
+    return fig
+
+
+def _draw_shares(ax, trace, entitled=None):
+    colors = vm_colors(trace)
+    names = list(trace.vm_names)
+    shares = [trace.share(n) for n in names]
+    y = range(len(names))
+    ax.barh(y, shares, color=[colors[n] for n in names])
+    if entitled:
+        for i, n in enumerate(names):
+            if n in entitled:
+                ax.plot([entitled[n]] * 2, [i - 0.45, i + 0.45], color="black", lw=1.2)
+    for i, s in enumerate(shares):
+        ax.text(s, i, f" {s:.2f}", va="center", fontsize=7)
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of one pCPU", fontsize=7)
+    ax.set_xlim(0, max(1.0, max(shares) * 1.25))
+    ax.tick_params(labelsize=7)
+
+
+def share_bars(trace, entitled: dict | None = None):
+    """Horizontal bars: each VM's share of one pCPU (black tick = ``entitled``).
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> t = simulate(CreditScheduler(), [VM("a"), VM("b", weight=512)], 1, 300)
+    >>> len(share_bars(t, entitled={"a": 1/3, "b": 2/3}).axes)
+    1
+    """
+    check_type("trace", trace, _trace_type())
+    if entitled is not None:
+        check_type("entitled", entitled, dict)
+    fig = new_figure(4, 0.8 + 0.3 * len(trace.vms))
+    _draw_shares(fig.add_subplot(), trace, entitled)
+    return fig
+
+
+def lab_figure(trace, window_ms: float = 150.0):
+    """Gantt chart of the first ``window_ms`` plus share bars (the lab widget's picture).
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> len(lab_figure(simulate(CreditScheduler(), [VM("a")], 1, 200)).axes)
+    2
+    """
+    check_type("trace", trace, _trace_type())
+    window = check_number("window_ms", window_ms, minimum=1.0)
+    start, end = _window(trace, 0.0, window)
+    fig = new_figure(7.5, 0.9 + 0.32 * max(3, trace.pcpus))
+    gs = fig.add_gridspec(1, 2, width_ratios=[3.2, 1])
+    ax = fig.add_subplot(gs[0, 0])
+    _draw_gantt(ax, trace, start, end, legend=False,
+                title=f"{trace.scheduler}: first {end - start:g} ms")
+    _draw_shares(fig.add_subplot(gs[0, 1]), trace)
+    return fig
+
+
+def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):
+    """The lecture's picture: VMs' vCPUs (top) mapped to pCPUs (bottom).
+
+    Dashed grey lines: *Zuordnung per Konfiguration* — which pCPUs each
+    vCPU may use (affinity / pinning).  Solid coloured arrows, if a trace
+    and ``t_ms`` are given: *Zuordnung per CPU-Scheduling* — where each vCPU
+    runs at that instant.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import VM
+    >>> fig = mapping_figure([VM("VM-1", vcpus=2), VM("VM-2", affinity=(1,))], 2)
+    >>> fig.axes[0].get_title()
+    'vCPU → pCPU: configuration (dashed) and scheduling (arrows)'
+    """
+    from ..scheduler.base import VM
+    vms = list(vms)
+    for i, vm in enumerate(vms):
+        check_type(f"vms[{i}]", vm, VM)
+    if not vms:
+        raise ValueError("vms must contain at least one VM")
+    if isinstance(pcpus, bool) or not isinstance(pcpus, int) or not 1 <= pcpus <= 16:
+        raise ValueError(f"pcpus must be an integer in [1, 16], got {pcpus!r}")
+    if trace is not None:
+        check_type("trace", trace, _trace_type())
+        t_ms = check_number("t_ms", 0.0 if t_ms is None else t_ms, minimum=0.0,
+                            maximum=trace.duration_us / 1000)
+    slots = [(vi, vm, k) for vi, vm in enumerate(vms) for k in range(vm.vcpus)]
+    n = len(slots)
+    width = max(n, pcpus) + 1
+    fig = new_figure(min(8.0, 1.2 + 0.9 * width), 3.2)
+    ax = fig.add_subplot()
+    xs = {(vi, k): (i + 0.5) * width / n for i, (vi, vm, k) in enumerate(slots)}
+    px = {p: (p + 0.5) * width / pcpus for p in range(pcpus)}
+    # VM boxes
+    for vi, vm in enumerate(vms):
+        own = [xs[(vi, k)] for k in range(vm.vcpus)]
+        color = PALETTE[vi % len(PALETTE)]
+        ax.add_patch(_box(min(own) - 0.42, 2.35, max(own) - min(own) + 0.84, 0.95,
+                          color, alpha=0.15))
+        ax.text((min(own) + max(own)) / 2, 3.18, vm.name, ha="center", va="center",
+                fontsize=8, color=color, weight="bold")
+        for k in range(vm.vcpus):
+            ax.add_patch(_box(xs[(vi, k)] - 0.35, 2.45, 0.7, 0.5, color, alpha=0.9))
+            ax.text(xs[(vi, k)], 2.7, f"vCPU {k}", ha="center", va="center", fontsize=6,
+                    color="white")
+    for p in range(pcpus):
+        ax.add_patch(_box(px[p] - 0.5, 0.1, 1.0, 0.6, "#555555", alpha=0.9))
+        ax.text(px[p], 0.4, f"pCPU {p}", ha="center", va="center", fontsize=7, color="white")
+    # configuration: allowed pCPUs
+    for vi, vm, k in slots:
+        allowed = range(pcpus) if vm.affinity is None else [a for a in vm.affinity if a < pcpus]
+        for p in allowed:
+            ax.plot([xs[(vi, k)], px[p]], [2.45, 0.7], color="#999999", lw=0.6, ls="--")
+    # scheduling: who runs where at t
+    if trace is not None:
+        t_us = int(t_ms * 1000)
+        for vi, vm, k in slots:
+            if vm.name in trace.vm_names and k < trace.vms[trace.vm_names.index(vm.name)].vcpus:
+                p = trace.pcpu_at(vm.name, k, min(t_us, trace.duration_us - 1))
+                if p is not None and p < pcpus:
+                    ax.annotate("", xy=(px[p], 0.72), xytext=(xs[(vi, k)], 2.43),
+                                arrowprops=dict(arrowstyle="-|>", lw=1.8,
+                                                color=PALETTE[vi % len(PALETTE)]))
+        ax.text(0.02, 1.55, f"t = {t_ms:g} ms", fontsize=7, transform=ax.transData)
+    ax.text(width - 0.05, 1.9, "virtual CPUs", ha="right", fontsize=7, style="italic")
+    ax.text(width - 0.05, 0.85, "physical CPUs", ha="right", fontsize=7, style="italic")
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, 3.4)
+    ax.axis("off")
+    ax.set_title("vCPU → pCPU: configuration (dashed) and scheduling (arrows)", fontsize=8)
+    return fig
+
+
+def _box(x, y, w, h, color, alpha=1.0):
+    from matplotlib.patches import FancyBboxPatch
+    return FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02", facecolor=color,
+                          edgecolor=color, alpha=alpha)
+
+
+def cosched_figure(traces: dict, vm: str = "smp", window_ms: float = 120.0):
+    """Co-scheduling side by side: a Gantt chart per mode and the lock VM's progress.
+
+    Parameters
+    ----------
+    traces : dict of str to Trace
+        E.g. :func:`virtlab.scheduler.scenarios.lock_comparison`.
+    vm : str
+        The multi-vCPU VM with the lock.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler.scenarios import lock_comparison
+    >>> len(cosched_figure(lock_comparison(duration_ms=200)).axes)
+    5
+    """
+    check_type("traces", traces, dict)
+    check_str("vm", vm)
+    if not traces:
+        raise ValueError("traces must not be empty")
+    for label, t in traces.items():
+        check_type(f"traces[{label!r}]", t, _trace_type())
+        if vm not in t.vm_names:
+            raise ValueError(f"vm must be a VM of every trace; {vm!r} is not in {label!r}")
+    n = len(traces)
+    first = next(iter(traces.values()))
+    fig = new_figure(8, 1.0 + n * (0.35 + 0.22 * first.pcpus) + 1.6)
+    gs = fig.add_gridspec(n + 1, 2, height_ratios=[1] * n + [1.3])
+    for i, (label, t) in enumerate(traces.items()):
+        start, end = _window(t, 0.0, window_ms)
+        _draw_gantt(fig.add_subplot(gs[i, :]), t, start, end, legend=(i == 0),
+                    title=f"co-scheduling: {label}")
+    labels = list(traces)
+    secs = [t.duration_us / 1e6 for t in traces.values()]
+    iters = [t.workload(vm).get("iterations", 0) / s for t, s in zip(traces.values(), secs)]
+    spin = [t.workload(vm).get("spin_us", 0) / t.duration_us for t in traces.values()]
+    costop = [t.costop_us(vm) / t.duration_us for t in traces.values()]
+    held = [sum(e - s for _, s, e, _ in t.reservations) / t.duration_us
+            for t in traces.values()]
+    share = [t.share(vm) for t in traces.values()]
+    ax = fig.add_subplot(gs[n, 0])
+    ax.bar(labels, iters, color=PALETTE[0])
+    ax.set_title(f"{vm}: critical sections per second", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax2 = fig.add_subplot(gs[n, 1])
+    x = range(len(labels))
+    w = 0.2
+    ax2.bar([i - 1.5 * w for i in x], share, w, label="CPU share", color=PALETTE[0])
+    ax2.bar([i - 0.5 * w for i in x], spin, w, label="spinning", color=PALETTE[5])
+    ax2.bar([i + 0.5 * w for i in x], costop, w, label="co-stopped", color=PALETTE[3])
+    ax2.bar([i + 1.5 * w for i in x], held, w, label="pCPUs held idle", color=_RESERVED)
+    ax2.set_xticks(list(x))
+    ax2.set_xticklabels(labels)
+    ax2.set_title("pCPU-seconds per second", fontsize=8)
+    ax2.legend(fontsize=6, frameon=False)
+    ax2.tick_params(labelsize=7)
+    return fig
+
+
+def latency_figure(traces: dict, vm: str = "voip"):
+    """Compare one latency-sensitive VM under several schedulers.
+
+    Three panels: share of one pCPU, mean response time of its requests
+    (wake-up → burst done) and the 95th-percentile wake-up latency.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler.scenarios import latency_comparison
+    >>> len(latency_figure(latency_comparison(duration_ms=300)).axes)
+    3
+    """
+    check_type("traces", traces, dict)
+    check_str("vm", vm)
+    if not traces:
+        raise ValueError("traces must not be empty")
+    for label, t in traces.items():
+        check_type(f"traces[{label!r}]", t, _trace_type())
+        if vm not in t.vm_names:
+            raise ValueError(f"vm must be a VM of every trace; {vm!r} is not in {label!r}")
+    labels = list(traces)
+    share, resp, p95 = [], [], []
+    for t in traces.values():
+        share.append(t.share(vm))
+        w = t.workload(vm)
+        resp.append(w.get("response_us", 0) / max(1, w.get("bursts", 0)) / 1000)
+        lat = sorted(t.wakeup_latencies(vm))
+        p95.append(lat[int(0.95 * (len(lat) - 1))] / 1000 if lat else 0.0)
+    fig = new_figure(8, 2.3)
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(labels))]
+    for k, (vals, title) in enumerate([(share, "share of one pCPU"),
+                                       (resp, "mean response (ms)"),
+                                       (p95, "95% wake-up latency (ms)")]):
+        ax = fig.add_subplot(1, 3, k + 1)
+        ax.bar(range(len(labels)), vals, color=colors)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, fontsize=6, rotation=15)
+        ax.set_title(f"{vm}: {title}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        for i, v in enumerate(vals):
+            ax.text(i, v, f"{v:.2f}" if v < 10 else f"{v:.0f}", ha="center", va="bottom",
+                    fontsize=6)
+    return fig
