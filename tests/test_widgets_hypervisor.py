@@ -122,3 +122,35 @@ def test_hypervisor_types_size_scales_copies():
     t4 = app.result.costs["type2"].total
     app.controls["size_kib"].value = 8
     assert app.result.costs["type2"].total - t4 == 3 * 4 * 300
+
+
+# -- binary translation lab --------------------------------------------------------
+
+from virtlab.widgets.binary_translation import binary_translation_lab  # noqa: E402
+
+
+def test_bt_lab_cache_hits_grow_misses_stay():
+    app = binary_translation_lab(iterations=5)
+    m5, h5 = app.result.bt.cache_misses, app.result.bt.cache_hits
+    png = app.png
+    app.controls["iterations"].value = 12
+    m12, h12 = app.result.bt.cache_misses, app.result.bt.cache_hits
+    assert m12 == m5            # the same blocks are translated once
+    assert h12 - h5 == 12 - 5   # one more hit per extra loop iteration
+    assert app.png != png
+
+
+def test_bt_lab_block_view_marks_callouts():
+    app = binary_translation_lab(block=1)
+    tb = app.result.selected
+    patched = [o for o, t in zip(tb.original, tb.translated) if o != t]
+    assert set(p.split()[0] for p in patched) == {"PUSHF", "CLI", "POPF"}
+    assert tb.callouts == 3
+    app.controls["block"].value = 2
+    assert "SGDT EDX" in app.result.selected.original
+
+
+def test_bt_lab_equivalence_and_te_divergence():
+    r = binary_translation_lab().result
+    assert r.bt_equivalent
+    assert "if_" in r.te_diff and "EDX" in r.te_diff  # POPF dropped IF, SGDT leaked
