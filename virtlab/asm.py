@@ -321,14 +321,17 @@ def _operand(tok: str, consts, labels, want_label: bool):
                     raise _Err(f"bad displacement {second!r}")
                 disp = -d if sign == "-" else d
         else:
-            if sign is not None:
-                raise _Err(f"bad memory operand {t!r}: the register comes first")
             d = _number(first, consts)
             if d is None:
                 raise _Err(f"unknown name {first!r} in memory operand")
+            if sign is not None:
+                d2 = _number(second, consts)
+                if d2 is None:
+                    raise _Err(f"bad displacement {second!r}")
+                d = d - d2 if sign == "-" else d + d2
             base, disp = -1, d
-        if not -MAX_ADDRESS < disp < MAX_ADDRESS:
-            raise _Err(f"displacement {disp} out of range")
+        if not -(1 << 31) <= disp <= MASK:
+            raise _Err(f"displacement {disp} does not fit in 32 bits")
         return ("m", base, disp)
     if want_label:
         if _NAME_RE.match(t) and t.upper() not in consts:

@@ -68,7 +68,7 @@ from .isa import ISA, X86_32, get_isa
 __all__ = ["CPU", "PrivState", "GuestState", "GuestTrap", "execute", "interpret",
            "interpret_step", "BlockCompiler", "run_blocks", "run_native", "native_special",
            "is_plain", "deliver_trap", "flags_word", "MEMORY_WORDS", "HOST_STATE",
-           "VECTOR_DE", "VECTOR_UD", "VECTOR_GP"]
+           "VECTOR_DE", "VECTOR_UD", "VECTOR_GP", "mmio_decode", "mmio_complete", "PT_WORDS"]
 
 M = MASK
 MEMORY_WORDS = 4096
@@ -272,6 +272,8 @@ class CPU:
         self.halted = False
         self.fault: str | None = None
         self.irq: int | None = None
+        #: Optional MMIO hook ``mmio(cpu, pc, addr) -> next pc`` (see memfault).
+        self.mmio: Callable | None = None
         self.icount = 0
         self.ev: dict[str, int] = {}
         # Which instructions trap in rings 1-3.  VT-x does not change what traps
@@ -312,7 +314,13 @@ class CPU:
         self.irq = check_int("vector", vector, minimum=0, maximum=255)
 
     def memfault(self, pc: int, addr: int) -> int:
-        """Stop the machine: access outside guest memory (returns -1)."""
+        """An access outside guest RAM: MMIO if ``self.mmio`` is set, else stop (-1).
+
+        ``self.mmio(cpu, pc, addr)`` (set by a hypervisor) handles the
+        instruction at ``pc`` as memory-mapped I/O and returns the next EIP.
+        """
+        if self.mmio is not None and 0 <= pc < len(self.program):
+            return self.mmio(self, pc, addr)
         self.fault = f"memory access at address {addr} outside guest memory (pc {pc})"
         self.pc = pc
         return -1
@@ -722,6 +730,48 @@ def is_plain(ins: Instruction) -> bool:
     return not ins.sensitive_form and ins.mnemonic not in ("DIV", "HYPERCALL")
 
 
+def mmio_decode(c: CPU, ins: Instruction) -> tuple[int, bool, int | None] | None:
+    """(address, is_write, data) if ``ins`` is a memory access MMIO can serve.
+
+    Loads ``MOV r, [m]`` / ALU ``r, [m]`` and stores ``MOV [m], r/imm``;
+    stack accesses cannot be MMIO (None).
+
+    Examples
+    --------
+    >>> from virtlab.asm import assemble
+    >>> c = CPU(assemble("MOV [0xFEE00000], EAX"), memory_words=64); c.regs[0] = 7
+    >>> mmio_decode(c, c.program[0])
+    (4276092928, True, 7)
+    """
+    ops = ins.operands
+    if ins.mnemonic == "MOV" and len(ops) == 2:
+        d, s = ops
+        if d[0] == "m":
+            a = ((c.regs[d[1]] if d[1] >= 0 else 0) + d[2]) & M
+            return a, True, (c.regs[s[1]] if s[0] == "r" else s[1])
+        if s[0] == "m" and d[0] == "r":
+            return ((c.regs[s[1]] if s[1] >= 0 else 0) + s[2]) & M, False, None
+    if ins.mnemonic in ("ADD", "SUB", "AND", "OR", "XOR", "CMP") and ops[1][0] == "m":
+        s = ops[1]
+        return ((c.regs[s[1]] if s[1] >= 0 else 0) + s[2]) & M, False, None
+    return None
+
+
+def mmio_complete(c: CPU, ins: Instruction, pc: int, value: int | None) -> int:
+    """Finish an MMIO access: a load gets ``value``; return the next EIP."""
+    if ins.mnemonic == "MOV":
+        if ins.operands[0][0] == "r":
+            c.regs[ins.operands[0][1]] = check_int("value", value, minimum=0, maximum=M)
+    else:
+        v = check_int("value", value, minimum=0, maximum=M)
+        d = ins.operands[0]
+        r = _alu(c, ins.mnemonic, c.regs[d[1]], v)
+        if r is not None:
+            c.regs[d[1]] = r
+    c.icount += 1
+    return pc + 1
+
+
 # ---------------------------------------------------------------------------
 # Native special-instruction handling (ring 0 kernel, ring 3 user, one CPU)
 # ---------------------------------------------------------------------------
@@ -796,8 +846,10 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
             try:
                 pc = h(c, ins, pc)          # execute
             except _MemFault as f:
-                c.memfault(f.pc, f.addr)
-                return "fault"
+                pc = c.memfault(f.pc, f.addr)
+                if pc < 0:
+                    break
+                continue
             c.icount += 1
         else:
             c.pc = pc

@@ -24,6 +24,19 @@ Build a guest with :func:`virtlab.asm.assemble` (text → ``Program``), then:
     also ``.vmcs`` (:class:`vtx.VMCS`: guest/host/controls/exit reason and
     qualification) and ``.vmx.log``; binary translation ``.kernel_blocks``
     via :func:`binary_translation.translate`.
+    ``.halted`` (HLT or fault).
+``HardwareMachine`` extras (``machine(prog, "hardware", ...)``), for a KVM model:
+    ``.vmx_mode`` ("root"/"non-root"/"off"); ``stop_on={"IO_INSTRUCTION",
+    "HLT", "EPT_VIOLATION"}`` makes ``run()`` return with status ``"exit"``
+    and ``.pending_exit = (reason, qualification)`` — IO: ``port``,
+    ``direction`` ("in"/"out"), ``size`` (4), ``value`` (OUT) or ``register``
+    (IN); EPT_VIOLATION (MMIO = access outside guest RAM): ``phys_addr``,
+    ``len``, ``is_write``, ``data``; then ``.complete_exit(value)`` (value for
+    IN / MMIO loads) and ``run()`` again.  Or pass callbacks
+    ``io_handler(port, size, is_write, value) -> value`` and
+    ``mmio_handler(addr, size, is_write, value) -> value``.  ``ept=`` overrides
+    the generation's nested paging.  Guest memory: ``m.cpu.mem`` (list of
+    32-bit words, word-addressed; size ``memory_words``).
 ``run_all(program, modes=MODES, **options) -> dict[str, RunResult]``
 ``first_divergence(program, mode, reference="native") -> Divergence | None``
     Lock-step both machines and report the first instruction after which the
@@ -38,7 +51,13 @@ Submodules: :mod:`.vm` (Machine, RunResult), :mod:`.native`,
 (``translate(program, pc) -> TranslatedBlock``), :mod:`.vtx` (VMX, VMCS,
 ``exit_for``), :mod:`.paravirt` (``paravirtualize``, hypercall names, VMI
 back ends), :mod:`.costs` (CostTable, COSTS, HARDWARE, ``cycles``),
-:mod:`.microbench` (Adams & Agesen-style microbenchmarks, ``workload``).
+:mod:`.microbench` (``workload(**mix)`` guest OS with an instruction mix,
+``TYPICAL_MIX``, ``overheads(program)``, ``microbenchmark(name)``,
+``run_all(costs, ept=) -> {bench: {"native"|"binary_translation"|"hardware":
+cycles per iteration}}``, ``compare_bt_vt()``).  BT: ``translate(program,
+pc)`` → ``TranslatedBlock(start, end, original, translated, callouts,
+python)``; ``BinaryTranslationMachine.translated_blocks()``; cache hits and
+misses in ``RunResult.cache_hits`` / ``cache_misses``.
 Hypervisor types and KVM live in :mod:`.stacks` and :mod:`.kvm` (another
 topic).
 

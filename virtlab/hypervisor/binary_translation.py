@@ -162,6 +162,20 @@ class BinaryTranslationMachine(VMMMachine):
             self.last_event = ev
         return ev
 
+    def translated_blocks(self) -> list[TranslatedBlock]:
+        """Every guest-kernel block in the translation cache, by address.
+
+        Examples
+        --------
+        >>> from virtlab.asm import assemble
+        >>> m = BinaryTranslationMachine(assemble("CLI\\nADD EAX, 1\\nHLT")); _ = m.run()
+        >>> [(b.start, b.end, b.callouts) for b in m.translated_blocks()]
+        [(0, 3, 2)]
+        """
+        if not hasattr(self, "_kbc"):
+            return []
+        return [translate(self.program, pc) for pc in sorted(self._kbc.cache)]
+
     def _block_start(self, pc: int) -> bool:
         """Whether ``pc`` starts a block (a jump target or after a terminator)."""
         prev = self.program[pc - 1] if pc > 0 else None

@@ -92,13 +92,13 @@ class CostTable:
     bt_callout: float = 60.0
     bt_translate_instruction: float = 100.0
     vm_exit: float = 2000.0
-    exit_handling: float = 300.0
-    hypercall: float = 300.0
+    exit_handling: float = 500.0
+    hypercall: float = 500.0
     vmi_call: float = 80.0
     vmi_native: float = 5.0
     shadow_pt_write: float = 800.0
     bt_pt_write: float = 300.0
-    pv_pt_write: float = 250.0
+    pv_pt_write: float = 500.0
     shadow_page_fault: float = 2000.0
     walk_reference: float = 10.0
 

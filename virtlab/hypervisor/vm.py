@@ -270,6 +270,9 @@ class Machine:
         ('halted', 'machine stopped')
         """
         c = self.cpu
+        if getattr(self, "pending_exit", None) is not None:
+            from ..errors import VirtlabError
+            raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
             ev = StepEvent(c.pc, "", "machine stopped", self.ring, self.guest_ring,
                            "halted" if c.halted else "fault")
@@ -289,7 +292,8 @@ class Machine:
                              if ins is not None and is_plain(ins) else "")
         if self.mode == "emulation" and not self.note:
             what = "interpreted (fetch, decode, execute in software)"
-        status = "fault" if c.fault is not None else "halted" if c.halted else "running"
+        status = ("exit" if getattr(self, "pending_exit", None) is not None else
+                  "fault" if c.fault is not None else "halted" if c.halted else "running")
         if npc < 0 and c.fault is not None:
             what = f"fault: {c.fault}"
         ev = StepEvent(pc, text, what, self.ring, self.guest_ring, status)
@@ -315,6 +319,9 @@ class Machine:
         """Run until HLT, a fault or about ``max_steps`` instructions."""
         check_int("max_steps", max_steps, minimum=0, maximum=MAX_STEPS_LIMIT)
         c = self.cpu
+        if getattr(self, "pending_exit", None) is not None:
+            from ..errors import VirtlabError
+            raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
             return self.result()
         t0 = time.perf_counter()
@@ -350,9 +357,16 @@ class Machine:
     def _cycles(self, counters: Mapping[str, int]) -> tuple[float, dict[str, float]]:
         return cycles(self.technique, counters, self.costs)
 
+    @property
+    def halted(self) -> bool:
+        """The guest executed HLT (or the machine stopped with a fault)."""
+        return self.cpu.halted or self.cpu.fault is not None
+
     def status(self) -> str:
-        """``halted``, ``fault`` or ``max_steps``/``running``."""
+        """``halted``, ``fault``, ``exit`` (pending VM exit) or ``max_steps``."""
         c = self.cpu
+        if getattr(self, "pending_exit", None) is not None:
+            return "exit"
         if c.fault is not None:
             return "fault"
         return "halted" if c.halted else "max_steps"

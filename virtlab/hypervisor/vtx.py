@@ -35,8 +35,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cpu import CPU, GuestTrap, PrivState, deliver_trap, execute
-from ..errors import VirtlabError, check_bool, check_choice
+from ..asm import REGS
+from ..cpu import CPU, GuestTrap, PrivState, deliver_trap, execute, mmio_complete, mmio_decode
+from ..errors import VirtlabError, check_bool, check_choice, check_int
 from .costs import HARDWARE, cycles
 from .vm import VMMMachine
 
@@ -47,6 +48,8 @@ EXIT_REASONS = {"EXCEPTION_NMI": 0, "EXTERNAL_INTERRUPT": 1, "TRIPLE_FAULT": 2,
                 "HLT": 12, "INVLPG": 14, "VMCALL": 18, "CR_ACCESS": 28, "DR_ACCESS": 29,
                 "IO_INSTRUCTION": 30, "RDMSR": 31, "WRMSR": 32, "GDTR_IDTR": 46,
                 "LDTR_TR": 47, "EPT_VIOLATION": 48, "VMX_INSTRUCTION": 27}
+
+_STOPPABLE = ("IO_INSTRUCTION", "HLT", "EPT_VIOLATION")
 
 DEFAULT_CONTROLS = {
     "hlt_exiting": True,
@@ -284,6 +287,23 @@ class HardwareMachine(VMMMachine):
         ``vm_exit`` is taken from it unless ``costs`` is given explicitly.
     controls : dict, optional
         Overrides for the VMCS execution controls.
+    ept : bool, optional
+        Override the generation's nested-paging setting.
+    stop_on : iterable of str, optional
+        Exit reasons that make :meth:`run` *return to the caller* (status
+        ``"exit"``) instead of being handled by the built-in VMM — the way
+        ``KVM_RUN`` returns to user space.  Read :attr:`pending_exit`
+        (reason, qualification), then call :meth:`complete_exit` (with the
+        value for an IN or an MMIO load) and ``run()`` again.  Supported:
+        ``IO_INSTRUCTION``, ``HLT``, ``EPT_VIOLATION`` (MMIO: an access
+        outside guest RAM).
+    io_handler : callable, optional
+        ``io_handler(port, size, is_write, value) -> value`` serves IN/OUT
+        exits instead of the built-in port model.
+    mmio_handler : callable, optional
+        ``mmio_handler(addr, size, is_write, value) -> value`` serves accesses
+        outside guest RAM (EPT_VIOLATION exits); without it such an access
+        stops the machine.
 
     Examples
     --------
@@ -300,10 +320,20 @@ class HardwareMachine(VMMMachine):
     kernel_ring = 0
 
     def __init__(self, program, *, hardware: str = "nehalem_ept",
-                 controls: dict | None = None, costs=None, **kw):
+                 controls: dict | None = None, costs=None, ept: bool | None = None,
+                 stop_on=(), io_handler=None, mmio_handler=None, **kw):
         check_choice("hardware", hardware, list(HARDWARE))
         self.hardware = hardware
-        self.ept = HARDWARE[hardware]["ept"]
+        self.ept = HARDWARE[hardware]["ept"] if ept is None else check_bool("ept", ept)
+        if isinstance(stop_on, str) or not hasattr(stop_on, "__iter__"):
+            raise TypeError("stop_on must be an iterable of exit-reason names")
+        self.stop_on = frozenset(check_choice("stop_on[]", s, list(_STOPPABLE))
+                                 for s in stop_on)
+        for name, h in (("io_handler", io_handler), ("mmio_handler", mmio_handler)):
+            if h is not None and not callable(h):
+                raise TypeError(f"{name} must be callable, got {type(h).__name__}")
+        self.io_handler = io_handler
+        self.mmio_handler = mmio_handler
         ctl = dict(DEFAULT_CONTROLS)
         ctl["enable_ept"] = self.ept
         if controls is not None:
@@ -338,6 +368,72 @@ class HardwareMachine(VMMMachine):
         self._save_guest()
         self.vmx.vmlaunch()
         self.launches = 1
+        self.pending_exit: tuple[str, dict] | None = None
+        self._pending_ins = None
+        if self.mmio_handler is not None or "EPT_VIOLATION" in self.stop_on:
+            c.mmio = self._mmio
+
+    @property
+    def vmx_mode(self) -> str:
+        """``"root"``, ``"non-root"`` or ``"off"``."""
+        return self.vmx.mode
+
+    def _mmio(self, c: CPU, pc: int, addr: int) -> int:
+        ins = c.program[pc]
+        dec = mmio_decode(c, ins)
+        if dec is None:
+            c.mmio = None
+            try:
+                return c.memfault(pc, addr)
+            finally:
+                c.mmio = self._mmio
+        a, is_write, data = dec
+        qual = {"phys_addr": a, "len": 4, "is_write": is_write, "data": data}
+        c.pc = pc
+        self.vmx.vm_exit("EPT_VIOLATION", qual)
+        self.exits["EPT_VIOLATION"] = self.exits.get("EPT_VIOLATION", 0) + 1
+        if self.tracing:
+            self.note = "VM exit EPT_VIOLATION (#48): MMIO access at " + hex(a)
+        if "EPT_VIOLATION" in self.stop_on:
+            self.pending_exit = ("EPT_VIOLATION", qual)
+            self._pending_ins = ins
+            return -1
+        value = self.mmio_handler(a, 4, is_write, data)
+        c.count("exit_emulated")
+        npc = mmio_complete(c, ins, pc, None if is_write else value)
+        self.vmx.vmresume()
+        return npc
+
+    def complete_exit(self, value: int | None = None) -> None:
+        """Finish the pending exit (``value`` for IN / MMIO loads) and resume.
+
+        Examples
+        --------
+        >>> from virtlab.asm import assemble
+        >>> m = HardwareMachine(assemble("IN EAX, 0x60\\nHLT"), stop_on={"IO_INSTRUCTION"})
+        >>> m.run().status, m.pending_exit
+        ('exit', ('IO_INSTRUCTION', {'port': 96, 'direction': 'in', 'size': 4, 'register': 'EAX'}))
+        >>> m.complete_exit(42); r = m.run(); r.status, r.state.regs[0]
+        ('halted', 42)
+        """
+        if self.pending_exit is None:
+            raise VirtlabError("complete_exit without a pending exit")
+        reason, qual = self.pending_exit
+        c = self.cpu
+        pc = c.pc
+        ins = self._pending_ins
+        if reason == "IO_INSTRUCTION" and ins.mnemonic == "IN":
+            c.regs[ins.operands[0][1]] = check_int("value", value, minimum=0,
+                                                   maximum=0xFFFFFFFF)
+        elif reason == "EPT_VIOLATION":
+            mmio_complete(c, ins, pc, None if qual["is_write"] else value)
+            c.icount -= 1   # counted below
+        c.icount += 1
+        c.count("exit_emulated")
+        c.pc = pc + 1
+        self.pending_exit = None
+        self._pending_ins = None
+        self.vmx.vmresume()
 
     def sync(self) -> None:
         """Non-root mode: the guest's ring *is* the CPU's ring (nothing to do)."""
@@ -367,11 +463,33 @@ class HardwareMachine(VMMMachine):
             return npc
         reason, qual = ex
         c.pc = pc
+        if reason == "IO_INSTRUCTION":
+            qual = dict(qual)
+            if ins.mnemonic == "OUT":
+                qual["value"] = c.regs[ins.operands[1][1]]
+            else:
+                qual["register"] = REGS[ins.operands[0][1]]
         self.vmx.vm_exit(reason, qual)
         self.exits[reason] = self.exits.get(reason, 0) + 1
         if self.tracing:
             self._save_guest()
-        if reason == "VMCALL":
+        if reason in self.stop_on:
+            self.pending_exit = (reason, qual)
+            self._pending_ins = ins
+            if self.tracing:
+                self.note = f"VM exit {reason} (#{EXIT_REASONS[reason]}) → returned to caller"
+            return -1
+        if reason == "IO_INSTRUCTION" and self.io_handler is not None:
+            if ins.mnemonic == "OUT":
+                self.io_handler(qual["port"], 4, True, qual["value"])
+            else:
+                v = self.io_handler(qual["port"], 4, False, None)
+                c.regs[ins.operands[0][1]] = check_int("io_handler result", v, minimum=0,
+                                                       maximum=0xFFFFFFFF)
+            c.icount += 1
+            c.count("exit_emulated")
+            npc = pc + 1
+        elif reason == "VMCALL":
             npc = self._vmcall(c, pc)
         else:
             try:
