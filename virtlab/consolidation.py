@@ -55,7 +55,7 @@ from .rng import make_rng
 
 __all__ = [
     "HOURS", "KINDS", "POLICIES", "HostLoad", "HostSpec", "LEGACY", "Placement", "Server",
-    "check_placement", "consolidate", "make_servers", "power_watts",
+    "check_placement", "consolidate", "make_servers", "power_watts", "tenant_servers",
 ]
 
 #: Hours in the demand profiles.
@@ -580,3 +580,25 @@ def check_placement(servers: Sequence[Server], assignment: Mapping[str, int], *,
                     raise ValueError(f"assignment puts {v:.1f} {label} on host {old} at "
                                      f"{h:02d}:00 but a host has {cap:g} {unit}")
     return _summarise("manual", servers, bins, host, legacy, overhead, cooling)
+
+
+def tenant_servers(tenants: int = 3, per_tenant: int = 6, seed: int = 0) -> tuple[Server, ...]:
+    """Servers of several cloud tenants (*Mandanten*), names prefixed by tenant.
+
+    Each tenant gets its own seeded mix (:func:`make_servers` with a sub-seed);
+    names and anti-affinity groups are ``"t1:web00-a"`` and ``"t1:web00"``.
+
+    Examples
+    --------
+    >>> s = tenant_servers(2, 3, seed=1)
+    >>> len(s), s[0].name.split(":")[0], s[-1].name.split(":")[0]
+    (6, 't1', 't2')
+    """
+    from .rng import derive_seed
+    tenants = check_int("tenants", tenants, minimum=1, maximum=1000)
+    per_tenant = check_int("per_tenant", per_tenant, minimum=1, maximum=10_000)
+    out = []
+    for t in range(1, tenants + 1):
+        for s in make_servers(per_tenant, seed=derive_seed(seed, f"tenant{t}")):
+            out.append(Server(f"t{t}:{s.name}", s.cpu, s.memory, s.kind, f"t{t}:{s.group}"))
+    return tuple(out)

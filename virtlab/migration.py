@@ -56,6 +56,7 @@ __all__ = [
     "DEF_MAX_FACTOR", "DEF_MAX_ITERS", "MIN_PAGES", "AdaptiveRate", "LinkRate",
     "MigrationResult", "Round", "Evacuation", "compare", "dirtied_pages", "evacuate",
     "migrate", "postcopy", "precopy", "stop_and_copy", "sweep", "METHODS",
+    "DIRTY_PROFILES", "Maintenance", "maintenance",
 ]
 
 #: Xen ``DEF_MAX_ITERS``: at most 29 pre-copy rounds ("30 times round loop").
@@ -619,3 +620,70 @@ def sweep(bandwidths: Sequence[float], memory_mb: float, dirty_rate_mbit: float,
         check_choice("methods", m, METHODS)
     return {m: tuple(migrate(m, memory_mb, bw, dirty_rate_mbit, wws_mb, **options)
                      for bw in bandwidths) for m in methods}
+
+
+#: Illustrative page-dirtying behaviour per server kind: (dirty rate in Mbit/s,
+#: writable working set as a fraction of memory).  Not measured values.
+DIRTY_PROFILES = {"web": (100.0, 0.05), "db": (400.0, 0.15), "batch": (800.0, 0.3),
+                  "office": (50.0, 0.05), "backup": (200.0, 0.1), "custom": (100.0, 0.1)}
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """Emptying one host of a consolidated placement by live migration.
+
+    Attributes
+    ----------
+    host : int
+        The host taken out for maintenance.
+    moves : tuple of (str, str)
+        VM and its new place (``"host 2"``, ``"spare 0"``).
+    stuck : tuple of str
+        VMs for which no host had room in every hour (they would need a spare
+        or must be shut down).
+    evacuation : Evacuation
+        The live migrations of the moved VMs, back to back.
+    """
+
+    host: int
+    moves: tuple[tuple[str, str], ...]
+    stuck: tuple[str, ...]
+    evacuation: Evacuation
+
+
+def maintenance(placement, host: int, bandwidth_mbit: float = 1000.0, *,
+                spares: int = 0, method: str = "pre-copy", **options) -> Maintenance:
+    """Take ``host`` out of service: find room for its VMs and migrate them live.
+
+    Targets are chosen as for a restart after a failure
+    (:func:`virtlab.availability.host_failure` with ``restart=True``); each
+    moved VM is migrated with its memory at its daily peak and the dirtying
+    behaviour of its kind (:data:`DIRTY_PROFILES`, illustrative).
+
+    Examples
+    --------
+    >>> from virtlab.consolidation import consolidate, make_servers
+    >>> p = consolidate(make_servers(12, seed=1))
+    >>> m = maintenance(p, 0, 1000, spares=1)
+    >>> m.stuck, len(m.moves) == len(p.hosts[0].vms)
+    ((), True)
+    >>> m.evacuation.max_downtime_s < 1
+    True
+    """
+    from .availability import host_failure
+    from .consolidation import Placement
+    from .errors import check_choice
+    check_type("placement", placement, Placement)
+    check_choice("method", method, METHODS)
+    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, minimum=0,
+                                  strict_minimum=True, maximum=_MAX_MBIT)
+    impact = host_failure(placement, host, spares=spares, restart=True)
+    by_name = {s.name: s for s in placement.servers}
+    vms = []
+    for name, _ in impact.restarted:
+        s = by_name[name]
+        rate, frac = DIRTY_PROFILES.get(s.kind, DIRTY_PROFILES["custom"])
+        mem = max(1.0, s.peak_memory * 1024)
+        vms.append((name, mem, rate, mem * frac))
+    evac = evacuate(vms, bandwidth_mbit, method, **options)
+    return Maintenance(host, impact.restarted, impact.lost, evac)

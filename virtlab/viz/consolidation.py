@@ -6,8 +6,8 @@ Examples
 >>> from virtlab.availability import compare_measures, host_failure
 >>> from virtlab.viz import consolidation as vc
 >>> p = consolidate(make_servers(12))
->>> len(vc.placement_figure(p).axes)      # heat map, its colour bar, two bar charts
-4
+>>> len(vc.placement_figure(p).axes)      # heat map, before/after bars
+2
 >>> fig = vc.host_map(p, host_failure(p, 0, spares=1, restart=True))
 >>> fig = vc.availability_figure(compare_measures(make_servers(12)))
 """
@@ -20,6 +20,7 @@ from ..availability import AvailabilityReport, FailureImpact
 from ..consolidation import Placement
 from ..errors import check_type
 from .base import PALETTE, color_for, new_figure
+from .datacenter import fixed_grid
 
 __all__ = ["availability_figure", "host_map", "placement_figure"]
 
@@ -31,34 +32,37 @@ def placement_figure(placement: Placement):
     check_type("placement", placement, Placement)
     p = placement
     fig = new_figure(8.5, 3.4)
-    grid = fig.add_gridspec(1, 3, width_ratios=[4, 1, 1])
+    grid = fixed_grid(fig, 1, 2, width_ratios=[2.2, 1], left=0.07, bottom=0.14, top=0.83,
+                      wspace=0.25)
     ax = fig.add_subplot(grid[0])
     util = [[c / p.host.cpus for c in h.cpu] for h in p.hosts]
-    im = ax.imshow(util, aspect="auto", cmap="viridis", vmin=0, vmax=1,
-                   interpolation="nearest")
-    ax.set_xlabel("hour of day")
+    ax.imshow(util, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xlabel("hour of day (colour: CPU utilization, dark 0 % → yellow 100 %)",
+                  fontsize=8)
     ax.set_ylabel("host")
     ax.set_xticks(range(0, 24, 4))
     if len(p.hosts) <= 12:
         ax.set_yticks(range(len(p.hosts)))
-    fig.colorbar(im, ax=ax, label="CPU utilization", fraction=0.05)
     ax.set_title(f"{p.policy}: {len(p.servers)} servers on {p.hosts_after} hosts, "
                  f"{p.overhead:.0%} overhead\nCPU utilization {p.cpu_util_before:.0%} before "
                  f"→ {p.cpu_util_after:.0%} after", fontsize=9)
     bx = fig.add_subplot(grid[1])
-    bx.bar(["before", "after"], [p.hosts_before, p.hosts_after], color=[_BEFORE, _AFTER])
-    bx.set_title("machines", fontsize=9)
-    for i, v in enumerate([p.hosts_before, p.hosts_after]):
-        bx.text(i, v, str(v), ha="center", va="bottom", fontsize=8)
-    cx = fig.add_subplot(grid[2])
-    e = [p.energy_before_kwh, p.energy_after_kwh]
-    cx.bar(["before", "after"], e, color=[_BEFORE, _AFTER])
-    for i, v in enumerate(e):
-        cx.text(i, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)
-    cx.set_title("kWh/day incl.\ncooling (illustr.)", fontsize=8)
-    for a in (bx, cx):
-        a.tick_params(labelsize=8)
-        a.margins(y=0.15)
+    labels = ["machines", "kWh/day*"]
+    before = [p.hosts_before, p.energy_before_kwh]
+    after = [p.hosts_after, p.energy_after_kwh]
+    bx.barh([0.2, 1.2], [100, 100], height=0.4, color=_BEFORE, label="before")
+    share = [100 * a / b if b else 0.0 for a, b in zip(after, before)]
+    bx.barh([-0.2, 0.8], share, height=0.4, color=_AFTER, label="after")
+    for y, b_, a_, sh in zip((0, 1), before, after, share):
+        bx.text(101, y + 0.2, f"{b_:,.0f}", va="center", fontsize=7)
+        bx.text(sh + 1, y - 0.2, f"{a_:,.0f}", va="center", fontsize=7)
+    bx.set_yticks([0, 1], labels, fontsize=8)
+    bx.set_xlim(0, 125)
+    bx.invert_yaxis()
+    bx.set_xlabel("% of before  (*incl. cooling, illustrative)", fontsize=7)
+    bx.set_title("before vs after", fontsize=9)
+    bx.legend(fontsize=7, loc="lower right")
+    bx.tick_params(labelsize=7)
     return fig
 
 
@@ -87,7 +91,8 @@ def host_map(placement: Placement, impact: FailureImpact | None = None):
         spares = sorted({w for _, w in impact.restarted if w.startswith("spare")})
         columns += [(s, []) for s in spares]
     fig = new_figure(8.5, 3.2)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(fixed_grid(fig, left=0.07, bottom=0.16 if len(columns) <= 10
+                                    else 0.24, top=0.9)[0])
     for x, (label, vms) in enumerate(columns):
         is_failed = failed is not None and label == f"host {failed}"
         extra = [] if is_failed else moved.get(label, [])
@@ -126,7 +131,7 @@ def availability_figure(reports: Sequence[AvailabilityReport]):
     for i, r in enumerate(reports):
         check_type(f"reports[{i}]", r, AvailabilityReport)
     fig = new_figure(6.5, 3.0)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(fixed_grid(fig, left=0.1, bottom=0.12, top=0.9)[0])
     x = range(len(reports))
     ax.bar([i - 0.2 for i in x], [r.vms_down for r in reports], width=0.4, color="#bbbbbb",
            label="VMs down at the failure")

@@ -6,7 +6,7 @@ Examples
 >>> from virtlab.viz import containers as vc
 >>> fig = vc.comparison_figure(compare(instances=4))
 >>> len(fig.axes)
-4
+2
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from matplotlib.patches import Rectangle
 from ..containers import Comparison
 from ..errors import check_type
 from .base import PALETTE, new_figure
+from .datacenter import fixed_grid
 
 __all__ = ["comparison_figure", "stacks_axes"]
 
@@ -54,26 +55,20 @@ def stacks_axes(ax, instances: int) -> None:
 
 
 def comparison_figure(comparison: Comparison):
-    """Stacks plus memory per instance, start-up time and density."""
+    """The two stacks plus how many instances fit on the host."""
     check_type("comparison", comparison, Comparison)
     c, v = comparison.container, comparison.vm
-    fig = new_figure(9, 3.0)
-    grid = fig.add_gridspec(1, 4, width_ratios=[2.6, 1, 1, 1])
+    fig = new_figure(8.5, 3.0)
+    grid = fixed_grid(fig, 1, 2, width_ratios=[2.4, 1], left=0.01, bottom=0.1, top=0.8,
+                      wspace=0.15)
     stacks_axes(fig.add_subplot(grid[0]), comparison.instances)
-    colors = [PALETTE[1], PALETTE[4]]
-    for k, (title, vals, fmt, log) in enumerate((
-            ("memory / instance (MiB)", [c.per_instance_mb, v.per_instance_mb], "{:.0f}", False),
-            ("start-up (s)", [c.start_s, v.start_s], "{:g}", True),
-            (f"instances on\n{comparison.host_memory_gb:g} GiB", [c.density, v.density], "{}",
-             False))):
-        ax = fig.add_subplot(grid[k + 1])
-        ax.bar(["cont.", "VM"], [max(x, 1e-3) for x in vals], color=colors)
-        for i, x in enumerate(vals):
-            ax.text(i, max(x, 1e-3), fmt.format(x), ha="center", va="bottom", fontsize=7)
-        if log:
-            ax.set_yscale("log")
-        ax.set_title(title, fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.margins(y=0.2)
+    ax = fig.add_subplot(grid[1])
+    ax.bar(["containers", "VMs"], [c.density, v.density], color=[PALETTE[1], PALETTE[4]])
+    for i, x in enumerate([c.density, v.density]):
+        ax.text(i, x, str(x), ha="center", va="bottom", fontsize=8)
+    ax.set_title(f"instances that fit in {comparison.host_memory_gb:g} GiB\n"
+                 f"({c.per_instance_mb:.0f} vs {v.per_instance_mb:.0f} MiB each)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.margins(y=0.2)
     fig.suptitle("Illustrative costs (parameters, not measurements)", fontsize=8)
     return fig

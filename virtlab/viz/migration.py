@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from ..errors import check_type
 from ..migration import METHODS, MigrationResult
 from .base import PALETTE, new_figure
+from .datacenter import fixed_grid, plain_log
 
 __all__ = ["METHOD_COLORS", "compare_axes", "downtime_curve", "migration_figure",
            "rounds_axes"]
@@ -36,7 +37,7 @@ def rounds_axes(ax, result: MigrationResult) -> None:
     xs = [r.index for r in result.rounds]
     ys = [max(r.mb, 1e-3) for r in result.rounds]
     ax.bar(xs, ys, color=[_KIND_COLORS[r.kind] for r in result.rounds], width=0.8)
-    ax.set_yscale("log")
+    plain_log(ax)
     ax.set_xlabel("round")
     ax.set_ylabel("MiB sent")
     if result.method == "pre-copy":
@@ -65,7 +66,7 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
     for i, m in zip(x, names):
         ax.text(i + 0.2, down[i], _ms(results[m].downtime_s), ha="center", va="bottom",
                 fontsize=7)
-    ax.set_yscale("log")
+    plain_log(ax)
     ax.set_xticks(list(x), names, fontsize=8)
     ax.set_ylabel("seconds")
     ax.set_title("downtime (coloured) vs total time (grey)", fontsize=9)
@@ -75,7 +76,9 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
 def migration_figure(result: MigrationResult, results: Mapping[str, MigrationResult]):
     """Rounds of one migration next to the comparison of all methods."""
     fig = new_figure(8.5, 3.4)
-    a, b = fig.subplots(1, 2, width_ratios=[3, 2])
+    grid = fixed_grid(fig, 1, 2, width_ratios=[3, 2], left=0.075, bottom=0.14, top=0.83,
+                      wspace=0.22)
+    a, b = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     rounds_axes(a, result)
     compare_axes(b, results)
     return fig
@@ -85,15 +88,15 @@ def downtime_curve(bandwidths: Sequence[float], sweep: Mapping[str, Sequence[Mig
                    mark: float | None = None):
     """Downtime against link bandwidth for each method (log-log)."""
     fig = new_figure(5.5, 3.4)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(fixed_grid(fig, left=0.13, bottom=0.15, top=0.9)[0])
     for m, results in sweep.items():
         ax.plot(list(bandwidths), [max(r.downtime_s, 1e-4) for r in results], marker="o",
                 ms=3, color=METHOD_COLORS.get(m, PALETTE[7]), label=m)
     if mark is not None:
         ax.axvline(mark, color="#888888", ls="--", lw=0.8)
         ax.text(mark, ax.get_ylim()[1], " dirty rate", fontsize=7, va="top")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    plain_log(ax, "x")
+    plain_log(ax, "y")
     ax.set_xlabel("link bandwidth (Mbit/s)")
     ax.set_ylabel("downtime (s)")
     ax.set_title("Downtime falls as bandwidth rises", fontsize=9)

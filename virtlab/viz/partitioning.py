@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ..errors import check_type
 from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
 from .base import PALETTE, color_for, new_figure
+from .datacenter import fixed_grid
 
 __all__ = ["assignment_axes", "assignment_figure", "timeline_figure", "utilization_axes",
            "utilization_figure"]
@@ -54,7 +55,7 @@ def assignment_axes(ax, assignment: Assignment) -> None:
 def assignment_figure(assignment: Assignment):
     """The machine's resources as the firmware assigned them."""
     fig = new_figure(7, 2.6)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(fixed_grid(fig, left=0.15, bottom=0.18, top=0.88)[0])
     assignment_axes(ax, assignment)
     ax.set_title(f"{assignment.machine.name}: {len(assignment.partitions)} partitions, "
                  f"shared pool {assignment.pool_cpus} CPUs", fontsize=9)
@@ -85,7 +86,7 @@ def utilization_axes(ax, result: UtilizationResult) -> None:
 def utilization_figure(result: UtilizationResult):
     """Static partitions vs one shared pool under the same fluctuating demand."""
     fig = new_figure(7, 3.0)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(fixed_grid(fig, left=0.08, bottom=0.15, top=0.9)[0])
     utilization_axes(ax, result)
     ax.set_title(f"{len(result.names)} partitions on {result.cpus:g} CPUs: the same demand, "
                  "served statically or from a shared pool", fontsize=9)
@@ -98,7 +99,7 @@ def timeline_figure(milestones: Sequence[Milestone]):
     for i, m in enumerate(ms):
         check_type(f"milestones[{i}]", m, Milestone)
     fig = new_figure(8, 2.6)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(fixed_grid(fig, left=0.02, right=0.98, bottom=0.12, top=0.9)[0])
     years = [m.year for m in ms]
     ax.axhline(0, color="#888888", lw=1)
     levels = (0.5, -0.5, 1.1, -1.1)

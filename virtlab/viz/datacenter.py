@@ -1,0 +1,49 @@
+"""Layout helpers shared by the data-centre figures (partitioning, containers,
+consolidation, migration).
+
+Widget redraws must stay within about 50 ms.  Two matplotlib features cost
+most of that budget on these small figures: constrained layout (it lays out
+every tick label twice) and log axes with mathtext labels such as
+``$10^{2}$`` (parsed by pyparsing on every draw).  These figures therefore
+use fixed margins and plain tick labels.
+
+Examples
+--------
+>>> from virtlab.viz import new_figure
+>>> fig = new_figure(4, 3)
+>>> ax = fig.add_subplot(fixed_grid(fig)[0])
+>>> plain_log(ax)
+>>> ax.get_yscale()
+'log'
+"""
+
+from __future__ import annotations
+
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+__all__ = ["fixed_grid", "plain_log"]
+
+
+def fixed_grid(fig, nrows: int = 1, ncols: int = 1, **params):
+    """Turn off the figure's layout engine and return a GridSpec with fixed margins.
+
+    Keyword arguments override the margins (``left``, ``right``, ``bottom``,
+    ``top``, ``wspace``, ``hspace``, ``width_ratios``, ``height_ratios``).
+    """
+    fig.set_layout_engine(None)
+    kw = {"left": 0.08, "right": 0.98, "bottom": 0.16, "top": 0.84, "wspace": 0.3,
+          "hspace": 0.5}
+    kw.update(params)
+    return fig.add_gridspec(nrows, ncols, **kw)
+
+
+def _plain(value, _pos):
+    return f"{value:g}"
+
+
+def plain_log(ax, axis: str = "y") -> None:
+    """Log scale on ``axis`` with plain labels (1, 10, 100) and no minor ticks."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    target.set_minor_locator(NullLocator())
+    target.set_major_formatter(FuncFormatter(_plain))

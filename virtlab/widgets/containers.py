@@ -1,0 +1,70 @@
+"""App for notebook 05: containers vs VMs side by side.
+
+Examples
+--------
+>>> app = container_lab()
+>>> app.result[0].container.density > app.result[0].vm.density
+True
+>>> app.controls["incident"].value = "kernel bug"
+>>> app.result[1].scope, app.result[2].scope
+('host', 'instance')
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+from .. import containers as ct
+from ..viz import containers as viz_ct
+from .base import WidgetApp
+
+__all__ = ["ContainerLab", "container_lab"]
+
+
+class ContainerLab(WidgetApp):
+    """Instances, app size, host memory, an incident → footprint, start-up, density, reach."""
+
+    title = "Containers vs virtual machines"
+
+    def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
+                 incident: str = "fork bomb", limits: bool = True):
+        super().__init__({
+            "instances": W.IntSlider(value=instances, min=1, max=200, description="instances"),
+            "app_mb": W.IntSlider(value=app_mb, min=10, max=4096, step=10,
+                                  description="app MiB"),
+            "host_memory_gb": W.IntSlider(value=host_memory_gb, min=4, max=1024, step=4,
+                                          description="host GiB"),
+            "incident": W.Dropdown(options=list(ct.INCIDENTS), value=incident,
+                                   description="incident"),
+            "limits": W.Checkbox(value=limits, description="cgroup limits"),
+        })
+
+    def compute(self, instances, app_mb, host_memory_gb, incident, limits):
+        return (ct.compare(instances, app_mb, host_memory_gb),
+                ct.blast_radius("container", incident, limits=limits),
+                ct.blast_radius("vm", incident))
+
+    def draw(self, result):
+        return viz_ct.comparison_figure(result[0])
+
+    def describe(self, result):
+        comp, c, v = result
+        rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{b}</td><td>{d}</td></tr>"
+                       for a, b, d in comp.rows())
+        reach = "".join(f"<tr><td>{r.kind}</td><td><b>{r.scope}</b></td>"
+                        f"<td>{html.escape(r.why)}</td></tr>" for r in (c, v))
+        return (f"<table><tr><th></th><th>containers</th><th>VMs</th></tr>{rows}</table>"
+                f"<p>A <b>{html.escape(c.incident)}</b> in one instance reaches:</p>"
+                f"<table><tr><th></th><th>scope</th><th>why</th></tr>{reach}</table>"
+                "<p><i>Costs are illustrative parameters, not measurements.</i></p>")
+
+
+def container_lab(instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
+                  incident: str = "fork bomb", limits: bool = True) -> ContainerLab:
+    """The containers-vs-VMs app (notebook 05)."""
+    return ContainerLab(instances, app_mb, host_memory_gb, incident, limits)
+
+
+APPS = {"container_lab": container_lab}

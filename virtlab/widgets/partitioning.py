@@ -1,0 +1,94 @@
+"""App for notebook 03: assign a mainframe's resources to partitions.
+
+Examples
+--------
+>>> app = partition_lab()
+>>> app.result[0].pool_cpus
+5
+>>> app.controls["prod_memory"].value = 60       # 60 + 16 + 8 GiB > 64 GiB
+>>> app.error
+'partitions over-assign memory: 84 GiB requested, the machine has 64 GiB'
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from .. import partitioning as pt
+from ..viz import new_figure
+from ..viz import partitioning as viz_pt
+from ..viz.datacenter import fixed_grid
+from .base import WidgetApp
+
+__all__ = ["PartitionLab", "partition_lab"]
+
+_NAMES = ("prod", "test", "dev")
+
+
+class PartitionLab(WidgetApp):
+    """Three LPARs on an 8-CPU, 64 GiB, 16-channel machine; static vs shared use."""
+
+    title = "Partitioning a mainframe (LPAR / PR/SM)"
+
+    def __init__(self, prod_cpus: int = 3, prod_memory: int = 24, test_weight: int = 2,
+                 test_memory: int = 16, dev_weight: int = 1, dev_memory: int = 8,
+                 seed: int = 0):
+        def mem(v, name):
+            return W.IntSlider(value=v, min=1, max=64, description=f"{name} GiB")
+        super().__init__({
+            "prod_cpus": W.IntSlider(value=prod_cpus, min=0, max=8,
+                                     description="prod CPUs"),
+            "prod_memory": mem(prod_memory, "prod"),
+            "test_weight": W.IntSlider(value=test_weight, min=1, max=10,
+                                       description="test weight"),
+            "test_memory": mem(test_memory, "test"),
+            "dev_weight": W.IntSlider(value=dev_weight, min=1, max=10,
+                                      description="dev weight"),
+            "dev_memory": mem(dev_memory, "dev"),
+            "seed": W.IntSlider(value=seed, min=0, max=50, description="demand seed"),
+        })
+
+    def compute(self, prod_cpus, prod_memory, test_weight, test_memory, dev_weight,
+                dev_memory, seed):
+        machine = pt.Machine(cpus=8, memory_gb=64, channels=16)
+        prod = (pt.Partition("prod", prod_memory, 6, dedicated_cpus=prod_cpus) if prod_cpus
+                else pt.Partition("prod", prod_memory, 6, weight=1))
+        parts = [prod, pt.Partition("test", test_memory, 4, weight=test_weight),
+                 pt.Partition("dev", dev_memory, 2, weight=dev_weight)]
+        a = pt.assign(machine, parts)
+        ent = pt.entitlements(a)
+        demand = pt.make_demand(list(_NAMES), steps=96, seed=seed)
+        return a, pt.compare_static_shared(machine.cpus, demand, ent)
+
+    def draw(self, result):
+        fig = new_figure(8, 5.2)
+        grid = fixed_grid(fig, 2, 1, height_ratios=[1, 1.4], left=0.13, bottom=0.09, top=0.94,
+                          hspace=0.45)
+        top, bottom = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        viz_pt.assignment_axes(top, result[0])
+        top.set_title(f"firmware assignment: shared pool {result[0].pool_cpus} CPUs",
+                      fontsize=9)
+        viz_pt.utilization_axes(bottom, result[1])
+        bottom.set_title("the same demand: static partitions vs one shared pool", fontsize=9)
+        return fig
+
+    def describe(self, result):
+        a, u = result
+        rows = "".join(f"<tr><td>{n}</td><td>{m}</td><td>{c:.2f}</td><td>{g}</td>"
+                       f"<td>{ch}</td></tr>" for n, m, c, g, ch in a.rows())
+        return ("<table><tr><th>partition</th><th>CPUs</th><th>CPU entitlement</th>"
+                f"<th>GiB</th><th>channels</th></tr>{rows}</table>"
+                f"<p>Free: {a.free_memory_gb} GiB, {a.free_channels} channels. "
+                f"Utilization static {u.static_util:.0%} vs shared {u.shared_util:.0%}; "
+                f"unmet demand {u.static_unmet:.0%} vs {u.shared_unmet:.0%}.</p>")
+
+
+def partition_lab(prod_cpus: int = 3, prod_memory: int = 24, test_weight: int = 2,
+                  test_memory: int = 16, dev_weight: int = 1, dev_memory: int = 8,
+                  seed: int = 0) -> PartitionLab:
+    """The partitioning app (notebook 03)."""
+    return PartitionLab(prod_cpus, prod_memory, test_weight, test_memory, dev_weight,
+                        dev_memory, seed)
+
+
+APPS = {"partition_lab": partition_lab}
