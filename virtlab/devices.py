@@ -1002,6 +1002,7 @@ def run_io(mode: str, arrivals: Iterable[int], *, kind: str = "nic", batch: int 
         state = {"driving": False}
 
         def arrive(i: int) -> None:
+            log(i, guest, "request arrives; frontend queues it for the ring")
             waiting.append(i)
             if not state["driving"]:
                 state["driving"] = True
@@ -1061,6 +1062,7 @@ def run_io(mode: str, arrivals: Iterable[int], *, kind: str = "nic", batch: int 
 
     else:  # passthrough
         def arrive(i: int) -> None:
+            log(i, guest, "request arrives; driver builds the descriptor")
             vcpu.submit(c.driver_us, started, i)
 
         def started(i: int) -> None:

@@ -124,10 +124,6 @@ def routing(trace: InterruptTrace, width: float = 7.0, height: float = 3.0):
     return fig
 
 
-def _short(action: str, limit: int = 46) -> str:
-    return action if len(action) <= limit else action[: limit - 1] + "…"
-
-
 def _draw_journey(ax: Axes, trace: InterruptTrace, event: int) -> None:
     steps = trace.journeys[event]
     ev = trace.events[event]
@@ -138,33 +134,45 @@ def _draw_journey(ax: Axes, trace: InterruptTrace, event: int) -> None:
     y = {a: len(lanes) - 1 - i for i, a in enumerate(lanes)}
     end = steps[-1].time if steps else ev.time
     span = max(end - ev.time, 1)
+    # Between two steps the event is with the actor of the *next* step: pending in
+    # its (virtual) controller, or being handled by it.  A bar shows that stay.
+    for k in range(len(steps) - 1):
+        s, nxt = steps[k], steps[k + 1]
+        color = _domain_color(trace, nxt.actor) if nxt.actor in trace.domains else "#777777"
+        if nxt.time > s.time:
+            ax.barh(y[nxt.actor], nxt.time - s.time, left=s.time, height=0.35, color=color,
+                    alpha=0.55)
+        if nxt.actor != s.actor:
+            ax.annotate("", xy=(s.time, y[nxt.actor]), xytext=(s.time, y[s.actor]),
+                        arrowprops={"arrowstyle": "->", "color": "#999999", "lw": 0.8})
+    # numbered dots; the actions go into one text block (cheap to draw, never overlaps)
+    ax.plot([s.time for s in steps], [y[s.actor] for s in steps], "o", ms=11,
+            color="#FFFFFF", mec="#333333", mew=0.8, zorder=3)
     for k, s in enumerate(steps):
-        t1 = steps[k + 1].time if k + 1 < len(steps) else s.time
-        color = _domain_color(trace, s.actor) if s.actor in trace.domains else "#777777"
-        if t1 > s.time:
-            ax.barh(y[s.actor], t1 - s.time, left=s.time, height=0.35, color=color, alpha=0.55)
-        ax.plot([s.time], [y[s.actor]], "o", ms=4, color=color)
-        if k + 1 < len(steps):
-            nxt = steps[k + 1]
-            if nxt.actor != s.actor:
-                ax.annotate("", xy=(nxt.time, y[nxt.actor]), xytext=(t1, y[s.actor]),
-                            arrowprops={"arrowstyle": "->", "color": "#999999", "lw": 0.8})
-        ax.text(s.time + 0.01 * span, y[s.actor] + 0.22 + 0.18 * (k % 2), _short(s.action),
-                fontsize=6, va="bottom")
+        ax.text(s.time, y[s.actor], str(k + 1), ha="center", va="center", fontsize=6,
+                zorder=4)
+    listing = "\n".join(f"{k + 1}. [{s.time} µs] {s.actor}: {s.action}"
+                         for k, s in enumerate(steps))
+    ax.text(1.03, 0.5, listing, transform=ax.transAxes, ha="left", va="center", fontsize=6.5,
+            linespacing=1.5)
     ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
-    ax.set_ylim(-0.6, len(lanes) - 0.1 + 0.4)
-    ax.set_xlim(ev.time - 0.03 * span, ev.time + span * 1.6)
-    ax.set_xlabel("time (µs)")
+    ax.set_ylim(-0.6, len(lanes) - 0.4)
+    ax.set_xlim(ev.time - 0.06 * span, ev.time + span * 1.06)
+    ax.set_xlabel("time (µs)", fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
     done = trace.done_at[event]
     status = f"handled at {done} µs" if done is not None else "still pending"
     ax.set_title(f"Journey of event {event}: {ev.device} → {ev.target or HYPERVISOR}, "
-                 f"raised at {ev.time} µs, {status}", fontsize=8)
+                 f"raised at {ev.time} µs, {status}", fontsize=8, loc="left")
     ax.grid(axis="x", alpha=0.3)
 
 
-def journey(trace: InterruptTrace, event: int = 0, width: float = 6.4, height: float = 2.6):
+def journey(trace: InterruptTrace, event: int = 0, width: float = 9.0, height: float = 2.8):
     """Timeline of one interrupt's journey: a lane per actor, a bar while it is there.
+
+    Between two recorded steps the event is with the actor of the later step
+    (pending in its controller or in its handler); numbered dots mark the
+    steps, which are listed on the right.
 
     Examples
     --------
@@ -179,7 +187,8 @@ def journey(trace: InterruptTrace, event: int = 0, width: float = 6.4, height: f
         raise ValueError("trace must hold at least one event to show a journey")
     check_int("event", event, minimum=0, maximum=len(trace.events) - 1)
     fig = new_figure(width, height)
-    _draw_journey(fig.add_subplot(), trace, event)
+    fig.set_layout_engine(None)
+    _draw_journey(fig.add_axes((0.1, 0.16, 0.37, 0.74)), trace, event)
     return fig
 
 
@@ -225,39 +234,49 @@ def delivery_bars(trace: InterruptTrace, width: float = 4.0, height: float = 2.6
 def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     """Emulated vs paravirtual vs passthrough: exits/request, latency, throughput.
 
+    Three groups of bars in one Axes (one Axes is much cheaper to draw than
+    three, which keeps widget redraws fast); each group is scaled to its own
+    largest value and every bar carries its number.
+
     Examples
     --------
     >>> from virtlab.devices import compare_io
     >>> fig = io_comparison(compare_io(requests=16))
-    >>> [ax.get_title() for ax in fig.axes]
-    ['VM exits per request', 'latency (µs): mean, max —', 'throughput (k requests/s)']
+    >>> fig.axes[0].get_title()
+    'emulated vs paravirtual vs passthrough'
     """
     check_type("cmp", cmp, IOComparison)
     fig = new_figure(width, height)
     fig.set_layout_engine(None)     # fixed layout: redraws stay fast
-    axes = fig.subplots(1, 3)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.12, top=0.88, wspace=0.12)
-    names = [r.mode for r in cmp.results]
-    colors = [MODE_COLORS[m] for m in names]
-    x = list(range(len(names)))
-    panels = [("VM exits per request", [r.exits_per_request for r in cmp.results], "{:.2f}"),
-              ("latency (µs)", [r.mean_latency_us for r in cmp.results], "{:.0f}"),
+    ax = fig.add_axes((0.01, 0.1, 0.98, 0.78))
+    modes = [r.mode for r in cmp.results]
+    short = {"emulated": "emul.", "paravirtual": "paravirt.", "passthrough": "passthr."}
+    groups = [("VM exits per request", [r.exits_per_request for r in cmp.results], "{:.2f}"),
+              ("mean latency (µs; — max)", [r.mean_latency_us for r in cmp.results], "{:.0f}"),
               ("throughput (k requests/s)", [r.throughput_kops for r in cmp.results], "{:.0f}")]
     maxlat = [r.max_latency_us for r in cmp.results]
-    for k, (ax, (title, values, fmt)) in enumerate(zip(axes, panels)):
-        ax.bar(x, values, color=colors)
-        top = max(values + [1e-9])
-        for xi, v in zip(x, values):
-            y = max(v, maxlat[xi]) if k == 1 else v   # latency: write above the max mark
-            ax.text(xi, y + 0.03 * top, fmt.format(v), ha="center", va="bottom", fontsize=7)
-        ax.set_xticks(x, [n[:5] + "." if len(n) > 8 else n for n in names], fontsize=7)
-        ax.set_yticks([])   # values are written on the bars (fewer texts: faster redraws)
-        ax.set_title(title, fontsize=8)
-        ax.set_ylim(0, top * 1.22)
-    lat = axes[1]
-    lat.plot(x, [r.max_latency_us for r in cmp.results], "_", color="#000000", ms=16, mew=2)
-    lat.set_ylim(0, max(r.max_latency_us for r in cmp.results) * 1.22)
-    lat.set_title("latency (µs): mean, max —", fontsize=8)
+    ticks, labels = [], []
+    for g, (title, values, fmt) in enumerate(groups):
+        scale = max(values + (maxlat if g == 1 else []) + [1e-9])
+        x0 = g * (len(modes) + 1)
+        for k, (mode, v) in enumerate(zip(modes, values)):
+            x = x0 + k
+            ax.bar(x, v / scale, color=MODE_COLORS.get(mode, "#777777"), width=0.8)
+            top = v / scale
+            if g == 1:
+                ax.plot([x - 0.3, x + 0.3], [maxlat[k] / scale] * 2, color="#000000", lw=2)
+                top = maxlat[k] / scale
+            ax.text(x, top + 0.03, fmt.format(v), ha="center", va="bottom", fontsize=7)
+            ticks.append(x)
+            labels.append(short.get(mode, mode))
+        ax.text(x0 + (len(modes) - 1) / 2, 1.2, title, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_yticks([])
+    ax.set_ylim(0, 1.35)
+    ax.set_xlim(-0.7, len(groups) * (len(modes) + 1) - 1.3)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("emulated vs paravirtual vs passthrough", fontsize=9)
     return fig
 
 
