@@ -154,3 +154,49 @@ def test_bt_lab_equivalence_and_te_divergence():
     r = binary_translation_lab().result
     assert r.bt_equivalent
     assert "if_" in r.te_diff and "EDX" in r.te_diff  # POPF dropped IF, SGDT leaked
+
+
+# -- hardware lab (BT vs VT) ---------------------------------------------------------
+
+from virtlab.widgets.hardware import bt_vs_vt, hardware_lab, winner  # noqa: E402
+
+
+def test_first_generation_vt_loses_on_page_table_work():
+    # Adams & Agesen 2006 (facts.md §8): expensive exits, no nested paging
+    t = bt_vs_vt(vm_exit=4000, ept=False)
+    for name in ("ptemod", "pgfault", "forkwait"):
+        assert winner(t[name]) == "binary_translation", name
+    # system calls and exceptions need no exit at all under VT
+    for name in ("syscall", "divzero"):
+        assert winner(t[name]) == "hardware", name
+
+
+def test_cheap_exits_plus_ept_win_most_workloads():
+    # Agesen et al. 2012: hardware support beats BT "for most workloads"
+    t = bt_vs_vt(vm_exit=2000, ept=True)
+    wins = [n for n, r in t.items() if winner(r) == "hardware"]
+    assert len(wins) > len(t) / 2
+    assert {"ptemod", "pgfault", "forkwait"} <= set(wins)
+
+
+def test_exit_price_is_linear_for_exit_bound_benchmark():
+    a, b = bt_vs_vt(1000, True)["in"]["hardware"], bt_vs_vt(2000, True)["in"]["hardware"]
+    assert b - a == pytest.approx(1000)  # exactly one exit per IN
+
+
+def test_hardware_lab_widget_redraws_on_slider_and_checkbox():
+    app = hardware_lab(vm_exit=4000, ept=False)
+    png = app.png
+    assert app.result.winners["ptemod"] == "binary_translation"
+    app.controls["ept"].value = True
+    assert app.result.winners["ptemod"] == "hardware"
+    assert app.png != png
+    before = app.result.table["in"]["hardware"]
+    app.controls["vm_exit"].value = 1000
+    assert app.result.table["in"]["hardware"] < before
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "2000", None])
+def test_bt_vs_vt_bad_exit_price(bad):
+    with pytest.raises((ValueError, TypeError), match="vm_exit"):
+        bt_vs_vt(bad)
