@@ -12,6 +12,7 @@ from virtlab.interrupts import (
     InterruptCosts,
     Platform,
     VirtualInterruptController,
+    check_trace,
     round_robin_schedule,
     simulate_interrupts,
 )
@@ -256,6 +257,7 @@ def test_every_physical_interrupt_delivered_to_exactly_one_owner_none_lost(
               or e.target == plat.owner(e.device)]
     sched = (round_robin_schedule(["domU1", "domU2"], 37, 100_000) if shared else None)
     trace = simulate_interrupts(plat, events, schedule=sched)
+    assert check_trace(trace) == []
     seen = [i for d in trace.deliveries for i in d.events]
     assert sorted(seen) == list(range(len(events)))             # exactly once each
     for d in trace.deliveries:
@@ -326,3 +328,14 @@ def test_schedule_from_trace_refuses_other_objects():
     from virtlab.interrupts import schedule_from_trace
     with pytest.raises(TypeError, match="trace"):
         schedule_from_trace({"domU1": [(0, 10)]})
+
+
+def test_check_trace_catches_a_lost_and_a_misrouted_event():
+    import dataclasses
+    trace = simulate_interrupts(Platform(), packet_burst("domU1", 3, gap_us=50))
+    lost = dataclasses.replace(trace, deliveries=trace.deliveries[1:])
+    assert any("delivered 0 times" in e for e in check_trace(lost))
+    d0 = trace.deliveries[0]
+    wrong = dataclasses.replace(trace, deliveries=(dataclasses.replace(d0, owner="domU2"),)
+                                + trace.deliveries[1:])
+    assert any("went to domU2" in e for e in check_trace(wrong))

@@ -53,7 +53,7 @@ __all__ = [
     "HYPERVISOR", "EVTCHN_BASE",
     "InterruptController", "VirtualInterruptController", "Platform", "InterruptCosts",
     "Delivery", "Injection", "InterruptTrace", "simulate_interrupts",
-    "round_robin_schedule", "schedule_from_trace", "routing_graph",
+    "round_robin_schedule", "schedule_from_trace", "routing_graph", "check_trace",
 ]
 
 #: Owner name of devices the hypervisor keeps for itself (the timer).
@@ -1031,3 +1031,60 @@ def routing_graph(trace: InterruptTrace):
         g.add_edge(owner, node, events=port_events.get(port, 0))
         g.add_edge(node, dom, events=port_events.get(port, 0))
     return g
+
+
+def check_trace(trace: InterruptTrace) -> list[str]:
+    """Conformance checker for an interrupt trace; returns a list of violations.
+
+    * every event is in exactly one physical delivery, of its own device, to
+      the owner the device had (none lost, none duplicated);
+    * an event handled by a domain was injected into that domain, and the
+      handler ended no earlier than the injection;
+    * events are never handled before they are raised, and each journey's
+      steps are in time order;
+    * injections into one domain do not overlap (one vCPU, one handler at a time).
+
+    Examples
+    --------
+    >>> from virtlab.devices import packet_burst
+    >>> check_trace(simulate_interrupts(Platform(), packet_burst("domU1", 20)))
+    []
+    """
+    check_type("trace", trace, InterruptTrace)
+    errors: list[str] = []
+    owner = {d: o for d, o, _ in trace.owners}
+    seen: dict[int, int] = {}
+    for d in trace.deliveries:
+        if d.owner != owner.get(d.device):
+            errors.append(f"delivery of {d.device} went to {d.owner}, owner is "
+                          f"{owner.get(d.device)}")
+        for i in d.events:
+            seen[i] = seen.get(i, 0) + 1
+            if trace.events[i].device != d.device:
+                errors.append(f"event {i} of {trace.events[i].device} delivered as {d.device}")
+    for i in range(len(trace.events)):
+        if seen.get(i, 0) != 1:
+            errors.append(f"event {i} delivered {seen.get(i, 0)} times")
+    injected: dict[tuple[str, int], Injection] = {}
+    for inj in trace.injections:
+        for i in inj.events:
+            injected[(inj.domain, i)] = inj
+        if inj.end < inj.time:
+            errors.append(f"injection into {inj.domain} ends before it starts")
+    for i, (ev, done, fin) in enumerate(zip(trace.events, trace.done_at, trace.final)):
+        if done is not None and done < ev.time:
+            errors.append(f"event {i} handled at {done} before it was raised at {ev.time}")
+        if done is not None and fin != HYPERVISOR and (fin, i) not in injected:
+            errors.append(f"event {i} handled by {fin} without an injection into it")
+        times = [s.time for s in trace.journeys[i]]
+        if times != sorted(times):
+            errors.append(f"journey of event {i} goes back in time")
+    by_dom: dict[str, list[Injection]] = {}
+    for inj in trace.injections:
+        by_dom.setdefault(inj.domain, []).append(inj)
+    for dom, injs in by_dom.items():
+        injs.sort(key=lambda j: j.time)
+        for a, b in zip(injs, injs[1:]):
+            if b.time < a.end:
+                errors.append(f"{dom}: handlers overlap at {b.time} µs")
+    return errors
