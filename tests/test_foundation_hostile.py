@@ -117,3 +117,16 @@ def test_parse_ports_text(text):
 def test_non_mapping_ports():
     assert _refused(variants.vlan_domains, [("a", 1)], param="ports")
     assert _refused(variants.parse_ports, math.nan, param="ports")
+
+
+@given(st.one_of(st.none(), st.text(max_size=40)), st.one_of(st.none(), st.text(max_size=40)),
+       st.dictionaries(st.sampled_from(["/.dockerenv", "/run/.containerenv"]), st.booleans()))
+def test_environment_detect_never_raises_on_text(cpuinfo, cgroup, files):
+    facts = environment.detect(cpuinfo=cpuinfo, cgroup=cgroup, files=files)
+    assert facts.in_container in ("yes", "no", "unknown")
+
+
+@pytest.mark.parametrize("bad", [1, b"flags", ["vmx"]])
+def test_environment_detect_refuses_non_text(bad):
+    assert _refused(environment.detect, cpuinfo=bad, param="cpuinfo")
+    assert _refused(environment.detect, cgroup=bad, param="cgroup")

@@ -167,6 +167,10 @@ def detect(cpuinfo: str | None = None, cgroup: str | None = None,
     >>> detect(cgroup="0::/\\n", files={"/.dockerenv": True}).in_container
     'yes'
     """
+    for name, value in (("cpuinfo", cpuinfo), ("cgroup", cgroup), ("dmi_vendor", dmi_vendor)):
+        if value is not None:
+            check_type(name, value, str)
+    check_type("os_name", os_name, str)
     files = dict(files or {})
     is_vm = hw = "unknown"
     if cpuinfo is not None:
