@@ -115,12 +115,15 @@ class InterruptController:
             prio = [check_int("priorities", p, minimum=0, maximum=1_000_000) for p in priorities]
         self.priority = tuple(prio)
         self._count = [0] * self.lines         # merged events behind each pending bit
+        self._pending: set[int] = set()        # lines whose pending bit is set
         self._masked = [False] * self.lines
         self._in_service: list[int] = []
         self.raised = 0
         self.acknowledged = 0
 
     def _line(self, line: Any) -> int:
+        if type(line) is int and 0 <= line < self.lines:   # fast path
+            return line
         return check_int("line", line, minimum=0, maximum=self.lines - 1)
 
     def _key(self, line: int) -> tuple[int, int]:
@@ -149,6 +152,7 @@ class InterruptController:
         """Raise ``line``; return True if this set its pending bit (False: merged)."""
         line = self._line(line)
         self._count[line] += 1
+        self._pending.add(line)
         self.raised += 1
         return self._count[line] == 1
 
@@ -165,9 +169,8 @@ class InterruptController:
     def next_line(self) -> int | None:
         """The line :meth:`acknowledge` would return, without acknowledging it."""
         best = None
-        for line, count in enumerate(self._count):
-            if count and not self._masked[line] and (best is None
-                                                     or self._key(line) < self._key(best)):
+        for line in self._pending:
+            if not self._masked[line] and (best is None or self._key(line) < self._key(best)):
                 best = line
         if best is None:
             return None
@@ -182,6 +185,7 @@ class InterruptController:
         if line is None:
             return None
         count, self._count[line] = self._count[line], 0
+        self._pending.discard(line)
         self._in_service.append(line)
         self.acknowledged += count
         return line, count
