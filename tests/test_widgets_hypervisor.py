@@ -9,9 +9,15 @@ from virtlab.widgets.hypervisor_types import hypervisor_types
 
 # -- debugger ------------------------------------------------------------------
 
-def test_debugger_is_registered():
-    assert "debugger" in widgets.apps()
-    assert "hypervisor_types" in widgets.apps()
+def test_apps_are_registered_under_names_that_are_not_module_names():
+    apps = widgets.apps()
+    for name in ("step_debugger", "hypervisor_types_lab", "binary_translation_lab",
+                 "hardware_lab"):
+        assert name in apps
+        # a factory named like its module would be shadowed by the submodule
+        import importlib
+        assert importlib.util.find_spec(f"virtlab.widgets.{name}") is None
+    assert widgets.step_debugger is apps["step_debugger"]
 
 
 def test_debugger_step_run_reset():

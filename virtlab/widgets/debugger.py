@@ -379,4 +379,4 @@ def debugger(technique: str = "trap_and_emulate", program: str = "popf") -> Debu
     return DebuggerApp(technique=technique, program=program)
 
 
-APPS: dict[str, Any] = {"debugger": debugger}
+APPS: dict[str, Any] = {"step_debugger": debugger}

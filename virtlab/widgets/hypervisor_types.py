@@ -132,4 +132,4 @@ def hypervisor_types(stack: str = "type2", size_kib: int = 4, world_switch: int 
                               vm_exit=vm_exit)
 
 
-APPS: dict[str, Any] = {"hypervisor_types": hypervisor_types}
+APPS: dict[str, Any] = {"hypervisor_types_lab": hypervisor_types}
