@@ -31,7 +31,7 @@ from .shadow import ShadowMMU
 from .tlb import TLB
 
 __all__ = ["AddressChain", "ChainLink", "SideBySide", "TLBRun", "address_chain",
-           "side_by_side", "tlb_experiment"]
+           "demo_vm", "side_by_side", "tlb_experiment"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,28 @@ def address_chain(guest_table: PageTable, vm: GuestVM) -> AddressChain:
         links.append(ChainLink(va, gpfn, None if h is None else h[0], bool(flags & PTE_W),
                                bool(flags & PTE_U)))
     return AddressChain(tuple(links), guest_table.mode.name, vm.host_table.mode.name)
+
+
+def demo_vm(guest_mode: PagingMode = X86_64) -> tuple[GuestVM, PageTable]:
+    """A small VM for notebooks: five guest pages, one read-only, one kernel-only,
+    one whose guest-physical frame the host does not back.
+
+    Examples
+    --------
+    >>> vm, gpt = demo_vm()
+    >>> len(gpt.mappings()), vm.host_lookup(7) is None
+    (5, True)
+    """
+    check_type("guest_mode", guest_mode, PagingMode)
+    vm = GuestVM(PhysicalMemory(512), guest_frames=64)
+    gpt = vm.new_page_table(guest_mode)
+    pages = [(0x400000, 3, True, True), (0x401000, 4, False, True),
+             (0x402000, 5, True, True), (0x7fff000, 6, True, False), (0x8000000, 7, True, True)]
+    for va, gpfn, writable, user in pages:
+        gpt.map(va, gpfn, writable=writable, user=user)
+        if gpfn != 7:
+            vm.host_map(gpfn)
+    return vm, gpt
 
 
 @dataclass(frozen=True)
