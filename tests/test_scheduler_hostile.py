@@ -141,3 +141,8 @@ def test_jain_index_rejects(values):
 def test_huge_but_valid_input_is_refused_early_not_hanging():
     with pytest.raises(ValueError, match="vCPUs"):
         simulate(CreditScheduler(), [VM(f"v{i}", vcpus=64) for i in range(100)], 64, 10)
+
+
+def test_work_budget_refuses_runs_that_would_take_hours():
+    with pytest.raises(ValueError, match="pcpus × duration_ms"):
+        simulate(CreditScheduler(), [VM("a")], 1024, 3_600_000)

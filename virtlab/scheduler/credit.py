@@ -253,8 +253,8 @@ class CreditScheduler(Scheduler):
             n = system.npcpus
             for off in range(1, n):
                 peer = (p + off) % n
-                if cur[peer] is None:             # idle peers run their own work
-                    continue
+                if cur[peer] is None and system.reserved[peer] is None:
+                    continue                      # idle peers run their own work
                 pq = self.rq[peer]
                 for k in higher:
                     for v in pq[k]:

@@ -42,6 +42,9 @@ from .base import MAX_PCPUS, VM, Scheduler
 __all__ = ["simulate", "System", "VCpu", "MAX_DURATION_MS", "MAX_TOTAL_VCPUS"]
 
 MAX_DURATION_MS = 3_600_000.0
+#: Upper bound on pcpus × duration_ms (64 pCPUs for 10 simulated minutes), so
+#: hostile input cannot start a run that takes hours.
+MAX_WORK_PCPU_MS = 64 * 600_000
 MAX_TOTAL_VCPUS = 4096
 _INF = math.inf
 
@@ -574,7 +577,8 @@ def simulate(scheduler: Scheduler, vms, pcpus: int, duration_ms: float, seed: in
     pcpus : int
         Number of physical CPUs, 1..1024.
     duration_ms : float
-        Simulated time in milliseconds (> 0, at most one hour).
+        Simulated time in milliseconds (> 0, at most one hour, and
+        ``pcpus × duration_ms`` at most 64 pCPUs × 10 minutes).
     seed : int
         Seeds the workloads' random generators (same seed, same trace).
 
@@ -603,6 +607,9 @@ def simulate(scheduler: Scheduler, vms, pcpus: int, duration_ms: float, seed: in
     duration_ms = check_number("duration_ms", duration_ms, minimum=0.0,
                                maximum=MAX_DURATION_MS, strict_minimum=True)
     check_int("seed", seed, minimum=0, maximum=2**63 - 1)
+    if pcpus * duration_ms > MAX_WORK_PCPU_MS:
+        raise ValueError(f"pcpus × duration_ms must be <= {MAX_WORK_PCPU_MS} (e.g. 64 pCPUs "
+                         f"for 10 simulated minutes), got {pcpus} × {duration_ms:g}")
     vms = _check_vms(vms, pcpus)
     duration_us = max(1, int(duration_ms * 1000 + 0.5))
     if scheduler.cosched == "strict":
