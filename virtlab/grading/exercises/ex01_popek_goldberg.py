@@ -1,0 +1,167 @@
+"""Exercise 1: Popek & Goldberg -- classify an ISA and decide virtualizability.
+
+Per variant: a small hypothetical instruction set built from ``X86_32``
+entries (privileged, sensitive-but-unprivileged and innocuous ones), where
+the designers have made some of x86's critical instructions trap in user
+mode and made some of them harmless in user mode.  The student classifies
+the instructions and applies Theorems 1 and 3 (facts.md §1: sufficient
+conditions).  Reference answers come from :func:`virtlab.popek_goldberg.classify`,
+:func:`~virtlab.popek_goldberg.is_virtualizable` and
+:func:`~virtlab.popek_goldberg.hybrid_vmm_possible` applied to the variant's
+:class:`~virtlab.isa.ISA`; :func:`crosscheck` recomputes them from the table.
+
+Examples
+--------
+>>> offending({"A": [True, True, False], "B": [False, False, True], "C": [False, False, False]})
+['B']
+>>> p = make_problem(0)
+>>> crosscheck(p, solve(p))
+[]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ...isa import ISA, X86_32
+from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
+from ...rng import make_rng
+from ..exercise import Exercise, Function, Value
+
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "offending",
+           "variant_isa"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One variant: ``table`` maps mnemonic → (privileged, control-sensitive,
+    behaviour-sensitive, sensitive in user mode)."""
+
+    table: tuple
+
+    def rows(self) -> dict:
+        """The table as a dict mnemonic → dict of the four properties."""
+        keys = ("privileged", "control_sensitive", "behavior_sensitive", "user_sensitive")
+        return {m: dict(zip(keys, flags)) for m, *flags in self.table}
+
+
+def make_problem(seed: int) -> Problem:
+    """A variant ISA of 9-11 instructions.
+
+    Examples
+    --------
+    >>> len(make_problem(0).table) >= 9
+    True
+    """
+    rng = make_rng(seed)
+    c = classify(X86_32)
+    picks = (rng.sample(sorted(c.privileged - {"MOV CR", "MOV DR"}), 3)
+             + rng.sample(sorted(c.critical), rng.randint(3, 5))
+             + rng.sample(sorted(c.innocuous), 3))
+    critical = [m for m in picks if m in c.critical]
+    mode = rng.choice(["keep", "fix_all", "fix_some", "user_safe"])
+    fixed = set(critical) if mode == "fix_all" else (
+        set(rng.sample(critical, len(critical) - 1)) if mode == "fix_some" else set())
+    user_safe = set(critical) - fixed if mode == "user_safe" else set(
+        rng.sample(critical, 1) if rng.random() < 0.4 else [])
+    rows = []
+    for m in sorted(picks):
+        s = X86_32[m]
+        priv = s.privileged or m in fixed
+        user = s.is_user_sensitive and m not in user_safe
+        rows.append((m, priv, s.control_sensitive, s.behavior_sensitive, user))
+    return Problem(tuple(rows))
+
+
+def variant_isa(problem: Problem) -> ISA:
+    """The variant as an :class:`~virtlab.isa.ISA` the Popek & Goldberg model can classify."""
+    specs = []
+    for m, priv, ctl, beh, user in problem.table:
+        specs.append(dataclasses.replace(X86_32[m], privileged=priv, control_sensitive=ctl,
+                                         behavior_sensitive=beh, user_sensitive=user))
+    return ISA("VARIANT", "exercise 1 variant", tuple(specs))
+
+
+def offending(table: dict) -> list:
+    """Sorted mnemonics that violate Theorem 1 (sensitive but not privileged).
+
+    ``table`` maps mnemonic → [privileged, control_sensitive, behavior_sensitive].
+    """
+    isa = ISA("T", "function question", tuple(
+        dataclasses.replace(X86_32["NOP"], mnemonic=m.upper(), privileged=bool(f[0]),
+                            control_sensitive=bool(f[1]), behavior_sensitive=bool(f[2]))
+        for m, f in table.items()))
+    return sorted(classify(isa).critical)
+
+
+def solve(problem: Problem) -> dict:
+    """Reference answers from :mod:`virtlab.popek_goldberg`.
+
+    Examples
+    --------
+    >>> sorted(solve(make_problem(0)))
+    ['critical', 'hybrid', 'sensitive', 'virtualizable']
+    """
+    isa = variant_isa(problem)
+    c = classify(isa)
+    return {"sensitive": set(c.sensitive), "critical": set(c.critical),
+            "virtualizable": is_virtualizable(isa), "hybrid": hybrid_vmm_possible(isa)}
+
+
+def crosscheck(problem: Problem, solution: dict) -> list[str]:
+    """Recompute every answer from the table with the definitions."""
+    sens = {m for m, p, c, b, u in problem.table if c or b}
+    crit = {m for m, p, c, b, u in problem.table if (c or b) and not p}
+    user_crit = {m for m, p, c, b, u in problem.table if u and not p}
+    want = {"sensitive": sens, "critical": crit, "virtualizable": not crit,
+            "hybrid": not user_crit}
+    return [f"{k}: model {solution[k]!r} vs definition {v!r}" for k, v in want.items()
+            if solution[k] != v]
+
+
+def describe(problem: Problem) -> str:
+    """The problem statement shown by ``ex.show()``."""
+    lines = ["A hypothetical CPU derived from 32-bit x86. Per instruction: does it trap in "
+             "user mode (privileged)?",
+             "Is it control-sensitive, behaviour-sensitive, and still sensitive when run in "
+             "user mode?",
+             f"  {'mnemonic':9s} {'priv':5s} {'ctrl':5s} {'behav':5s} {'user':5s}"]
+    yes = {True: "yes", False: "-"}
+    for m, p, c, b, u in problem.table:
+        lines.append(f"  {m:9s} {yes[p]:5s} {yes[c]:5s} {yes[b]:5s} {yes[u]:5s}")
+    lines.append("The same table is p.rows() (dict mnemonic -> properties).")
+    return "\n".join(lines)
+
+
+def _hidden(problem, rng):
+    names = ["A", "B", "C", "D", "E", "F", "G"]
+    return [({n: [rng.random() < 0.4, rng.random() < 0.3, rng.random() < 0.3]
+              for n in rng.sample(names, rng.randint(2, 7))},) for _ in range(6)]
+
+
+EXERCISE = Exercise(
+    id="ex01_popek_goldberg",
+    title="Exercise 1: Popek & Goldberg classification",
+    make_problem=make_problem,
+    solve=solve,
+    describe=describe,
+    crosscheck=crosscheck,
+    questions=(
+        Value("q1", 2, "Sensitive = control-sensitive or behaviour-sensitive, whether or not "
+              "it traps.", name="sensitive", kind="set"),
+        Value("q2", 2, "Critical (kritisch) = sensitive but not privileged: it does not trap "
+              "in user mode, so trap-and-emulate never sees it.", name="critical", kind="set"),
+        Value("q3", 1, "Theorem 1: a VMM may be built if every sensitive instruction is "
+              "privileged (a sufficient condition).", name="virtualizable", kind="bool"),
+        Value("q4", 1, "Theorem 3: a hybrid VMM interprets everything in virtual supervisor "
+              "mode, so only instructions sensitive in USER mode must trap.",
+              name="hybrid", kind="bool"),
+        Function("q5", 3, "Collect the instructions that are sensitive (control or "
+                 "behaviour) and not privileged; return them sorted.", name="offending",
+                 public=lambda p: [({"CLI": [True, True, False], "POPF": [False, True, True],
+                                     "ADD": [False, False, False]},),
+                                   ({m: [pr, c, b] for m, pr, c, b, u in p.table},)],
+                 hidden=_hidden, reference=lambda p, table: offending(table)),
+    ),
+)
