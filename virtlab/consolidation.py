@@ -56,6 +56,7 @@ from .rng import make_rng
 __all__ = [
     "HOURS", "KINDS", "POLICIES", "HostLoad", "HostSpec", "LEGACY", "Placement", "Server",
     "check_placement", "consolidate", "make_servers", "power_watts", "tenant_servers",
+    "tenants_per_host",
 ]
 
 #: Hours in the demand profiles.
@@ -602,3 +603,20 @@ def tenant_servers(tenants: int = 3, per_tenant: int = 6, seed: int = 0) -> tupl
         for s in make_servers(per_tenant, seed=derive_seed(seed, f"tenant{t}")):
             out.append(Server(f"t{t}:{s.name}", s.cpu, s.memory, s.kind, f"t{t}:{s.group}"))
     return tuple(out)
+
+
+def tenants_per_host(placement: Placement, sep: str = ":") -> list[int]:
+    """How many tenants share each host (tenant = name prefix before ``sep``).
+
+    More tenants per host means more strangers behind the same hypervisor —
+    the isolation question of multi-tenant clouds.
+
+    Examples
+    --------
+    >>> p = consolidate(tenant_servers(3, 4, seed=0))
+    >>> max(tenants_per_host(p)) <= 3
+    True
+    """
+    check_type("placement", placement, Placement)
+    check_str("sep", sep)
+    return [len({vm.split(sep)[0] for vm in h.vms}) for h in placement.hosts]

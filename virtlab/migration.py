@@ -70,6 +70,7 @@ METHODS = ("pre-copy", "stop-and-copy", "post-copy")
 
 _MAX_MB = 16 * 1024 * 1024       # 16 TiB: a bound against nonsense, not a limit of reality
 _MAX_MBIT = 10_000_000.0         # 10 Tbit/s
+_MIN_MBIT = 0.001                # 1 kbit/s: slower links give times too large to mean anything
 
 
 @dataclass(frozen=True)
@@ -237,10 +238,8 @@ class AdaptiveRate(LinkRate):
 
     def __init__(self, min_mbit: float = 100.0, max_mbit: float = 500.0,
                  step_mbit: float = 50.0):
-        lo = check_number("min_mbit", min_mbit, minimum=0, strict_minimum=True,
-                          maximum=_MAX_MBIT)
-        hi = check_number("max_mbit", max_mbit, minimum=0, strict_minimum=True,
-                          maximum=_MAX_MBIT)
+        lo = check_number("min_mbit", min_mbit, minimum=_MIN_MBIT, maximum=_MAX_MBIT)
+        hi = check_number("max_mbit", max_mbit, minimum=_MIN_MBIT, maximum=_MAX_MBIT)
         step = check_number("step_mbit", step_mbit, minimum=0, maximum=_MAX_MBIT)
         if lo > hi:
             raise ValueError(f"min_mbit must be <= max_mbit ({lo} > {hi})")
@@ -288,8 +287,8 @@ def dirtied_pages(seconds: float, rate_pages: float, hot_pages: int) -> int:
 def _common(memory_mb, bandwidth_mbit, page_kb, state_kb, fixed_downtime_ms):
     memory_mb = check_number("memory_mb", memory_mb, minimum=0, strict_minimum=True,
                              maximum=_MAX_MB)
-    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, minimum=0,
-                                  strict_minimum=True, maximum=_MAX_MBIT)
+    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, minimum=_MIN_MBIT,
+                                  maximum=_MAX_MBIT)
     page_kb = check_int("page_kb", page_kb, minimum=1, maximum=1024 * 1024)
     state_kb = check_number("state_kb", state_kb, minimum=0, maximum=1024 * 1024)
     fixed_downtime_ms = check_number("fixed_downtime_ms", fixed_downtime_ms, minimum=0,
@@ -618,8 +617,9 @@ def sweep(bandwidths: Sequence[float], memory_mb: float, dirty_rate_mbit: float,
     from .errors import check_choice
     for m in methods:
         check_choice("methods", m, METHODS)
+    bws = [check_number(f"bandwidths[{i}]", bw, minimum=_MIN_MBIT, maximum=_MAX_MBIT) for i, bw in enumerate(bandwidths)]
     return {m: tuple(migrate(m, memory_mb, bw, dirty_rate_mbit, wws_mb, **options)
-                     for bw in bandwidths) for m in methods}
+                     for bw in bws) for m in methods}
 
 
 #: Illustrative page-dirtying behaviour per server kind: (dirty rate in Mbit/s,
@@ -675,8 +675,8 @@ def maintenance(placement, host: int, bandwidth_mbit: float = 1000.0, *,
     from .errors import check_choice
     check_type("placement", placement, Placement)
     check_choice("method", method, METHODS)
-    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, minimum=0,
-                                  strict_minimum=True, maximum=_MAX_MBIT)
+    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, minimum=_MIN_MBIT,
+                                  maximum=_MAX_MBIT)
     impact = host_failure(placement, host, spares=spares, restart=True)
     by_name = {s.name: s for s in placement.servers}
     vms = []

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from ..availability import AvailabilityReport, FailureImpact
 from ..consolidation import Placement
-from ..errors import check_type
+from ..errors import check_choice, check_str, check_type
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid
 
@@ -66,15 +66,22 @@ def placement_figure(placement: Placement):
     return fig
 
 
-def host_map(placement: Placement, impact: FailureImpact | None = None):
+def host_map(placement: Placement, impact: FailureImpact | None = None, *,
+             title: str | None = None, color_by: str = "service"):
     """Each host as a stack of its VMs at the host's busiest hour; a failure marked.
 
     Bar heights are each VM's CPU demand (overhead included) in the hour when
     that host's total is highest, so a stack never exceeds the capacity line.
     VMs of the failed host are hatched; restarted ones reappear (dotted) on
-    the host or spare that took them; lost ones stay red.
+    the host or spare that took them; lost ones stay red.  ``color_by`` is
+    ``"service"`` (replicas share a colour) or ``"tenant"`` (name prefix
+    before ``":"``); ``title`` replaces the default title.
     """
     check_type("placement", placement, Placement)
+    check_choice("color_by", color_by, ("service", "tenant"))
+
+    def key(vm):
+        return vm.split(":")[0] if color_by == "tenant" else vm.rsplit("-", 1)[0]
     p = placement
     f = 1 + p.overhead
     cpu = {s.name: [c * f for c in s.cpu] for s in p.servers}
@@ -103,7 +110,7 @@ def host_map(placement: Placement, impact: FailureImpact | None = None):
         y = 0.0
         for vm in vms:
             ax.bar(x, cpu[vm][hour], bottom=y, width=0.8, edgecolor="white", linewidth=0.5,
-                   color="#d62728" if vm in lost else color_for(vm.split("-")[0]),
+                   color="#d62728" if vm in lost else color_for(key(vm)),
                    hatch="///" if is_failed else None, alpha=0.35 if is_failed else 1.0)
             y += cpu[vm][hour]
         for vm in extra:
@@ -116,8 +123,10 @@ def host_map(placement: Placement, impact: FailureImpact | None = None):
                   rotation=45 if len(columns) > 10 else 0)
     ax.set_ylabel("cores at the host's busiest hour")
     ax.set_ylim(0, p.host.cpus * 1.12)
-    if impact is None:
-        title = "VMs per host (colour: service)"
+    if title is not None:
+        check_str("title", title, nonempty=False)
+    elif impact is None:
+        title = f"VMs per host (colour: {color_by})"
     else:
         title = (f"host {failed} fails: {len(impact.vms_down)} VMs down, "
                  f"{len(impact.restarted)} restarted (dotted), {len(impact.lost)} lost (red)")

@@ -7,6 +7,7 @@ Examples
 >>> fig = vc.comparison_figure(compare(instances=4))
 >>> len(fig.axes)
 2
+>>> fig = vc.attack_surface_figure()
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from matplotlib.patches import Rectangle
 from ..containers import Comparison
 from ..errors import check_type
 from .base import PALETTE, new_figure
-from .datacenter import fixed_grid
+from .datacenter import fixed_grid, plain_log
 
-__all__ = ["comparison_figure", "stacks_axes"]
+__all__ = ["attack_surface_figure", "comparison_figure", "stacks_axes"]
 
 _HW, _HOST, _GUEST, _APP = "#999999", PALETTE[0], PALETTE[4], PALETTE[1]
 
@@ -71,4 +72,31 @@ def comparison_figure(comparison: Comparison):
     ax.tick_params(labelsize=8)
     ax.margins(y=0.2)
     fig.suptitle("Illustrative costs (parameters, not measurements)", fontsize=8)
+    return fig
+
+
+def attack_surface_figure(rows=None):
+    """Footprints of hypervisors and host OSes (log scale), labelled by how sure they are.
+
+    ``rows`` default to :data:`virtlab.containers.ATTACK_SURFACE`.
+    """
+    from ..containers import ATTACK_SURFACE
+    rows = list(ATTACK_SURFACE if rows is None else rows)
+    if not rows:
+        raise ValueError("rows must not be empty")
+    fig = new_figure(8.5, 2.8)
+    ax = fig.add_subplot(fixed_grid(fig, left=0.33, right=0.97, bottom=0.17, top=0.88)[0])
+    names = [r[0] for r in rows]
+    sizes = [float(r[1]) for r in rows]
+    ax.barh(range(len(rows)), sizes,
+            color=[PALETTE[2] if "ESXi" in n else "#888888" for n in names])
+    for i, r in enumerate(rows):
+        ax.text(sizes[i] * 1.1, i, f"{r[1]:,} MB ({r[4]})", va="center", fontsize=6.5)
+    ax.set_yticks(range(len(rows)), [f"{r[0]}\n{r[2]}" for r in rows], fontsize=6.5)
+    ax.invert_yaxis()
+    plain_log(ax, "x")
+    ax.set_xlim(10, max(sizes) * 60)
+    ax.set_xlabel("MB (log scale) — vendor claims and single measurements, see sources",
+                  fontsize=7.5)
+    ax.set_title("Size of what a VM must trust (attack surface, roughly)", fontsize=9)
     return fig
