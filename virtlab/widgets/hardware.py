@@ -36,8 +36,31 @@ import ipywidgets as W
 
 from virtlab.widgets.base import WidgetApp
 
-__all__ = ["APPS", "HardwareLabResult", "HardwareApp", "bt_vs_vt", "hardware_lab",
-           "winner"]
+__all__ = ["APPS", "HardwareLabResult", "HardwareApp", "SVM_INSTRUCTIONS",
+           "VMX_INSTRUCTION_GROUPS", "bt_vs_vt", "hardware_lab", "winner"]
+
+#: Intel VMX instructions by group (facts.md §9).  Group sizes are from Intel SDM
+#: vol. 3C §30.1 [P]; the members of the VMCS and VMX-management groups are
+#: confirmed [P]; that the TLB and guest groups are INVEPT/INVVPID and
+#: VMCALL/VMFUNC is [UNVERIFIED] (commonly stated, not read in the SDM here).
+VMX_INSTRUCTION_GROUPS = {
+    "VMCS maintenance (5) [P]": ("VMPTRLD", "VMPTRST", "VMCLEAR", "VMREAD", "VMWRITE"),
+    "VMX management (4) [P]": ("VMXON", "VMLAUNCH", "VMRESUME", "VMXOFF"),
+    "TLB management (2) [UNVERIFIED names]": ("INVEPT", "INVVPID"),
+    "guest-available (2) [UNVERIFIED names]": ("VMCALL", "VMFUNC"),
+}
+
+#: AMD SVM (AMD-V, "Pacifica") instructions with one-line roles (facts.md §9, [S]).
+SVM_INSTRUCTIONS = {
+    "VMRUN": "enter the guest; rAX = address of the VMCB (control area + state-save area)",
+    "VMLOAD": "load additional guest state from the VMCB",
+    "VMSAVE": "save additional guest state to the VMCB",
+    "VMMCALL": "hypercall from the guest to the VMM (Intel: VMCALL)",
+    "STGI": "set the global interrupt flag",
+    "CLGI": "clear the global interrupt flag",
+    "INVLPGA": "invalidate a TLB entry of a given address space (ASID)",
+    "SKINIT": "secure init and jump (trusted launch)",
+}
 
 _ITER = 20
 _FORKWAIT_SYSCALLS = 2   # as documented in microbench.compare_bt_vt
