@@ -54,7 +54,7 @@ def _window(trace, start_ms, end_ms):
     return start, end
 
 
-def _draw_gantt(ax, trace, start, end, legend=True, title=None):
+def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True):
     colors = vm_colors(trace)
     s_us, e_us = start * 1000, end * 1000
     bars: dict[tuple[int, str], list[tuple[float, float]]] = {}
@@ -73,7 +73,7 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None):
                        edgecolor=_RESERVED, hatch="///", linewidth=0.5)
     # label each bar with the vCPU index when there is room
     span = end - start
-    for iv in trace.intervals:
+    for iv in (trace.intervals if labels else ()):
         if iv.end <= s_us or iv.start >= e_us:
             continue
         a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
@@ -174,10 +174,15 @@ def lab_figure(trace, window_ms: float = 150.0):
     check_type("trace", trace, _trace_type())
     window = check_number("window_ms", window_ms, minimum=1.0)
     start, end = _window(trace, 0.0, window)
-    fig = new_figure(7.5, 0.9 + 0.32 * max(3, trace.pcpus))
+    height = 0.9 + 0.32 * max(3, trace.pcpus)
+    fig = new_figure(7.5, height)
+    # a fixed layout: constrained layout would cost more than the drawing
+    fig.set_layout_engine(None)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.5 / height, top=1 - 0.3 / height,
+                        wspace=0.18)
     gs = fig.add_gridspec(1, 2, width_ratios=[3.2, 1])
     ax = fig.add_subplot(gs[0, 0])
-    _draw_gantt(ax, trace, start, end, legend=False,
+    _draw_gantt(ax, trace, start, end, legend=False, labels=False,
                 title=f"{trace.scheduler}: first {end - start:g} ms")
     _draw_shares(fig.add_subplot(gs[0, 1]), trace)
     return fig

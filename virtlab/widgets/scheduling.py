@@ -110,7 +110,7 @@ class CoschedLab(WidgetApp):
 
     title = "Co-scheduling and lock-holder preemption"
 
-    def __init__(self, mode="none", hogs=3, pcpus=4, duration_ms=1000.0, seed=0):
+    def __init__(self, mode="none", hogs=3, pcpus=4, duration_ms=500.0, seed=0):
         self.duration_ms = duration_ms
         self.seed = seed
         controls = {
