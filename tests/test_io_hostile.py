@@ -212,3 +212,72 @@ def test_simulate_does_not_modify_the_platform():
 def test_round_robin_refuses_hostile(v):
     _raises_clearly(round_robin_schedule, ["a", "b"], slice_us=v, name="slice_us")
     _raises_clearly(round_robin_schedule, v, name="domains")
+
+
+# --------------------------------------------------------------------------
+# the rest of the public surface: scheduler join, checker, graph, split driver,
+# figures, widget factories
+# --------------------------------------------------------------------------
+
+def test_schedule_from_trace_refuses_bad_input():
+    from virtlab.interrupts import schedule_from_trace
+    from virtlab.scheduler import VM, CreditScheduler, simulate
+    t = simulate(CreditScheduler(), [VM("domU1")], pcpus=1, duration_ms=10)
+    _raises_clearly(schedule_from_trace, {"domU1": [(0, 1)]}, name="trace")
+    _raises_clearly(schedule_from_trace, t, ["domU7"], name="domains")
+    _raises_clearly(schedule_from_trace, t, "domU1", name="domains")
+    _raises_clearly(schedule_from_trace, t, vcpu=1, name="vcpu")
+    _raises_clearly(schedule_from_trace, t, vcpu=-1, name="vcpu")
+
+
+@pytest.mark.parametrize("bad", [None, "trace", 3, Platform()])
+def test_trace_consumers_refuse_non_traces(bad):
+    from virtlab.interrupts import check_trace, routing_graph
+    from virtlab.viz.interrupts import delivery_bars, journey, routing
+    for fn in (check_trace, routing_graph, routing, journey, delivery_bars):
+        _raises_clearly(fn, bad, name="trace")
+
+
+def test_figures_refuse_bad_arguments():
+    from virtlab.viz.interrupts import io_comparison, journey, request_paths
+    trace = simulate_interrupts(Platform(), packet_burst("domU1", 2))
+    _raises_clearly(journey, trace, 2, name="event")
+    _raises_clearly(journey, trace, -1, name="event")
+    _raises_clearly(journey, trace, 1.5, name="event")
+    _raises_clearly(journey, simulate_interrupts(Platform(), []), name="trace")
+    _raises_clearly(io_comparison, "cmp", name="cmp")
+    _raises_clearly(request_paths, [1, 2], name="results")
+
+
+def test_split_driver_refuses_bad_input_and_keeps_state():
+    from virtlab.devices import SplitDriver, split_driver_request
+    _raises_clearly(split_driver_request, costs="cheap", name="costs")
+    _raises_clearly(SplitDriver, "domU1", "dom0", "nic", ring_size=0, name="size")
+    _raises_clearly(SplitDriver, "domU1", "domU1", "nic", name="b")
+    drv = SplitDriver("domU1", "dom0", "disk", ring_size=1)
+    drv.frontend_submit(0, 0, 5)
+    _raises_clearly(drv.frontend_submit, 1, 1, 6, name="ring")
+    _raises_clearly(drv.backend_respond, 2, 99, name="request_id")
+    _raises_clearly(drv.frontend_submit, -1, 1, 6, name="time")
+    assert drv.ring.outstanding == 1 and drv.grants.active == 1
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"nic_owner": "domU9"}, "nic_owner"), ({"disk_owner": 3}, "disk_owner"),
+    ({"packets": -1}, "packets"), ({"packets": 10**6}, "packets"),
+    ({"packet_target": None}, "packet_target"), ({"disk_reqs": 2.5}, "disk_reqs"),
+    ({"disk_target": "hypervisor"}, "disk_target"), ({"gap_us": float("nan")}, "gap_us"),
+    ({"shared_pcpu": "yes"}, "shared_pcpu"),
+])
+def test_interrupt_lab_factory_refuses_bad_presets(kwargs, name):
+    from virtlab.widgets.interrupts import interrupt_lab
+    _raises_clearly(interrupt_lab, name=name, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"kind": "gpu"}, "kind"), ({"requests": 0}, "requests"), ({"gap_us": -3}, "gap_us"),
+    ({"batch": 33}, "batch"), ({"coalesce": None}, "coalesce"),
+])
+def test_io_models_lab_factory_refuses_bad_presets(kwargs, name):
+    from virtlab.widgets.interrupts import io_models_lab
+    _raises_clearly(io_models_lab, name=name, **kwargs)

@@ -29,6 +29,7 @@ import ipywidgets as W
 
 from virtlab.devices import MODES, IOComparison, compare_io, disk_requests, merge_events, \
     packet_burst
+from virtlab.errors import check_bool, check_choice, check_int
 from virtlab.interrupts import (
     InterruptTrace, Platform, round_robin_schedule, simulate_interrupts,
 )
@@ -143,6 +144,9 @@ def interrupt_lab(nic_owner: str = "dom0", disk_owner: str = "dom0", packets: in
         domU1 and domU2 take turns on one pCPU in 100 µs slices (dom0 has
         its own), so a virtual interrupt may wait for the next VM entry.
 
+    Values outside the controls' ranges are refused with a ValueError
+    naming the parameter.
+
     Examples
     --------
     >>> alone = interrupt_lab().result.trace
@@ -153,6 +157,16 @@ def interrupt_lab(nic_owner: str = "dom0", disk_owner: str = "dom0", packets: in
     (The first disk completion, at 25 µs, reaches domU2 only at its slice
     start, 100 µs, plus the 2 µs handler: 102 − 25 = 77.)
     """
+    owners = [v for _, v in _OWNERS]
+    targets = [v for _, v in _TARGETS]
+    check_choice("nic_owner", nic_owner, owners)
+    check_choice("disk_owner", disk_owner, owners)
+    check_int("packets", packets, minimum=0, maximum=64)
+    check_choice("packet_target", packet_target, targets)
+    check_int("disk_reqs", disk_reqs, minimum=0, maximum=32)
+    check_choice("disk_target", disk_target, targets)
+    check_int("gap_us", gap_us, minimum=0, maximum=50)
+    check_bool("shared_pcpu", shared_pcpu)
     return InterruptLabApp(nic_owner=nic_owner, disk_owner=disk_owner, packets=packets,
                            packet_target=packet_target, disk_reqs=disk_reqs,
                            disk_target=disk_target, gap_us=gap_us, shared_pcpu=shared_pcpu)
@@ -216,6 +230,9 @@ def io_models_lab(kind: str = "nic", requests: int = 64, gap_us: int = 0, batch:
     coalesce : int
         Completions per interrupt (interrupt coalescing).
 
+    Values outside the sliders' ranges are refused with a ValueError naming
+    the parameter (the sliders would silently clamp them).
+
     Examples
     --------
     >>> app = io_models_lab(requests=32)
@@ -226,6 +243,11 @@ def io_models_lab(kind: str = "nic", requests: int = 64, gap_us: int = 0, batch:
     >>> app.result.by_mode("paravirtual").notifications > before
     True
     """
+    check_choice("kind", kind, ["nic", "disk"])
+    check_int("requests", requests, minimum=1, maximum=256)
+    check_int("gap_us", gap_us, minimum=0, maximum=100)
+    check_int("batch", batch, minimum=1, maximum=32)
+    check_int("coalesce", coalesce, minimum=1, maximum=32)
     return IOModelsApp(kind=kind, requests=requests, gap_us=gap_us, batch=batch,
                        coalesce=coalesce)
 
