@@ -53,6 +53,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -60,7 +61,7 @@ from .errors import check_bool, check_choice, check_int, check_number, check_str
 from .rng import derive_seed, make_rng
 
 __all__ = ["BalloonHost", "BalloonTrace", "FrameAccount", "POLICIES", "REPLACEMENTS",
-           "VMSpec", "simulate"]
+           "VMSpec", "compare_policies", "overcommit_scenario", "simulate"]
 
 POLICIES = ("balloon", "swap", "sharing")
 REPLACEMENTS = ("lru", "fifo", "random")
@@ -398,11 +399,21 @@ class BalloonHost:
                 g.state[gpfn] = FREE
                 g.free.append(gpfn)
 
+    def _consumption(self, g: _Guest) -> float:
+        """Host frames charged to ``g``: private frames plus its share of shared frames."""
+        refs = self.refs
+        if not refs:
+            return float(len(g.private))
+        return len(g.private) + sum(1.0 / refs[f] for f in g.backing if f in refs)
+
     def _swap_towards_target(self, g: _Guest) -> None:
-        # the hypervisor limits the VM to memory - target private frames
+        # the hypervisor limits the VM to (memory - target) frames' worth: private frames
+        # plus its share of every shared frame, so every policy takes back the same amount
         limit = g.spec.memory - g.target
-        excess = self._private(g) - limit
+        excess = math.ceil(self._consumption(g) - limit - 1e-9)
         for _ in range(min(self.rate, max(0, excess))):
+            if not g.private:
+                break
             self._hv_swap_one(g)
 
     def _share_scan(self) -> None:
@@ -667,3 +678,38 @@ def simulate(host_frames: int, vms, *, policy: str = "balloon", steps: int = 60,
     return BalloonTrace(policy, steps, host.frames, tuple(names), tuple(host_free),
                         tuple(shared), counters={g.spec.name: dict(g.c) for g in host.guests},
                         **frozen)
+
+
+def overcommit_scenario(target: int = 44) -> tuple[int, list[VMSpec]]:
+    """The notebook's scenario: three 128-page VMs on 256 host frames (1.5× overcommit).
+
+    Each guest has a hot anonymous working set, reads files through its page
+    cache, shares 20 OS pages with the others, and uses its own replacement
+    policy (LRU, FIFO, random).  Returns ``(host_frames, vms)``.
+
+    Examples
+    --------
+    >>> frames, vms = overcommit_scenario()
+    >>> frames, [v.memory for v in vms], [v.replacement for v in vms]
+    (256, [128, 128, 128], ['lru', 'fifo', 'random'])
+    """
+    check_int("target", target, minimum=0, maximum=128 - GUEST_RESERVE)
+    vms = [VMSpec(f"vm{i + 1}", 128, ws, file_pages=80, shared_pages=20, replacement=rep,
+                  balloon_target=target)
+           for i, (ws, rep) in enumerate([(60, "lru"), (50, "fifo"), (40, "random")])]
+    return 256, vms
+
+
+def compare_policies(host_frames: int, vms, *, steps: int = 40, seed: int = 0,
+                     **kwargs) -> dict:
+    """Run the same scenario under every reclaim policy: ``{policy: BalloonTrace}``.
+
+    Examples
+    --------
+    >>> frames, vms = overcommit_scenario()
+    >>> runs = compare_policies(frames, vms, steps=20)
+    >>> sorted(runs) == sorted(POLICIES)
+    True
+    """
+    return {p: simulate(host_frames, vms, policy=p, steps=steps, seed=seed, **kwargs)
+            for p in POLICIES}
