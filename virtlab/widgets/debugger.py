@@ -98,6 +98,24 @@ app:    INT 0x80
         OUT 0x3F8, EAX
         HLT
 """),
+    "app_cli": (
+        "Who issued it? The application executes CLI (the guest kernel's #GP handler "
+        "deals with it), then the guest kernel does port I/O.",
+        """\
+        .equ IDT, 0x100
+        MOV EAX, IDT
+        LIDT EAX            ; guest kernel: its own IDT
+        MOV EAX, gp
+        MOV [IDT+13], EAX   ; #GP handler
+        MOV ECX, 0x800
+        MOV EDX, app
+        SYSEXIT             ; to the application (ring 3)
+gp:     MOV EAX, 33         ; '!'
+        OUT 0x3F8, EAX      ; the guest OS does port I/O
+        HLT
+        .user
+app:    CLI                 ; the application: a privileged instruction
+"""),
     "loop": (
         "A compute loop: innocuous instructions only, plus the final HLT.",
         """\
