@@ -715,6 +715,12 @@ class IOResult:
         the same physical device.
     steps : tuple of Step
         The recorded path of the first request.
+
+    Examples
+    --------
+    >>> r = run_io("passthrough", [0, 100])
+    >>> r.exits_per_request, r.latencies, r.migratable
+    (1.0, (5, 5), False)
     """
 
     mode: str

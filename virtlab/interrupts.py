@@ -441,7 +441,14 @@ class InterruptCosts:
 
 @dataclass(frozen=True)
 class Delivery:
-    """The hypervisor routed one physical interrupt (``events`` merged) to ``owner``."""
+    """The hypervisor routed one physical interrupt (``events`` merged) to ``owner``.
+
+    Examples
+    --------
+    >>> from virtlab.devices import IOEvent
+    >>> simulate_interrupts(Platform(), [IOEvent(0, "timer")]).deliveries
+    (Delivery(time=1, line=0, device='timer', owner='hypervisor', events=(0,)),)
+    """
 
     time: int
     line: int
@@ -452,7 +459,14 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Injection:
-    """A virtual interrupt injected into ``domain``'s vCPU; its handler ran until ``end``."""
+    """A virtual interrupt injected into ``domain``'s vCPU; its handler ran until ``end``.
+
+    Examples
+    --------
+    >>> from virtlab.devices import IOEvent
+    >>> simulate_interrupts(Platform(), [IOEvent(0, "nic", "dom0")]).injections
+    (Injection(time=2, end=4, domain='dom0', line=11, source='nic', events=(0,)),)
+    """
 
     time: int
     end: int
@@ -488,6 +502,13 @@ class InterruptTrace:
         Who handles each event in the end (target domain or hypervisor).
     journeys : tuple of tuple of Step
         Each event's path: device, hypervisor, driver domain, domU.
+
+    Examples
+    --------
+    >>> from virtlab.devices import packet_burst
+    >>> t = simulate_interrupts(Platform(), packet_burst("domU1", 2, gap_us=100))
+    >>> t.done_at, t.final, t.pending
+    ((10, 110), ('domU1', 'domU1'), ())
     """
 
     events: tuple[IOEvent, ...]
