@@ -1,0 +1,180 @@
+"""Exercise 5: ballooning and overcommit (*Ballooning*, *Überbuchung*).
+
+Per variant: a host with a number of 4 KiB frames and three VMs whose
+configured memory adds up to more than that, each with its own working set
+and guest replacement policy, and a balloon target per VM.  The student
+computes the overcommit and the worst-case reclaim, runs the overcommit
+model (:func:`virtlab.balloon.compare_policies`: balloon, hypervisor swap,
+page sharing + swap) to read off hypervisor swapping and double paging, and
+implements an idle-first split of balloon targets (Waldspurger, OSDI'02:
+reclaim idle memory first -- facts.md §6).  Reference answers come from the
+model; :func:`crosscheck` checks the model's conservation invariant on the
+runs, that only hypervisor-level swapping produces double paging, and
+that the idle-first targets add up to the reclaim.
+
+Examples
+--------
+>>> balloon_targets([128, 128, 128], [60, 50, 40], 256)
+[37, 42, 49]
+>>> p = make_problem(0)
+>>> crosscheck(p, solve(p))
+[]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ... import balloon
+from ...rng import make_rng
+from ..exercise import Exercise, Function, Value
+
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "balloon_targets",
+           "vm_specs"]
+
+STEPS = 40
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One variant (all sizes in 4 KiB pages)."""
+
+    host_frames: int
+    memories: tuple
+    working_sets: tuple
+    replacements: tuple
+    balloon_target: int
+
+
+def make_problem(seed: int) -> Problem:
+    """A variant: host size, three VMs and a balloon target per VM.
+
+    Examples
+    --------
+    >>> p = make_problem(0)
+    >>> sum(p.memories) > p.host_frames
+    True
+    """
+    rng = make_rng(seed)
+    memories = tuple(rng.choice([96, 128, 160]) for _ in range(3))
+    host = rng.choice([192, 224, 256])
+    while sum(memories) <= host:
+        host -= 32
+    working = tuple(rng.choice([30, 40, 50, 60]) for _ in range(3))
+    reps = tuple(rng.sample(["lru", "fifo", "random"], 3))
+    return Problem(host, memories, working, reps, rng.choice([20, 30, 40, 50]))
+
+
+def vm_specs(problem: Problem, targets=None) -> list:
+    """The variant's VMs as :class:`virtlab.balloon.VMSpec` (60 file pages, 20 shared)."""
+    targets = targets or [problem.balloon_target] * 3
+    return [balloon.VMSpec(f"vm{i + 1}", m, w, file_pages=60, shared_pages=20, replacement=r,
+                           balloon_target=t)
+            for i, (m, w, r, t) in enumerate(zip(problem.memories, problem.working_sets,
+                                                 problem.replacements, targets))]
+
+
+def balloon_targets(memories, working_sets, host_frames) -> list:
+    """Split the worst-case reclaim over the VMs in proportion to their idle memory.
+
+    ``need = max(0, sum(memories) - host_frames)``; idle memory of VM i is
+    ``memories[i] - working_sets[i]``.  If ``need`` is at least the total
+    idle memory, every VM gives all its idle memory.  Otherwise VM i gives
+    ``floor(need * idle_i / total_idle)`` and the pages still missing go one
+    each to the VMs with the most idle memory (earlier VM first on ties).
+    """
+    need = max(0, sum(memories) - host_frames)
+    idle = [max(0, m - w) for m, w in zip(memories, working_sets)]
+    total = sum(idle)
+    if need >= total:
+        return idle
+    out = [need * i // total for i in idle]
+    order = sorted(range(len(idle)), key=lambda k: (-idle[k], k))
+    for k in order[:need - sum(out)]:
+        out[k] += 1
+    return out
+
+
+def solve(problem: Problem) -> dict:
+    """Reference answers (model runs: :func:`virtlab.balloon.compare_policies`, 40 steps).
+
+    Examples
+    --------
+    >>> sorted(solve(make_problem(0)))
+    ['double_paging', 'hv_swap_out', 'min_reclaim', 'overcommit']
+    """
+    runs = balloon.compare_policies(problem.host_frames, vm_specs(problem), steps=STEPS)
+    totals = {policy: trace.totals() for policy, trace in runs.items()}
+    return {"overcommit": sum(problem.memories) / problem.host_frames,
+            "min_reclaim": max(0, sum(problem.memories) - problem.host_frames),
+            "hv_swap_out": {p: t["hv_swap_out"] for p, t in totals.items()},
+            "double_paging": {p for p, t in totals.items() if t["double_paging"] > 0}}
+
+
+def crosscheck(problem: Problem, solution: dict) -> list[str]:
+    """Check the model runs against the invariants the exercise teaches."""
+    out = []
+    host = balloon.BalloonHost(problem.host_frames, vm_specs(problem), policy="balloon")
+    for _ in range(10):
+        host.step()
+        if not host.check().conserved:
+            out.append("host frames not conserved")
+            break
+    swap = solution["hv_swap_out"]
+    if "balloon" in solution["double_paging"] and swap["balloon"] == 0:
+        out.append("double paging without hypervisor swapping")
+    targets = balloon_targets(problem.memories, problem.working_sets, problem.host_frames)
+    if sum(targets) != min(solution["min_reclaim"],
+                           sum(m - w for m, w in zip(problem.memories, problem.working_sets))):
+        out.append("balloon_targets does not add up")
+    return out
+
+
+def describe(problem: Problem) -> str:
+    """The problem statement shown by ``ex.show()``."""
+    rows = [f"  vm{i + 1}: {m} pages configured, working set {w} pages, guest policy {r}"
+            for i, (m, w, r) in enumerate(zip(problem.memories, problem.working_sets,
+                                              problem.replacements))]
+    return (f"Host: {problem.host_frames} frames of 4 KiB. VMs (each also reads 60 file "
+            "pages and has 20 OS pages identical in all VMs):\n" + "\n".join(rows)
+            + f"\nThe hypervisor asks every VM to give back {problem.balloon_target} pages."
+            "\nvm_specs(p) builds these VMs for virtlab.balloon (40 steps, seed 0).")
+
+
+def _hidden(problem, rng):
+    cases = []
+    for _ in range(6):
+        k = rng.randint(2, 4)
+        mems = [rng.choice([64, 96, 128, 160, 256]) for _ in range(k)]
+        ws = [rng.randint(8, m) for m in mems]
+        cases.append((mems, ws, rng.randint(sum(mems) // 3, sum(mems))))
+    return cases
+
+
+EXERCISE = Exercise(
+    id="ex05_ballooning",
+    title="Exercise 5: ballooning and overcommit",
+    make_problem=make_problem,
+    solve=solve,
+    describe=describe,
+    crosscheck=crosscheck,
+    questions=(
+        Value("q1", 1, "Overcommit = configured guest memory / host memory.",
+              name="overcommit", kind="number", rel_tol=1e-3),
+        Value("q2", 2, "If every guest touched all its configured memory, how many frames "
+              "would be missing?", name="min_reclaim", kind="int"),
+        Value("q3", 2, "Run virtlab.balloon.compare_policies(p.host_frames, vm_specs(p), "
+              "steps=40) and sum the counter hv_swap_out over the VMs of each run "
+              "(trace.totals()).", name="hv_swap_out", kind="dict", per_entry=True),
+        Value("q4", 2, "Double paging needs the hypervisor to have swapped out a page that "
+              "the guest then evicts itself; read totals()['double_paging'] of each run.",
+              name="double_paging", kind="set"),
+        Function("q5", 3, "Idle memory = configured - working set. Floor the proportional "
+                 "parts, then hand out the missing pages one each, most idle VM first; if "
+                 "the need exceeds all idle memory, take all of it.",
+                 name="balloon_targets",
+                 public=lambda p: [([128, 128, 128], [60, 50, 40], 256),
+                                   (list(p.memories), list(p.working_sets), p.host_frames)],
+                 hidden=_hidden, reference=lambda p, m, w, h: balloon_targets(m, w, h)),
+    ),
+)
