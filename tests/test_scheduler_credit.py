@@ -3,6 +3,8 @@
 import statistics
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from virtlab.scheduler import (BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, IOBound,
                                check_trace, simulate)
@@ -130,3 +132,19 @@ def test_wakeup_latencies_nonnegative():
     lat, t = _io_latency(True, seed=3)
     assert min(t.wakeup_latencies("io")) >= 0
     assert statistics.median(t.wakeup_latencies("io")) == lat
+
+
+@settings(max_examples=12)
+@given(w1=st.integers(1, 4096), ratio=st.floats(0.25, 4.0))
+def test_two_vms_shares_follow_weights(w1, ratio):
+    w2 = max(1, min(65535, round(w1 * ratio)))
+    t = simulate(CreditScheduler(), [VM("a", weight=w1), VM("b", weight=w2)], 1, 10_000)
+    assert t.share("a") == pytest.approx(w1 / (w1 + w2), abs=0.02)
+
+
+@settings(max_examples=10)
+@given(n=st.integers(2, 6), pcpus=st.integers(1, 3))
+def test_equal_weights_share_equally_on_several_pcpus(n, pcpus):
+    t = simulate(CreditScheduler(), [VM(f"v{i}") for i in range(n)], pcpus, 10_000)
+    for i in range(n):
+        assert t.share(f"v{i}") == pytest.approx(min(1.0, pcpus / n), abs=0.03)

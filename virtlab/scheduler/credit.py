@@ -31,6 +31,11 @@ recomputed, loses BOOST) only when a tick finds it running: a periodic task
 whose jobs always end before the 10 ms tick escapes accounting in this model
 (give it a period that drifts against the tick to see normal behaviour).
 
+Observation: two VMs follow their weights closely (1:4 within 0.01 over
+10 s), but with several CPU-bound VMs of very unequal weights the +300 bound,
+the −300 floor and the balance correction clip credits, and the shares drift
+from the weight ratio (try weights 64/512/32/32 on one pCPU).
+
 Simplifications: one scheduling pool, no soft affinity or NUMA nodes, no
 cache-hot migration delay (Xen's default ``vcpu_migration_delay`` is 0), no
 rate limit (its default is not verified), the queue is re-sorted at the
