@@ -339,3 +339,14 @@ def test_check_trace_catches_a_lost_and_a_misrouted_event():
     wrong = dataclasses.replace(trace, deliveries=(dataclasses.replace(d0, owner="domU2"),)
                                 + trace.deliveries[1:])
     assert any("went to domU2" in e for e in check_trace(wrong))
+
+
+def test_many_irq_lines_do_not_clash_with_event_channel_lines():
+    from virtlab.devices import Device
+    plat = Platform(devices=[Device("nic", "nic", 33), Device("disk", "disk", 40)], lines=64)
+    plat.assign("nic", "domU1")                     # IRQ 33 straight into domU1
+    ev = [IOEvent(0, "nic", "domU1"), IOEvent(0, "disk", "domU1")]   # disk via evtchn
+    trace = simulate_interrupts(plat, ev)
+    lines = {inj.source: inj.line for inj in trace.injections if inj.domain == "domU1"}
+    assert lines["nic"] == 33 and lines["evtchn 1"] == 64 + 1   # port 1: disk → domU1
+    assert check_trace(trace) == [] and trace.pending == ()

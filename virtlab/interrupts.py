@@ -58,7 +58,8 @@ __all__ = [
 
 #: Owner name of devices the hypervisor keeps for itself (the timer).
 HYPERVISOR = "hypervisor"
-#: Virtual line of event-channel port ``p`` in a domU's controller: ``EVTCHN_BASE + p``.
+#: Virtual line of event-channel port ``p`` in a domU's controller: ``EVTCHN_BASE + p``
+#: (or ``lines + p`` on a platform with more than 32 IRQ lines, so the two never clash).
 EVTCHN_BASE = 32
 
 
@@ -855,8 +856,8 @@ def simulate_interrupts(platform: Platform, events: Iterable[IOEvent], *,
     journeys: list[list[Step]] = [[] for _ in range(n)]
     deliveries: list[Delivery] = []
     injections: list[Injection] = []
-    vlines = EVTCHN_BASE + max([p for p, _, _ in plat.channels()] + [0]) + 1
-    vlines = max(vlines, plat.lines)
+    evtchn_base = max(EVTCHN_BASE, plat.lines)
+    vlines = evtchn_base + max([p for p, _, _ in plat.channels()] + [0]) + 1
 
     class _Dom:
         __slots__ = ("vic", "queue", "busy", "armed", "time")
@@ -984,7 +985,7 @@ def simulate_interrupts(platform: Platform, events: Iterable[IOEvent], *,
             device = evs[fwd[0]].device
             port = port_of[(device, target)]
             hop(fwd, dom, f"backend: response on the ring, notify event channel {port}")
-            post(target, EVTCHN_BASE + port, fwd, f"evtchn {port}")
+            post(target, evtchn_base + port, fwd, f"evtchn {port}")
         arm(dom)
 
     # ---- run -------------------------------------------------------------
@@ -1046,9 +1047,9 @@ def routing_graph(trace: InterruptTrace):
                 g.add_edge(HYPERVISOR, owner, events=n)
     port_events: dict[int, int] = {}
     for inj in trace.injections:
-        if inj.line >= EVTCHN_BASE:
-            port_events[inj.line - EVTCHN_BASE] = (port_events.get(inj.line - EVTCHN_BASE, 0)
-                                                   + len(inj.events))
+        if inj.source.startswith("evtchn "):
+            port = int(inj.source.split()[1])
+            port_events[port] = port_events.get(port, 0) + len(inj.events)
     for port, device, dom in trace.channels:
         node = f"evtchn {port}"
         owner = dict((d, o) for d, o, _ in trace.owners)[device]
