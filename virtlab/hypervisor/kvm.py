@@ -56,6 +56,10 @@ Examples
 'Hi'
 >>> [e.reason for e in qemu.trace]
 ['IO', 'IO', 'HLT']
+>>> hello = QemuProcess.boot(HELLO_GUEST); hello.run(), hello.serial.output
+('HLT', 'Hello!')
+>>> hello.exit_counts()
+{'IO': 6, 'MMIO': 2, 'HLT': 1}
 """
 
 from __future__ import annotations
@@ -76,8 +80,25 @@ __all__ = [
     "KVM_MEM_LOG_DIRTY_PAGES", "KVM_MEM_READONLY", "PAGE_SIZE",
     "KvmError", "UserMemoryRegion", "KvmRegs", "KvmRun", "IoExit", "MmioExit",
     "HostProcess", "KvmFd", "VmFd", "VcpuFd", "SerialPort", "MmioCounter", "ExitRecord",
-    "QemuProcess",
+    "QemuProcess", "HELLO_GUEST",
 ]
+
+#: A small guest for the case study: prints "Hello!" on the serial port (one
+#: KVM_EXIT_IO per character), reads the MMIO tick counter at guest-physical
+#: 0x100000 (word 0x40000) and writes it to the LED register, then halts.
+HELLO_GUEST = """\
+        .word 0x100, 72, 101, 108, 108, 111, 33, 0   ; "Hello!" at word 0x100
+        MOV ESI, 0x100
+next:   MOV EAX, [ESI]
+        CMP EAX, 0
+        JZ done
+        OUT 0x3F8, EAX      ; serial port: KVM_EXIT_IO
+        ADD ESI, 1
+        JMP next
+done:   MOV EBX, [0x40000]  ; MMIO read: KVM_EXIT_MMIO
+        MOV [0x40001], EBX  ; MMIO write: KVM_EXIT_MMIO
+        HLT                 ; KVM_EXIT_HLT
+"""
 
 # -- constants from include/uapi/linux/kvm.h -----------------------------------
 

@@ -674,8 +674,8 @@ def _type2() -> HypervisorStack:
     io = (
         IoStep("app1a", "read() system call into the guest kernel", "syscall"),
         IoStep("guest1", "guest disk driver programs the virtual controller", "driver"),
-        IoStep("guest1", "each port access traps into the VMM (translated code calls "
-                         "the VMM)", "vm_exit", 4),
+        IoStep("guest1", "each port access traps into the VMM (BT callout/trap)",
+               "vm_exit", 4),
         IoStep("vmm", "VMM's device model decodes the accesses", "device_emulation"),
         IoStep("vmm", "world switch: VMM world -> host world", "world_switch"),
         IoStep("vmm", "host scheduler runs the VMM's user process (VMApp)",

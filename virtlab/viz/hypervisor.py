@@ -397,8 +397,8 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
         raise TypeError("trace must be a sequence of exits")
     fig = new_figure(width, height)
     ax = fig.add_subplot()
-    lanes = {"guest (VMX non-root)": 0, "kvm.ko (VMX root, ring 0)": 1,
-             "QEMU (ring 3)": 2}
+    lanes = {"guest\n(VMX non-root)": 0, "kvm.ko\n(VMX root, ring 0)": 1,
+             "QEMU\n(VMX root, ring 3)": 2}
     rows = list(trace)[:max_rows]
     n = max(len(rows), 1)
     for name, x in lanes.items():
@@ -420,7 +420,7 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
         ax.text(2.05, i + 0.3, f"KVM_EXIT_{reason} {detail}", fontsize=6.5,
                 va="center", family="monospace")
     ax.set_xlim(-0.4, 3.6)
-    ax.set_ylim(n + 0.2, -1.0)
+    ax.set_ylim(n + 0.2, -1.5)
     ax.set_axis_off()
     more = "" if len(trace) <= max_rows else f", first {max_rows} shown"
     ax.set_title(f"KVM run loop ({len(trace)} exits{more})", fontsize=9)
