@@ -92,3 +92,26 @@ def test_cosched_on_single_vcpu_vms_changes_nothing():
     for m in ("strict", "relaxed"):
         t = simulate(CreditScheduler(cosched=m), vms, 1, 1_000)
         assert t.intervals == base.intervals
+
+
+def test_barrier_progress_is_best_with_strict_coscheduling():
+    from virtlab.scheduler import Barrier
+    vms = ([VM("par", vcpus=4, workload=Barrier(work_ms=1))] + [VM(f"h{i}") for i in range(3)])
+    res = {m: simulate(CreditScheduler(cosched=m), vms, 4, 3_000) for m in
+           ("none", "strict", "relaxed")}
+    for t in res.values():
+        assert check_trace(t) == []
+        rounds = t.workload("par")["rounds"]
+        assert rounds % 4 == 0            # every pass is counted once per vCPU
+    per_cpu = {m: t.workload("par")["rounds"] / t.share("par") for m, t in res.items()}
+    assert per_cpu["strict"] > per_cpu["none"]
+    assert res["none"].workload("par")["spin_us"] > res["strict"].workload("par")["spin_us"]
+
+
+def test_barrier_alone_on_enough_pcpus_never_waits_long():
+    from virtlab.scheduler import Barrier
+    t = simulate(CreditScheduler(), [VM("par", vcpus=4, workload=Barrier(work_ms=1))], 4, 100)
+    # 4 vCPUs on 4 idle pCPUs run in lockstep: passes at 1, 2, ..., 99 ms (the
+    # one at exactly 100 ms is the end of the run and not simulated)
+    assert t.workload("par")["rounds"] == 4 * 99
+    assert t.workload("par")["spin_us"] == 0

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from virtlab.scheduler import (VM, CreditScheduler, IOBound, Periodic, SEDFScheduler,
+from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic, SEDFScheduler,
                                SpinLock, jain_index, simulate)
 
 junk = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.floats(allow_nan=True),
@@ -97,7 +97,7 @@ def test_vm_rejects(kwargs, name):
     (lambda: SEDFScheduler(cosched=None), "cosched"),
     (lambda: IOBound(burst_ms=0), "burst_ms"), (lambda: IOBound(io_ms=math.nan), "io_ms"),
     (lambda: Periodic(period_ms=-1), "period_ms"), (lambda: Periodic(10, 20), "work_ms"),
-    (lambda: SpinLock(hold_ms="1"), "hold_ms"), (lambda: SpinLock(work_ms=math.inf), "work_ms"),
+    (lambda: SpinLock(hold_ms="1"), "hold_ms"), (lambda: Barrier(work_ms=0), "work_ms"), (lambda: SpinLock(work_ms=math.inf), "work_ms"),
 ])
 def test_parameters_rejected(make, name):
     with pytest.raises((ValueError, TypeError)) as e:

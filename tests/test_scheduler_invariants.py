@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from virtlab.scheduler import (VM, CPUBound, CreditScheduler, IOBound, Periodic,
+from virtlab.scheduler import (VM, Barrier, CPUBound, CreditScheduler, IOBound, Periodic,
                                SEDFScheduler, SpinLock, check_trace, simulate)
 
 SCHEDULERS = [
@@ -14,7 +14,7 @@ SCHEDULERS = [
 ]
 
 workloads = st.sampled_from([CPUBound(), IOBound(0.5, 2), IOBound(3, 1), Periodic(10, 2),
-                             SpinLock(0.5, 0.2)])
+                             SpinLock(0.5, 0.2), Barrier(0.7)])
 
 
 @st.composite

@@ -36,10 +36,10 @@ from .credit import BOOST, IDLE, OVER, UNDER, CreditScheduler
 from .sedf import SEDFScheduler
 from .system import simulate
 from .trace import Interval, Trace, check_trace, jain_index
-from .workloads import CPUBound, IOBound, Periodic, SpinLock, Workload
+from .workloads import Barrier, CPUBound, IOBound, Periodic, SpinLock, Workload
 
 __all__ = [
-    "BOOST", "COSCHED_MODES", "CPUBound", "CreditScheduler", "IDLE", "IOBound",
+    "BOOST", "Barrier", "COSCHED_MODES", "CPUBound", "CreditScheduler", "IDLE", "IOBound",
     "Interval", "OVER", "Periodic", "SEDFScheduler", "Scheduler", "SpinLock", "Trace",
     "UNDER", "VM", "Workload", "check_trace", "jain_index", "simulate",
 ]

@@ -1,4 +1,4 @@
-"""What a vCPU runs: CPU-bound, I/O-bound, periodic real-time, parallel with a lock.
+"""What a vCPU runs: CPU-bound, I/O-bound, periodic real-time, parallel (lock, barrier).
 
 A workload is a small frozen description; the engine asks it for a per-vCPU
 *instance* which moves through phases.  A phase is either ``("run", us)`` —
@@ -7,10 +7,11 @@ that much CPU time until the next workload event (``None`` = forever) — or
 period), then wake up.  Only CPU time advances a phase, so a preempted vCPU
 simply resumes its phase later.
 
-:class:`SpinLock` couples the vCPUs of one VM: a vCPU that finds the lock
-taken *spins* (burns CPU without progress) until the holder releases it.  If
-the hypervisor preempts the holder, every sibling spins in vain — the
-*lock-holder preemption* problem co-scheduling addresses.
+:class:`SpinLock` and :class:`Barrier` couple the vCPUs of one VM.  A vCPU
+that finds the lock taken *spins* (burns CPU without progress) until the
+holder releases it.  If the hypervisor preempts the holder, every sibling
+spins in vain — the *lock-holder preemption* problem co-scheduling
+addresses.  At a barrier, the early vCPUs spin until the last one arrives.
 
 Examples
 --------
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 from ..errors import check_number
 
-__all__ = ["Workload", "CPUBound", "IOBound", "Periodic", "SpinLock"]
+__all__ = ["Workload", "CPUBound", "IOBound", "Periodic", "SpinLock", "Barrier"]
 
 
 def _us(ms: float) -> int:
@@ -301,4 +302,79 @@ class SpinLock(Workload):
         inst.vcpu, inst.lock = vcpu, lock
         inst.work, inst.hold = _us(self.work_ms), _us(self.hold_ms)
         inst.phase, inst.iterations, inst.spin_us, inst.spin_since = "work", 0, 0, 0
+        return inst
+
+
+class _BarrierState:
+    __slots__ = ("n", "arrived", "waiters", "engine")
+
+    def __init__(self, n, engine):
+        self.n, self.arrived, self.waiters, self.engine = n, 0, [], engine
+
+
+class _BarrierInst(_Instance):
+    __slots__ = ("bar", "work", "phase", "rounds", "spin_us", "spin_since")
+
+    def begin(self, now):
+        self.phase = "work"
+        return ("run", self.work)
+
+    def advance(self, now):
+        bar = self.bar
+        bar.arrived += 1
+        if bar.arrived < bar.n:                # wait (spin) for the others
+            self.phase = "spin"
+            self.spin_since = now
+            bar.waiters.append(self)
+            return ("run", None)
+        bar.arrived = 0                        # last one in: release everybody
+        self.rounds += 1
+        for w in bar.waiters:
+            w.rounds += 1
+            w.phase = "work"
+            if w.vcpu.pcpu >= 0:
+                w.spin_us += now - w.spin_since
+            bar.engine.set_phase(w.vcpu, w.work)
+        bar.waiters.clear()
+        return ("run", self.work)
+
+    def on_run(self, now):
+        if self.phase == "spin":
+            self.spin_since = now
+
+    def on_stop(self, now):
+        if self.phase == "spin":
+            self.spin_us += now - self.spin_since
+
+    def metrics(self):
+        return {"rounds": self.rounds, "spin_us": self.spin_us}
+
+
+@dataclass(frozen=True)
+class Barrier(Workload):
+    """A parallel workload: every vCPU computes ``work_ms``, then waits at a barrier.
+
+    Waiting vCPUs spin (burn CPU); the last vCPU to arrive releases all of
+    them.  If one vCPU is preempted, its siblings spin until it gets the CPU
+    back.  ``rounds`` counts barrier passes summed over the VM's vCPUs.
+
+    Examples
+    --------
+    >>> Barrier(work_ms=2).work_ms
+    2
+    """
+
+    work_ms: float = 1.0
+
+    def __post_init__(self):
+        check_number("work_ms", self.work_ms, minimum=0.001, maximum=1e5, strict_minimum=True)
+
+    def instance(self, vcpu, rng, shared):
+        bar = shared.get("barrier")
+        if bar is None:
+            bar = shared["barrier"] = _BarrierState(vcpu.vm.vcpus, shared["engine"])
+        inst = _BarrierInst()
+        inst.vcpu, inst.bar = vcpu, bar
+        inst.work = _us(self.work_ms)
+        inst.phase, inst.rounds, inst.spin_us, inst.spin_since = "work", 0, 0, 0
         return inst
