@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from virtlab.scheduler import (VM, CreditScheduler, IOBound, SEDFScheduler, SpinLock,
-                               check_trace, simulate)
+from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic,
+                               SEDFScheduler, SpinLock, check_trace, simulate)
 
 
 def _lock_vms(hogs=3):
@@ -44,11 +44,14 @@ def test_strict_property_over_random_systems(pcpus, vcpus, hogs, seed, sedf):
 
 
 @given(pcpus=st.integers(2, 5), hogs=st.integers(0, 5), seed=st.integers(0, 1000),
-       threshold=st.sampled_from([1.0, 3.0, 5.0]))
-def test_relaxed_keeps_skew_within_threshold(pcpus, hogs, seed, threshold):
-    vms = ([VM("g", vcpus=4, workload=SpinLock(1, 0.3)), VM("io", workload=IOBound(1, 4))]
+       threshold=st.sampled_from([1.0, 3.0, 5.0]), sedf=st.booleans(),
+       workload=st.sampled_from([SpinLock(1, 0.3), IOBound(1, 3), IOBound(3, 1),
+                                 Barrier(0.7), Periodic(10, 3)]))
+def test_relaxed_keeps_skew_within_threshold(pcpus, hogs, seed, threshold, sedf, workload):
+    vms = ([VM("g", vcpus=4, workload=workload), VM("io", workload=IOBound(1, 4))]
            + [VM(f"h{i}") for i in range(hogs)])
-    t = simulate(CreditScheduler(cosched="relaxed", skew_threshold_ms=threshold),
+    make = SEDFScheduler if sedf else CreditScheduler
+    t = simulate(make(cosched="relaxed", skew_threshold_ms=threshold),
                  vms, pcpus, 400, seed=seed)
     assert check_trace(t) == []
     assert t.skew("g") <= threshold * 1000

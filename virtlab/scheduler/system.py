@@ -364,9 +364,11 @@ class System:
                 self._refresh(g.members[0], True)
                 return
             # idle counted as progress: the waker has kept pace with the slowest
+            # awake sibling (or, if all were idle, with the most advanced one)
             lag = [self._progress(m, now) for m in g.members if m is not v and not m.blocked]
-            if lag:
-                v.prog = max(v.prog, min(lag))
+            if not lag:
+                lag = [max(self._progress(m, now) for m in g.members)]
+            v.prog = max(v.prog, min(lag))
             self._progress_changed(v, now)
         self._refresh(v, True)
 
