@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import VirtlabError, check_bool, check_choice, check_int, check_str, check_type
-from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory
+from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory  # noqa: F401 (doctests)
 
 __all__ = [
     "PTE_A", "PTE_D", "PTE_P", "PTE_U", "PTE_W", "X86_32", "X86_64", "X86_64_5LEVEL",

@@ -57,6 +57,10 @@ __all__ = ["ShadowMMU"]
 class ShadowMMU(MMU):
     """Shadow paging for one VM.
 
+    The MMU installs itself as the VM's write-protection hook, so use one
+    shadow MMU per VM (a :class:`~virtlab.mmu.nested.NestedMMU` built later
+    for the same VM removes the hook: nested paging does not trap).
+
     Parameters
     ----------
     vm : GuestVM

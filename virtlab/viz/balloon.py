@@ -11,6 +11,8 @@ Examples
 
 from __future__ import annotations
 
+from matplotlib.ticker import MaxNLocator
+
 from ..errors import check_type
 from .base import PALETTE, new_figure
 
@@ -61,6 +63,8 @@ def timeline(trace):
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    ax2.xaxis.set_major_locator(MaxNLocator(5, integer=True))
     return fig
 
 

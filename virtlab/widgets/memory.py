@@ -25,7 +25,7 @@ from .. import viz
 from ..errors import check_choice, check_int
 from ..mmu import X86_32, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
 from ..mmu import PhysicalMemory, ShadowMMU
-from ..mmu.costs import CostTable, Workload, compare, crossover, sweep
+from ..mmu.costs import Workload, compare, crossover, sweep
 from ..mmu.scenario import side_by_side, tlb_experiment
 from .base import WidgetApp
 
