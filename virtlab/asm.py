@@ -484,7 +484,7 @@ def assemble(source: str, *, isa: ISA | str = X86_32) -> Program:
             if "s" in kinds and not isa.segment_registers:
                 raise _Err(f"ISA {isa.name} has no segment registers: "
                            f"'{mn} {rest}'")
-            if "s" in kinds and ops[0][0] == "s" and ops[0][1] == 1:
+            if mn in ("MOV", "POP") and ops[0][0] == "s" and ops[0][1] == 1:
                 raise _Err("CS cannot be loaded with MOV/POP")
             label = toks[0].strip() if want_label and toks and _NAME_RE.match(
                 toks[0].strip()) else None

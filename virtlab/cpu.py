@@ -83,7 +83,7 @@ _LOAD_DT = {"LGDT": "gdtr", "LIDT": "idtr", "LLDT": "ldtr", "LTR": "tr"}
 #: CR0 after boot: PE (protected mode) | ET.
 CR0_BOOT = 0x11
 #: What the real machine holds while a hypervisor runs a guest deprivileged.
-HOST_STATE = {"gdtr": 0xFFC0_1000, "idtr": 0xFFC0_2000, "ldtr": 0x0, "tr": 0x28,
+HOST_STATE = {"gdtr": 0xFFC0_1000, "idtr": 0xFFC0_2000, "ldtr": 0x30, "tr": 0x28,
               "cr0": 0x8005_003B, "cr3": 0x0070_0000, "cr4": 0x0000_06F0,
               "if_": True, "iopl": 0}
 
