@@ -139,3 +139,19 @@ def test_consolidation_is_deterministic():
     s = make_servers(30, seed=2)
     for pol in cons.POLICIES:
         assert consolidate(s, pol).assignment == consolidate(s, pol).assignment
+
+
+@given(st.integers(2, 30), st.integers(0, 20), st.floats(min_value=1.0, max_value=3.0))
+def test_memory_squeeze_targets_cover_the_overcommit(n, seed, overcommit):
+    from virtlab.balloon import GUEST_RESERVE
+    p = consolidate(make_servers(n, seed=seed))
+    frames, vms = cons.memory_squeeze(p, 0, overcommit)
+    assert [v.name for v in vms] == list(p.hosts[0].vms)
+    configured = sum(v.memory for v in vms)
+    assert frames == max(1, math.floor(configured / overcommit))
+    for v in vms:
+        assert 0 <= v.balloon_target <= v.memory - GUEST_RESERVE
+        assert v.working_set + v.file_pages <= v.memory - GUEST_RESERVE
+    capped = any(v.balloon_target == v.memory - GUEST_RESERVE for v in vms)
+    if not capped:       # each VM gives ceil(its share): together at least what is missing
+        assert sum(v.balloon_target for v in vms) >= configured - frames

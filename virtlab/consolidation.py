@@ -56,7 +56,7 @@ from .rng import make_rng
 __all__ = [
     "HOURS", "KINDS", "POLICIES", "HostLoad", "HostSpec", "LEGACY", "Placement", "Server",
     "check_placement", "consolidate", "make_servers", "power_watts", "tenant_servers",
-    "tenants_per_host",
+    "tenants_per_host", "memory_squeeze",
 ]
 
 #: Hours in the demand profiles.
@@ -620,3 +620,57 @@ def tenants_per_host(placement: Placement, sep: str = ":") -> list[int]:
     check_type("placement", placement, Placement)
     check_str("sep", sep)
     return [len({vm.split(sep)[0] for vm in h.vms}) for h in placement.hosts]
+
+
+def memory_squeeze(placement: Placement, host: int, overcommit: float = 1.25,
+                   pages_per_gib: int = 4):
+    """Turn one host of a placement into a ballooning scenario (:mod:`virtlab.balloon`).
+
+    The provider sizes each VM 25 % above its daily memory peak (illustrative)
+    and then *overcommits*: the host gets ``configured / overcommit`` frames.
+    Each VM's working set is its mean memory demand; the balloon targets ask
+    every VM for its share (by size) of the missing memory, so that the
+    targets together cover ``configured − frames``.  Sizes are scaled to ``pages_per_gib`` model pages per
+    GiB so the page-level simulation stays small.
+
+    Returns
+    -------
+    (host_frames, vms) : (int, tuple of virtlab.balloon.VMSpec)
+        Ready for ``virtlab.balloon.simulate(host_frames, vms, policy=...)``.
+
+    Examples
+    --------
+    >>> p = consolidate(make_servers(12, seed=1))
+    >>> frames, vms = memory_squeeze(p, 0)
+    >>> sum(v.memory for v in vms) > frames
+    True
+    >>> sum(v.memory - v.balloon_target for v in vms) <= frames
+    True
+    >>> frames == sum(v.memory for v in vms) // 1.25
+    True
+    """
+    from .balloon import GUEST_RESERVE, VMSpec
+    check_type("placement", placement, Placement)
+    host = check_int("host", host, minimum=0, maximum=len(placement.hosts) - 1)
+    overcommit = check_number("overcommit", overcommit, minimum=1.0, maximum=4.0)
+    pages_per_gib = check_int("pages_per_gib", pages_per_gib, minimum=1, maximum=256)
+    by_name = {s.name: s for s in placement.servers}
+    rows = []
+    for name in placement.hosts[host].vms:
+        s = by_name[name]
+        f = 1 + placement.overhead
+        memory = max(GUEST_RESERVE + 8, math.ceil(s.peak_memory * f * 1.25 * pages_per_gib))
+        working = min(memory - GUEST_RESERVE - 2,
+                      round(sum(s.memory) / HOURS * f * pages_per_gib))
+        cache = max(0, min(memory - GUEST_RESERVE - working - 1, round(0.1 * memory)))
+        rows.append([name, memory, working, cache])
+    configured = sum(r[1] for r in rows)
+    frames = max(1, math.floor(configured / overcommit))
+    need = configured - frames
+    # every VM gives back its share of what is missing, in proportion to its size
+    targets = [min(r[1] - GUEST_RESERVE, math.ceil(need * r[1] / configured)) for r in rows]
+    vms = tuple(VMSpec(name, memory=memory, working_set=working, file_pages=cache,
+                       shared_pages=min(working, round(0.15 * working)),
+                       replacement=("lru", "fifo", "random")[k % 3], balloon_target=t)
+                for k, ((name, memory, working, cache), t) in enumerate(zip(rows, targets)))
+    return frames, vms
