@@ -1,7 +1,7 @@
 """Co-scheduling: strict gangs, relaxed skew bound, lock-holder preemption (facts.md §5)."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic,
@@ -30,6 +30,7 @@ def test_strict_never_runs_a_strict_subset():
     assert t.skew("smp") == 0
 
 
+@settings(max_examples=30)
 @given(pcpus=st.integers(2, 5), vcpus=st.integers(2, 4), hogs=st.integers(0, 4),
        seed=st.integers(0, 1000), sedf=st.booleans())
 def test_strict_property_over_random_systems(pcpus, vcpus, hogs, seed, sedf):
@@ -43,6 +44,7 @@ def test_strict_property_over_random_systems(pcpus, vcpus, hogs, seed, sedf):
     assert set(_running_counts(t, "g", vcpus)) <= {0, vcpus}
 
 
+@settings(max_examples=40)
 @given(pcpus=st.integers(2, 5), hogs=st.integers(0, 5), seed=st.integers(0, 1000),
        threshold=st.sampled_from([1.0, 3.0, 5.0]), sedf=st.booleans(),
        workload=st.sampled_from([SpinLock(1, 0.3), IOBound(1, 3), IOBound(3, 1),

@@ -36,7 +36,7 @@ def systems(draw):
 
 @pytest.mark.parametrize("make", SCHEDULERS, ids=["credit", "credit-plain", "sedf"])
 @pytest.mark.parametrize("mode", ["none", "strict", "relaxed"])
-@settings(max_examples=25)
+@settings(max_examples=15)
 @given(system=systems(), seed=st.integers(0, 10_000))
 def test_invariants_hold_for_every_scheduler(make, mode, system, seed):
     pcpus, vms = system
