@@ -91,6 +91,8 @@ def _draw_routing(ax: Axes, trace: InterruptTrace) -> None:
             label = f"{node}\n{injected} vIRQ"
             if handled:
                 label += f"\n{mean:.0f} µs"
+        elif kind == "evtchn":
+            label = f"{node}\n({data['device']})"
         else:
             label = node
         ax.text(x, y, label, ha="center", va="center", fontsize=7)
