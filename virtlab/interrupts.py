@@ -549,7 +549,7 @@ class InterruptTrace:
                 if f == domain and d is not None]
 
     def summary(self) -> list[tuple[str, int, int, float, int]]:
-        """Rows ``(domain, events handled, virtual interrupts, mean latency µs, max latency µs)``.
+        """Rows ``(domain, events handled, virtual IRQs, mean latency µs, max latency µs)``.
 
         Examples
         --------
@@ -998,7 +998,8 @@ def simulate_interrupts(platform: Platform, events: Iterable[IOEvent], *,
     sim.run()
     owners = tuple((d, plat.owner(d), plat.mode(d)) for d in plat.devices)
     irqs = tuple((d.name, d.irq) for d in plat.devices.values())
-    return InterruptTrace(events=tuple(evs), owners=owners, irqs=irqs, channels=tuple(plat.channels()),
+    return InterruptTrace(events=tuple(evs), owners=owners, irqs=irqs,
+                          channels=tuple(plat.channels()),
                           domains=plat.domains, driver_domain=plat.driver_domain,
                           deliveries=tuple(deliveries),
                           injections=tuple(injections), done_at=tuple(done_at),
