@@ -62,6 +62,14 @@ COST_GROUPS = {
 _GROUP_COLORS = ("#BBBBBB", "#56B4E9", "#009E73", "#E69F00", "#CC79A7", "#D55E00")
 
 
+def _fixed_figure(width: float, height: float, **margins: float):
+    """A Figure without constrained layout (fixed margins): redraws are ~2x faster."""
+    fig = new_figure(width, height)
+    fig.set_layout_engine(None)
+    fig.subplots_adjust(**margins)
+    return fig
+
+
 def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
     """Box ``(x, y, width, height)`` of every component of a stack.
 
@@ -137,7 +145,7 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
         stack.component(highlight)
     boxes = stack_layout(stack)
     if ax is None:
-        fig = new_figure(width, height)
+        fig = _fixed_figure(width, height, left=0.01, right=0.99, bottom=0.01, top=0.93)
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -212,7 +220,7 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
     if ax is None:
-        fig = new_figure(width, height)
+        fig = _fixed_figure(width, height, left=0.13, right=0.74, bottom=0.16, top=0.95)
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -254,10 +262,9 @@ def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
     >>> len(fig.axes)
     2
     """
-    fig = new_figure(width, height)
-    fig.set_layout_engine(None)  # fixed margins: constrained layout doubles redraw time
+    fig = _fixed_figure(width, height, left=0.01, right=0.86, bottom=0.13, top=0.92,
+                        wspace=0.16)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
-    fig.subplots_adjust(left=0.01, right=0.86, bottom=0.13, top=0.92, wspace=0.16)
     stack_diagram(stack, ax=left)
     io_cost_bars(costs, highlight=stack.kind, ax=right)
     right.set_title("one 4 KiB read: cycles by step" if all(
@@ -278,7 +285,7 @@ def counts_bars(counts: Mapping[str, float], *, title: str = "", xlabel: str = "
     """
     if not isinstance(counts, Mapping):
         raise TypeError("counts must be a mapping of label to number")
-    fig = new_figure(width, height)
+    fig = _fixed_figure(width, height, left=0.22, right=0.95, bottom=0.2, top=0.88)
     ax = fig.add_subplot()
     labels = list(counts)
     vals = [float(counts[k]) for k in labels]
@@ -315,7 +322,7 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
         for s in table[g]:
             if s not in series:
                 series.append(s)
-    fig = new_figure(width, height)
+    fig = _fixed_figure(width, height, left=0.1, right=0.99, bottom=0.2, top=0.9)
     ax = fig.add_subplot()
     n = len(series)
     bw = 0.8 / max(n, 1)
@@ -326,12 +333,25 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
         ax.bar(xs, vals, width=bw, label=s, color=color)
     ax.set_xticks(range(len(groups)), groups, fontsize=7, rotation=0)
     if log:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
         ax.set_yscale("log")
+        # plain labels (no mathtext) and no minor ticks: much faster to draw
+        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(FuncFormatter(_short_number))
     ax.set_ylabel(ylabel, fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     ax.tick_params(labelsize=7)
     return fig
+
+
+def _short_number(v: float, _pos: Any = None) -> str:
+    """1, 10, 100, 1k, 10k, 100k, 1M ... for log axes."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return f"{v / div:g}{suffix}"
+    return f"{v:g}"
 
 
 def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
@@ -358,7 +378,9 @@ def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
     nlines = max(len(lines) for _, lines in panels)
     if height is None:
         height = min(8.0, 0.6 + 0.19 * max(nlines, 2))
-    fig = new_figure(width, height)
+    top = 1 - 0.28 / height - (0.22 / height if title else 0)
+    fig = _fixed_figure(width, height, left=0.01, right=0.99, bottom=0.02, top=top,
+                        wspace=0.04)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for i, (ax, (heading, lines)) in enumerate(zip(axes, panels)):
         ax.set_axis_off()
@@ -395,7 +417,7 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
     """
     if not isinstance(trace, Sequence):
         raise TypeError("trace must be a sequence of exits")
-    fig = new_figure(width, height)
+    fig = _fixed_figure(width, height, left=0.01, right=0.99, bottom=0.01, top=0.92)
     ax = fig.add_subplot()
     lanes = {"guest\n(VMX non-root)": 0, "kvm.ko\n(VMX root, ring 0)": 1,
              "QEMU\n(VMX root, ring 3)": 2}
@@ -444,8 +466,7 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     >>> len(debugger_view(s).axes)
     3
     """
-    fig = new_figure(width, height)
-    fig.set_layout_engine(None)  # fixed layout: a redraw per Step must be quick
+    fig = _fixed_figure(width, height)  # fixed layout: a redraw per Step must be quick
     gs = fig.add_gridspec(1, 3, width_ratios=[1.25, 0.9, 1.0], left=0.01, right=0.99,
                           bottom=0.02, top=0.84, wspace=0.05)
     ax_l, ax_r, ax_g = (fig.add_subplot(gs[0, i]) for i in range(3))
