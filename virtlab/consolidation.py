@@ -198,7 +198,12 @@ def power_watts(spec: HostSpec, cpu_utilization: float) -> float:
     255.0
     """
     check_type("spec", spec, HostSpec)
-    u = min(1.0, max(0.0, check_number("cpu_utilization", cpu_utilization, minimum=0)))
+    return _power(spec, check_number("cpu_utilization", cpu_utilization, minimum=0))
+
+
+def _power(spec: HostSpec, u: float) -> float:
+    # unchecked inner loop of power_watts (inputs come from validated models)
+    u = 1.0 if u > 1.0 else (0.0 if u < 0.0 else u)
     return spec.idle_watts + (spec.peak_watts - spec.idle_watts) * u
 
 
@@ -410,8 +415,8 @@ def _summarise(policy, servers, bins, host, legacy, overhead, cooling) -> Placem
     mem_b = sum(sum(s.memory) / legacy.memory_gb for s in servers) / (n * HOURS)
     util_a = sum(sum(h.cpu) / host.cpus for h in hosts) / (len(hosts) * HOURS)
     mem_a = sum(sum(h.memory) / host.memory_gb for h in hosts) / (len(hosts) * HOURS)
-    e_b = sum(power_watts(legacy, c / legacy.cpus) for s in servers for c in s.cpu)
-    e_a = sum(power_watts(host, c / host.cpus) for h in hosts for c in h.cpu)
+    e_b = sum(_power(legacy, c / legacy.cpus) for s in servers for c in s.cpu)
+    e_a = sum(_power(host, c / host.cpus) for h in hosts for c in h.cpu)
     assignment = {vm: h.index for h in hosts for vm in h.vms}
     return Placement(policy, servers, hosts, host, legacy, overhead, cooling, n, len(hosts),
                      util_b, util_a, mem_b, mem_a, e_b * cooling / 1000, e_a * cooling / 1000,
