@@ -275,6 +275,8 @@ class CPU:
         #: Optional MMIO hook ``mmio(cpu, pc, addr) -> next pc`` (see memfault).
         self.mmio: Callable | None = None
         self.icount = 0
+        #: Instruction budget of the current run (self-loop blocks stop at it).
+        self.limit = 1 << 62
         self.ev: dict[str, int] = {}
         # Which instructions trap in rings 1-3.  VT-x does not change what traps
         # in user mode, so X86_VTX uses the X86_32 protection rules (plus VMX).
@@ -830,35 +832,43 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
     handlers = _HANDLERS
     limit = c.icount + max_steps
     pc = c.pc
-    while c.icount < limit:
+    icount = c.icount          # kept in a local; written back around specials
+    status = "max_steps"
+    while icount < limit:
         if c.irq is not None:
-            c.pc = pc
+            c.pc, c.icount = pc, icount
             pc = _maybe_irq(c, pc)
             if pc < 0:
+                status = ""
                 break
         if not 0 <= pc < n:
             c.fault = f"jump outside the program (pc {pc})"
-            c.pc = pc
+            c.pc, c.icount = pc, icount
             return "fault"
         ins = prog[pc]                      # fetch
         if plain[pc]:
-            h = handlers[ins.mnemonic]      # decode
             try:
-                pc = h(c, ins, pc)          # execute
+                pc = handlers[ins.mnemonic](c, ins, pc)   # decode + execute
             except _MemFault as f:
+                c.icount = icount
                 pc = c.memfault(f.pc, f.addr)
+                icount = c.icount
                 if pc < 0:
+                    status = ""
                     break
                 continue
-            c.icount += 1
+            icount += 1
         else:
-            c.pc = pc
+            c.pc, c.icount = pc, icount
             pc = sp(c, ins, pc)
+            icount = c.icount
             if pc < 0:
+                status = ""
                 break
-    else:
+    c.icount = icount
+    if status:
         c.pc = pc
-        return "max_steps"
+        return status
     return _status(c)
 
 
@@ -910,12 +920,76 @@ def _h_jcc(c, ins, pc):
     return ins.operands[0][1] if _COND[ins.mnemonic](c) else pc + 1
 
 
-_HANDLERS: dict[str, Callable] = {"MOV": _h_mov}
-for _m in ("ADD", "SUB", "AND", "OR", "XOR", "CMP", "TEST", "IMUL", "SHL", "SHR"):
+def _src(c, s, pc):
+    k = s[0]
+    return c.regs[s[1]] if k == "r" else s[1] if k == "i" else c.mem[_addr(c, s, pc)]
+
+
+def _h_add(c, ins, pc):
+    d, s = ins.operands
+    a = c.regs[d[1]]
+    b = _src(c, s, pc)
+    t = a + b
+    r = t & M
+    c.cf, c.of, c.zf, c.sf = t >> 32, ((a ^ r) & (b ^ r)) >> 31, r == 0, r >> 31
+    c.regs[d[1]] = r
+    return pc + 1
+
+
+def _h_sub(c, ins, pc):
+    d, s = ins.operands
+    a = c.regs[d[1]]
+    b = _src(c, s, pc)
+    r = (a - b) & M
+    c.cf, c.of, c.zf, c.sf = int(a < b), ((a ^ b) & (a ^ r)) >> 31, r == 0, r >> 31
+    if ins.mnemonic == "SUB":
+        c.regs[d[1]] = r
+    return pc + 1
+
+
+def _h_logic(c, ins, pc):
+    d, s = ins.operands
+    a = c.regs[d[1]]
+    b = _src(c, s, pc)
+    mn = ins.mnemonic
+    r = a ^ b if mn == "XOR" else a & b if mn in ("AND", "TEST") else a | b
+    c.cf = c.of = 0
+    c.zf, c.sf = r == 0, r >> 31
+    if mn != "TEST":
+        c.regs[d[1]] = r
+    return pc + 1
+
+
+def _h_incdec(c, ins, pc):
+    i = ins.operands[0][1]
+    if ins.mnemonic == "INC":
+        r = (c.regs[i] + 1) & M
+        c.of = r == 0x80000000
+    else:
+        r = (c.regs[i] - 1) & M
+        c.of = r == 0x7FFFFFFF
+    c.zf, c.sf = r == 0, r >> 31
+    c.regs[i] = r
+    return pc + 1
+
+
+def _h_jmp(c, ins, pc):
+    return ins.operands[0][1]
+
+
+def _h_nop(c, ins, pc):
+    return pc + 1
+
+
+_HANDLERS: dict[str, Callable] = {"MOV": _h_mov, "ADD": _h_add, "SUB": _h_sub, "CMP": _h_sub,
+                                  "AND": _h_logic, "OR": _h_logic, "XOR": _h_logic,
+                                  "TEST": _h_logic, "INC": _h_incdec, "DEC": _h_incdec,
+                                  "JMP": _h_jmp, "NOP": _h_nop}
+for _m in ("IMUL", "SHL", "SHR"):
     _HANDLERS[_m] = _h_alu
 for _m in _COND:
     _HANDLERS[_m] = _h_jcc
-for _m in ("INC", "DEC", "NEG", "NOT", "NOP", "JMP", "CALL", "RET", "PUSH", "POP"):
+for _m in ("NEG", "NOT", "CALL", "RET", "PUSH", "POP"):
     _HANDLERS[_m] = _h_generic
 
 
@@ -945,9 +1019,11 @@ class _Gen:
         self.reg_dirty: set[int] = set()
         self.flag_dirty: set[str] = set()
         self.done = 0  # plain instructions retired since the last icount update
+        self.base = 0  # extra indentation (1 inside a self-loop)
+        self.loop_k = 0  # instructions per iteration of a self-loop block (0: none)
 
     def emit(self, s: str, indent: int = 1) -> None:
-        self.lines.append("    " * indent + s)
+        self.lines.append("    " * (indent + self.base) + s)
 
     def reg(self, i: int) -> str:
         return REGS[i].lower()
@@ -960,7 +1036,9 @@ class _Gen:
 
     def commit(self, indent: int = 1) -> None:
         self.writeback(indent)
-        if self.done:
+        if self.loop_k:
+            self.emit(f"c.icount += n * {self.loop_k} + {self.done}", indent)
+        elif self.done:
             self.emit(f"c.icount += {self.done}", indent)
 
 
@@ -1094,6 +1172,28 @@ class BlockCompiler:
                 g.emit(f"{f} = c.{f}")
                 flags_local.add(f)
             return f
+
+        # A block that branches back to its own start with no special
+        # instruction becomes a loop inside one Python function (like chained
+        # translations): no dispatch per iteration.  ``c.limit`` bounds it.
+        last = body[-1]
+        if (self.chain and last.mnemonic in ("JMP", *_COND) and last.operands[0][1] == s
+                and all(is_plain(i) for i in body)):
+            written: set[str] = set()
+            for ins in body:
+                reads, writes = _FLAG_RW.get(ins.mnemonic, ((), ()))
+                if ins.mnemonic in ("SHL", "SHR") and (ins.operands[1][1] & 31):
+                    writes = _FLAGS
+                for f in reads:
+                    if f not in written:
+                        flag(f)
+                written |= set(writes)
+            k = len(body)
+            g.emit(f"budget = (c.limit - c.icount) // {k}")
+            g.emit("n = 0")
+            g.emit("while True:")
+            g.base = 1
+            g.loop_k = k
 
         N = self.N
         end_pc = e
@@ -1289,6 +1389,15 @@ class BlockCompiler:
                     g.emit(f"esp = (a + 1) & {M}")
                     g.reg_dirty.add(4)
             elif mn == "JMP":
+                if g.loop_k:
+                    g.emit("n += 1")
+                    g.emit("if n < budget:")
+                    g.emit("continue", 2)
+                    g.done = 0
+                    g.commit()
+                    g.emit(f"return {ops[0][1]}")
+                    end_pc = None
+                    break
                 g.done += 1
                 g.commit()
                 g.emit(f"return {ops[0][1]}")
@@ -1322,6 +1431,18 @@ class BlockCompiler:
                 reads = _FLAG_RW[mn][0]
                 for f in reads:
                     flag(f)
+                if g.loop_k:
+                    cnd = cond.format(zf='zf', sf='sf', of='of')
+                    g.emit("n += 1")
+                    g.emit(f"if ({cnd}) and n < budget:")
+                    g.emit("continue", 2)
+                    g.done = 0
+                    g.commit()
+                    g.emit(f"if {cnd}:")
+                    g.emit(f"return {ops[0][1]}", 2)
+                    g.emit(f"return {pc + 1}")
+                    end_pc = None
+                    break
                 g.done += 1
                 g.commit()
                 g.emit(f"if {cond.format(zf='zf', sf='sf', of='of')}:")
@@ -1354,6 +1475,7 @@ def run_blocks(c: CPU, cache: dict, compile_block: Callable[[int], Callable], ma
     """
     r, m = c.regs, c.mem
     limit = c.icount + max_steps
+    c.limit = limit
     pc = c.pc
     n = len(c.program)
     deliver = irq or _maybe_irq

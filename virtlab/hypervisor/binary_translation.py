@@ -200,6 +200,7 @@ class BinaryTranslationMachine(VMMMachine):
         kcache, ucache = self._kbc.cache, self._ubc.cache
         kcompile, ucompile = self._kbc.compile, self._ubc.compile
         limit = c.icount + max_steps
+        c.limit = limit
         pc = c.pc
         n = len(self.program)
         hits = 0

@@ -44,6 +44,7 @@ from ..errors import check_choice, check_int, check_type
 from .costs import COSTS, HARDWARE, CostTable, cycles
 
 __all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "run_all",
+           "compute_loop", "wallclock",
            "BenchRow", "TYPICAL_MIX", "overheads"]
 
 IDT = 0x200
@@ -344,3 +345,64 @@ def overheads(program: Program, costs: CostTable = COSTS,
         r = run(program, m, costs=costs)
         out[m] = r.overhead_vs(native)
     return out
+
+
+def compute_loop(iterations: int = 200_000) -> Program:
+    """A compute-bound guest-kernel loop (5 instructions per iteration).
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor import run
+    >>> run(compute_loop(10), "binary_translation").instructions
+    53
+    """
+    n = check_int("iterations", iterations, minimum=1, maximum=100_000_000)
+    return assemble(f"""
+        MOV ECX, {n}
+        MOV EBX, 0
+loop:   ADD EAX, ECX
+        XOR EBX, EAX
+        MOV [0x100], EBX
+        DEC ECX
+        JNZ loop
+        HLT
+""")
+
+
+def wallclock(iterations: int = 200_000, repeats: int = 5,
+              modes: tuple = ("native", "binary_translation", "hardware", "emulation")
+              ) -> dict[str, dict[str, float]]:
+    """Real wall-clock speed of the engines on :func:`compute_loop`, in one run.
+
+    The modes are run interleaved ``repeats`` times; per mode the *median*
+    time is reported with guest instructions per second and the ratio to
+    native.  Not deterministic — show it only in ``nbval-ignore-output``
+    cells and benchmarks, never in tests.
+
+    Examples
+    --------
+    >>> w = wallclock(iterations=2000, repeats=1)   # doctest: +SKIP
+    >>> sorted(w["native"])                          # doctest: +SKIP
+    ['instructions', 'instructions_per_second', 'ratio_to_native', 'seconds']
+    """
+    import statistics
+    import time
+
+    from . import machine
+    check_int("repeats", repeats, minimum=1, maximum=100)
+    prog = compute_loop(iterations)
+    times: dict[str, list[float]] = {m: [] for m in modes}
+    instr: dict[str, int] = {}
+    for _ in range(repeats):
+        for mode in modes:
+            m = machine(prog, mode)
+            t0 = time.perf_counter()
+            r = m.run(100_000_000)
+            times[mode].append(time.perf_counter() - t0)
+            instr[mode] = r.instructions
+    med = {m: statistics.median(v) for m, v in times.items()}
+    base = med.get("native", next(iter(med.values())))
+    return {m: {"seconds": med[m], "instructions": instr[m],
+                "instructions_per_second": instr[m] / med[m] if med[m] else float("inf"),
+                "ratio_to_native": med[m] / base if base else float("nan")}
+            for m in modes}
