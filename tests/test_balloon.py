@@ -128,3 +128,12 @@ def test_same_seed_same_trace_different_seed_differs():
         assert a == b
     c = simulate(96, vms, policy="swap", steps=20, seed=6)
     assert c != simulate(96, vms, policy="swap", steps=20, seed=5)
+
+
+def test_tiny_host_where_every_frame_is_shared_still_makes_progress():
+    vms = [VMSpec(f"v{i}", 16, 8, shared_pages=8, accesses=20, skew=1.0) for i in range(3)]
+    for frames in (1, 3, 8):
+        host = BalloonHost(frames, vms, policy="sharing", scan_rate=64)
+        for _ in range(20):
+            host.step()
+            assert host.check().total == frames

@@ -316,7 +316,7 @@ class BalloonHost:
     def _alloc_frame(self, for_guest: _Guest) -> int:
         if not self.host_free:
             self.hv_fallback += 1
-            self._hv_swap_one(self._fattest(), avoid=for_guest)
+            self._hv_swap_one(self._fattest())
         return self.host_free.pop()
 
     def _fattest(self) -> _Guest:
@@ -369,17 +369,30 @@ class BalloonHost:
         if g.backing[gpfn] < 0:
             self._back(g, gpfn, need_content=True)
 
-    def _hv_swap_one(self, g: _Guest, avoid: _Guest | None = None) -> bool:
+    def _hv_swap_one(self, g: _Guest) -> bool:
         """The hypervisor swaps out one random private frame of ``g`` (it knows no better)."""
         if not g.private:
             others = [h for h in self.guests if h is not g and h.private]
             if not others:
-                raise RuntimeError("host memory exhausted: nothing left to swap")
+                return self._hv_swap_shared()
             return self._hv_swap_one(max(others, key=self._private))
         gpfn = g.private.choice(self.rng)
         self._release(g, gpfn)
         g.hv_swapped.add(gpfn)
         g.c["hv_swap_out"] += 1
+        return True
+
+    def _hv_swap_shared(self) -> bool:
+        """Last resort: swap out a shared frame (every page sharing it goes to swap)."""
+        if not self.shared:
+            raise RuntimeError("host memory exhausted: nothing left to swap")
+        f = min(self.refs)                      # deterministic choice
+        for g in self.guests:
+            for p, b in enumerate(g.backing):
+                if b == f:
+                    self._release(g, p)
+                    g.hv_swapped.add(p)
+                    g.c["hv_swap_out"] += 1
         return True
 
     # -- reclaim policies ------------------------------------------------------------
