@@ -289,3 +289,41 @@ def test_same_program_same_trace():
     a, b = QemuProcess.boot(src), QemuProcess.boot(src)
     a.run(), b.run()
     assert a.trace == b.trace and a.serial.output == b.serial.output
+
+
+# -- the VMX layer underneath KVM_RUN -------------------------------------------------
+
+def test_vcpu_creation_prepares_vmcs_and_first_run_launches():
+    q = QemuProcess.boot("MOV EAX, 1\nOUT 0x80, EAX\nHLT")
+    v = q.vcpu
+    assert v.vmx.log == ["VMXON", "VMCLEAR", "VMPTRLD"]
+    assert not v.vmcs.launched
+    v.ioctl(KVM_RUN)
+    assert v.vmx.log[-1] == "VMLAUNCH" and v.vmcs.launched
+    assert v.vmx.mode == "root"           # after the exit, KVM runs in root mode
+    v.ioctl(KVM_RUN)                      # VMRESUME (no second VMLAUNCH)
+    assert v.vmx.log.count("VMLAUNCH") == 1
+
+
+def test_kvm_exit_reasons_come_from_vm_exits():
+    q = QemuProcess.boot("OUT 0x3F8, EAX\nMOV EAX, [0x40000]\nHLT")
+    q.run()
+    assert [r.vm_exit for r in q.trace] == ["IO_INSTRUCTION (#30)", "EPT_VIOLATION (#48)",
+                                            "HLT (#12)"]
+    assert q.vcpu.vmcs.exit_qualification == {}
+
+
+def test_not_every_vm_exit_reaches_user_space():
+    # WRMSR exits (no MSR bitmaps) but kvm.ko handles it; VMCALL too
+    q = QemuProcess.boot("MOV ECX, 0x10\nWRMSR\nRDMSR\nVMCALL\nMOV CR4, EAX\nHLT")
+    assert q.run() == "HLT"
+    v = q.vcpu
+    assert v.vm_exits == {"WRMSR": 1, "RDMSR": 1, "VMCALL": 1, "CR_ACCESS": 1, "HLT": 1}
+    assert q.exit_counts() == {"HLT": 1}
+    assert v.in_kernel_exits == 4
+
+
+def test_cr3_load_does_not_exit_with_ept_and_budget_is_external_interrupt():
+    q = QemuProcess.boot("MOV EAX, 0x1000\nMOV CR3, EAX\nloop: JMP loop", run_budget=50)
+    assert q.vcpu.ioctl(KVM_RUN) == -4
+    assert q.vcpu.vm_exits == {"EXTERNAL_INTERRUPT": 1}

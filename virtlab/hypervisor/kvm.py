@@ -579,18 +579,32 @@ class VcpuFd(_Fd):
     * after ``run_budget`` instructions → ``KVM_EXIT_INTR`` and the ioctl
       returns ``-EINTR`` (-4), as if a signal kicked the vCPU.
 
-    Other sensitive instructions of the guest kernel (ring 0 in non-root
-    mode) act on the guest's own state loaded from the VMCS — no exit; a
-    ``VMCALL`` is handled inside the kernel (unknown hypercall numbers return
-    ``-KVM_ENOSYS`` = -1000 in EAX, as ``kvm_emulate_hypercall`` does).
+    Underneath, every vCPU has a VMCS and the VMX state machine of
+    :mod:`virtlab.hypervisor.vtx`: ``KVM_CREATE_VCPU`` does VMXON, VMCLEAR,
+    VMPTRLD and writes the host state; the first ``KVM_RUN`` enters with
+    VMLAUNCH, later ones with VMRESUME; every exit is a real VM exit with an
+    SDM exit reason (``IO_INSTRUCTION`` 30, ``HLT`` 12, ``EPT_VIOLATION`` 48
+    for MMIO, ``EXTERNAL_INTERRUPT`` 1 when the budget runs out,
+    ``TRIPLE_FAULT`` 2).  Which instructions exit is decided by
+    :func:`virtlab.hypervisor.vtx.exit_for` with the VMCS controls (EPT on).
+    Exits KVM can handle itself — ``VMCALL`` (unknown hypercall numbers return
+    ``-KVM_ENOSYS`` = -1000 in EAX, as ``kvm_emulate_hypercall`` does),
+    ``RDMSR``/``WRMSR``, CR0/CR4 writes — are handled in the kernel and the
+    guest is resumed at once: **not every VM exit reaches user space**.
+    Other sensitive instructions of the guest kernel act on the guest's own
+    state (no exit).
 
     Attributes
     ----------
     instructions : int
         Guest instructions retired so far.
     exits : dict of str to int
-        Exits to user space per reason; ``in_kernel_exits`` counts the ones
-        KVM handled without leaving the kernel.
+        Exits to user space per KVM reason (``"IO"``, ``"MMIO"``, ...).
+    vm_exits : dict of str to int
+        All VM exits per SDM reason, including those handled in the kernel.
+    in_kernel_exits : int
+        VM exits KVM handled without returning to user space.
+    vmx, vmcs : virtlab.hypervisor.vtx.VMX, VMCS
     """
 
     def __init__(self, vm: VmFd, vcpu_id: int):
@@ -606,7 +620,16 @@ class VcpuFd(_Fd):
         self._exit: tuple | None = None
         self._pending: tuple | None = None
         self.exits: dict[str, int] = {}
+        self.vm_exits: dict[str, int] = {}
         self.in_kernel_exits = 0
+        from virtlab.hypervisor.vtx import VMCS, VMX
+        self.vmx = VMX()
+        self.vmcs = VMCS()
+        self.vmx.vmxon()
+        self.vmx.vmclear(self.vmcs)
+        self.vmx.vmptrld(self.vmcs)
+        self.vmx.vmwrite("host", "rip", "vmx_vmexit")   # KVM's exit entry point
+        self.vmx.vmwrite("host", "rsp", "kvm vCPU thread kernel stack")
 
     @property
     def instructions(self) -> int:
@@ -715,30 +738,46 @@ class VcpuFd(_Fd):
     # -- the special-instruction handler: what exits in VMX non-root mode ----
     def _special(self, c, ins, pc):
         from virtlab.cpu import native_special
+        from virtlab.hypervisor.vtx import exit_for
+        ex = exit_for(ins, self.vmcs.controls, c.real.cpl)
+        if ex is None:
+            return native_special(c, ins, pc)  # runs on guest state (or #GP in guest)
+        reason, qual = ex
         mn = ins.mnemonic
-        if mn in ("IN", "OUT") and not c.traps_at(ins, c.real):
+        if reason == "IO_INSTRUCTION":
             if mn == "OUT":
                 port, value = ins.operands[0][1] & 0xFFFF, c.regs[ins.operands[1][1]]
                 self._exit = ("IO", KVM_EXIT_IO_OUT, port, value, None)
             else:
                 port = ins.operands[1][1] & 0xFFFF
                 self._exit = ("IO", KVM_EXIT_IO_IN, port, 0, ins.operands[0][1])
+            self._vm_exit(reason, qual)
             c.pc = pc
             return -1
-        if mn == "HLT" and not c.traps_at(ins, c.real):
+        if reason == "HLT":
             c.icount += 1
             self._exit = ("HLT",)
+            self._vm_exit(reason, qual)
             c.pc = pc + 1
             return -1
+        # handled inside kvm.ko: exit, emulate, resume at once
+        self._vm_exit(reason, qual)
+        self.in_kernel_exits += 1
         if mn == "VMCALL":
-            # VMX non-root: VMCALL always exits; kvm.ko emulates the hypercall
-            self.in_kernel_exits += 1
             c.regs[0] = (-1000) & 0xFFFFFFFF  # -KVM_ENOSYS: no hypercalls in this model
             c.icount += 1
-            return pc + 1
-        if mn in ("RDMSR", "WRMSR", "INVLPG") or ins.key == "MOV CR":
-            self.in_kernel_exits += 1  # exits, but KVM handles it in the kernel
-        return native_special(c, ins, pc)
+            npc = pc + 1
+        else:
+            npc = native_special(c, ins, pc)
+        self.vmx.vmresume()
+        return npc
+
+    def _vm_exit(self, reason: str, qual: dict) -> None:
+        self.vmx.vm_exit(reason, qual)
+        self.vm_exits[reason] = self.vm_exits.get(reason, 0) + 1
+        c = self._cpu
+        self.vmcs.guest.update({"rip": c.pc, "rsp": c.regs[4],
+                                "rflags": c.flags_word(c.real)})
 
     # -- KVM_RUN ---------------------------------------------------------------
     def _kvm_run(self, arg):
@@ -764,7 +803,19 @@ class VcpuFd(_Fd):
             c.halted = False  # resume after HLT (the next instruction)
         self._exit = None
         c.mmio_fault = None
+        if self.vmcs.launched:
+            self.vmx.vmresume()
+        else:
+            self.vmx.vmlaunch()
         run_blocks(c, self._compiler.cache, self._compiler.compile, self.run_budget)
+        if self.vmx.mode == "non-root":  # left without an exit of ours: MMIO, fault, budget
+            if c.mmio_fault is not None:
+                pc, addr = c.mmio_fault
+                self._vm_exit("EPT_VIOLATION", {"gpa": 4 * addr, "pc": pc})
+            elif c.fault is not None:
+                self._vm_exit("TRIPLE_FAULT", {})
+            else:
+                self._vm_exit("EXTERNAL_INTERRUPT", {"why": "host timer / signal kick"})
         self._store_ram()
         return self._report()
 
@@ -969,11 +1020,15 @@ class ExitRecord:
         Short human-readable text (``"OUT 0x3f8 'H'"``).
     guest_instructions : int
         Guest instructions retired by the vCPU when the exit happened.
+    vm_exit : str
+        The underlying VM exit (SDM basic exit reason), e.g.
+        ``"IO_INSTRUCTION (#30)"``; ``""`` if KVM_RUN did not enter the guest.
     """
 
     reason: str
     detail: str
     guest_instructions: int
+    vm_exit: str = ""
 
 
 class QemuProcess:
@@ -1097,7 +1152,9 @@ class QemuProcess:
                 detail = f"read {m.phys_addr:#x} -> {out}"
         elif run.exit_reason == KVM_EXIT_INTERNAL_ERROR:
             detail = f"suberror {run.internal_suberror}"
-        self.trace.append(ExitRecord(reason, detail, self.vcpu.instructions))
+        v = self.vcpu.vmcs
+        vm_exit = f"{v.exit_reason_name} (#{v.exit_reason})" if v.exit_reason_name else ""
+        self.trace.append(ExitRecord(reason, detail, self.vcpu.instructions, vm_exit))
         return reason
 
     def run(self, max_exits: int = 10_000) -> str:
