@@ -148,3 +148,39 @@ def test_equal_weights_share_equally_on_several_pcpus(n, pcpus):
     t = simulate(CreditScheduler(), [VM(f"v{i}") for i in range(n)], pcpus, 10_000)
     for i in range(n):
         assert t.share(f"v{i}") == pytest.approx(min(1.0, pcpus / n), abs=0.03)
+
+
+def test_fair_shares_by_hand():
+    from virtlab.scheduler import fair_shares
+    # 3 pCPUs, weights per vCPU: a 4x256, b 1024, c 256 (sum 2304).  Fair
+    # 3*1024/2304 = 1.33 > 1 for b (one vCPU) and 0.33 > 0.3 for c (cap 30):
+    # both get their limit, a gets the rest
+    got = fair_shares([VM("a", vcpus=4), VM("b", weight=1024), VM("c", cap=30)], 3)
+    assert got == pytest.approx({"a": 1.7, "b": 1.0, "c": 0.3})
+    # with cap 50, c is not limited: a and c split the 2 pCPUs b leaves 1024:256
+    got = fair_shares([VM("a", vcpus=4), VM("b", weight=1024), VM("c", cap=50)], 3)
+    assert got == pytest.approx({"a": 1.6, "b": 1.0, "c": 0.4})
+    assert sum(fair_shares([VM("x"), VM("y")], 8).values()) == 2.0   # two vCPUs only
+
+
+@settings(max_examples=10)
+@given(n=st.integers(1, 5), pcpus=st.integers(1, 3),
+       vcpus=st.lists(st.integers(1, 2), min_size=5, max_size=5))
+def test_simulated_shares_match_fair_shares_for_equal_weights(n, pcpus, vcpus):
+    from virtlab.scheduler import fair_shares
+    vms = [VM(f"v{i}", vcpus=vcpus[i]) for i in range(n)]
+    t = simulate(CreditScheduler(), vms, pcpus, 10_000)
+    for name, expected in fair_shares(vms, pcpus).items():
+        assert t.share(name) == pytest.approx(expected, abs=0.05)
+
+
+@pytest.mark.parametrize("pcpus, cap, expected", [(1, 50, (0.5, 0.5)), (2, 30, (0.3, 1.0)),
+                                                  (2, 150, (4 / 3, 2 / 3))])
+def test_one_capped_vm_next_to_an_uncapped_one(pcpus, cap, expected):
+    # weights count per vCPU: the 2-vCPU VM is entitled to 2/3 of the pCPUs
+    # unless its cap (percent of one pCPU) is lower
+    from virtlab.scheduler import fair_shares
+    vms = [VM("capped", vcpus=2, cap=cap), VM("free")]
+    assert tuple(fair_shares(vms, pcpus).values()) == pytest.approx(expected)
+    t = simulate(CreditScheduler(), vms, pcpus, 10_000)
+    assert (t.share("capped"), t.share("free")) == pytest.approx(expected, abs=0.03)

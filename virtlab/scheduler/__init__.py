@@ -32,7 +32,7 @@ True
 """
 
 from .base import COSCHED_MODES, VM, Scheduler
-from .credit import BOOST, IDLE, OVER, UNDER, CreditScheduler
+from .credit import BOOST, IDLE, OVER, UNDER, CreditScheduler, fair_shares
 from .sedf import SEDFScheduler
 from .system import simulate
 from .trace import Interval, Trace, check_trace, jain_index
@@ -41,5 +41,5 @@ from .workloads import Barrier, CPUBound, IOBound, Periodic, SpinLock, Workload
 __all__ = [
     "BOOST", "Barrier", "COSCHED_MODES", "CPUBound", "CreditScheduler", "IDLE", "IOBound",
     "Interval", "OVER", "Periodic", "SEDFScheduler", "Scheduler", "SpinLock", "Trace",
-    "UNDER", "VM", "Workload", "check_trace", "jain_index", "simulate",
+    "UNDER", "VM", "Workload", "check_trace", "fair_shares", "jain_index", "simulate",
 ]

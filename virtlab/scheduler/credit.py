@@ -36,6 +36,12 @@ Observation: two VMs follow their weights closely (1:4 within 0.01 over
 the −300 floor and the balance correction clip credits, and the shares drift
 from the weight ratio (try weights 64/512/32/32 on one pCPU).
 
+A preempted vCPU that stays runnable is requeued on its pCPU and an idle
+pCPU in its affinity is tickled to steal it (credit.c tickles idlers when
+work is queued at wake-up; for requeued work Xen relies on the idlers' own
+rescheduling and the tick's migration check — the effect, no pCPU idling
+next to queued work for long, is the same).
+
 Simplifications: one scheduling pool, no soft affinity or NUMA nodes, no
 cache-hot migration delay (Xen's default ``vcpu_migration_delay`` is 0), no
 rate limit (its default is not verified), the queue is re-sorted at the
@@ -56,7 +62,7 @@ from collections import deque
 from ..errors import check_bool, check_int
 from .base import Scheduler
 
-__all__ = ["CreditScheduler", "BOOST", "UNDER", "OVER", "IDLE"]
+__all__ = ["CreditScheduler", "BOOST", "UNDER", "OVER", "IDLE", "fair_shares"]
 
 BOOST, UNDER, OVER, IDLE = 0, -1, -2, -64
 _LEVEL = {BOOST: 0, UNDER: 1, OVER: 2}
@@ -233,6 +239,13 @@ class CreditScheduler(Scheduler):
         self._burn(v, self.sim.now)
         if runnable:
             self._insert(v, pcpu)
+            if self.load_balance:
+                # queued work next to an idle pCPU: let the idler come and steal it
+                system = self.system
+                for q in system.idle:
+                    if q in v.allowed and q != pcpu:
+                        system.tickle(q)
+                        break
 
     def pick(self, p: int):
         q = self.rq[p]
@@ -386,3 +399,58 @@ class CreditScheduler(Scheduler):
             self._insert(v, p)
         else:
             v.pri = pri
+
+
+def fair_shares(vms, pcpus: int) -> dict[str, float]:
+    """What Credit aims at for CPU-bound VMs: weighted max-min fair shares.
+
+    Each VM's weight counts once per vCPU (weights are per vCPU in current
+    Xen); a VM can use at most ``min(vcpus, cap/100, allowed pCPUs)`` pCPUs;
+    capacity a VM cannot use is shared by the others in proportion to their
+    weights (water filling).  Affinity is treated as a per-VM limit only.
+    This is the ideal; the simulated Credit scheduler comes close for equal
+    weights and single caps, but not always (e.g. several capped VMs are
+    unparked by the same accounting run and crowd out an uncapped one).
+
+    Parameters
+    ----------
+    vms : list of VM
+    pcpus : int
+
+    Returns
+    -------
+    dict of str to float
+        Share of one pCPU per VM name.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import VM
+    >>> fair_shares([VM("a", weight=256), VM("b", weight=512)], 1)
+    {'a': 0.3333333333333333, 'b': 0.6666666666666666}
+    >>> fair_shares([VM("a", cap=50), VM("b", vcpus=2)], 2)
+    {'a': 0.5, 'b': 1.5}
+    """
+    from .system import _check_vms
+    pcpus = check_int("pcpus", pcpus, minimum=1, maximum=1024)
+    vms = _check_vms(vms, pcpus)
+    limit = {}
+    for vm in vms:
+        lim = float(min(vm.vcpus, pcpus if vm.affinity is None else len(vm.affinity)))
+        if vm.cap:
+            lim = min(lim, vm.cap / 100.0)
+        limit[vm.name] = lim
+    share = {vm.name: 0.0 for vm in vms}
+    active = {vm.name: vm.weight * vm.vcpus for vm in vms}
+    left = float(pcpus)
+    while active and left > 1e-12:
+        total = sum(active.values())
+        full = [n for n, w in active.items() if left * w / total >= limit[n] - 1e-12]
+        if not full:
+            for n, w in active.items():
+                share[n] = left * w / total
+            break
+        for n in full:
+            share[n] = limit[n]
+            left -= limit[n]
+            del active[n]
+    return share
