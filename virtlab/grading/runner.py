@@ -59,6 +59,7 @@ __all__ = ["GradeOptions", "grade_submission", "student_id_for", "source_noteboo
            "results_json"]
 
 _EX_DIR_RE = re.compile(r"^ex\d\d_")
+_MAGIC_MPL = re.compile(r"^[ \t]*%matplotlib[^\n]*$", re.M)
 
 
 @dataclass
@@ -182,7 +183,8 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
         allow_errors=True, interrupt_on_timeout=True,
         error_on_timeout={"ename": "CellTimeoutError", "evalue": "cell timed out",
                           "traceback": []},
-        record_timing=False, startup_timeout=60, resources={"metadata": {"path": workdir}})
+        record_timing=False, startup_timeout=60, shutdown_kernel="immediate",
+        resources={"metadata": {"path": workdir}})
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
         cell_index, execute_reply or {})
     outcome = {"errors": [], "dead": None, "skipped": 0, "timeouts": []}
@@ -309,6 +311,8 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     hidden = exercise.hidden_cases(problem, seed, secret)
 
     rebuilt = rebuild(nb, source, run_demos=options.run_demos)
+    for cell in rebuilt.cells:  # no inline figures at grading (saves the backend import)
+        cell.source = _MAGIC_MPL.sub("", cell.source)
     result["notes"] = rebuilt.notes
     spec = exercise.export_spec(problem, hidden, call_timeout=options.call_timeout)
     n_calls = sum(len(f["cases"]) for f in spec["functions"].values())
