@@ -16,6 +16,9 @@ works with every scheduler:
   *reserves* pCPUs as they come free (they idle: CPU fragmentation) until all
   are there, then co-starts every vCPU; any preemption co-stops them all.
   A blocked vCPU keeps its pCPU while its gang runs (it idles in the guest).
+  ESX 2 tolerated a small skew before co-stopping the whole VM; virtlab's
+  strict mode is the limit of that rule with threshold 0, so that a strict
+  subset of a VM's vCPUs never runs (the definition on the slide).
 * ``relaxed`` (ESX 3/4): progress = CPU time; a running vCPU more than the
   threshold ahead of its slowest runnable sibling is co-stopped (paused)
   until the laggards have caught up to half the threshold.  A vCPU waking
