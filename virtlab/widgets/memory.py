@@ -237,7 +237,7 @@ class ShadowVsNestedApp(WidgetApp):
         })
 
     def compute(self, update_every, switch_every, tlb_entries, tagged):
-        return side_by_side(200, pages=24, tlb_entries=tlb_entries, switch_every=switch_every,
+        return side_by_side(160, pages=16, tlb_entries=tlb_entries, switch_every=switch_every,
                             update_every=update_every, tagged=tagged, seed=self.seed)
 
     def draw(self, r):
