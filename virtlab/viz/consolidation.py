@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from matplotlib.collections import PolyCollection
+
 from ..availability import AvailabilityReport, FailureImpact
 from ..consolidation import Placement
 from ..errors import check_choice, check_str, check_type
@@ -100,6 +102,16 @@ def host_map(placement: Placement, impact: FailureImpact | None = None, *,
     fig = new_figure(8.5, 3.2)
     ax = fig.add_subplot(fixed_grid(fig, left=0.07, bottom=0.16 if len(columns) <= 10
                                     else 0.24, top=0.9)[0])
+    # one bar() call per style (a call per VM costs ~1 ms each)
+    groups: dict[str, tuple[list, list, list, list]] = {}
+
+    def put(style, x, h, y, color):
+        xs, hs, ys, cs = groups.setdefault(style, ([], [], [], []))
+        xs.append(x)
+        hs.append(h)
+        ys.append(y)
+        cs.append(color)
+
     for x, (label, vms) in enumerate(columns):
         is_failed = failed is not None and label == f"host {failed}"
         extra = [] if is_failed else moved.get(label, [])
@@ -109,14 +121,22 @@ def host_map(placement: Placement, impact: FailureImpact | None = None, *,
         hour = max(range(24), key=lambda h: sum(cpu[v][h] for v in every))
         y = 0.0
         for vm in vms:
-            ax.bar(x, cpu[vm][hour], bottom=y, width=0.8, edgecolor="white", linewidth=0.5,
-                   color="#d62728" if vm in lost else color_for(key(vm)),
-                   hatch="///" if is_failed else None, alpha=0.35 if is_failed else 1.0)
+            put("failed" if is_failed else "normal", x, cpu[vm][hour], y,
+                "#d62728" if vm in lost else color_for(key(vm)))
             y += cpu[vm][hour]
         for vm in extra:
-            ax.bar(x, cpu[vm][hour], bottom=y, width=0.8, color="white", edgecolor="#d62728",
-                   linewidth=1.2, hatch="..")
+            put("moved", x, cpu[vm][hour], y, "white")
             y += cpu[vm][hour]
+    styles = {"normal": {"edgecolors": "white", "linewidths": 0.5},
+              "failed": {"edgecolors": "white", "linewidths": 0.5, "hatch": "///",
+                         "alpha": 0.35},
+              "moved": {"edgecolors": "#d62728", "linewidths": 1.2, "hatch": ".."}}
+    for style, (xs, hs, ys, cs) in groups.items():
+        # one collection per style: far cheaper than a Rectangle patch per VM
+        verts = [[(x - 0.4, y), (x + 0.4, y), (x + 0.4, y + h), (x - 0.4, y + h)]
+                 for x, h, y in zip(xs, hs, ys)]
+        ax.add_collection(PolyCollection(verts, facecolors=cs, **styles[style]))
+    ax.set_xlim(-0.6, len(columns) - 0.4)
     ax.axhline(p.host.cpus, color="black", ls="--", lw=0.8)
     ax.text(-0.45, p.host.cpus, "capacity", fontsize=7, va="bottom", ha="left")
     ax.set_xticks(range(len(columns)), [c[0] for c in columns], fontsize=7,
