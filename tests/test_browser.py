@@ -117,6 +117,17 @@ def copy_stripped(src_dir: Path, dst_dir: Path) -> None:
         nbformat.write(nb, path)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when pytest dies, so a killed run leaks no server."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the fixture teardown still stops the server
+
+
 class JupyterServer:
     """A JupyterLab server on a free localhost port, stopped by its PID."""
 
@@ -146,7 +157,7 @@ class JupyterServer:
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, cwd=root_dir, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def api(self, method: str, path: str):
         req = urllib.request.Request(f"{self.base}{path}", method=method,
@@ -231,11 +242,49 @@ def browser_context(jupyter, chromium_path, tmp_path_factory):
             context.close()
 
 
+class LabPage:
+    """One JupyterLab page reused by every notebook (a reload costs seconds).
+
+    After a failed test the page is reloaded before the next one, so a stuck
+    dialog or a broken panel cannot spill over.
+    """
+
+    def __init__(self, context, server: JupyterServer):
+        self.server = server
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.needs_reload = True
+
+    def ensure_fresh(self) -> None:
+        if not self.needs_reload:
+            return
+        self.page.goto(f"{self.server.base}/lab?reset&token={self.server.token}",
+                       wait_until="domcontentloaded")
+        self.page.wait_for_function("() => window.jupyterapp !== undefined",
+                                    timeout=60_000)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        self.page.wait_for_selector(".jp-LabShell", timeout=60_000)
+        self.errors.clear()
+        self.needs_reload = False
+
+
+@pytest.fixture(scope="module")
+def lab(browser_context, jupyter):
+    lab = LabPage(browser_context, jupyter)
+    yield lab
+    lab.page.close()
+
+
 # -- JavaScript run in the page (the exposed JupyterLab app) -----------------------
 
+JS_FIND_PANEL = """
+  const app = window.jupyterapp;
+  const panel = app && Array.from(app.shell.widgets('main')).find(w => w.id === id);
+"""
+
 JS_NOTEBOOK_STATE = """
-() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+(id) => {""" + JS_FIND_PANEL + """
   if (!panel || !panel.content || !panel.content.model || !panel.sessionContext) {
     return null;
   }
@@ -262,8 +311,9 @@ JS_NOTEBOOK_STATE = """
 """
 
 JS_WIDGET_OUTPUTS = """
-() => {
-  const outs = Array.from(document.querySelectorAll('.jp-OutputArea-output'));
+(id) => {
+  const node = document.getElementById(id);
+  const outs = node ? Array.from(node.querySelectorAll('.jp-OutputArea-output')) : [];
   return {
     rendered: outs.filter(el => el.querySelector(':scope > .jupyter-widgets')).length,
     pending: outs.filter(el => el.innerText.includes('Loading widget')).map(el => el.innerText),
@@ -273,14 +323,35 @@ JS_WIDGET_OUTPUTS = """
 }
 """
 
+# Open a notebook in the running JupyterLab (no page reload) and activate it.
+JS_OPEN = """
+async (path) => {
+  const app = window.jupyterapp;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  app.shell.activateById(panel.id);
+  return panel.id;
+}
+"""
+
+# Close without saving (the served copy must stay as it is; autosave is off).
+JS_CLOSE = """
+(id) => {""" + JS_FIND_PANEL + """
+  if (!panel) return false;
+  panel.context.model.dirty = false;
+  panel.dispose();
+  return true;
+}
+"""
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def wait_for_state(page, predicate, timeout: float, what: str):
+def wait_for_state(page, panel_id, predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:
-        state = page.evaluate(JS_NOTEBOOK_STATE)
+        state = page.evaluate(JS_NOTEBOOK_STATE, panel_id)
         if state is not None and predicate(state):
             return state
         dialog = page.locator(".jp-Dialog")
@@ -386,26 +457,26 @@ def move_one_control(page, app):
 
 @pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOK_DIR}")
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_in_jupyterlab(notebook: Path, jupyter, browser_context):
+def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
     rel = f"notebooks/{notebook.name}"
     expected_widgets = stored_widget_count(notebook)
     shot = ARTIFACTS / f"{notebook.stem}.png"
     shot.unlink(missing_ok=True)
-    page = browser_context.new_page()
-    console_errors: list[str] = []
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    lab.ensure_fresh()
+    page = lab.page
+    panel_id = None
+    ok = False
     try:
-        url = f"{jupyter.base}/lab/tree/{urllib.parse.quote(rel)}?reset&token={jupyter.token}"
-        page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-Notebook", timeout=60_000)
-        wait_for_state(page, lambda s: s["ready"] and s["status"] == "idle",
+        panel_id = page.evaluate(JS_OPEN, rel)
+        panel = page.locator(f"[id='{panel_id}']")
+        wait_for_state(page, panel_id, lambda s: s["ready"] and s["status"] == "idle",
                        60, "the kernel to start")
         run_all_cells(page)
         state = wait_for_state(
-            page, lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
+            page, panel_id,
+            lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
             RUN_TIMEOUT, "all cells to run")
         if state["errors"]:
-            page.screenshot(path=str(shot))
             err = state["errors"][0]
             raise AssertionError(
                 f"{rel}: cell {err['cell']} raised {err['ename']}: {err['evalue']}\n"
@@ -413,18 +484,18 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, browser_context):
 
         # Widgets: every stored widget view is rendered, none failed or hangs.
         deadline = time.monotonic() + 30
-        widgets = page.evaluate(JS_WIDGET_OUTPUTS)
+        widgets = page.evaluate(JS_WIDGET_OUTPUTS, panel_id)
         while ((widgets["pending"] or widgets["rendered"] < expected_widgets)
                and time.monotonic() < deadline):
             page.wait_for_timeout(250)
-            widgets = page.evaluate(JS_WIDGET_OUTPUTS)
+            widgets = page.evaluate(JS_WIDGET_OUTPUTS, panel_id)
         assert not widgets["failed"], f"{rel}: widgets failed to render: {widgets['failed']}"
         assert not widgets["pending"], f"{rel}: widgets still loading: {widgets['pending']}"
         assert widgets["rendered"] >= expected_widgets, (
             f"{rel}: {widgets['rendered']} widgets rendered, the stored notebook shows "
             f"{expected_widgets}")
 
-        apps = page.locator(".virtlab-app")
+        apps = panel.locator(".virtlab-app")
         assert apps.count() >= 1, f"{rel}: no virtlab widget app (.virtlab-app) in the page"
         moved = None
         for i in range(apps.count()):
@@ -434,18 +505,23 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, browser_context):
             if moved:
                 break
         assert moved, f"{rel}: no virtlab app has a control to move (slider, dropdown, ...)"
-        wait_for_state(page, lambda s: s["status"] == "idle", 30, "the kernel to settle")
-        state = page.evaluate(JS_NOTEBOOK_STATE)
+        state = wait_for_state(page, panel_id, lambda s: s["status"] == "idle", 30,
+                               "the kernel to settle")
         assert not state["errors"], f"{rel}: errors after moving a widget: {state['errors']}"
         page.screenshot(path=str(shot))
-        assert not console_errors, f"{rel}: JavaScript errors in the page: {console_errors}"
-    except Exception:
-        if not shot.exists():
-            try:
-                page.screenshot(path=str(shot))
-            except Exception:  # noqa: BLE001 - best effort on the failure path
-                pass
-        raise
+        assert not lab.errors, f"{rel}: JavaScript errors in the page: {lab.errors}"
+        ok = True
     finally:
+        if not ok:
+            lab.needs_reload = True
+            if not shot.exists():
+                try:
+                    page.screenshot(path=str(shot))
+                except Exception:  # noqa: BLE001 - best effort on the failure path
+                    pass
+        if panel_id is not None:
+            try:
+                page.evaluate(JS_CLOSE, panel_id)
+            except Exception:  # noqa: BLE001
+                lab.needs_reload = True
         jupyter.shutdown_sessions(rel)
-        page.close()
