@@ -201,3 +201,38 @@ def test_qemu_bad_program_and_source():
     for bad in (0, -1, None, 1.5):
         with pytest.raises((ValueError, TypeError), match="max_exits"):
             q.run(max_exits=bad)
+
+
+# -- widget factories ---------------------------------------------------------------
+
+from virtlab.widgets.binary_translation import binary_translation_lab  # noqa: E402
+from virtlab.widgets.debugger import debugger  # noqa: E402
+from virtlab.widgets.hardware import hardware_lab  # noqa: E402
+from virtlab.widgets.hypervisor_types import hypervisor_types  # noqa: E402
+
+
+@pytest.mark.parametrize("factory,kw,name", [
+    (hypervisor_types, {"stack": "type3"}, "stack"),
+    (hypervisor_types, {"size_kib": 0}, "size_kib"),
+    (hypervisor_types, {"world_switch": math.nan}, "world_switch"),
+    (hypervisor_types, {"vm_exit": -5}, "vm_exit"),
+    (debugger, {"technique": "warp"}, "technique"),
+    (debugger, {"program": None}, "program"),
+    (binary_translation_lab, {"iterations": 0}, "iterations"),
+    (binary_translation_lab, {"block": 7}, "block"),
+    (binary_translation_lab, {"iterations": 2.5}, "iterations"),
+    (hardware_lab, {"vm_exit": 10**9}, "vm_exit"),
+    (hardware_lab, {"ept": "yes"}, "ept"),
+])
+def test_widget_factories_reject_bad_arguments(factory, kw, name):
+    with pytest.raises((ValueError, TypeError)) as e:
+        factory(**kw)
+    assert name in str(e.value)
+
+
+def test_debugger_step_after_halt_is_harmless():
+    app = debugger("native", "loop")
+    app.run()
+    n = app.state.steps
+    app.step()
+    assert app.state.status == "halted" and app.error is None and app.state.steps == n + 1

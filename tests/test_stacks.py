@@ -143,3 +143,13 @@ def test_stacks_are_cached_and_immutable():
     assert get_stack("kvm") is get_stack("kvm")
     with pytest.raises(AttributeError):
         get_stack("kvm").kind = "x"
+
+
+def test_stack_costs_share_the_cpu_cost_table():
+    from virtlab.hypervisor.costs import COSTS
+    c = StackCosts()
+    assert c.vm_exit == round(COSTS.vm_exit) == 2000  # SplitX [P]
+    assert c.syscall == c.host_syscall == round(COSTS.native_trap)
+    assert c.hypercall == round(COSTS.hypercall)
+    assert StackCosts.from_cost_table(COSTS.replace(vm_exit=1360)).vm_exit == 1360
+    assert StackCosts.from_cost_table(COSTS) == c

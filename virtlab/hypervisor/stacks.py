@@ -179,6 +179,11 @@ class IoStep:
         check_int("count", self.count, minimum=1, maximum=1000)
 
 
+def _cpu_price(name: str) -> int:
+    from virtlab.hypervisor.costs import COSTS
+    return round(getattr(COSTS, name))
+
+
 @dataclass(frozen=True)
 class StackCosts:
     """Prices in CPU cycles for the steps of an I/O path.
@@ -186,11 +191,15 @@ class StackCosts:
     Defaults are **illustrative** unless a source is named (facts.md §9): they
     are chosen so that the *order* of the stacks is right, not to predict a
     real machine.  Override any field: ``StackCosts(world_switch=20_000)``.
+    Where a step is the same event as in the CPU cost table
+    (:data:`virtlab.hypervisor.costs.COSTS`) the default is the same number
+    (``syscall``/``host_syscall`` = ``native_trap``, ``vm_exit``, ``hypercall``);
+    :meth:`from_cost_table` derives a StackCosts from another CostTable.
 
     Attributes
     ----------
-    syscall : 300
-        Application → (guest) kernel system call and return (illustrative).
+    syscall : COSTS.native_trap (200)
+        Application → (guest) kernel system call and return.
     driver : 2000
         Work of one OS device driver for one request (illustrative).
     device : 20000
@@ -200,7 +209,7 @@ class StackCosts:
         Taking one completion interrupt natively (illustrative).
     copy_kib : 300
         Copying 1 KiB between buffers (≈3.4 bytes/cycle; illustrative).
-    vm_exit : 2000
+    vm_exit : COSTS.vm_exit (2000)
         One VM exit round trip; ≈2,000 cycles direct cost on a Xeon X5570 with
         KVM, EPT and VPID (SplitX, facts.md §9) [P].
     user_exit : 1200
@@ -212,14 +221,14 @@ class StackCosts:
         Type 2: switching between the VMM's world and the host OS's world
         (all CPU state, page tables, interrupt table); the mechanism is from
         Sugerman et al. 2001, the number is illustrative.
-    host_syscall : 300
+    host_syscall : COSTS.native_trap (200)
         The VMM's user-level part calling the host kernel (as ``syscall``).
     context_switch : 3000
         The host scheduler switching processes/threads (illustrative).
     device_emulation : 3000
         Software device model decoding a register access (illustrative).
-    hypercall : 1000
-        Paravirtual guest → hypervisor call and return (illustrative).
+    hypercall : COSTS.hypercall
+        Paravirtual guest → hypervisor call and return (the CPU table's price).
     event_channel : 1000
         Xen event-channel notification incl. upcall (illustrative).
     irq_injection : 1500
@@ -237,18 +246,18 @@ class StackCosts:
     ValueError: vm_exit must be an integer in [0, 100000000], got -1
     """
 
-    syscall: int = 300
+    syscall: int = field(default_factory=lambda: _cpu_price("native_trap"))
     driver: int = 2000
     device: int = 20000
     interrupt: int = 1000
     copy_kib: int = 300
-    vm_exit: int = 2000
+    vm_exit: int = field(default_factory=lambda: _cpu_price("vm_exit"))
     user_exit: int = 1200
     world_switch: int = 6000
-    host_syscall: int = 300
+    host_syscall: int = field(default_factory=lambda: _cpu_price("native_trap"))
     context_switch: int = 3000
     device_emulation: int = 3000
-    hypercall: int = 1000
+    hypercall: int = field(default_factory=lambda: _cpu_price("hypercall"))
     event_channel: int = 1000
     irq_injection: int = 1500
 
@@ -256,13 +265,36 @@ class StackCosts:
         for f in fields(self):
             check_int(f.name, getattr(self, f.name), minimum=0, maximum=100_000_000)
 
+    @classmethod
+    def from_cost_table(cls, table: Any, **overrides: int) -> StackCosts:
+        """StackCosts that share the CPU cost table's prices for the same events.
+
+        ``syscall`` and ``host_syscall`` = ``native_trap``, ``vm_exit`` =
+        ``vm_exit``, ``hypercall`` = ``hypercall``; the type-2 and device prices
+        keep their defaults unless overridden.
+
+        Examples
+        --------
+        >>> from virtlab.hypervisor.costs import COSTS
+        >>> StackCosts.from_cost_table(COSTS) == StackCosts()
+        True
+        >>> StackCosts.from_cost_table(COSTS.replace(vm_exit=1360)).vm_exit
+        1360
+        """
+        from virtlab.hypervisor.costs import CostTable
+        check_type("table", table, CostTable)
+        values = {"syscall": round(table.native_trap), "host_syscall": round(table.native_trap),
+                  "vm_exit": round(table.vm_exit), "hypercall": round(table.hypercall)}
+        values.update(overrides)
+        return cls(**values)
+
     def price(self, category: str) -> int:
         """Cycles of one step of ``category``.
 
         Examples
         --------
-        >>> StackCosts().price("hypercall")
-        1000
+        >>> StackCosts().price("vm_exit")
+        2000
         """
         check_choice("category", category, COST_CATEGORIES)
         return getattr(self, category)

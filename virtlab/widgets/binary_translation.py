@@ -176,6 +176,9 @@ def binary_translation_lab(iterations: int = 5, block: int = 1) -> BinaryTransla
     >>> binary_translation_lab(block=0).result.selected.start
     0
     """
+    from virtlab.errors import check_int
+    check_int("iterations", iterations, minimum=1, maximum=50)
+    check_int("block", block, minimum=0, maximum=2)
     return BinaryTranslationApp(iterations=iterations, block=block)
 
 

@@ -394,6 +394,9 @@ def debugger(technique: str = "trap_and_emulate", program: str = "popf") -> Debu
     >>> app.run(); app.state.last_exit
     'VM exit HLT (#12)'
     """
+    from virtlab.errors import check_choice
+    check_choice("technique", technique, list(TECHNIQUE_LABELS))
+    check_choice("program", program, list(GUEST_PROGRAMS))
     return DebuggerApp(technique=technique, program=program)
 
 

@@ -237,6 +237,9 @@ def hardware_lab(vm_exit: int = 4000, ept: bool = False) -> HardwareApp:
     >>> app.result.winners["ptemod"]
     'hardware'
     """
+    from virtlab.errors import check_bool, check_int
+    check_int("vm_exit", vm_exit, minimum=200, maximum=8000)
+    check_bool("ept", ept)
     return HardwareApp(vm_exit=vm_exit, ept=ept)
 
 

@@ -128,6 +128,11 @@ def hypervisor_types(stack: str = "type2", size_kib: int = 4, world_switch: int 
     >>> hypervisor_types(stack="kvm").result.stack.title
     'KVM (Kernel Virtual Machine)'
     """
+    from virtlab.errors import check_choice, check_int
+    check_choice("stack", stack, [v for _, v in _CHOICES])
+    check_int("size_kib", size_kib, minimum=1, maximum=256)
+    check_int("world_switch", world_switch, minimum=0, maximum=30_000)
+    check_int("vm_exit", vm_exit, minimum=0, maximum=10_000)
     return HypervisorTypesApp(stack=stack, size_kib=size_kib, world_switch=world_switch,
                               vm_exit=vm_exit)
 
