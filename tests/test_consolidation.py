@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtlab import consolidation as cons
@@ -28,6 +28,7 @@ def server_sets(draw):
             for i in range(n)]
 
 
+@settings(max_examples=40)
 @given(server_sets(), st.sampled_from(cons.POLICIES), st.booleans(),
        st.floats(min_value=0, max_value=0.1))
 def test_no_host_ever_exceeds_capacity(servers, policy, apart, overhead):
@@ -48,6 +49,7 @@ def test_no_host_ever_exceeds_capacity(servers, policy, apart, overhead):
     assert p.hosts_after <= len(servers)
 
 
+@settings(max_examples=25)
 @given(server_sets(), st.sampled_from(cons.POLICIES))
 def test_overhead_is_added_to_every_demand(servers, policy):
     p = consolidate(servers, policy, host=HostSpec(cpus=20, memory_gb=150), overhead=0.1)
