@@ -30,12 +30,12 @@ from .base import WidgetApp
 
 __all__ = ["SchedulerLab", "CoschedLab", "scheduler_lab", "cosched_lab", "APPS"]
 
-_NARROW = {"description_width": "52px"}
+_NARROW = {"description_width": "88px"}
 
 
 def _slider(cls, value, lo, hi, step, label):
     return cls(value=value, min=lo, max=hi, step=step, description=label, style=_NARROW,
-               continuous_update=False, layout=W.Layout(width="215px"))
+               continuous_update=False, layout=W.Layout(width="260px"))
 
 
 def _table(rows, columns) -> str:
@@ -63,20 +63,21 @@ class SchedulerLab(WidgetApp):
         controls = {
             "scheduler": W.Dropdown(options=[("Credit", "credit"), ("SEDF", "sedf")],
                                     value=scheduler, description="scheduler",
-                                    style=_NARROW, layout=W.Layout(width="215px")),
+                                    style=_NARROW, layout=W.Layout(width="260px")),
             "cosched": W.Dropdown(options=["none", "strict", "relaxed"], value=cosched,
                                   description="co-sched", style=_NARROW,
-                                  layout=W.Layout(width="215px")),
+                                  layout=W.Layout(width="260px")),
             "pcpus": _slider(W.IntSlider, pcpus, 1, 8, 1, "pCPUs"),
         }
         for i, (name, _, _) in enumerate(scenarios.LAB_VMS):
             controls[f"{name}_weight"] = _slider(W.IntSlider, weights[i], 32, 1024, 32,
-                                                 f"{name} w")
-            controls[f"{name}_cap"] = _slider(W.IntSlider, caps[i], 0, 200, 10, f"{name} cap")
+                                                 f"{name} weight")
+            controls[f"{name}_cap"] = _slider(W.IntSlider, caps[i], 0, 200, 10,
+                                              f"{name} cap %")
             controls[f"{name}_period"] = _slider(W.IntSlider, periods_ms[i], 5, 200, 5,
-                                                 f"{name} per")
+                                                 f"{name} period")
             controls[f"{name}_slice"] = _slider(W.IntSlider, slices_ms[i], 0, 100, 1,
-                                                f"{name} slc")
+                                                f"{name} slice")
         super().__init__(controls)
 
     def compute(self, scheduler, cosched, pcpus, **per_vm):
