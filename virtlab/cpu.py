@@ -58,6 +58,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -1120,9 +1121,9 @@ class BlockCompiler:
         if not 0 <= pc < len(self.program):
             raise ValueError(f"pc must be a code address in [0, {len(self.program) - 1}], "
                              f"got {pc}")
-        src, consts = self._generate(pc)
+        src, code, consts = _translation(self.program, pc, self.N, self.chain)
         ns: dict[str, Any] = {}
-        exec(compile(src, f"<block {pc}>", "exec"), ns)
+        exec(code, ns)
         fn = ns[f"_block_{pc}"]
         block = _bind(fn, self.special, consts, self.wp)
         self.cache[pc] = block
@@ -1457,6 +1458,19 @@ class BlockCompiler:
             g.commit()
             g.emit(f"return {end_pc}")
         return "\n".join(g.lines) + "\n", tuple(consts)
+
+
+@functools.lru_cache(maxsize=8192)
+def _translation(program: Program, pc: int, words: int, chain: bool):
+    """Generated source, code object and special-instruction table of one block.
+
+    Cached across machines: a program run in several modes (or redrawn by a
+    widget) is translated to Python once; each machine still binds its own
+    special-instruction handler and counts its own translations.
+    """
+    bc = BlockCompiler(program, native_special, words, chain_specials=chain)
+    src, consts = bc._generate(pc)
+    return src, compile(src, f"<block {pc}>", "exec"), consts
 
 
 def _bind(fn, special, consts, wp):

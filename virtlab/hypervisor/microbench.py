@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -100,6 +101,11 @@ def workload(*, compute: int = 10_000, syscalls: int = 1, io: int = 1,
     cr_writes = check_int("cr_writes", cr_writes, minimum=0, maximum=1000)
     periods = check_int("periods", periods, minimum=1, maximum=100_000)
     divzero = check_int("divzero", divzero, minimum=0, maximum=1000)
+    return _workload(compute, syscalls, io, pt_updates, cr_writes, periods, io_every, divzero)
+
+
+@functools.lru_cache(maxsize=256)
+def _workload(compute, syscalls, io, pt_updates, cr_writes, periods, io_every, divzero):
     k = []
     k.append(f".equ IDT, {IDT}\n.equ PT, {PT}\n.kernel")
     k.append("start:  MOV EAX, IDT\n        LIDT EAX\n"
