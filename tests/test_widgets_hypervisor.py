@@ -37,20 +37,18 @@ def test_debugger_step_run_reset():
 def test_debugger_popf_failure_under_trap_and_emulate_but_not_bt():
     # trap-and-emulate on X86_32: POPF in ring 1 drops the IF change (facts.md, issue 3)
     te = debugger("trap_and_emulate", "popf")
-    for _ in range(3):
-        te.step()
+    te.step(3)
     assert te.state.flags["IF"] == 0
     assert te.state.ring == 1 and te.state.guest_ring == 0
     bt = debugger("binary_translation", "popf")
-    for _ in range(3):
-        bt.step()
+    bt.step(3)
     assert bt.state.flags["IF"] == 1  # BT replaced POPF with a callout
 
 
 def test_debugger_hardware_shows_vmx_mode_and_exit():
     app = debugger("hardware", "port_io")
     assert app.state.vmx == "non-root" and app.state.ring == 0
-    app.step(); app.step()  # MOV, OUT -> exit
+    app.step(2)  # MOV, OUT -> exit
     assert "IO_INSTRUCTION" in app.state.last_exit
     app.run()
     assert "HLT" in app.state.last_exit

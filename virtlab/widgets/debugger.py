@@ -287,11 +287,14 @@ class DebuggerApp(WidgetApp):
         """The current snapshot (same as ``app.result``)."""
         return self.result
 
-    def step(self) -> None:
-        """Execute one guest instruction and redraw."""
+    def step(self, n: int = 1) -> None:
+        """Execute ``n`` guest instructions (default one), then redraw once."""
+        from virtlab.errors import check_int
+        check_int("n", n, minimum=1, maximum=100_000)
         if self.machine is not None:
-            self.machine.step()
-            self._steps += 1
+            for _ in range(n):
+                self.machine.step()
+                self._steps += 1
         self.update()
 
     def run(self, max_steps: int = RUN_LIMIT) -> None:
