@@ -56,3 +56,21 @@ def test_address_chain_of_demo_vm():
     assert chain.links[-1].hpfn is None
     assert [link.writable for link in chain.links] == [True, False, True, True, True]
     assert [link.user for link in chain.links] == [True, True, True, False, True]
+
+
+def test_outcomes_conformance_helper():
+    import pytest
+
+    from virtlab.mmu import NestedMMU, ShadowMMU
+    from virtlab.mmu.scenario import outcomes
+    vm1, g1 = demo_vm()
+    vm2, g2 = demo_vm()
+    rows = outcomes({"shadow": ShadowMMU(vm1, g1), "nested": NestedMMU(vm2, g2)},
+                    [(0x400000, "w", True), (0x7fff000, "r", True), (0x8000000, "r", False),
+                     (0x999000, "r", False)])
+    assert all(r.agree for r in rows)
+    assert [r.results["nested"] for r in rows[1:]] == ["user", "not-present", "not-present"]
+    with pytest.raises(TypeError, match="mmus"):
+        outcomes({}, [])
+    with pytest.raises(ValueError, match="accesses"):
+        outcomes({"n": NestedMMU(vm2, g2)}, [0x1000])

@@ -30,8 +30,8 @@ from .page_table import PTE_U, PTE_W, X86_32, X86_64, PageFault, PageTable, Pagi
 from .shadow import ShadowMMU
 from .tlb import TLB
 
-__all__ = ["AddressChain", "ChainLink", "SideBySide", "TLBRun", "address_chain",
-           "demo_vm", "side_by_side", "tlb_experiment"]
+__all__ = ["AddressChain", "ChainLink", "Outcome", "SideBySide", "TLBRun", "address_chain",
+           "demo_vm", "outcomes", "side_by_side", "tlb_experiment"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,56 @@ def demo_vm(guest_mode: PagingMode = X86_64) -> tuple[GuestVM, PageTable]:
         if gpfn != 7:
             vm.host_map(gpfn)
     return vm, gpt
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One access translated by several MMUs: ``results[name]`` is a hex address or a
+    fault reason; ``agree`` is True if all are equal."""
+
+    vaddr: int
+    access: str
+    user: bool
+    results: dict
+
+    @property
+    def agree(self) -> bool:
+        return len(set(self.results.values())) == 1
+
+
+def outcomes(mmus: dict, accesses) -> list[Outcome]:
+    """Translate every ``(vaddr, access, user)`` with every MMU and compare the results.
+
+    The conformance check behind the equivalence property: whatever the
+    technique, the same access must give the same host-physical address or
+    the same fault reason.
+
+    Examples
+    --------
+    >>> vm, gpt = demo_vm()
+    >>> from virtlab.mmu import NestedMMU, NativeMMU, compose
+    >>> table = compose(gpt, vm)
+    >>> rows = outcomes({"nested": NestedMMU(vm, gpt),
+    ...                  "native": NativeMMU(table.memory, table)},
+    ...                 [(0x400000, "r", False), (0x401000, "w", False)])
+    >>> [(r.results["nested"], r.agree) for r in rows]
+    [('0x8000', True), ('write', True)]
+    """
+    if not isinstance(mmus, dict) or not mmus:
+        raise TypeError("mmus must be a non-empty dict of name -> MMU")
+    rows = []
+    for item in accesses:
+        if not isinstance(item, tuple) or len(item) != 3:
+            raise ValueError(f"accesses must hold (vaddr, access, user) tuples, got {item!r}")
+        va, access, user = item
+        results = {}
+        for name, m in mmus.items():
+            try:
+                results[name] = hex(m.translate(va, access, user))
+            except PageFault as exc:
+                results[name] = exc.fault.reason
+        rows.append(Outcome(va, access, user, results))
+    return rows
 
 
 @dataclass(frozen=True)
