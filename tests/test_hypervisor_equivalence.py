@@ -54,7 +54,8 @@ PRIV_KERNEL = ["CLI", "STI", "OUT 0x3F8, EAX", "IN EBX, 0x60", "MOV CR0, EAX",
 
 
 @st.composite
-def segment(draw, kernel: bool, depth: int = 0):
+def segment(draw, kernel: bool, depth: int = 0, labels=None):
+    labels = labels if labels is not None else [0]
     lines = []
     for _ in range(draw(st.integers(0, 6))):
         choice = draw(st.integers(0, 9))
@@ -65,9 +66,10 @@ def segment(draw, kernel: bool, depth: int = 0):
                                                "OUT 0x60, EBX", "MOV CR3, EAX",
                                                "DIV EBX", "DIV ESI"])))
         elif choice == 1 and depth < 1:
-            label = f"L{draw(st.integers(0, 10**9))}"
+            labels[0] += 1
+            label = f"L{labels[0]}"
             cond = draw(st.sampled_from(["JZ", "JNZ", "JL", "JGE", "JG", "JLE"]))
-            inner = draw(segment(kernel, depth + 1))
+            inner = draw(segment(kernel, depth + 1, labels))
             lines.append(f"{cond} {label}\n{inner}\n{label}: NOP")
         else:
             lines.append(draw(plain()))
@@ -76,9 +78,10 @@ def segment(draw, kernel: bool, depth: int = 0):
 
 @st.composite
 def guest(draw):
-    kbody = draw(segment(True))
-    ubody = draw(segment(False))
-    loop_body = draw(segment(False, depth=1))
+    labels = [0]
+    kbody = draw(segment(True, labels=labels))
+    ubody = draw(segment(False, labels=labels))
+    loop_body = draw(segment(False, depth=1, labels=labels))
     n = draw(st.integers(1, 5))
     src = f"""
 .equ IDT, 0x200
