@@ -157,3 +157,13 @@ def test_memory_squeeze_targets_cover_the_overcommit(n, seed, overcommit):
     capped = any(v.balloon_target == v.memory - GUEST_RESERVE for v in vms)
     if not capped:       # each VM gives ceil(its share): together at least what is missing
         assert sum(v.balloon_target for v in vms) >= configured - frames
+
+
+def test_tenant_servers_seeded_and_prefixed():
+    a = cons.tenant_servers(3, 5, seed=7)
+    assert a == cons.tenant_servers(3, 5, seed=7)
+    assert a != cons.tenant_servers(3, 5, seed=8)
+    assert len({s.name for s in a}) == 15
+    assert all(s.name.startswith(s.group.split(":")[0] + ":") for s in a)
+    p = consolidate(a, anti_affinity=True)
+    assert sum(cons.tenants_per_host(p)) >= 3 and max(cons.tenants_per_host(p)) <= 3
