@@ -30,7 +30,7 @@ def graded(tmp_path_factory):
     sol.mkdir()
     nbformat.write(source_notebook(), sol / "ex00_selftest.ipynb")
     cases = make_crafted(root / "subs", SECRET)
-    opts = GradeOptions(solutions_dir=sol, cell_timeout=3, notebook_timeout=25,
+    opts = GradeOptions(solutions_dir=sol, cell_timeout=2, notebook_timeout=25,
                         memory_mb=512, call_timeout=1, secret=SECRET)
     log = root / "progress.txt"
     with open(log, "w") as fh:

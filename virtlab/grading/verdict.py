@@ -39,6 +39,8 @@ __all__ = ["TestResult", "QuestionVerdict", "Verdict", "plain_equal", "evaluate"
 class TestResult:
     """One test of one question (``visibility`` is "visible" or "hidden")."""
 
+    __test__ = False  # not a pytest test class
+
     question: str
     name: str
     passed: bool
@@ -171,7 +173,10 @@ def describe_plain(value: Any, limit: int = 80) -> str:
         if set(value) == {"__float__"}:
             return value["__float__"]
         if set(value) == {"__dict__"}:
-            value = {repr(k): v for k, v in value["__dict__"]}
+            try:
+                value = {repr(k): v for k, v in value["__dict__"]}
+            except (TypeError, ValueError):
+                return "a malformed value"
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -326,15 +331,22 @@ def evaluate(exercise: Exercise, problem: Any, solution: dict, exported: dict,
         if isinstance(q, Value):
             ref = to_plain(solution[q.name])
             value = values.get(q.name, {"__missing__": q.name})
-            tests = _value_tests(q, value, ref, hidden_cases is not None)
+            try:
+                tests = _value_tests(q, value, ref, hidden_cases is not None)
+            except Exception:  # a malformed (forged) export: every test fails
+                tests = _value_tests(q, {"__unsupported__": "malformed"}, ref,
+                                     hidden_cases is not None)
         else:
             public = [list(a) for a in q.public(problem)]
             public_refs = [to_plain(q.reference(problem, *a)) for a in public]
             hidden_refs = None
             if hidden_cases is not None:
                 hidden_refs = [to_plain(q.reference(problem, *a)) for a in hidden_cases[q.id]]
-            tests = _function_tests(q, functions.get(q.name, []), to_plain(public),
-                                    public_refs, hidden_refs)
+            try:
+                tests = _function_tests(q, functions.get(q.name, []), to_plain(public),
+                                        public_refs, hidden_refs)
+            except Exception:  # a malformed (forged) export: every test fails
+                tests = _function_tests(q, [], to_plain(public), public_refs, hidden_refs)
         verdicts.append(QuestionVerdict(q.id, _score(q, tests), float(q.points),
                                         tuple(tests), q.hint))
     return Verdict(exercise.id, seed, tuple(verdicts))
