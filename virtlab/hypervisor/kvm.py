@@ -248,7 +248,13 @@ class KvmRegs:
 
 @dataclass
 class IoExit:
-    """``kvm_run.io``: direction (IN 0 / OUT 1), size, port, count, data_offset."""
+    """``kvm_run.io``: direction (IN 0 / OUT 1), size, port, count, data_offset.
+
+    Examples
+    --------
+    >>> IoExit(direction=KVM_EXIT_IO_OUT, size=1, port=0x3F8, count=1).port
+    1016
+    """
 
     direction: int = 0
     size: int = 0
@@ -259,7 +265,13 @@ class IoExit:
 
 @dataclass
 class MmioExit:
-    """``kvm_run.mmio``: phys_addr, data[8], len, is_write."""
+    """``kvm_run.mmio``: phys_addr, data[8], len, is_write.
+
+    Examples
+    --------
+    >>> len(MmioExit().data)
+    8
+    """
 
     phys_addr: int = 0
     data: bytearray = field(default_factory=lambda: bytearray(8))
@@ -316,7 +328,14 @@ class KvmRun:
         return self.mem[self.io.data_offset:self.io.data_offset + n]
 
     def set_pio_data(self, data: bytes) -> None:
-        """Store the answer to an IO IN before the next KVM_RUN."""
+        """Store the answer to an IO IN before the next KVM_RUN.
+
+        Examples
+        --------
+        >>> run = KvmRun(8192); run.io.size = 1; run.io.count = 2
+        >>> run.set_pio_data(b"ok"); bytes(run.pio_data())
+        b'ok'
+        """
         check_type("data", data, (bytes, bytearray))
         n = self.io.size * self.io.count
         if len(data) != n:
@@ -593,6 +612,12 @@ class VcpuFd(_Fd):
     guest is resumed at once: **not every VM exit reaches user space**.
     Other sensitive instructions of the guest kernel act on the guest's own
     state (no exit).
+
+    Examples
+    --------
+    >>> q = QemuProcess.boot("WRMSR\\nHLT")
+    >>> q.run(), q.vcpu.exits, q.vcpu.vm_exits
+    ('HLT', {'HLT': 1}, {'WRMSR': 1, 'HLT': 1})
 
     Attributes
     ----------
@@ -1023,6 +1048,11 @@ class ExitRecord:
     vm_exit : str
         The underlying VM exit (SDM basic exit reason), e.g.
         ``"IO_INSTRUCTION (#30)"``; ``""`` if KVM_RUN did not enter the guest.
+
+    Examples
+    --------
+    >>> ExitRecord("HLT", "", 3, "HLT (#12)").reason
+    'HLT'
     """
 
     reason: str
@@ -1053,6 +1083,12 @@ class QemuProcess:
     serial : SerialPort
     device : MmioCounter
     trace : list of ExitRecord
+
+    Examples
+    --------
+    >>> q = QemuProcess.boot("MOV EAX, 33\\nOUT 0x3F8, EAX\\nIN EBX, 0x3FD\\nHLT")
+    >>> q.run(), q.serial.output, q.vcpu.ioctl(KVM_GET_REGS).rbx
+    ('HLT', '!', 32)
     """
 
     RAM_SIZE = 64 * 1024
@@ -1112,7 +1148,14 @@ class QemuProcess:
         return cls(assemble(source, isa="X86_VTX"), **kwargs)
 
     def handle_exit(self) -> str:
-        """Handle the exit in ``run_struct``; return its reason name."""
+        """Handle the exit in ``run_struct``; return its reason name.
+
+        Examples
+        --------
+        >>> q = QemuProcess.boot("MOV EAX, 65\\nOUT 0x3F8, EAX\\nHLT")
+        >>> q.vcpu.ioctl(KVM_RUN), q.handle_exit(), q.trace[-1].detail
+        (0, 'IO', "OUT 0x3f8 'A'")
+        """
         run = self.run_struct
         reason = run.reason_name
         detail = ""
@@ -1162,6 +1205,11 @@ class QemuProcess:
 
         Returns the reason of the last exit (``"HLT"`` when the guest halted,
         ``"INTR"`` or another reason if ``max_exits`` ran out first).
+
+        Examples
+        --------
+        >>> QemuProcess.boot("l: JMP l", run_budget=10).run(max_exits=3)
+        'INTR'
         """
         check_int("max_exits", max_exits, minimum=1, maximum=10_000_000)
         reason = ""
@@ -1174,7 +1222,14 @@ class QemuProcess:
         return reason
 
     def exit_counts(self) -> dict[str, int]:
-        """Number of exits per reason, in order of first occurrence."""
+        """Number of exits per reason, in order of first occurrence.
+
+        Examples
+        --------
+        >>> q = QemuProcess.boot("OUT 0x80, EAX\\nHLT"); _ = q.run()
+        >>> q.exit_counts()
+        {'IO': 1, 'HLT': 1}
+        """
         out: dict[str, int] = {}
         for r in self.trace:
             out[r.reason] = out.get(r.reason, 0) + 1

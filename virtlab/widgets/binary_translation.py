@@ -80,6 +80,11 @@ class BTLabResult:
         BT's final guest state equals the native one.
     te_diff : list of str
         Fields where trap-and-emulate differs from native.
+
+    Examples
+    --------
+    >>> BTLabResult.__dataclass_fields__.keys() >= {"bt", "te", "native"}
+    True
     """
 
     blocks: tuple
@@ -92,7 +97,13 @@ class BTLabResult:
 
 
 class BinaryTranslationApp(WidgetApp):
-    """Original vs translated block, translation cache, equivalence (notebook 07)."""
+    """Original vs translated block, translation cache, equivalence (notebook 07).
+
+    Examples
+    --------
+    >>> BinaryTranslationApp.title
+    'Binary translation: code patching and the translation cache'
+    """
 
     title = "Binary translation: code patching and the translation cache"
 

@@ -235,6 +235,12 @@ class DebuggerState:
     counters : mapping of str to int
     log : tuple of str
         The whole step log.
+
+    Examples
+    --------
+    >>> s = snapshot(make_machine("native", "port_io"), "native", "port_io")
+    >>> s.listing[1], s.status
+    ('OUT 0x3f8, EAX', 'running')
     """
 
     technique: str
@@ -255,7 +261,13 @@ class DebuggerState:
 
 
 class DebuggerApp(WidgetApp):
-    """Step / Run / Reset through a guest program (see module docstring)."""
+    """Step / Run / Reset through a guest program (see module docstring).
+
+    Examples
+    --------
+    >>> DebuggerApp.title
+    'Step-through debugger: one guest, six techniques'
+    """
 
     title = "Step-through debugger: one guest, six techniques"
 

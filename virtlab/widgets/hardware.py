@@ -156,7 +156,13 @@ def winner(row: dict) -> str:
 
 @dataclass(frozen=True)
 class HardwareLabResult:
-    """Cycles per iteration per benchmark and the winner of each."""
+    """Cycles per iteration per benchmark and the winner of each.
+
+    Examples
+    --------
+    >>> r = HardwareLabResult(2000.0, True, {}, {}); r.ept
+    True
+    """
 
     vm_exit: float
     ept: bool
@@ -165,7 +171,13 @@ class HardwareLabResult:
 
 
 class HardwareApp(WidgetApp):
-    """BT vs VT on microbenchmarks with an exit-cost slider and an EPT switch."""
+    """BT vs VT on microbenchmarks with an exit-cost slider and an EPT switch.
+
+    Examples
+    --------
+    >>> HardwareApp.title
+    'Binary translation vs VT-x: who wins which microbenchmark?'
+    """
 
     title = "Binary translation vs VT-x: who wins which microbenchmark?"
 

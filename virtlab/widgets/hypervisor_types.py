@@ -43,7 +43,15 @@ _CHOICES = [("native (no VM)", "native"), ("Typ 1 (ESX, Hyper-V, XenServer)", "t
 
 @dataclass(frozen=True)
 class HypervisorTypesResult:
-    """What the app computed: the chosen stack and the I/O cost of every stack."""
+    """What the app computed: the chosen stack and the I/O cost of every stack.
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor.stacks import compare_io, get_stack
+    >>> r = HypervisorTypesResult(get_stack("kvm"), compare_io(), StackCosts())
+    >>> r.costs["kvm"].total > r.costs["native"].total
+    True
+    """
 
     stack: HypervisorStack
     costs: dict[str, IoCost]
@@ -51,7 +59,13 @@ class HypervisorTypesResult:
 
 
 class HypervisorTypesApp(WidgetApp):
-    """Stack diagram + I/O cost comparison (see module docstring)."""
+    """Stack diagram + I/O cost comparison (see module docstring).
+
+    Examples
+    --------
+    >>> HypervisorTypesApp.title
+    'Hypervisor types: layers and the cost of one guest I/O request'
+    """
 
     title = "Hypervisor types: layers and the cost of one guest I/O request"
 
