@@ -275,6 +275,29 @@ class ISA(Mapping):
         """
         return self[mnemonic].privileged
 
+    def table(self, kind: str = "critical") -> str:
+        """A text table of ``kind`` instructions: mnemonic, class, reason.
+
+        ``kind`` is ``"critical"``, ``"privileged"``, ``"sensitive"``,
+        ``"innocuous"`` or ``"all"``.
+
+        Examples
+        --------
+        >>> print(X86_32.table("critical").splitlines()[1])
+        CALL      critical    far CALL through gates depends on and changes CPL
+        """
+        preds = {"critical": lambda s: s.critical, "privileged": lambda s: s.privileged,
+                 "sensitive": lambda s: s.sensitive, "innocuous": lambda s: s.innocuous,
+                 "all": lambda s: True}
+        if kind not in preds:
+            raise ValueError(f"kind must be one of {', '.join(repr(k) for k in preds)}; "
+                             f"got {kind!r}")
+        rows = [f"{'mnemonic':<9s} {'class':<11s} reason"]
+        for m in sorted(self.mnemonics(preds[kind])):
+            s = self._index[m]
+            rows.append(f"{m:<9s} {s.classification:<11s} {s.reason}")
+        return "\n".join(rows)
+
     # Variants (for widgets and exercises) -------------------------------------
     def with_privileged(self, *mnemonics: str, privileged: bool = True,
                         name: str | None = None) -> ISA:

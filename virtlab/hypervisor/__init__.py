@@ -84,7 +84,7 @@ from ..errors import check_bool, check_choice, check_int
 from .vm import DEFAULT_MAX_STEPS, Machine, RunResult, StepEvent
 
 __all__ = ["MODES", "machine", "run", "run_all", "first_divergence", "Divergence",
-           "Machine", "RunResult", "StepEvent"]
+           "Machine", "RunResult", "StepEvent", "format_results", "side_by_side"]
 
 #: The six execution modes, in the lecture's order.
 MODES = ("native", "emulation", "trap_and_emulate", "binary_translation", "hardware",
@@ -215,3 +215,90 @@ def first_divergence(program: Program, mode: str, reference: str = "native", *,
         if ea.status != "running" and eb.status != "running":
             return None
     return None
+
+
+def format_results(results: dict, reference: str = "native") -> str:
+    """A fixed-width text table of several runs (for notebooks).
+
+    Examples
+    --------
+    >>> from virtlab.asm import assemble
+    >>> print(format_results(run_all(assemble("CLI\\nHLT"), ("native", "hardware"))))
+    mode                 status   instr  traps/exits   cycles  overhead  efficiency  same state
+    native               halted       2            0        2    +0.0 %      1.0000  yes
+    hardware             halted       2            1     2501 +124950.0 %      0.5000  yes
+    """
+    if not isinstance(results, dict) or not results:
+        raise TypeError("results must be a non-empty dict of mode -> RunResult")
+    for r in results.values():
+        if not isinstance(r, RunResult):
+            raise TypeError(f"results values must be RunResult, got {type(r).__name__}")
+    ref = results.get(reference) or next(iter(results.values()))
+    lines = [f"{'mode':<20s} {'status':<7s} {'instr':>7s} {'traps/exits':>12s} "
+             f"{'cycles':>8s}  overhead  efficiency  same state"]
+    for mode, r in results.items():
+        ov = r.overhead_vs(ref) * 100 if ref.cycles > 0 else 0.0
+        same = "yes" if r.state == ref.state else "NO: " + ", ".join(r.state.diff(ref.state)[:4])
+        lines.append(f"{mode:<20s} {r.status:<7s} {r.instructions:>7d} {r.traps:>12d} "
+                     f"{r.cycles:>8.0f} {ov:+7.1f} % {r.efficiency:>11.4f}  {same}")
+    return "\n".join(lines)
+
+
+def side_by_side(program: Program, mode: str, reference: str = "native", *,
+                 show: tuple = ("IF", "EBX"), max_steps: int = 40, **options: Any) -> str:
+    """Step ``reference`` and ``mode`` together; one line per instruction.
+
+    ``show`` names registers (``"EAX"``...) or ``"IF"``, ``"ZF"``, ``"CPL"``
+    to print after each step; ``<==`` marks the first divergence.
+
+    Examples
+    --------
+    >>> from virtlab.asm import assemble
+    >>> print(side_by_side(assemble("MOV ESP, 64\\nSTI\\nPUSH 0\\nPOPF\\nHLT"),
+    ...                    "trap_and_emulate", show=("IF",)))
+      pc  instruction          | native: IF | trap_and_emulate: IF | trap_and_emulate does
+       0  MOV ESP, 64          | 0          | 0                    | executed directly (ring 1)
+       1  STI                  | 1          | 1                    | trap (ring 1 → 0): VMM emulates STI
+       2  PUSH 0               | 1          | 1                    | executed directly (ring 1)
+       3  POPF                 | 0          | 1                    | critical POPF ran directly in ring 1: no trap, the VMM never sees it  <==
+       4  HLT                  | 0          | 1                    | trap (ring 1 → 0): VMM emulates HLT
+    """
+    check_program(program)
+    check_int("max_steps", max_steps, minimum=1, maximum=10_000)
+    if not isinstance(show, (tuple, list)):
+        raise TypeError("show must be a tuple of register/flag names")
+    from ..asm import REGS
+
+    def val(m: Machine, name: str) -> str:
+        st = m.state()
+        if name in REGS:
+            return f"{st.regs[REGS.index(name)]:#x}"
+        key = {"IF": "if_", "ZF": "zf", "CPL": "cpl"}.get(name)
+        if key is None:
+            raise ValueError(f"show: unknown name {name!r}; use a register, IF, ZF or CPL")
+        return str(int(getattr(st, key)))
+
+    for name in show:
+        if name not in REGS and name not in ("IF", "ZF", "CPL"):
+            raise ValueError(f"show: unknown name {name!r}; use a register, IF, ZF or CPL")
+    a = machine(program, reference, **options)
+    b = machine(program, mode, **options)
+    w = max(len(reference) + 2 + 8 * len(show), 10)
+    wb = max(len(mode) + 2 + 8 * len(show), 10)
+    head = (f"  pc  {'instruction':<20s} | {(reference + ': ' + ' '.join(show)):<{w}s} | "
+            f"{(mode + ': ' + ' '.join(show)):<{wb}s} | {mode} does")
+    lines = [head]
+    marked = False
+    for _ in range(max_steps):
+        pc = b.cpu.pc
+        text = program[pc].text if 0 <= pc < len(program) else "?"
+        ea, eb = a.step(), b.step()
+        va = " ".join(val(a, n) for n in show)
+        vb = " ".join(val(b, n) for n in show)
+        mark = ""
+        if not marked and [f for f in b.state().diff(a.state()) if f != "icount"]:
+            mark, marked = "  <==", True
+        lines.append(f"{pc:4d}  {text:<20s} | {va:<{w}s} | {vb:<{wb}s} | {eb.what}{mark}")
+        if ea.status != "running" and eb.status != "running":
+            break
+    return "\n".join(lines)
