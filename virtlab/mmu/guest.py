@@ -53,6 +53,14 @@ class GuestMemory:
         Called as ``write_hook(gaddr)`` after a guest write to a protected frame.
     writes : int
         Guest writes (page-table edits included).
+
+    Examples
+    --------
+    >>> from virtlab.mmu import PhysicalMemory, GuestVM
+    >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+    >>> gpfn = vm.memory.alloc_frame()          # table frames come from the top
+    >>> gpfn, vm.host_lookup(gpfn) is not None
+    (31, True)
     """
 
     ALIGN = 4
@@ -71,11 +79,27 @@ class GuestMemory:
 
     @property
     def free_frames(self) -> int:
-        """Guest frames the guest OS's table allocator has not handed out."""
+        """Guest frames the guest OS's table allocator has not handed out.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> vm.memory.free_frames
+        32
+        """
         return self.frames - len(self._used)
 
     def alloc_frame(self) -> int:
-        """Allocate a guest frame (top down) and make sure a host frame backs it."""
+        """Allocate a guest frame (top down) and make sure a host frame backs it.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> vm.memory.alloc_frame(), vm.memory.alloc_frame()
+        (31, 30)
+        """
         if self._free:
             gpfn = self._free[-1]
         elif self._next >= 0:
@@ -91,7 +115,16 @@ class GuestMemory:
         return gpfn
 
     def free_frame(self, gpfn: int) -> None:
-        """Give a guest frame back to the guest allocator."""
+        """Give a guest frame back to the guest allocator.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> g = vm.memory.alloc_frame(); vm.memory.free_frame(g)
+        >>> vm.memory.free_frames
+        32
+        """
         check_int("gpfn", gpfn, minimum=0, maximum=self.frames - 1)
         if gpfn not in self._used:
             raise ValueError(f"gpfn {gpfn} is not allocated")
@@ -111,15 +144,41 @@ class GuestMemory:
         return (hpfn << PAGE_SHIFT) | (gaddr & (PAGE_SIZE - 1))
 
     def peek_word(self, gaddr: int) -> int:
-        """Read a guest-physical word (software access, uncounted)."""
+        """Read a guest-physical word (software access, uncounted).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> vm.memory.write_word(0x100, 5); vm.memory.peek_word(0x100)
+        5
+        """
         return self.vm.host.peek_word(self._haddr(gaddr))
 
     def read_word(self, gaddr: int) -> int:
-        """Read a guest-physical word (counted on the host memory)."""
+        """Read a guest-physical word (counted on the host memory).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> vm.memory.read_word(0x100), vm.host.reads
+        (0, 1)
+        """
         return self.vm.host.read_word(self._haddr(gaddr))
 
     def write_word(self, gaddr: int, value: int) -> None:
-        """A guest write; traps to the VMM if the frame is write-protected."""
+        """A guest write; traps to the VMM if the frame is write-protected.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> hits = []
+        >>> vm.memory.protected.add(0); vm.memory.write_hook = hits.append
+        >>> vm.memory.write_word(0x8, 1); hits
+        [8]
+        """
         haddr = self._haddr(gaddr)
         self.vm.host.write_word(haddr, value)
         self.writes += 1
@@ -127,7 +186,17 @@ class GuestMemory:
             self.write_hook(gaddr)
 
     def write_word_vmm(self, gaddr: int, value: int) -> None:
-        """A write by the VMM itself (e.g. emulated accessed/dirty bits): never traps."""
+        """A write by the VMM itself (e.g. emulated accessed/dirty bits): never traps.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> hits = []
+        >>> vm.memory.protected.add(0); vm.memory.write_hook = hits.append
+        >>> vm.memory.write_word_vmm(0x8, 1); hits
+        []
+        """
         self.vm.host.write_word(self._haddr(gaddr), value)
 
 
@@ -181,13 +250,30 @@ class GuestVM:
         return check_int("gpfn", gpfn, minimum=0, maximum=self.guest_frames - 1)
 
     def host_lookup(self, gpfn: int) -> tuple[int, int] | None:
-        """``(hpfn, flags)`` backing guest frame ``gpfn``, or None (unbacked or out of range)."""
+        """``(hpfn, flags)`` backing guest frame ``gpfn``, or None (unbacked or out of range).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> h = vm.host_map(4)
+        >>> vm.host_lookup(4) == (h, 7), vm.host_lookup(5)
+        (True, None)
+        """
         return self._backing.get(gpfn) if type(gpfn) is int else None
 
     def host_map(self, gpfn: int, hpfn: int | None = None, *, writable: bool = True) -> int:
         """Back guest frame ``gpfn`` with host frame ``hpfn`` (a new one if None); return it.
 
         A frame given explicitly must be free in host memory (it is claimed).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> h = vm.host_map(4, writable=False)
+        >>> vm.host_lookup(4)[1]          # present | user, not writable
+        5
         """
         self._check_gpfn(gpfn)
         check_bool("writable", writable)
@@ -205,7 +291,16 @@ class GuestVM:
         return frame
 
     def host_unmap(self, gpfn: int) -> int | None:
-        """Remove the backing of ``gpfn`` and free its host frame; return the frame or None."""
+        """Remove the backing of ``gpfn`` and free its host frame; return the frame or None.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> h = vm.host_map(4)
+        >>> vm.host_unmap(4) == h, vm.host_lookup(4)
+        (True, None)
+        """
         self._check_gpfn(gpfn)
         if gpfn in self.memory._used:
             raise ValueError(f"gpfn {gpfn} holds a guest page table; it cannot be unbacked")
@@ -218,7 +313,16 @@ class GuestVM:
         return h[0]
 
     def host_protect(self, gpfn: int, *, writable: bool) -> bool:
-        """Make the backing of ``gpfn`` read-only or writable (e.g. a shared page)."""
+        """Make the backing of ``gpfn`` read-only or writable (e.g. a shared page).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> _ = vm.host_map(4)
+        >>> vm.host_protect(4, writable=False), vm.host_lookup(4)[1]
+        (True, 5)
+        """
         self._check_gpfn(gpfn)
         check_bool("writable", writable)
         if gpfn in self.memory._used and not writable:
@@ -229,14 +333,32 @@ class GuestVM:
         return done
 
     def back(self, gpfn: int) -> int:
-        """Host frame behind ``gpfn``, allocating one on first touch."""
+        """Host frame behind ``gpfn``, allocating one on first touch.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> h = vm.back(9)                 # first touch allocates a host frame
+        >>> vm.back(9) == h
+        True
+        """
         h = self.host_lookup(gpfn)
         if h is None:
             return self.host_map(gpfn)
         return h[0]
 
     def new_page_table(self, mode: PagingMode = X86_64) -> PageTable:
-        """A new guest page table (its frames are guest-physical frames of this VM)."""
+        """A new guest page table (its frames are guest-physical frames of this VM).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
+        >>> from virtlab.mmu import X86_32
+        >>> vm.new_page_table(X86_32).root
+        31
+        """
         return PageTable(self.memory, mode)
 
     def __repr__(self) -> str:

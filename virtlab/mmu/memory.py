@@ -35,7 +35,16 @@ MAX_FRAMES = 1 << 28
 
 
 class OutOfFrames(VirtlabError):
-    """The simulated memory has no free frame left (part of the story, not a bad argument)."""
+    """The simulated memory has no free frame left (part of the story, not a bad argument).
+
+    Examples
+    --------
+    >>> mem = PhysicalMemory(1); _ = mem.alloc_frame()
+    >>> mem.alloc_frame()
+    Traceback (most recent call last):
+    ...
+    virtlab.mmu.memory.OutOfFrames: host memory has no free frame (1 frames)
+    """
 
 
 class PhysicalMemory:
@@ -84,7 +93,13 @@ class PhysicalMemory:
     # -- frames -----------------------------------------------------------
     @property
     def free_frames(self) -> int:
-        """Number of frames not allocated."""
+        """Number of frames not allocated.
+
+        Examples
+        --------
+        >>> PhysicalMemory(8).free_frames
+        8
+        """
         return self.frames - len(self._used)
 
     def is_allocated(self, pfn: int) -> bool:
@@ -165,13 +180,27 @@ class PhysicalMemory:
 
     # -- words --------------------------------------------------------------
     def read_word(self, addr: int) -> int:
-        """Read the word at physical address ``addr`` (a counted reference)."""
+        """Read the word at physical address ``addr`` (a counted reference).
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(1)
+        >>> mem.read_word(8), mem.reads
+        (0, 1)
+        """
         self._check_addr(addr)
         self.reads += 1
         return self._words.get(addr, 0)
 
     def write_word(self, addr: int, value: int) -> None:
-        """Write ``value`` (0 ... 2**64-1) at ``addr`` (a counted write)."""
+        """Write ``value`` (0 ... 2**64-1) at ``addr`` (a counted write).
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(1)
+        >>> mem.write_word(16, 0xABC); mem.peek_word(16) == 0xABC, mem.writes
+        (True, 1)
+        """
         self._check_addr(addr)
         check_int("value", value, minimum=0, maximum=(1 << 64) - 1)
         self.writes += 1
@@ -193,7 +222,14 @@ class PhysicalMemory:
         return self._words.get(addr, 0)
 
     def reset_counters(self) -> None:
-        """Set :attr:`reads` and :attr:`writes` back to 0."""
+        """Set :attr:`reads` and :attr:`writes` back to 0.
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(1); _ = mem.read_word(0)
+        >>> mem.reset_counters(); mem.reads
+        0
+        """
         self.reads = 0
         self.writes = 0
 

@@ -61,6 +61,13 @@ class MMUStats:
     (hidden faults, guest page-table writes, CR3 writes, INVLPG, host faults,
     and — under shadow paging — true guest faults the VMM must inject);
     ``trap_cycles`` is traps × cost per trap.
+
+    Examples
+    --------
+    >>> from virtlab.mmu import PhysicalMemory, PageTable
+    >>> mem = PhysicalMemory(64); pt = PageTable(mem); pt.map(0, 1)
+    >>> s = NativeMMU(mem, pt); _ = s.translate(0); s.stats().refs_per_miss
+    4.0
     """
 
     technique: str
@@ -81,7 +88,13 @@ class MMUStats:
 
     @property
     def refs_per_miss(self) -> float:
-        """Average page-table references per TLB miss (0 if there was none)."""
+        """Average page-table references per TLB miss (0 if there was none).
+
+        Examples
+        --------
+        >>> MMUStats("native", 2, 0, 2, 8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0).refs_per_miss
+        4.0
+        """
         return self.pt_refs / self.tlb_misses if self.tlb_misses else 0.0
 
 
@@ -89,6 +102,11 @@ class MMU:
     """Common machinery: TLB lookup, counters, CR3 and INVLPG handling.
 
     Subclasses implement ``_miss(vaddr, write, user) -> (pfn, flags)``.
+
+    Examples
+    --------
+    >>> issubclass(NativeMMU, MMU)
+    True
     """
 
     technique = "mmu"
@@ -107,7 +125,15 @@ class MMU:
         self.reset_counters()
 
     def reset_counters(self) -> None:
-        """Zero every counter (TLB counters included; contents stay)."""
+        """Zero every counter (TLB counters included; contents stay).
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(64); pt = PageTable(mem); pt.map(0, 1)
+        >>> m = NativeMMU(mem, pt); _ = m.translate(0); m.reset_counters()
+        >>> m.stats().translations, m.stats().tlb_misses
+        (0, 0)
+        """
         self.translations = 0
         self.pt_refs = 0
         self.data_accesses = 0
@@ -121,7 +147,15 @@ class MMU:
         self.tlb.reset_counters()
 
     def stats(self) -> MMUStats:
-        """A frozen snapshot of the counters."""
+        """A frozen snapshot of the counters.
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(64); pt = PageTable(mem); pt.map(0, 1)
+        >>> m = NativeMMU(mem, pt); _ = m.translate(0); _ = m.translate(8)
+        >>> s = m.stats(); s.translations, s.tlb_hits, s.pt_refs
+        (2, 1, 4)
+        """
         traps = self._traps()
         return MMUStats(self.technique, self.translations, self.tlb.hits, self.tlb.misses,
                         self.pt_refs, self.data_accesses, self.guest_faults, self.host_faults,
@@ -146,6 +180,17 @@ class MMU:
 
         Returns the physical address; raises :class:`PageFault` on a fault,
         ``ValueError``/``TypeError`` on a bad argument (counters unchanged).
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(64); pt = PageTable(mem); pt.map(0x2000, 5)
+        >>> m = NativeMMU(mem, pt)
+        >>> hex(m.translate(0x2010, "w"))
+        '0x5010'
+        >>> m.translate(0x2010, "x")
+        Traceback (most recent call last):
+        ...
+        ValueError: access must be one of 'r', 'w'; got 'x'
         """
         if type(vaddr) is not int or vaddr < 0 or vaddr >= self._va_limit:
             if self._mode is None:
@@ -193,7 +238,15 @@ class MMU:
         raise NotImplementedError
 
     def invlpg(self, vaddr: int) -> None:
-        """Invalidate the TLB entry for ``vaddr`` (after the OS changed its mapping)."""
+        """Invalidate the TLB entry for ``vaddr`` (after the OS changed its mapping).
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(64); pt = PageTable(mem); pt.map(0x2000, 5)
+        >>> m = NativeMMU(mem, pt); _ = m.translate(0x2000)
+        >>> pt.map(0x2000, 6); m.invlpg(0x2000); hex(m.translate(0x2000))
+        '0x6000'
+        """
         if self._mode is None:
             raise ValueError("no page table loaded: call write_cr3(page_table) first")
         check_vaddr(vaddr, self._mode)
@@ -241,7 +294,16 @@ class NativeMMU(MMU):
             self.write_cr3(page_table, asid)
 
     def write_cr3(self, page_table: PageTable, asid: int = 0) -> None:
-        """Load a page table (flushes an untagged TLB)."""
+        """Load a page table (flushes an untagged TLB).
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(64); a, b = PageTable(mem), PageTable(mem)
+        >>> a.map(0, 1); b.map(0, 2)
+        >>> m = NativeMMU(mem, a); _ = m.translate(0); m.write_cr3(b)
+        >>> m.translate(0) >> 12, m.tlb.flushes
+        (2, 2)
+        """
         check_type("page_table", page_table, PageTable)
         if page_table.memory is not self.memory:
             raise ValueError("page_table must live in this MMU's memory")

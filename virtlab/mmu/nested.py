@@ -106,7 +106,15 @@ class NestedMMU(MMU):
             self.write_cr3(guest_table)
 
     def write_cr3(self, page_table: PageTable, asid: int = 0) -> None:
-        """Guest loads CR3: no VM exit (the hardware walks the guest table itself)."""
+        """Guest loads CR3: no VM exit (the hardware walks the guest table itself).
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(256), 32); gpt = vm.new_page_table()
+        >>> m = NestedMMU(vm, gpt); m.write_cr3(gpt); m.stats().traps
+        0
+        """
         check_type("page_table", page_table, PageTable)
         if page_table.memory is not self.vm.memory:
             raise ValueError("page_table must be a guest table of this VM")

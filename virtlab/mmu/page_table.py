@@ -84,21 +84,45 @@ class PagingMode:
 
     @property
     def entries(self) -> int:
-        """Entries per table."""
+        """Entries per table.
+
+        Examples
+        --------
+        >>> X86_32.entries
+        1024
+        """
         return 1 << self.bits_per_level
 
     @property
     def va_bits(self) -> int:
-        """Width of a virtual address."""
+        """Width of a virtual address.
+
+        Examples
+        --------
+        >>> X86_64_5LEVEL.va_bits
+        57
+        """
         return PAGE_SHIFT + self.levels * self.bits_per_level
 
     @property
     def va_limit(self) -> int:
-        """First address beyond the virtual address space."""
+        """First address beyond the virtual address space.
+
+        Examples
+        --------
+        >>> hex(X86_32.va_limit)
+        '0x100000000'
+        """
         return 1 << self.va_bits
 
     def span(self, level: int) -> int:
-        """Bytes covered by one entry of a level-``level`` table (level 1 = leaf)."""
+        """Bytes covered by one entry of a level-``level`` table (level 1 = leaf).
+
+        Examples
+        --------
+        >>> X86_64.span(1), X86_64.span(2)
+        (4096, 2097152)
+        """
         check_int("level", level, minimum=1, maximum=self.levels)
         return 1 << (PAGE_SHIFT + (level - 1) * self.bits_per_level)
 
@@ -137,6 +161,11 @@ class Fault:
     level : int
         Table level where a not-present entry was found (1 = leaf); for
         permission faults the leaf level 1.
+
+    Examples
+    --------
+    >>> Fault(0x1000, "write", "guest", 1).reason
+    'write'
     """
 
     vaddr: int
@@ -169,6 +198,11 @@ class WalkStep:
     level (1 = leaf); ``addr`` the physical address read; ``entry`` the value.
     For a nested walk ``guest_level`` tells which guest entry (or ``0`` for the
     final data address) the host walk was translating.
+
+    Examples
+    --------
+    >>> WalkStep("host", 4, 0x1000, 0x2007, guest_level=3).stage
+    'host'
     """
 
     stage: str
@@ -340,6 +374,13 @@ class PageTable:
         the requested permissions.  Every entry written is a (counted) memory
         write to ``memory`` — under shadow paging, a guest's write that the VMM traps.
         Nothing is changed when an argument is bad.
+
+        Examples
+        --------
+        >>> pt = PageTable(PhysicalMemory(16), X86_32)
+        >>> pt.map(0x8000, pfn=3, writable=False)
+        >>> pt.lookup(0x8000)
+        (3, 5)
         """
         self._check_page(vaddr)
         self._check_pfn(pfn)
@@ -372,7 +413,14 @@ class PageTable:
         mem.write_word(self._entry_addr(table, vaddr, 1), leaf)
 
     def unmap(self, vaddr: int) -> bool:
-        """Clear the leaf entry for ``vaddr``; return False if it was not mapped."""
+        """Clear the leaf entry for ``vaddr``; return False if it was not mapped.
+
+        Examples
+        --------
+        >>> pt = PageTable(PhysicalMemory(16)); pt.map(0x1000, 2)
+        >>> pt.unmap(0x1000), pt.unmap(0x1000)
+        (True, False)
+        """
         self._check_page(vaddr)
         addr = self._leaf_addr(vaddr)
         if addr is None or not self.memory.peek_word(addr) & PTE_P:
@@ -381,7 +429,14 @@ class PageTable:
         return True
 
     def protect(self, vaddr: int, *, writable: bool) -> bool:
-        """Change the writable bit of a mapped page; return False if not mapped."""
+        """Change the writable bit of a mapped page; return False if not mapped.
+
+        Examples
+        --------
+        >>> pt = PageTable(PhysicalMemory(16)); pt.map(0x1000, 2)
+        >>> pt.protect(0x1000, writable=False), pte_flags(pt.entry(0x1000))
+        (True, 'P - U - -')
+        """
         self._check_page(vaddr)
         check_bool("writable", writable)
         addr = self._leaf_addr(vaddr)
@@ -406,13 +461,27 @@ class PageTable:
         return self._entry_addr(table, vaddr, 1)
 
     def entry(self, vaddr: int) -> int:
-        """The raw leaf entry for ``vaddr`` (0 if a table on the way is missing)."""
+        """The raw leaf entry for ``vaddr`` (0 if a table on the way is missing).
+
+        Examples
+        --------
+        >>> pt = PageTable(PhysicalMemory(16)); pt.map(0x1000, 2)
+        >>> hex(pt.entry(0x1000)), pt.entry(0x9000)
+        ('0x2007', 0)
+        """
         check_vaddr(vaddr, self.mode)
         addr = self._leaf_addr(vaddr)
         return 0 if addr is None else self.memory.peek_word(addr)
 
     def lookup(self, vaddr: int) -> tuple[int, int] | None:
-        """Software lookup, uncounted: ``(pfn, leaf flags)`` or None if not present."""
+        """Software lookup, uncounted: ``(pfn, leaf flags)`` or None if not present.
+
+        Examples
+        --------
+        >>> pt = PageTable(PhysicalMemory(16)); pt.map(0x1000, 2, user=False)
+        >>> pt.lookup(0x1abc), pt.lookup(0x2000)
+        ((2, 3), None)
+        """
         e = self.entry(vaddr)
         if not e & PTE_P:
             return None
@@ -446,7 +515,14 @@ class PageTable:
         return out
 
     def table_frames(self) -> set[int]:
-        """Frames holding this table's levels."""
+        """Frames holding this table's levels.
+
+        Examples
+        --------
+        >>> pt = PageTable(PhysicalMemory(16), X86_32); pt.map(0, 9)
+        >>> sorted(pt.table_frames())
+        [0, 1]
+        """
         return set(self._tables)
 
     def clear_subtree(self, vaddr: int, level: int) -> bool:
@@ -454,6 +530,12 @@ class PageTable:
 
         Used by the shadow MMU to drop stale shadow entries.  Returns False if
         the path does not reach that level.
+
+        Examples
+        --------
+        >>> mem = PhysicalMemory(16); pt = PageTable(mem, X86_32); pt.map(0x1000, 9)
+        >>> pt.clear_subtree(0x1000, 2), pt.lookup(0x1000), mem.free_frames
+        (True, None, 15)
         """
         check_vaddr(vaddr, self.mode)
         check_int("level", level, minimum=1, maximum=self.mode.levels)

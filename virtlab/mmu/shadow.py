@@ -104,7 +104,15 @@ class ShadowMMU(MMU):
 
     # -- MMU events that trap --------------------------------------------------
     def write_cr3(self, page_table: PageTable, asid: int = 0) -> None:
-        """Guest writes CR3: a trap; the VMM switches to (or builds) the shadow table."""
+        """Guest writes CR3: a trap; the VMM switches to (or builds) the shadow table.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(256), 32); gpt = vm.new_page_table()
+        >>> m = ShadowMMU(vm, gpt); m.write_cr3(gpt); m.stats().cr3_traps
+        2
+        """
         check_type("page_table", page_table, PageTable)
         if page_table.memory is not self.vm.memory:
             raise ValueError("page_table must be a guest table of this VM")
@@ -118,7 +126,15 @@ class ShadowMMU(MMU):
         self._protect(page_table.root, page_table.mode.levels, 0)
 
     def invlpg(self, vaddr: int) -> None:
-        """Guest INVLPG: a trap; the VMM drops the shadow leaf and the TLB entry."""
+        """Guest INVLPG: a trap; the VMM drops the shadow leaf and the TLB entry.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, GuestVM
+        >>> vm = GuestVM(PhysicalMemory(256), 32); gpt = vm.new_page_table()
+        >>> m = ShadowMMU(vm, gpt); m.invlpg(0x1000); m.stats().invlpg_traps
+        1
+        """
         super().invlpg(vaddr)
         self.invlpg_traps += 1
         self.shadow.clear_subtree(vaddr & ~((1 << PAGE_SHIFT) - 1), 1)

@@ -30,7 +30,13 @@ __all__ = ["TLB", "TLBStats"]
 
 @dataclass(frozen=True)
 class TLBStats:
-    """Counters of a :class:`TLB` (``hit_rate`` is 0 before the first lookup)."""
+    """Counters of a :class:`TLB` (``hit_rate`` is 0 before the first lookup).
+
+    Examples
+    --------
+    >>> TLBStats(entries=4, hits=3, misses=1, flushes=0, evictions=0).hit_rate
+    0.75
+    """
 
     entries: int
     hits: int
@@ -40,6 +46,13 @@ class TLBStats:
 
     @property
     def hit_rate(self) -> float:
+        """Hits per lookup (0 before the first lookup).
+
+        Examples
+        --------
+        >>> TLBStats(4, 0, 0, 0, 0).hit_rate
+        0.0
+        """
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
@@ -80,7 +93,14 @@ class TLB:
         self.evictions = 0
 
     def lookup(self, vpn: int, tag: int = 0) -> tuple[int, int] | None:
-        """Return ``(pfn, flags)`` and mark the entry most recently used, or None (a miss)."""
+        """Return ``(pfn, flags)`` and mark the entry most recently used, or None (a miss).
+
+        Examples
+        --------
+        >>> tlb = TLB(4); tlb.insert(7, pfn=70, flags=7)
+        >>> tlb.lookup(7), tlb.lookup(8)
+        ((70, 7), None)
+        """
         key = (tag if self.tagged else 0, vpn)
         entry = self._map.get(key)
         if entry is None:
@@ -91,7 +111,14 @@ class TLB:
         return entry
 
     def insert(self, vpn: int, pfn: int, flags: int, tag: int = 0) -> None:
-        """Cache a translation, evicting the least recently used entry if full."""
+        """Cache a translation, evicting the least recently used entry if full.
+
+        Examples
+        --------
+        >>> tlb = TLB(1); tlb.insert(1, 10, 7); tlb.insert(2, 20, 7)
+        >>> tlb.contents(), tlb.evictions
+        ([(0, 2)], 1)
+        """
         key = (tag if self.tagged else 0, vpn)
         m = self._map
         if key in m:
@@ -102,7 +129,14 @@ class TLB:
         m[key] = (pfn, flags)
 
     def invalidate(self, vpn: int, tag: int | None = None) -> int:
-        """Drop the entries for ``vpn`` (all tags if ``tag`` is None, like INVLPG); return how many."""
+        """Drop the entries for ``vpn`` (all tags if ``tag`` is None, like INVLPG); return how many.
+
+        Examples
+        --------
+        >>> tlb = TLB(4); tlb.insert(1, 10, 7)
+        >>> tlb.invalidate(1), len(tlb)
+        (1, 0)
+        """
         keys = [k for k in self._map if k[1] == vpn and (tag is None or not self.tagged
                                                          or k[0] == tag)]
         for k in keys:
@@ -110,7 +144,15 @@ class TLB:
         return len(keys)
 
     def invalidate_range(self, start_vpn: int, end_vpn: int) -> int:
-        """Drop every entry with ``start_vpn <= vpn < end_vpn`` (any tag)."""
+        """Drop every entry with ``start_vpn <= vpn < end_vpn`` (any tag).
+
+        Examples
+        --------
+        >>> tlb = TLB(8)
+        >>> for v in range(4): tlb.insert(v, v, 7)
+        >>> tlb.invalidate_range(1, 3), [k[1] for k in tlb.contents()]
+        (2, [0, 3])
+        """
         keys = [k for k in self._map if start_vpn <= k[1] < end_vpn]
         for k in keys:
             del self._map[k]
@@ -135,18 +177,39 @@ class TLB:
         self.flushes += 1
 
     def contents(self) -> list[tuple[int, int]]:
-        """Cached ``(tag, vpn)`` keys, least recently used first."""
+        """Cached ``(tag, vpn)`` keys, least recently used first.
+
+        Examples
+        --------
+        >>> tlb = TLB(4, tagged=True); tlb.insert(5, 50, 7, tag=2)
+        >>> tlb.contents()
+        [(2, 5)]
+        """
         return list(self._map)
 
     def __len__(self) -> int:
         return len(self._map)
 
     def stats(self) -> TLBStats:
-        """A snapshot of the counters."""
+        """A snapshot of the counters.
+
+        Examples
+        --------
+        >>> tlb = TLB(4); _ = tlb.lookup(1)
+        >>> tlb.stats().misses
+        1
+        """
         return TLBStats(self.capacity, self.hits, self.misses, self.flushes, self.evictions)
 
     def reset_counters(self) -> None:
-        """Zero hits, misses, flushes and evictions (contents stay)."""
+        """Zero hits, misses, flushes and evictions (contents stay).
+
+        Examples
+        --------
+        >>> tlb = TLB(4); _ = tlb.lookup(1); tlb.reset_counters()
+        >>> tlb.misses
+        0
+        """
         self.hits = self.misses = self.flushes = self.evictions = 0
 
     def __repr__(self) -> str:
