@@ -157,16 +157,17 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
                                facecolor=KIND_COLORS[c.kind],
                                edgecolor="#D55E00" if bold else "#333333",
                                linewidth=2.5 if bold else 0.8))
-        small = c.kind == "app" or w < 1.5
+        if c.kind == "app":  # one text object per app box: label and ring
+            ax.text(x + w / 2, y + h / 2,
+                    f"{c.label}\n{c.privilege.replace('VMX non-root, ', 'nr ')}",
+                    ha="center", va="center", fontsize=6.5, linespacing=1.6)
+            continue
         ax.text(x + w / 2, y + h * (0.62 if h > 0.5 else 0.5), c.label,
-                ha="center", va="center", fontsize=7 if small else 8.5,
-                fontweight="bold" if c.kind != "app" else "normal")
-        if h > 0.5 and c.kind != "app" and c.privilege != "-":
+                ha="center", va="center", fontsize=7 if w < 1.5 else 8.5,
+                fontweight="bold")
+        if h > 0.5 and c.privilege != "-":
             ax.text(x + w / 2, y + 0.2, c.privilege, ha="center", va="center",
                     fontsize=6, color="#444444", style="italic")
-        elif c.kind == "app":
-            ax.text(x + w / 2, y + 0.2, c.privilege.replace("VMX non-root, ", "nr "),
-                    ha="center", va="center", fontsize=5, color="#444444")
     if show_io and stack.io_path:
         actors = []
         for s in stack.io_path:
@@ -449,6 +450,22 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
     return fig
 
 
+_LINE_STEP: dict = {}
+
+
+def _mono_line_step(fontsize: float, dpi: float) -> float:
+    """Distance in points between lines of a monospace multi-line text (cached)."""
+    key = (fontsize, dpi)
+    if key not in _LINE_STEP:
+        fig = new_figure(2, 2, dpi=int(dpi))
+        r = fig.canvas.get_renderer()
+        kw = dict(family="monospace", fontsize=fontsize, linespacing=1.2)
+        h3 = fig.text(0, 0, "Ag\nAg\nAg", **kw).get_window_extent(r).height
+        h1 = fig.text(0, 0, "Ag", **kw).get_window_extent(r).height
+        _LINE_STEP[key] = (h3 - h1) / 2 * 72 / dpi
+    return _LINE_STEP[key]
+
+
 def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int = 16):
     """The debugger picture: listing with EIP, registers and flags, rings.
 
@@ -472,33 +489,33 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     ax_l, ax_r, ax_g = (fig.add_subplot(gs[0, i]) for i in range(3))
     for ax in (ax_l, ax_r, ax_g):
         ax.set_axis_off()
-    # listing
+    # listing and registers: one multi-line text each (a text object per line
+    # would double the redraw time); the current line gets a highlight bar.
+    step = _mono_line_step(7.0, fig.dpi)
+    axes_h = height * 72 * (0.84 - 0.02)
+    rows = axes_h / step
     n = len(state.listing)
+    window = max(4, min(window, int(rows) - 2))
     lo = max(0, min(state.pc - window // 2, n - window))
     hi = min(n, lo + window)
     ax_l.set_xlim(0, 1)
-    ax_l.set_ylim(window + 0.3, -0.8)
+    ax_l.set_ylim(rows, 0)
     ax_l.set_title("guest program", fontsize=9, loc="left")
-    for row, addr in enumerate(range(lo, hi)):
-        cur = addr == state.pc
-        if cur:
-            ax_l.add_patch(Rectangle((0, row - 0.45), 1, 0.9, facecolor="#FCE3C7",
-                                     edgecolor="none"))
-        ax_l.text(0.01, row, f"{'>' if cur else ' '}{addr:3d}  {state.listing[addr]}",
-                  family="monospace", fontsize=7, va="center",
-                  fontweight="bold" if cur else "normal")
-    # registers and flags
+    if lo <= state.pc < hi:
+        k = state.pc - lo
+        ax_l.add_patch(Rectangle((0, k + 0.1), 1, 1.0, facecolor="#FCE3C7", edgecolor="none"))
+    lines = [f"{'>' if a == state.pc else ' '}{a:3d}  {state.listing[a]}" for a in range(lo, hi)]
+    ax_l.text(0.01, 0.1, "\n".join(lines), family="monospace", fontsize=7, va="top",
+              linespacing=1.2)
     ax_r.set_xlim(0, 1)
-    ax_r.set_ylim(12.5, -0.8)
+    ax_r.set_ylim(rows, 0)
     ax_r.set_title("registers", fontsize=9, loc="left")
-    for row, (k, v) in enumerate(state.registers.items()):
-        ax_r.text(0.02, row, f"{k:<4s}{v:#010x} {v if v < 1 << 31 else v - (1 << 32):>6d}",
-                  family="monospace", fontsize=7, va="center")
-    ftxt = "  ".join(f"{k}={v}" for k, v in state.flags.items())
-    ax_r.text(0.02, len(state.registers) + 0.5, ftxt, family="monospace", fontsize=7,
-              va="center", color="#A03000" if state.flags.get("IF") else "#000000")
-    ax_r.text(0.02, len(state.registers) + 1.7, f"status: {state.status}", fontsize=7,
-              va="center")
+    reg_lines = [f"{k:<4s}{v:#010x} {v if v < 1 << 31 else v - (1 << 32):>6d}"
+                 for k, v in state.registers.items()]
+    reg_lines += ["", "  ".join(f"{k}={v}" for k, v in state.flags.items()), "",
+                  f"status: {state.status}"]
+    ax_r.text(0.02, 0.1, "\n".join(reg_lines), family="monospace", fontsize=7, va="top",
+              linespacing=1.2)
     # rings
     ax_g.set_xlim(0, 1)
     ax_g.set_ylim(-1.9, 4.3)
