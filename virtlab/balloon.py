@@ -100,6 +100,15 @@ class VMSpec:
         Locality: page ``k`` of ``N`` is chosen as ``int(N * u**skew)`` for a
         uniform ``u``, so low-numbered pages are hot (1 = no locality; 3 puts
         about 58 % of the accesses on the first fifth of the pages).
+
+    Examples
+    --------
+    >>> VMSpec("web", memory=128, working_set=60, balloon_target=32).replacement
+    'lru'
+    >>> VMSpec("web", memory=128, working_set=60, balloon_target=200)
+    Traceback (most recent call last):
+    ...
+    ValueError: balloon_target must be an integer in [0, 124], got 200
     """
 
     name: str
@@ -127,7 +136,15 @@ class VMSpec:
 
 @dataclass(frozen=True)
 class FrameAccount:
-    """Where every host frame is, and the per-VM guest-physical balance."""
+    """Where every host frame is, and the per-VM guest-physical balance.
+
+    Examples
+    --------
+    >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+    >>> host.run(3); acct = host.check()
+    >>> acct.total == acct.guest_used + acct.guest_free + acct.balloon_held + acct.shared + acct.host_free
+    True
+    """
 
     total: int
     guest_used: int
@@ -139,7 +156,14 @@ class FrameAccount:
 
     @property
     def conserved(self) -> bool:
-        """``guest used + guest free + balloon-held + shared + host free == total``."""
+        """``guest used + guest free + balloon-held + shared + host free == total``.
+
+        Examples
+        --------
+        >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+        >>> host.check().conserved
+        True
+        """
         return (self.guest_used + self.guest_free + self.balloon_held + self.shared
                 + self.host_free) == self.total
 
@@ -286,7 +310,14 @@ class BalloonHost:
 
     # -- public controls ---------------------------------------------------------
     def set_target(self, vm: str, pages: int) -> None:
-        """Ask for ``pages`` pages back from VM ``vm`` (balloon target / swap target)."""
+        """Ask for ``pages`` pages back from VM ``vm`` (balloon target / swap target).
+
+        Examples
+        --------
+        >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+        >>> host.set_target("a", 20); host.run(2); host.snapshot()["a"]["balloon"]
+        20
+        """
         check_str("vm", vm)
         if vm not in self.by_name:
             raise ValueError(f"vm must be one of {sorted(self.by_name)}; got {vm!r}")
@@ -295,12 +326,26 @@ class BalloonHost:
                              maximum=g.spec.memory - GUEST_RESERVE)
 
     def run(self, steps: int) -> None:
-        """Advance ``steps`` steps."""
+        """Advance ``steps`` steps.
+
+        Examples
+        --------
+        >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+        >>> host.run(4); host.steps
+        4
+        """
         for _ in range(check_int("steps", steps, minimum=0, maximum=100_000)):
             self.step()
 
     def step(self) -> None:
-        """One step: reclaim towards the targets, then every guest's accesses."""
+        """One step: reclaim towards the targets, then every guest's accesses.
+
+        Examples
+        --------
+        >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+        >>> host.step(); host.snapshot()["host_free"] < 96
+        True
+        """
         for g in self.guests:
             if self.policy == "balloon":
                 self._balloon_towards_target(g)
@@ -536,7 +581,14 @@ class BalloonHost:
 
     # -- observation ---------------------------------------------------------------------
     def check(self) -> FrameAccount:
-        """Check every invariant (raises AssertionError) and return the frame account."""
+        """Check every invariant (raises AssertionError) and return the frame account.
+
+        Examples
+        --------
+        >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+        >>> host.run(2); host.check().per_vm["a"]["memory"]
+        64
+        """
         seen: dict[int, tuple[int, int]] = {}
         used = free = bal = 0
         per_vm = {}
@@ -587,7 +639,14 @@ class BalloonHost:
         return acct
 
     def snapshot(self) -> dict:
-        """Current sizes: host free, and per VM guest free, balloon, resident, swapped."""
+        """Current sizes: host free, and per VM guest free, balloon, resident, swapped.
+
+        Examples
+        --------
+        >>> host = BalloonHost(96, [VMSpec("a", memory=64, working_set=30)])
+        >>> sorted(host.snapshot()["a"])[:4]
+        ['balloon', 'cow_breaks', 'disk_reads', 'double_paging']
+        """
         out = {"host_free": len(self.host_free), "shared": len(self.shared)}
         for g in self.guests:
             out[g.spec.name] = {
@@ -609,6 +668,12 @@ class BalloonTrace:
     counts ``hv_swap_io`` (hypervisor swap-outs + swap-ins) and
     ``guest_swap_io`` (guest swap-outs + swap-ins).  ``counters`` holds the
     cumulative counters per VM at the end.
+
+    Examples
+    --------
+    >>> t = simulate(96, [VMSpec("a", 64, 30, balloon_target=10)], steps=5)
+    >>> len(t.host_free), t.balloon["a"][-1]
+    (5, 10)
     """
 
     policy: str

@@ -34,6 +34,13 @@ def timeline(trace):
     guest's free list (dotted).  Bottom: pages moved per step by the
     hypervisor's swapping (solid) and by the guests' own swapping (dashed).
     (One legend only: every text costs redraw time in a widget.)
+
+    Examples
+    --------
+    >>> from virtlab.balloon import VMSpec, simulate
+    >>> t = simulate(64, [VMSpec("a", 48, 30, balloon_target=8)], steps=5)
+    >>> timeline(t).axes[0].get_title()
+    'reclaim by balloon: 64 host frames'
     """
     from ..balloon import BalloonTrace
     check_type("trace", trace, BalloonTrace)
@@ -69,7 +76,15 @@ def timeline(trace):
 
 
 def policy_comparison(traces: dict):
-    """Page I/O of each reclaim policy on the same scenario (sum over VMs and steps)."""
+    """Page I/O of each reclaim policy on the same scenario (sum over VMs and steps).
+
+    Examples
+    --------
+    >>> from virtlab.balloon import VMSpec, compare_policies
+    >>> runs = compare_policies(64, [VMSpec("a", 48, 30, balloon_target=8)], steps=5)
+    >>> len(policy_comparison(runs).axes)
+    1
+    """
     if not isinstance(traces, dict) or not traces:
         raise TypeError("traces must be a non-empty dict of policy -> BalloonTrace")
     kinds = [("guest swap", ("guest_swap_out", "guest_swap_in")),

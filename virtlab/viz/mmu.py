@@ -67,6 +67,13 @@ def address_chain(chain, max_links: int = 8):
     Blue arrows: the guest's page table; orange: the host table (EPT/NPT);
     green dashed: what a shadow (or composed) table maps directly.  A guest
     frame the host does not back ends in a red "not backed" mark.
+
+    Examples
+    --------
+    >>> from virtlab.mmu import scenario
+    >>> vm, gpt = scenario.demo_vm()
+    >>> len(address_chain(scenario.address_chain(gpt, vm)).axes)
+    1
     """
     from ..mmu.scenario import AddressChain
     check_type("chain", chain, AddressChain)
@@ -116,6 +123,14 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     plus the guest entry itself; each cell holds the reference's number.  For
     a native or shadow walk (``host_levels`` = 0) one row of ``guest_levels``
     references.
+
+    Examples
+    --------
+    >>> from virtlab.mmu import NestedMMU, scenario
+    >>> vm, gpt = scenario.demo_vm()
+    >>> fig = page_walk(NestedMMU(vm, gpt).walk_steps(0x400000), 4, 4, upto=5)
+    >>> fig.axes[0].get_title()
+    '2D walk: 4 guest × 4 host levels = 24 references'
     """
     check_int("guest_levels", guest_levels, minimum=1, maximum=6)
     check_int("host_levels", host_levels, minimum=0, maximum=6)
@@ -180,6 +195,12 @@ def shadow_vs_nested(run):
     """Side by side: page-table references and VM exits of native, shadow and nested paging.
 
     (The cycle estimate per technique is in ``run.cycles``.)
+
+    Examples
+    --------
+    >>> from virtlab.mmu import scenario
+    >>> len(shadow_vs_nested(scenario.side_by_side(100)).axes)
+    2
     """
     from ..mmu.scenario import SideBySide
     check_type("run", run, SideBySide)
@@ -207,7 +228,17 @@ def shadow_vs_nested(run):
 
 def cost_crossover(knob: str, values, overheads: dict, crossover: float | None = None,
                    current: float | None = None):
-    """Overhead (% of a CPU) of each technique while one workload knob varies."""
+    """Overhead (% of a CPU) of each technique while one workload knob varies.
+
+    Examples
+    --------
+    >>> from virtlab.mmu import costs
+    >>> xs = [0, 50_000, 100_000]
+    >>> fig = cost_crossover("pt_updates_per_s", xs, costs.sweep("pt_updates_per_s", xs),
+    ...                      costs.crossover())
+    >>> len(fig.axes[0].lines) >= 3
+    True
+    """
     fig = _fixed(new_figure(6.0, 3.0), 0.1, 0.98, 0.15, 0.97)
     ax = fig.add_subplot()
     xs = [v / 1000 for v in values]
@@ -230,7 +261,15 @@ def cost_crossover(knob: str, values, overheads: dict, crossover: float | None =
 
 
 def tlb_curve(untagged, tagged, current=None):
-    """TLB hit rate versus number of entries, flushed (untagged) vs tagged (ASID/VPID)."""
+    """TLB hit rate versus number of entries, flushed (untagged) vs tagged (ASID/VPID).
+
+    Examples
+    --------
+    >>> from virtlab.mmu import scenario
+    >>> runs = [scenario.tlb_experiment(e, 32, accesses=200) for e in (8, 16)]
+    >>> len(tlb_curve(runs, []).axes[0].lines)
+    1
+    """
     fig = _fixed(new_figure(5.6, 3.0), 0.11, 0.98, 0.15, 0.97)
     ax = fig.add_subplot()
     for runs, label, color in ((untagged, "untagged: flush on switch", PALETTE[5]),

@@ -34,7 +34,13 @@ DEFAULTS = [(48, 60, "lru"), (32, 50, "fifo"), (0, 40, "random")]
 
 
 class BalloonApp(WidgetApp):
-    """Overcommitted host; per-VM balloon targets and workloads; reclaim policy."""
+    """Overcommitted host; per-VM balloon targets and workloads; reclaim policy.
+
+    Examples
+    --------
+    >>> BalloonApp(vms=2).result.vms
+    ('vm1', 'vm2')
+    """
 
     title = "Ballooning: the hypervisor takes memory back without knowing the guest"
 
@@ -117,7 +123,13 @@ class BalloonApp(WidgetApp):
 
 
 def balloon_lab(**kwargs) -> BalloonApp:
-    """Widget: one VM per row (balloon target, working set, guest policy) and a time plot."""
+    """Widget: one VM per row (balloon target, working set, guest policy) and a time plot.
+
+    Examples
+    --------
+    >>> balloon_lab(policy="swap").result.policy
+    'swap'
+    """
     return BalloonApp(**kwargs)
 
 

@@ -51,7 +51,13 @@ def _table(rows, head):
 
 
 class MemoryCostsApp(WidgetApp):
-    """Workload knobs (thousands per second) → cycles of native, shadow and nested paging."""
+    """Workload knobs (thousands per second) → cycles of native, shadow and nested paging.
+
+    Examples
+    --------
+    >>> MemoryCostsApp(pt_updates=100).result["winner"]
+    'nested'
+    """
 
     title = "Shadow tables vs nested paging: what does translation cost?"
 
@@ -96,12 +102,25 @@ class MemoryCostsApp(WidgetApp):
 
 
 def memory_costs(**kwargs) -> MemoryCostsApp:
-    """Widget: workload knobs → overhead of shadow vs nested paging with the crossover plot."""
+    """Widget: workload knobs → overhead of shadow vs nested paging with the crossover plot.
+
+    Examples
+    --------
+    >>> memory_costs(tlb_misses=0).result["crossover"] is None
+    True
+    """
     return MemoryCostsApp(**kwargs)
 
 
 class TLBApp(WidgetApp):
-    """TLB hit rate for a working set; flushed on every switch or tagged with ASID/VPID."""
+    """TLB hit rate for a working set; flushed on every switch or tagged with ASID/VPID.
+
+    Examples
+    --------
+    >>> app = TLBApp(entries=8, pages=8, switch_every=0)
+    >>> app.result["current"].misses
+    8
+    """
 
     title = "TLB: size, working set and context switches"
     SIZES = (4, 8, 16, 32, 64, 128, 256)
@@ -141,7 +160,13 @@ class TLBApp(WidgetApp):
 
 
 def tlb_lab(**kwargs) -> TLBApp:
-    """Widget: TLB size, working set, context switches, tagging → hit-rate curves."""
+    """Widget: TLB size, working set, context switches, tagging → hit-rate curves.
+
+    Examples
+    --------
+    >>> tlb_lab(tagged=True).result["current"].flushes
+    0
+    """
     return TLBApp(**kwargs)
 
 
@@ -149,7 +174,13 @@ _MODES = {2: X86_32, 4: X86_64, 5: X86_64_5LEVEL}
 
 
 class PageWalkApp(WidgetApp):
-    """Step through the references of one TLB miss."""
+    """Step through the references of one TLB miss.
+
+    Examples
+    --------
+    >>> len(PageWalkApp(technique="native").result["steps"])
+    4
+    """
 
     title = "A page walk, reference by reference"
 
@@ -215,12 +246,24 @@ def _walk_steps(technique, guest_levels, host_levels):
 
 
 def page_walk(**kwargs) -> PageWalkApp:
-    """Widget: step through a native, shadow or nested (2D) page walk."""
+    """Widget: step through a native, shadow or nested (2D) page walk.
+
+    Examples
+    --------
+    >>> page_walk(guest_levels=5, host_levels=5).result["upto"]
+    24
+    """
     return PageWalkApp(**kwargs)
 
 
 class ShadowVsNestedApp(WidgetApp):
-    """One seeded guest workload on the native, shadow and nested MMU models."""
+    """One seeded guest workload on the native, shadow and nested MMU models.
+
+    Examples
+    --------
+    >>> ShadowVsNestedApp().result.translations_agree
+    True
+    """
 
     title = "Shadow vs nested paging on the same workload"
 
@@ -253,7 +296,13 @@ class ShadowVsNestedApp(WidgetApp):
 
 
 def shadow_vs_nested(**kwargs) -> ShadowVsNestedApp:
-    """Widget: the same guest workload on native, shadow and nested paging, side by side."""
+    """Widget: the same guest workload on native, shadow and nested paging, side by side.
+
+    Examples
+    --------
+    >>> shadow_vs_nested(update_every=0).result.stats["nested"].traps
+    0
+    """
     return ShadowVsNestedApp(**kwargs)
 
 
