@@ -327,3 +327,44 @@ def test_cr3_load_does_not_exit_with_ept_and_budget_is_external_interrupt():
     q = QemuProcess.boot("MOV EAX, 0x1000\nMOV CR3, EAX\nloop: JMP loop", run_budget=50)
     assert q.vcpu.ioctl(KVM_RUN) == -4
     assert q.vcpu.vm_exits == {"EXTERNAL_INTERRUPT": 1}
+
+
+# -- random API sequences: only documented errors, invariants hold ---------------------
+
+api_ops = st.lists(st.one_of(
+    st.tuples(st.just("region"), st.integers(0, 3), st.integers(0, 40), st.integers(0, 20)),
+    st.tuples(st.just("vcpu"), st.integers(0, 9)),
+    st.tuples(st.just("run"), st.integers(0, 9)),
+    st.tuples(st.just("regs"), st.integers(0, 9), st.integers(0, 6)),
+), max_size=20)
+
+GUEST = assemble("MOV EAX, [0x400]\nADD EAX, 1\nMOV [0x400], EAX\nOUT 0x80, EAX\n"
+                 "MOV EBX, [0x40000]\nHLT", isa="X86_VTX")
+
+
+@settings(max_examples=40)
+@given(api_ops)
+def test_random_api_sequences_raise_only_kvm_errors(ops):
+    p, fd, vm = vm_and_process()
+    buf = p.mmap_anonymous(64 * 4096)
+    for op in ops:
+        try:
+            if op[0] == "region":
+                _, slot, page, npages = op
+                vm.ioctl(KVM_SET_USER_MEMORY_REGION,
+                         region(slot, page * 4096, npages * 4096, buf + slot * 16 * 4096))
+            elif op[0] == "vcpu":
+                v = vm.ioctl(KVM_CREATE_VCPU, op[1])
+                v.load_program(GUEST)
+                p.mmap(v, fd.ioctl(KVM_GET_VCPU_MMAP_SIZE))
+            elif op[0] == "run" and op[1] in vm.vcpus:
+                v = vm.vcpus[op[1]]
+                assert v.ioctl(KVM_RUN) in (0, -4)
+                assert v._run.reason_name in K.EXIT_REASONS.values()
+            elif op[0] == "regs" and op[1] in vm.vcpus:
+                vm.vcpus[op[1]].ioctl(KVM_SET_REGS, KvmRegs(rip=op[2]))
+        except KvmError as e:
+            assert e.errno in ("EINVAL", "EEXIST", "EFAULT")
+        spans = sorted((s.guest_phys_addr, s.guest_phys_addr + s.memory_size)
+                       for s in vm.slots.values())
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))

@@ -35,6 +35,11 @@ Model conventions (where virtlab simplifies):
 * The model CPU's memory is word-addressed: guest word address ``w`` is
   guest-physical byte address ``4*w``.  Slot sizes and addresses are in bytes
   and page aligned (4 KiB = 1024 words), as in the real API.
+* Guest RAM is copied from the slots into the model CPU's memory at each
+  ``KVM_RUN`` and back at each exit, so QEMU sees guest writes after every
+  exit and vCPUs see each other's writes at KVM_RUN boundaries.  Accesses
+  *above* the highest slot are MMIO; a hole *between* slots reads as zero
+  (not detected as MMIO — keep devices above RAM, as :class:`QemuProcess` does).
 * A ``KVM_RUN`` executes at most ``run_budget`` guest instructions; then it
   returns with ``KVM_EXIT_INTR`` as if a signal had kicked the vCPU (real
   QEMU uses signals for this), so a looping guest cannot hang the caller.
