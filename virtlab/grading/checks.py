@@ -87,6 +87,10 @@ def _structure(nb, exercise) -> list[str]:
                 issues.append(f"{q.id}: check cell points {pts} != question points {q.points}")
             if f'ex.check("{q.id}")' not in c.source:
                 issues.append(f"{q.id}: check cell must call ex.check(\"{q.id}\")")
+            hidden = c.source.split("### BEGIN HIDDEN TESTS")[-1].split("### END HIDDEN")[0]
+            if "### BEGIN HIDDEN TESTS" not in c.source or f'ex.verify("{q.id}")' not in hidden:
+                issues.append(f"{q.id}: check cell needs a hidden-tests block with "
+                              f"ex.verify(\"{q.id}\") (nbgrader's autograder scores it)")
         for c in cells.get(("answer", q.id), []):
             if q.name not in c.source:
                 issues.append(f"{q.id}: answer cell does not mention `{q.name}`")

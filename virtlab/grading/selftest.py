@@ -116,11 +116,13 @@ def source_notebook():
         cell("md", "prompt", "**q2** Fill the table.", "q2"),
         cell("code", "answer", "### BEGIN SOLUTION\ntable = {f'{a}x{b}': a * b + a + b "
                                "for a, b in ex.problem['pairs']}\n### END SOLUTION", "q2"),
-        cell("code", "check", 'ex.check("q2")', "q2"),
+        cell("code", "check", '### BEGIN HIDDEN TESTS\nex.verify("q2")\n'
+                              '### END HIDDEN TESTS\nex.check("q2")', "q2"),
         cell("md", "prompt", "**q3** Implement `refs(n, m)`.", "q3"),
         cell("code", "answer", "def refs(n, m):\n    ### BEGIN SOLUTION\n"
                                "    return n * m + n + m\n    ### END SOLUTION", "q3"),
-        cell("code", "check", 'ex.check("q3")', "q3"),
+        cell("code", "check", '### BEGIN HIDDEN TESTS\nex.verify("q3")\n'
+                              '### END HIDDEN TESTS\nex.check("q3")', "q3"),
         cell("code", "demo", "ex.check_all()"),
         cell("md", "text", "## Summary\nDone."),
     ]
