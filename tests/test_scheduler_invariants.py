@@ -5,9 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtlab.scheduler import (VM, Barrier, CPUBound, CreditScheduler, IOBound, Periodic,
-                               SEDFScheduler, SpinLock, check_trace, simulate)
+                               RoundRobinScheduler, SEDFScheduler, SpinLock, check_scheduler,
+                               check_trace, simulate)
 
 SCHEDULERS = [
+    lambda m: RoundRobinScheduler(cosched=m),
     lambda m: CreditScheduler(cosched=m),
     lambda m: CreditScheduler(cosched=m, boost=False, load_balance=False),
     lambda m: SEDFScheduler(cosched=m),
@@ -34,7 +36,7 @@ def systems(draw):
     return pcpus, vms
 
 
-@pytest.mark.parametrize("make", SCHEDULERS, ids=["credit", "credit-plain", "sedf"])
+@pytest.mark.parametrize("make", SCHEDULERS, ids=["rr", "credit", "credit-plain", "sedf"])
 @pytest.mark.parametrize("mode", ["none", "strict", "relaxed"])
 @settings(max_examples=15)
 @given(system=systems(), seed=st.integers(0, 10_000))
@@ -52,7 +54,7 @@ def test_invariants_hold_for_every_scheduler(make, mode, system, seed):
         assert t.share(v.name) <= min(v.vcpus, pcpus) + 1e-9
 
 
-@pytest.mark.parametrize("make", SCHEDULERS, ids=["credit", "credit-plain", "sedf"])
+@pytest.mark.parametrize("make", SCHEDULERS, ids=["rr", "credit", "credit-plain", "sedf"])
 @pytest.mark.parametrize("mode", ["none", "strict", "relaxed"])
 def test_same_seed_same_trace(make, mode):
     vms = [VM("g", vcpus=2, workload=SpinLock(0.5, 0.2)), VM("io", workload=IOBound(1, 3)),
@@ -78,3 +80,37 @@ def test_check_trace_detects_violations():
     assert any("on two pCPUs at once" in e for e in errors)
     pinned = dataclasses.replace(t, vms=(VM("a", affinity=(1,)), VM("b")))
     assert any("affinity" in e for e in check_trace(pinned))
+
+
+@pytest.mark.parametrize("make", [CreditScheduler, SEDFScheduler, RoundRobinScheduler])
+@pytest.mark.parametrize("mode", ["none", "strict", "relaxed"])
+def test_check_scheduler_passes_for_the_shipped_schedulers(make, mode):
+    assert check_scheduler(make(cosched=mode), runs=5, seed=3) == []
+
+
+class _IgnoresAffinity(RoundRobinScheduler):
+    def pick(self, pcpu):
+        if self.queue:
+            return self.queue.popleft(), self.quantum
+        return None, None
+
+
+class _NeverDequeues(RoundRobinScheduler):
+    def pick(self, pcpu):
+        return (self.queue[0], self.quantum) if self.queue else (None, None)
+
+
+def test_check_scheduler_catches_broken_strategies():
+    assert any("affinity" in p for p in check_scheduler(_IgnoresAffinity(), runs=20))
+    problems = check_scheduler(_NeverDequeues(), runs=5)
+    assert problems and any("already runs on pCPU" in p for p in problems)
+    with pytest.raises(RuntimeError, match="affinity allows only pCPUs"):
+        simulate(_IgnoresAffinity(), [VM("a", affinity=(1,)), VM("b", affinity=(1,))], 2, 100)
+
+
+def test_round_robin_ignores_weights_and_shares_equally():
+    t = simulate(RoundRobinScheduler(quantum_ms=5), [VM("a"), VM("b", weight=4096), VM("c")],
+                 1, 3_000)
+    for n in "abc":
+        assert t.share(n) == pytest.approx(1 / 3, abs=0.01)
+    assert len(t.intervals) == 600             # 3000 ms / 5 ms

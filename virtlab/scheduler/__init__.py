@@ -19,7 +19,8 @@ t)``, ``trace.pcpu_at(vm, vcpu, t)`` and ``trace.next_run_start(vm, vcpu, t)``
 
 Modules: :mod:`.base` (VM, Scheduler hooks), :mod:`.workloads`,
 :mod:`.system` (engine, ``simulate``, co-scheduling), :mod:`.credit`,
-:mod:`.sedf`, :mod:`.trace` (metrics, ``check_trace``), :mod:`.scenarios`
+:mod:`.sedf`, :mod:`.roundrobin` (baseline / template for your own),
+:mod:`.trace` (metrics, ``check_trace``, ``check_scheduler``), :mod:`.scenarios`
 (ready-made set-ups for the notebook and widgets).
 
 Examples
@@ -35,11 +36,14 @@ from .base import COSCHED_MODES, VM, Scheduler
 from .credit import BOOST, IDLE, OVER, UNDER, CreditScheduler, fair_shares
 from .sedf import SEDFScheduler
 from .system import simulate
-from .trace import Interval, Trace, check_trace, jain_index
+from .roundrobin import RoundRobinScheduler
+from .trace import Interval, Trace, check_scheduler, check_trace, jain_index
 from .workloads import Barrier, CPUBound, IOBound, Periodic, SpinLock, Workload
 
 __all__ = [
     "BOOST", "Barrier", "COSCHED_MODES", "CPUBound", "CreditScheduler", "IDLE", "IOBound",
-    "Interval", "OVER", "Periodic", "SEDFScheduler", "Scheduler", "SpinLock", "Trace",
-    "UNDER", "VM", "Workload", "check_trace", "fair_shares", "jain_index", "simulate",
+    "Interval", "OVER", "Periodic", "RoundRobinScheduler", "SEDFScheduler", "Scheduler",
+    "SpinLock", "Trace",
+    "UNDER", "VM", "Workload", "check_scheduler", "check_trace", "fair_shares", "jain_index",
+    "simulate",
 ]

@@ -322,11 +322,23 @@ class System:
         if v is None:
             self.idle.add(p)
             return
+        if v.pcpu >= 0 or not v.eligible or p not in v.allowed:
+            self._bad_pick(v, p)
         g = self.groups[v.vmi]
         if g is not None and g.mode == "strict":
             self._gang_try(g, p, run)
             return
         self._dispatch(v, p, run)
+
+    def _bad_pick(self, v: VCpu, p: int) -> None:
+        if v.pcpu >= 0:
+            why = f"it already runs on pCPU {v.pcpu}"
+        elif not v.eligible:
+            why = "it is not runnable (blocked, parked or co-stopped)"
+        else:
+            why = f"its affinity allows only pCPUs {list(v.affinity)}"
+        raise RuntimeError(f"scheduler {self.sched.describe()!r} picked vCPU {v.name} "
+                           f"for pCPU {p}, but {why}")
 
     # -- workload events ----------------------------------------------------------
     def _phase_end(self, v: VCpu) -> None:
