@@ -55,6 +55,7 @@ IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SERVER_START_TIMEOUT = 90  # s; JupyterLab's first start on 2 busy cores is slow
 RUN_TIMEOUT = 120  # s per notebook, for all its cells
+CHANGE_TIMEOUT_MS = 6_000  # for the app to redraw after a control moved
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync",
@@ -368,16 +369,15 @@ def run_all_cells(page) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
-# What the student sees change: the figure's src when a figure is shown, else
+# What the student sees change: the figure's src (when a figure is shown) and
 # the app's HTML areas (description, message) — not the controls' own readouts.
 JS_SIGNATURE = """
 el => {
   const img = el.querySelector('img');
-  if (img && img.offsetParent !== null && img.getAttribute('src')) {
-    return 'img:' + img.getAttribute('src');
-  }
-  return 'text:' + Array.from(el.querySelectorAll('.widget-html-content'))
-                        .map(e => e.innerText).join('\\n');
+  const src = (img && img.offsetParent !== null && img.getAttribute('src')) || '';
+  const text = Array.from(el.querySelectorAll('.widget-html-content'))
+                    .map(e => e.innerText).join('\\n');
+  return src + '|' + text;
 }
 """
 
@@ -399,7 +399,7 @@ def move_one_control(page, app):
         try:
             page.wait_for_function(
                 f"([el, before]) => ({JS_SIGNATURE})(el) !== before",
-                arg=[app.element_handle(), before], timeout=10_000)
+                arg=[app.element_handle(), before], timeout=CHANGE_TIMEOUT_MS)
             return True
         except Exception:  # playwright TimeoutError
             return False
@@ -409,7 +409,8 @@ def move_one_control(page, app):
         now = float(handle.get_attribute("aria-valuenow") or 0)
         top = float(handle.get_attribute("aria-valuemax") or now + 1)
         handle.focus()
-        page.keyboard.press("ArrowLeft" if now >= top else "ArrowRight")
+        # Jump to the other end: one step may legitimately not change the figure.
+        page.keyboard.press("Home" if now >= top else "End")
         tried.append("slider")
         if changed():
             return "slider"
