@@ -105,7 +105,8 @@ def test_check_scheduler_catches_broken_strategies():
     problems = check_scheduler(_NeverDequeues(), runs=5)
     assert problems and any("already runs on pCPU" in p for p in problems)
     with pytest.raises(RuntimeError, match="affinity allows only pCPUs"):
-        simulate(_IgnoresAffinity(), [VM("a", affinity=(1,)), VM("b", affinity=(1,))], 2, 100)
+        simulate(_IgnoresAffinity(), [VM("a", affinity=(1,)), VM("b", affinity=(1,)), VM("c")],
+                 2, 100)
 
 
 def test_round_robin_ignores_weights_and_shares_equally():
