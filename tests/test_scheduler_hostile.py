@@ -6,8 +6,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic, SEDFScheduler,
-                               SpinLock, jain_index, simulate)
+from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic,
+                               RoundRobinScheduler, SEDFScheduler, SpinLock, check_scheduler,
+                               jain_index, simulate)
 
 junk = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.floats(allow_nan=True),
                  st.integers(-10**20, 10**20), st.lists(st.integers(), max_size=2),
@@ -93,6 +94,10 @@ def test_vm_rejects(kwargs, name):
     (lambda: CreditScheduler(cosched="gang"), "cosched"),
     (lambda: CreditScheduler(skew_threshold_ms=float("nan")), "skew_threshold_ms"),
     (lambda: SEDFScheduler(extra_quantum_ms=0), "extra_quantum_ms"),
+    (lambda: RoundRobinScheduler(quantum_ms=-1), "quantum_ms"),
+    (lambda: RoundRobinScheduler(quantum_ms=float("inf")), "quantum_ms"),
+    (lambda: check_scheduler("credit"), "scheduler"),
+    (lambda: check_scheduler(CreditScheduler(), runs=0), "runs"),
     (lambda: SEDFScheduler(default_period_ms=math.inf), "default_period_ms"),
     (lambda: SEDFScheduler(cosched=None), "cosched"),
     (lambda: IOBound(burst_ms=0), "burst_ms"), (lambda: IOBound(io_ms=math.nan), "io_ms"),
