@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .errors import check_int, check_str, check_type
+from .errors import check_str, check_type
 from .isa import ISA, X86_32, get_isa
 
 __all__ = ["Instruction", "Program", "assemble", "REGS", "SREGS", "CREGS",
@@ -555,6 +555,3 @@ def check_program(program: Any) -> Program:
     if len(program) == 0:
         raise ValueError("program must contain at least one instruction")
     return program
-
-
-_ = check_int  # re-exported helpers used by callers

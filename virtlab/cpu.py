@@ -62,7 +62,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .asm import MASK, REGS, SREGS, Instruction, Program, check_program
+from .asm import MASK, REGS, Instruction, Program, check_program
 from .errors import check_int, check_type
 from .isa import ISA, X86_32, get_isa
 
@@ -1525,6 +1525,3 @@ def run_native(c: CPU, max_steps: int = 1_000_000, compiler: BlockCompiler | Non
     check_int("max_steps", max_steps, minimum=0)
     bc = compiler or BlockCompiler(c.program, native_special, c.memory_words, wp=c.wp)
     return run_blocks(c, bc.cache, bc.compile, max_steps)
-
-
-_ = X86_32

@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import check_bool, check_type
+from .errors import check_bool
 from .isa import ISA, get_isa
 
 __all__ = ["Classification", "TheoremVerdicts", "VMMProperties", "classify",

@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..asm import Instruction, Program, check_program
-from ..cpu import CPU, BlockCompiler, _status, is_plain
+from ..cpu import CPU, BlockCompiler, _status
 from ..errors import check_int
 from .vm import VMMMachine
 
@@ -241,6 +241,3 @@ class BinaryTranslationMachine(VMMMachine):
             ev["user_blocks"] = self._ubc.blocks_compiled
         ev.setdefault("cache_hits", 0)
         return ev
-
-
-_ = is_plain

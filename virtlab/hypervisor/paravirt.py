@@ -32,8 +32,6 @@ HYPERCALL mmu_new_baseptr   ; was MOV CR3, EAX
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..asm import Instruction, Program, check_program
 from ..cpu import CPU, GuestTrap, deliver_trap, execute
 from ..errors import check_choice
@@ -215,6 +213,3 @@ class ParavirtMachine(VMMMachine):
         if self.backend == "native":
             return None
         return super().resource_control()
-
-
-_ = replace

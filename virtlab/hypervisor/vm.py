@@ -36,7 +36,7 @@ from typing import Any
 from ..asm import REGS, Instruction, Program, check_program
 from ..cpu import (CPU, MEMORY_WORDS, GuestState, GuestTrap, PrivState, deliver_trap,
                    execute, interpret_step, is_plain)
-from ..errors import check_bool, check_int, check_type
+from ..errors import check_int, check_type
 from ..isa import ISA, get_isa
 from .costs import COSTS, CostTable, cycles
 
@@ -503,6 +503,3 @@ class VMMMachine(Machine):
         same = all(getattr(real, k) == getattr(snap, k)
                    for k in ("if_", "iopl", "gdtr", "idtr", "ldtr", "tr"))
         return bool(same and real.cr == snap.cr and self.kernel_ring > 0)
-
-
-_ = (check_bool, field)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asm import REGS
-from ..cpu import CPU, GuestTrap, PrivState, deliver_trap, execute, mmio_complete, mmio_decode
+from ..cpu import CPU, GuestTrap, PrivState, execute, mmio_complete, mmio_decode
 from ..errors import VirtlabError, check_bool, check_choice, check_int
 from .costs import HARDWARE, cycles
 from .vm import VMMMachine
@@ -547,6 +547,3 @@ class HardwareMachine(VMMMachine):
         host = self.host
         snap = self.host_snapshot
         return bool(host.as_dict() == snap.as_dict())
-
-
-_ = deliver_trap
