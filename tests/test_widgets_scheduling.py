@@ -58,3 +58,10 @@ def test_cosched_lab_modes():
 def test_apps_registered():
     assert {"scheduler_lab", "cosched_lab"} <= set(w.apps())
     assert repr(w.scheduler_lab()) == "<SchedulerLab: vCPU scheduling lab (Credit / SEDF)>"
+
+
+def test_scheduler_lab_round_robin_ignores_weights():
+    app = w.scheduler_lab(pcpus=1, scheduler="rr", weights=(256, 256, 1024))
+    assert app.result.scheduler.startswith("round-robin")
+    assert app.result.share("db") == pytest.approx(app.result.share("batch"), abs=0.05)
+    assert "ignored" in app.html.value

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..errors import check_choice, check_int, check_number
 from .base import VM
 from .credit import CreditScheduler
+from .roundrobin import RoundRobinScheduler
 from .sedf import SEDFScheduler
 from .system import simulate
 from .trace import Trace
@@ -34,8 +35,10 @@ def lab(scheduler: str = "credit", cosched: str = "none", pcpus: int = 2,
         slices_ms=(5, 0, 0), duration_ms: float = 600.0, seed: int = 0) -> Trace:
     """Run the lab's three VMs (:data:`LAB_VMS`) with per-VM parameters.
 
-    ``slices_ms`` of 0 means "no SEDF reservation" (SEDF's default of
-    100 ms / 0 with extra time).  All lab VMs may use extra time.
+    ``scheduler`` is ``"credit"``, ``"sedf"`` or ``"rr"`` (textbook round
+    robin, the baseline).  ``slices_ms`` of 0 means "no SEDF reservation"
+    (SEDF's default of 100 ms / 0 with extra time).  All lab VMs may use
+    extra time.
 
     Examples
     --------
@@ -47,7 +50,7 @@ def lab(scheduler: str = "credit", cosched: str = "none", pcpus: int = 2,
     ...
     ValueError: SEDF admission refused: pCPU 0 would be reserved 2.75 > 1 (...)
     """
-    check_choice("scheduler", scheduler, ("credit", "sedf"))
+    check_choice("scheduler", scheduler, ("credit", "sedf", "rr"))
     params = {}
     for name, values in (("weights", weights), ("caps", caps), ("periods_ms", periods_ms),
                          ("slices_ms", slices_ms)):
@@ -62,8 +65,8 @@ def lab(scheduler: str = "credit", cosched: str = "none", pcpus: int = 2,
         vms.append(VM(name, vcpus=vcpus, weight=params["weights"][i], cap=params["caps"][i],
                       period_ms=period if reserve else None,
                       slice_ms=slc if reserve else None, extratime=True, workload=workload))
-    sched = (CreditScheduler(cosched=cosched) if scheduler == "credit"
-             else SEDFScheduler(cosched=cosched))
+    make = {"credit": CreditScheduler, "sedf": SEDFScheduler, "rr": RoundRobinScheduler}
+    sched = make[scheduler](cosched=cosched)
     return simulate(sched, vms, pcpus, duration_ms, seed=seed)
 
 

@@ -61,7 +61,8 @@ class SchedulerLab(WidgetApp):
         self.duration_ms = duration_ms
         self.seed = seed
         controls = {
-            "scheduler": W.Dropdown(options=[("Credit", "credit"), ("SEDF", "sedf")],
+            "scheduler": W.Dropdown(options=[("Credit", "credit"), ("SEDF", "sedf"),
+                                             ("round robin", "rr")],
                                     value=scheduler, description="scheduler",
                                     style=_NARROW, layout=W.Layout(width="260px")),
             "cosched": W.Dropdown(options=["none", "strict", "relaxed"], value=cosched,
@@ -94,10 +95,13 @@ class SchedulerLab(WidgetApp):
         return viz.scheduling.lab_figure(result, window_ms=self.window_ms)
 
     def describe(self, result) -> str:
-        used = ("weight and cap are used; period and slice are ignored"
-                if result.scheduler.startswith("credit") else
-                "period and slice are used (slice 0 = no reservation, extra time only); "
-                "weight and cap are ignored")
+        if result.scheduler.startswith("credit"):
+            used = "weight and cap are used; period and slice are ignored"
+        elif result.scheduler.startswith("sedf"):
+            used = ("period and slice are used (slice 0 = no reservation, extra time only); "
+                    "weight and cap are ignored")
+        else:
+            used = "the textbook baseline: weight, cap, period and slice are all ignored"
         rows = result.summary()
         cols = ["vm", "vcpus", "share", "wait_ms", "median_wakeup_ms", "deadline_misses",
                 "skew_ms"]
