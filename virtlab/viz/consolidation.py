@@ -22,7 +22,7 @@ from ..availability import AvailabilityReport, FailureImpact
 from ..consolidation import Placement
 from ..errors import check_choice, check_str, check_type
 from .base import PALETTE, color_for, new_figure
-from .datacenter import fixed_grid
+from .datacenter import fixed_grid, set_title
 
 __all__ = ["availability_figure", "host_map", "placement_figure"]
 
@@ -45,7 +45,7 @@ def placement_figure(placement: Placement):
     ax.set_xticks(range(0, 24, 4))
     if len(p.hosts) <= 12:
         ax.set_yticks(range(len(p.hosts)))
-    ax.set_title(f"{p.policy}: {len(p.servers)} servers on {p.hosts_after} hosts, "
+    set_title(ax, f"{p.policy}: {len(p.servers)} servers on {p.hosts_after} hosts, "
                  f"{p.overhead:.0%} overhead\nCPU utilization {p.cpu_util_before:.0%} before "
                  f"→ {p.cpu_util_after:.0%} after", fontsize=9)
     bx = fig.add_subplot(grid[1])
@@ -62,7 +62,7 @@ def placement_figure(placement: Placement):
     bx.set_xlim(0, 125)
     bx.invert_yaxis()
     bx.set_xlabel("% of before  (*incl. cooling, illustrative)", fontsize=7)
-    bx.set_title("before vs after", fontsize=9)
+    set_title(bx, "before vs after", fontsize=9)
     bx.legend(fontsize=7, loc="lower right")
     bx.tick_params(labelsize=7)
     return fig
@@ -150,7 +150,7 @@ def host_map(placement: Placement, impact: FailureImpact | None = None, *,
     else:
         title = (f"host {failed} fails: {len(impact.vms_down)} VMs down, "
                  f"{len(impact.restarted)} restarted (dotted), {len(impact.lost)} lost (red)")
-    ax.set_title(title, fontsize=9)
+    set_title(ax, title, fontsize=9)
     return fig
 
 
@@ -170,6 +170,6 @@ def availability_figure(reports: Sequence[AvailabilityReport]):
         ax.text(i + 0.2, r.vms_lost, f"{r.vms_lost:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(list(x), [r.label for r in reports], fontsize=8)
     ax.set_ylabel("expected per host failure")
-    ax.set_title("What one host failure costs", fontsize=9)
+    set_title(ax, "What one host failure costs", fontsize=9)
     ax.legend(fontsize=7)
     return fig

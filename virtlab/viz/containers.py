@@ -17,7 +17,7 @@ from matplotlib.patches import Rectangle
 from ..containers import Comparison
 from ..errors import check_type
 from .base import PALETTE, new_figure
-from .datacenter import fixed_grid, plain_log
+from .datacenter import fixed_grid, plain_log, set_title
 
 __all__ = ["attack_surface_figure", "comparison_figure", "stacks_axes"]
 
@@ -67,7 +67,7 @@ def comparison_figure(comparison: Comparison):
     ax.bar(["containers", "VMs"], [c.density, v.density], color=[PALETTE[1], PALETTE[4]])
     for i, x in enumerate([c.density, v.density]):
         ax.text(i, x, str(x), ha="center", va="bottom", fontsize=8)
-    ax.set_title(f"instances that fit in {comparison.host_memory_gb:g} GiB\n"
+    set_title(ax, f"instances that fit in {comparison.host_memory_gb:g} GiB\n"
                  f"({c.per_instance_mb:.0f} vs {v.per_instance_mb:.0f} MiB each)", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.margins(y=0.2)
@@ -98,5 +98,5 @@ def attack_surface_figure(rows=None):
     ax.set_xlim(10, max(sizes) * 60)
     ax.set_xlabel("MB (log scale) — vendor claims and single measurements, see sources",
                   fontsize=7.5)
-    ax.set_title("Size of what a VM must trust (attack surface, roughly)", fontsize=9)
+    set_title(ax, "Size of what a VM must trust (attack surface, roughly)", fontsize=9)
     return fig

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from matplotlib.ticker import MaxNLocator
+
 from ..errors import check_type
 from ..migration import METHODS, MigrationResult
 from .base import PALETTE, new_figure
-from .datacenter import fixed_grid, plain_log
+from .datacenter import fixed_grid, plain_log, set_title
 
 __all__ = ["METHOD_COLORS", "compare_axes", "downtime_curve", "migration_figure",
            "rounds_axes"]
@@ -42,7 +44,7 @@ def rounds_axes(ax, result: MigrationResult) -> None:
     ax.set_ylabel("MiB sent")
     if result.method == "pre-copy":
         ax.axhline(50 * result.page_kb / 1024, color="#888888", lw=0.8, ls=":")
-    ax.set_title(f"{result.method}: downtime {_ms(result.downtime_s)}, "
+    set_title(ax, f"{result.method}: downtime {_ms(result.downtime_s)}, "
                  f"total {result.total_time_s:.1f} s\n"
                  f"{result.data_sent_mb:.0f} MiB sent"
                  + (f", stop: {result.stop_reason}" if result.method == "pre-copy" else ""),
@@ -52,6 +54,7 @@ def rounds_axes(ax, result: MigrationResult) -> None:
     if handles:
         ax.legend(fontsize=7, loc="upper right")
     ax.set_xlim(0.3, max(xs) + 0.7)
+    ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
 
 
 def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
@@ -69,7 +72,7 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
     plain_log(ax)
     ax.set_xticks(list(x), names, fontsize=8)
     ax.set_ylabel("seconds")
-    ax.set_title("downtime (coloured) vs total time (grey)", fontsize=9)
+    set_title(ax, "downtime (coloured) vs total time (grey)", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
 
 
@@ -99,6 +102,6 @@ def downtime_curve(bandwidths: Sequence[float], sweep: Mapping[str, Sequence[Mig
     plain_log(ax, "y")
     ax.set_xlabel("link bandwidth (Mbit/s)")
     ax.set_ylabel("downtime (s)")
-    ax.set_title("Downtime falls as bandwidth rises", fontsize=9)
+    set_title(ax, "Downtime falls as bandwidth rises", fontsize=9)
     ax.legend(fontsize=7)
     return fig

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from matplotlib.ticker import MaxNLocator
+
 from ..errors import check_type
 from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
 from .base import PALETTE, color_for, new_figure
-from .datacenter import fixed_grid
+from .datacenter import fixed_grid, set_title
 
 __all__ = ["assignment_axes", "assignment_figure", "timeline_figure", "utilization_axes",
            "utilization_figure"]
@@ -47,6 +49,7 @@ def assignment_axes(ax, assignment: Assignment) -> None:
             ax.text(left + (1 - left) / 2, y, "free", ha="center", va="center", fontsize=7)
     ax.set_yticks(range(3), [f"{r[0]}\n({r[1]})" for r in rows], fontsize=8)
     ax.set_xlim(0, 1)
+    ax.set_xticks([])          # the segments are labelled; ticks would only cost time
     ax.invert_yaxis()
     ax.set_xlabel("share of the machine (hatched: weighted share of the shared CPU pool)",
                   fontsize=8)
@@ -57,7 +60,7 @@ def assignment_figure(assignment: Assignment):
     fig = new_figure(7, 2.6)
     ax = fig.add_subplot(fixed_grid(fig, left=0.15, bottom=0.18, top=0.88)[0])
     assignment_axes(ax, assignment)
-    ax.set_title(f"{assignment.machine.name}: {len(assignment.partitions)} partitions, "
+    set_title(ax, f"{assignment.machine.name}: {len(assignment.partitions)} partitions, "
                  f"shared pool {assignment.pool_cpus} CPUs", fontsize=9)
     return fig
 
@@ -77,6 +80,8 @@ def utilization_axes(ax, result: UtilizationResult) -> None:
     ax.step(t, st, where="mid", color=PALETTE[5], lw=1.2,
             label=f"static: {result.static_util:.0%} used, {result.static_unmet:.0%} unmet")
     ax.axhline(result.cpus, color="black", ls="--", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.set_xlabel("time step")
     ax.set_ylabel("CPUs")
     ax.legend(fontsize=7, loc="upper right")
@@ -88,7 +93,7 @@ def utilization_figure(result: UtilizationResult):
     fig = new_figure(7, 3.0)
     ax = fig.add_subplot(fixed_grid(fig, left=0.08, bottom=0.15, top=0.9)[0])
     utilization_axes(ax, result)
-    ax.set_title(f"{len(result.names)} partitions on {result.cpus:g} CPUs: the same demand, "
+    set_title(ax, f"{len(result.names)} partitions on {result.cpus:g} CPUs: the same demand, "
                  "served statically or from a shared pool", fontsize=9)
     return fig
 
@@ -114,6 +119,6 @@ def timeline_figure(milestones: Sequence[Milestone]):
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    ax.set_title("From time-sharing to virtual machines to partitions (dates: secondary "
+    set_title(ax, "From time-sharing to virtual machines to partitions (dates: secondary "
                  "sources)", fontsize=9)
     return fig

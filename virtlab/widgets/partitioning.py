@@ -17,7 +17,7 @@ import ipywidgets as W
 from .. import partitioning as pt
 from ..viz import new_figure
 from ..viz import partitioning as viz_pt
-from ..viz.datacenter import fixed_grid
+from ..viz.datacenter import fixed_grid, set_title
 from .base import WidgetApp
 
 __all__ = ["PartitionLab", "partition_lab"]
@@ -66,10 +66,10 @@ class PartitionLab(WidgetApp):
                           hspace=0.45)
         top, bottom = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
         viz_pt.assignment_axes(top, result[0])
-        top.set_title(f"firmware assignment: shared pool {result[0].pool_cpus} CPUs",
+        set_title(top, f"firmware assignment: shared pool {result[0].pool_cpus} CPUs",
                       fontsize=9)
         viz_pt.utilization_axes(bottom, result[1])
-        bottom.set_title("the same demand: static partitions vs one shared pool", fontsize=9)
+        set_title(bottom, "the same demand: static partitions vs one shared pool", fontsize=9)
         return fig
 
     def describe(self, result):
