@@ -204,3 +204,12 @@ def test_hardware_lab_widget_redraws_on_slider_and_checkbox():
 def test_bt_vs_vt_bad_exit_price(bad):
     with pytest.raises((ValueError, TypeError), match="vm_exit"):
         bt_vs_vt(bad)
+
+
+def test_hypervisor_types_diagram_follows_the_stack_choice():
+    app = hypervisor_types(stack="type1")
+    d1 = app.diagram.value
+    app.controls["world_switch"].value = 9000   # costs only: diagram unchanged
+    assert app.diagram.value == d1
+    app.controls["stack"].value = "paravirtual"
+    assert app.diagram.value != d1 and len(app.diagram.value) > 1000

@@ -221,7 +221,7 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
     if ax is None:
-        fig = _fixed_figure(width, height, left=0.13, right=0.74, bottom=0.16, top=0.95)
+        fig = _fixed_figure(width, height, left=0.13, right=0.74, bottom=0.17, top=0.9)
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -472,7 +472,8 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     ``state`` is a :class:`virtlab.widgets.debugger.DebuggerState`-like
     object (``listing``, ``pc``, ``registers``, ``flags``, ``ring``,
     ``guest_ring``, ``vmx``, ``last``, ``last_exit``, ``status``,
-    ``technique``).
+    ``technique``).  Drawn on a single axes in inch coordinates (each extra
+    Axes object costs as much to draw as the whole listing).
 
     Examples
     --------
@@ -481,71 +482,67 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     ...        flags={"IF": 0}, ring=1, guest_ring=0, vmx="-", last="", last_exit="",
     ...        status="running", technique="trap_and_emulate")
     >>> len(debugger_view(s).axes)
-    3
+    1
     """
-    fig = _fixed_figure(width, height)  # fixed layout: a redraw per Step must be quick
-    gs = fig.add_gridspec(1, 3, width_ratios=[1.25, 0.9, 1.0], left=0.01, right=0.99,
-                          bottom=0.02, top=0.84, wspace=0.05)
-    ax_l, ax_r, ax_g = (fig.add_subplot(gs[0, i]) for i in range(3))
-    for ax in (ax_l, ax_r, ax_g):
-        ax.set_axis_off()
-    # listing and registers: one multi-line text each (a text object per line
-    # would double the redraw time); the current line gets a highlight bar.
-    step = _mono_line_step(7.0, fig.dpi)
-    axes_h = height * 72 * (0.84 - 0.02)
-    rows = axes_h / step
+    fig = _fixed_figure(width, height, left=0, right=1, bottom=0, top=1)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    mono = dict(family="monospace", fontsize=7, va="top", linespacing=1.2)
+    step = _mono_line_step(7.0, fig.dpi) / 72          # inches per line
+    top = height - 0.55
+    fig.text(0.01, 0.985, f"{state.technique}: next EIP {state.pc}", fontsize=9.5,
+             va="top", fontweight="bold")
+    # listing (one multi-line text, highlight bar behind the current line)
+    x0, w_list = 0.08, 0.42 * width
+    ax.text(x0, top + 0.2, "guest program", fontsize=9)
     n = len(state.listing)
-    window = max(4, min(window, int(rows) - 2))
+    window = max(4, min(window, int((top - 0.1) / step)))
     lo = max(0, min(state.pc - window // 2, n - window))
     hi = min(n, lo + window)
-    ax_l.set_xlim(0, 1)
-    ax_l.set_ylim(rows, 0)
-    ax_l.set_title("guest program", fontsize=9, loc="left")
     if lo <= state.pc < hi:
         k = state.pc - lo
-        ax_l.add_patch(Rectangle((0, k + 0.1), 1, 1.0, facecolor="#FCE3C7", edgecolor="none"))
+        ax.add_patch(Rectangle((x0 - 0.04, top - (k + 1) * step - 0.01), w_list, step,
+                               facecolor="#FCE3C7", edgecolor="none"))
     lines = [f"{'>' if a == state.pc else ' '}{a:3d}  {state.listing[a]}" for a in range(lo, hi)]
-    ax_l.text(0.01, 0.1, "\n".join(lines), family="monospace", fontsize=7, va="top",
-              linespacing=1.2)
-    ax_r.set_xlim(0, 1)
-    ax_r.set_ylim(rows, 0)
-    ax_r.set_title("registers", fontsize=9, loc="left")
+    ax.text(x0, top, "\n".join(lines), **mono)
+    # registers and flags
+    x1 = 0.45 * width
+    ax.text(x1, top + 0.2, "registers", fontsize=9)
     reg_lines = [f"{k:<4s}{v:#010x} {v if v < 1 << 31 else v - (1 << 32):>6d}"
                  for k, v in state.registers.items()]
     reg_lines += ["", "  ".join(f"{k}={v}" for k, v in state.flags.items()), "",
                   f"status: {state.status}"]
-    ax_r.text(0.02, 0.1, "\n".join(reg_lines), family="monospace", fontsize=7, va="top",
-              linespacing=1.2)
+    ax.text(x1, top, "\n".join(reg_lines), **mono)
     # rings
-    ax_g.set_xlim(0, 1)
-    ax_g.set_ylim(-1.9, 4.3)
-    ax_g.set_title("privilege: CPU now (filled) / guest believes (hollow)",
-                   fontsize=7.5, loc="left")
+    x2, w2 = 0.69 * width, 0.3 * width
+    ax.text(x2, top + 0.2, "privilege: CPU now (filled) / guest believes (hollow)",
+            fontsize=7)
     vt = state.vmx != "-"
-    levels = [(3, "ring 3  applications"), (2, "ring 2"), (1, "ring 1"),
-              (0, "ring 0  kernel"),
-              (-1, "VMX root (ring -1): VMM" if vt else
+    bar_h, gap = 0.36, 0.1
+    levels = [(-1, "VMX root (ring -1): VMM" if vt else
                ("ring 0 of the VMM" if state.technique not in ("native", "emulation")
-                else "(no VMM)"))]
-    for lvl, label in levels:
-        y = 3 - lvl if lvl >= 0 else 4.0
+                else "(no VMM)")),
+              (0, "ring 0  kernel"), (1, "ring 1"), (2, "ring 2"), (3, "ring 3  applications")]
+    ys = {}
+    for i, (lvl, label) in enumerate(levels):
+        y = top - (i + 1) * (bar_h + gap) + gap
+        ys[lvl] = y + bar_h / 2
         shade = "#E8F1FA" if (vt and lvl >= 0) else "#F4F4F4"
-        ax_g.add_patch(Rectangle((0.02, y - 0.4), 0.96, 0.8, facecolor=shade,
-                                 edgecolor="#999999", linewidth=0.5))
-        ax_g.text(0.05, y, label, fontsize=7, va="center")
+        ax.add_patch(Rectangle((x2, y), w2, bar_h, facecolor=shade, edgecolor="#999999",
+                               linewidth=0.5))
+        ax.text(x2 + 0.08, y + bar_h / 2, label, fontsize=7, va="center")
     if vt:
-        ax_g.text(0.97, 1.5, "VMX non-root", fontsize=6.5, ha="right", va="center",
-                  color="#0072B2", rotation=90)
-    in_vmm = vt and state.vmx == "root"
-    real_y = 4.0 if in_vmm else 3 - state.ring
-    ax_g.plot([0.82], [real_y], "o", color="#D55E00", markersize=9)
-    ax_g.plot([0.9], [3 - state.guest_ring], "o", markerfacecolor="none",
-              markeredgecolor="#0072B2", markersize=9, markeredgewidth=2)
+        ax.text(x2 + w2 - 0.05, (ys[0] + ys[3]) / 2, "VMX non-root", fontsize=6.5,
+                ha="right", va="center", color="#0072B2", rotation=90)
+    real = -1 if (vt and state.vmx == "root") else state.ring
+    ax.plot([x2 + w2 - 0.55], [ys[real]], "o", color="#D55E00", markersize=9)
+    ax.plot([x2 + w2 - 0.3], [ys[state.guest_ring]], "o", markerfacecolor="none",
+            markeredgecolor="#0072B2", markersize=9, markeredgewidth=2)
     last = state.last_exit or state.last
-    if len(last) > 60:
-        last = last[:57] + "..."
-    ax_g.text(0.02, -1.3, f"last: {last}" if last else "", fontsize=6.5, va="center",
-              wrap=True)
-    fig.suptitle(f"{state.technique}: next EIP {state.pc}", fontsize=9.5, x=0.01, y=0.99,
-                 ha="left", va="top", fontweight="bold")
+    if len(last) > 62:
+        last = last[:59] + "..."
+    if last:
+        ax.text(x2, ys[3] - bar_h, f"last: {last}", fontsize=6.5, va="top")
     return fig
