@@ -20,8 +20,9 @@ the same :func:`execute` semantics, applied to a different PrivState.
 Two execution engines
 ---------------------
 * :func:`interpret` — an interpreter: fetch, decode (dispatch on the
-  mnemonic, read the operand kinds), execute, one instruction at a time.
-  This is *emulation* (Bochs, QEMU without acceleration).
+  mnemonic, read the operand kinds — cached per address, as Bochs caches
+  decoded instructions), execute, one instruction at a time.  This is
+  *emulation* (Bochs, QEMU without acceleration).
 * :class:`BlockCompiler` — each basic block is translated once into Python
   source, compiled with ``compile``/``exec`` into a function and cached.
   Registers become local variables, flags are computed only where a later
@@ -829,8 +830,7 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
     sp = special or native_special
     prog = c.program.instructions
     n = len(prog)
-    plain = [is_plain(i) for i in prog]
-    handlers = _HANDLERS
+    dec = _decoded(c.program)               # decoded-instruction cache (as in Bochs)
     limit = c.icount + max_steps
     pc = c.pc
     icount = c.icount          # kept in a local; written back around specials
@@ -842,14 +842,15 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
             if pc < 0:
                 status = ""
                 break
-        if not 0 <= pc < n:
+        try:
+            h = dec[pc]                     # fetch (the decoded instruction)
+        except IndexError:                  # EIP is never negative (unsigned, -1 = stop)
             c.fault = f"jump outside the program (pc {pc})"
             c.pc, c.icount = pc, icount
             return "fault"
-        ins = prog[pc]                      # fetch
-        if plain[pc]:
+        if h is not None:
             try:
-                pc = handlers[ins.mnemonic](c, ins, pc)   # decode + execute
+                pc = h(c, pc)               # execute
             except _MemFault as f:
                 c.icount = icount
                 pc = c.memfault(f.pc, f.addr)
@@ -861,7 +862,7 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
             icount += 1
         else:
             c.pc, c.icount = pc, icount
-            pc = sp(c, ins, pc)
+            pc = sp(c, prog[pc], pc)
             icount = c.icount
             if pc < 0:
                 status = ""
@@ -871,6 +872,128 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
         c.pc = pc
         return status
     return _status(c)
+
+
+@functools.lru_cache(maxsize=256)
+def _decoded(program: Program) -> tuple:
+    """Decode every instruction once into a handler ``h(cpu, pc) -> next pc``.
+
+    Special instructions decode to None (the mode's handler executes them).
+    Like an emulator's decoded-instruction cache: fetch and execute still
+    happen for every instruction, one at a time; nothing is compiled into
+    blocks.
+    """
+    return tuple(_decode(ins) if is_plain(ins) else None for ins in program.instructions)
+
+
+def _decode(ins: Instruction) -> Callable:
+    mn, ops = ins.mnemonic, ins.operands
+    kinds = "".join(o[0] for o in ops)
+    if mn == "MOV" and kinds == "rr":
+        d, s = ops[0][1], ops[1][1]
+
+        def h(c, pc):
+            r = c.regs
+            r[d] = r[s]
+            return pc + 1
+        return h
+    if mn == "MOV" and kinds == "ri":
+        d, v = ops[0][1], ops[1][1]
+
+        def h(c, pc):
+            c.regs[d] = v
+            return pc + 1
+        return h
+    if mn == "MOV" and kinds in ("rm", "mr", "mi"):
+        mop = ops[1] if kinds == "rm" else ops[0]
+        base, disp = mop[1], mop[2]
+        if kinds == "rm":
+            d = ops[0][1]
+
+            def h(c, pc):
+                a = ((c.regs[base] if base >= 0 else 0) + disp) & M
+                if a >= c.memory_words:
+                    raise _MemFault(pc, a)
+                c.regs[d] = c.mem[a]
+                return pc + 1
+            return h
+        src_reg = kinds == "mr"
+        s = ops[1][1]
+
+        def h(c, pc):
+            a = ((c.regs[base] if base >= 0 else 0) + disp) & M
+            if a >= c.memory_words:
+                raise _MemFault(pc, a)
+            c.mem[a] = c.regs[s] if src_reg else s
+            if c.wp[a]:
+                c.count("pt_writes")
+            return pc + 1
+        return h
+    if mn in ("ADD", "SUB", "CMP") and kinds in ("rr", "ri"):
+        d, s = ops[0][1], ops[1][1]
+        is_reg = kinds == "rr"
+        if mn == "ADD":
+            def h(c, pc):
+                r = c.regs
+                a = r[d]
+                b = r[s] if is_reg else s
+                t = a + b
+                x = t & M
+                c.cf, c.of, c.zf, c.sf = t >> 32, ((a ^ x) & (b ^ x)) >> 31, x == 0, x >> 31
+                r[d] = x
+                return pc + 1
+            return h
+        store = mn == "SUB"
+
+        def h(c, pc):
+            r = c.regs
+            a = r[d]
+            b = r[s] if is_reg else s
+            x = (a - b) & M
+            c.cf, c.of, c.zf, c.sf = int(a < b), ((a ^ b) & (a ^ x)) >> 31, x == 0, x >> 31
+            if store:
+                r[d] = x
+            return pc + 1
+        return h
+    if mn in ("AND", "OR", "XOR", "TEST") and kinds in ("rr", "ri"):
+        d, s = ops[0][1], ops[1][1]
+        is_reg = kinds == "rr"
+        store = mn != "TEST"
+        op = {"AND": int.__and__, "TEST": int.__and__, "OR": int.__or__,
+              "XOR": int.__xor__}[mn]
+
+        def h(c, pc):
+            r = c.regs
+            x = op(r[d], r[s] if is_reg else s)
+            c.cf = c.of = 0
+            c.zf, c.sf = x == 0, x >> 31
+            if store:
+                r[d] = x
+            return pc + 1
+        return h
+    if mn in ("INC", "DEC"):
+        d = ops[0][1]
+        delta, ovf = (1, 0x80000000) if mn == "INC" else (-1, 0x7FFFFFFF)
+
+        def h(c, pc):
+            r = c.regs
+            x = (r[d] + delta) & M
+            c.of, c.zf, c.sf = x == ovf, x == 0, x >> 31
+            r[d] = x
+            return pc + 1
+        return h
+    if mn in _COND:
+        target = ops[0][1]
+        cond = _COND[mn]
+
+        def h(c, pc):
+            return target if cond(c) else pc + 1
+        return h
+    handler = _HANDLERS[mn]
+
+    def h(c, pc):
+        return handler(c, ins, pc)
+    return h
 
 
 def _status(c: CPU) -> str:

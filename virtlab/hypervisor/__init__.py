@@ -22,8 +22,9 @@ Build a guest with :func:`virtlab.asm.assemble` (text → ``Program``), then:
     ``.guest_ring``, ``.log`` (list of str), ``.last_event``, ``.cpu``
     (raw :class:`virtlab.cpu.CPU`), ``.cpu.raise_irq(vector)``; hardware mode
     also ``.vmcs`` (:class:`vtx.VMCS`: guest/host/controls/exit reason and
-    qualification) and ``.vmx.log``; binary translation ``.kernel_blocks``
-    via :func:`binary_translation.translate`.
+    qualification) and ``.vmx.log`` (one vCPU per machine, so one VMCS);
+    binary translation ``.translated_blocks()`` and
+    :func:`binary_translation.translate`.
     ``.halted`` (HLT or fault).
 ``HardwareMachine`` extras (``machine(prog, "hardware", ...)``), for a KVM model:
     ``.vmx_mode`` ("root"/"non-root"/"off"); ``stop_on={"IO_INSTRUCTION",

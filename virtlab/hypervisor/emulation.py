@@ -5,7 +5,10 @@ machine as data and, for every instruction, *fetches* it, *decodes* it
 (dispatch on the mnemonic and operand kinds) and *executes* it.  Nothing
 runs directly on the (model) hardware, so the guest cannot escape — but
 every instruction costs tens of host instructions (the lecture:
-"Komplette Nachbildung der Hardware in Software").
+"Komplette Nachbildung der Hardware in Software").  Like Bochs, virtlab's
+interpreter keeps a decoded-instruction cache (each address is decoded once
+into a handler); fetch and execute still happen instruction by instruction,
+nothing is compiled into blocks.
 
 Examples
 --------

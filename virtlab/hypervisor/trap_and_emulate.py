@@ -11,6 +11,14 @@ silently drops the change of IF, SGDT/SIDT/SMSW/STR leak the host's values,
 PUSHF shows the real IF, MOV r, CS shows ring 1.  The guest diverges exactly
 where such an instruction executes (:func:`virtlab.hypervisor.first_divergence`).
 
+Which critical instructions diverge *in this model* (tested one by one):
+SGDT, SIDT, SLDT, SMSW, STR, PUSHF, POPF, MOV r,CS/SS, PUSH CS/SS, LAR, LSL,
+VERR, VERW.  Not observable here: far CALL/JMP/RET (not in the executable
+subset), POP/MOV *to* a segment register (the model does not check selectors
+on loads) and INT n (the VMM owns the real IDT and reflects every INT with the
+guest's own CS, so it stays correct) — they remain critical in the catalogue,
+as Robin & Irvine list them.
+
 Examples
 --------
 >>> from virtlab.asm import assemble
