@@ -33,14 +33,27 @@ def scenario(draw):
     hmode = draw(st.sampled_from([X86_64, X86_32]))
     vpns = draw(st.lists(vpn_strategy(gmode), min_size=1, max_size=8, unique=True))
     guest = {v: (draw(st.integers(0, GUEST_DATA_FRAMES - 1)), draw(st.booleans()),
-                 draw(st.booleans())) for v in vpns}
+                 draw(st.booleans()), False) for v in vpns}
+    if gmode is TOY:
+        # large pages of 8 frames (toy level-2 span) at gpfn 0, 8 or 16; 4 KiB pages
+        # inside a large page's range are dropped
+        for base in draw(st.lists(st.sampled_from([0, 8, 0x1F8]), max_size=2, unique=True)):
+            guest = {v: m for v, m in guest.items() if v // 8 != base // 8}
+            guest[base] = (draw(st.sampled_from([0, 8, 16])), draw(st.booleans()),
+                           draw(st.booleans()), True)
+        vpns = sorted(guest)
+        if not vpns:
+            guest[1] = (1, True, True, False)
+            vpns = [1]
     host = {g: draw(st.sampled_from([None, True, False]))
             for g in range(GUEST_DATA_FRAMES)}
-    probes = vpns + draw(st.lists(vpn_strategy(gmode), max_size=3))
+    probes = vpns + [v + 5 for v, m in guest.items() if m[3]] + draw(
+        st.lists(vpn_strategy(gmode), max_size=3))
     accesses = draw(st.lists(st.tuples(st.sampled_from(probes), st.integers(0, 1023),
                                        st.sampled_from("rw"), st.booleans()),
                              min_size=1, max_size=25))
-    edits = draw(st.lists(st.tuples(st.sampled_from(vpns),
+    small = [v for v, m in guest.items() if not m[3]] or [vpns[0]]
+    edits = draw(st.lists(st.tuples(st.sampled_from(small),
                                     st.one_of(st.none(), st.integers(0, GUEST_DATA_FRAMES - 1)),
                                     st.booleans()), max_size=4))
     return gmode, hmode, guest, host, accesses, edits
@@ -50,8 +63,8 @@ def build(gmode, hmode, guest, host):
     mem = PhysicalMemory(4096)
     vm = GuestVM(mem, guest_frames=64, host_mode=hmode)
     gpt = vm.new_page_table(gmode)
-    for vpn, (gpfn, w, u) in guest.items():
-        gpt.map(vpn << 12, gpfn, writable=w, user=u)
+    for vpn, (gpfn, w, u, large) in guest.items():
+        gpt.map(vpn << 12, gpfn, writable=w, user=u, large=large)
     for gpfn, state in host.items():
         if state is not None:
             vm.host_map(gpfn, writable=state)
@@ -103,7 +116,11 @@ def test_native_shadow_nested_equivalent(sc):
     nested = NestedMMU(vm_n, gpt_n)
     compare(vm_s, vm_n, gpt_s, gpt_n, shadow, nested, accesses)
     # the guest edits its tables (remap / unmap / protect) and invalidates
+    applied = 0
     for vpn, gpfn, w in edits:
+        if guest.get(vpn, (0, 0, 0, False))[3]:
+            continue                     # large pages are not edited
+        applied += 1
         for gpt, mmu in ((gpt_s, shadow), (gpt_n, nested)):
             if gpfn is None:
                 gpt.unmap(vpn << 12)
@@ -112,5 +129,5 @@ def test_native_shadow_nested_equivalent(sc):
             mmu.invlpg(vpn << 12)
     compare(vm_s, vm_n, gpt_s, gpt_n, shadow, nested, accesses)
     assert nested.stats().pt_write_traps == 0
-    if edits and shadow.stats().hidden_faults:
+    if applied and shadow.stats().hidden_faults:
         assert shadow.stats().pt_write_traps + shadow.stats().invlpg_traps > 0

@@ -190,3 +190,68 @@ def test_custom_paging_mode():
     mmu.write_cr3(gpt2)
     mmu.translate(0x5000)
     assert mmu.last_refs == 3 * 3 + 3 + 3
+
+
+# -- large pages ---------------------------------------------------------------------
+
+def test_native_large_page_walk_stops_one_level_early():
+    mem = PhysicalMemory(64)
+    pt = PageTable(mem, X86_64)
+    pt.map(0x40000000, pfn=512, large=True)               # 2 MiB page at 1 GiB
+    mmu = NativeMMU(mem, pt)
+    assert mmu.translate(0x40123456) == 512 * 4096 + 0x123456
+    assert mmu.last_refs == 3
+    assert pt.lookup(0x40123000) == (512 + 0x123, pt.lookup(0x40000000)[1])
+
+
+def test_nested_large_pages_shorten_the_2d_walk():
+    # guest large page: n = 3 effective levels -> 3*4 + 3 + 4 = 19
+    host = PhysicalMemory(8192)
+    vm = GuestVM(host, guest_frames=2048)
+    gpt = vm.new_page_table(X86_64)
+    gpt.map(0x200000, 512, large=True)
+    vm.host_map(512 + 7)
+    mmu = NestedMMU(vm, gpt)
+    assert mmu.translate(0x207010) >> 12 == vm.host_lookup(519)[0]
+    assert mmu.last_refs == 19
+    # host large page as well for the data: the final host walk has 3 levels -> 18
+    gpt.map(0x400000, 1024, large=True)
+    base = vm.host_map_large(1024)
+    mmu.invlpg(0x400000)
+    assert mmu.translate(0x401000) >> 12 == base + 1
+    assert mmu.last_refs == 3 * 4 + 3 + 3
+
+
+def test_shadow_shadows_guest_large_pages_4k_wise():
+    host = PhysicalMemory(8192)
+    vm = GuestVM(host, guest_frames=2048)
+    gpt = vm.new_page_table(X86_64)
+    gpt.map(0x200000, 512, large=True, writable=False)
+    vm.host_map(513)
+    mmu = ShadowMMU(vm, gpt)
+    assert mmu.translate(0x201000) >> 12 == vm.host_lookup(513)[0]
+    mmu.tlb.flush()
+    mmu.translate(0x201000)
+    assert mmu.last_refs == 4                  # the shadow maps the 4 KiB piece
+    with pytest.raises(PageFault) as exc:
+        mmu.translate(0x201000, "w")
+    assert (exc.value.fault.reason, exc.value.fault.stage, exc.value.fault.level) == \
+        ("write", "guest", 2)
+
+
+def test_large_page_argument_checks():
+    mem = PhysicalMemory(64)
+    pt = PageTable(mem, X86_64)
+    with pytest.raises(ValueError, match="vaddr"):
+        pt.map(0x201000, 512, large=True)
+    with pytest.raises(ValueError, match="pfn"):
+        pt.map(0x200000, 513, large=True)
+    pt.map(0x200000, 512, large=True)
+    with pytest.raises(ValueError, match="large page"):
+        pt.map(0x201000, 7)                    # a 4 KiB page inside the large one
+    with pytest.raises(ValueError, match="large page"):
+        pt.unmap(0x201000)
+    pt.map(0x600000, 3)
+    with pytest.raises(ValueError, match="page table below"):
+        pt.map(0x600000, 1024, large=True)
+    assert pt.unmap(0x200000) and pt.lookup(0x200000) is None

@@ -33,14 +33,14 @@ from .guest import GuestMemory, GuestVM
 from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory
 from .native import MMU, TRAP_CYCLES, MMUStats, NativeMMU, compose
 from .nested import NestedMMU, nested_walk_refs
-from .page_table import (PTE_A, PTE_D, PTE_P, PTE_U, PTE_W, X86_32, X86_64, X86_64_5LEVEL,
+from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, X86_32, X86_64, X86_64_5LEVEL,
                          Fault, PageFault, PageTable, PagingMode, WalkStep, hw_walk, pte_flags)
 from .shadow import ShadowMMU
 from .tlb import TLB, TLBStats
 
 __all__ = [
     "GuestMemory", "GuestVM", "MMU", "MMUStats", "NativeMMU", "NestedMMU", "OutOfFrames",
-    "PAGE_SHIFT", "PAGE_SIZE", "PTE_A", "PTE_D", "PTE_P", "PTE_U", "PTE_W", "PageFault",
+    "PAGE_SHIFT", "PAGE_SIZE", "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "PageFault",
     "PageTable", "PagingMode", "PhysicalMemory", "ShadowMMU", "TLB", "TLBStats",
     "TRAP_CYCLES", "WalkStep", "X86_32", "X86_64", "X86_64_5LEVEL", "Fault", "compose",
     "hw_walk", "nested_walk_refs", "pte_flags",

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 from ..errors import check_bool, check_int, check_str, check_type
 from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory
-from .page_table import X86_64, PageTable, PagingMode
+from .page_table import PTE_PS, X86_64, PageTable, PagingMode
 
 __all__ = ["GuestMemory", "GuestVM"]
 
@@ -290,6 +290,44 @@ class GuestVM:
         self._backing[gpfn] = self.host_table.lookup(gpfn << PAGE_SHIFT)
         return frame
 
+    def host_map_large(self, gpfn: int, *, writable: bool = True) -> int:
+        """Back a whole large page of guest frames (``gpfn`` aligned) with one host
+        large page (contiguous, aligned host frames); return the first host frame.
+
+        Examples
+        --------
+        >>> from virtlab.mmu import PhysicalMemory, X86_32, PagingMode
+        >>> toy = PagingMode("toy", levels=3, bits_per_level=3, entry_size=8)
+        >>> vm = GuestVM(PhysicalMemory(64), 32, host_mode=toy)
+        >>> base = vm.host_map_large(8)             # 8 frames of 4 KiB per large page
+        >>> base % 8, vm.host_lookup(13)[0] == base + 5
+        (0, True)
+        """
+        self._check_gpfn(gpfn)
+        check_bool("writable", writable)
+        mode = self.host_table.mode
+        n = 1 << mode.bits_per_level
+        if gpfn % n or gpfn + n > self.guest_frames:
+            raise ValueError(f"gpfn must be a multiple of {n} with the whole large page "
+                             f"inside guest memory, got {gpfn}")
+        if any(g in self._backing for g in range(gpfn, gpfn + n)):
+            raise ValueError(f"gpfn {gpfn}: part of this large page is already backed")
+        host = self.host
+        base = next((b for b in range(0, host.frames - n + 1, n)
+                     if not any(host.is_allocated(f) for f in range(b, b + n))), None)
+        if base is None or host.free_frames < n + mode.levels:
+            raise OutOfFrames(f"no free aligned run of {n} host frames for a large page")
+        for f in range(base, base + n):
+            host.claim_frame(f)
+        self.host_table.map(gpfn << PAGE_SHIFT, base, writable=writable, user=True, large=True)
+        for k in range(n):
+            self._backing[gpfn + k] = self.host_table.lookup((gpfn + k) << PAGE_SHIFT)
+        return base
+
+    def _in_large(self, gpfn: int) -> bool:
+        h = self._backing.get(gpfn)
+        return h is not None and bool(h[1] & PTE_PS)
+
     def host_unmap(self, gpfn: int) -> int | None:
         """Remove the backing of ``gpfn`` and free its host frame; return the frame or None.
 
@@ -304,6 +342,8 @@ class GuestVM:
         self._check_gpfn(gpfn)
         if gpfn in self.memory._used:
             raise ValueError(f"gpfn {gpfn} holds a guest page table; it cannot be unbacked")
+        if self._in_large(gpfn):
+            raise ValueError(f"gpfn {gpfn} is part of a host large page")
         h = self.host_lookup(gpfn)
         if h is None:
             return None
@@ -327,6 +367,8 @@ class GuestVM:
         check_bool("writable", writable)
         if gpfn in self.memory._used and not writable:
             raise ValueError(f"gpfn {gpfn} holds a guest page table; it must stay writable")
+        if self._in_large(gpfn):
+            raise ValueError(f"gpfn {gpfn} is part of a host large page")
         done = self.host_table.protect(gpfn << PAGE_SHIFT, writable=writable)
         if done:
             self._backing[gpfn] = self.host_table.lookup(gpfn << PAGE_SHIFT)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from ..errors import check_int, check_type
 from .memory import PAGE_SHIFT, PhysicalMemory
-from .page_table import (PTE_D, PTE_U, PTE_W, PageFault, PageTable, check_access,
+from .page_table import (PTE_D, PTE_PS, PTE_U, PTE_W, PageFault, PageTable, check_access,
                          check_vaddr, hw_walk)
 from .tlb import TLB
 
@@ -378,15 +378,20 @@ def compose(guest_table: PageTable, vm, memory: PhysicalMemory | None = None) ->
         raise ValueError("guest_table must live in vm's guest memory")
     maps = guest_table.mappings()
     if memory is None:
-        memory = PhysicalMemory(max(64, 4 * guest_table.mode.levels * (len(maps) + 1)),
+        n = sum((1 << guest_table.mode.bits_per_level) if f & PTE_PS else 1
+                for _, f in maps.values())
+        memory = PhysicalMemory(max(64, 4 * guest_table.mode.levels * (n + 1)),
                                 name="composed")
     check_type("memory", memory, PhysicalMemory)
     table = PageTable(memory, guest_table.mode)
+    pages = 1 << guest_table.mode.bits_per_level
     for va, (gpfn, flags) in sorted(maps.items()):
-        host = vm.host_lookup(gpfn)
-        if host is None:
-            continue
-        hpfn, hflags = host
-        table.map(va, hpfn, writable=bool(flags & PTE_W and hflags & PTE_W),
-                  user=bool(flags & PTE_U))
+        # a guest large page becomes 4 KiB entries (host frames need not be contiguous)
+        for k in range(pages if flags & PTE_PS else 1):
+            host = vm.host_lookup(gpfn + k)
+            if host is None:
+                continue
+            hpfn, hflags = host
+            table.map(va + (k << PAGE_SHIFT), hpfn,
+                      writable=bool(flags & PTE_W and hflags & PTE_W), user=bool(flags & PTE_U))
     return table

@@ -11,8 +11,9 @@ with a reason on failure.
 
 Paging modes: :data:`X86_32` (2 levels of 10 bits, 4-byte entries),
 :data:`X86_64` (4 levels of 9 bits, 8-byte entries), :data:`X86_64_5LEVEL`
-(5 levels), or any :class:`PagingMode` you build.  Large pages are not
-modelled (every leaf maps one 4 KiB page).
+(5 levels), or any :class:`PagingMode` you build.  Large pages: a level-2
+entry with the page-size bit ``PS`` (bit 7) maps ``span(2)`` bytes at once
+(2 MiB on x86-64, 4 MiB on x86-32), and the walk stops one level early.
 
 Examples
 --------
@@ -39,7 +40,7 @@ from ..errors import VirtlabError, check_bool, check_choice, check_int, check_st
 from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory  # noqa: F401 (doctests)
 
 __all__ = [
-    "PTE_A", "PTE_D", "PTE_P", "PTE_U", "PTE_W", "X86_32", "X86_64", "X86_64_5LEVEL",
+    "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "X86_32", "X86_64", "X86_64_5LEVEL",
     "Fault", "PageFault", "PageTable", "PagingMode", "WalkStep", "check_access",
     "hw_walk", "pte_flags",
 ]
@@ -49,6 +50,7 @@ PTE_W = 1 << 1   #: writable
 PTE_U = 1 << 2   #: user accessible
 PTE_A = 1 << 5   #: accessed (set by the walker)
 PTE_D = 1 << 6   #: dirty (set by the walker on a write)
+PTE_PS = 1 << 7  #: page size: a level-2 entry that maps a large page (2 MiB / 4 MiB)
 _FLAG_MASK = PAGE_SIZE - 1
 
 #: Fault reasons, in the order they are checked.
@@ -298,11 +300,15 @@ def hw_walk(memory, root: int, mode: PagingMode, vaddr: int, write: bool, user: 
             raise PageFault(Fault(vaddr, "not-present", stage, level))
         combined &= entry
         addrs.append((addr, entry))
+        if level == 2 and entry & PTE_PS:          # large page: the walk ends here
+            table = (entry >> PAGE_SHIFT) + ((vaddr >> PAGE_SHIFT) & ((1 << bits) - 1))
+            break
         table = entry >> PAGE_SHIFT
+    leaf = mode.levels - len(addrs) + 1
     if user and not combined & PTE_U:
-        raise PageFault(Fault(vaddr, "user", stage, 1))
+        raise PageFault(Fault(vaddr, "user", stage, leaf))
     if write and not combined & PTE_W:
-        raise PageFault(Fault(vaddr, "write", stage, 1))
+        raise PageFault(Fault(vaddr, "write", stage, leaf))
     # success: set A on every level, D on the leaf for a write
     last = len(addrs) - 1
     for i, (addr, entry) in enumerate(addrs):
@@ -367,11 +373,14 @@ class PageTable:
         return check_int("pfn", pfn, minimum=0, maximum=limit)
 
     # -- OS view -------------------------------------------------------------
-    def map(self, vaddr: int, pfn: int, *, writable: bool = True, user: bool = True) -> None:
+    def map(self, vaddr: int, pfn: int, *, writable: bool = True, user: bool = True,
+            large: bool = False) -> None:
         """Map the page at ``vaddr`` to frame ``pfn`` (missing tables are allocated).
 
         Intermediate entries are present, writable and user; the leaf carries
-        the requested permissions.  Every entry written is a (counted) memory
+        the requested permissions.  ``large=True`` maps a large page with one
+        level-2 entry (``vaddr`` aligned to ``mode.span(2)``, ``pfn`` to the
+        number of 4 KiB frames in it).  Every entry written is a (counted) memory
         write to ``memory`` — under shadow paging, a guest's write that the VMM traps.
         Nothing is changed when an argument is bad.
 
@@ -386,21 +395,40 @@ class PageTable:
         self._check_pfn(pfn)
         check_bool("writable", writable)
         check_bool("user", user)
+        check_bool("large", large)
+        stop = 2 if large else 1                  # level of the leaf entry
+        if large:
+            if self.mode.levels < 2:
+                raise ValueError("large pages need at least 2 levels")
+            span = self.mode.span(2)
+            if vaddr % span:
+                raise ValueError(f"vaddr must be aligned to the large-page size {span:#x}, "
+                                 f"got {vaddr:#x}")
+            if pfn % (span >> PAGE_SHIFT):
+                raise ValueError(f"pfn must be a multiple of {span >> PAGE_SHIFT} for a large "
+                                 f"page, got {pfn}")
+        found = self._leaf(vaddr, upto=stop)
+        if found is not None and found[1] != stop:
+            raise ValueError(f"vaddr {vaddr:#x} lies in a large page; unmap it first")
+        if large and found is not None and self.memory.peek_word(found[0]) & PTE_P \
+                and not self.memory.peek_word(found[0]) & PTE_PS:
+            raise ValueError(f"vaddr {vaddr:#x} already has a page table below it; "
+                             "unmap its pages first")
         mem = self.memory
         # Count the tables still missing first, so running out of frames
         # cannot leave a half-built path behind.
         missing, table = 0, self.root
-        for level in range(self.mode.levels, 1, -1):
+        for level in range(self.mode.levels, stop, -1):
             entry = mem.peek_word(self._entry_addr(table, vaddr, level))
             if not entry & PTE_P:
-                missing = level - 1
+                missing = level - stop
                 break
             table = entry >> PAGE_SHIFT
         if missing > mem.free_frames:
             raise OutOfFrames(f"mapping {vaddr:#x} needs {missing} new table frame(s), "
                               f"{mem.free_frames} free")
         table = self.root
-        for level in range(self.mode.levels, 1, -1):
+        for level in range(self.mode.levels, stop, -1):
             addr = self._entry_addr(table, vaddr, level)
             entry = mem.peek_word(addr)
             if not entry & PTE_P:
@@ -409,8 +437,9 @@ class PageTable:
                 entry = (new << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U
                 mem.write_word(addr, entry)
             table = entry >> PAGE_SHIFT
-        leaf = (pfn << PAGE_SHIFT) | PTE_P | (PTE_W if writable else 0) | (PTE_U if user else 0)
-        mem.write_word(self._entry_addr(table, vaddr, 1), leaf)
+        leaf = ((pfn << PAGE_SHIFT) | PTE_P | (PTE_W if writable else 0)
+                | (PTE_U if user else 0) | (PTE_PS if large else 0))
+        mem.write_word(self._entry_addr(table, vaddr, stop), leaf)
 
     def unmap(self, vaddr: int) -> bool:
         """Clear the leaf entry for ``vaddr``; return False if it was not mapped.
@@ -422,10 +451,13 @@ class PageTable:
         (True, False)
         """
         self._check_page(vaddr)
-        addr = self._leaf_addr(vaddr)
-        if addr is None or not self.memory.peek_word(addr) & PTE_P:
+        found = self._leaf(vaddr)
+        if found is None or not self.memory.peek_word(found[0]) & PTE_P:
             return False
-        self.memory.write_word(addr, 0)
+        if found[1] == 2 and vaddr % self.mode.span(2):
+            raise ValueError(f"vaddr {vaddr:#x} lies inside a large page; unmap it at "
+                             f"{vaddr - vaddr % self.mode.span(2):#x}")
+        self.memory.write_word(found[0], 0)
         return True
 
     def protect(self, vaddr: int, *, writable: bool) -> bool:
@@ -439,9 +471,10 @@ class PageTable:
         """
         self._check_page(vaddr)
         check_bool("writable", writable)
-        addr = self._leaf_addr(vaddr)
-        if addr is None:
+        found = self._leaf(vaddr)
+        if found is None:
             return False
+        addr = found[0]
         entry = self.memory.peek_word(addr)
         if not entry & PTE_P:
             return False
@@ -450,15 +483,21 @@ class PageTable:
             self.memory.write_word(addr, new)
         return True
 
-    def _leaf_addr(self, vaddr: int) -> int | None:
+    def _leaf(self, vaddr: int, upto: int = 1) -> tuple[int, int] | None:
+        """``(address, level)`` of the entry that maps ``vaddr``: the level-1 entry,
+        or a large level-2 entry; None if a table on the way is missing.  With
+        ``upto=2`` the descent stops at level 2 in any case."""
         table = self.root
         mem = self.memory
         for level in range(self.mode.levels, 1, -1):
-            entry = mem.peek_word(self._entry_addr(table, vaddr, level))
+            addr = self._entry_addr(table, vaddr, level)
+            entry = mem.peek_word(addr)
+            if level == 2 and (entry & PTE_PS or upto == 2):
+                return addr, 2
             if not entry & PTE_P:
                 return None
             table = entry >> PAGE_SHIFT
-        return self._entry_addr(table, vaddr, 1)
+        return self._entry_addr(table, vaddr, 1), 1
 
     def entry(self, vaddr: int) -> int:
         """The raw leaf entry for ``vaddr`` (0 if a table on the way is missing).
@@ -470,8 +509,8 @@ class PageTable:
         ('0x2007', 0)
         """
         check_vaddr(vaddr, self.mode)
-        addr = self._leaf_addr(vaddr)
-        return 0 if addr is None else self.memory.peek_word(addr)
+        found = self._leaf(vaddr)
+        return 0 if found is None else self.memory.peek_word(found[0])
 
     def lookup(self, vaddr: int) -> tuple[int, int] | None:
         """Software lookup, uncounted: ``(pfn, leaf flags)`` or None if not present.
@@ -482,10 +521,17 @@ class PageTable:
         >>> pt.lookup(0x1abc), pt.lookup(0x2000)
         ((2, 3), None)
         """
-        e = self.entry(vaddr)
+        check_vaddr(vaddr, self.mode)
+        found = self._leaf(vaddr)
+        if found is None:
+            return None
+        e = self.memory.peek_word(found[0])
         if not e & PTE_P:
             return None
-        return e >> PAGE_SHIFT, e & _FLAG_MASK
+        pfn = e >> PAGE_SHIFT
+        if found[1] == 2:                   # the 4 KiB frame inside the large page
+            pfn += (vaddr >> PAGE_SHIFT) & ((1 << self.mode.bits_per_level) - 1)
+        return pfn, e & _FLAG_MASK
 
     def mappings(self) -> dict[int, tuple[int, int]]:
         """All present leaves as ``{page address: (pfn, flags)}`` (software, uncounted).
@@ -506,7 +552,7 @@ class PageTable:
                 if not e & PTE_P:
                     continue
                 va = base + i * mode.span(level)
-                if level == 1:
+                if level == 1 or (level == 2 and e & PTE_PS):
                     out[va] = (e >> PAGE_SHIFT, e & _FLAG_MASK)
                 else:
                     visit(e >> PAGE_SHIFT, level - 1, va)
@@ -543,7 +589,7 @@ class PageTable:
         mem = self.memory
         for lv in range(self.mode.levels, level, -1):
             e = mem.peek_word(self._entry_addr(table, vaddr, lv))
-            if not e & PTE_P:
+            if not e & PTE_P or (lv == 2 and e & PTE_PS):
                 return False
             table = e >> PAGE_SHIFT
         addr = self._entry_addr(table, vaddr, level)
@@ -551,7 +597,7 @@ class PageTable:
         if not e & PTE_P:
             return False
         mem.write_word(addr, 0)
-        if level > 1:
+        if level > 1 and not (level == 2 and e & PTE_PS):
             self._free_tree(e >> PAGE_SHIFT, level - 1)
         return True
 
@@ -560,7 +606,7 @@ class PageTable:
         if level > 1:
             for i in range(self.mode.entries):
                 e = mem.peek_word((table << PAGE_SHIFT) + i * self.mode.entry_size)
-                if e & PTE_P:
+                if e & PTE_P and not (level == 2 and e & PTE_PS):
                     self._free_tree(e >> PAGE_SHIFT, level - 1)
         self._tables.discard(table)
         mem.free_frame(table)

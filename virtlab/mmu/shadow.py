@@ -47,7 +47,7 @@ from ..errors import check_type
 from .guest import GuestVM
 from .memory import PAGE_SHIFT
 from .native import MMU, TRAP_CYCLES, _Peek
-from .page_table import (PTE_A, PTE_D, PTE_P, PTE_U, PTE_W, Fault, PageFault, PageTable,
+from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, Fault, PageFault, PageTable,
                          check_access, check_vaddr, hw_walk)
 from .tlb import TLB
 
@@ -198,11 +198,16 @@ class ShadowMMU(MMU):
                 raise PageFault(Fault(vaddr, "not-present", "guest", level))
             combined &= entry
             path.append((gaddr, entry))
+            if level == 2 and entry & PTE_PS:      # guest large page: shadowed 4 KiB-wise
+                table = (entry >> PAGE_SHIFT) + ((vaddr >> PAGE_SHIFT)
+                                                 & ((1 << mode.bits_per_level) - 1))
+                break
             table = entry >> PAGE_SHIFT
+        leaf = mode.levels - len(path) + 1
         if user and not combined & PTE_U:
-            raise PageFault(Fault(vaddr, "user", "guest", 1))
+            raise PageFault(Fault(vaddr, "user", "guest", leaf))
         if write and not combined & PTE_W:
-            raise PageFault(Fault(vaddr, "write", "guest", 1))
+            raise PageFault(Fault(vaddr, "write", "guest", leaf))
         return table, combined, path
 
     def _fill(self, vaddr: int, write: bool, user: bool) -> None:
