@@ -6,9 +6,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import virtlab.widgets
 from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic,
                                RoundRobinScheduler, SEDFScheduler, SpinLock, check_scheduler,
-                               jain_index, simulate)
+                               check_trace, fair_shares, jain_index, scenarios, simulate)
+from virtlab.viz import scheduling
 
 junk = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.floats(allow_nan=True),
                  st.integers(-10**20, 10**20), st.lists(st.integers(), max_size=2),
@@ -151,3 +153,81 @@ def test_huge_but_valid_input_is_refused_early_not_hanging():
 def test_work_budget_refuses_runs_that_would_take_hours():
     with pytest.raises(ValueError, match="pcpus × duration_ms"):
         simulate(CreditScheduler(), [VM("a")], 1024, 3_600_000)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: fair_shares([VM("a")], 0), "pcpus"), (lambda: fair_shares("ab", 1), "vms"),
+    (lambda: fair_shares([VM("a"), VM("a")], 1), "unique"),
+    (lambda: check_trace("trace"), "trace"),
+    (lambda: scenarios.lab(scheduler="cfs"), "scheduler"),
+    (lambda: scenarios.lab(weights=(1, 2)), "weights"),
+    (lambda: scenarios.lab(slices_ms=(-1, 0, 0)), "slices_ms"),
+    (lambda: scenarios.lab(pcpus=0), "pcpus"),
+    (lambda: scenarios.lab(duration_ms=float("nan")), "duration_ms"),
+    (lambda: scenarios.latency_comparison(hogs=-1), "hogs"),
+    (lambda: scenarios.latency_comparison(duration_ms=0), "duration_ms"),
+    (lambda: scenarios.lock_comparison(pcpus=2), "pcpus"),
+    (lambda: scenarios.lock_comparison(scheduler=None), "scheduler"),
+    (lambda: scenarios.mapping_example(duration_ms=-5), "duration_ms"),
+])
+def test_scenarios_and_helpers_reject(call, name):
+    with pytest.raises((ValueError, TypeError)) as e:
+        call()
+    _raises_named(e, name)
+
+
+@pytest.fixture(scope="module")
+def small_trace():
+    return simulate(CreditScheduler(), [VM("a"), VM("b", vcpus=2)], 2, 50)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda t: scheduling.gantt(None), "trace"),
+    (lambda t: scheduling.gantt(t, start_ms=float("inf")), "start_ms"),
+    (lambda t: scheduling.gantt(t, start_ms=40, end_ms=10), "end_ms"),
+    (lambda t: scheduling.share_bars(t, entitled="a"), "entitled"),
+    (lambda t: scheduling.share_bars(3), "trace"),
+    (lambda t: scheduling.lab_figure(t, window_ms=-1), "window_ms"),
+    (lambda t: scheduling.lab_figure([t]), "trace"),
+    (lambda t: scheduling.mapping_figure([VM("a")], True), "pcpus"),
+    (lambda t: scheduling.mapping_figure([VM("a")], 2, trace=5), "trace"),
+    (lambda t: scheduling.mapping_figure([VM("a")], 2, t, t_ms=-1), "t_ms"),
+    (lambda t: scheduling.cosched_figure({"x": t}, vm=None), "vm"),
+    (lambda t: scheduling.cosched_figure({"x": "t"}), "traces"),
+    (lambda t: scheduling.latency_figure({}, "a"), "traces"),
+    (lambda t: scheduling.latency_figure({"x": t}, vm="zz"), "vm"),
+    (lambda t: scheduling.vm_colors(None), "trace"),
+])
+def test_figures_reject(small_trace, call, name):
+    with pytest.raises((ValueError, TypeError)) as e:
+        call(small_trace)
+    _raises_named(e, name)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: virtlab.widgets.scheduler_lab(pcpus="2"), "pcpus"),
+    (lambda: virtlab.widgets.scheduler_lab(pcpus=99), "pcpus"),
+    (lambda: virtlab.widgets.scheduler_lab(scheduler="cfs"), "scheduler"),
+    (lambda: virtlab.widgets.scheduler_lab(cosched=1), "cosched"),
+    (lambda: virtlab.widgets.scheduler_lab(weights=(256, 256)), "weights"),
+    (lambda: virtlab.widgets.scheduler_lab(caps=(0, 0, -1)), "caps[2]"),
+    (lambda: virtlab.widgets.scheduler_lab(periods_ms=(0, 100, 100)), "periods_ms[0]"),
+    (lambda: virtlab.widgets.scheduler_lab(slices_ms=(5, 0, 0.5)), "slices_ms[2]"),
+    (lambda: virtlab.widgets.scheduler_lab(window_ms=float("nan")), "window_ms"),
+    (lambda: virtlab.widgets.scheduler_lab(duration_ms=10**9), "duration_ms"),
+    (lambda: virtlab.widgets.scheduler_lab(seed=-1), "seed"),
+    (lambda: virtlab.widgets.cosched_lab(mode="gang"), "mode"),
+    (lambda: virtlab.widgets.cosched_lab(hogs=7), "hogs"),
+    (lambda: virtlab.widgets.cosched_lab(pcpus=2), "pcpus"),
+    (lambda: virtlab.widgets.cosched_lab(duration_ms=0), "duration_ms"),
+])
+def test_widget_factories_reject_bad_presets(call, name):
+    with pytest.raises((ValueError, TypeError)) as e:
+        call()
+    _raises_named(e, name)
+
+
+def test_widget_bad_control_value_shows_message_not_exception():
+    app = virtlab.widgets.scheduler_lab(pcpus=1)
+    app.set(scheduler="sedf", web_period=10, web_slice=20)   # slice > period
+    assert app.error is not None and "slice_ms" in app.error

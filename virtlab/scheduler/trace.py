@@ -324,6 +324,8 @@ def check_trace(trace: Trace) -> list[str]:
     >>> check_trace(simulate(CreditScheduler(cosched="strict"), vms, 2, 200))
     []
     """
+    from ..errors import check_type
+    check_type("trace", trace, Trace)
     errors: list[str] = []
     T = trace.duration_us
     by_pcpu: dict[int, list[Interval]] = {}

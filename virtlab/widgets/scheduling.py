@@ -25,7 +25,8 @@ import html
 import ipywidgets as W
 
 from .. import viz
-from ..scheduler import scenarios
+from ..errors import check_choice, check_int, check_number
+from ..scheduler import COSCHED_MODES, scenarios
 from .base import WidgetApp
 
 __all__ = ["SchedulerLab", "CoschedLab", "scheduler_lab", "cosched_lab", "APPS"]
@@ -36,6 +37,15 @@ _NARROW = {"description_width": "88px"}
 def _slider(cls, value, lo, hi, step, label):
     return cls(value=value, min=lo, max=hi, step=step, description=label, style=_NARROW,
                continuous_update=False, layout=W.Layout(width="260px"))
+
+
+def _triple(name, values, lo, hi):
+    """Validate a per-VM preset: a sequence of 3 integers within the slider's range."""
+    if not isinstance(values, (tuple, list)) or len(values) != len(scenarios.LAB_VMS):
+        raise ValueError(f"{name} must be a sequence of {len(scenarios.LAB_VMS)} integers, "
+                         f"got {values!r}")
+    return tuple(check_int(f"{name}[{i}]", v, minimum=lo, maximum=hi)
+                 for i, v in enumerate(values))
 
 
 def _table(rows, columns) -> str:
@@ -57,9 +67,18 @@ class SchedulerLab(WidgetApp):
     def __init__(self, scheduler="credit", cosched="none", pcpus=2,
                  weights=(256, 256, 256), caps=(0, 0, 0), periods_ms=(20, 100, 100),
                  slices_ms=(5, 0, 0), window_ms=150.0, duration_ms=600.0, seed=0):
-        self.window_ms = window_ms
-        self.duration_ms = duration_ms
-        self.seed = seed
+        # presets are validated here, so a bad preset names itself (not a traitlets error)
+        check_choice("scheduler", scheduler, ("credit", "sedf", "rr"))
+        check_choice("cosched", cosched, COSCHED_MODES)
+        check_int("pcpus", pcpus, minimum=1, maximum=8)
+        weights = _triple("weights", weights, 32, 1024)
+        caps = _triple("caps", caps, 0, 200)
+        periods_ms = _triple("periods_ms", periods_ms, 5, 200)
+        slices_ms = _triple("slices_ms", slices_ms, 0, 100)
+        self.window_ms = check_number("window_ms", window_ms, minimum=1.0, maximum=10_000.0)
+        self.duration_ms = check_number("duration_ms", duration_ms, minimum=1.0,
+                                        maximum=60_000.0)
+        self.seed = check_int("seed", seed, minimum=0, maximum=2**63 - 1)
         controls = {
             "scheduler": W.Dropdown(options=[("Credit", "credit"), ("SEDF", "sedf"),
                                              ("round robin", "rr")],
@@ -116,8 +135,12 @@ class CoschedLab(WidgetApp):
     title = "Co-scheduling and lock-holder preemption"
 
     def __init__(self, mode="none", hogs=3, pcpus=4, duration_ms=500.0, seed=0):
-        self.duration_ms = duration_ms
-        self.seed = seed
+        check_choice("mode", mode, COSCHED_MODES)
+        check_int("hogs", hogs, minimum=0, maximum=6)
+        check_int("pcpus", pcpus, minimum=4, maximum=8)
+        self.duration_ms = check_number("duration_ms", duration_ms, minimum=1.0,
+                                        maximum=60_000.0)
+        self.seed = check_int("seed", seed, minimum=0, maximum=2**63 - 1)
         controls = {
             "mode": W.ToggleButtons(options=["none", "strict", "relaxed"], value=mode,
                                     description="co-sched", style=_NARROW),
