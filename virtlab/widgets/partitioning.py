@@ -57,7 +57,8 @@ class PartitionLab(WidgetApp):
                  pt.Partition("dev", dev_memory, 2, weight=dev_weight)]
         a = pt.assign(machine, parts)
         ent = pt.entitlements(a)
-        demand = pt.make_demand(list(_NAMES), steps=96, seed=seed)
+        # three partitions on 8 CPUs: about 6 CPUs of demand on average, bursts above 8
+        demand = pt.make_demand(list(_NAMES), steps=96, seed=seed, mean=2.0, burst=4.0)
         return a, pt.compare_static_shared(machine.cpus, demand, ent)
 
     def draw(self, result):
