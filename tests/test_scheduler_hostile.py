@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import virtlab.widgets
 from virtlab.scheduler import (VM, Barrier, CreditScheduler, IOBound, Periodic,
                                RoundRobinScheduler, SEDFScheduler, SpinLock, check_scheduler,
-                               check_trace, fair_shares, jain_index, scenarios, simulate)
+                               check_trace, fair_shares, jain_index, simulate)
+from virtlab.scheduler import scenarios
 from virtlab.viz import scheduling
 
 junk = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.floats(allow_nan=True),
