@@ -368,3 +368,11 @@ def test_random_api_sequences_raise_only_kvm_errors(ops):
         spans = sorted((s.guest_phys_addr, s.guest_phys_addr + s.memory_size)
                        for s in vm.slots.values())
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+
+
+def test_loading_a_new_program_replaces_the_compiled_code():
+    q = QemuProcess.boot("MOV EAX, 1\nHLT")
+    q.run()
+    q.vcpu.load_program(assemble("MOV EAX, 2\nHLT", isa="X86_VTX"))
+    q.vcpu.ioctl(KVM_RUN)
+    assert q.vcpu.ioctl(KVM_GET_REGS).rax == 2

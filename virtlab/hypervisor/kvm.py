@@ -681,6 +681,8 @@ class VcpuFd(_Fd):
         check_type("program", program, Program)
         self.program = program
         self._cpu = None
+        self._compiler = None   # compiled blocks belong to the old program
+        self._pending = None
 
     # -- registers -----------------------------------------------------------
     def _ensure_cpu(self) -> None:
