@@ -9,7 +9,8 @@ conditions of Xen's ``tools/libxc/xc_domain_save.c`` (facts.md §7):
 * **pre-copy** — round 1 sends every page while the VM keeps running; each
   further round sends the pages dirtied during the previous round.  Pre-copy
   ends (and the last round starts) when a round sent fewer than
-  ``min_pages`` (50) pages, when ``max_iters`` (29, "30 times round loop")
+  ``min_pages`` (50) pages (Xen counts sent + skipped pages; this model
+  skips none), when ``max_iters`` (29, "30 times round loop")
   rounds are done, or when more than ``max_factor`` (3) times the VM's
   memory has been sent.  Then the VM is paused and the remaining dirty set
   plus the CPU/device state is sent: that **stop-and-copy** round is the
