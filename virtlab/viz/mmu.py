@@ -251,8 +251,10 @@ def cost_crossover(knob: str, values, overheads: dict, crossover: float | None =
                 va="top")
     if current is not None:
         ax.axvline(current / 1000, color="black", ls=":", lw=1)
-    ax.set_xlabel(knob.replace("_per_s", "").replace("_", " ") + " (thousands per second)",
-                  fontsize=9)
+    label = {"tlb_misses_per_s": "TLB misses", "pt_updates_per_s": "page-table updates",
+             "context_switches_per_s": "context switches",
+             "page_faults_per_s": "guest page faults"}.get(knob, knob)
+    ax.set_xlabel(f"{label} (thousands per second)", fontsize=9)
     ax.set_ylabel("overhead vs native (% CPU)", fontsize=9)
     _lean(ax)
     ax.legend(fontsize=8)
