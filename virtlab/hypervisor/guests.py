@@ -1,0 +1,116 @@
+"""Small named guest programs used by notebooks 02 and 06 (and their tests).
+
+Each guest is assembler source with comments, so a notebook can print it and
+run it in one short cell: ``guests.program("popf")``.
+
+Examples
+--------
+>>> sorted(GUESTS)
+['app_cli', 'leak', 'popf', 'popf_irq', 'popf_toy']
+>>> program("popf")[3].text
+'POPF'
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..asm import Program, assemble
+from ..errors import check_choice
+from . import machine
+
+__all__ = ["GUESTS", "program", "source", "interrupt_in_critical_section"]
+
+_APP_CLI = """\
+        MOV EAX, 0x200
+        LIDT EAX            ; interrupt descriptor table at 0x200
+        MOV EAX, gp
+        MOV [0x20D], EAX    ; IDT[13] (#GP) = gp
+        MOV EDX, app
+        MOV ECX, 0x700
+        SYSEXIT             ; to the application, ring 3
+gp:     MOV ESI, 13         ; the kernel got the trap
+        HLT
+.user
+app:    CLI                 ; privileged: not allowed in ring 3
+"""
+
+_POPF = """\
+        MOV ESP, 0x700
+        STI                 ; interrupts on
+        PUSH 0              ; a saved flags word with IF = 0
+        POPF                ; "interrupts off" - critical!
+        MOV EBX, 1          ; the guest's critical section
+        HLT
+"""
+
+_POPF_IRQ = """\
+        MOV ESP, 0x700
+        MOV EAX, 0x200
+        LIDT EAX
+        MOV EAX, timer
+        MOV [0x220], EAX    ; IDT[32] = timer handler
+        STI
+        PUSH 0
+        POPF                ; interrupts "off"
+        MOV EBX, 1          ; critical section (the interrupt line is raised here)
+        HLT
+timer:  MOV ESI, 0xBAD      ; must not run inside the critical section
+        HLT
+"""
+
+_LEAK = """\
+        MOV EAX, 0x123
+        LGDT EAX            ; the guest's GDT base (privileged: trapped, emulated)
+        SGDT EBX            ; critical: reads the GDTR
+        SMSW ECX            ; critical: reads the machine status word (CR0)
+        HLT
+"""
+
+#: name -> (ISA, one-line description, source)
+GUESTS = MappingProxyType({
+    "app_cli": ("X86_32", "an application tries CLI in ring 3: #GP into the kernel", _APP_CLI),
+    "popf": ("X86_32", "the kernel disables interrupts with PUSH 0 / POPF", _POPF),
+    "popf_toy": ("TOY", "the same on TOY, where POPF is privileged", _POPF),
+    "popf_irq": ("X86_32", "an interrupt arrives in the POPF-protected section", _POPF_IRQ),
+    "leak": ("X86_32", "SGDT and SMSW read the real machine's registers", _LEAK),
+})
+
+
+def source(name: str) -> str:
+    """The commented assembler source of guest ``name``."""
+    check_choice("name", name, list(GUESTS))
+    return GUESTS[name][2]
+
+
+def program(name: str) -> Program:
+    """Guest ``name`` assembled for its ISA.
+
+    Examples
+    --------
+    >>> program("popf_toy").isa
+    'TOY'
+    """
+    check_choice("name", name, list(GUESTS))
+    isa, _, src = GUESTS[name]
+    return assemble(src, isa=isa)
+
+
+def interrupt_in_critical_section(mode: str, *, after_steps: int = 8) -> int:
+    """Run ``popf_irq`` in ``mode``, raise IRQ 32 after ``after_steps`` steps.
+
+    Returns ESI at the end: 0xBAD if the timer handler ran inside the
+    section the guest protected with POPF, else 0.
+
+    Examples
+    --------
+    >>> hex(interrupt_in_critical_section("native"))
+    '0x0'
+    >>> hex(interrupt_in_critical_section("trap_and_emulate"))
+    '0xbad'
+    """
+    m = machine(program("popf_irq"), mode)
+    for _ in range(after_steps):
+        m.step()
+    m.cpu.raise_irq(32)
+    return m.run().state.regs[6]
