@@ -8,6 +8,8 @@ Examples
 >>> len(fig.axes)
 2
 >>> fig = vc.attack_surface_figure()
+>>> len(vc.stacks_figure(3).axes), len(vc.density_figure(compare()).axes)
+(1, 1)
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ..errors import check_type
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
 
-__all__ = ["attack_surface_figure", "comparison_figure", "stacks_axes"]
+__all__ = ["attack_surface_figure", "comparison_figure", "density_figure", "stacks_axes",
+           "stacks_figure"]
 
 _HW, _HOST, _GUEST, _APP = "#999999", PALETTE[0], PALETTE[4], PALETTE[1]
 
@@ -55,22 +58,42 @@ def stacks_axes(ax, instances: int) -> None:
     ax.set_axis_off()
 
 
-def comparison_figure(comparison: Comparison):
-    """The two stacks plus how many instances fit on the host."""
-    check_type("comparison", comparison, Comparison)
+def stacks_figure(instances: int):
+    """Only the two stacks (the widget caches this picture per shown instance count)."""
+    fig = new_figure(5.5, 2.8)
+    stacks_axes(fig.add_subplot(fixed_grid(fig, left=0.01, right=0.99, bottom=0.02,
+                                           top=0.98)[0]), instances)
+    return fig
+
+
+def _density_axes(ax, comparison: Comparison) -> None:
     c, v = comparison.container, comparison.vm
-    fig = new_figure(8.5, 3.0)
-    grid = fixed_grid(fig, 1, 2, width_ratios=[2.4, 1], left=0.01, bottom=0.1, top=0.8,
-                      wspace=0.15)
-    stacks_axes(fig.add_subplot(grid[0]), comparison.instances)
-    ax = fig.add_subplot(grid[1])
     ax.bar(["containers", "VMs"], [c.density, v.density], color=[PALETTE[1], PALETTE[4]])
     for i, x in enumerate([c.density, v.density]):
         ax.text(i, x, str(x), ha="center", va="bottom", fontsize=8)
     set_title(ax, f"instances that fit in {comparison.host_memory_gb:g} GiB\n"
-                 f"({c.per_instance_mb:.0f} vs {v.per_instance_mb:.0f} MiB each)", fontsize=8)
+                  f"({c.per_instance_mb:.0f} vs {v.per_instance_mb:.0f} MiB each)", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.margins(y=0.2)
+
+
+def density_figure(comparison: Comparison):
+    """How many instances fit on the host, containers vs VMs (one small axes)."""
+    check_type("comparison", comparison, Comparison)
+    fig = new_figure(3.2, 2.8)
+    _density_axes(fig.add_subplot(fixed_grid(fig, left=0.2, right=0.96, bottom=0.1,
+                                             top=0.82)[0]), comparison)
+    return fig
+
+
+def comparison_figure(comparison: Comparison):
+    """The two stacks plus how many instances fit on the host."""
+    check_type("comparison", comparison, Comparison)
+    fig = new_figure(8.5, 3.0)
+    grid = fixed_grid(fig, 1, 2, width_ratios=[2.4, 1], left=0.01, bottom=0.1, top=0.8,
+                      wspace=0.15)
+    stacks_axes(fig.add_subplot(grid[0]), comparison.instances)
+    _density_axes(fig.add_subplot(grid[1]), comparison)
     fig.suptitle("Illustrative costs (parameters, not measurements)", fontsize=8)
     return fig
 

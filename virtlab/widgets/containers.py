@@ -30,7 +30,11 @@ class ContainerLab(WidgetApp):
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
                  incident: str = "fork bomb", limits: bool = True):
-        super().__init__({
+        # The stack picture changes only with the number of boxes shown (1-4): a second
+        # image, rendered once per count and cached; a redraw renders the bar chart only.
+        self.diagram = W.Image(format="png", layout=W.Layout(max_width="60%"))
+        self._diagram_png: dict[int, bytes] = {}
+        controls = {
             "instances": W.IntSlider(value=instances, min=1, max=200, description="instances"),
             "app_mb": W.IntSlider(value=app_mb, min=10, max=4096, step=10,
                                   description="app MiB"),
@@ -39,7 +43,8 @@ class ContainerLab(WidgetApp):
             "incident": W.Dropdown(options=list(ct.INCIDENTS), value=incident,
                                    description="incident"),
             "limits": W.Checkbox(value=limits, description="cgroup limits"),
-        })
+        }
+        super().__init__(controls, extra=[W.HBox([self.diagram])])
 
     def compute(self, instances, app_mb, host_memory_gb, incident, limits):
         return (ct.compare(instances, app_mb, host_memory_gb),
@@ -47,7 +52,12 @@ class ContainerLab(WidgetApp):
                 ct.blast_radius("vm", incident))
 
     def draw(self, result):
-        return viz_ct.comparison_figure(result[0])
+        from ..viz import to_png
+        shown = max(1, min(result[0].instances, 4))
+        if shown not in self._diagram_png:
+            self._diagram_png[shown] = to_png(viz_ct.stacks_figure(shown))
+        self.diagram.value = self._diagram_png[shown]
+        return viz_ct.density_figure(result[0])
 
     def describe(self, result):
         comp, c, v = result
