@@ -102,3 +102,25 @@ app:    CLI
     for mode in ("native", "trap_and_emulate", "binary_translation", "hardware", "paravirt"):
         r = run(prog, mode)
         assert r.state.regs[6] == 99 and r.state.cpl == 0, mode
+
+
+# -- property: wherever the critical instruction sits, that is where T&E diverges --------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_SAFE = ["ADD EAX, 3", "XOR EDX, EAX", "MOV [0x400], EAX", "CLI", "STI", "OUT 0x60, EAX",
+         "MOV EDI, CR3", "MOV CR4, EDX", "INC ESI", "IN EBP, 0x61", "NOP", "PUSH EAX\nPOP EDX"]
+_CRIT = ["SGDT EBX", "SIDT EBX", "STR EBX", "SLDT EBX", "MOV EBX, CS", "PUSH CS\nPOP EBX",
+         "STI\nPUSH 0\nPOPF", "SMSW EBX"]
+
+
+@settings(max_examples=40)
+@given(st.lists(st.sampled_from(_SAFE), max_size=8), st.sampled_from(_CRIT),
+       st.lists(st.sampled_from(_SAFE), max_size=8))
+def test_divergence_is_at_the_critical_instruction_wherever_it_is(pre, crit, post):
+    src = "MOV ESP, 0x700\n" + "\n".join(pre) + "\n" + crit + "\n" + "\n".join(post) + "\nHLT"
+    prog = assemble(src)
+    d = first_divergence(prog, "trap_and_emulate")
+    assert d is not None
+    assert prog[d.pc].key in ("SGDT", "SIDT", "STR", "SLDT", "MOV", "PUSH", "POPF", "SMSW")
+    assert prog[d.pc].sensitive_form
+    assert first_divergence(prog, "binary_translation") is None
