@@ -414,7 +414,7 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
     >>> fig = kvm_run_loop([NS(reason="IO", detail="OUT 0x3f8 'H'"),
     ...                     NS(reason="HLT", detail="")])
     >>> fig.axes[0].get_title()
-    'KVM run loop (2 exits)'
+    'KVM run loop (2 exits; dashed: KVM_RUN again)'
     """
     if not isinstance(trace, Sequence):
         raise TypeError("trace must be a sequence of exits")
@@ -442,11 +442,16 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
                         arrowprops=dict(arrowstyle="-|>", color=color, lw=1.2))
         ax.text(2.05, i + 0.3, f"KVM_EXIT_{reason} {detail}", fontsize=6.5,
                 va="center", family="monospace")
+        if i + 1 < len(rows):  # QEMU handled it: KVM_RUN again, VM entry
+            ax.annotate("", xy=(0, i + 1), xytext=(2, i + 0.45),
+                        arrowprops=dict(arrowstyle="-|>", color="#BBBBBB", lw=0.7,
+                                        linestyle="--"))
     ax.set_xlim(-0.4, 3.6)
     ax.set_ylim(n + 0.2, -1.5)
     ax.set_axis_off()
     more = "" if len(trace) <= max_rows else f", first {max_rows} shown"
-    ax.set_title(f"KVM run loop ({len(trace)} exits{more})", fontsize=9)
+    ax.set_title(f"KVM run loop ({len(trace)} exits{more}; dashed: KVM_RUN again)",
+                 fontsize=9)
     return fig
 
 
