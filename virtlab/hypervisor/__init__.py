@@ -58,7 +58,10 @@ back ends), :mod:`.costs` (CostTable, COSTS, HARDWARE, ``cycles``),
 cycles per iteration}}``, ``compare_bt_vt()``).  BT: ``translate(program,
 pc)`` → ``TranslatedBlock(start, end, original, translated, callouts,
 python)``; ``BinaryTranslationMachine.translated_blocks()``; cache hits and
-misses in ``RunResult.cache_hits`` / ``cache_misses``.
+misses in ``RunResult.cache_hits`` / ``cache_misses``.  :mod:`.guests`: named
+demo guests (``program(name)``, ``source(name)``,
+``interrupt_in_critical_section(mode)``).  Text helpers for notebooks:
+``format_results(results)``, ``side_by_side(program, mode, show=("IF",))``.
 Hypervisor types and KVM live in :mod:`.stacks` and :mod:`.kvm` (another
 topic).
 
