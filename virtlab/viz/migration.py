@@ -22,7 +22,7 @@ from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
 
 __all__ = ["METHOD_COLORS", "compare_axes", "downtime_curve", "migration_figure",
-           "rounds_axes"]
+           "rounds_axes", "rounds_figure"]
 
 #: One colour per method (Okabe-Ito), the same in every figure.
 METHOD_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "post-copy": PALETTE[2]}
@@ -84,6 +84,13 @@ def migration_figure(result: MigrationResult, results: Mapping[str, MigrationRes
     a, b = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     rounds_axes(a, result)
     compare_axes(b, results)
+    return fig
+
+
+def rounds_figure(result: MigrationResult):
+    """Only the rounds of one migration (one axes: the widget's fast redraw)."""
+    fig = new_figure(6.0, 3.0)
+    rounds_axes(fig.add_subplot(fixed_grid(fig, left=0.11, bottom=0.15, top=0.83)[0]), result)
     return fig
 
 
