@@ -132,3 +132,29 @@ def test_runaway_guest_is_bounded():
 def test_deep_call_recursion_stops_cleanly():
     r = run(assemble("f: CALL f"), "native", max_steps=100_000)
     assert r.status == "fault" and "outside guest memory" in r.state.fault
+
+
+def test_viz_cpu_hostile():
+    from virtlab.viz import cpu as vc
+    for bad, exc in (({}, ValueError), ([1.0], TypeError), ({"native": math.nan}, ValueError),
+                     ({"native": -1.0}, ValueError), ({"native": "1"}, ValueError)):
+        with pytest.raises(exc, match="relative"):
+            vc.overhead_bars(bad)
+    with pytest.raises(TypeError, match="classification"):
+        vc.classification_venn({"critical": set()})
+    with pytest.raises(ValueError, match="table"):
+        vc.microbench_bars({})
+    with pytest.raises(TypeError, match="results"):
+        vc.cycle_breakdown([])
+
+
+def test_guests_and_side_by_side_hostile():
+    from virtlab.hypervisor import guests, side_by_side
+    with pytest.raises(ValueError, match="name"):
+        guests.program("doom")
+    with pytest.raises(ValueError, match="show"):
+        side_by_side(PROG, "hardware", show=("XYZ",))
+    with pytest.raises(TypeError, match="show"):
+        side_by_side(PROG, "hardware", show="IF")
+    with pytest.raises(ValueError, match="max_steps"):
+        side_by_side(PROG, "hardware", max_steps=0)
