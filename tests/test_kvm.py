@@ -376,3 +376,11 @@ def test_loading_a_new_program_replaces_the_compiled_code():
     q.vcpu.load_program(assemble("MOV EAX, 2\nHLT", isa="X86_VTX"))
     q.vcpu.ioctl(KVM_RUN)
     assert q.vcpu.ioctl(KVM_GET_REGS).rax == 2
+
+
+def test_readonly_slots_are_refused_not_silently_wrong():
+    p, _, vm = vm_and_process()
+    a = p.mmap_anonymous(4096)
+    with pytest.raises(KvmError, match="READONLY"):
+        vm.ioctl(KVM_SET_USER_MEMORY_REGION, region(0, 0, 4096, a, flags=K.KVM_MEM_READONLY))
+    assert vm.slots == {}

@@ -203,7 +203,8 @@ class UserMemoryRegion:
     slot : int
         Slot id, ``0 <= slot < 32`` in this model.
     flags : int
-        ``KVM_MEM_LOG_DIRTY_PAGES`` and/or ``KVM_MEM_READONLY``.
+        ``KVM_MEM_LOG_DIRTY_PAGES`` (accepted; no dirty log is kept) or 0;
+        ``KVM_MEM_READONLY`` is refused (EINVAL) by this model.
     guest_phys_addr : int
         Guest-physical start address in bytes, page aligned.
     memory_size : int
@@ -526,6 +527,12 @@ class VmFd(_Fd):
             raise KvmError("EINVAL", f"slot must be < {MAX_MEMSLOTS}, got {slot}")
         if flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY):
             raise KvmError("EINVAL", f"flags has unknown bits: {flags:#x}")
+        if flags & KVM_MEM_READONLY:
+            # Real KVM turns guest writes to a read-only slot into MMIO exits; the
+            # model cannot see single writes to RAM, so it refuses the flag (as a
+            # kernel without KVM_CAP_READONLY_MEM does) instead of dropping writes.
+            raise KvmError("EINVAL", "flags: KVM_MEM_READONLY is not supported by this "
+                                     "model (no KVM_CAP_READONLY_MEM)")
         for name, v in (("memory_size", size), ("guest_phys_addr", gpa),
                         ("userspace_addr", uaddr)):
             if v % PAGE_SIZE:
