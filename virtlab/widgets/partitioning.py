@@ -15,9 +15,8 @@ from __future__ import annotations
 import ipywidgets as W
 
 from .. import partitioning as pt
-from ..viz import new_figure
 from ..viz import partitioning as viz_pt
-from ..viz.datacenter import fixed_grid, set_title
+from ..viz import to_png
 from .base import WidgetApp
 
 __all__ = ["PartitionLab", "partition_lab"]
@@ -35,7 +34,11 @@ class PartitionLab(WidgetApp):
                  seed: int = 0):
         def mem(v, name):
             return W.IntSlider(value=v, min=1, max=64, description=f"{name} GiB")
-        super().__init__({
+        # The resource bars depend only on the configuration: a second image, cached per
+        # configuration, so the demand seed redraws only the utilization plot.
+        self.bars = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self._bars_png: dict[tuple, bytes] = {}
+        controls = {
             "prod_cpus": W.IntSlider(value=prod_cpus, min=0, max=8,
                                      description="prod CPUs"),
             "prod_memory": mem(prod_memory, "prod"),
@@ -46,7 +49,8 @@ class PartitionLab(WidgetApp):
                                       description="dev weight"),
             "dev_memory": mem(dev_memory, "dev"),
             "seed": W.IntSlider(value=seed, min=0, max=50, description="demand seed"),
-        })
+        }
+        super().__init__(controls, extra=[self.bars])
 
     def compute(self, prod_cpus, prod_memory, test_weight, test_memory, dev_weight,
                 dev_memory, seed):
@@ -62,16 +66,14 @@ class PartitionLab(WidgetApp):
         return a, pt.compare_static_shared(machine.cpus, demand, ent)
 
     def draw(self, result):
-        fig = new_figure(8, 5.2)
-        grid = fixed_grid(fig, 2, 1, height_ratios=[1, 1.4], left=0.13, bottom=0.09, top=0.94,
-                          hspace=0.45)
-        top, bottom = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
-        viz_pt.assignment_axes(top, result[0])
-        set_title(top, f"firmware assignment: shared pool {result[0].pool_cpus} CPUs",
-                      fontsize=9)
-        viz_pt.utilization_axes(bottom, result[1])
-        set_title(bottom, "the same demand: static partitions vs one shared pool", fontsize=9)
-        return fig
+        assignment, utilization = result
+        key = assignment.partitions
+        if key not in self._bars_png:
+            if len(self._bars_png) > 64:
+                self._bars_png.clear()
+            self._bars_png[key] = to_png(viz_pt.assignment_figure(assignment))
+        self.bars.value = self._bars_png[key]
+        return viz_pt.utilization_figure(utilization)
 
     def describe(self, result):
         a, u = result
