@@ -34,6 +34,7 @@ def test_ioctl_numbers_are_the_kernel_ones():
     assert K.KVM_CREATE_VCPU == 0xAE41
     assert K.KVM_RUN == 0xAE80
     assert K.KVM_SET_USER_MEMORY_REGION == 0x4020AE46
+    assert K.KVM_GET_DIRTY_LOG == 0x4010AE42   # _IOW(0xAE, 0x42, 16-byte struct)
 
 
 def test_exit_reason_codes_match_facts():
@@ -384,3 +385,28 @@ def test_readonly_slots_are_refused_not_silently_wrong():
     with pytest.raises(KvmError, match="READONLY"):
         vm.ioctl(KVM_SET_USER_MEMORY_REGION, region(0, 0, 4096, a, flags=K.KVM_MEM_READONLY))
     assert vm.slots == {}
+
+
+def test_dirty_log_reports_pages_the_guest_wrote_once():
+    # word 0x400 = byte 0x1000 (page 1); word 0x1400 = byte 0x5000 (page 5)
+    q = QemuProcess.boot("MOV EAX, 7\nMOV [0x400], EAX\nMOV [0x1400], EAX\nHLT")
+    p, vm = q.process, q.vm
+    vm.ioctl(KVM_SET_USER_MEMORY_REGION, region(0, 0, 0, q.ram, 0))  # delete ...
+    vm.ioctl(KVM_SET_USER_MEMORY_REGION,                            # ... and re-add logged
+             region(0, 0, 0x10000, q.ram, flags=K.KVM_MEM_LOG_DIRTY_PAGES))
+    p.write(q.ram + 0x3000, b"\x01")      # a write by user space is not logged
+    q.run()
+    log = K.KvmDirtyLog(0)
+    assert vm.ioctl(K.KVM_GET_DIRTY_LOG, log) == 0
+    # the stack page at the top of RAM is untouched (no PUSH); pages 1 and 5 are dirty
+    assert log.pages() == [1, 5]
+    vm.ioctl(K.KVM_GET_DIRTY_LOG, log)
+    assert log.pages() == []              # the log was cleared
+
+
+def test_dirty_log_needs_the_flag():
+    q = QemuProcess.boot("HLT")
+    with pytest.raises(KvmError, match="ENOENT"):
+        q.vm.ioctl(K.KVM_GET_DIRTY_LOG, K.KvmDirtyLog(0))
+    with pytest.raises(TypeError, match="arg"):
+        q.vm.ioctl(K.KVM_GET_DIRTY_LOG, 0)

@@ -77,7 +77,7 @@ from virtlab.errors import check_bool, check_int, check_str, check_type
 __all__ = [
     "KVM_API_VERSION", "KVM_GET_API_VERSION", "KVM_CREATE_VM", "KVM_CHECK_EXTENSION",
     "KVM_GET_VCPU_MMAP_SIZE", "KVM_CREATE_VCPU", "KVM_SET_USER_MEMORY_REGION", "KVM_RUN",
-    "KVM_GET_REGS", "KVM_SET_REGS",
+    "KVM_GET_REGS", "KVM_SET_REGS", "KVM_GET_DIRTY_LOG", "KvmDirtyLog",
     "KVM_EXIT_UNKNOWN", "KVM_EXIT_EXCEPTION", "KVM_EXIT_IO", "KVM_EXIT_HYPERCALL",
     "KVM_EXIT_DEBUG", "KVM_EXIT_HLT", "KVM_EXIT_MMIO", "KVM_EXIT_IRQ_WINDOW_OPEN",
     "KVM_EXIT_SHUTDOWN", "KVM_EXIT_FAIL_ENTRY", "KVM_EXIT_INTR", "KVM_EXIT_INTERNAL_ERROR",
@@ -133,6 +133,7 @@ KVM_GET_VCPU_MMAP_SIZE = _io(0x04)
 KVM_CREATE_VCPU = _io(0x41)
 KVM_SET_USER_MEMORY_REGION = _iow(0x46, 32)  # struct kvm_userspace_memory_region
 KVM_RUN = _io(0x80)
+KVM_GET_DIRTY_LOG = _iow(0x42, 16)             # struct kvm_dirty_log
 KVM_GET_REGS = _ior(0x81, 144)               # struct kvm_regs (x86: 18 x u64)
 KVM_SET_REGS = _iow(0x82, 144)
 
@@ -203,7 +204,7 @@ class UserMemoryRegion:
     slot : int
         Slot id, ``0 <= slot < 32`` in this model.
     flags : int
-        ``KVM_MEM_LOG_DIRTY_PAGES`` (accepted; no dirty log is kept) or 0;
+        ``KVM_MEM_LOG_DIRTY_PAGES`` (keep a dirty log, see ``KVM_GET_DIRTY_LOG``) or 0;
         ``KVM_MEM_READONLY`` is refused (EINVAL) by this model.
     guest_phys_addr : int
         Guest-physical start address in bytes, page aligned.
@@ -224,6 +225,31 @@ class UserMemoryRegion:
     guest_phys_addr: int
     memory_size: int
     userspace_addr: int
+
+
+@dataclass
+class KvmDirtyLog:
+    """``struct kvm_dirty_log``: which pages of a slot the guest wrote.
+
+    ``KVM_GET_DIRTY_LOG`` fills ``dirty_bitmap`` (one bit per 4 KiB page of
+    the slot, bit ``i % 8`` of byte ``i // 8``) with the pages written since
+    the last call and clears the log — the primitive of pre-copy live
+    migration (Clark et al. 2005).  Only slots created with
+    ``KVM_MEM_LOG_DIRTY_PAGES`` keep a log.
+
+    Examples
+    --------
+    >>> KvmDirtyLog(0).pages()
+    []
+    """
+
+    slot: int
+    dirty_bitmap: bytearray = field(default_factory=bytearray)
+
+    def pages(self) -> list[int]:
+        """Indices of the dirty pages in the bitmap."""
+        return [i for i in range(8 * len(self.dirty_bitmap))
+                if self.dirty_bitmap[i // 8] >> (i % 8) & 1]
 
 
 @dataclass
@@ -510,10 +536,12 @@ class VmFd(_Fd):
         self.process = process
         self.slots: dict[int, UserMemoryRegion] = {}
         self.vcpus: dict[int, VcpuFd] = {}
+        self._dirty: dict[int, set[int]] = {}
 
     def _handlers(self):
         return {KVM_SET_USER_MEMORY_REGION: self._set_region,
                 KVM_CREATE_VCPU: self._create_vcpu,
+                KVM_GET_DIRTY_LOG: self._get_dirty_log,
                 KVM_CHECK_EXTENSION: KvmFd(self.process)._check_extension}
 
     def _set_region(self, region):
@@ -546,6 +574,7 @@ class VmFd(_Fd):
             if old is None:
                 raise KvmError("EINVAL", f"slot {slot} does not exist (cannot delete)")
             del self.slots[slot]
+            self._dirty.pop(slot, None)
             return 0
         if old is not None:
             if old.memory_size != size:
@@ -566,6 +595,20 @@ class VmFd(_Fd):
                     f"{other.guest_phys_addr + other.memory_size:#x})")
         self.process._locate(uaddr, size)  # EFAULT if not mapped
         self.slots[slot] = region
+        return 0
+
+    def _get_dirty_log(self, log):
+        check_type("arg", log, KvmDirtyLog)
+        slot = check_int("slot", log.slot, minimum=0, maximum=(1 << 32) - 1)
+        region = self.slots.get(slot)
+        if region is None or not region.flags & KVM_MEM_LOG_DIRTY_PAGES:
+            raise KvmError("ENOENT", f"slot {slot} does not exist or has no dirty log "
+                                     "(KVM_MEM_LOG_DIRTY_PAGES)")
+        npages = region.memory_size // PAGE_SIZE
+        bitmap = bytearray((npages + 7) // 8)
+        for page in self._dirty.pop(slot, set()):
+            bitmap[page // 8] |= 1 << (page % 8)
+        log.dirty_bitmap = bitmap
         return 0
 
     def _create_vcpu(self, arg):
@@ -765,14 +808,22 @@ class VcpuFd(_Fd):
     def _store_ram(self) -> None:
         from array import array
         c = self._cpu
-        for r in self.vm.slots.values():
+        for slot_id, r in self.vm.slots.items():
             if r.flags & KVM_MEM_READONLY:
                 continue
             buf, off = self.vm.process._locate(r.userspace_addr, r.memory_size)
             w0 = r.guest_phys_addr // 4
             n = r.memory_size // 4
-            memoryview(buf)[off:off + r.memory_size].cast("I")[:] = array(
-                "I", c.mem[w0:w0 + n])
+            new = array("I", c.mem[w0:w0 + n])
+            view = memoryview(buf)[off:off + r.memory_size]
+            if r.flags & KVM_MEM_LOG_DIRTY_PAGES:
+                old, fresh = view.tobytes(), new.tobytes()
+                dirty = self.vm._dirty.setdefault(slot_id, set())
+                for page in range(r.memory_size // PAGE_SIZE):
+                    a = page * PAGE_SIZE
+                    if old[a:a + PAGE_SIZE] != fresh[a:a + PAGE_SIZE]:
+                        dirty.add(page)
+            view.cast("I")[:] = new
 
     # -- the special-instruction handler: what exits in VMX non-root mode ----
     def _special(self, c, ins, pc):
