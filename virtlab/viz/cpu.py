@@ -56,7 +56,7 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
     fig = new_figure(7.2, 0.42 * len(relative) + 1.4)
     fig.set_layout_engine("none")       # fixed margins: much faster than constrained
     ax, zx = fig.subplots(1, 2, gridspec_kw={
-        "width_ratios": [1.15, 1], "left": 0.15, "right": 0.98, "bottom": 0.2,
+        "width_ratios": [1.15, 1], "left": 0.15, "right": 0.98, "bottom": 0.14,
         "top": 0.92 if title else 0.97, "wspace": 0.08})
     names = list(relative)
     ys = list(range(len(names)))
@@ -86,8 +86,11 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
                label="lecture: 5-10 %")
     zx.barh(ys, [min(p, lim) for p in pct], color=colors, height=0.6)
     for y, p in zip(ys, pct):
-        zx.text(min(p, lim) + lim * 0.02, y, f"+{p:.1f} %" if p < lim else f"+{p:.0f} % →",
-                va="center", fontsize=7.5)
+        if p < lim:
+            zx.text(p + lim * 0.02, y, f"+{p:.1f} %", va="center", fontsize=7.5)
+        else:   # off the scale: label inside the bar
+            zx.text(lim * 0.97, y, f"+{p:.0f} % →", va="center", ha="right", fontsize=7.5,
+                    color="white", weight="bold")
     zx.set_yticks(ys, [""] * len(ys))
     zx.invert_yaxis()
     zx.set_xlim(0, lim * 1.3)

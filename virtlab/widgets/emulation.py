@@ -67,7 +67,7 @@ def compute_mix(compute: int, syscalls: int, io: int, pt_updates: int, cr_writes
     """
     costs = COSTS.replace(vm_exit=vm_exit)
     prog = workload(compute=compute, syscalls=syscalls, io=io, pt_updates=pt_updates,
-                    cr_writes=cr_writes, periods=2)
+                    cr_writes=cr_writes, periods=4)
     native = run(prog, "native", costs=costs)
     runs = {"native": native}
     for m in _MODES:
