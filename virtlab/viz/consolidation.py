@@ -10,6 +10,8 @@ Examples
 2
 >>> fig = vc.host_map(p, host_failure(p, 0, spares=1, restart=True))
 >>> fig = vc.availability_figure(compare_measures(make_servers(12)))
+>>> len(vc.placement_heatmap(p).axes)
+1
 """
 
 from __future__ import annotations
@@ -24,19 +26,15 @@ from ..errors import check_choice, check_str, check_type
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
 
-__all__ = ["availability_figure", "host_map", "placement_figure"]
+__all__ = ["availability_figure", "heat_axes", "host_map", "placement_figure",
+           "placement_heatmap"]
 
 _BEFORE, _AFTER = "#999999", PALETTE[0]
 
 
-def placement_figure(placement: Placement):
-    """Host CPU load over the day (heat map) plus machines and energy before/after."""
-    check_type("placement", placement, Placement)
+def heat_axes(ax, placement: Placement) -> None:
+    """Hosts x hours, coloured by CPU utilization, on ``ax``."""
     p = placement
-    fig = new_figure(8.5, 3.4)
-    grid = fixed_grid(fig, 1, 2, width_ratios=[2.2, 1], left=0.07, bottom=0.14, top=0.83,
-                      wspace=0.25)
-    ax = fig.add_subplot(grid[0])
     util = [[c / p.host.cpus for c in h.cpu] for h in p.hosts]
     ax.imshow(util, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xlabel("hour of day (colour: CPU utilization, dark 0 % → yellow 100 %)",
@@ -46,8 +44,26 @@ def placement_figure(placement: Placement):
     if len(p.hosts) <= 12:
         ax.set_yticks(range(len(p.hosts)))
     set_title(ax, f"{p.policy}: {len(p.servers)} servers on {p.hosts_after} hosts, "
-                 f"{p.overhead:.0%} overhead\nCPU utilization {p.cpu_util_before:.0%} before "
-                 f"→ {p.cpu_util_after:.0%} after", fontsize=9)
+                  f"{p.overhead:.0%} overhead\nCPU utilization {p.cpu_util_before:.0%} before "
+                  f"→ {p.cpu_util_after:.0%} after", fontsize=9)
+
+
+def placement_heatmap(placement: Placement):
+    """Only the heat map (one axes: the widget's fast redraw; numbers go in its table)."""
+    check_type("placement", placement, Placement)
+    fig = new_figure(6.5, 3.2)
+    heat_axes(fig.add_subplot(fixed_grid(fig, left=0.09, bottom=0.15, top=0.85)[0]), placement)
+    return fig
+
+
+def placement_figure(placement: Placement):
+    """Host CPU load over the day (heat map) plus machines and energy before/after."""
+    check_type("placement", placement, Placement)
+    p = placement
+    fig = new_figure(8.5, 3.4)
+    grid = fixed_grid(fig, 1, 2, width_ratios=[2.2, 1], left=0.07, bottom=0.14, top=0.83,
+                      wspace=0.25)
+    heat_axes(fig.add_subplot(grid[0]), p)
     bx = fig.add_subplot(grid[1])
     labels = ["machines", "kWh/day*"]
     before = [p.hosts_before, p.energy_before_kwh]

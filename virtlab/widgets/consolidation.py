@@ -59,7 +59,7 @@ class ConsolidationLab(WidgetApp):
                                 overhead=overhead)
 
     def draw(self, result):
-        return viz_cons.placement_figure(result)
+        return viz_cons.placement_heatmap(result)     # before/after numbers: the table
 
     def describe(self, result):
         return _metrics_table(result)
