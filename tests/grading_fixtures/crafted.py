@@ -92,7 +92,13 @@ def make_crafted(root: str | Path, secret: bytes) -> dict:
            "infinite loop in q1; the rest still graded")
 
     put("frank", _filled({"q2": "import os\nos._exit(3)"}))
-    expect("frank", "kernel_died", lambda q: sum(q.values()) == 0, "kernel crash")
+    expect("frank", "kernel_died", lambda q: q == {"q1": 2.0, "q2": 0.0, "q3": 5.0},
+           "kernel crash in q2: graded again without that cell, other answers kept")
+
+    put("fred", _filled({"q1": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                               "while True:\n    pass"}))
+    expect("fred", "timeout", lambda q: q == {"q1": 0.0, "q2": 3.0, "q3": 5.0},
+           "endless loop that ignores the interrupt: hung kernel, graded without q1")
 
     put("gina", _filled({"q1": "blocks = []\nwhile True:\n"
                                "    blocks.append(bytearray(64 * 2**20))"}))

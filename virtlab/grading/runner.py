@@ -174,7 +174,7 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    nb = nbformat.v4.new_notebook(cells=cells)
+    nb = nbformat.v4.new_notebook(cells=list(cells))  # nbclient may replace list items
     nb.metadata["kernelspec"] = {"name": options.kernel_name, "display_name": "Python 3",
                                  "language": "python"}
     replies: dict[int, dict] = {}
@@ -187,7 +187,7 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
         resources={"metadata": {"path": workdir}})
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
         cell_index, execute_reply or {})
-    outcome = {"errors": [], "dead": None, "skipped": 0, "timeouts": []}
+    outcome = {"errors": [], "dead": None, "skipped": 0, "timeouts": [], "hung": None}
     deadline = time.monotonic() + options.notebook_timeout
     last = len(cells) - 1
     try:
@@ -206,18 +206,49 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
                 except DeadKernelError:
                     outcome["dead"] = i
                     break
-                content = replies.get(i, {}).get("content", {})
+                content = replies.pop(i, {}).get("content", {})
                 if content.get("status") == "error":
                     ename = str(content.get("ename", "Error"))
                     outcome["errors"].append((i, ename))
                     if ename == "CellTimeoutError":
                         outcome["timeouts"].append(i)
+                        # did the interrupt work?  A kernel that ignores SIGINT is hung
+                        client.timeout = 3
+                        client.execute_cell(nbformat.v4.new_code_cell("pass"), i)
+                        probe = replies.pop(i, {}).get("content", {})
+                        if probe.get("status") != "ok":
+                            outcome["hung"] = i
+                            break
     except DeadKernelError:
         outcome["dead"] = outcome["dead"] if outcome["dead"] is not None else -1
     except RuntimeError as exc:  # kernel failed to start
         outcome["dead"] = -1
         outcome["start_error"] = str(exc)[:200]
     return outcome
+
+
+def _attempt_once(rebuilt_cells, seed, spec, options, export_timeout):
+    """One kernel run: grader cell, rebuilt cells, export cell → (cells, outcome, export)."""
+    workdir = tempfile.mkdtemp(prefix="virtlab-grade-")
+    try:
+        export_path = os.path.join(workdir, f"export-{_secrets.token_hex(8)}.json")
+        nonce = _secrets.token_hex(16)
+        cells = ([nbformat.v4.new_code_cell(_preamble(seed, options.memory_mb))]
+                 + [nbformat.v4.new_code_cell(c.source, metadata=dict(c.metadata))
+                    for c in rebuilt_cells]
+                 + [nbformat.v4.new_code_cell(_export_cell(spec, export_path, nonce))])
+        outcome = _execute(cells, options, export_timeout, workdir)
+        exported = None
+        try:
+            with open(export_path, encoding="utf-8") as fh:
+                candidate = json.load(fh)
+            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
+                exported = candidate
+        except (OSError, ValueError):
+            exported = None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return cells, outcome, exported
 
 
 def results_json(result: dict) -> dict:
@@ -316,25 +347,25 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     result["notes"] = rebuilt.notes
     spec = exercise.export_spec(problem, hidden, call_timeout=options.call_timeout)
     n_calls = sum(len(f["cases"]) for f in spec["functions"].values())
-    workdir = tempfile.mkdtemp(prefix="virtlab-grade-")
-    try:
-        export_path = os.path.join(workdir, f"export-{_secrets.token_hex(8)}.json")
-        nonce = _secrets.token_hex(16)
-        cells = ([nbformat.v4.new_code_cell(_preamble(seed, options.memory_mb))]
-                 + rebuilt.cells
-                 + [nbformat.v4.new_code_cell(_export_cell(spec, export_path, nonce))])
-        export_timeout = options.call_timeout * n_calls + 30
-        outcome = _execute(cells, options, export_timeout, workdir)
-        exported = None
-        try:
-            with open(export_path, encoding="utf-8") as fh:
-                candidate = json.load(fh)
-            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
-                exported = candidate
-        except (OSError, ValueError):
-            exported = None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    export_timeout = options.call_timeout * n_calls + 30
+    skipped_cells: list[str] = []
+    first_outcome = None
+    for _attempt in range(3):
+        cells, outcome, exported = _attempt_once(rebuilt.cells, seed, spec, options,
+                                                 export_timeout)
+        first_outcome = first_outcome or (cells, outcome)
+        # A student cell that killed or hung the kernel loses only its own answer:
+        # run again without it (at most twice), so the other answers still count.
+        culprits = ([outcome["dead"]] if outcome["dead"] is not None and outcome["dead"] > 0
+                    else []) + ([outcome["hung"]] if outcome["hung"] is not None else []) \
+            + (outcome["timeouts"] if exported is None else [])
+        culprits = sorted({i - 1 for i in culprits if (i - 1) in rebuilt.student_cells})
+        if exported is not None or not culprits:
+            break
+        for i in culprits:
+            skipped_cells.append(str(rebuilt.cells[i].metadata.get("virtlab_origin")))
+            rebuilt.cells[i].source = "pass  # skipped by the grader: it stopped the kernel"
+    cells, outcome = first_outcome  # status and reason describe what the submission did
 
     verdict = evaluate(exercise, problem, solution, exported or {}, hidden, seed)
     tests = []
@@ -370,6 +401,8 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
         where = ", ".join(origin(i) for i in outcome["timeouts"]) or "the notebook"
         status = "timeout"
         reason = f"time limit exceeded in {where}"
+        if outcome["hung"] is not None:
+            reason += " (the kernel ignored the interrupt)"
         if outcome["skipped"]:
             reason += f"; {outcome['skipped']} cell(s) skipped after the notebook time limit"
     elif "MemoryError" in names:
@@ -381,6 +414,9 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
         status, reason = "ok", "graded; errors in " + "; ".join(errors[:5])
     else:
         status, reason = "ok", "graded"
+    if skipped_cells:
+        reason += ("; graded again without " + ", ".join(skipped_cells)
+                   + (" (other answers kept)" if exported is not None else ""))
     if exported is None and status != "export_failed":
         reason += "; no answers could be exported"
     if rebuilt.notes:
