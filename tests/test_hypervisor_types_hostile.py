@@ -183,7 +183,8 @@ def test_run_without_program_or_memory():
                                      ({"run_budget": math.inf}, "run_budget"),
                                      ({"mmio_base": 0}, "mmio_base"),
                                      ({"mmio_base": -8}, "mmio_base"),
-                                     ({"process": "p"}, "process")])
+                                     ({"process": "p"}, "process"),
+                                     ({"dirty_log": "yes"}, "dirty_log")])
 def test_qemu_bad_arguments(kw, name):
     with pytest.raises((ValueError, TypeError)) as e:
         QemuProcess.boot("HLT", **kw)

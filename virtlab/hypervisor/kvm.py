@@ -235,7 +235,10 @@ class KvmDirtyLog:
     the slot, bit ``i % 8`` of byte ``i // 8``) with the pages written since
     the last call and clears the log — the primitive of pre-copy live
     migration (Clark et al. 2005).  Only slots created with
-    ``KVM_MEM_LOG_DIRTY_PAGES`` keep a log.
+    ``KVM_MEM_LOG_DIRTY_PAGES`` keep a log.  Model simplification: a page
+    counts as dirty when its *content* changed during a KVM_RUN; real KVM
+    logs every write (write protection or page-modification logging), even
+    one that stores the value already there.
 
     Examples
     --------
@@ -1160,7 +1163,7 @@ class QemuProcess:
 
     def __init__(self, program: Any, *, ram_size: int = RAM_SIZE,
                  mmio_base: int = 0x100000, run_budget: int = 100_000,
-                 process: HostProcess | None = None):
+                 process: HostProcess | None = None, dirty_log: bool = False):
         from virtlab.asm import Program
         check_type("program", program, Program)
         check_int("ram_size", ram_size, minimum=PAGE_SIZE, maximum=1 << 22)
@@ -1173,6 +1176,7 @@ class QemuProcess:
         if mmio_base % 4:
             raise ValueError(f"mmio_base must be word aligned, got {mmio_base:#x}")
         check_int("run_budget", run_budget, minimum=1, maximum=10_000_000)
+        check_bool("dirty_log", dirty_log)
         self.process = process if process is not None else HostProcess()
         check_type("process", self.process, HostProcess)
         self.kvm = self.process.open("/dev/kvm")
@@ -1182,8 +1186,9 @@ class QemuProcess:
                                      f"needs {KVM_API_VERSION}")
         self.vm = self.kvm.ioctl(KVM_CREATE_VM, 0)
         self.ram = self.process.mmap_anonymous(ram_size)
+        flags = KVM_MEM_LOG_DIRTY_PAGES if dirty_log else 0
         self.vm.ioctl(KVM_SET_USER_MEMORY_REGION,
-                      UserMemoryRegion(0, 0, 0, ram_size, self.ram))
+                      UserMemoryRegion(0, flags, 0, ram_size, self.ram))
         self.vcpu = self.vm.ioctl(KVM_CREATE_VCPU, 0)
         self.run_struct = self.process.mmap(self.vcpu,
                                             self.kvm.ioctl(KVM_GET_VCPU_MMAP_SIZE))
@@ -1285,6 +1290,19 @@ class QemuProcess:
                           "EXCEPTION"):
                 break
         return reason
+
+    def dirty_pages(self) -> list[int]:
+        """Pages of the RAM slot the guest wrote since the last call (needs ``dirty_log``).
+
+        Examples
+        --------
+        >>> q = QemuProcess.boot("MOV [0x400], 7\\nHLT", dirty_log=True); _ = q.run()
+        >>> q.dirty_pages(), q.dirty_pages()
+        ([1], [])
+        """
+        log = KvmDirtyLog(0)
+        self.vm.ioctl(KVM_GET_DIRTY_LOG, log)
+        return log.pages()
 
     def exit_counts(self) -> dict[str, int]:
         """Number of exits per reason, in order of first occurrence.
