@@ -51,3 +51,19 @@ def test_sensitive_lab_bad_isa_shows_error():
     app.controls["isa"].options = ["X86_32", "ARM"]
     app.controls["isa"].value = "ARM"
     assert app.error and "isa" in app.error
+
+
+def test_emulation_lab_extrapolation_is_exact():
+    """The widget runs a 1-iteration loop and adds the rest as direct instructions."""
+    from virtlab.hypervisor import run_all
+    from virtlab.hypervisor.microbench import workload
+    for compute, io, pt in ((700, 1, 3), (3000, 4, 0)):
+        lab = compute_mix(compute, 1, io, pt, 1, 2000)
+        full = run_all(workload(compute=compute, syscalls=1, io=io, pt_updates=pt,
+                                cr_writes=1, periods=4))
+        for mode, rel in lab.relative.items():
+            if mode == "emulation":
+                assert abs(rel - full["emulation"].cycles / full["native"].cycles) < 1e-9
+            else:
+                assert abs(rel - full[mode].cycles / full["native"].cycles) < 1e-9, mode
+        assert lab.instructions == full["native"].instructions
