@@ -35,14 +35,27 @@ __all__ = ["generate", "assign", "release", "notebook_text"]
 
 
 def notebook_text(nb) -> str:
-    """Canonical JSON text of a notebook (validated)."""
+    """Canonical JSON text of a notebook (validated).
+
+    Examples
+    --------
+    >>> notebook_text(nbformat.v4.new_notebook())[-2:] == "}" + chr(10)
+    True
+    """
     nbformat.validate(nb)
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
 
 def generate(solutions_dir: str | Path) -> dict[str, str]:
-    """Exercise notebook texts by file name, generated from every source."""
+    """Exercise notebook texts by file name, generated from every source.
+
+    Examples
+    --------
+    >>> from virtlab.cli import repo_root
+    >>> "ex03_page_walks.ipynb" in generate(repo_root() / "solutions")
+    True
+    """
     out = {}
     for path in sorted(Path(solutions_dir).glob("ex*.ipynb")):
         source = nbformat.read(path, as_version=4)
@@ -90,6 +103,19 @@ def release(solutions_dir: str | Path, roster: list[str], out_dir: str | Path,
     """Per-student copies ``out_dir/<student>/<exercise>.ipynb`` with variant codes.
 
     Returns a CSV (student, exercise, variant code) for the instructor.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from virtlab.grading.selftest import source_notebook
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "sol").mkdir()
+    >>> nbformat.write(source_notebook(), d / "sol" / "ex00_selftest.ipynb")
+    >>> print(release(d / "sol", ["ann"], d / "rel", secret=b"k").strip())
+    student,exercise,variant
+    ann,ex00_selftest,...
+    >>> (d / "rel" / "ann" / "ex00_selftest.ipynb").is_file()
+    True
     """
     fresh = generate(solutions_dir)
     buf = io.StringIO()

@@ -54,7 +54,18 @@ def select_shard(items: list, i: int, n: int) -> list:
 
 
 def find_submissions(paths: list) -> list[Path]:
-    """Expand folders to the ``.ipynb`` files below them (checkpoints excluded)."""
+    """Expand folders to the ``.ipynb`` files below them (checkpoints excluded).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "bob" / ".ipynb_checkpoints").mkdir(parents=True)
+    >>> for f in ("bob/ex01.ipynb", "bob/.ipynb_checkpoints/ex01-checkpoint.ipynb"):
+    ...     _ = (d / f).write_text("{}")
+    >>> [p.relative_to(d).as_posix() for p in find_submissions([d])]
+    ['bob/ex01.ipynb']
+    """
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -116,6 +127,14 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
         Re-grade submissions that already have a result with the same checksum.
     progress : file, optional
         Where the progress bar goes (default stderr).
+
+    Examples
+    --------
+    >>> import io, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> s = grade_many([], out, jobs=2, progress=io.StringIO())
+    >>> s["submissions"], sorted(p.name for p in Path(out).iterdir())
+    (0, ['grades.csv', 'summary.json', 'summary.txt'])
     """
     jobs = check_int("jobs", jobs, minimum=1, maximum=256)
     i, n = shard

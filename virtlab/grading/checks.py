@@ -55,6 +55,12 @@ def run_in_process(nb, seed: int) -> dict:
     Instructor code only (solutions and generated exercises): errors in
     answer cells are tolerated (a stub raises NotImplementedError only when
     called); errors elsewhere propagate.
+
+    Examples
+    --------
+    >>> from virtlab.grading.selftest import source_notebook
+    >>> run_in_process(source_notebook(), seed=0)["answer"] > 0
+    True
     """
     ns: dict = {"__name__": "__main__"}
     saved = dict(_session._GRADING)
@@ -103,7 +109,14 @@ def _structure(nb, exercise) -> list[str]:
 
 def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
                    solutions_dir: str | Path | None = None) -> list[str]:
-    """All checks for one source notebook; returns a list of problems (empty = fine)."""
+    """All checks for one source notebook; returns a list of problems (empty = fine).
+
+    Examples
+    --------
+    >>> from virtlab.cli import repo_root
+    >>> check_exercise(repo_root() / "solutions" / "ex03_page_walks.ipynb", seeds=2)
+    []
+    """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     eid = exercise_id_of(nb)
@@ -174,7 +187,13 @@ def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
 def check_solutions(solutions_dir: str | Path, exercises_dir: str | Path | None,
                     seeds: int = 25, kernel: bool = False,
                     only: list[str] | None = None) -> list[str]:
-    """Run :func:`check_exercise` on every source and the assign-consistency check."""
+    """Run :func:`check_exercise` on every source and the assign-consistency check.
+
+    Examples
+    --------
+    >>> check_solutions(Path(tempfile.mkdtemp()), None)
+    ['no exercise sources in ...']
+    """
     issues: list[str] = []
     paths = sorted(Path(solutions_dir).glob("ex*.ipynb"))
     if only:

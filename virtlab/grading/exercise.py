@@ -66,6 +66,11 @@ class Question:
         Maximum points.
     hint : str
         The instructor's hint, shown by ``check()`` when a test fails.
+
+    Examples
+    --------
+    >>> Question("q1", 2, "Think.").points
+    2
     """
 
     id: str
@@ -132,6 +137,14 @@ class Function(Question):
         ``reference(problem, *args)`` → the expected result.
     rel_tol : float
         Relative tolerance for numeric results.
+
+    Examples
+    --------
+    >>> f = Function("q2", 3, "Square it.", name="sq", public=lambda p: [(2,)],
+    ...              hidden=lambda p, rng: [(rng.randrange(9),)],
+    ...              reference=lambda p, x: x * x)
+    >>> f.reference(None, 4)
+    16
     """
 
     name: str = ""
@@ -168,6 +181,15 @@ class Exercise:
     crosscheck : callable, optional
         ``crosscheck(problem, solution) -> list of str`` problems found when
         comparing ``solve`` with an independent model run (empty = agrees).
+
+    Examples
+    --------
+    >>> from virtlab.grading.selftest import EXERCISE as ex
+    >>> ex.max_points, ex.question("q3").name
+    (10, 'refs')
+    >>> p = ex.make_problem(0)
+    >>> ex.hidden_cases(p, 0, b"k") == ex.hidden_cases(p, 0, b"k") != ex.hidden_cases(p, 0, b"j")
+    True
     """
 
     id: str

@@ -54,7 +54,15 @@ _START_RE = re.compile(r"""start\(\s*["'](ex\d\d_[A-Za-z0-9_]+)["']""")
 
 
 def cell_role(cell) -> str | None:
-    """The virtlab role of a cell, or None for a student's own cell."""
+    """The virtlab role of a cell, or None for a student's own cell.
+
+    Examples
+    --------
+    >>> cell_role({"metadata": {"virtlab": {"role": "answer", "id": "q1"}}})
+    'answer'
+    >>> cell_role({"metadata": {}}) is None
+    True
+    """
     meta = cell.get("metadata", {}).get("virtlab")
     if isinstance(meta, dict) and meta.get("role") in ROLES:
         return meta["role"]
@@ -75,6 +83,14 @@ def annotate(nb, exercise_id: str, points: dict[str, float],
     ``points`` maps question ids to points and ``names`` to answer names
     (from the exercise definition; the stub of a top-level solution region
     then keeps only the answer name).  Used when authoring; idempotent.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("ex.check('q1')")])
+    >>> nb.cells[0].metadata["virtlab"] = {"role": "check", "id": "q1"}
+    >>> annotate(nb, "ex00_selftest", {"q1": 2})
+    >>> nb.cells[0].metadata["nbgrader"]["points"], nb.cells[0].id
+    (2, 'q1-check')
     """
     nb.metadata["virtlab"] = {"exercise": exercise_id}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -204,6 +220,12 @@ def student_version(source_nb):
 
     Solutions become stubs, hidden-test blocks vanish, outputs are cleared.
     Raises ValueError if anything marked hidden or solution would remain.
+
+    Examples
+    --------
+    >>> from virtlab.grading.selftest import source_notebook
+    >>> "BEGIN SOLUTION" in str(student_version(source_notebook()).cells)
+    False
     """
     nb = copy.deepcopy(source_nb)
     for cell in nb.cells:
@@ -223,7 +245,15 @@ def student_version(source_nb):
 
 
 def exercise_id_of(nb) -> str | None:
-    """The exercise a notebook belongs to: its metadata, else its ``start("...")`` call."""
+    """The exercise a notebook belongs to: its metadata, else its ``start("...")`` call.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'ex = start("ex03_page_walks")')])
+    >>> exercise_id_of(nb)
+    'ex03_page_walks'
+    """
     meta = nb.get("metadata", {}).get("virtlab")
     if isinstance(meta, dict) and isinstance(meta.get("exercise"), str):
         return meta["exercise"]
@@ -237,7 +267,13 @@ def exercise_id_of(nb) -> str | None:
 
 @dataclass
 class Rebuilt:
-    """A submission rebuilt from the source: cells to run and what was repaired."""
+    """A submission rebuilt from the source: cells to run and what was repaired.
+
+    Examples
+    --------
+    >>> Rebuilt(cells=[]).notes
+    []
+    """
 
     cells: list
     student_cells: set = field(default_factory=set)   # indices of student code
@@ -253,6 +289,14 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
     student's first code cell with that grade id (a missing one becomes the
     unanswered stub); the student's own code cells follow the answer cell
     they were written after; demo cells are skipped unless ``run_demos``.
+
+    Examples
+    --------
+    >>> from virtlab.grading.selftest import source_notebook
+    >>> src = student_version(source_notebook())
+    >>> r = rebuild(nbformat.v4.new_notebook(), src)     # a submission without cells
+    >>> len(r.student_cells), r.notes[0], r.notes[-1]
+    (0, 'intro: deleted, restored from source', 'q3_answer: answer cell missing, graded as unanswered')
     """
     sub_cells = [c for c in submission.get("cells", []) if isinstance(c, dict)]
     answers: dict[str, object] = {}

@@ -40,7 +40,15 @@ _SAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 
 def atomic_write(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    Examples
+    --------
+    >>> d = Path(tempfile.mkdtemp())
+    >>> atomic_write(d / "a" / "x.txt", "hello")
+    >>> (d / "a" / "x.txt").read_text(), [p.name for p in (d / "a").iterdir()]
+    ('hello', ['x.txt'])
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -70,7 +78,15 @@ def result_path(out: str | os.PathLike, student: str, submission: str | os.PathL
 
 
 def write_result(out: str | os.PathLike, result: dict) -> Path:
-    """Store one submission's result (atomically); returns its path."""
+    """Store one submission's result (atomically); returns its path.
+
+    Examples
+    --------
+    >>> out = tempfile.mkdtemp()
+    >>> r = {"student": "ann", "submission": "ann/ex01.ipynb", "points": 1.0}
+    >>> write_result(out, r).name, load_results(out) == [r]
+    ('ann__ex01.json', True)
+    """
     path = result_path(out, result.get("student", "unknown") or "unknown",
                        result.get("submission", "submission"))
     atomic_write(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
@@ -78,7 +94,13 @@ def write_result(out: str | os.PathLike, result: dict) -> Path:
 
 
 def load_results(out: str | os.PathLike) -> list[dict]:
-    """All stored results in ``out/results`` (unreadable files are skipped)."""
+    """All stored results in ``out/results`` (unreadable files are skipped).
+
+    Examples
+    --------
+    >>> load_results(tempfile.mkdtemp())
+    []
+    """
     rows = []
     for path in sorted((Path(out) / "results").glob("*.json")):
         try:
@@ -122,7 +144,13 @@ def grades_csv(rows: list[dict]) -> str:
 
 
 def summary(rows: list[dict]) -> dict:
-    """Status counts, mean score and per-question pass rates (full points) by exercise."""
+    """Status counts, mean score and per-question pass rates (full points) by exercise.
+
+    Examples
+    --------
+    >>> summary([{"status": "empty"}, {"status": "ok", "runtime_s": 2}])["status"]
+    {'empty': 1, 'ok': 1}
+    """
     by_q: dict = defaultdict(lambda: defaultdict(list))
     full: dict = {}
     for r in rows:
@@ -148,7 +176,14 @@ def summary(rows: list[dict]) -> dict:
 
 
 def summary_text(s: dict) -> str:
-    """Readable form of :func:`summary`."""
+    """Readable form of :func:`summary`.
+
+    Examples
+    --------
+    >>> print(summary_text(summary([])), end="")
+    0 submission(s); status: 
+    mean grading time per submission: 0.0 s
+    """
     lines = [f"{s['submissions']} submission(s); status: "
              + ", ".join(f"{k} {v}" for k, v in s["status"].items()),
              f"mean grading time per submission: {s['mean_runtime_s']} s"]
@@ -161,7 +196,14 @@ def summary_text(s: dict) -> str:
 
 
 def write_reports(out: str | os.PathLike) -> dict:
-    """Rebuild ``grades.csv`` and the summary from all stored results (atomically)."""
+    """Rebuild ``grades.csv`` and the summary from all stored results (atomically).
+
+    Examples
+    --------
+    >>> out = tempfile.mkdtemp()
+    >>> write_reports(out)["submissions"], sorted(p.name for p in Path(out).iterdir())
+    (0, ['grades.csv', 'summary.json', 'summary.txt'])
+    """
     rows = load_results(out)
     s = summary(rows)
     atomic_write(Path(out) / "grades.csv", grades_csv(rows))

@@ -82,6 +82,11 @@ class GradeOptions:
         Instructor secret (default: ``VIRTLAB_GRADING_SECRET`` / development secret).
     solutions_dir : str or Path or None
         Folder of the source notebooks (default: the course's ``solutions/``).
+
+    Examples
+    --------
+    >>> GradeOptions(cell_timeout=5, memory_mb=None).notebook_timeout
+    300.0
     """
 
     cell_timeout: float = 30.0
@@ -123,7 +128,15 @@ _SOURCE_CACHE: dict = {}
 
 
 def source_notebook(exercise_id: str, solutions_dir: str | Path):
-    """The student version generated from ``solutions_dir/<id>.ipynb`` (cached)."""
+    """The student version generated from ``solutions_dir/<id>.ipynb`` (cached).
+
+    Examples
+    --------
+    >>> from virtlab.cli import repo_root
+    >>> nb = source_notebook("ex03_page_walks", repo_root() / "solutions")
+    >>> "BEGIN SOLUTION" in str(nb.cells)
+    False
+    """
     path = Path(solutions_dir) / f"{exercise_id}.ipynb"
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     if key not in _SOURCE_CACHE:
@@ -252,7 +265,13 @@ def _attempt_once(rebuilt_cells, seed, spec, options, export_timeout):
 
 
 def results_json(result: dict) -> dict:
-    """The PrairieLearn-style ``results.json`` view of a result (what a student may see)."""
+    """The PrairieLearn-style ``results.json`` view of a result (what a student may see).
+
+    Examples
+    --------
+    >>> results_json({"score": 1.0, "tests": [], "notes": ["x"], "sha256": "ab"})
+    {'score': 1.0, 'tests': []}
+    """
     keys = ("gradable", "score", "message", "tests", "student", "exercise", "variant",
             "status", "points", "max_points", "questions")
     return {k: result[k] for k in keys if k in result}
@@ -277,6 +296,17 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     exercise_id : str, optional
         Expected exercise; a notebook of another exercise gets status
         ``wrong_exercise``.  Default: the exercise the notebook names.
+
+    Examples
+    --------
+    Broken files never reach a kernel; they get a row with a reason:
+
+    >>> import tempfile, pathlib
+    >>> empty = pathlib.Path(tempfile.mkdtemp()) / "alice" / "ex03_page_walks.ipynb"
+    >>> empty.parent.mkdir(); _ = empty.write_text("")
+    >>> r = grade_submission(empty)
+    >>> r["student"], r["status"], r["reason"], r["points"]
+    ('alice', 'empty', 'the file is empty', 0.0)
     """
     t0 = time.monotonic()
     options = options or GradeOptions()

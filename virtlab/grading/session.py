@@ -49,7 +49,14 @@ def _plural(n: int, word: str) -> str:
 
 
 class Panel:
-    """Feedback shown in the notebook: HTML in Jupyter, stable plain text elsewhere."""
+    """Feedback shown in the notebook: HTML in Jupyter, stable plain text elsewhere.
+
+    Examples
+    --------
+    >>> Panel([("ok", "q1: fine")], title="ex")
+    ex
+    q1: fine
+    """
 
     def __init__(self, lines: list[tuple[str, str]], title: str = ""):
         self.lines = lines  # (status, text) with status in ok/fail/todo/info
@@ -110,6 +117,17 @@ class Session:
         The variant seed (0 = default variant).
     problem : object
         ``exercise.make_problem(seed)``.
+
+    Examples
+    --------
+    >>> from virtlab.grading import selftest
+    >>> ex = start("ex00_selftest")
+    >>> ex.hint("q3")
+    'Return n*m + n + m.'
+    >>> print(repr(ex.show()).splitlines()[0])
+    Toolchain self-test: 2D page walks
+    >>> ex.check_all({"answer": ..., "table": ...}).title.startswith("ex00_selftest")
+    True
     """
 
     def __init__(self, exercise: Exercise, seed: int):

@@ -51,7 +51,14 @@ class TestResult:
 
 @dataclass(frozen=True)
 class QuestionVerdict:
-    """Points of one question and its tests."""
+    """Points of one question and its tests.
+
+    Examples
+    --------
+    >>> t = TestResult("q1", "correct value", True, True, "hidden")
+    >>> QuestionVerdict("q1", 2.0, 2.0, (t,)).hidden == (t,)
+    True
+    """
 
     id: str
     points: float
@@ -70,7 +77,13 @@ class QuestionVerdict:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A whole submission's verdict (points per question)."""
+    """A whole submission's verdict (points per question).
+
+    Examples
+    --------
+    >>> Verdict("ex00_selftest", 0, (QuestionVerdict("q1", 1.5, 2.0),)).points
+    1.5
+    """
 
     exercise: str
     seed: int
@@ -321,6 +334,15 @@ def evaluate(exercise: Exercise, problem: Any, solution: dict, exported: dict,
         From :meth:`Exercise.hidden_cases`; None runs public tests only.
     seed : int
         Recorded in the verdict.
+
+    Examples
+    --------
+    >>> from virtlab.grading.selftest import EXERCISE as ex
+    >>> p = ex.make_problem(0)
+    >>> exported = {"values": {"answer": ex.solve(p)["answer"], "table": {}}}
+    >>> v = evaluate(ex, p, ex.solve(p), exported, ex.hidden_cases(p, 0), 0)
+    >>> [(q.id, q.points) for q in v.questions]
+    [('q1', 2.0), ('q2', 0.0), ('q3', 0.0)]
     """
     exported = exported if isinstance(exported, dict) else {}
     values = exported.get("values") if isinstance(exported.get("values"), dict) else {}
