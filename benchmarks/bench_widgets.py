@@ -1,7 +1,7 @@
 """Widget latency: model + redraw for every control of every widget app.
 
 For each app in :func:`virtlab.widgets.apps` the app is built, one untimed
-pass over its controls warms caches (fonts, imports), then ``REPEAT`` timed
+change per control warms caches (fonts, imports), then ``REPEAT`` timed
 passes set each control to several valid values headlessly — sliders: min,
 mid, max; dropdowns / toggle buttons / radio buttons: every option;
 checkboxes: toggled — and time the assignment ``control.value = v``, which
@@ -20,7 +20,8 @@ import ipywidgets as W
 
 from benchmarks.harness import row, summary_ms
 
-REPEAT = 3
+REPEAT = 2
+APP_BUDGET_S = 20.0  # per app; a slow app is reported, not waited for forever
 MEDIAN_MS = 50.0
 MAX_MS = 100.0
 
@@ -56,44 +57,79 @@ def control_values(control: W.Widget) -> list[tuple[str, Any]] | None:
     return None
 
 
-def measure_app(factory, repeat: int = REPEAT) -> dict[str, Any]:
-    """Build the app and time every control change; return samples and counts."""
+def measure_app(factory, repeat: int = REPEAT,
+                budget_s: float = APP_BUDGET_S) -> dict[str, Any]:
+    """Build the app and time every control change.
+
+    Returns wall-clock and CPU samples (seconds), the setting behind the
+    slowest sample, model errors met at valid settings, skipped (text)
+    controls and whether the time budget cut the passes short.
+    """
     app = factory()
     plan = [(name, c, vals) for name, c in app.controls.items()
             if (vals := control_values(c)) is not None]
-    samples: list[float] = []
-    errors: list[str] = []
     skipped = [name for name, c in app.controls.items() if control_values(c) is None]
-    for rep in range(repeat + 1):  # pass 0 is the untimed warm-up
+    samples: list[float] = []
+    cpu: list[float] = []
+    labels: list[str] = []
+    errors: list[str] = []
+    t_start = time.perf_counter()
+    truncated = False
+
+    def change(control, attr, value) -> tuple[float, float, bool]:
+        before = app.updates
+        t0, c0 = time.perf_counter(), time.process_time()
+        setattr(control, attr, value)
+        return (time.perf_counter() - t0, time.process_time() - c0, app.updates > before)
+
+    # Warm-up (untimed): one change per control loads fonts, caches, imports.
+    for _, control, values in plan:
+        attr = values[0][0]
+        original = getattr(control, attr)
+        other = [v for _, v in values if v != original]
+        if other:
+            change(control, attr, other[-1])
+            change(control, attr, original)
+    for _ in range(repeat):
         for name, control, values in plan:
-            original = (getattr(control, "index", None)
-                        if values and values[0][0] == "index" else control.value)
+            attr = values[0][0]
+            original = getattr(control, attr)
             for attr, value in values:
                 if getattr(control, attr) == value:
                     continue  # no change, no redraw
-                before = app.updates
-                t0 = time.perf_counter()
-                setattr(control, attr, value)
-                dt = time.perf_counter() - t0
-                if rep:
-                    if app.updates > before:
-                        samples.append(dt)
-                    elif app.error:
-                        errors.append(f"{name}={value!r}: {app.error}")
+                wall, used, redrawn = change(control, attr, value)
+                if redrawn:
+                    samples.append(wall)
+                    cpu.append(used)
+                    labels.append(f"{name}={getattr(control, 'value', value)!r}")
+                elif app.error:
+                    errors.append(f"{name}={value!r}: {app.error}")
             # Put the control back so the next control starts from the defaults.
-            attr = values[0][0] if values else "value"
             if getattr(control, attr) != original:
                 setattr(control, attr, original)
-    return {"samples": samples, "errors": sorted(set(errors)), "skipped": skipped,
-            "controls": len(plan)}
+            if time.perf_counter() - t_start > budget_s:
+                truncated = True
+                break
+        if truncated:
+            break
+    slowest = labels[samples.index(max(samples))] if samples else None
+    return {"samples": samples, "cpu": cpu, "slowest": slowest,
+            "errors": sorted(set(errors)), "skipped": skipped, "controls": len(plan),
+            "truncated": truncated}
 
 
 def bench_widget_latency() -> list[dict[str, Any]]:
-    """Median and max model + redraw time per widget app, and over all apps."""
+    """Median and max model + redraw time per widget app, and over all apps.
+
+    Rows carry the CPU time of this process as well (``cpu_median_ms``,
+    ``cpu_max_ms``): on a shared machine the wall clock includes waiting for
+    a core, the CPU time does not.
+    """
     from virtlab.widgets import apps
 
     rows = []
     everything: list[float] = []
+    everything_cpu: list[float] = []
     for name, factory in sorted(apps().items()):
         try:
             got = measure_app(factory)
@@ -108,10 +144,15 @@ def bench_widget_latency() -> list[dict[str, Any]]:
                             skipped=got["skipped"]))
             continue
         everything += samples
+        everything_cpu += got["cpu"]
         med, top = summary_ms(samples)
-        extra = {"n": len(samples)}
+        cpu_med, cpu_top = summary_ms(got["cpu"])
+        extra = {"n": len(samples), "cpu_median_ms": cpu_med, "cpu_max_ms": cpu_top,
+                 "slowest_setting": got["slowest"]}
         if got["errors"]:
             extra["model_errors"] = got["errors"][:5]
+        if got["truncated"]:
+            extra["note"] = f"stopped after the {APP_BUDGET_S:g} s budget"
         rows.append(row(f"widget {name} median", med, "ms", f"<= {MEDIAN_MS:g}",
                         med <= MEDIAN_MS, **extra))
         rows.append(row(f"widget {name} max", top, "ms", f"<= {MAX_MS:g}",
@@ -122,6 +163,11 @@ def bench_widget_latency() -> list[dict[str, Any]]:
                         med <= MEDIAN_MS, n=len(everything)))
         rows.append(row("widgets (all apps) max", top, "ms", f"<= {MAX_MS:g}",
                         top <= MAX_MS, n=len(everything)))
+        cpu_med, cpu_top = summary_ms(everything_cpu)
+        rows.append(row("widgets (all apps) CPU median", cpu_med, "ms", "informational",
+                        True, n=len(everything_cpu)))
+        rows.append(row("widgets (all apps) CPU max", cpu_top, "ms", "informational",
+                        True, n=len(everything_cpu)))
     return rows
 
 

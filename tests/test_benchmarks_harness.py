@@ -196,6 +196,15 @@ def test_measure_app_times_every_change_and_restores_controls():
     assert got["skipped"] == ["note"]
     assert got["controls"] == 3
     assert got["errors"] == []
+    assert len(got["cpu"]) == len(got["samples"])
+    assert got["slowest"].split("=")[0] in {"n", "kind", "on"}
+    assert got["truncated"] is False
+
+
+def test_measure_app_stops_at_its_budget():
+    got = bench_widgets.measure_app(_Tiny, repeat=50, budget_s=0.0)
+    assert got["truncated"] is True
+    assert 0 < len(got["samples"]) <= 3  # stopped after the first control's pass
 
 
 def test_measure_app_reports_model_errors_at_valid_settings():
