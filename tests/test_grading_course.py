@@ -66,3 +66,11 @@ def test_real_grader_full_marks_for_solutions_zero_for_exercises(tmp_path):
             assert r["points"] == r["max_points"] > 0, r
         else:
             assert r["points"] == 0, r
+
+
+def test_exercises_leak_no_solution_and_no_hidden_test():
+    for eid in COURSE:
+        text = (EXE / f"{eid}.ipynb").read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "ex.verify",
+                       '"outputs": [\n     {'):
+            assert marker not in text, f"exercises/{eid}.ipynb contains {marker!r}"

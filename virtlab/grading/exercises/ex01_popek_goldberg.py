@@ -36,7 +36,13 @@ __all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "offend
 @dataclass(frozen=True)
 class Problem:
     """One variant: ``table`` maps mnemonic → (privileged, control-sensitive,
-    behaviour-sensitive, sensitive in user mode)."""
+    behaviour-sensitive, sensitive in user mode).
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
+    """
 
     table: tuple
 
@@ -110,7 +116,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Recompute every answer from the table with the definitions."""
+    """Recompute every answer from the table with the definitions.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     sens = {m for m, p, c, b, u in problem.table if c or b}
     crit = {m for m, p, c, b, u in problem.table if (c or b) and not p}
     user_crit = {m for m, p, c, b, u in problem.table if u and not p}
@@ -121,7 +134,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     lines = ["A hypothetical CPU derived from 32-bit x86. Per instruction: does it trap in "
              "user mode (privileged)?",
              "Is it control-sensitive, behaviour-sensitive, and still sensitive when run in "

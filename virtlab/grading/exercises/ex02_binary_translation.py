@@ -48,7 +48,13 @@ INSTRUCTION_POOL = (
 
 @dataclass(frozen=True)
 class Problem:
-    """One variant: the guest-kernel program text and its loop count."""
+    """One variant: the guest-kernel program text and its loop count.
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
+    """
 
     source: str
     loops: int
@@ -108,7 +114,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Recount from the text: loop body × loops, plus the instructions outside the loop."""
+    """Recount from the text: loop body × loops, plus the instructions outside the loop.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     out = []
     lines = [ln.split(":")[-1].strip() for ln in problem.source.splitlines()]
     start = next(i for i, ln in enumerate(problem.source.splitlines()) if ln.startswith("l:"))
@@ -136,7 +149,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     return ("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit x86:\n"
             + problem.source + f"\n(The loop body runs {problem.loops} times; ECX counts down.)")
 

@@ -49,6 +49,11 @@ class Problem:
     pt_updates_per_s : float
         Guest page-table updates per second of the workload (other rates:
         the defaults of :class:`virtlab.mmu.costs.Workload`).
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
     """
 
     guest_levels: int
@@ -129,7 +134,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Compare :func:`solve` with closed formulas and an independent LRU run."""
+    """Compare :func:`solve` with closed formulas and an independent LRU run.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     n, m = problem.guest_levels, problem.host_levels
     lru: OrderedDict = OrderedDict()
     misses = 0
@@ -157,7 +169,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     return (f"Guest page tables: {problem.guest_levels} levels; host (EPT/NPT) tables: "
             f"{problem.host_levels} levels.\n"
             f"A program touches these guest-virtual pages, in order: "

@@ -52,6 +52,11 @@ class Problem:
         ``event`` is "runnable" (waiting in the run queue), "woke" (just
         woke up from I/O), "tick" (was BOOSTed, a tick finds it running)
         or "empty" (no runnable vCPU on the pCPU; credit is ignored).
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
     """
 
     names: tuple
@@ -177,7 +182,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Run the Credit model for 3 s and compare its shares with the reference ones."""
+    """Run the Credit model for 3 s and compare its shares with the reference ones.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     out = _disagreement(problem.weights, problem.caps)
     mine = fair_shares(problem.weights, problem.caps)
     if list(solution["shares"].values()) != mine:
@@ -186,7 +198,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     rows = [f"  {n:6s} weight {w:4d}  cap {c or 'none'}{'%' if c else ''}"
             for n, w, c in zip(problem.names, problem.weights, problem.caps)]
     text = {"runnable": "is runnable, waiting in the run queue",

@@ -37,7 +37,13 @@ STEPS = 40
 
 @dataclass(frozen=True)
 class Problem:
-    """One variant (all sizes in 4 KiB pages)."""
+    """One variant (all sizes in 4 KiB pages).
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
+    """
 
     host_frames: int
     memories: tuple
@@ -112,7 +118,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Check the model runs against the invariants the exercise teaches."""
+    """Check the model runs against the invariants the exercise teaches.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     out = []
     host = balloon.BalloonHost(problem.host_frames, vm_specs(problem), policy="balloon")
     for _ in range(10):
@@ -131,7 +144,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     rows = [f"  vm{i + 1}: {m} pages configured, working set {w} pages, guest policy {r}"
             for i, (m, w, r) in enumerate(zip(problem.memories, problem.working_sets,
                                               problem.replacements))]

@@ -36,7 +36,13 @@ PAGES_PER_MBIT = 1e6 / (PAGE_KB * 8192)     # pages per second per Mbit/s
 
 @dataclass(frozen=True)
 class Problem:
-    """One variant of exercise 6 (MiB, Mbit/s)."""
+    """One variant of exercise 6 (MiB, Mbit/s).
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
+    """
 
     memory_mb: int
     bandwidth_mbit: int
@@ -117,7 +123,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Recompute by hand: stop-and-copy time, rounds (direct loop), stop reason."""
+    """Recompute by hand: stop-and-copy time, rounds (direct loop), stop reason.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     out = []
     by_hand = (problem.memory_mb + 256 / 1024) * 8.388608 / problem.bandwidth_mbit
     if abs(by_hand - solution["stop_copy_s"]) > 1e-9 * by_hand:
@@ -137,7 +150,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     return (f"A VM with {problem.memory_mb} MiB of memory (4 KiB pages) is live-migrated over "
             f"a {problem.bandwidth_mbit} Mbit/s link.\n"
             f"While running it writes {problem.dirty_rate_mbit} Mbit/s, uniformly into a "

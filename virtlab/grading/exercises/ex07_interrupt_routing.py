@@ -48,6 +48,11 @@ class Problem:
         ``(device, domU)`` assigned through the IOMMU, or ``()``.
     events : tuple of (key, device, target)
         Device interrupts for data belonging to ``target`` (None: timer).
+
+    Examples
+    --------
+    >>> make_problem(5) == make_problem(5)
+    True
     """
 
     ops: tuple
@@ -166,7 +171,14 @@ def solve(problem: Problem) -> dict:
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
-    """Recompute the paths and channel count from the routing rules alone."""
+    """Recompute the paths and channel count from the routing rules alone.
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
     out = []
     owner = {"timer": HYPERVISOR, "nic": "dom0", "disk": "dom0"}
     if problem.passthrough:
@@ -189,7 +201,13 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``."""
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> len(describe(make_problem(0)).splitlines()) > 2
+    True
+    """
     ops = ", ".join(f"{op[0]} {op[1]}" if len(op) > 1 else op[0] for op in problem.ops)
     pt = (f"{problem.passthrough[0]} is passed through to {problem.passthrough[1]} (IOMMU)"
           if problem.passthrough else "no device is passed through")
