@@ -64,4 +64,34 @@ def bench_notebook_suite() -> list[dict[str, Any]]:
     return rows
 
 
-BENCHMARKS = [bench_notebook_suite]
+MAKE_TEST_S = 300.0
+
+
+def bench_make_test() -> list[dict[str, Any]]:
+    """Wall time of the whole test suite as ``make test`` runs it (opt-in).
+
+    Takes minutes, so it runs only with ``VIRTLAB_BENCH_MAKE_TEST=1``
+    (e.g. ``VIRTLAB_BENCH_MAKE_TEST=1 make bench ARGS="-k make_test"``).
+    Target (design.md): under 5 minutes on a 2-core machine.
+    """
+    import subprocess
+    import sys
+
+    name = "make test (pytest -n 2 --dist loadfile)"
+    if os.environ.get("VIRTLAB_BENCH_MAKE_TEST") != "1":
+        return [row(name, None, "s", f"<= {MAKE_TEST_S:g}", True,
+                    note="not measured; set VIRTLAB_BENCH_MAKE_TEST=1")]
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile",
+                           "-q"], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    seconds = time.perf_counter() - t0
+    tail = (proc.stdout.strip().splitlines() or [""])[-1]
+    extra = {"summary": tail[:200], "exit_status": proc.returncode}
+    if proc.returncode != 0:
+        extra["error"] = f"pytest exited with {proc.returncode}: {tail[:200]}"
+    return [row(name, round(seconds, 1), "s", f"<= {MAKE_TEST_S:g}",
+                seconds <= MAKE_TEST_S and proc.returncode == 0, **extra)]
+
+
+BENCHMARKS = [bench_notebook_suite, bench_make_test]
