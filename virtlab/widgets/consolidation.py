@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import ipywidgets as W
 
 from .. import availability as av
@@ -23,6 +25,19 @@ from ..viz import consolidation as viz_cons
 from .base import WidgetApp
 
 __all__ = ["ConsolidationLab", "FailureLab", "consolidation_lab", "failure_lab"]
+
+
+@lru_cache(maxsize=32)
+def _placement(servers: int, policy: str, overhead: float, seed: int,
+               anti_affinity: bool = False) -> cons.Placement:
+    # Results are immutable: moving the failed-host slider reuses the placement.
+    return cons.consolidate(cons.make_servers(servers, seed=seed), policy, overhead=overhead,
+                            anti_affinity=anti_affinity)
+
+
+@lru_cache(maxsize=32)
+def _expected(placement: cons.Placement, spares: int, restart: bool) -> av.AvailabilityReport:
+    return av.expected_impact(placement, spares=spares, restart=restart)
 
 
 def _metrics_table(p: cons.Placement) -> str:
@@ -55,8 +70,7 @@ class ConsolidationLab(WidgetApp):
         })
 
     def compute(self, servers, policy, overhead, seed):
-        return cons.consolidate(cons.make_servers(servers, seed=seed), policy,
-                                overhead=overhead)
+        return _placement(servers, policy, overhead, seed)
 
     def draw(self, result):
         return viz_cons.placement_heatmap(result)     # before/after numbers: the table
@@ -86,14 +100,12 @@ class FailureLab(WidgetApp):
         })
 
     def compute(self, servers, policy, failed_host, anti_affinity, spares, restart, seed):
-        p = cons.consolidate(cons.make_servers(servers, seed=seed), policy,
-                             anti_affinity=anti_affinity)
+        p = _placement(servers, policy, 0.07, seed, anti_affinity)
         if failed_host >= p.hosts_after:
             raise ValueError(f"failed_host must be < {p.hosts_after} "
                              f"(this placement uses {p.hosts_after} hosts)")
         impact = av.host_failure(p, failed_host, spares=spares, restart=restart)
-        report = av.expected_impact(p, spares=spares, restart=restart)
-        return p, impact, report
+        return p, impact, _expected(p, spares, restart)
 
     def draw(self, result):
         return viz_cons.host_map(result[0], result[1])

@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import ipywidgets as W
 
@@ -28,6 +29,18 @@ from ..viz import consolidation as viz_cons
 from .base import WidgetApp
 
 __all__ = ["CloudLab", "cloud_lab"]
+
+
+@lru_cache(maxsize=16)
+def _cloud(tenants: int, per_tenant: int, policy: str, seed: int) -> cons.Placement:
+    # immutable results: moving the link or maintenance slider reuses the placement
+    return cons.consolidate(cons.tenant_servers(tenants, per_tenant, seed=seed), policy,
+                            anti_affinity=True)
+
+
+@lru_cache(maxsize=32)
+def _report(placement: cons.Placement, spares: int) -> av.AvailabilityReport:
+    return av.expected_impact(placement, spares=spares, restart=True)
 
 
 class CloudLab(WidgetApp):
@@ -54,12 +67,11 @@ class CloudLab(WidgetApp):
 
     def compute(self, tenants, per_tenant, policy, maintenance_host, bandwidth_mbit, spares,
                 seed):
-        p = cons.consolidate(cons.tenant_servers(tenants, per_tenant, seed=seed), policy,
-                             anti_affinity=True)
+        p = _cloud(tenants, per_tenant, policy, seed)
         if maintenance_host >= p.hosts_after:
             raise ValueError(f"maintenance_host must be < {p.hosts_after} "
                              f"(the cloud runs on {p.hosts_after} hosts)")
-        report = av.expected_impact(p, spares=spares, restart=True)
+        report = _report(p, spares)
         m = mig.maintenance(p, maintenance_host, bandwidth_mbit, spares=spares)
         return p, report, m
 
