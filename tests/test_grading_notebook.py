@@ -74,3 +74,14 @@ def test_rebuild_restores_locked_cells_and_keeps_answers():
     assert any("q1_check: edited" in n for n in r.notes)
     assert any("q2_check: deleted" in n for n in r.notes)
     assert "ex.check_all()" in [c.source for c in rebuild(sub, src, run_demos=True).cells]
+
+
+def test_own_cells_above_the_first_answer_run_after_setup():
+    src = student_version(source_notebook())
+    sub = copy.deepcopy(src)
+    sub.cells.insert(0, nbformat.v4.new_code_cell("import math"))
+    r = rebuild(sub, src)
+    sources = [c.source for c in r.cells]
+    setup = next(i for i, c in enumerate(r.cells) if c.metadata["virtlab_origin"] == "setup")
+    assert sources[setup + 1] == "import math"
+    assert setup + 1 in r.student_cells

@@ -288,7 +288,8 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
     edited or duplicated ones are repaired and noted); answer cells are the
     student's first code cell with that grade id (a missing one becomes the
     unanswered stub); the student's own code cells follow the answer cell
-    they were written after; demo cells are skipped unless ``run_demos``.
+    they were written after (those above the first answer follow the setup
+    cell); demo cells are skipped unless ``run_demos``.
 
     Examples
     --------
@@ -329,10 +330,9 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
                 notes.append(f"{gid}: edited locked cell, restored from source")
             continue
         if cell.get("cell_type") == "code" and str(cell.get("source", "")).strip():
-            if current is None:
-                notes.append("own code before the first answer cell ignored")
-            else:
-                extras.setdefault(current, []).append(cell)
+            # the student's own cells run after the answer cell they follow
+            # (cells above the first answer run right after the setup cell)
+            extras.setdefault(current or "setup", []).append(cell)
     for gid, src in src_by_gid.items():
         if cell_role(src) != "answer" and gid not in seen_locked:
             notes.append(f"{gid}: deleted, restored from source")
@@ -362,4 +362,7 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
                 add(extra.get("source", ""), f"own cell after {gid}", True)
         else:
             add(src.source, gid or role, False)
+            if role == "setup":
+                for extra in extras.get("setup", []):
+                    add(extra.get("source", ""), "own cell after setup", True)
     return Rebuilt(cells, student, notes, set(answers))
