@@ -2,20 +2,25 @@
 
 For each notebook in ``notebooks/`` (parametrized over the glob, so notebooks
 that land later are covered automatically) the test opens it in JupyterLab,
-runs all cells, and asserts
+runs all cells through the menu (Run > Run All Cells), and asserts
 
-* no cell produced an error output (and every code cell ran);
+* no cell produced an error output, and every code cell ran;
 * every widget the stored notebook displays was rendered in the page (none is
   left as "Error displaying widget" or "Loading widget...");
 * moving one control of a virtlab app (slider, dropdown or checkbox inside a
-  ``.virtlab-app`` box) changes that app's figure (``<img>`` src), or, for an
-  app without a figure, its text.
+  ``.virtlab-app`` box; else a toggle, radio button or text field) changes
+  what the app shows: its figure (``<img>`` src) or its HTML areas.  A
+  slider is moved to its other end (one step may legitimately leave a figure
+  unchanged); the next control is tried if the first changes nothing.
 
-Screenshots go to ``test-artifacts/browser/``.  One Jupyter server and one
-browser serve the whole module; each notebook's kernel is shut down after its
-test.  The server works on a *copy* of the notebooks with their outputs
-stripped, so the browser must produce every output itself and the committed
-files are never touched (autosave is off as well).
+Screenshots go to ``test-artifacts/browser/``.  One Jupyter server, one
+browser and one JupyterLab page serve the whole module (a page load costs
+seconds); each notebook is opened in that page, closed without saving and its
+kernel shut down after its test; after a failure the page is reloaded.  The
+server works on a *copy* of the notebooks with their outputs stripped, so the
+browser must produce every output itself and the committed files are never
+touched (autosave is off as well).  A cell meant to raise (tag
+``raises-exception``) would stop Run All and is not supported.
 
 Chromium comes from the system (``/usr/bin/chromium``; ``.ci/run`` installs it
 with apt).  Outside CI a missing browser skips with a reason; with
@@ -37,7 +42,6 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
