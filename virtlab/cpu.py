@@ -835,13 +835,18 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
     pc = c.pc
     icount = c.icount          # kept in a local; written back around specials
     status = "max_steps"
+    # The interrupt line only changes from outside a run (raise_irq) or in a
+    # special instruction's handler, so it is checked there, not per instruction.
+    check_irq = c.irq is not None
     while icount < limit:
-        if c.irq is not None:
-            c.pc, c.icount = pc, icount
-            pc = _maybe_irq(c, pc)
-            if pc < 0:
-                status = ""
-                break
+        if check_irq:
+            if c.irq is not None:
+                c.pc, c.icount = pc, icount
+                pc = _maybe_irq(c, pc)
+                if pc < 0:
+                    status = ""
+                    break
+            check_irq = c.irq is not None
         try:
             h = dec[pc]                     # fetch (the decoded instruction)
         except IndexError:                  # EIP is never negative (unsigned, -1 = stop)
@@ -867,6 +872,7 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
             if pc < 0:
                 status = ""
                 break
+            check_irq = c.irq is not None
     c.icount = icount
     if status:
         c.pc = pc
@@ -1337,7 +1343,10 @@ class BlockCompiler:
                     g.flag_dirty.clear()
                     end_pc = None
                     break
-                g.emit(f"if npc != {pc + 1}:")
+                # leave the block on a control transfer, or when an interrupt is
+                # pending (STI/POPF may just have enabled it): the dispatcher
+                # delivers it at once, as the interpreter does.
+                g.emit(f"if npc != {pc + 1} or c.irq is not None:")
                 g.emit("return npc", 2)
                 for i in sorted(used):
                     g.emit(f"{g.reg(i)} = r[{i}]")
