@@ -39,7 +39,9 @@ A privileged instruction in ring > 0 raises :class:`GuestTrap` with vector 13
 (#UD).  ``INT n`` and delivered traps push the return EIP and the caller's
 CS, switch to ring 0 and jump to ``mem[IDTR + vector]`` (an IDT entry 0
 means "not present").  A memory access outside guest memory stops the
-machine (there is no paging in this model).
+machine (there is no paging in this model).  A raised interrupt line is
+delivered before the next instruction once IF = 1 — in the interpreter and in
+compiled blocks alike (a block is left as soon as an interrupt is pending).
 
 Examples
 --------
