@@ -84,3 +84,15 @@ def test_cloud_lab_maintenance_and_dashboard():
     changed(app, "tenants", 5)
     app.controls["maintenance_host"].value = 20
     assert app.error and "maintenance_host" in app.error
+
+
+def test_factories_refuse_bad_presets_naming_them():
+    import pytest
+    cases = [(w.migration_lab, "memory_mb", "big"), (w.migration_lab, "method", "teleport"),
+             (w.migration_lab, "bandwidth_mbit", 0), (w.consolidation_lab, "servers", 10**6),
+             (w.consolidation_lab, "overhead", float("nan")), (w.failure_lab, "restart", 1),
+             (w.partition_lab, "prod_cpus", 9), (w.container_lab, "incident", "meteor"),
+             (w.container_lab, "instances", -1), (w.cloud_lab, "tenants", None)]
+    for factory, name, value in cases:
+        with pytest.raises((ValueError, TypeError), match=name):
+            factory(**{name: value})

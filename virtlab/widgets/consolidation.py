@@ -21,6 +21,7 @@ import ipywidgets as W
 
 from .. import availability as av
 from .. import consolidation as cons
+from ..errors import check_bool, check_choice, check_int, check_number
 from ..viz import consolidation as viz_cons
 from .base import WidgetApp
 
@@ -60,6 +61,10 @@ class ConsolidationLab(WidgetApp):
 
     def __init__(self, servers: int = 40, policy: str = "ffd", overhead: float = 0.07,
                  seed: int = 0):
+        check_int("servers", servers, 2, 200)
+        check_choice("policy", policy, cons.POLICIES)
+        check_number("overhead", overhead, 0.0, 0.3)
+        check_int("seed", seed, 0, 50)
         super().__init__({
             "servers": W.IntSlider(value=servers, min=2, max=200, description="servers"),
             "policy": W.Dropdown(options=list(cons.POLICIES), value=policy,
@@ -87,6 +92,13 @@ class FailureLab(WidgetApp):
     def __init__(self, servers: int = 40, policy: str = "ffd", failed_host: int = 0,
                  anti_affinity: bool = False, spares: int = 0, restart: bool = False,
                  seed: int = 0):
+        check_int("servers", servers, 2, 120)
+        check_choice("policy", policy, cons.POLICIES)
+        check_int("failed_host", failed_host, 0, 30)
+        check_bool("anti_affinity", anti_affinity)
+        check_int("spares", spares, 0, 3)
+        check_bool("restart", restart)
+        check_int("seed", seed, 0, 50)
         super().__init__({
             "servers": W.IntSlider(value=servers, min=2, max=120, description="servers"),
             "policy": W.Dropdown(options=list(cons.POLICIES), value=policy,

@@ -17,6 +17,7 @@ import html
 import ipywidgets as W
 
 from .. import containers as ct
+from ..errors import check_bool, check_choice, check_int
 from ..viz import containers as viz_ct
 from .base import WidgetApp
 
@@ -30,6 +31,11 @@ class ContainerLab(WidgetApp):
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
                  incident: str = "fork bomb", limits: bool = True):
+        check_int("instances", instances, 1, 200)
+        check_int("app_mb", app_mb, 10, 4096)
+        check_int("host_memory_gb", host_memory_gb, 4, 1024)
+        check_choice("incident", incident, ct.INCIDENTS)
+        check_bool("limits", limits)
         # The stack picture changes only with the number of boxes shown (1-4): a second
         # image, rendered once per count and cached; a redraw renders the bar chart only.
         self.diagram = W.Image(format="png", layout=W.Layout(max_width="60%"))

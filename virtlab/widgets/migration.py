@@ -17,6 +17,7 @@ import html
 import ipywidgets as W
 
 from .. import migration as mig
+from ..errors import check_bool, check_choice, check_int
 from ..viz import migration as viz_mig
 from .base import WidgetApp
 
@@ -39,6 +40,12 @@ class MigrationLab(WidgetApp):
     def __init__(self, memory_mb: int = 2048, dirty_rate_mbit: int = 200, wws_mb: int = 256,
                  bandwidth_mbit: int = 1000, method: str = "pre-copy",
                  adaptive: bool = False):
+        check_int("memory_mb", memory_mb, 128, 16384)
+        check_int("dirty_rate_mbit", dirty_rate_mbit, 0, 5000)
+        check_int("wws_mb", wws_mb, 1, 16384)
+        check_int("bandwidth_mbit", bandwidth_mbit, 10, 10000)
+        check_choice("method", method, mig.METHODS)
+        check_bool("adaptive", adaptive)
         super().__init__({
             "memory_mb": W.IntSlider(value=memory_mb, min=128, max=16384, step=128,
                                      description="memory MiB"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from .. import partitioning as pt
+from ..errors import check_int
 from ..viz import partitioning as viz_pt
 from ..viz import to_png
 from .base import WidgetApp
@@ -32,6 +33,13 @@ class PartitionLab(WidgetApp):
     def __init__(self, prod_cpus: int = 3, prod_memory: int = 24, test_weight: int = 2,
                  test_memory: int = 16, dev_weight: int = 1, dev_memory: int = 8,
                  seed: int = 0):
+        for name, value, lo, hi in (("prod_cpus", prod_cpus, 0, 8),
+                                    ("prod_memory", prod_memory, 1, 64),
+                                    ("test_weight", test_weight, 1, 10),
+                                    ("test_memory", test_memory, 1, 64),
+                                    ("dev_weight", dev_weight, 1, 10),
+                                    ("dev_memory", dev_memory, 1, 64), ("seed", seed, 0, 50)):
+            check_int(name, value, lo, hi)
         def mem(v, name):
             return W.IntSlider(value=v, min=1, max=64, description=f"{name} GiB")
         # The resource bars depend only on the configuration: a second image, cached per

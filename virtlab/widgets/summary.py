@@ -25,6 +25,7 @@ import ipywidgets as W
 from .. import availability as av
 from .. import consolidation as cons
 from .. import migration as mig
+from ..errors import check_choice, check_int
 from ..viz import consolidation as viz_cons
 from .base import WidgetApp
 
@@ -51,6 +52,13 @@ class CloudLab(WidgetApp):
     def __init__(self, tenants: int = 3, per_tenant: int = 8, policy: str = "complementary",
                  maintenance_host: int = 0, bandwidth_mbit: int = 1000, spares: int = 1,
                  seed: int = 0):
+        check_int("tenants", tenants, 1, 6)
+        check_int("per_tenant", per_tenant, 2, 20)
+        check_choice("policy", policy, cons.POLICIES)
+        check_int("maintenance_host", maintenance_host, 0, 20)
+        check_int("bandwidth_mbit", bandwidth_mbit, 100, 10000)
+        check_int("spares", spares, 0, 2)
+        check_int("seed", seed, 0, 50)
         super().__init__({
             "tenants": W.IntSlider(value=tenants, min=1, max=6, description="tenants"),
             "per_tenant": W.IntSlider(value=per_tenant, min=2, max=20,
