@@ -358,6 +358,14 @@ def precopy(memory_mb: float, bandwidth_mbit: float, dirty_rate_mbit: float,
     -------
     MigrationResult
 
+    Notes
+    -----
+    Downtime falls as bandwidth rises — doubling the bandwidth never raises it
+    (property-tested) — but not strictly at every step: Xen's rule counts
+    *pages* ("fewer than 50 sent"), so a slightly faster link can stop
+    pre-copy one round earlier with a few more pages left, a step of a few
+    percent in an otherwise falling curve.
+
     Examples
     --------
     A VM that writes little converges after a few rounds:
