@@ -203,6 +203,11 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
     outcome = {"errors": [], "dead": None, "skipped": 0, "timeouts": [], "hung": None}
     deadline = time.monotonic() + options.notebook_timeout
     last = len(cells) - 1
+    # IPC sockets in the private work folder: no TCP port races between
+    # parallel kernels (-j N) and nothing listening on the network
+    km = client.create_kernel_manager()
+    km.transport = "ipc"
+    km.ip = os.path.join(workdir, "kernel")
     try:
         with client.setup_kernel(env=_kernel_env()):
             for i, cell in enumerate(cells):
@@ -380,9 +385,13 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     export_timeout = options.call_timeout * n_calls + 30
     skipped_cells: list[str] = []
     first_outcome = None
-    for _attempt in range(3):
+    startups = 0
+    for _attempt in range(5):
         cells, outcome, exported = _attempt_once(rebuilt.cells, seed, spec, options,
                                                  export_timeout)
+        if outcome["dead"] == -1 and startups < 2:  # the kernel never started: retry
+            startups += 1
+            continue
         first_outcome = first_outcome or (cells, outcome)
         # A student cell that killed or hung the kernel loses only its own answer:
         # run again without it (at most twice), so the other answers still count.
