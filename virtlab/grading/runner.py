@@ -239,9 +239,10 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
                             break
     except DeadKernelError:
         outcome["dead"] = outcome["dead"] if outcome["dead"] is not None else -1
-    except RuntimeError as exc:  # kernel failed to start
-        outcome["dead"] = -1
-        outcome["start_error"] = str(exc)[:200]
+    except Exception as exc:  # the kernel failed to start or the channel broke
+        if outcome["dead"] is None:
+            outcome["dead"] = -1
+            outcome["start_error"] = f"{type(exc).__name__}: {exc}"[:200]
     return outcome
 
 
