@@ -94,6 +94,7 @@ def test_vm_rejects(kwargs, name):
     (lambda: CreditScheduler(credits_per_ms=-1), "credits_per_ms"),
     (lambda: CreditScheduler(boost="yes"), "boost"),
     (lambda: CreditScheduler(load_balance=None), "load_balance"),
+    (lambda: CreditScheduler(halve_waiting=1), "halve_waiting"),
     (lambda: CreditScheduler(cosched="gang"), "cosched"),
     (lambda: CreditScheduler(skew_threshold_ms=float("nan")), "skew_threshold_ms"),
     (lambda: SEDFScheduler(extra_quantum_ms=0), "extra_quantum_ms"),
