@@ -128,3 +128,45 @@ def test_wrong_exercise_is_reported(tmp_path):
     r = grade_submission(tmp_path / "a.ipynb", "s1", GradeOptions(solutions_dir=tmp_path),
                          exercise_id="ex03_page_walks")
     assert r["status"] == "wrong_exercise" and "ex03_page_walks" in r["reason"]
+
+
+def test_assign_and_checks_on_bad_sources(tmp_path):
+    import nbformat
+
+    from virtlab.grading.assign import assign
+    from virtlab.grading.checks import check_solutions
+    from virtlab.grading.notebook import rebuild, student_version
+    from virtlab.grading.selftest import source_notebook
+
+    sol = tmp_path / "solutions"
+    sol.mkdir()
+    nb = source_notebook()
+    nbformat.write(nb, sol / "ex01_wrong_name.ipynb")          # metadata names ex00_selftest
+    with pytest.raises(ValueError, match="virtlab.exercise"):
+        assign(sol, tmp_path / "exercises")
+    assert "metadata virtlab.exercise" in check_solutions(sol, None, seeds=1)[0]
+    assert check_solutions(tmp_path / "nothing", None) == [
+        f"no exercise sources in {tmp_path / 'nothing'}"]
+    broken = source_notebook()
+    broken.cells[4].source += "\n### BEGIN SOLUTION"            # never closed
+    with pytest.raises(ValueError, match="never closed"):
+        student_version(broken)
+    # a submission that is a notebook only in name: rebuild still yields the source cells
+    src = student_version(nb)
+    r = rebuild({"cells": [None, 3, {"cell_type": "code"}, {"metadata": "x"}]}, src)
+    assert len(r.cells) == sum(1 for c in src.cells
+                               if c.cell_type == "code" and "demo" not in c.metadata.get(
+                                   "tags", []))
+
+
+@given(json_values)
+def test_grade_submission_never_raises_on_random_json(tmp_path_factory, value):
+    folder = tmp_path_factory.mktemp("rand")
+    path = folder / "s1" / "ex00_selftest.ipynb"
+    path.parent.mkdir()
+    for doc in (value, {"cells": value, "metadata": value},
+                {"cells": [value], "metadata": {"virtlab": value}}):
+        path.write_text(json.dumps(doc))
+        r = grade_submission(path, options=GradeOptions(solutions_dir=folder))
+        assert r["status"] in ("not_a_notebook", "not_an_exercise", "invalid_json", "empty")
+        assert r["points"] == 0

@@ -63,14 +63,16 @@ def cell_role(cell) -> str | None:
     >>> cell_role({"metadata": {}}) is None
     True
     """
-    meta = cell.get("metadata", {}).get("virtlab")
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = meta.get("virtlab") if isinstance(meta, dict) else None
     if isinstance(meta, dict) and meta.get("role") in ROLES:
         return meta["role"]
     return None
 
 
 def _grade_id(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader")
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
     if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
         return meta["grade_id"]
     return None
@@ -254,12 +256,14 @@ def exercise_id_of(nb) -> str | None:
     >>> exercise_id_of(nb)
     'ex03_page_walks'
     """
-    meta = nb.get("metadata", {}).get("virtlab")
+    meta = nb.get("metadata") if isinstance(nb, dict) else None
+    meta = meta.get("virtlab") if isinstance(meta, dict) else None
     if isinstance(meta, dict) and isinstance(meta.get("exercise"), str):
         return meta["exercise"]
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code":
-            m = _START_RE.search(cell.get("source", ""))
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            m = _START_RE.search(str(cell.get("source", "")))
             if m:
                 return m.group(1)
     return None

@@ -377,7 +377,10 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     solution = exercise.solve(problem)
     hidden = exercise.hidden_cases(problem, seed, secret)
 
-    rebuilt = rebuild(nb, source, run_demos=options.run_demos)
+    try:
+        rebuilt = rebuild(nb, source, run_demos=options.run_demos)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        return finish("not_a_notebook", f"malformed notebook structure ({type(exc).__name__})")
     for cell in rebuilt.cells:  # no inline figures at grading (saves the backend import)
         cell.source = _MAGIC_MPL.sub("", cell.source)
     result["notes"] = rebuilt.notes
