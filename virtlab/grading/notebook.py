@@ -345,7 +345,7 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
 
     def add(source_text, origin: str, own: bool) -> None:
         cell = nbformat.v4.new_code_cell(str(source_text))
-        cell.metadata["virtlab_origin"] = origin
+        cell.metadata["virtlab_origin"] = f"student {origin}" if own else origin
         cells.append(cell)
         if own:
             student.add(len(cells) - 1)

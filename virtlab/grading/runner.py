@@ -182,6 +182,11 @@ def _kernel_env() -> dict:
     return env
 
 
+#: Instructor cells (setup, checks, demos) get at least this many seconds, so that a
+#: loaded machine cannot make a short --cell-timeout fail the course's own code.
+INSTRUCTOR_CELL_TIMEOUT = 60.0
+
+
 def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir: str) -> dict:
     """Run cells in a fresh kernel; return per-cell errors and how it ended."""
     from nbclient import NotebookClient
@@ -218,7 +223,10 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
                     outcome["skipped"] += 1
                     continue
                 else:
-                    client.timeout = max(1, int(min(options.cell_timeout, remaining)))
+                    own = str(cell.metadata.get("virtlab_origin", "")).startswith("student")
+                    limit = (options.cell_timeout if own
+                             else max(options.cell_timeout, INSTRUCTOR_CELL_TIMEOUT))
+                    client.timeout = max(1, int(min(limit, remaining)))
                 try:
                     client.execute_cell(cell, i)
                 except DeadKernelError:
