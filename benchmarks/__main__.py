@@ -1,9 +1,11 @@
-"""``python -m benchmarks [-k NAME] [-o FILE] [--list] [--strict]``.
+"""``python -m benchmarks [-k NAME] [-o FILE] [--list] [--strict] [--show [--markdown]]``.
 
 Runs every ``benchmarks/bench_*.py`` module, prints a table (name, value,
 unit, target, ok) and writes ``benchmarks/results.json``.  Exit status: 0 when
 everything ran (a missed target is reported, not fatal, unless ``--strict``),
 1 when a benchmark raised or (with ``--strict``) missed its target.
+``--show`` prints the table of an existing results file without running
+anything (``--markdown`` for the README).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .harness import BENCH_DIR, discover, format_table, run, write_results
+import json
+
+from .harness import BENCH_DIR, discover, format_markdown, format_table, run, write_results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list benchmark modules and exit")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 when a target is missed")
+    parser.add_argument("--show", action="store_true",
+                        help="print the table of the results file (-o) without running")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the table as markdown")
     args = parser.parse_args(argv)
+    fmt = format_markdown if args.markdown else format_table
+
+    if args.show:
+        results = json.loads(args.output.read_text(encoding="utf-8"))
+        print(fmt(results["rows"]))
+        machine = results.get("machine", {})
+        print(f"\n{results.get('date_utc', '?')}: {machine.get('usable_cpus', '?')} CPUs, "
+              f"Python {machine.get('python', '?')}, {results.get('total_seconds', '?')} s")
+        return 0
 
     paths = discover(args.dir)
     if args.list:
@@ -37,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run(paths, args.name_filter,
                   progress=lambda name: print(f"running {name} ...", file=sys.stderr,
                                               flush=True))
-    print(format_table(results["rows"]))
+    print(fmt(results["rows"]))
     machine = results["machine"]
     print(f"\n{len(results['rows'])} rows from {len(results['benchmarks'])} benchmarks in "
           f"{results['total_seconds']:.1f} s on {machine['usable_cpus']} CPUs, "

@@ -41,8 +41,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BENCH_DIR", "ROW_KEYS", "check_rows", "discover", "format_table",
-           "format_value", "machine_info", "row", "run", "timed", "write_results"]
+__all__ = ["BENCH_DIR", "ROW_KEYS", "check_rows", "discover", "format_markdown",
+           "format_table", "format_value", "machine_info", "row", "run", "timed",
+           "write_results"]
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROW_KEYS = ("name", "value", "unit", "target", "ok")
@@ -284,4 +285,27 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
     out = [fmt(header), fmt(["-" * len(h) for h in header])]
     out += [fmt(line) for line in lines]
+    return "\n".join(out)
+
+
+def format_markdown(rows: list[dict[str, Any]]) -> str:
+    """The same table as markdown (for the README).
+
+    Examples
+    --------
+    >>> print(format_markdown([row("a|b", 1.23456, "ms", "<= 50", False)]))
+    | name | value | unit | target | ok |
+    |---|---:|---|---|---|
+    | a\\|b | 1.235 | ms | <= 50 | **MISS** |
+    """
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|")
+
+    out = ["| name | value | unit | target | ok |", "|---|---:|---|---|---|"]
+    for r in rows:
+        verdict = "ok" if r["ok"] else "**MISS**"
+        if "error" in r:
+            verdict += f" ({cell(r['error'])})"
+        out.append(f"| {cell(r['name'])} | {format_value(r['value'])} | {cell(r['unit'])} | "
+                   f"{cell(r['target'])} | {verdict} |")
     return "\n".join(out)

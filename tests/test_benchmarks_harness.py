@@ -147,6 +147,17 @@ def test_cli_filter_and_strict(bench_dir, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_cli_show_prints_stored_results_without_running(bench_dir, tmp_path, capsys):
+    out = tmp_path / "out.json"
+    main(["--dir", str(bench_dir), "-o", str(out), "-k", "fast"])
+    capsys.readouterr()
+    out.write_text(out.read_text().replace("fast thing", "stored thing"))
+    assert main(["-o", str(out), "--show", "--markdown"]) == 0
+    printed = capsys.readouterr().out
+    assert "| stored thing | 1.5 | ms | <= 50 | ok |" in printed
+    assert "**MISS**" in printed  # the slow thing
+
+
 def test_cli_list(bench_dir, capsys):
     assert main(["--dir", str(bench_dir), "--list"]) == 0
     assert capsys.readouterr().out.split() == ["bench_a_good", "bench_b_broken",
