@@ -6,7 +6,7 @@ from virtlab.widgets.emulation import compute_mix
 
 def test_emulation_lab_reacts_to_the_mix():
     app = w.emulation_lab(compute=2000)
-    assert app.error is None and app.png.startswith(b"\x89PNG")
+    assert app.error is None and app.image_bytes.startswith(b"<?xml")
     rel = dict(app.result.relative)
     assert rel["native"] == 1.0 and rel["emulation"] > 10
     png = app.png

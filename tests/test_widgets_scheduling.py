@@ -7,7 +7,7 @@ import virtlab.widgets as w
 
 def test_scheduler_lab_weight_changes_shares_and_redraws():
     app = w.scheduler_lab(pcpus=1)
-    assert app.error is None and app.png.startswith(b"\x89PNG")
+    assert app.error is None and app.image_bytes.startswith(b"<?xml")
     before = app.result.share("batch")
     png = app.png
     app.controls["batch_weight"].value = 1024

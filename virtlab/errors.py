@@ -120,7 +120,11 @@ def check_number(name: str, value: Any, minimum: float | None = None,
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"{name} must be a finite number, got an integer too large "
+                         "for a float") from None
     bad = not math.isfinite(value)
     if minimum is not None:
         bad = bad or value < minimum or (strict_minimum and value == minimum)

@@ -117,6 +117,9 @@ class Process:
             self.alive = False
             self.value = stop.value
             return
+        except BaseException:
+            self.alive = False  # a process that raised is over
+            raise
         if isinstance(target, Signal):
             target._waiters.append(self)
         elif isinstance(target, int) and not isinstance(target, bool) and target >= 0:
@@ -175,6 +178,8 @@ class Simulator:
               args: tuple) -> Event:
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+        if type(priority) is not int:
+            check_int("priority", priority)
         ev = Event(time, callback, args)
         self._seq += 1
         heapq.heappush(self._heap, (time, priority, self._seq, ev))

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import importlib
 
-from .base import PALETTE, color_for, new_figure, to_png
+from .base import PALETTE, color_for, new_figure, to_png, to_svg
 
-__all__ = ["PALETTE", "color_for", "new_figure", "to_png"]
+__all__ = ["PALETTE", "color_for", "new_figure", "to_png", "to_svg"]
 
 
 def __getattr__(name: str):

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import io
 
+import matplotlib
+
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import check_int, check_number
 
-__all__ = ["PALETTE", "color_for", "new_figure", "to_png"]
+__all__ = ["PALETTE", "color_for", "new_figure", "to_png", "to_svg"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), used for VMs, techniques, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -27,6 +29,13 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
 
 #: Default resolution for widget redraws: small PNGs keep redraws fast.
 WIDGET_DPI = 80
+
+#: Figure sizes (inches) a figure may have: big enough to render, small enough
+#: that no call can ask for gigabytes of pixels.
+MIN_INCHES, MAX_INCHES = 0.5, 40.0
+
+#: The largest image :func:`to_png` renders (pixels), about 100 MB of RGBA.
+MAX_PIXELS = 25_000_000
 
 
 def color_for(key: str | int) -> str:
@@ -50,18 +59,38 @@ def color_for(key: str | int) -> str:
     return PALETTE[h % len(PALETTE)]
 
 
-def new_figure(width: float = 6.4, height: float = 4.0, dpi: int = 100) -> Figure:
+def new_figure(width: float = 6.4, height: float = 4.0, dpi: int = 100,
+               margins: dict | None = None) -> Figure:
     """A new Figure with an Agg canvas attached (no pyplot involved).
+
+    By default the figure uses matplotlib's constrained layout, which places
+    labels well but measures every artist before each draw.  Figures redrawn by
+    widgets may pass fixed ``margins`` instead (``subplots_adjust`` keywords:
+    left, right, bottom, top, wspace, hspace), which is much cheaper.
 
     Examples
     --------
     >>> new_figure(4, 3).get_size_inches().tolist()
     [4.0, 3.0]
+    >>> new_figure(4, 3, margins={"left": 0.1}).subplotpars.left
+    0.1
     """
-    check_number("width", width, minimum=0, strict_minimum=True, maximum=100)
-    check_number("height", height, minimum=0, strict_minimum=True, maximum=100)
+    check_number("width", width, minimum=MIN_INCHES, maximum=MAX_INCHES)
+    check_number("height", height, minimum=MIN_INCHES, maximum=MAX_INCHES)
     check_int("dpi", dpi, minimum=10, maximum=600)
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    if margins is not None:
+        if not isinstance(margins, dict):
+            raise TypeError(f"margins must be a dict, got {type(margins).__name__}")
+        allowed = {"left", "right", "bottom", "top", "wspace", "hspace"}
+        if set(margins) - allowed:
+            raise ValueError(f"margins keys must be among {sorted(allowed)}, "
+                             f"got {sorted(set(margins) - allowed)}")
+        for key, value in margins.items():
+            check_number(f"margins[{key!r}]", value, minimum=0, maximum=1)
+        fig = Figure(figsize=(width, height), dpi=dpi)
+        fig.subplots_adjust(**margins)
+    else:
+        fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -77,8 +106,42 @@ def to_png(fig: Figure, dpi: int = WIDGET_DPI) -> bytes:
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     check_int("dpi", dpi, minimum=10, maximum=600)
+    w, h = fig.get_size_inches()
+    if not (w * dpi >= 1 and h * dpi >= 1) or w * h * dpi * dpi > MAX_PIXELS:
+        raise ValueError(f"fig size {w:g}x{h:g} in at dpi={dpi} gives "
+                         f"{int(w * dpi)}x{int(h * dpi)} pixels; allowed 1 to "
+                         f"{MAX_PIXELS:,} pixels")
     if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+#: SVG settings: text stays text (the browser renders it, which is much
+#: cheaper than outlining glyphs) and element ids are salted with a constant,
+#: so the same figure gives the same bytes in every run.
+_SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "virtlab"}
+
+
+def to_svg(fig: Figure) -> bytes:
+    """Render ``fig`` to SVG bytes (deterministic: no date, fixed ids).
+
+    Widgets use SVG: a vector image costs no rasterisation, so a redraw is
+    markedly cheaper than a PNG, and it stays sharp when the page is zoomed.
+
+    Examples
+    --------
+    >>> to_svg(new_figure(2, 1)).startswith(b"<?xml")
+    True
+    >>> to_svg(new_figure(2, 1)) == to_svg(new_figure(2, 1))
+    True
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    with matplotlib.rc_context(_SVG_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()

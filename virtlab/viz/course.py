@@ -10,9 +10,12 @@ Examples
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import networkx as nx
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.patches import FancyBboxPatch, Polygon
 
 from ..course import TOPICS, course_graph, learning_path
 from .base import new_figure
@@ -45,19 +48,53 @@ def course_map(highlight: str | None = None):
     for x, nodes in columns.items():
         for i, node in enumerate(sorted(nodes)):
             pos[node] = (x, -i + (len(nodes) - 1) / 2)
-    fig = new_figure(10, 4.8)
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    xlim = (min(xs) - 0.12, max(xs) + 0.12)
+    ylim = (min(ys) - 0.5, max(ys) + 0.5)
+    width, height = 10.0, 4.8
+    fig = new_figure(width, height, margins={"left": 0.02, "right": 0.98, "bottom": 0.04,
+                                             "top": 0.92})
     ax = fig.add_subplot()
-    nx.draw_networkx_edges(g, pos, ax=ax, edge_color="#999999", arrows=True,
-                           arrowsize=9, node_size=2600, connectionstyle="arc3,rad=0.05")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    # inches per data unit, so boxes and arrow heads can be sized in inches
+    sx = width * 0.96 / (xlim[1] - xlim[0])
+    sy = height * 0.88 / (ylim[1] - ylim[0])
+    box_w, box_h = 0.95 / sx, 0.48 / sy                  # a 0.95 x 0.48 inch box
+    # One LineCollection for the edges and one PatchCollection each for the
+    # arrow heads and the boxes: a few artists instead of ~50 keep redraws fast.
+    segments, heads = [], []
+    for a, b in g.edges:
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        dx, dy = (x1 - x0) * sx, (y1 - y0) * sy           # in inches
+        norm = math.hypot(dx, dy)
+        ux, uy = dx / norm, dy / norm
+        # leave each box where the segment crosses its border
+        cut = min(box_w * sx / 2 / abs(ux) if ux else 1e9,
+                  box_h * sy / 2 / abs(uy) if uy else 1e9)
+        start = (x0 + ux * cut / sx, y0 + uy * cut / sy)
+        end = (x1 - ux * cut / sx, y1 - uy * cut / sy)
+        segments.append([start, end])
+        back = (end[0] - ux * 0.09 / sx, end[1] - uy * 0.09 / sy)
+        side = (-uy * 0.035 / sx, ux * 0.035 / sy)
+        heads.append(Polygon([end, (back[0] + side[0], back[1] + side[1]),
+                              (back[0] - side[0], back[1] - side[1])]))
+    ax.add_collection(LineCollection(segments, colors="#888888", linewidths=1))
+    ax.add_collection(PatchCollection(heads, facecolors="#888888", edgecolors="none"))
+    boxes, faces = [], []
     for t in TOPICS:
         x, y = pos[t.id]
         on_path = t.id in path
-        ax.text(x, y, f"{t.id}\n" + textwrap.fill(t.title, 14, break_long_words=False), ha="center", va="center",
-                fontsize=7, color="white" if on_path else "black",
-                bbox={"boxstyle": "round,pad=0.4", "ec": "#333333",
-                      "fc": "#0072B2" if on_path else "#eeeeee"})
+        boxes.append(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
+                                    boxstyle="round,pad=0"))
+        faces.append("#0072B2" if on_path else "#eeeeee")
+        ax.text(x, y, f"{t.id}\n" + textwrap.fill(t.title, 14, break_long_words=False),
+                ha="center", va="center", fontsize=6.5,
+                color="white" if on_path else "black")
+    ax.add_collection(PatchCollection(boxes, facecolors=faces, edgecolors="#333333",
+                                      linewidths=0.8))
     ax.set_title("Course map: do a topic after the ones pointing to it"
                  + (f" (path to {highlight} in blue)" if highlight else ""), fontsize=10)
     ax.set_axis_off()
-    ax.margins(0.08)
     return fig

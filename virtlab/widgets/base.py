@@ -1,7 +1,8 @@
 """The one pattern every widget app follows.
 
 A :class:`WidgetApp` owns a dict of ipywidgets *controls*, an
-:class:`ipywidgets.Image` showing the figure, an HTML area for tables and
+:class:`ipywidgets.Image` showing the figure (as SVG: cheaper to render than a
+PNG and sharp at any zoom), an HTML area for tables and
 text, and a message line for errors.  Any control change calls
 :meth:`WidgetApp.update`, which
 
@@ -9,13 +10,13 @@ text, and a message line for errors.  Any control change calls
 2. calls :meth:`compute` (the model; may raise ``ValueError``/``TypeError``),
 3. calls :meth:`draw` (a ``virtlab.viz`` function returning a Figure) and
    :meth:`describe` (HTML),
-4. stores the PNG in the image widget.
+4. stores the rendered figure in the image widget.
 
 A model error is shown in the message line and leaves the last good picture in
 place — students see a sentence, never a traceback.  Because the figure is an
 ``Image`` widget (not an ``Output`` area with ``clear_output``), apps can be
 driven headlessly: set ``app.controls[name].value`` and read ``app.result``,
-``app.png`` or ``app.html.value``.
+``app.image_bytes`` or ``app.html.value``.
 
 Examples
 --------
@@ -49,8 +50,11 @@ import html as _html
 from typing import Any
 
 import ipywidgets as W
+from traitlets import TraitError
 
-from ..viz.base import to_png
+import gc
+
+from ..viz.base import to_svg
 
 __all__ = ["WidgetApp", "error_html"]
 
@@ -59,6 +63,22 @@ def error_html(message: str) -> str:
     """HTML for a model error shown inside a widget."""
     return ("<div style='color:#a00000;font-weight:bold'>&#9888; "
             f"{_html.escape(message)}</div>")
+
+
+_FROZEN = False
+
+
+def _freeze_imports() -> None:
+    # The widget stack (ipywidgets, matplotlib, networkx, the models) leaves
+    # hundreds of thousands of long-lived objects; full garbage collections
+    # walking them caused 50-120 ms pauses in redraws.  Moving what exists
+    # when the first app is built out of the collector's sight (gc.freeze)
+    # removes those pauses; it changes nothing else.
+    global _FROZEN
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN = True
 
 
 class WidgetApp:
@@ -73,8 +93,8 @@ class WidgetApp:
         The inputs, by the keyword name :meth:`compute` receives.
     result : object
         The last successful model result.
-    png : bytes
-        The last rendered figure.
+    image_bytes : bytes
+        The last rendered figure (SVG); ``png`` is an older alias.
     error : str or None
         The last model error message, or None.
     updates : int
@@ -86,11 +106,12 @@ class WidgetApp:
     def __init__(self, controls: dict[str, W.Widget], *, extra: list[W.Widget] | None = None,
                  auto_update: bool = True):
         self.controls = dict(controls)
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        _freeze_imports()
+        self.image = W.Image(format="svg+xml", layout=W.Layout(max_width="100%"))
         self.html = W.HTML()
         self.message = W.HTML()
         self.result: Any = None
-        self.png = b""
+        self.image_bytes = b""
         self.error: str | None = None
         self.updates = 0
         for control in self.controls.values():
@@ -135,8 +156,8 @@ class WidgetApp:
         self.error = None
         self.message.value = ""
         if fig is not None:
-            self.png = to_png(fig)
-            self.image.value = self.png
+            self.image_bytes = to_svg(fig)
+            self.image.value = self.image_bytes
             self.image.layout.display = None
         else:
             self.image.layout.display = "none"
@@ -144,18 +165,34 @@ class WidgetApp:
         self.updates += 1
         return True
 
+    @property
+    def png(self) -> bytes:
+        """Alias of :attr:`image_bytes` (the figure is SVG since widgets switched)."""
+        return self.image_bytes
+
     def set(self, **values: Any) -> None:
-        """Set several controls at once and redraw once."""
+        """Set several controls at once and redraw once.
+
+        A value a control refuses (wrong type, not an option) raises
+        ``ValueError`` naming the control, and no control is changed.
+        """
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; "
                              f"controls are {sorted(self.controls)}")
-        for name, value in values.items():
-            control = self.controls[name]
+        before = self.values()
+        for control in self.controls.values():
             control.unobserve(self._on_change, names="value")
-            try:
-                control.value = value
-            finally:
+        try:
+            for name, value in values.items():
+                try:
+                    self.controls[name].value = value
+                except TraitError as exc:
+                    for other, old in before.items():
+                        self.controls[other].value = old
+                    raise ValueError(f"{name}: {exc}") from None
+        finally:
+            for control in self.controls.values():
                 control.observe(self._on_change, names="value")
         self.update()
 
