@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import networkx as nx
+from matplotlib.collections import PatchCollection
+from matplotlib.patches import Rectangle
 
 from ..errors import check_int
 from ..variants import vlan_domains
@@ -36,7 +38,8 @@ def vlan_graph(ports: Mapping[str, int]):
     hosts = sorted(ports)
     pos = nx.circular_layout(hosts) if hosts else {}
     pos["switch"] = (0.0, 0.0)
-    fig = new_figure(5, 4)
+    fig = new_figure(5, 4, margins={"left": 0.02, "right": 0.98, "bottom": 0.02,
+                                    "top": 0.92})
     ax = fig.add_subplot()
     cables = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == "cable"]
     reach = [(u, v) for u, v, d in g.edges(data=True) if d["kind"] == "reach"]
@@ -59,22 +62,23 @@ def stripe_figure(mapping: list[tuple[int, int]], disks: int):
     """Logical blocks (numbers) placed on the physical disks (columns)."""
     check_int("disks", disks, minimum=1, maximum=64)
     rows = 1 + max((blk for _, blk in mapping), default=0)
-    fig = new_figure(1.2 + 1.1 * disks, 0.6 + 0.35 * rows)
+    fig = new_figure(1.2 + 1.1 * disks, 0.9 + 0.35 * rows,
+                     margins={"left": 0.03, "right": 0.97, "bottom": 0.25 / (0.9 + 0.35 * rows),
+                              "top": 1 - 0.35 / (0.9 + 0.35 * rows)})
     ax = fig.add_subplot()
+    cells, colors = [], []
     for logical, (disk, blk) in enumerate(mapping):
         if disk >= disks:
             raise ValueError(f"mapping[{logical}] names disk {disk}, but disks={disks}")
-        ax.add_patch(_rect(disk, rows - 1 - blk, color_for(logical % 8)))
+        cells.append(Rectangle((disk + 0.05, rows - 1 - blk + 0.05), 0.9, 0.9))
+        colors.append(color_for(logical % 8))
+        light = colors[-1] in ("#F0E442", "#E69F00", "#56B4E9")   # dark text on light fill
         ax.text(disk + 0.5, rows - 1 - blk + 0.5, str(logical), ha="center", va="center",
-                fontsize=8, color="white")
+                fontsize=8, color="black" if light else "white")
+    ax.add_collection(PatchCollection(cells, facecolors=colors, edgecolors="none"))
     ax.set_xlim(0, disks)
     ax.set_ylim(0, rows)
     ax.set_xticks([d + 0.5 for d in range(disks)], [f"disk {d}" for d in range(disks)])
     ax.set_yticks([])
     ax.set_title("logical block → (disk, block)", fontsize=9)
     return fig
-
-
-def _rect(x: float, y: float, color: str):
-    from matplotlib.patches import Rectangle
-    return Rectangle((x + 0.05, y + 0.05), 0.9, 0.9, color=color)
