@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
@@ -31,8 +33,13 @@ _COLORS = {"native": PALETTE[7], "emulation": PALETTE[5], "trap_and_emulate": PA
            "binary_translation": PALETTE[1], "hardware": PALETTE[0], "paravirt": PALETTE[2]}
 
 
-def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: str = ""):
+def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: str = "",
+                  reuse: Figure | None = None):
     """Horizontal bars: simulated run time relative to native (log scale).
+
+    Built for widget redraws: fixed margins instead of a layout engine, the
+    bars of a panel as one collection, the technique names as plain texts (no
+    tick objects) and the lecture's band named in the axis label (no legend).
 
     Parameters
     ----------
@@ -40,12 +47,28 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
         Cycles relative to native (native = 1.0), e.g. ``1 + overhead``.
     band : (float, float)
         The lecture's "5 to 10 %" band, shaded.
+    title : str
+        Optional title above both panels.
+    reuse : Figure, optional
+        A figure returned by an earlier call.  If it has the same number of
+        rows, band and title, it is updated in place and returned (a widget
+        redraw then builds no axes, ticks or texts); otherwise a new figure is
+        made.  Do not pass a figure you still want to show unchanged.
 
     Examples
     --------
     >>> fig = overhead_bars({"native": 1.0, "emulation": 40.0, "hardware": 1.07})
     >>> fig.axes[0].get_xscale(), fig.axes[1].get_xscale()
     ('log', 'linear')
+
+    Updating a figure in place draws exactly the picture a new figure shows:
+
+    >>> from virtlab.viz.base import to_svg
+    >>> other = {"native": 1.0, "emulation": 900.0, "paravirt": 3.5}
+    >>> overhead_bars(other, reuse=fig) is fig
+    True
+    >>> to_svg(fig) == to_svg(overhead_bars(other))
+    True
     """
     check_type("relative", relative, Mapping)
     if not relative:
@@ -53,54 +76,96 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
     for k, v in relative.items():
         if not isinstance(v, (int, float)) or not v > 0 or v != v or v == float("inf"):
             raise ValueError(f"relative[{k!r}] must be a positive finite number, got {v!r}")
-    fig = new_figure(7.2, 0.42 * len(relative) + 1.4)
-    fig.set_layout_engine("none")       # fixed margins: much faster than constrained
-    ax, zx = fig.subplots(1, 2, gridspec_kw={
-        "width_ratios": [1.15, 1], "left": 0.15, "right": 0.98, "bottom": 0.14,
-        "top": 0.92 if title else 0.97, "wspace": 0.08})
+    if reuse is not None:
+        check_type("reuse", reuse, Figure)
     names = list(relative)
-    ys = list(range(len(names)))
-    vals = [relative[n] for n in names]
-    colors = [_COLORS.get(n, PALETTE[4]) for n in names]
+    key = (len(names), tuple(band), title)
+    parts = getattr(reuse, "_virtlab_overhead_bars", None)
+    if parts is None or parts["key"] != key:
+        reuse, parts = _overhead_layout(key)
+    _overhead_fill(parts, names, [float(relative[k]) for k in names], band)
+    return reuse
+
+
+def _overhead_layout(key):
+    """The data-independent part of :func:`overhead_bars`: figure, axes, artists."""
+    n, band, title = key
+    height = 0.42 * n + 1.4
+    fig = new_figure(7.2, height, margins={
+        "left": 0.15, "right": 0.98, "bottom": 0.55 / height,
+        "top": 1 - (0.3 if title else 0.12) / height, "wspace": 0.08})
+    ax, zx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     # left: everything, log scale (emulation is an order of magnitude away)
-    ax.barh(ys, vals, color=colors, height=0.6)
-    for y, v in zip(ys, vals):
-        ax.text(v * 1.06, y, f"{v:.1f}x" if v >= 1.995 else f"{v:.2f}x", va="center",
-                fontsize=7.5)
-    ax.set_yticks(ys, [_LABELS.get(n, n) for n in names], fontsize=8.5)
-    ax.invert_yaxis()
     ax.set_xscale("log")
-    hi = max(max(vals) * 3.0, 2.0)
-    ax.set_xlim(0.9, hi)
-    ax.xaxis.set_major_locator(FixedLocator([t for t in (1, 10, 100, 1000) if t <= hi]))
+    ax.set_ylim(n - 0.5, -0.5)          # first entry on top
+    ax.yaxis.set_major_locator(NullLocator())
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FixedFormatter([]))
-    ax.set_xticks([t for t in (1, 10, 100, 1000) if t <= hi],
-                  [f"{t}x" for t in (1, 10, 100, 1000) if t <= hi], fontsize=8)
+    ax.tick_params(labelsize=8)
     ax.set_xlabel("cycles relative to native (log)", fontsize=8)
     ax.axvline(1.0, color="0.3", lw=0.8)
     # right: zoom on the overhead in percent, with the lecture's band
-    pct = [(v - 1.0) * 100 for v in vals]
-    lim = max([p for p in pct if p < 100] + [12.0]) * 1.25
-    zx.axvspan(band[0] * 100 - 100, band[1] * 100 - 100, color=PALETTE[2], alpha=0.2, lw=0,
-               label="lecture: 5-10 %")
-    zx.barh(ys, [min(p, lim) for p in pct], color=colors, height=0.6)
-    for y, p in zip(ys, pct):
-        if p < lim:
-            zx.text(p + lim * 0.02, y, f"+{p:.1f} %", va="center", fontsize=7.5)
-        else:   # off the scale: label inside the bar
-            zx.text(lim * 0.97, y, f"+{p:.0f} % →", va="center", ha="right", fontsize=7.5,
-                    color="white", weight="bold")
-    zx.set_yticks(ys, [""] * len(ys))
-    zx.invert_yaxis()
-    zx.set_xlim(0, lim * 1.3)
+    lo_pct, hi_pct = band[0] * 100 - 100, band[1] * 100 - 100
+    zx.axvspan(lo_pct, hi_pct, color=PALETTE[2], alpha=0.2, lw=0)
+    zx.set_ylim(n - 0.5, -0.5)
+    zx.yaxis.set_major_locator(NullLocator())
     zx.xaxis.set_major_locator(MaxNLocator(4))
     zx.tick_params(labelsize=8)
-    zx.set_xlabel("overhead vs native (%)", fontsize=8)
-    zx.legend(loc="lower right", fontsize=7, frameon=False)
+    zx.set_xlabel(f"overhead vs native (%), shaded: lecture {lo_pct:g}-{hi_pct:g} %",
+                  fontsize=8)
+    names_at = ax.get_yaxis_transform()    # x in axes fraction, y in data
+    parts = {
+        "key": key, "ax": ax, "zx": zx,
+        "bars": ax.add_collection(PolyCollection([], edgecolors="none", linewidths=0),
+                                  autolim=False),
+        "zbars": zx.add_collection(PolyCollection([], edgecolors="none", linewidths=0),
+                                   autolim=False),
+        "names": [ax.text(-0.02, y, "", transform=names_at, ha="right", va="center",
+                          fontsize=8.5) for y in range(n)],
+        "values": [ax.text(1, y, "", va="center", fontsize=7.5) for y in range(n)],
+        "pcts": [zx.text(0, y, "", va="center", fontsize=7.5) for y in range(n)],
+    }
     if title:
         fig.suptitle(title, fontsize=10)
-    return fig
+    fig._virtlab_overhead_bars = parts
+    return fig, parts
+
+
+def _overhead_fill(parts, names, vals, band):
+    """Put the data into the artists made by :func:`_overhead_layout`."""
+    ax, zx = parts["ax"], parts["zx"]
+    colors = [_COLORS.get(k, PALETTE[4]) for k in names]
+    hi = max(max(vals) * 3.0, 2.0)
+    x0 = 0.9
+    ax.set_xlim(x0, hi)
+    ticks = [t for t in (1, 10, 100, 1000, 10000, 100000) if t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter([f"{t}x" for t in ticks]))
+    _set_bars(parts["bars"], vals, colors, x0)
+    for y, (k, v) in enumerate(zip(names, vals)):
+        parts["names"][y].set_text(_LABELS.get(k, k))
+        label = parts["values"][y]
+        label.set_text(f"{v:.1f}x" if v >= 1.995 else f"{v:.2f}x")
+        label.set_x(v * 1.06)
+    pct = [(v - 1.0) * 100 for v in vals]
+    lim = max([p for p in pct if p < 100] + [12.0]) * 1.25
+    zx.set_xlim(0, lim * 1.3)
+    _set_bars(parts["zbars"], [min(p, lim) for p in pct], colors, 0.0)
+    for y, p in enumerate(pct):
+        label = parts["pcts"][y]
+        if p < lim:
+            label.set(text=f"+{p:.1f} %", x=p + lim * 0.02, ha="left", color="black",
+                      weight="normal")
+        else:   # off the scale: label inside the bar
+            label.set(text=f"+{p:.0f} % →", x=lim * 0.97, ha="right", color="white",
+                      weight="bold")
+
+
+def _set_bars(collection, widths, colors, x0, height=0.6):
+    """Make ``collection`` horizontal bars from ``x0`` (row i at y = i)."""
+    h = height / 2
+    collection.set_verts([((x0, y - h), (w, y - h), (w, y + h), (x0, y + h))
+                          for y, w in enumerate(widths)])
+    collection.set_facecolor(colors)
 
 
 def cycle_breakdown(results: Mapping[str, object]):

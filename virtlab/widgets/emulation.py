@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -63,6 +64,19 @@ class EmulationLabResult:
     instructions: int
 
 
+def _runs(costs, syscalls, io, pt_updates, cr_writes):
+    """The one-iteration runs per technique (validated by ``workload``)."""
+    prog = workload(compute=1, syscalls=syscalls, io=io, pt_updates=pt_updates,
+                    cr_writes=cr_writes, periods=PERIODS)
+    return MappingProxyType({m: run(prog, m, costs=costs) for m in ("native",) + _MODES})
+
+
+#: The runs do not depend on the ``compute`` slider and are immutable: cache
+#: them.  Only exact ints are looked up (True == 1 and 1.0 == 1 must still
+#: reach the validation in ``workload``).
+_cached_runs = lru_cache(maxsize=256)(_runs)
+
+
 def compute_mix(compute: int, syscalls: int, io: int, pt_updates: int, cr_writes: int,
                 vm_exit: int) -> EmulationLabResult:
     """Run the workload with this mix under every technique.
@@ -75,10 +89,12 @@ def compute_mix(compute: int, syscalls: int, io: int, pt_updates: int, cr_writes
     """
     costs = COSTS.replace(vm_exit=vm_exit)
     compute = check_int("compute", compute, minimum=1, maximum=10_000_000)
-    prog = workload(compute=1, syscalls=syscalls, io=io, pt_updates=pt_updates,
-                    cr_writes=cr_writes, periods=PERIODS)
+    mix = (syscalls, io, pt_updates, cr_writes)
+    if all(type(v) is int for v in mix + (vm_exit,)):
+        runs = _cached_runs(costs, *mix)
+    else:
+        runs = _runs(costs, *mix)
     extra = 4 * (compute - 1) * PERIODS          # innocuous loop instructions not run
-    runs = {m: run(prog, m, costs=costs) for m in ("native",) + _MODES}
     total: dict[str, float] = {}
     for m, r in runs.items():
         ctr = dict(r.counters)
@@ -93,7 +109,7 @@ def compute_mix(compute: int, syscalls: int, io: int, pt_updates: int, cr_writes
         rel[m] = total[m] / total["native"]
     order = ("native", "emulation") + _MODES
     return EmulationLabResult(MappingProxyType({k: rel[k] for k in order}),
-                              MappingProxyType(runs), n_instr)
+                              runs, n_instr)
 
 
 class EmulationLab(WidgetApp):
@@ -129,7 +145,10 @@ class EmulationLab(WidgetApp):
         return compute_mix(compute, syscalls, io, pt_updates, cr_writes, vm_exit)
 
     def draw(self, result):
-        return overhead_bars(dict(result.relative))
+        # the last figure is already rendered: update it in place (much cheaper)
+        self._figure = overhead_bars(dict(result.relative),
+                                     reuse=getattr(self, "_figure", None))
+        return self._figure
 
     def describe(self, result) -> str:
         rows = []
