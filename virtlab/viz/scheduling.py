@@ -54,23 +54,58 @@ def _window(trace, start_ms, end_ms):
     return start, end
 
 
-def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True):
+def _rects(spans, y0, h):
+    """Rectangles ``(x, width)`` at height ``[y0, y0 + h]`` as polygon vertices."""
+    return [[(x, y0), (x, y0 + h), (x + w, y0 + h), (x + w, y0)] for x, w in spans]
+
+
+def _compound(rects):
+    """One Path holding many rectangles ``(x0, y0, x1, y1)`` (one SVG element)."""
+    import numpy as np
+    from matplotlib.path import Path
+    r = np.asarray(rects, dtype=float).reshape(-1, 4)
+    verts = np.empty((len(r), 5, 2))
+    verts[:, :, 0] = r[:, [0, 0, 2, 2, 0]]
+    verts[:, :, 1] = r[:, [1, 3, 3, 1, 1]]
+    codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
+                    len(r)).astype(Path.code_type)
+    return Path(verts.reshape(-1, 2), codes)
+
+
+def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
+                compound=False):
+    # All bars go into one collection (one artist): one patch or one
+    # broken_barh per (pCPU, VM) made redraws noticeably slower.  With
+    # ``compound`` each VM's bars are a single path (one SVG element per VM;
+    # a SEDF run has hundreds of short bars in the window).
+    from matplotlib.collections import PathCollection, PolyCollection
+    from matplotlib.ticker import FixedLocator, MaxNLocator
     colors = vm_colors(trace)
     s_us, e_us = start * 1000, end * 1000
-    bars: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    verts, faces = [], []
+    per_vm: dict[str, list] = {}
     for iv in trace.intervals:
         if iv.end <= s_us or iv.start >= e_us:
             continue
-        a, b = max(iv.start, s_us), min(iv.end, e_us)
-        bars.setdefault((iv.pcpu, iv.vm), []).append((a / 1000, (b - a) / 1000))
-    for (p, vm), spans in bars.items():
-        ax.broken_barh(spans, (p - 0.4, 0.8), facecolors=colors[vm], edgecolor="white",
-                       linewidth=0.3)
+        a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
+        if compound:
+            per_vm.setdefault(iv.vm, []).append((a, iv.pcpu - 0.4, b, iv.pcpu + 0.4))
+        else:
+            verts += _rects([(a, b - a)], iv.pcpu - 0.4, 0.8)
+            faces.append(colors[iv.vm])
+    if per_vm:
+        ax.add_collection(PathCollection([_compound(r) for r in per_vm.values()],
+                                         facecolors=[colors[v] for v in per_vm],
+                                         edgecolors="white", linewidths=0.3))
+    if verts:
+        ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="white",
+                                         linewidths=0.3))
     res = [(p, max(s, s_us), min(e, e_us)) for p, s, e, _ in trace.reservations
            if e > s_us and s < e_us]
-    for p, a, b in res:
-        ax.broken_barh([(a / 1000, (b - a) / 1000)], (p - 0.4, 0.8), facecolors="white",
-                       edgecolor=_RESERVED, hatch="///", linewidth=0.5)
+    if res:
+        ax.add_collection(PolyCollection(
+            [v for p, a, b in res for v in _rects([(a / 1000, (b - a) / 1000)], p - 0.4, 0.8)],
+            facecolors="white", edgecolors=_RESERVED, hatch="///", linewidths=0.5))
     # label each bar with the vCPU index when there is room
     span = end - start
     for iv in (trace.intervals if labels else ()):
@@ -82,11 +117,19 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True):
                     fontsize=6, color="white")
     ax.set_xlim(start, end)
     ax.set_ylim(trace.pcpus - 0.5, -0.5)
-    ax.set_yticks(range(trace.pcpus))
-    ax.set_yticklabels([str(p) for p in range(trace.pcpus)], fontsize=7)
-    ax.set_ylabel("pCPU", fontsize=7)
-    ax.set_xlabel("time (ms)", fontsize=7)
-    ax.tick_params(labelsize=7)
+    # few ticks: every tick is four artists, and tick creation and layout were
+    # most of a redraw
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    if compound:     # the widget: pCPU numbers as plain texts, cheaper than ticks
+        ax.set_yticks([])
+        _row_labels(ax, [str(p) for p in range(trace.pcpus)])
+        ax.set_ylabel("pCPU", fontsize=7, labelpad=9)
+    else:
+        ax.yaxis.set_major_locator(FixedLocator(range(trace.pcpus)))
+        ax.set_yticklabels([str(p) for p in range(trace.pcpus)], fontsize=7)
+        ax.set_ylabel("pCPU", fontsize=7)
+    ax.set_xlabel("time (ms)", fontsize=7, labelpad=1)
+    ax.tick_params(labelsize=7, length=2.5, pad=2)
     if title:
         ax.set_title(title, fontsize=8)
     if legend:
@@ -124,7 +167,15 @@ def gantt(trace, start_ms: float | None = None, end_ms: float | None = 300.0):
     return fig
 
 
-def _draw_shares(ax, trace, entitled=None):
+def _row_labels(ax, labels, fontsize=7):
+    """Row names left of the axes at y = 0, 1, ... (texts instead of tick labels:
+    a tick is five artists and its layout was most of a widget redraw)."""
+    tr = ax.get_yaxis_transform()
+    for i, label in enumerate(labels):
+        ax.text(-0.012, i, label, transform=tr, ha="right", va="center", fontsize=fontsize)
+
+
+def _draw_shares(ax, trace, entitled=None, lean=False):
     colors = vm_colors(trace)
     names = list(trace.vm_names)
     shares = [trace.share(n) for n in names]
@@ -136,12 +187,21 @@ def _draw_shares(ax, trace, entitled=None):
                 ax.plot([entitled[n]] * 2, [i - 0.45, i + 0.45], color="black", lw=1.2)
     for i, s in enumerate(shares):
         ax.text(s, i, f" {s:.2f}", va="center", fontsize=7)
-    ax.set_yticks(list(y))
-    ax.set_yticklabels(names, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("share of one pCPU", fontsize=7)
     ax.set_xlim(0, max(1.0, max(shares) * 1.25))
-    ax.tick_params(labelsize=7)
+    if lean:         # the widget: names as texts, no x ticks (each bar shows its value)
+        ax.set_yticks([])
+        ax.set_xticks([])
+        ax.set_ylim(len(names) - 0.5, -0.5)
+        _row_labels(ax, names)
+        ax.set_xlabel("share of one pCPU", fontsize=7, labelpad=3)
+    else:
+        ax.set_yticks(list(y))
+        ax.set_yticklabels(names, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("share of one pCPU", fontsize=7, labelpad=1)
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.tick_params(labelsize=7, length=2.5, pad=2)
 
 
 def share_bars(trace, entitled: dict | None = None):
@@ -175,16 +235,15 @@ def lab_figure(trace, window_ms: float = 150.0):
     window = check_number("window_ms", window_ms, minimum=1.0)
     start, end = _window(trace, 0.0, window)
     height = 0.9 + 0.32 * max(3, trace.pcpus)
-    fig = new_figure(7.5, height)
     # a fixed layout: constrained layout would cost more than the drawing
-    fig.set_layout_engine(None)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.5 / height, top=1 - 0.3 / height,
-                        wspace=0.18)
+    fig = new_figure(7.5, height, margins={"left": 0.06, "right": 0.98,
+                                           "bottom": 0.5 / height, "top": 1 - 0.3 / height,
+                                           "wspace": 0.18})
     gs = fig.add_gridspec(1, 2, width_ratios=[3.2, 1])
     ax = fig.add_subplot(gs[0, 0])
-    _draw_gantt(ax, trace, start, end, legend=False, labels=False,
+    _draw_gantt(ax, trace, start, end, legend=False, labels=False, compound=True,
                 title=f"{trace.scheduler}: first {end - start:g} ms")
-    _draw_shares(fig.add_subplot(gs[0, 1]), trace)
+    _draw_shares(fig.add_subplot(gs[0, 1]), trace, lean=True)
     return fig
 
 
