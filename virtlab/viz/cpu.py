@@ -200,11 +200,17 @@ def cycle_breakdown(results: Mapping[str, object]):
     return fig
 
 
-def classification_venn(classification, *, title: str | None = None):
+def classification_venn(classification, *, title: str | None = None,
+                        reuse: Figure | None = None):
     """Two circles — privileged and sensitive — with the critical names in the gap.
 
     Popek & Goldberg's Theorem 1 holds when the sensitive circle lies inside
     the privileged one, i.e. when the "critical" region is empty.
+
+    ``reuse`` may be a figure returned by an earlier call: its axes are kept
+    and only the circles and texts are drawn anew (a widget redraw then
+    builds no axes); the same figure is returned.  Do not pass a figure you
+    still want to show unchanged.
 
     Examples
     --------
@@ -213,19 +219,40 @@ def classification_venn(classification, *, title: str | None = None):
     >>> fig = classification_venn(classify(TOY))
     >>> "virtualizable" in fig.axes[0].get_title()
     True
+
+    Redrawing into the same figure gives exactly the picture of a new one:
+
+    >>> from virtlab.isa import X86_32
+    >>> from virtlab.viz.base import to_svg
+    >>> classification_venn(classify(X86_32), reuse=fig) is fig
+    True
+    >>> to_svg(fig) == to_svg(classification_venn(classify(X86_32)))
+    True
     """
     for attr in ("privileged", "sensitive", "innocuous", "critical", "isa"):
         if not hasattr(classification, attr):
             raise TypeError("classification must be a popek_goldberg.Classification, "
                             f"got {type(classification).__name__}")
+    if reuse is not None:
+        check_type("reuse", reuse, Figure)
     c = classification
-    fig = new_figure(6.4, 3.6)
-    fig.set_layout_engine("none")
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.91))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 6)
-    ax.set_aspect("equal")
-    ax.axis("off")
+    ax = getattr(reuse, "_virtlab_venn_axes", None)
+    if ax is not None:
+        fig = reuse
+        for artist in [*ax.patches, *ax.texts]:
+            artist.remove()
+    else:
+        # fixed margins: no layout engine (which would draw the figure twice)
+        fig = new_figure(6.4, 3.6, margins={"left": 0.01, "right": 0.99, "bottom": 0.01,
+                                            "top": 0.92})
+        ax = fig.add_axes((0.01, 0.01, 0.98, 0.91))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 6)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.xaxis.set_major_locator(NullLocator())     # no tick objects to build or measure
+        ax.yaxis.set_major_locator(NullLocator())
+        fig._virtlab_venn_axes = ax
     priv_only = c.privileged - c.sensitive
     both = c.privileged & c.sensitive
     crit = c.critical
@@ -251,8 +278,9 @@ def classification_venn(classification, *, title: str | None = None):
     ok = not crit
     verdict = ("virtualizable (Theorem 1: sensitive ⊆ privileged)" if ok else
                "NOT virtualizable by Theorem 1: critical instructions exist")
+    # a fixed title position (y=1): matplotlib need not measure the axes to place it
     ax.set_title(title if title is not None else f"{c.isa}: {verdict}", fontsize=10,
-                 color=PALETTE[2] if ok else PALETTE[5])
+                 color=PALETTE[2] if ok else PALETTE[5], y=1.0)
     return fig
 
 

@@ -72,7 +72,10 @@ class SensitiveLab(WidgetApp):
                                t.theorem3_hybrid, explain(target))
 
     def draw(self, result):
-        return classification_venn(result.classification)
+        # the last figure is already rendered: redraw into it (no new axes)
+        self._figure = classification_venn(result.classification,
+                                           reuse=getattr(self, "_figure", None))
+        return self._figure
 
     def describe(self, result) -> str:
         verdict = ("<b style='color:#009E73'>virtualizable</b> (Theorem 1)"
