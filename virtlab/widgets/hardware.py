@@ -208,8 +208,6 @@ class HardwareApp(WidgetApp):
         names = list(result.table)
         ax.set_xticks(range(len(names)),
                       [f"{n}\n{_SHORT[result.winners[n]]}" for n in names], fontsize=7)
-        ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=3)
-        ax.set_ylim(1, ax.get_ylim()[1] * 8)
         return fig
 
     def describe(self, result: HardwareLabResult) -> str:

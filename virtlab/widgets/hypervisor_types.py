@@ -84,7 +84,7 @@ class HypervisorTypesApp(WidgetApp):
         # The stack diagram only changes with the stack: it is a second image,
         # rendered once per stack and cached, so moving a cost slider redraws
         # only the bar chart (half the redraw time).
-        self.diagram = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.diagram = W.Image(format="svg+xml", layout=W.Layout(max_width="100%"))
         self._diagram_png: dict[str, bytes] = {}
         super().__init__(controls, extra=[self.diagram])
 
@@ -97,11 +97,11 @@ class HypervisorTypesApp(WidgetApp):
                                      costs)
 
     def draw(self, result: HypervisorTypesResult):
-        from virtlab.viz.base import to_png
+        from virtlab.viz.base import to_svg
         from virtlab.viz.hypervisor import io_cost_bars, stack_diagram
         kind = result.stack.kind
         if kind not in self._diagram_png:
-            self._diagram_png[kind] = to_png(stack_diagram(result.stack, width=6.0,
+            self._diagram_png[kind] = to_svg(stack_diagram(result.stack, width=6.0,
                                                            height=3.6))
         self.diagram.value = self._diagram_png[kind]
         fig = io_cost_bars(result.costs, highlight=kind, width=7.0, height=2.6)
