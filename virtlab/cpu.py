@@ -21,8 +21,10 @@ Two execution engines
 ---------------------
 * :func:`interpret` — an interpreter: fetch, decode (dispatch on the
   mnemonic, read the operand kinds — cached per address, as Bochs caches
-  decoded instructions), execute, one instruction at a time.  This is
-  *emulation* (Bochs, QEMU without acceleration).
+  decoded instructions: each address becomes a specialised handler),
+  execute, one instruction at a time; the arithmetic flags are computed
+  lazily, only when something reads them.  This is *emulation* (Bochs, QEMU
+  without acceleration).
 * :class:`BlockCompiler` — each basic block is translated once into Python
   source, compiled with ``compile``/``exec`` into a function and cached.
   Registers become local variables, flags are computed only where a later
@@ -827,181 +829,638 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
     """Interpret until HLT, a fault or ``max_steps`` instructions.
 
     Returns the status: ``"halted"``, ``"fault"`` or ``"max_steps"``.
+
+    Every guest instruction is fetched and dispatched on its own.  Each
+    address is decoded once (per CPU) into a specialised handler — a closure
+    over the decoded operands that executes that one instruction and returns
+    the handler of the next one (*threaded code*, the decoded-instruction
+    cache of Bochs); the dispatch loop calls one handler per instruction.
+    The arithmetic flags are kept lazily (the last result and operands) and
+    computed only when a conditional jump, a special instruction or the end
+    of the run needs them.  Special instructions go to ``special`` (the
+    execution mode's handler), one at a time.
+
+    Examples
+    --------
+    >>> from virtlab.asm import assemble
+    >>> c = CPU(assemble("MOV ECX, 3\\nl: ADD EAX, 2\\nDEC ECX\\nJNZ l\\nHLT"))
+    >>> interpret(c, max_steps=4), c.pc, c.regs[0], c.regs[1], c.icount
+    ('max_steps', 1, 2, 2, 4)
+    >>> interpret(c), c.regs[0], c.icount, bool(c.zf), c.cf
+    ('halted', 6, 11, True, 0)
     """
     check_int("max_steps", max_steps, minimum=0)
-    sp = special or native_special
-    prog = c.program.instructions
+    return _engine(c)(c, max_steps, special or native_special)
+
+
+class _Leave(Exception):
+    """A handler leaves the dispatch loop at EIP ``args[0]`` (special or outside)."""
+
+
+def _engine(c: CPU) -> Callable:
+    """The decoded program of ``c`` (built once per CPU and memory layout)."""
+    e = c.__dict__.get("_interp")
+    if (e is None or e[0] is not c.program or e[1] is not c.regs or e[2] is not c.mem
+            or e[3] is not c.wp or e[4] is not c.ev or e[5] != c.memory_words):
+        e = (c.program, c.regs, c.mem, c.wp, c.ev, c.memory_words,
+             _build_engine(c.program, c.regs, c.mem, c.wp, c.ev, c.memory_words))
+        c.__dict__["_interp"] = e
+    return e[6]
+
+
+# Lazy flags: how the current CF (``ck``) and OF/SF (``ok``) follow from the
+# saved state (see _build_engine).  The handlers use the literal values.
+_LOGIC, _ADD, _SUB, _RAW, _INC, _DEC = range(6)
+#: Source operand kinds the interpreter decodes per two-operand ALU mnemonic.
+_ALU_SOURCES = {**dict.fromkeys(("ADD", "SUB", "CMP", "AND", "OR", "XOR"), "rim"),
+                "TEST": "ri", "IMUL": "ri", "SHL": "i", "SHR": "i"}
+
+
+def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
+                  N: int) -> Callable:
+    """Decode every instruction into a handler closure; return the run loop.
+
+    Handlers take no arguments: registers, memory and the lazy flags are
+    closure variables.  Each returns the next instruction's handler (its
+    ``nxt`` / ``tgt`` cells are linked after decoding), or raises
+    :class:`_Leave` (special instruction, EIP outside the program) or
+    :class:`_MemFault`.
+
+    Lazy flags: ZF = (``res`` == 0) always.  SF = ``res`` >> 31, except
+    ``ok`` == _RAW (then ``rs``).  OF by ``ok``: _ADD / _SUB from ``fa``,
+    ``fb`` and ``res``, _LOGIC 0, _INC / _DEC from ``res``, _RAW ``ro``.  CF
+    by ``ck``: _ADD / _SUB from ``fa`` and ``fb``, _LOGIC 0, _RAW ``rc``.
+    INC/DEC change ``ok`` but not ``ck``, ``fa``, ``fb`` (they keep CF).
+    """
+    prog = program.instructions
     n = len(prog)
-    dec = _decoded(c.program)               # decoded-instruction cache (as in Bochs)
-    limit = c.icount + max_steps
-    pc = c.pc
-    icount = c.icount          # kept in a local; written back around specials
-    status = "max_steps"
-    # The interrupt line only changes from outside a run (raise_irq) or in a
-    # special instruction's handler, so it is checked there, not per instruction.
-    check_irq = c.irq is not None
-    while icount < limit:
-        if check_irq:
-            if c.irq is not None:
+    res = 1
+    ck = ok = _RAW
+    fa = fb = 0
+    rc = rs = ro = 0
+    H: list = [None] * n
+    kind = bytearray(n)               # 0 decoded, 1 special (mode handler), 2 reference
+    targets: dict[int, int] = {}
+
+    # -- flags ----------------------------------------------------------------
+    def sf_now():
+        return rs if ok == 3 else res >> 31
+
+    def of_now():
+        if ok == 2:
+            return ((fa ^ fb) & (fa ^ res)) >> 31
+        if ok == 1:
+            return ((fa ^ res) & (fb ^ res)) >> 31
+        if ok == 0:
+            return 0
+        if ok == 4:
+            return res == 0x8000_0000
+        if ok == 5:
+            return res == 0x7FFF_FFFF
+        return ro
+
+    def cf_now():
+        if ck == 1:
+            return (fa + fb) >> 32
+        if ck == 2:
+            return int(fa < fb)
+        if ck == 0:
+            return 0
+        return rc
+
+    def lt():                         # SF != OF (signed less than)
+        if ok == 2:
+            x = res
+            return (x >> 31) != (((fa ^ fb) & (fa ^ x)) >> 31)
+        return bool(sf_now()) != bool(of_now())
+
+    def store(c):
+        c.zf, c.sf, c.cf, c.of = res == 0, sf_now(), cf_now(), of_now()
+
+    def load(c):
+        nonlocal res, ck, ok, rc, rs, ro
+        res = 0 if c.zf else 1
+        rc, rs, ro = c.cf, c.sf, c.of
+        ck = ok = 3
+
+    # -- handler makers (``nxt``: next instruction, ``tgt``: branch target) ----
+    def fault(pc, a):
+        def h():
+            raise _MemFault(pc, a)
+        return h
+
+    def leave(pc):
+        def h():
+            raise _Leave(pc)
+        return h
+
+    def mk_mov(pc, d, s):
+        nxt = None
+        if d[0] == "r" and s[0] == "r":
+            di, si = d[1], s[1]
+
+            def h():
+                r[di] = r[si]
+                return nxt
+            return h
+        if d[0] == "r" and s[0] == "i":
+            di, v = d[1], s[1]
+
+            def h():
+                r[di] = v
+                return nxt
+            return h
+        if d[0] == "r" and s[0] == "m":
+            di, base, disp = d[1], s[1], s[2]
+            if base < 0:
+                a = disp & M
+                if a >= N:
+                    return fault(pc, a)
+
+                def h():
+                    r[di] = mem[a]
+                    return nxt
+                return h
+
+            def h():
+                a = (r[base] + disp) & M
+                if a >= N:
+                    raise _MemFault(pc, a)
+                r[di] = mem[a]
+                return nxt
+            return h
+        if d[0] == "m" and s[0] in "ri":
+            base, disp = d[1], d[2]
+            if s[0] == "r":
+                si = s[1]
+                if base < 0:
+                    a = disp & M
+                    if a >= N:
+                        return fault(pc, a)
+
+                    def h():
+                        mem[a] = r[si]
+                        if wp[a]:
+                            ev["pt_writes"] = ev.get("pt_writes", 0) + 1
+                        return nxt
+                    return h
+
+                def h():
+                    a = (r[base] + disp) & M
+                    if a >= N:
+                        raise _MemFault(pc, a)
+                    mem[a] = r[si]
+                    if wp[a]:
+                        ev["pt_writes"] = ev.get("pt_writes", 0) + 1
+                    return nxt
+                return h
+            v = s[1]
+
+            def h():
+                a = ((r[base] if base >= 0 else 0) + disp) & M
+                if a >= N:
+                    raise _MemFault(pc, a)
+                mem[a] = v
+                if wp[a]:
+                    ev["pt_writes"] = ev.get("pt_writes", 0) + 1
+                return nxt
+            return h
+        return None
+
+    def mk_alu(pc, mn, d, s):
+        nxt = None
+        di = d[1]
+        if s[0] == "m":
+            base, disp = s[1], s[2]
+
+            def operand():
+                a = ((r[base] if base >= 0 else 0) + disp) & M
+                if a >= N:
+                    raise _MemFault(pc, a)
+                return mem[a]
+        if mn == "ADD":
+            if s[0] == "r":
+                si = s[1]
+
+                def h():
+                    nonlocal res, fa, fb, ck, ok
+                    fa = a = r[di]
+                    fb = b = r[si]
+                    r[di] = res = (a + b) & M
+                    ck = ok = 1       # _ADD
+                    return nxt
+            elif s[0] == "i":
+                b = s[1]
+
+                def h():
+                    nonlocal res, fa, fb, ck, ok
+                    fa = a = r[di]
+                    fb = b
+                    r[di] = res = (a + b) & M
+                    ck = ok = 1       # _ADD
+                    return nxt
+            else:
+                def h():
+                    nonlocal res, fa, fb, ck, ok
+                    b = operand()
+                    fa = a = r[di]
+                    fb = b
+                    r[di] = res = (a + b) & M
+                    ck = ok = 1       # _ADD
+                    return nxt
+            return h
+        if mn in ("SUB", "CMP"):
+            keep = mn == "SUB"
+            if s[0] == "r":
+                si = s[1]
+                if keep:
+                    def h():
+                        nonlocal res, fa, fb, ck, ok
+                        fa = a = r[di]
+                        fb = b = r[si]
+                        r[di] = res = (a - b) & M
+                        ck = ok = 2   # _SUB
+                        return nxt
+                else:
+                    def h():
+                        nonlocal res, fa, fb, ck, ok
+                        fa = a = r[di]
+                        fb = b = r[si]
+                        res = (a - b) & M
+                        ck = ok = 2   # _SUB
+                        return nxt
+            elif s[0] == "i":
+                b = s[1]
+                if keep:
+                    def h():
+                        nonlocal res, fa, fb, ck, ok
+                        fa = a = r[di]
+                        fb = b
+                        r[di] = res = (a - b) & M
+                        ck = ok = 2   # _SUB
+                        return nxt
+                else:
+                    def h():
+                        nonlocal res, fa, fb, ck, ok
+                        fa = a = r[di]
+                        fb = b
+                        res = (a - b) & M
+                        ck = ok = 2   # _SUB
+                        return nxt
+            else:
+                def h():
+                    nonlocal res, fa, fb, ck, ok
+                    b = operand()
+                    fa = a = r[di]
+                    fb = b
+                    res = x = (a - b) & M
+                    if keep:
+                        r[di] = x
+                    ck = ok = 2       # _SUB
+                    return nxt
+            return h
+        if mn in ("AND", "OR", "XOR", "TEST"):
+            op = {"AND": int.__and__, "TEST": int.__and__, "OR": int.__or__,
+                  "XOR": int.__xor__}[mn]
+            if mn == "TEST":
+                if s[0] == "r":
+                    si = s[1]
+
+                    def h():
+                        nonlocal res, ck, ok
+                        res = r[di] & r[si]
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+                else:
+                    b = s[1]
+
+                    def h():
+                        nonlocal res, ck, ok
+                        res = r[di] & b
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+                return h
+            if s[0] == "r":
+                si = s[1]
+                if mn == "XOR":
+                    def h():
+                        nonlocal res, ck, ok
+                        r[di] = res = r[di] ^ r[si]
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+                elif mn == "AND":
+                    def h():
+                        nonlocal res, ck, ok
+                        r[di] = res = r[di] & r[si]
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+                else:
+                    def h():
+                        nonlocal res, ck, ok
+                        r[di] = res = r[di] | r[si]
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+            elif s[0] == "i":
+                b = s[1]
+                if mn == "XOR":
+                    def h():
+                        nonlocal res, ck, ok
+                        r[di] = res = r[di] ^ b
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+                elif mn == "AND":
+                    def h():
+                        nonlocal res, ck, ok
+                        r[di] = res = r[di] & b
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+                else:
+                    def h():
+                        nonlocal res, ck, ok
+                        r[di] = res = r[di] | b
+                        ck = ok = 0   # _LOGIC
+                        return nxt
+            else:
+                def h():
+                    nonlocal res, ck, ok
+                    r[di] = res = op(r[di], operand())
+                    ck = ok = 0       # _LOGIC
+                    return nxt
+            return h
+        if mn == "IMUL":
+            si, v = (s[1], None) if s[0] == "r" else (None, s[1])
+
+            def h():
+                nonlocal res, ck, ok, rc, rs, ro
+                a = r[di]
+                b = r[si] if v is None else v
+                full = (a - 4294967296 if a >> 31 else a) * (b - 4294967296 if b >> 31 else b)
+                x = full & M
+                rc = ro = int(full != (x - 4294967296 if x >> 31 else x))
+                r[di] = res = x
+                rs = x >> 31
+                ck = ok = 3           # _RAW
+                return nxt
+            return h
+        if mn in ("SHL", "SHR"):
+            k = s[1] & 31
+            if k == 0:                # no change at all, flags included
+                def h():
+                    return nxt
+            elif mn == "SHL":
+                def h():
+                    nonlocal res, ck, ok, rc, rs, ro
+                    a = r[di]
+                    rc = (a >> (32 - k)) & 1
+                    r[di] = res = x = (a << k) & M
+                    rs = x >> 31
+                    ro = 0
+                    ck = ok = 3       # _RAW
+                    return nxt
+            else:
+                def h():
+                    nonlocal res, ck, ok, rc, rs, ro
+                    a = r[di]
+                    rc = (a >> (k - 1)) & 1
+                    r[di] = res = x = a >> k
+                    rs = x >> 31
+                    ro = 0
+                    ck = ok = 3       # _RAW
+                    return nxt
+            return h
+        return None
+
+    def mk_unary(pc, mn, di):
+        nxt = None
+        if mn == "INC":
+            def h():
+                nonlocal res, ok
+                r[di] = res = (r[di] + 1) & M
+                ok = 4                # _INC (CF unchanged)
+                return nxt
+        elif mn == "DEC":
+            def h():
+                nonlocal res, ok
+                r[di] = res = (r[di] - 1) & M
+                ok = 5                # _DEC (CF unchanged)
+                return nxt
+        elif mn == "NEG":
+            def h():
+                nonlocal res, ck, ok, rc, rs, ro
+                a = r[di]
+                r[di] = res = x = (-a) & M
+                rc, ro, rs = int(a != 0), a == 0x8000_0000, x >> 31
+                ck = ok = 3           # _RAW
+                return nxt
+        else:                         # NOT: no flags
+            def h():
+                r[di] = ~r[di] & M
+                return nxt
+        return h
+
+    def mk_jcc(pc, mn):
+        nxt = tgt = None
+        if mn == "JNZ":
+            def h():
+                return tgt if res else nxt
+        elif mn == "JZ":
+            def h():
+                return nxt if res else tgt
+        elif mn == "JL":
+            def h():
+                return tgt if lt() else nxt
+        elif mn == "JGE":
+            def h():
+                return nxt if lt() else tgt
+        elif mn == "JG":
+            def h():
+                return tgt if res and not lt() else nxt
+        else:                         # JLE
+            def h():
+                return tgt if not res or lt() else nxt
+        return h
+
+    def mk_stack(pc, mn, ops):
+        nxt = tgt = None
+        if mn == "JMP":
+            def h():
+                return tgt
+        elif mn == "CALL":
+            ret = (pc + 1) & M
+
+            def h():
+                a = (r[4] - 1) & M
+                if a >= N:
+                    raise _MemFault(pc, a)
+                mem[a] = ret
+                r[4] = a
+                return tgt
+        elif mn == "RET":
+            def h():
+                a = r[4]
+                if a >= N:
+                    raise _MemFault(pc, a)
+                r[4] = (a + 1) & M
+                t = mem[a]
+                return H[t] if 0 <= t < n else at(t)
+        elif mn == "PUSH" and ops[0][0] in "ri":
+            if ops[0][0] == "r":
+                si = ops[0][1]
+
+                def h():
+                    a = (r[4] - 1) & M
+                    if a >= N:
+                        raise _MemFault(pc, a)
+                    mem[a] = r[si] & M
+                    r[4] = a
+                    return nxt
+            else:
+                v = ops[0][1] & M
+
+                def h():
+                    a = (r[4] - 1) & M
+                    if a >= N:
+                        raise _MemFault(pc, a)
+                    mem[a] = v
+                    r[4] = a
+                    return nxt
+        elif mn == "POP" and ops[0][0] == "r":
+            di = ops[0][1]
+
+            def h():
+                a = r[4]
+                if a >= N:
+                    raise _MemFault(pc, a)
+                r[4] = (a + 1) & M
+                r[di] = mem[a]
+                return nxt
+        elif mn == "NOP":
+            def h():
+                return nxt
+        else:
+            return None
+        return h
+
+    # -- decode ---------------------------------------------------------------
+    for pc, ins in enumerate(prog):
+        h = None
+        if is_plain(ins):
+            mn, ops = ins.mnemonic, ins.operands
+            kinds = "".join(o[0] for o in ops)
+            if mn == "MOV" and len(ops) == 2:
+                h = mk_mov(pc, *ops)
+            elif len(ops) == 2 and kinds[0] == "r" and kinds[1] in _ALU_SOURCES.get(mn, ""):
+                h = mk_alu(pc, mn, *ops)
+            elif mn in ("INC", "DEC", "NEG", "NOT") and kinds == "r":
+                h = mk_unary(pc, mn, ops[0][1])
+            elif mn in _COND and kinds == "l":
+                h = mk_jcc(pc, mn)
+                targets[pc] = ops[0][1]
+            elif mn in ("JMP", "CALL") and kinds == "l":
+                h = mk_stack(pc, mn, ops)
+                targets[pc] = ops[0][1]
+            elif mn in ("RET", "NOP") and not ops or mn in ("PUSH", "POP") and len(ops) == 1:
+                h = mk_stack(pc, mn, ops)
+            if h is None:
+                kind[pc] = 2          # executed by the reference semantics
+        else:
+            kind[pc] = 1              # special: the execution mode's handler
+        H[pc] = h if h is not None else leave(pc)
+    pc_of = {h: pc for pc, h in enumerate(H)}
+    outside: dict[int, Callable] = {}
+
+    def at(t):
+        if 0 <= t < n:
+            return H[t]
+        if t not in outside:
+            outside[t] = leave(t)
+            pc_of[outside[t]] = t
+        return outside[t]
+
+    for pc, h in enumerate(H):        # link the threaded code
+        if h.__closure__ is None:
+            continue
+        for name, cell in zip(h.__code__.co_freevars, h.__closure__):
+            if name == "nxt":
+                cell.cell_contents = at(pc + 1)
+            elif name == "tgt":
+                cell.cell_contents = at(targets[pc])
+
+    # -- the dispatch loop ----------------------------------------------------
+    def run(c, max_steps, sp):
+        load(c)
+        icount = c.icount
+        limit = icount + max_steps
+        pc = c.pc
+        status = "max_steps"
+        # The interrupt line only changes from outside a run (raise_irq) or in a
+        # special instruction's handler, so it is checked there, not per instruction.
+        check_irq = c.irq is not None
+        while icount < limit:
+            if check_irq:
+                if c.irq is not None:
+                    store(c)
+                    c.pc, c.icount = pc, icount
+                    pc = _maybe_irq(c, pc)
+                    load(c)
+                    if pc < 0:
+                        status = ""
+                        break
+                check_irq = c.irq is not None
+            if not 0 <= pc < n:
+                c.fault = f"jump outside the program (pc {pc})"
+                status = "fault"
+                break
+            k = kind[pc]
+            if k:
+                store(c)
                 c.pc, c.icount = pc, icount
-                pc = _maybe_irq(c, pc)
+                if k == 1:
+                    pc = sp(c, prog[pc], pc)
+                else:
+                    try:
+                        pc = _execute(c, prog[pc], pc, c.real)
+                        c.icount += 1
+                    except _MemFault as f:
+                        pc = c.memfault(f.pc, f.addr)
+                icount = c.icount
+                load(c)
                 if pc < 0:
                     status = ""
                     break
-            check_irq = c.irq is not None
-        try:
-            h = dec[pc]                     # fetch (the decoded instruction)
-        except IndexError:                  # EIP is never negative (unsigned, -1 = stop)
-            c.fault = f"jump outside the program (pc {pc})"
-            c.pc, c.icount = pc, icount
-            return "fault"
-        if h is not None:
+                check_irq = c.irq is not None
+                continue
+            h = H[pc]
+            todo = limit - icount
+            i = 0
             try:
-                pc = h(c, pc)               # execute
+                for i in range(todo):  # noqa: B007 - i counts the retired ones
+                    h = h()            # fetch the decoded instruction, execute it
+            except _Leave as e:
+                icount += i
+                pc = e.args[0]
+                continue
             except _MemFault as f:
+                icount += i
+                store(c)
                 c.icount = icount
                 pc = c.memfault(f.pc, f.addr)
                 icount = c.icount
+                load(c)
                 if pc < 0:
                     status = ""
                     break
                 continue
-            icount += 1
-        else:
-            c.pc, c.icount = pc, icount
-            pc = sp(c, prog[pc], pc)
-            icount = c.icount
-            if pc < 0:
-                status = ""
-                break
-            check_irq = c.irq is not None
-    c.icount = icount
-    if status:
-        c.pc = pc
-        return status
-    return _status(c)
+            icount += todo
+            pc = pc_of[h]
+        store(c)
+        c.icount = icount
+        if status:
+            c.pc = pc
+            return status
+        return _status(c)
 
-
-@functools.lru_cache(maxsize=256)
-def _decoded(program: Program) -> tuple:
-    """Decode every instruction once into a handler ``h(cpu, pc) -> next pc``.
-
-    Special instructions decode to None (the mode's handler executes them).
-    Like an emulator's decoded-instruction cache: fetch and execute still
-    happen for every instruction, one at a time; nothing is compiled into
-    blocks.
-    """
-    return tuple(_decode(ins) if is_plain(ins) else None for ins in program.instructions)
-
-
-def _decode(ins: Instruction) -> Callable:
-    mn, ops = ins.mnemonic, ins.operands
-    kinds = "".join(o[0] for o in ops)
-    if mn == "MOV" and kinds == "rr":
-        d, s = ops[0][1], ops[1][1]
-
-        def h(c, pc):
-            r = c.regs
-            r[d] = r[s]
-            return pc + 1
-        return h
-    if mn == "MOV" and kinds == "ri":
-        d, v = ops[0][1], ops[1][1]
-
-        def h(c, pc):
-            c.regs[d] = v
-            return pc + 1
-        return h
-    if mn == "MOV" and kinds in ("rm", "mr", "mi"):
-        mop = ops[1] if kinds == "rm" else ops[0]
-        base, disp = mop[1], mop[2]
-        if kinds == "rm":
-            d = ops[0][1]
-
-            def h(c, pc):
-                a = ((c.regs[base] if base >= 0 else 0) + disp) & M
-                if a >= c.memory_words:
-                    raise _MemFault(pc, a)
-                c.regs[d] = c.mem[a]
-                return pc + 1
-            return h
-        src_reg = kinds == "mr"
-        s = ops[1][1]
-
-        def h(c, pc):
-            a = ((c.regs[base] if base >= 0 else 0) + disp) & M
-            if a >= c.memory_words:
-                raise _MemFault(pc, a)
-            c.mem[a] = c.regs[s] if src_reg else s
-            if c.wp[a]:
-                c.count("pt_writes")
-            return pc + 1
-        return h
-    if mn in ("ADD", "SUB", "CMP") and kinds in ("rr", "ri"):
-        d, s = ops[0][1], ops[1][1]
-        is_reg = kinds == "rr"
-        if mn == "ADD":
-            def h(c, pc):
-                r = c.regs
-                a = r[d]
-                b = r[s] if is_reg else s
-                t = a + b
-                x = t & M
-                c.cf, c.of, c.zf, c.sf = t >> 32, ((a ^ x) & (b ^ x)) >> 31, x == 0, x >> 31
-                r[d] = x
-                return pc + 1
-            return h
-        store = mn == "SUB"
-
-        def h(c, pc):
-            r = c.regs
-            a = r[d]
-            b = r[s] if is_reg else s
-            x = (a - b) & M
-            c.cf, c.of, c.zf, c.sf = int(a < b), ((a ^ b) & (a ^ x)) >> 31, x == 0, x >> 31
-            if store:
-                r[d] = x
-            return pc + 1
-        return h
-    if mn in ("AND", "OR", "XOR", "TEST") and kinds in ("rr", "ri"):
-        d, s = ops[0][1], ops[1][1]
-        is_reg = kinds == "rr"
-        store = mn != "TEST"
-        op = {"AND": int.__and__, "TEST": int.__and__, "OR": int.__or__,
-              "XOR": int.__xor__}[mn]
-
-        def h(c, pc):
-            r = c.regs
-            x = op(r[d], r[s] if is_reg else s)
-            c.cf = c.of = 0
-            c.zf, c.sf = x == 0, x >> 31
-            if store:
-                r[d] = x
-            return pc + 1
-        return h
-    if mn in ("INC", "DEC"):
-        d = ops[0][1]
-        delta, ovf = (1, 0x80000000) if mn == "INC" else (-1, 0x7FFFFFFF)
-
-        def h(c, pc):
-            r = c.regs
-            x = (r[d] + delta) & M
-            c.of, c.zf, c.sf = x == ovf, x == 0, x >> 31
-            r[d] = x
-            return pc + 1
-        return h
-    if mn in _COND:
-        target = ops[0][1]
-        cond = _COND[mn]
-
-        def h(c, pc):
-            return target if cond(c) else pc + 1
-        return h
-    handler = _HANDLERS[mn]
-
-    def h(c, pc):
-        return handler(c, ins, pc)
-    return h
+    return run
 
 
 def _status(c: CPU) -> str:
@@ -1019,110 +1478,6 @@ def _maybe_irq(c: CPU, pc: int) -> int:
         c.count("interrupts")
         return deliver_trap(c, c.real, v, pc)
     return pc
-
-
-def _h_mov(c, ins, pc):
-    d, s = ins.operands
-    if d[0] == "r":
-        k = s[0]
-        c.regs[d[1]] = c.regs[s[1]] if k == "r" else s[1] if k == "i" else c.mem[_addr(c, s, pc)]
-    else:
-        a = _addr(c, d, pc)
-        c.mem[a] = c.regs[s[1]] if s[0] == "r" else s[1]
-        if c.wp[a]:
-            c.count("pt_writes")
-    return pc + 1
-
-
-def _h_alu(c, ins, pc):
-    d, s = ins.operands
-    k = s[0]
-    b = c.regs[s[1]] if k == "r" else s[1] if k == "i" else c.mem[_addr(c, s, pc)]
-    r = _alu(c, ins.mnemonic, c.regs[d[1]], b)
-    if r is not None:
-        c.regs[d[1]] = r
-    return pc + 1
-
-
-def _h_generic(c, ins, pc):
-    return _execute(c, ins, pc, c.real)
-
-
-def _h_jcc(c, ins, pc):
-    return ins.operands[0][1] if _COND[ins.mnemonic](c) else pc + 1
-
-
-def _src(c, s, pc):
-    k = s[0]
-    return c.regs[s[1]] if k == "r" else s[1] if k == "i" else c.mem[_addr(c, s, pc)]
-
-
-def _h_add(c, ins, pc):
-    d, s = ins.operands
-    a = c.regs[d[1]]
-    b = _src(c, s, pc)
-    t = a + b
-    r = t & M
-    c.cf, c.of, c.zf, c.sf = t >> 32, ((a ^ r) & (b ^ r)) >> 31, r == 0, r >> 31
-    c.regs[d[1]] = r
-    return pc + 1
-
-
-def _h_sub(c, ins, pc):
-    d, s = ins.operands
-    a = c.regs[d[1]]
-    b = _src(c, s, pc)
-    r = (a - b) & M
-    c.cf, c.of, c.zf, c.sf = int(a < b), ((a ^ b) & (a ^ r)) >> 31, r == 0, r >> 31
-    if ins.mnemonic == "SUB":
-        c.regs[d[1]] = r
-    return pc + 1
-
-
-def _h_logic(c, ins, pc):
-    d, s = ins.operands
-    a = c.regs[d[1]]
-    b = _src(c, s, pc)
-    mn = ins.mnemonic
-    r = a ^ b if mn == "XOR" else a & b if mn in ("AND", "TEST") else a | b
-    c.cf = c.of = 0
-    c.zf, c.sf = r == 0, r >> 31
-    if mn != "TEST":
-        c.regs[d[1]] = r
-    return pc + 1
-
-
-def _h_incdec(c, ins, pc):
-    i = ins.operands[0][1]
-    if ins.mnemonic == "INC":
-        r = (c.regs[i] + 1) & M
-        c.of = r == 0x80000000
-    else:
-        r = (c.regs[i] - 1) & M
-        c.of = r == 0x7FFFFFFF
-    c.zf, c.sf = r == 0, r >> 31
-    c.regs[i] = r
-    return pc + 1
-
-
-def _h_jmp(c, ins, pc):
-    return ins.operands[0][1]
-
-
-def _h_nop(c, ins, pc):
-    return pc + 1
-
-
-_HANDLERS: dict[str, Callable] = {"MOV": _h_mov, "ADD": _h_add, "SUB": _h_sub, "CMP": _h_sub,
-                                  "AND": _h_logic, "OR": _h_logic, "XOR": _h_logic,
-                                  "TEST": _h_logic, "INC": _h_incdec, "DEC": _h_incdec,
-                                  "JMP": _h_jmp, "NOP": _h_nop}
-for _m in ("IMUL", "SHL", "SHR"):
-    _HANDLERS[_m] = _h_alu
-for _m in _COND:
-    _HANDLERS[_m] = _h_jcc
-for _m in ("NEG", "NOT", "CALL", "RET", "PUSH", "POP"):
-    _HANDLERS[_m] = _h_generic
 
 
 # ---------------------------------------------------------------------------
