@@ -32,14 +32,6 @@ GREY = "#BBBBBB"
 TECH_COLORS = {"native": "#555555", "shadow": SHADOW, "nested": HOST}
 
 
-def _fixed(fig, left=0.1, right=0.98, bottom=0.15, top=0.9, wspace=0.3):
-    """Fixed margins instead of the constrained layout: PNG rendering is much
-    faster without the layout solver, and widget redraws must stay < 50 ms."""
-    fig.set_layout_engine(None)
-    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
-    return fig
-
-
 def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
                length: float = 3.5, pad: float = 2.0, grid: float | None = None,
                label_pad: bool = True):
@@ -156,7 +148,8 @@ def address_chain(chain, max_links: int = 8):
     check_int("max_links", max_links, minimum=1, maximum=32)
     links = chain.links[:max_links]
     rows = max(1, len(links))
-    fig = _fixed(new_figure(7.0, 1.2 + 0.45 * rows), 0.01, 0.99, 0.01, 0.99)
+    fig = new_figure(7.0, 1.2 + 0.45 * rows,
+                     margins={"left": 0.01, "right": 0.99, "bottom": 0.01, "top": 0.99})
     ax = fig.add_subplot()
     ax.set_xlim(-0.3, 3.3)
     ax.set_ylim(-0.8, rows + 0.2)
@@ -218,7 +211,8 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     n, m = guest_levels, host_levels
     rows = n + 1 if m else 1
     cols = m + 1 if m else n
-    fig = _fixed(new_figure(1.0 + 0.8 * cols, 1.0 + 0.5 * rows), 0.01, 0.99, 0.01, 0.9)
+    fig = new_figure(1.0 + 0.8 * cols, 1.0 + 0.5 * rows,
+                     margins={"left": 0.01, "right": 0.99, "bottom": 0.01, "top": 0.9})
     ax = fig.add_subplot()
     ax.set_xlim(-1.4, cols + 0.1)
     ax.set_ylim(-0.6, rows + 0.75)
@@ -280,24 +274,49 @@ def shadow_vs_nested(run):
     """
     from ..mmu.scenario import SideBySide
     check_type("run", run, SideBySide)
+    from matplotlib.collections import LineCollection, PolyCollection
     techs = ["native", "shadow", "nested"]
-    fig = _fixed(new_figure(6.4, 2.7), 0.09, 0.99, 0.1, 0.83, 0.3)
+    # fixed margins, bars as one PolyCollection per panel, ticks and the key
+    # as plain artists: a widget redraw must stay < 50 ms
+    fig = new_figure(6.4, 2.7, margins={"left": 0.09, "right": 0.99, "bottom": 0.1,
+                                        "top": 0.83, "wspace": 0.3})
     ax1, ax2 = fig.subplots(1, 2)
+
+    def bars(ax, rows, room=1.05):
+        """``rows``: (x, bottom, height, colour); also sets the limits and ticks."""
+        ax.add_collection(PolyCollection(
+            [[(x - 0.4, b), (x - 0.4, b + h), (x + 0.4, b + h), (x + 0.4, b)]
+             for x, b, h, _ in rows], facecolors=[c for *_, c in rows], linewidths=0))
+        top = max([b + h for _, b, h, _ in rows] + [0]) or 1
+        ax.set_xlim(-0.6, len(techs) - 0.4)
+        ax.set_ylim(0, top * room)
+        fast_ticks(ax, "x", range(len(techs)), techs)
+        fast_ticks(ax, "y", *nice_ticks(0, top * room, n=4))
+
     refs = [run.stats[t].pt_refs for t in techs]
-    ax1.bar(techs, refs, color=[TECH_COLORS[t] for t in techs])
+    bars(ax1, [(i, 0, v, TECH_COLORS[t]) for i, (t, v) in enumerate(zip(techs, refs))])
     ax1.set_title("page-table references", fontsize=9)
     kinds = [("hidden_faults", "hidden faults"), ("pt_write_traps", "PT-write traps"),
              ("cr3_traps", "CR3 traps"), ("invlpg_traps", "INVLPG traps")]
     bottom = [0] * 3
+    stack = []
     for k, (attr, label) in enumerate(kinds):
         vals = [getattr(run.stats[t], attr) for t in techs]
-        ax2.bar(techs, vals, bottom=bottom, label=label, color=PALETTE[(k + 4) % 8])
+        stack += [(i, b, v, PALETTE[(k + 4) % 8]) for i, (b, v) in enumerate(zip(bottom, vals))
+                  if v]
         bottom = [b + v for b, v in zip(bottom, vals)]
+    bars(ax2, stack, room=1.4)      # headroom: the key sits above the bars
     ax2.set_title("VM exits (traps)", fontsize=9)
-    ax2.legend(fontsize=6.5, loc="upper left", frameon=False)
-    for ax in (ax1, ax2):
-        ax.tick_params(labelsize=8)
-        ax.yaxis.set_major_locator(MaxNLocator(4))
+    # the key (upper left, as the legend was): a thick line sample and a text per kind
+    w_pt = ax2.get_position().width * fig.get_figwidth() * 72
+    h_pt = ax2.get_position().height * fig.get_figheight() * 72
+    ys = [1 - (6 + 9 * k) / h_pt for k in range(len(kinds))]
+    ax2.add_collection(LineCollection(
+        [[(6 / w_pt, y), (16 / w_pt, y)] for y in ys],
+        colors=[PALETTE[(k + 4) % 8] for k in range(len(kinds))], linewidths=5,
+        transform=ax2.transAxes), autolim=False)
+    for y, (_, label) in zip(ys, kinds):
+        ax2.text(20 / w_pt, y, label, transform=ax2.transAxes, fontsize=6.5, va="center")
     fig.suptitle(f"same workload, {run.accesses} memory accesses", fontsize=9)
     return fig
 
@@ -315,7 +334,8 @@ def cost_crossover(knob: str, values, overheads: dict, crossover: float | None =
     >>> len(fig.axes[0].lines) >= 3
     True
     """
-    fig = _fixed(new_figure(6.0, 3.0), 0.1, 0.98, 0.15, 0.97)
+    fig = new_figure(6.0, 3.0,
+                     margins={"left": 0.1, "right": 0.98, "bottom": 0.15, "top": 0.97})
     ax = fig.add_subplot()
     xs = [v / 1000 for v in values]
     for t in ("native", "shadow", "nested"):
@@ -348,7 +368,8 @@ def tlb_curve(untagged, tagged, current=None):
     >>> len(tlb_curve(runs, []).axes[0].lines)
     1
     """
-    fig = _fixed(new_figure(5.6, 3.0), 0.11, 0.98, 0.15, 0.97)
+    fig = new_figure(5.6, 3.0,
+                     margins={"left": 0.11, "right": 0.98, "bottom": 0.15, "top": 0.97})
     ax = fig.add_subplot()
     for runs, label, color in ((untagged, "untagged: flush on switch", PALETTE[5]),
                                (tagged, "tagged (ASID/VPID)", PALETTE[0])):
