@@ -65,6 +65,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import length_hint
 from typing import Any, Callable
 
 from .asm import MASK, REGS, Instruction, Program, check_program
@@ -973,7 +975,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
         if d[0] == "r" and s[0] == "m":
             di, base, disp = d[1], s[1], s[2]
             if base < 0:
-                a = disp & M
+                a = disp & 0xFFFF_FFFF
                 if a >= N:
                     return fault(pc, a)
 
@@ -983,7 +985,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 return h
 
             def h():
-                a = (r[base] + disp) & M
+                a = (r[base] + disp) & 0xFFFF_FFFF
                 if a >= N:
                     raise _MemFault(pc, a)
                 r[di] = mem[a]
@@ -994,7 +996,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             if s[0] == "r":
                 si = s[1]
                 if base < 0:
-                    a = disp & M
+                    a = disp & 0xFFFF_FFFF
                     if a >= N:
                         return fault(pc, a)
 
@@ -1006,7 +1008,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     return h
 
                 def h():
-                    a = (r[base] + disp) & M
+                    a = (r[base] + disp) & 0xFFFF_FFFF
                     if a >= N:
                         raise _MemFault(pc, a)
                     mem[a] = r[si]
@@ -1017,7 +1019,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             v = s[1]
 
             def h():
-                a = ((r[base] if base >= 0 else 0) + disp) & M
+                a = ((r[base] if base >= 0 else 0) + disp) & 0xFFFF_FFFF
                 if a >= N:
                     raise _MemFault(pc, a)
                 mem[a] = v
@@ -1034,7 +1036,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             base, disp = s[1], s[2]
 
             def operand():
-                a = ((r[base] if base >= 0 else 0) + disp) & M
+                a = ((r[base] if base >= 0 else 0) + disp) & 0xFFFF_FFFF
                 if a >= N:
                     raise _MemFault(pc, a)
                 return mem[a]
@@ -1046,7 +1048,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     nonlocal res, fa, fb, ck, ok
                     fa = a = r[di]
                     fb = b = r[si]
-                    r[di] = res = (a + b) & M
+                    r[di] = res = (a + b) & 0xFFFF_FFFF
                     ck = ok = 1       # _ADD
                     return nxt
             elif s[0] == "i":
@@ -1056,7 +1058,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     nonlocal res, fa, fb, ck, ok
                     fa = a = r[di]
                     fb = b
-                    r[di] = res = (a + b) & M
+                    r[di] = res = (a + b) & 0xFFFF_FFFF
                     ck = ok = 1       # _ADD
                     return nxt
             else:
@@ -1065,7 +1067,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     b = operand()
                     fa = a = r[di]
                     fb = b
-                    r[di] = res = (a + b) & M
+                    r[di] = res = (a + b) & 0xFFFF_FFFF
                     ck = ok = 1       # _ADD
                     return nxt
             return h
@@ -1078,7 +1080,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b = r[si]
-                        r[di] = res = (a - b) & M
+                        r[di] = res = (a - b) & 0xFFFF_FFFF
                         ck = ok = 2   # _SUB
                         return nxt
                 else:
@@ -1086,7 +1088,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b = r[si]
-                        res = (a - b) & M
+                        res = (a - b) & 0xFFFF_FFFF
                         ck = ok = 2   # _SUB
                         return nxt
             elif s[0] == "i":
@@ -1096,7 +1098,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b
-                        r[di] = res = (a - b) & M
+                        r[di] = res = (a - b) & 0xFFFF_FFFF
                         ck = ok = 2   # _SUB
                         return nxt
                 else:
@@ -1104,7 +1106,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b
-                        res = (a - b) & M
+                        res = (a - b) & 0xFFFF_FFFF
                         ck = ok = 2   # _SUB
                         return nxt
             else:
@@ -1113,7 +1115,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     b = operand()
                     fa = a = r[di]
                     fb = b
-                    res = x = (a - b) & M
+                    res = x = (a - b) & 0xFFFF_FFFF
                     if keep:
                         r[di] = x
                     ck = ok = 2       # _SUB
@@ -1195,7 +1197,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 a = r[di]
                 b = r[si] if v is None else v
                 full = (a - 4294967296 if a >> 31 else a) * (b - 4294967296 if b >> 31 else b)
-                x = full & M
+                x = full & 0xFFFF_FFFF
                 rc = ro = int(full != (x - 4294967296 if x >> 31 else x))
                 r[di] = res = x
                 rs = x >> 31
@@ -1212,7 +1214,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     nonlocal res, ck, ok, rc, rs, ro
                     a = r[di]
                     rc = (a >> (32 - k)) & 1
-                    r[di] = res = x = (a << k) & M
+                    r[di] = res = x = (a << k) & 0xFFFF_FFFF
                     rs = x >> 31
                     ro = 0
                     ck = ok = 3       # _RAW
@@ -1235,26 +1237,26 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
         if mn == "INC":
             def h():
                 nonlocal res, ok
-                r[di] = res = (r[di] + 1) & M
+                r[di] = res = (r[di] + 1) & 0xFFFF_FFFF
                 ok = 4                # _INC (CF unchanged)
                 return nxt
         elif mn == "DEC":
             def h():
                 nonlocal res, ok
-                r[di] = res = (r[di] - 1) & M
+                r[di] = res = (r[di] - 1) & 0xFFFF_FFFF
                 ok = 5                # _DEC (CF unchanged)
                 return nxt
         elif mn == "NEG":
             def h():
                 nonlocal res, ck, ok, rc, rs, ro
                 a = r[di]
-                r[di] = res = x = (-a) & M
+                r[di] = res = x = (-a) & 0xFFFF_FFFF
                 rc, ro, rs = int(a != 0), a == 0x8000_0000, x >> 31
                 ck = ok = 3           # _RAW
                 return nxt
         else:                         # NOT: no flags
             def h():
-                r[di] = ~r[di] & M
+                r[di] = ~r[di] & 0xFFFF_FFFF
                 return nxt
         return h
 
@@ -1286,10 +1288,10 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             def h():
                 return tgt
         elif mn == "CALL":
-            ret = (pc + 1) & M
+            ret = (pc + 1) & 0xFFFF_FFFF
 
             def h():
-                a = (r[4] - 1) & M
+                a = (r[4] - 1) & 0xFFFF_FFFF
                 if a >= N:
                     raise _MemFault(pc, a)
                 mem[a] = ret
@@ -1300,7 +1302,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 a = r[4]
                 if a >= N:
                     raise _MemFault(pc, a)
-                r[4] = (a + 1) & M
+                r[4] = (a + 1) & 0xFFFF_FFFF
                 t = mem[a]
                 return H[t] if 0 <= t < n else at(t)
         elif mn == "PUSH" and ops[0][0] in "ri":
@@ -1308,17 +1310,17 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 si = ops[0][1]
 
                 def h():
-                    a = (r[4] - 1) & M
+                    a = (r[4] - 1) & 0xFFFF_FFFF
                     if a >= N:
                         raise _MemFault(pc, a)
-                    mem[a] = r[si] & M
+                    mem[a] = r[si] & 0xFFFF_FFFF
                     r[4] = a
                     return nxt
             else:
-                v = ops[0][1] & M
+                v = ops[0][1] & 0xFFFF_FFFF
 
                 def h():
-                    a = (r[4] - 1) & M
+                    a = (r[4] - 1) & 0xFFFF_FFFF
                     if a >= N:
                         raise _MemFault(pc, a)
                     mem[a] = v
@@ -1331,7 +1333,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 a = r[4]
                 if a >= N:
                     raise _MemFault(pc, a)
-                r[4] = (a + 1) & M
+                r[4] = (a + 1) & 0xFFFF_FFFF
                 r[di] = mem[a]
                 return nxt
         elif mn == "NOP":
@@ -1432,16 +1434,16 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 continue
             h = H[pc]
             todo = limit - icount
-            i = 0
+            it = repeat(None, todo)    # no int object per instruction (cf. range)
             try:
-                for i in range(todo):  # noqa: B007 - i counts the retired ones
+                for _ in it:
                     h = h()            # fetch the decoded instruction, execute it
             except _Leave as e:
-                icount += i
+                icount += todo - length_hint(it) - 1   # the raising one did not retire
                 pc = e.args[0]
                 continue
             except _MemFault as f:
-                icount += i
+                icount += todo - length_hint(it) - 1
                 store(c)
                 c.icount = icount
                 pc = c.memfault(f.pc, f.addr)
