@@ -956,6 +956,9 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             raise _Leave(pc)
         return h
 
+    # Guest registers and memory words hold 32-bit unsigned values, so sums
+    # and differences wrap with a compare (no mask, i.e. no new int object,
+    # on the common path); an address outside [0, N) is masked, then checked.
     def mk_mov(pc, d, s):
         nxt = None
         if d[0] == "r" and s[0] == "r":
@@ -973,11 +976,11 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 return nxt
             return h
         if d[0] == "r" and s[0] == "m":
-            di, base, disp = d[1], s[1], s[2]
+            di, base, disp = d[1], s[1], s[2] & 0xFFFF_FFFF
             if base < 0:
-                a = disp & 0xFFFF_FFFF
-                if a >= N:
-                    return fault(pc, a)
+                if disp >= N:
+                    return fault(pc, disp)
+                a = disp
 
                 def h():
                     r[di] = mem[a]
@@ -985,20 +988,22 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 return h
 
             def h():
-                a = (r[base] + disp) & 0xFFFF_FFFF
+                a = r[base] + disp
                 if a >= N:
-                    raise _MemFault(pc, a)
+                    a &= 0xFFFF_FFFF
+                    if a >= N:
+                        raise _MemFault(pc, a)
                 r[di] = mem[a]
                 return nxt
             return h
         if d[0] == "m" and s[0] in "ri":
-            base, disp = d[1], d[2]
-            if s[0] == "r":
-                si = s[1]
-                if base < 0:
-                    a = disp & 0xFFFF_FFFF
-                    if a >= N:
-                        return fault(pc, a)
+            base, disp = d[1], d[2] & 0xFFFF_FFFF
+            if base < 0:
+                if disp >= N:
+                    return fault(pc, disp)
+                a = disp
+                if s[0] == "r":
+                    si = s[1]
 
                     def h():
                         mem[a] = r[si]
@@ -1006,11 +1011,23 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                             ev["pt_writes"] = ev.get("pt_writes", 0) + 1
                         return nxt
                     return h
+                v = s[1]
 
                 def h():
-                    a = (r[base] + disp) & 0xFFFF_FFFF
+                    mem[a] = v
+                    if wp[a]:
+                        ev["pt_writes"] = ev.get("pt_writes", 0) + 1
+                    return nxt
+                return h
+            if s[0] == "r":
+                si = s[1]
+
+                def h():
+                    a = r[base] + disp
                     if a >= N:
-                        raise _MemFault(pc, a)
+                        a &= 0xFFFF_FFFF
+                        if a >= N:
+                            raise _MemFault(pc, a)
                     mem[a] = r[si]
                     if wp[a]:
                         ev["pt_writes"] = ev.get("pt_writes", 0) + 1
@@ -1019,9 +1036,11 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             v = s[1]
 
             def h():
-                a = ((r[base] if base >= 0 else 0) + disp) & 0xFFFF_FFFF
+                a = r[base] + disp
                 if a >= N:
-                    raise _MemFault(pc, a)
+                    a &= 0xFFFF_FFFF
+                    if a >= N:
+                        raise _MemFault(pc, a)
                 mem[a] = v
                 if wp[a]:
                     ev["pt_writes"] = ev.get("pt_writes", 0) + 1
@@ -1033,12 +1052,16 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
         nxt = None
         di = d[1]
         if s[0] == "m":
-            base, disp = s[1], s[2]
+            base, disp = s[1], s[2] & 0xFFFF_FFFF
+            if base < 0 and disp >= N:
+                return fault(pc, disp)
 
             def operand():
-                a = ((r[base] if base >= 0 else 0) + disp) & 0xFFFF_FFFF
+                a = (r[base] if base >= 0 else 0) + disp
                 if a >= N:
-                    raise _MemFault(pc, a)
+                    a &= 0xFFFF_FFFF
+                    if a >= N:
+                        raise _MemFault(pc, a)
                 return mem[a]
         if mn == "ADD":
             if s[0] == "r":
@@ -1048,7 +1071,10 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     nonlocal res, fa, fb, ck, ok
                     fa = a = r[di]
                     fb = b = r[si]
-                    r[di] = res = (a + b) & 0xFFFF_FFFF
+                    x = a + b
+                    if x > 0xFFFF_FFFF:
+                        x &= 0xFFFF_FFFF
+                    r[di] = res = x
                     ck = ok = 1       # _ADD
                     return nxt
             elif s[0] == "i":
@@ -1058,16 +1084,21 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                     nonlocal res, fa, fb, ck, ok
                     fa = a = r[di]
                     fb = b
-                    r[di] = res = (a + b) & 0xFFFF_FFFF
+                    x = a + b
+                    if x > 0xFFFF_FFFF:
+                        x &= 0xFFFF_FFFF
+                    r[di] = res = x
                     ck = ok = 1       # _ADD
                     return nxt
             else:
                 def h():
                     nonlocal res, fa, fb, ck, ok
-                    b = operand()
+                    fb = b = operand()
                     fa = a = r[di]
-                    fb = b
-                    r[di] = res = (a + b) & 0xFFFF_FFFF
+                    x = a + b
+                    if x > 0xFFFF_FFFF:
+                        x &= 0xFFFF_FFFF
+                    r[di] = res = x
                     ck = ok = 1       # _ADD
                     return nxt
             return h
@@ -1080,7 +1111,10 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b = r[si]
-                        r[di] = res = (a - b) & 0xFFFF_FFFF
+                        x = a - b
+                        if x < 0:
+                            x &= 0xFFFF_FFFF
+                        r[di] = res = x
                         ck = ok = 2   # _SUB
                         return nxt
                 else:
@@ -1088,7 +1122,8 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b = r[si]
-                        res = (a - b) & 0xFFFF_FFFF
+                        x = a - b
+                        res = x & 0xFFFF_FFFF if x < 0 else x
                         ck = ok = 2   # _SUB
                         return nxt
             elif s[0] == "i":
@@ -1098,7 +1133,10 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b
-                        r[di] = res = (a - b) & 0xFFFF_FFFF
+                        x = a - b
+                        if x < 0:
+                            x &= 0xFFFF_FFFF
+                        r[di] = res = x
                         ck = ok = 2   # _SUB
                         return nxt
                 else:
@@ -1106,16 +1144,19 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                         nonlocal res, fa, fb, ck, ok
                         fa = a = r[di]
                         fb = b
-                        res = (a - b) & 0xFFFF_FFFF
+                        x = a - b
+                        res = x & 0xFFFF_FFFF if x < 0 else x
                         ck = ok = 2   # _SUB
                         return nxt
             else:
                 def h():
                     nonlocal res, fa, fb, ck, ok
-                    b = operand()
+                    fb = b = operand()
                     fa = a = r[di]
-                    fb = b
-                    res = x = (a - b) & 0xFFFF_FFFF
+                    x = a - b
+                    if x < 0:
+                        x &= 0xFFFF_FFFF
+                    res = x
                     if keep:
                         r[di] = x
                     ck = ok = 2       # _SUB
@@ -1237,13 +1278,19 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
         if mn == "INC":
             def h():
                 nonlocal res, ok
-                r[di] = res = (r[di] + 1) & 0xFFFF_FFFF
+                x = r[di] + 1
+                if x > 0xFFFF_FFFF:
+                    x &= 0xFFFF_FFFF
+                r[di] = res = x
                 ok = 4                # _INC (CF unchanged)
                 return nxt
         elif mn == "DEC":
             def h():
                 nonlocal res, ok
-                r[di] = res = (r[di] - 1) & 0xFFFF_FFFF
+                x = r[di] - 1
+                if x < 0:
+                    x &= 0xFFFF_FFFF
+                r[di] = res = x
                 ok = 5                # _DEC (CF unchanged)
                 return nxt
         elif mn == "NEG":
@@ -1260,6 +1307,8 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 return nxt
         return h
 
+    # After SUB/CMP a, b: SF != OF exactly when a < b as signed numbers, i.e.
+    # when a < b after flipping both sign bits.
     def mk_jcc(pc, mn):
         nxt = tgt = None
         if mn == "JNZ":
@@ -1270,15 +1319,23 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 return nxt if res else tgt
         elif mn == "JL":
             def h():
+                if ok == 2:
+                    return tgt if fa ^ 0x8000_0000 < fb ^ 0x8000_0000 else nxt
                 return tgt if lt() else nxt
         elif mn == "JGE":
             def h():
+                if ok == 2:
+                    return nxt if fa ^ 0x8000_0000 < fb ^ 0x8000_0000 else tgt
                 return nxt if lt() else tgt
         elif mn == "JG":
             def h():
+                if ok == 2:
+                    return tgt if fa ^ 0x8000_0000 > fb ^ 0x8000_0000 else nxt
                 return tgt if res and not lt() else nxt
         else:                         # JLE
             def h():
+                if ok == 2:
+                    return nxt if fa ^ 0x8000_0000 > fb ^ 0x8000_0000 else tgt
                 return tgt if not res or lt() else nxt
         return h
 
@@ -1291,9 +1348,9 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             ret = (pc + 1) & 0xFFFF_FFFF
 
             def h():
-                a = (r[4] - 1) & 0xFFFF_FFFF
-                if a >= N:
-                    raise _MemFault(pc, a)
+                a = r[4] - 1
+                if a >= N or a < 0:
+                    raise _MemFault(pc, a & 0xFFFF_FFFF)
                 mem[a] = ret
                 r[4] = a
                 return tgt
@@ -1302,7 +1359,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 a = r[4]
                 if a >= N:
                     raise _MemFault(pc, a)
-                r[4] = (a + 1) & 0xFFFF_FFFF
+                r[4] = a + 1
                 t = mem[a]
                 return H[t] if 0 <= t < n else at(t)
         elif mn == "PUSH" and ops[0][0] in "ri":
@@ -1310,9 +1367,9 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 si = ops[0][1]
 
                 def h():
-                    a = (r[4] - 1) & 0xFFFF_FFFF
-                    if a >= N:
-                        raise _MemFault(pc, a)
+                    a = r[4] - 1
+                    if a >= N or a < 0:
+                        raise _MemFault(pc, a & 0xFFFF_FFFF)
                     mem[a] = r[si] & 0xFFFF_FFFF
                     r[4] = a
                     return nxt
@@ -1320,9 +1377,9 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 v = ops[0][1] & 0xFFFF_FFFF
 
                 def h():
-                    a = (r[4] - 1) & 0xFFFF_FFFF
-                    if a >= N:
-                        raise _MemFault(pc, a)
+                    a = r[4] - 1
+                    if a >= N or a < 0:
+                        raise _MemFault(pc, a & 0xFFFF_FFFF)
                     mem[a] = v
                     r[4] = a
                     return nxt
@@ -1333,7 +1390,7 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 a = r[4]
                 if a >= N:
                     raise _MemFault(pc, a)
-                r[4] = (a + 1) & 0xFFFF_FFFF
+                r[4] = a + 1
                 r[di] = mem[a]
                 return nxt
         elif mn == "NOP":
