@@ -112,9 +112,10 @@ class BalloonApp(WidgetApp):
                         seed=self.seed)
 
     def draw(self, trace):
-        # free the previous redraws' figures now (~1-2 ms) instead of letting
-        # them pile up into a 50-90 ms full garbage collection inside a redraw
-        gc.collect()
+        # free the previous redraw's figure now (young generations, ~1 ms)
+        # instead of letting figures pile up into a 50-90 ms full garbage
+        # collection inside some redraw
+        gc.collect(1)
         return viz.balloon.timeline(trace)
 
     def describe(self, trace):
