@@ -182,7 +182,14 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
     names = list(trace.vm_names)
     shares = [trace.share(n) for n in names]
     y = range(len(names))
-    ax.barh(y, shares, color=[colors[n] for n in names])
+    if lean:         # one collection instead of a Rectangle per bar
+        from matplotlib.collections import PolyCollection
+        ax.add_collection(PolyCollection(
+            [[(0, i - 0.4), (0, i + 0.4), (s, i + 0.4), (s, i - 0.4)]
+             for i, s in enumerate(shares)], facecolors=[colors[n] for n in names],
+            linewidths=0), autolim=False)
+    else:
+        ax.barh(y, shares, color=[colors[n] for n in names])
     if entitled:
         for i, n in enumerate(names):
             if n in entitled:
