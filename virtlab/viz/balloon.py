@@ -98,7 +98,7 @@ def timeline(trace):
     ax2.set_ylabel("pages swapped / step", fontsize=9)
     ax2.set_xlabel("step", fontsize=9)
     # ticks as plain artists (matplotlib ticks were most of the redraw)
-    from .mmu import fast_ticks, nice_ticks
+    from .base import fast_ticks, nice_ticks
     xlocs, xlabels = nice_ticks(*ax2.get_xlim(), n=4, integer=True)
     fast_ticks(ax1, "x", xlocs, None, grid=0.3)
     fast_ticks(ax2, "x", xlocs, xlabels, grid=0.3)

@@ -19,10 +19,9 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_int, check_type
-from .base import PALETTE, new_figure
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
-__all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve",
-           "fast_ticks"]
+__all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
 
 GUEST = PALETTE[0]      # guest page table
 HOST = PALETTE[1]       # host table (EPT/NPT)
@@ -30,81 +29,6 @@ SHADOW = PALETTE[2]     # shadow / composed
 DATA = PALETTE[3]
 GREY = "#BBBBBB"
 TECH_COLORS = {"native": "#555555", "shadow": SHADOW, "nested": HOST}
-
-
-def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
-               length: float = 3.5, pad: float = 2.0, grid: float | None = None,
-               label_pad: bool = True):
-    """Ticks drawn as plain artists: one collection of marks plus one text per label.
-
-    A matplotlib tick is five artists with their own layout pass; in a widget
-    redraw a labelled tick cost ~1 ms, three times a text.  ``which`` is
-    ``"x"`` or ``"y"``; ``locs`` are data positions (inside the limits),
-    ``labels`` their texts (None: marks only, e.g. the upper of two panels
-    sharing x); ``grid`` an alpha for grid lines across the axes.  Needs fixed
-    margins (the axes' size is read now); with ``label_pad`` the axis label is
-    moved clear of the labels.
-
-    Examples
-    --------
-    >>> from virtlab.viz import new_figure
-    >>> fig = new_figure(3, 2, margins={"left": 0.2, "bottom": 0.2})
-    >>> ax = fig.add_subplot()
-    >>> fast_ticks(ax, "x", [0, 0.5, 1], ["0", "0.5", "1"])
-    >>> [t.get_text() for t in ax.texts], list(ax.get_xticks())
-    (['0', '0.5', '1'], [])
-    """
-    from matplotlib.collections import LineCollection
-    if which not in ("x", "y"):
-        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
-    locs = list(locs)
-    fig = ax.figure
-    pos = ax.get_position()
-    size_pt = (pos.height * fig.get_figheight() if which == "x"
-               else pos.width * fig.get_figwidth()) * 72
-    d, off = length / size_pt, (length + pad) / size_pt
-    if which == "x":
-        ax.set_xticks([])
-        tr = ax.get_xaxis_transform()
-        marks = [[(v, 0), (v, -d)] for v in locs]
-        lines = [[(v, 0), (v, 1)] for v in locs]
-        place = {"ha": "center", "va": "top"}
-        at = [(v, -off) for v in locs]
-    else:
-        ax.set_yticks([])
-        tr = ax.get_yaxis_transform()
-        marks = [[(0, v), (-d, v)] for v in locs]
-        lines = [[(0, v), (1, v)] for v in locs]
-        place = {"ha": "right", "va": "center"}
-        at = [(-off, v) for v in locs]
-    ax.add_collection(LineCollection(marks, colors="black", linewidths=0.8, transform=tr,
-                                     clip_on=False), autolim=False)
-    if grid:
-        ax.add_collection(LineCollection(lines, colors="#b0b0b0", linewidths=0.8,
-                                         alpha=grid, transform=tr, zorder=0.5),
-                          autolim=False)
-    if labels is not None:
-        for (x, y), text in zip(at, labels):
-            ax.text(x, y, text, transform=tr, fontsize=fontsize, **place)
-        if label_pad:
-            extra = fontsize + 2 if which == "x" else \
-                0.62 * fontsize * max((len(str(t)) for t in labels), default=0) + 2
-            (ax.xaxis if which == "x" else ax.yaxis).labelpad = length + pad + extra
-
-
-def nice_ticks(lo: float, hi: float, n: int = 4, integer: bool = False):
-    """Up to ``n + 1`` round tick positions inside ``[lo, hi]`` and their labels.
-
-    Examples
-    --------
-    >>> nice_ticks(0, 100, 4)
-    ([0.0, 25.0, 50.0, 75.0, 100.0], ['0', '25', '50', '75', '100'])
-    """
-    lo, hi = sorted((float(lo), float(hi)))
-    eps = (hi - lo) * 1e-9
-    locs = [float(v) for v in MaxNLocator(n, integer=integer).tick_values(lo, hi)
-            if lo - eps <= v <= hi + eps]
-    return locs, [f"{v:g}" for v in locs]
 
 
 def _lean(*axes, n=5):

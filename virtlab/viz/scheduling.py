@@ -120,7 +120,7 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
     # few ticks: every tick is four artists, and tick creation and layout were
     # most of a redraw
     if compound:     # the widget: ticks as plain artists, cheaper than matplotlib's
-        from .mmu import fast_ticks, nice_ticks
+        from .base import fast_ticks, nice_ticks
         fast_ticks(ax, "x", *nice_ticks(start, end, n=5), fontsize=7, length=2.5)
         ax.set_yticks([])
         _row_labels(ax, [str(p) for p in range(trace.pcpus)])

@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import gc
 import html
 
 import ipywidgets as W
@@ -112,10 +111,6 @@ class BalloonApp(WidgetApp):
                         seed=self.seed)
 
     def draw(self, trace):
-        # free the previous redraw's figure now (young generations, ~1 ms)
-        # instead of letting figures pile up into a 50-90 ms full garbage
-        # collection inside some redraw
-        gc.collect(1)
         return viz.balloon.timeline(trace)
 
     def describe(self, trace):

@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import gc
 import html
 
 import ipywidgets as W
@@ -293,10 +292,6 @@ class ShadowVsNestedApp(WidgetApp):
         return cache[key]
 
     def draw(self, r):
-        # free the previous redraw's figure now (young generations, ~1 ms)
-        # instead of letting figures pile up into a 50-90 ms full garbage
-        # collection inside some redraw
-        gc.collect(1)
         return viz.mmu.shadow_vs_nested(r)
 
     def describe(self, r):

@@ -21,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import gc
 import html
 
 import ipywidgets as W
@@ -48,18 +47,6 @@ def _triple(name, values, lo, hi):
                          f"got {values!r}")
     return tuple(check_int(f"{name}[{i}]", v, minimum=lo, maximum=hi)
                  for i, v in enumerate(values))
-
-
-def _collect() -> None:
-    """Free the previous redraw's figure now (a young-generation collection, ~1 ms).
-
-    A figure is a few thousand objects in reference cycles; left to the
-    automatic collector they pile up until a full collection frees ten
-    figures at once, a 50-90 ms pause in the middle of some redraw.  A full
-    ``gc.collect()`` here would walk every live object of the process
-    (17 ms once other apps are loaded); generations 0-1 hold the figure.
-    """
-    gc.collect(1)
 
 
 def _table(rows, columns) -> str:
@@ -136,7 +123,6 @@ class SchedulerLab(WidgetApp):
             duration_ms=self.duration_ms, seed=self.seed)
 
     def draw(self, result):
-        _collect()
         return viz.scheduling.lab_figure(result, window_ms=self.window_ms)
 
     def describe(self, result) -> str:
@@ -195,7 +181,6 @@ class CoschedLab(WidgetApp):
         return cache[key]
 
     def draw(self, result):
-        _collect()
         return viz.scheduling.lab_figure(result, window_ms=120.0)
 
     def describe(self, result) -> str:
