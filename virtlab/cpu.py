@@ -291,6 +291,8 @@ class CPU:
         ring_isa = X86_32 if self.isa.vmx else self.isa
         self._privileged = frozenset(m for m in ring_isa if ring_isa[m].privileged) | (
             frozenset({"VMCALL"}) if self.isa.vmx else frozenset())
+        #: The interpreter's decoded program (built on the first interpret()).
+        self._interp: tuple | None = None
 
     # -- helpers ------------------------------------------------------------
     def count(self, event: str, n: int = 1) -> None:
@@ -856,23 +858,37 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
 
 
 class _Leave(Exception):
-    """A handler leaves the dispatch loop at EIP ``args[0]`` (special or outside)."""
+    """A handler leaves the dispatch loop at EIP ``args[0]`` (outside the program)."""
+
+
+class _Resync(Exception):
+    """After a special instruction: the CPU's count and flags are exact, next EIP ``args[0]``."""
+
+
+def _reference_step(c: CPU, ins: Instruction, pc: int) -> int:
+    """A plain instruction form the decoder has no handler for: reference semantics."""
+    try:
+        npc = _execute(c, ins, pc, c.real)
+    except _MemFault as f:
+        return c.memfault(f.pc, f.addr)
+    c.icount += 1
+    return npc
 
 
 def _engine(c: CPU) -> Callable:
     """The decoded program of ``c`` (built once per CPU and memory layout)."""
-    e = c.__dict__.get("_interp")
+    e = getattr(c, "_interp", None)
     if (e is None or e[0] is not c.program or e[1] is not c.regs or e[2] is not c.mem
             or e[3] is not c.wp or e[4] is not c.ev or e[5] != c.memory_words):
         e = (c.program, c.regs, c.mem, c.wp, c.ev, c.memory_words,
              _build_engine(c.program, c.regs, c.mem, c.wp, c.ev, c.memory_words))
-        c.__dict__["_interp"] = e
+        c._interp = e
     return e[6]
 
 
 # Lazy flags: how the current CF (``ck``) and OF/SF (``ok``) follow from the
 # saved state (see _build_engine).  The handlers use the literal values.
-_LOGIC, _ADD, _SUB, _RAW, _INC, _DEC = range(6)
+_LOGIC, _ADD, _SUB, _RAW, _INC, _DEC, _SYNC = range(7)
 #: Source operand kinds the interpreter decodes per two-operand ALU mnemonic.
 _ALU_SOURCES = {**dict.fromkeys(("ADD", "SUB", "CMP", "AND", "OR", "XOR"), "rim"),
                 "TEST": "ri", "IMUL": "ri", "SHL": "i", "SHR": "i"}
@@ -885,14 +901,17 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
     Handlers take no arguments: registers, memory and the lazy flags are
     closure variables.  Each returns the next instruction's handler (its
     ``nxt`` / ``tgt`` cells are linked after decoding), or raises
-    :class:`_Leave` (special instruction, EIP outside the program) or
-    :class:`_MemFault`.
+    :class:`_Leave` (EIP outside the program), :class:`_Resync` (after a
+    special instruction that did something unusual) or :class:`_MemFault`.
 
-    Lazy flags: ZF = (``res`` == 0) always.  SF = ``res`` >> 31, except
-    ``ok`` == _RAW (then ``rs``).  OF by ``ok``: _ADD / _SUB from ``fa``,
-    ``fb`` and ``res``, _LOGIC 0, _INC / _DEC from ``res``, _RAW ``ro``.  CF
-    by ``ck``: _ADD / _SUB from ``fa`` and ``fb``, _LOGIC 0, _RAW ``rc``.
-    INC/DEC change ``ok`` but not ``ck``, ``fa``, ``fb`` (they keep CF).
+    Lazy flags: ZF = (``res`` == 0) always.  SF = ``res`` >> 31, except for
+    ``ok`` == _RAW / _SYNC (then ``rs``).  OF by ``ok``: _ADD / _SUB from
+    ``fa``, ``fb`` and ``res``, _LOGIC 0, _INC / _DEC from ``res``, _RAW /
+    _SYNC ``ro``.  CF by ``ck``: _ADD / _SUB from ``fa`` and ``fb``, _LOGIC 0,
+    _RAW / _SYNC ``rc``.  INC/DEC change ``ok`` but not ``ck``, ``fa``,
+    ``fb`` (they keep CF).  _SYNC: loaded from the CPU and not changed since
+    (every flag-writing instruction sets ``ok``), so the CPU's flags are
+    already exact.
     """
     prog = program.instructions
     n = len(prog)
@@ -901,12 +920,15 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
     fa = fb = 0
     rc = rs = ro = 0
     H: list = [None] * n
-    kind = bytearray(n)               # 0 decoded, 1 special (mode handler), 2 reference
+    # The current stretch of the run loop (for special handlers): CPU, special
+    # handler, instruction count at its start, its length and its iterator.
+    cur_c = cur_sp = cur_it = None
+    cur_base = cur_todo = 0
     targets: dict[int, int] = {}
 
     # -- flags ----------------------------------------------------------------
     def sf_now():
-        return rs if ok == 3 else res >> 31
+        return rs if ok == 3 or ok == 6 else res >> 31
 
     def of_now():
         if ok == 2:
@@ -921,29 +943,43 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             return res == 0x7FFF_FFFF
         return ro
 
-    def cf_now():
-        if ck == 1:
-            return (fa + fb) >> 32
-        if ck == 2:
-            return int(fa < fb)
-        if ck == 0:
-            return 0
-        return rc
-
     def lt():                         # SF != OF (signed less than)
         if ok == 2:
             x = res
             return (x >> 31) != (((fa ^ fb) & (fa ^ x)) >> 31)
         return bool(sf_now()) != bool(of_now())
 
-    def store(c):
-        c.zf, c.sf, c.cf, c.of = res == 0, sf_now(), cf_now(), of_now()
+    def store(c):                     # materialise the flags in c
+        x = res
+        k = ok
+        if k == 2:
+            sf, of = x >> 31, ((fa ^ fb) & (fa ^ x)) >> 31
+        elif k == 1:
+            sf, of = x >> 31, ((fa ^ x) & (fb ^ x)) >> 31
+        elif k == 0:
+            sf, of = x >> 31, 0
+        elif k == 4:
+            sf, of = x >> 31, x == 0x8000_0000
+        elif k == 5:
+            sf, of = x >> 31, x == 0x7FFF_FFFF
+        else:
+            sf, of = rs, ro
+        k = ck
+        if k == 0:
+            cf = 0
+        elif k == 1:
+            cf = (fa + fb) >> 32
+        elif k == 2:
+            cf = int(fa < fb)
+        else:
+            cf = rc
+        c.zf, c.sf, c.cf, c.of = x == 0, sf, cf, of
 
     def load(c):
         nonlocal res, ck, ok, rc, rs, ro
         res = 0 if c.zf else 1
         rc, rs, ro = c.cf, c.sf, c.of
-        ck = ok = 3
+        ck = ok = 6                   # _SYNC
 
     # -- handler makers (``nxt``: next instruction, ``tgt``: branch target) ----
     def fault(pc, a):
@@ -954,6 +990,30 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
     def leave(pc):
         def h():
             raise _Leave(pc)
+        return h
+
+    # A special instruction (or an unusual plain form) runs inside its handler:
+    # the CPU gets the exact EIP, instruction count and flags, then ``callee``
+    # (the mode's special handler, or the reference semantics).  If it retired
+    # exactly this one instruction, no interrupt is pending and the next EIP is
+    # in the program, the threaded code just continues there; otherwise
+    # _Resync hands the new state to the run loop.
+    def mk_special(pc, ins, reference):
+        def h():
+            nonlocal res, ck, ok, rc, rs, ro
+            c = cur_c
+            icount = cur_base + cur_todo - length_hint(cur_it) - 1
+            c.pc = pc
+            c.icount = icount
+            if ok != 6:               # not _SYNC: the CPU's flags are stale
+                store(c)
+            npc = _reference_step(c, ins, pc) if reference else cur_sp(c, ins, pc)
+            res = 0 if c.zf else 1    # load(c), inline
+            rc, rs, ro = c.cf, c.sf, c.of
+            ck = ok = 6               # _SYNC
+            if c.icount == icount + 1 and 0 <= npc < n and c.irq is None:
+                return H[npc]
+            raise _Resync(npc)
         return h
 
     # Guest registers and memory words hold 32-bit unsigned values, so sums
@@ -1420,11 +1480,11 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 targets[pc] = ops[0][1]
             elif mn in ("RET", "NOP") and not ops or mn in ("PUSH", "POP") and len(ops) == 1:
                 h = mk_stack(pc, mn, ops)
-            if h is None:
-                kind[pc] = 2          # executed by the reference semantics
-        else:
-            kind[pc] = 1              # special: the execution mode's handler
-        H[pc] = h if h is not None else leave(pc)
+            if h is None:             # executed by the reference semantics
+                h = mk_special(pc, ins, True)
+        else:                         # special: the execution mode's handler
+            h = mk_special(pc, ins, False)
+        H[pc] = h
     pc_of = {h: pc for pc, h in enumerate(H)}
     outside: dict[int, Callable] = {}
 
@@ -1447,6 +1507,16 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
 
     # -- the dispatch loop ----------------------------------------------------
     def run(c, max_steps, sp):
+        nonlocal cur_c, cur_sp, cur_it, cur_base, cur_todo
+        saved = cur_c, cur_sp, cur_it, cur_base, cur_todo     # re-entrant (a special
+        cur_c, cur_sp = c, sp                                 # handler may run c)
+        try:
+            return _run(c, max_steps)
+        finally:
+            cur_c, cur_sp, cur_it, cur_base, cur_todo = saved
+
+    def _run(c, max_steps):
+        nonlocal cur_it, cur_base, cur_todo
         load(c)
         icount = c.icount
         limit = icount + max_steps
@@ -1470,34 +1540,24 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
                 c.fault = f"jump outside the program (pc {pc})"
                 status = "fault"
                 break
-            k = kind[pc]
-            if k:
-                store(c)
-                c.pc, c.icount = pc, icount
-                if k == 1:
-                    pc = sp(c, prog[pc], pc)
-                else:
-                    try:
-                        pc = _execute(c, prog[pc], pc, c.real)
-                        c.icount += 1
-                    except _MemFault as f:
-                        pc = c.memfault(f.pc, f.addr)
+            h = H[pc]
+            cur_base = icount
+            cur_todo = todo = limit - icount
+            cur_it = it = repeat(None, todo)   # no int object per instruction
+            try:
+                for _ in it:
+                    h = h()            # fetch the decoded instruction, execute it
+            except _Leave as e:        # EIP outside the program
+                icount += todo - length_hint(it) - 1   # the raising one did not retire
+                pc = e.args[0]
+                continue
+            except _Resync as e:       # after a special: the CPU's count is exact
                 icount = c.icount
-                load(c)
+                pc = e.args[0]
                 if pc < 0:
                     status = ""
                     break
                 check_irq = c.irq is not None
-                continue
-            h = H[pc]
-            todo = limit - icount
-            it = repeat(None, todo)    # no int object per instruction (cf. range)
-            try:
-                for _ in it:
-                    h = h()            # fetch the decoded instruction, execute it
-            except _Leave as e:
-                icount += todo - length_hint(it) - 1   # the raising one did not retire
-                pc = e.args[0]
                 continue
             except _MemFault as f:
                 icount += todo - length_hint(it) - 1
