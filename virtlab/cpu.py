@@ -1115,6 +1115,8 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             base, disp = s[1], s[2] & 0xFFFF_FFFF
             if base < 0 and disp >= N:
                 return fault(pc, disp)
+            if base < 0 and mn in ("ADD", "SUB", "CMP"):
+                return mk_alu_abs(mn, di, disp)
 
             def operand():
                 a = (r[base] if base >= 0 else 0) + disp
@@ -1333,6 +1335,41 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             return h
         return None
 
+    def mk_alu_abs(mn, di, a):       # ADD/SUB/CMP reg, [address in RAM]
+        nxt = None
+        if mn == "ADD":
+            def h():
+                nonlocal res, fa, fb, ck, ok
+                fa = x = r[di]
+                fb = b = mem[a]
+                x += b
+                if x > 0xFFFF_FFFF:
+                    x &= 0xFFFF_FFFF
+                r[di] = res = x
+                ck = ok = 1           # _ADD
+                return nxt
+        elif mn == "SUB":
+            def h():
+                nonlocal res, fa, fb, ck, ok
+                fa = x = r[di]
+                fb = b = mem[a]
+                x -= b
+                if x < 0:
+                    x &= 0xFFFF_FFFF
+                r[di] = res = x
+                ck = ok = 2           # _SUB
+                return nxt
+        else:
+            def h():
+                nonlocal res, fa, fb, ck, ok
+                fa = x = r[di]
+                fb = b = mem[a]
+                x -= b
+                res = x & 0xFFFF_FFFF if x < 0 else x
+                ck = ok = 2           # _SUB
+                return nxt
+        return h
+
     def mk_unary(pc, mn, di):
         nxt = None
         if mn == "INC":
@@ -1357,13 +1394,13 @@ def _build_engine(program: Program, r: list, mem: list, wp: bytearray, ev: dict,
             def h():
                 nonlocal res, ck, ok, rc, rs, ro
                 a = r[di]
-                r[di] = res = x = (-a) & 0xFFFF_FFFF
+                r[di] = res = x = 0x1_0000_0000 - a if a else 0
                 rc, ro, rs = int(a != 0), a == 0x8000_0000, x >> 31
                 ck = ok = 3           # _RAW
                 return nxt
         else:                         # NOT: no flags
             def h():
-                r[di] = ~r[di] & 0xFFFF_FFFF
+                r[di] ^= 0xFFFF_FFFF
                 return nxt
         return h
 
