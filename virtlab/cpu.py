@@ -842,7 +842,9 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
     The arithmetic flags are kept lazily (the last result and operands) and
     computed only when a conditional jump, a special instruction or the end
     of the run needs them.  Special instructions go to ``special`` (the
-    execution mode's handler), one at a time.
+    execution mode's handler), one at a time; it sees the exact EIP,
+    instruction count and flags in ``c`` and must count a retired
+    instruction in ``c.icount`` itself.
 
     Examples
     --------
