@@ -29,11 +29,15 @@ def apps() -> dict[str, Callable[[], WidgetApp]]:
     global _REGISTRY
     if _REGISTRY is None:
         registry: dict[str, Callable[[], WidgetApp]] = {}
+        modules = {m.name for m in pkgutil.iter_modules(__path__)}
         for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
             if info.name.startswith("_") or info.name == "base":
                 continue
             module = importlib.import_module(f"{__name__}.{info.name}")
             for name, factory in getattr(module, "APPS", {}).items():
+                if name in modules:  # the submodule would shadow the factory
+                    raise RuntimeError(f"widget app {name!r} has the name of a module of "
+                                       f"{__name__}; rename one of them")
                 if name in registry:
                     raise RuntimeError(f"widget app {name!r} is defined twice")
                 registry[name] = factory
