@@ -10,8 +10,11 @@ not recorded.  Widget state is stored so the static page shows the widgets.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -32,7 +35,38 @@ def execute(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.validate(nb)
-    nbformat.write(nb, path)
+    path.write_text(_stable_widget_ids(nbformat.writes(nb), path.stem) + "\n")
+
+
+def _stable_widget_ids(text: str, name: str) -> str:
+    # Widget model ids are random UUIDs.  Renumber them by walking the widget
+    # graph from the displayed widgets (cell outputs in order, then each
+    # model's references in key order), so re-executing an unchanged notebook
+    # writes the same file.
+    nb = nbformat.reads(text, as_version=4)
+    bundle = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    state = bundle.get("state", {})
+    order: list[str] = []
+    queue = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+             for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    leftovers = sorted(state, key=lambda k: json.dumps(state[k], sort_keys=True))
+    while queue or leftovers:
+        mid = queue.pop(0) if queue else leftovers.pop(0)
+        if mid in order:
+            continue
+        order.append(mid)
+        if mid in state:
+            queue += re.findall(r"IPY_MODEL_([0-9a-f]{32})",
+                                json.dumps(state[mid], sort_keys=True))
+    ids = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"virtlab:{name}:{i}").hex
+           for i, old in enumerate(order)}
+    text = re.sub(r"[0-9a-f]{32}", lambda m: ids.get(m.group(), m.group()), text)
+    nb = nbformat.reads(text, as_version=4)
+    if state:
+        new_bundle = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]
+        new_bundle["state"] = dict(sorted(new_bundle["state"].items()))
+    return nbformat.writes(nb)
 
 
 def main(argv: list[str]) -> int:
