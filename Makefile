@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install --quiet --disable-pip-version-check -e '.[lab,test]'
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@cp etc/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@# nbgrader is in the test extra only for the interop test (its command line);
+	@# keep its JupyterLab menus and server extensions out of the students' lab.
+	@$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1 || true
+	@for ext in assignment_list course_list formgrader validate_assignment; do \
+	    $(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || true; \
+	done
 	@touch $(STAMP)
 
 lab: setup
