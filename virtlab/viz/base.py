@@ -68,7 +68,8 @@ def new_figure(width: float = 6.4, height: float = 4.0, dpi: int = 100,
     By default the figure uses matplotlib's constrained layout, which places
     labels well but measures every artist before each draw.  Figures redrawn by
     widgets may pass fixed ``margins`` instead (``subplots_adjust`` keywords:
-    left, right, bottom, top, wspace, hspace), which is much cheaper.
+    left, right, bottom, top, wspace, hspace; ``{}`` for matplotlib's defaults,
+    e.g. when axes are placed with ``add_axes``), which is much cheaper.
 
     Examples
     --------
@@ -76,6 +77,8 @@ def new_figure(width: float = 6.4, height: float = 4.0, dpi: int = 100,
     [4.0, 3.0]
     >>> new_figure(4, 3, margins={"left": 0.1}).subplotpars.left
     0.1
+    >>> new_figure(4, 3, margins={}).get_layout_engine() is None
+    True
     """
     check_number("width", width, minimum=MIN_INCHES, maximum=MAX_INCHES)
     check_number("height", height, minimum=MIN_INCHES, maximum=MAX_INCHES)

@@ -303,8 +303,7 @@ def microbench_bars(table: Mapping[str, Mapping[str, float]], *, configs=None):
         raise ValueError("table must not be empty")
     names = list(table)
     cfgs = list(configs) if configs is not None else list(next(iter(table.values())))
-    fig = new_figure(7.0, 3.2)
-    fig.set_layout_engine("none")
+    fig = new_figure(7.0, 3.2, margins={})  # fixed axes, no layout solver
     ax = fig.add_axes((0.1, 0.1, 0.88, 0.87))
     w = 0.8 / max(len(cfgs), 1)
     for j, cfg in enumerate(cfgs):

@@ -121,8 +121,7 @@ def routing(trace: InterruptTrace, width: float = 7.0, height: float = 3.0):
     1
     """
     check_type("trace", trace, InterruptTrace)
-    fig = new_figure(width, height)
-    fig.set_layout_engine(None)   # fixed axes: much faster than constrained layout
+    fig = new_figure(width, height, margins={})  # fixed axes, no layout solver
     _draw_routing(fig.add_axes((0.0, 0.0, 1.0, 0.92)), trace)
     return fig
 
@@ -189,8 +188,7 @@ def journey(trace: InterruptTrace, event: int = 0, width: float = 9.0, height: f
     if not trace.events:
         raise ValueError("trace must hold at least one event to show a journey")
     check_int("event", event, minimum=0, maximum=len(trace.events) - 1)
-    fig = new_figure(width, height)
-    fig.set_layout_engine(None)
+    fig = new_figure(width, height, margins={})  # fixed axes, no layout solver
     _draw_journey(fig.add_axes((0.1, 0.16, 0.37, 0.74)), trace, event)
     return fig
 
@@ -249,8 +247,7 @@ def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     'emulated vs paravirtual vs passthrough'
     """
     check_type("cmp", cmp, IOComparison)
-    fig = new_figure(width, height)
-    fig.set_layout_engine(None)     # fixed layout: redraws stay fast
+    fig = new_figure(width, height, margins={})  # fixed axes, no layout solver
     ax = fig.add_axes((0.01, 0.1, 0.98, 0.78))
     modes = [r.mode for r in cmp.results]
     short = {"emulated": "emul.", "paravirtual": "paravirt.", "passthrough": "passthr."}
