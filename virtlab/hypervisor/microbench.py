@@ -224,17 +224,37 @@ class BenchRow:
 _CONFIGS = ("native", "binary_translation", "first_gen_vt", "nehalem_ept")
 
 
-def _program_cycles(name: str, config: str, costs: CostTable, iterations: int) -> float:
+@functools.lru_cache(maxsize=256)
+def _iteration_counters(name: str, mode: str, hardware: str | None,
+                        iterations: int) -> tuple:
+    """Events of one loop iteration (run with n and with 1 iteration, divided).
+
+    Event counts do not depend on prices, so they are measured once and
+    cached; every price change (a widget slider) only re-prices them.
+    """
     from . import run
-    prog = microbenchmark(name, iterations)
-    base = microbenchmark(name, 1)
+    opts = ({"hardware": hardware, "ept": HARDWARE[hardware]["ept"]}
+            if mode == "hardware" else {})
+    a = run(microbenchmark(name, iterations), mode, **opts).counters
+    b = run(microbenchmark(name, 1), mode, **opts).counters
+    return tuple(sorted((k, (a.get(k, 0) - b.get(k, 0)) / (iterations - 1))
+                        for k in set(a) | set(b)))
+
+
+def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
+                    vm_exit: float | None = None) -> float:
+    """Cycles per iteration of a runnable microbenchmark under one configuration.
+
+    ``config`` is native, binary_translation or a :data:`HARDWARE` generation;
+    a hardware generation brings its own exit price unless ``vm_exit`` is given.
+    """
     if config in ("native", "binary_translation"):
-        r, r1 = run(prog, config, costs=costs), run(base, config, costs=costs)
-    else:
-        c2 = costs.replace(vm_exit=HARDWARE[config]["vm_exit"])
-        r = run(prog, "hardware", hardware=config, costs=c2)
-        r1 = run(base, "hardware", hardware=config, costs=c2)
-    return (r.cycles - r1.cycles) / (iterations - 1)
+        counters = dict(_iteration_counters(name, config, None, iterations))
+        return cycles(config, counters, costs)[0]
+    counters = dict(_iteration_counters(name, "hardware", config, iterations))
+    price = HARDWARE[config]["vm_exit"] if vm_exit is None else vm_exit
+    return cycles("hardware", counters, costs.replace(vm_exit=price),
+                  ept=HARDWARE[config]["ept"])[0]
 
 
 def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
@@ -301,9 +321,8 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
     >>> sorted(t["ptemod"])
     ['binary_translation', 'hardware', 'native']
     """
-    from . import run
-    check_type("costs", costs, CostTable)
     from ..errors import check_bool
+    check_type("costs", costs, CostTable)
     check_bool("ept", ept)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     hw = "nehalem_ept" if ept else "first_gen_vt"
@@ -311,12 +330,10 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
     for name in MICROBENCHMARKS:
         row: dict[str, float] = {}
         if name in _BENCH_BODY:
-            prog, base = microbenchmark(name, iterations), microbenchmark(name, 1)
-            for mode in ("native", "binary_translation", "hardware"):
-                opts = {"hardware": hw, "ept": ept} if mode == "hardware" else {}
-                a = run(prog, mode, costs=costs, **opts)
-                b = run(base, mode, costs=costs, **opts)
-                row[mode] = (a.cycles - b.cycles) / (iterations - 1)
+            for mode in ("native", "binary_translation"):
+                row[mode] = _program_cycles(name, mode, costs, iterations)
+            row["hardware"] = _program_cycles(name, hw, costs, iterations,
+                                              vm_exit=costs.vm_exit)
         else:
             prof = dict(PROFILES[name])
             row["native"] = cycles("native", prof, costs)[0]

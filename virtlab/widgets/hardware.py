@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import ipywidgets as W
@@ -62,26 +61,6 @@ SVM_INSTRUCTIONS = {
     "SKINIT": "secure init and jump (trusted launch)",
 }
 
-_ITER = 20
-_FORKWAIT_SYSCALLS = 2   # as documented in microbench.compare_bt_vt
-_FORKWAIT_CR3 = 4
-
-
-@lru_cache(maxsize=None)
-def _per_iteration_counters(name: str, config: str) -> dict:
-    """Counters per iteration of a runnable microbenchmark (cost-independent)."""
-    from virtlab.hypervisor import run
-    from virtlab.hypervisor.microbench import microbenchmark
-    kw = {}
-    mode = config
-    if config in ("vt_ept", "vt_noept"):
-        mode = "hardware"
-        kw["hardware"] = "nehalem_ept" if config == "vt_ept" else "first_gen_vt"
-    a = run(microbenchmark(name, _ITER), mode, **kw).counters
-    b = run(microbenchmark(name, 1), mode, **kw).counters
-    return {k: (a.get(k, 0) - b.get(k, 0)) / (_ITER - 1) for k in set(a) | set(b)}
-
-
 def bt_vs_vt(vm_exit: float = 2000.0, ept: bool = True, costs: Any = None) -> dict:
     """Cycles per iteration for native, binary translation and VT, per microbenchmark.
 
@@ -110,32 +89,15 @@ def bt_vs_vt(vm_exit: float = 2000.0, ept: bool = True, costs: Any = None) -> di
     ValueError: vm_exit must be a finite number in [0, 1000000], got -1.0
     """
     from virtlab.errors import check_bool, check_number, check_type
-    from virtlab.hypervisor.costs import COSTS, CostTable, cycles
-    from virtlab.hypervisor.microbench import MICROBENCHMARKS, PROFILES
+    from virtlab.hypervisor.costs import COSTS, CostTable
+    from virtlab.hypervisor.microbench import run_all
     vm_exit = check_number("vm_exit", vm_exit, minimum=0, maximum=1_000_000)
     check_bool("ept", ept)
     costs = COSTS if costs is None else check_type("costs", costs, CostTable)
-    vt_costs = costs.replace(vm_exit=vm_exit)
-    vt_cfg = "vt_ept" if ept else "vt_noept"
-    cols = (("native", "native", costs), ("binary_translation", "binary_translation", costs),
-            ("hardware", vt_cfg, vt_costs))
-    out: dict[str, dict[str, float]] = {}
-    for name in MICROBENCHMARKS:
-        row = {}
-        for col, cfg, table in cols:
-            technique = "hardware" if col == "hardware" else col
-            kw = {"ept": ept} if technique == "hardware" else {}
-            if name in PROFILES:
-                c = cycles(technique, dict(PROFILES[name]), table, **kw)[0]
-                if name == "forkwait":
-                    c += _FORKWAIT_SYSCALLS * out["syscall"][col]
-                    if not (col == "hardware" and ept):
-                        c += _FORKWAIT_CR3 * out["crwr"][col]
-            else:
-                c = cycles(technique, _per_iteration_counters(name, cfg), table, **kw)[0]
-            row[col] = c
-        out[name] = row
-    return out
+    # run_all measures each benchmark's events once (cached) and re-prices them.
+    # 20 iterations, as before: measured with 50, every later redraw of this app
+    # was ~25 ms slower (the larger warm-up runs leave more live objects behind).
+    return run_all(costs.replace(vm_exit=vm_exit), ept=ept, iterations=20)
 
 
 def winner(row: dict) -> str:
