@@ -77,9 +77,11 @@ TERMS: tuple[Term, ...] = (
     Term("Ausfallsicherheit", "fault tolerance / availability",
          "Keeping services available when hardware fails; a failed host takes all its VMs "
          "down at once.", "04"),
-    Term("Anwendungsvirtualisierung", "application virtualization",
+    Term("Anwendungsvirtualisierung", "OS-level virtualization (containers)",
          "Isolated run-time environments (containers) on one host OS, with no extra guest "
-         "operating system.", "05"),
+         "operating system — the slide's sense. English 'application virtualization' means "
+         "something else: packaging one application with a virtual file system and "
+         "registry (Microsoft App-V, VMware ThinApp).", "05"),
     Term("Container", "container",
          "A group of processes isolated by namespaces and limited by cgroups, sharing the "
          "host kernel.", "05"),

@@ -153,15 +153,20 @@ def hybrid_vmm_possible(isa: ISA | str) -> bool:
     """Theorem 3: user-sensitive ⊆ privileged allows a hybrid VMM.
 
     A hybrid VMM interprets all code run in virtual supervisor mode and runs
-    only user code directly, so only instructions that are sensitive *in
-    user mode* must trap.  On ``X86_32`` user-mode SGDT/SIDT/SMSW/PUSHF/LAR...
-    already reveal the real machine, so not even a hybrid VMM is possible.
+    only user code directly, at real CPL 3, so only instructions that are
+    sensitive *in user mode* must trap.  There LAR, LSL, VERR, VERW, PUSHF,
+    POPF, far CALL/JMP/RET, INT n and the segment-register forms of
+    PUSH/POP/MOV behave as natively (the CPL they see really is 3), but
+    SGDT, SIDT, SLDT, SMSW and STR still reveal the VMM's registers, so
+    ``X86_32`` allows not even a hybrid VMM.
 
     Examples
     --------
     >>> from virtlab.isa import TOY, X86_32
     >>> hybrid_vmm_possible(TOY), hybrid_vmm_possible(X86_32)
     (True, False)
+    >>> theorems(X86_32).offending_user_mode
+    ('SGDT', 'SIDT', 'SLDT', 'SMSW', 'STR')
     """
     c = classify(isa)
     return c.user_sensitive <= c.privileged
@@ -230,7 +235,7 @@ def explain(isa: ISA | str) -> str:
                  f"{'yes' if t.theorem3_hybrid else 'no'}"
                  + ("." if t.theorem3_hybrid else
                     f" ({len(t.offending_user_mode)} user-sensitive instructions do "
-                    "not trap)."))
+                    f"not trap: {', '.join(t.offending_user_mode)})."))
     return "\n".join(lines)
 
 

@@ -13,8 +13,13 @@ VMRUN↔exit was measured at **1,344-1,376 cycles** (LKML, Dec 2020) [P].
 **Every other number is illustrative** — a plausible order of magnitude chosen
 so that the default table reproduces the lecture's "5 to 10 %" virtualization
 overhead on a typical mixed workload and an order of magnitude or more for
-emulation.  Adams & Agesen (2006) figures are unverified and are not used as
-data.
+emulation.  So the 5-10 % that notebooks show for
+:data:`~virtlab.hypervisor.microbench.TYPICAL_MIX` is a *calibration*, not an
+independent check of the lecture; what the model does show is how the overhead
+scales with the events per instruction (at one cycle per instruction, a guest
+that pays ``vm_exit + exit_handling`` = 2,500 cycles per exit stays under 10 %
+only while it exits less than once per 25,000 instructions).  Adams & Agesen
+(2006) figures are unverified and are not used as data.
 
 Examples
 --------
