@@ -173,3 +173,29 @@ def _():
     assert busy.stop_reason in ("max_iters", "max_factor")
     stop = migration.stop_and_copy(memory_mb=busy.final_dirty_mb, bandwidth_mbit=100)
     assert abs(busy.downtime_s - stop.downtime_s) / stop.downtime_s < 0.1
+
+
+@claim("04", "40 servers with typical daily shapes — web traffic by day, batch jobs at night, "
+             "office hours, backups after midnight, databases all day")
+def _():
+    servers = _servers()
+    assert len(servers) == 40
+    assert {s.kind for s in servers} == {"web", "batch", "office", "backup", "db"}
+
+    def peak_hours(kind):    # each server's busiest hour (profiles are shifted by ~1 h)
+        return [s.cpu.index(max(s.cpu)) for s in servers if s.kind == kind]
+    assert all(8 <= h <= 23 for h in peak_hours("web"))          # by day / evening
+    assert all(h < 8 for h in peak_hours("batch"))               # at night
+    assert all(6 <= h < 18 for h in peak_hours("office"))        # office hours
+    assert all(0 <= h < 5 for h in peak_hours("backup"))         # after midnight
+    db = next(s for s in servers if s.kind == "db")
+    assert min(db.cpu) > 0.4 * max(db.cpu)          # busy all day
+
+
+@claim("04", "Every server becomes a VM with 7 % virtualization overhead")
+def _():
+    p = _placement("ffd")
+    assert p.overhead == 0.07
+    # the overhead is really added: the same servers without it need no more hosts
+    bare = consolidation.consolidate(_servers(), "ffd", overhead=0.0)
+    assert bare.hosts_after <= p.hosts_after and bare.cpu_util_after < p.cpu_util_after
