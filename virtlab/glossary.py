@@ -119,7 +119,10 @@ TERMS: tuple[Term, ...] = (
          "Workstation).", "09"),
     Term("VMX root / non-root", "VMX root / non-root operation",
          "Intel VT-x's host mode (\"ring -1\", the hypervisor) and guest mode, in which "
-         "sensitive instructions cause VM exits.", "08", ("Ring -1", "Gast-Modus")),
+         "the guest kernel has its own ring 0: what the VMM must control (I/O, HLT, "
+         "VMCALL, ... as the VMCS controls say) causes VM exits, while x86's critical "
+         "instructions run natively on the guest's own state.", "08",
+         ("Ring -1", "Gast-Modus")),
     Term("VMCS", "virtual machine control structure",
          "Intel's per-vCPU structure holding guest state, host state, execution controls "
          "and exit information (AMD: VMCB).", "08", ("VMCB",)),
