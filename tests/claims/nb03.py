@@ -64,3 +64,31 @@ cite("03", "Strictly, CTSS was a time-sharing system; the first virtual machines
            "and CP-67 at IBM's Cambridge Scientific Center",
      "secondary sources listed in partitioning.TIMELINE (Wikipedia: History of CP/CMS, "
      "CP-40, CP/CMS)")
+
+
+@claim("03", "A machine with 8 CPUs, 64 GiB and 16 I/O channels. `prod` gets 3 **dedicated** "
+             "CPUs")
+def _():
+    config = _config()
+    assert (config.machine.cpus, config.machine.memory_gb, config.machine.channels) == \
+        (8, 64, 16)
+    rows = {name: (mode, cpus) for name, mode, cpus, _, _ in config.rows()}
+    assert rows["prod"] == ("dedicated", 3)
+    assert config.pool_cpus == 5
+
+
+@claim("03", "Memory and channels are always dedicated")
+def _():
+    config = _config()
+    used = sum(p.memory_gb for p in config.partitions)
+    assert config.free_memory_gb == 64 - used            # no sharing of memory
+    assert config.free_channels == 16 - sum(p.channels for p in config.partitions)
+
+
+@claim("03", "Four partitions with bursty demand on 8 CPUs")
+def _():
+    r = _compare()
+    assert len(r.names) == 4 and r.cpus == 8
+    for name in r.names:                                  # bursty: peaks well above mean
+        d = r.demand[name]
+        assert max(d) > 1.5 * sum(d) / len(d)
