@@ -137,3 +137,10 @@ def test_vtx_catalogue_agrees_with_the_vmcs_exit_model():
     dt = dict(DEFAULT_CONTROLS, descriptor_table_exiting=True)
     assert exit_for(parse_instruction("SGDT EAX"), dt, 0)[0] == "GDTR_IDTR"
     assert exit_for(parse_instruction("STR EAX"), dt, 0)[0] == "LDTR_TR"
+
+
+def test_explain_says_what_vtx_did_and_did_not_do():
+    text = explain(X86_VTX)
+    assert "VT-x did not make x86's 18 critical instructions privileged" in text
+    assert "descriptor-table exiting" in text
+    assert "VT-x" not in explain(TOY)

@@ -216,6 +216,8 @@ def explain(isa: ISA | str) -> str:
     TOY: virtualizable by Theorem 1 (all 29 sensitive instructions are privileged).
     >>> "POPF: in ring 1 the IF change is silently dropped" in explain(X86_32)
     True
+    >>> "VT-x did not make x86's 18 critical instructions privileged" in explain("X86_VTX")
+    True
     """
     isa = get_isa(isa)
     c = classify(isa)
@@ -223,6 +225,12 @@ def explain(isa: ISA | str) -> str:
     if t.theorem1_virtualizable:
         lines = [f"{isa.name}: virtualizable by Theorem 1 (all {len(c.sensitive)} "
                  "sensitive instructions are privileged)."]
+        was_critical = sorted(classify("X86_32").critical & c.innocuous) if isa.vmx else []
+        if was_critical:
+            lines.append(f"  VT-x did not make x86's {len(was_critical)} critical instructions "
+                         "privileged: in VMX non-root mode the guest kernel has its own ring 0, "
+                         "where they run natively on its own state (not sensitive for the VMM; "
+                         "SGDT/SIDT/SLDT/STR exit only with descriptor-table exiting).")
     else:
         lines = [f"{isa.name}: Theorem 1 does not apply: {len(t.offending)} sensitive "
                  "instructions do not trap in user mode (critical instructions):"]
