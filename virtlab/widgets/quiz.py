@@ -37,11 +37,13 @@ from typing import Any
 import ipywidgets as W
 
 from .. import selfcheck as bank_
+from ..grading.practice import format_practice, practice_problem, worked_solution
 from ..selfcheck import Feedback, Question
 from . import apps
 from .base import error_html
 
-__all__ = ["QuestionWidget", "SelfCheck", "Predict", "selfcheck", "predict", "TOOLS"]
+__all__ = ["QuestionWidget", "SelfCheck", "Predict", "PracticeWidget", "selfcheck", "predict",
+           "practice", "TOOLS"]
 
 _OK = "#1b5e20"
 _WRONG = "#a00000"
@@ -221,5 +223,71 @@ def predict(qid: str) -> Predict:
     return Predict(q)
 
 
+class PracticeWidget:
+    """Practice mode in the notebook: a fresh problem per number, the worked solution on demand.
+
+    Attributes
+    ----------
+    number : ipywidgets.BoundedIntText
+    text : ipywidgets.HTML
+        The problem (and, once shown, the worked solution).
+    """
+
+    def __init__(self, exercise_id: str, number: int = 0):
+        self.exercise_id = exercise_id
+        practice_problem(exercise_id, number)               # validates both arguments
+        self.number = W.BoundedIntText(value=number, min=0, max=10**9, description="problem")
+        self.new_button = W.Button(description="New problem", icon="refresh")
+        self.solution_button = W.Button(description="Show worked solution", button_style="info")
+        self.text = W.HTML()
+        self.new_button.on_click(lambda _b: self.new_problem())
+        self.solution_button.on_click(lambda _b: self.show_solution())
+        self.number.observe(lambda _c: self.show_problem(), names="value")
+        self.widget = W.VBox([W.HBox([self.number, self.new_button, self.solution_button]),
+                              self.text])
+        self.widget.add_class("virtlab-practice")
+        self.show_problem()
+
+    def show_problem(self) -> None:
+        """Show the current problem without its solution."""
+        p = practice_problem(self.exercise_id, self.number.value)
+        self.text.value = f"<pre>{html.escape(format_practice(p, [], hint=''))}</pre>"
+
+    def new_problem(self) -> None:
+        """Go to the next problem number."""
+        self.number.value += 1
+
+    def show_solution(self) -> None:
+        """Add the worked solution under the problem."""
+        p = practice_problem(self.exercise_id, self.number.value)
+        try:
+            steps = worked_solution(self.exercise_id, self.number.value)
+        except ValueError as exc:
+            self.text.value += error_html(str(exc))
+            return
+        self.text.value = f"<pre>{html.escape(format_practice(p, steps))}</pre>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = f"<PracticeWidget: {self.exercise_id}>"
+        return bundle
+
+
+def practice(exercise_id: str, number: int = 0) -> PracticeWidget:
+    """Practice mode for exercise ``exercise_id``: "New problem" and "Show worked solution".
+
+    Examples
+    --------
+    >>> w = practice("ex04_credit_scheduler", 3)
+    >>> "Worked solution" in w.text.value
+    False
+    >>> w.show_solution(); "Worked solution" in w.text.value
+    True
+    >>> w.new_problem(); w.number.value, "Worked solution" in w.text.value
+    (4, False)
+    """
+    return PracticeWidget(exercise_id, number)
+
+
 #: Widget factories that take arguments (not apps): ``virtlab.widgets.selfcheck("12")``.
-TOOLS = {"selfcheck": selfcheck, "predict": predict}
+TOOLS = {"selfcheck": selfcheck, "predict": predict, "practice": practice}
