@@ -173,6 +173,7 @@ class Predict(QuestionWidget):
         self.widget.children = tuple(self.widget.children) + (self.slot,)
         self.widget.children[0].value = ("<span style='color:#555'>Predict first, then "
                                          "reveal:</span><br>" + self.widget.children[0].value)
+        self.widget.add_class("virtlab-predict")
 
     def submit(self) -> Feedback | None:
         fb = super().submit()
