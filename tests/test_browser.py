@@ -532,3 +532,71 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
             except Exception:  # noqa: BLE001
                 lab.needs_reload = True
         jupyter.shutdown_sessions(rel)
+
+
+# -- issue 16: a self-check question answered wrongly and rightly, one prediction ------
+
+SELF_CHECK_NOTEBOOK = "12_memory_virtualization.ipynb"
+
+
+def test_selfcheck_and_predict_in_jupyterlab(jupyter, lab):
+    """A student answers a self-check question wrongly, then rightly, and makes a prediction."""
+    from virtlab import selfcheck
+
+    rel = f"notebooks/{SELF_CHECK_NOTEBOOK}"
+    if not (NOTEBOOK_DIR / SELF_CHECK_NOTEBOOK).exists():
+        pytest.skip(f"no {SELF_CHECK_NOTEBOOK} in {NOTEBOOK_DIR}")
+    q = selfcheck.question("12.shadow-write-protect")
+    right = next(i for i, o in enumerate(q.options) if o.correct)
+    wrong = next(i for i, o in enumerate(q.options) if not o.correct)
+    lab.ensure_fresh()
+    page = lab.page
+    panel_id = None
+    ok = False
+    try:
+        panel_id = page.evaluate(JS_OPEN, rel)
+        panel = page.locator(f"[id='{panel_id}']")
+        wait_for_state(page, panel_id, lambda s: s["ready"] and s["status"] == "idle",
+                       60, "the kernel to start")
+        run_all_cells(page)
+        state = wait_for_state(
+            page, panel_id,
+            lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
+            RUN_TIMEOUT, "all cells to run")
+        assert not state["errors"], state["errors"]
+
+        box = panel.locator(".virtlab-question", has_text=q.prompt[:40]).first
+        box.scroll_into_view_if_needed()
+        feedback = box.locator(".widget-html-content").last
+        box.locator("input[type=radio]").nth(wrong).click()
+        box.locator("button", has_text="Check").click()
+        page.wait_for_function("el => el.innerText.includes('Right answer')",
+                               arg=feedback.element_handle(), timeout=CHANGE_TIMEOUT_MS)
+        assert q.options[wrong].why[:30] in feedback.inner_text()
+        box.locator("input[type=radio]").nth(right).click()
+        box.locator("button", has_text="Check").click()
+        page.wait_for_function("el => el.innerText.includes('\u2714')",
+                               arg=feedback.element_handle(), timeout=CHANGE_TIMEOUT_MS)
+        assert "Right answer" not in feedback.inner_text()
+
+        predict = panel.locator(".virtlab-predict").first
+        predict.scroll_into_view_if_needed()
+        assert predict.locator(".virtlab-app").count() == 0     # nothing revealed yet
+        number = predict.locator("input[type=number]").first
+        number.fill("4")
+        number.press("Enter")
+        predict.locator("button", has_text="Reveal").click()
+        predict.locator(".virtlab-app").first.wait_for(timeout=CHANGE_TIMEOUT_MS * 2)
+        text = predict.inner_text()
+        assert "You predicted 4" in text and "24" in text
+        page.screenshot(path=str(ARTIFACTS / "selfcheck-predict.png"))
+        ok = True
+    finally:
+        if not ok:
+            lab.needs_reload = True
+        if panel_id is not None:
+            try:
+                page.evaluate(JS_CLOSE, panel_id)
+            except Exception:  # noqa: BLE001
+                lab.needs_reload = True
+        jupyter.shutdown_sessions(rel)

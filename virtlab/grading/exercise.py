@@ -181,6 +181,9 @@ class Exercise:
     crosscheck : callable, optional
         ``crosscheck(problem, solution) -> list of str`` problems found when
         comparing ``solve`` with an independent model run (empty = agrees).
+    worked : callable, optional
+        ``worked(problem) -> list of practice.Step``: the reference answers
+        derived step by step, for practice mode (:mod:`.practice`).
 
     Examples
     --------
@@ -199,6 +202,7 @@ class Exercise:
     questions: tuple = ()
     describe: Callable[[Any], str] | None = field(default=None, repr=False)
     crosscheck: Callable[[Any, dict], list] | None = field(default=None, repr=False)
+    worked: Callable[[Any], list] | None = field(default=None, repr=False)
 
     def __post_init__(self):
         check_str("id", self.id)

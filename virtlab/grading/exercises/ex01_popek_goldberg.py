@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from ...isa import ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "offending",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "offending",
            "variant_isa"]
 
 
@@ -159,6 +160,50 @@ def _hidden(problem, rng):
               for n in rng.sample(names, rng.randint(2, 7))},) for _ in range(6)]
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(5)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    rows = []
+    for m, p, c, b, u in problem.table:
+        kind = ("critical" if (c or b) and not p else "privileged" if p else "innocuous")
+        why = " and ".join(w for w, f in (("changes machine state", c),
+                                          ("depends on machine state", b)) if f) or "neither"
+        rows.append(f"  {m:9s} {why}; {'traps' if p else 'does not trap'} in user mode "
+                    f"→ {'sensitive, ' if c or b else ''}{kind}")
+    user_crit = sorted(m for m, p, c, b, u in problem.table if u and not p)
+    return [
+        Step("sensitive instructions",
+             "An instruction is sensitive if it is control-sensitive (changes the machine's "
+             "mode or resources) or behaviour-sensitive (its effect depends on them), whether "
+             "or not it traps:\n" + "\n".join(rows),
+             {"sensitive": sol["sensitive"]}),
+        Step("critical instructions",
+             "Critical = sensitive but not privileged (it does not trap in user mode, so a "
+             "trap-and-emulate VMM never sees it): "
+             + (", ".join(sorted(sol["critical"])) or "none") + ".",
+             {"critical": sol["critical"]}),
+        Step("Theorem 1",
+             "A VMM can be built if every sensitive instruction is privileged, i.e. if there "
+             "is no critical instruction: " + ("yes." if sol["virtualizable"] else
+                                               "not guaranteed — there are critical ones."),
+             {"virtualizable": sol["virtualizable"]}),
+        Step("Theorem 3",
+             "A hybrid VMM interprets virtual supervisor mode, so only instructions that are "
+             "sensitive in user mode and unprivileged break it: "
+             + (", ".join(user_crit) + " → no hybrid VMM." if user_crit
+                else "none → a hybrid VMM can be built."),
+             {"hybrid": sol["hybrid"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex01_popek_goldberg",
     title="Exercise 1: Popek & Goldberg classification",
@@ -166,6 +211,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 2, "Sensitive = control-sensitive or behaviour-sensitive, whether or not "
               "it traps.", name="sensitive", kind="set"),
