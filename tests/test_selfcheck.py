@@ -405,3 +405,8 @@ def test_a_wrong_expectation_is_caught():
     # The checks can fail: the consolidation check rejects the unchanged policy.
     assert not TRY_IT_CHECKS[("04", "consolidation_lab")](_default("consolidation_lab",
                                                                    policy="ffd"))
+
+
+def test_hybrid_offenders_are_the_state_revealing_stores():
+    # facts.md §12 / Robin & Irvine: the stores that reveal real state at CPL 3
+    assert question("06.hybrid-offenders").answer == len(["SGDT", "SIDT", "SLDT", "SMSW", "STR"])

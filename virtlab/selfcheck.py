@@ -58,6 +58,7 @@ MODEL_ANSWERS: dict[str, Callable[[], float]] = {
     "nested_walk_refs_5_5": lambda: nested_walk_refs(5, 5),
     "x86_32_critical_count": lambda: len(popek_goldberg.classify(isa.X86_32).critical),
     "toy_is_virtualizable": lambda: int(popek_goldberg.is_virtualizable(isa.TOY)),
+    "x86_hybrid_offenders": lambda: len(popek_goldberg.theorems(isa.X86_32).offending_user_mode),
     "credit_share_512_vs_256": lambda: simulate(
         CreditScheduler(), [VM("light", weight=256), VM("heavy", weight=512)],
         pcpus=1, duration_ms=3000).share("heavy"),
