@@ -26,6 +26,10 @@ def per_iter(name, mode, key, **kw):
     ("divzero", "native", "guest_traps", 1),
     ("divzero", "hardware", "exits", 0),
     ("callret", "binary_translation", "callouts", 0),
+    ("callret", "binary_translation", "indirect_branches", 1),   # the RET
+    ("callret", "native", "indirect_branches", 0),
+    ("callret", "hardware", "indirect_branches", 0),
+    ("in", "binary_translation", "indirect_branches", 0),
 ])
 def test_microbenchmark_events_per_iteration(name, mode, key, expected):
     assert per_iter(name, mode, key) == expected
