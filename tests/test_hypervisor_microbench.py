@@ -55,3 +55,13 @@ def test_workload_counts_follow_the_mix():
 
 def test_compute_loop_instruction_count():
     assert run(compute_loop(1000), "hardware").instructions == 2 + 5 * 1000 + 1
+
+
+def test_bt_counts_each_kernel_ret_once_in_run_and_step_mode():
+    from virtlab.hypervisor import machine
+    prog = microbenchmark("callret", 7)
+    assert machine(prog, "binary_translation").run().counters["indirect_branches"] == 7
+    m = machine(prog, "binary_translation")
+    while m.step().status == "running":
+        pass
+    assert m.counters()["indirect_branches"] == 7
