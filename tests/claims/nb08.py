@@ -136,3 +136,26 @@ def _():
                for b in ("ptemod", "pgfault", "forkwait", "in", "crwr"))
     wins = sum(r.cycles["nehalem_ept"] <= r.cycles["binary_translation"] for r in rows.values())
     assert wins > len(rows) / 2
+
+
+@claim("08", "So Popek & Goldberg's Theorem 1 applies:")
+def _():
+    from virtlab.popek_goldberg import classify, is_virtualizable
+    assert is_virtualizable("X86_VTX") and not classify("X86_VTX").critical
+    assert not is_virtualizable("X86_32")
+
+
+@claim("08", "Without nested paging every guest page-table update costs an exit")
+def _():
+    from virtlab.hypervisor import run
+    from virtlab.hypervisor.microbench import microbenchmark
+    a = run(microbenchmark("ptemod", 11), "hardware", hardware="first_gen_vt", ept=False)
+    b = run(microbenchmark("ptemod", 1), "hardware", hardware="first_gen_vt", ept=False)
+    assert (a.counters["pt_writes"] - b.counters["pt_writes"]) == 10
+    assert (a.cycles - b.cycles) / 10 >= HARDWARE["first_gen_vt"]["vm_exit"]
+
+
+@claim("08", "and system calls stay inside the guest")
+def _():
+    rows = _rows()
+    assert rows["syscall"].cycles["nehalem_ept"] == rows["syscall"].cycles["native"]

@@ -86,3 +86,22 @@ def _():
     mig.run()
     # word 0x400 = byte 0x1000 (page 1), word 0x1400 = byte 0x5000 (page 5): 4 KiB pages
     assert mig.dirty_pages() == [0x1000 // 4096, 0x5000 // 4096]
+
+
+@claim("09", "an application makes three system calls")
+def _():
+    r = run(assemble(GUEST_PROGRAMS["syscall"][1]), "native")
+    assert r.counters["syscalls"] == 3
+
+
+@claim("09", "check the API version (must be 12)")
+def _():
+    proc = kvm.HostProcess()
+    assert proc.open("/dev/kvm").ioctl(kvm.KVM_GET_API_VERSION) == 12
+
+
+@claim("09", "there the same system calls never leave the guest")
+def _():
+    r = run(assemble(GUEST_PROGRAMS["syscall"][1], isa="X86_VTX"), "hardware")
+    assert r.counters["syscalls"] == 3
+    assert sum(r.exits.values()) == r.exits.get("HLT", 0)    # only the final HLT exits

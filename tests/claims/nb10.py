@@ -148,3 +148,45 @@ def _():
 
 cite("10", "(a real 8259 does not count them — the model's count is a convention)",
      "Intel 8259A datasheet (one IRR bit per line); facts.md §12")
+
+
+@claim("10", "Every device interrupt was delivered to exactly one owner:")
+def _():
+    burst = devices.merge_events(devices.packet_burst("domU1", 12, gap_us=2),
+                                 devices.disk_requests("domU2", 4, start=5),
+                                 devices.timer_ticks(40, 120))
+    trace = interrupts.simulate_interrupts(interrupts.Platform(), burst)
+    assert sum(trace.delivered_by_owner().values()) == len(burst) and trace.pending == ()
+
+
+@claim("10", "the hypervisor asks for an *interrupt-window exit* and injects when the guest "
+             "executes `sti`")
+def _():
+    cli = interrupts.simulate_interrupts(interrupts.Platform(),
+                                         [devices.IOEvent(0, "nic", "domU1")],
+                                         if_clear={"domU1": [(5, 40)]})
+    assert cli.done_at[0] > 40
+    assert "interrupt window" in cli.journeys[0][-2].action
+
+
+@claim("10", "a second assignment of the same device is refused, and the rest of the platform "
+             "keeps working.")
+def _():
+    import pytest
+    p = interrupts.Platform()
+    p.assign("nic", "domU1")
+    with pytest.raises(ValueError):
+        p.assign("nic", "domU2")
+    assert p.owner("nic") == "domU1" and p.mode("disk") == "split"
+
+
+@claim("10", "its latency is microseconds for a running vCPU and up to a scheduler time slice "
+             "for a descheduled one.")
+def _():
+    cpu = simulate(CreditScheduler(), [VM("domU1"), VM("domU2")], pcpus=1, duration_ms=200)
+    packets = devices.packet_burst("domU1", 8, start=1000, gap_us=9000)
+    alone = interrupts.simulate_interrupts(interrupts.Platform(), packets)
+    shared = interrupts.simulate_interrupts(interrupts.Platform(), packets,
+                                            schedule=interrupts.schedule_from_trace(cpu))
+    assert max(alone.latencies("domU1")) < 100
+    assert 1000 < max(shared.latencies("domU1")) <= CreditScheduler().tslice_ms * 1000

@@ -224,3 +224,12 @@ def _():
     vms = [VM("db", vcpus=2, cap=50), VM("batch", vcpus=2, weight=1024)]
     t = simulate(CreditScheduler(), vms, pcpus=2, duration_ms=3000)
     assert t.share("db") <= 0.5 + 0.01 and t.share("batch") > 1.4
+
+
+@claim("11", "Five vCPUs on two pCPUs: at any instant at most two of them run.")
+def _():
+    e = scenarios.mapping_example()
+    assert sum(vm.vcpus for vm in e.vms) == 5 and e.pcpus == 2
+    edges = sorted({iv.start for iv in e.intervals})
+    for t in edges:
+        assert sum(iv.start <= t < iv.end for iv in e.intervals) <= 2

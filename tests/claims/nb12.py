@@ -123,3 +123,28 @@ def _():
     assert winner(pt_updates_per_s=100_000) == "nested"
     assert winner(context_switches_per_s=100_000) == "nested"
     assert winner(tlb_misses_per_s=5_000_000) == "shadow"
+
+
+@claim("12", "must produce the same host-physical address — or the same fault — for every "
+             "access.")
+def _():
+    vm2, gpt2 = scenario.demo_vm()
+    nested = mmu.NestedMMU(vm2, gpt2)
+    vm3, gpt3 = scenario.demo_vm()
+    gpt2.map(0x403000, 8)
+    gpt3.map(0x403000, 8)
+    composed = mmu.compose(gpt2, vm2)
+    mmus = {"shadow": mmu.ShadowMMU(vm3, gpt3), "nested": nested,
+            "native (composed)": mmu.NativeMMU(composed.memory, composed)}
+    accesses = [(va, a, False) for va in (0x400000, 0x401000, 0x402000, 0x403000) for a in "rw"]
+    rows = scenario.outcomes(mmus, accesses)
+    assert all(r.agree for r in rows)
+    assert {r.results["nested"] for r in rows if r.vaddr == 0x401000 and r.access == "w"} \
+        == {"write"}          # "Page 0x401000 is read-only for the guest"
+
+
+@claim("12", "the three MMU models count very different costs:")
+def _():
+    s = scenario.side_by_side(accesses=400, seed=1).stats
+    assert s["native"].pt_refs < s["shadow"].pt_refs < s["nested"].pt_refs
+    assert s["shadow"].traps > 0 and s["nested"].traps == 0 == s["native"].traps

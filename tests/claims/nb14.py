@@ -78,3 +78,19 @@ def _():
     in_use = sum(v.working_set + v.file_pages for v in vms)
     assert 0 < in_use - frames < 0.1 * frames       # the pool is only a little too small
     assert runs["balloon"]["guest_swap_out"] > 0 and runs["balloon"]["hv_swap_out"] == 0
+
+
+@claim("14", "with anti-affinity so a service's two replicas never share a host")
+def _():
+    servers = consolidation.tenant_servers(tenants=3, per_tenant=8, seed=0)
+    cloud = consolidation.consolidate(servers, "complementary", anti_affinity=True)
+    for host in cloud.hosts:
+        services = [name.rsplit("-", 1)[0] for name in host.vms]
+        assert len(services) == len(set(services))
+
+
+@claim("14", "gives the host fewer frames than the VMs were promised")
+def _():
+    for overcommit in (1.25, 1.6):
+        frames, vms, _ = _squeeze()[overcommit]
+        assert frames < sum(v.memory for v in vms)
