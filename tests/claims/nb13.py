@@ -86,3 +86,15 @@ def _():
     acct = host.check()
     assert acct.total == frames == (acct.guest_used + acct.guest_free + acct.balloon_held
                                     + acct.shared + acct.host_free)
+
+
+@claim("13", "the guest gives up its free pages first, then whatever *its own* policy chooses.")
+def _():
+    _, vms, runs = _runs()
+    t = runs["balloon"]
+    for v in vms:
+        free, swap = t.guest_free[v.name], t.guest_swap_io[v.name]
+        first_empty = next(i for i, x in enumerate(free) if x == 0)
+        first_swap = next(i for i, x in enumerate(swap) if x > 0)
+        assert first_swap >= first_empty, v.name
+    assert all(t.balloon[v.name][-1] == v.balloon_target for v in vms)
