@@ -123,3 +123,13 @@ def test_io_and_mmio_handlers():
     r = m.run()
     assert r.status == "halted" and r.state.regs[0] == 5 and r.state.regs[3] == 77
     assert log == [(0x71, False, None), (0x70, True, 5)]
+
+
+def test_exit_reasons_one_number_per_vmx_instruction():
+    # Intel SDM 3C appendix C: 18 VMCALL, 19 VMCLEAR, 20 VMLAUNCH, 21 VMPTRLD,
+    # 22 VMPTRST, 23 VMREAD, 24 VMRESUME, 25 VMWRITE, 26 VMXOFF, 27 VMXON.
+    sdm = ["VMCALL", "VMCLEAR", "VMLAUNCH", "VMPTRLD", "VMPTRST", "VMREAD", "VMRESUME",
+           "VMWRITE", "VMXOFF", "VMXON"]
+    assert {name: EXIT_REASONS[name] for name in sdm} == dict(zip(sdm, range(18, 28)))
+    assert "VMX_INSTRUCTION" not in EXIT_REASONS
+    assert len(set(EXIT_REASONS.values())) == len(EXIT_REASONS)   # numbers are unique

@@ -153,3 +153,23 @@ def test_stack_costs_share_the_cpu_cost_table():
     assert c.hypercall == round(COSTS.hypercall)
     assert StackCosts.from_cost_table(COSTS.replace(vm_exit=1360)).vm_exit == 1360
     assert StackCosts.from_cost_table(COSTS) == c
+
+
+@pytest.mark.parametrize("kind", ["type1", "type2", "paravirtual", "kvm"])
+def test_path_markers_leave_the_box_labels_readable(kind):
+    # 09 [5] had the numbered markers on top of "Typ-2-Hypervisor", "Hardware", "ring 1"
+    import matplotlib
+    matplotlib.use("Agg")
+    from virtlab.viz.hypervisor import stack_diagram
+    fig = stack_diagram(get_stack(kind))
+    fig.canvas.draw()            # places the markers' circles
+    renderer = fig.canvas.get_renderer()
+    texts = fig.axes[0].texts
+    markers = [t for t in texts if t.get_text().isdigit() and t.get_bbox_patch() is not None]
+    labels = [t for t in texts if t not in markers and t.get_text()]
+    assert markers and labels
+    for m in markers:
+        box = m.get_bbox_patch().get_window_extent(renderer)
+        for lab in labels:
+            assert not box.overlaps(lab.get_window_extent(renderer)), (m.get_text(),
+                                                                        lab.get_text())

@@ -74,8 +74,11 @@ class InterruptController:
     line number, as in the 8259 PIC where IRQ 0, the timer, is most urgent).
     :meth:`raise_line` sets the line's pending bit; a second raise while the
     bit is still set *merges* with it (the device's status register tells the
-    driver how much work there is) — the controller counts the merged events
-    so none is lost.  :meth:`acknowledge` hands out the most urgent pending,
+    driver how much work there is).  A real 8259 keeps one pending bit (IRR)
+    per line and loses the further edges; **model convention:** this
+    controller also counts the merged edges behind each pending bit, so a
+    notebook or exercise can show how many merged (8259A datasheet; facts.md
+    section 12).  :meth:`acknowledge` hands out the most urgent pending,
     unmasked line that outranks everything in service; :meth:`eoi` ends it.
 
     Parameters

@@ -9,6 +9,14 @@ Application code (virtual ring 3) runs unchanged, as the lecture says.  The
 guest kernel runs in ring 1 (ring compression), so even an untranslated
 privileged instruction would trap.
 
+Control flow costs too: a direct jump or call in translated code is patched
+to point at the translation of its target, but a ``RET`` is an *indirect*
+branch — its target is a guest address known only at run time, which the
+translated code must look up in the translation cache (Adams & Agesen 2006
+include call/ret among their microbenchmarks for this reason).  Each ``RET``
+executed in translated kernel code is counted as ``indirect_branches`` and
+priced by :attr:`~virtlab.hypervisor.costs.CostTable.bt_indirect_branch`.
+
 Because critical instructions never execute directly in kernel code, BT is
 correct on ``X86_32`` where trap-and-emulate is not — with one honest
 exception: *user-mode* SGDT/SIDT/SLDT/SMSW/STR still leak the host's values
@@ -154,7 +162,11 @@ class BinaryTranslationMachine(VMMMachine):
                 self._kbc.compile(c.pc)
                 s, e = self._kbc.block_range(c.pc)
                 prefix = f"[translated block {s}-{e - 1}: cache miss] "
+        ret = (self.vcpu.cpl == 0 and 0 <= c.pc < len(self.program)
+               and self.program[c.pc].mnemonic == "RET")
         ev = super().step()
+        if ret and c.fault is None:
+            c.count("indirect_branches")
         if prefix:
             from dataclasses import replace
             ev = replace(ev, what=prefix + ev.what)
@@ -185,7 +197,14 @@ class BinaryTranslationMachine(VMMMachine):
         return any(op[0] == "l" and op[1] == pc for ins in self.program
                    for op in ins.operands)
 
+    def _ends_in_ret(self, start: int) -> bool:
+        """Whether the kernel block at ``start`` ends with a RET (an indirect branch)."""
+        _, end = self._kbc.block_range(start)
+        return self.program[end - 1].mnemonic == "RET"
+
     def _translator(self):
+        if not hasattr(self, "_ret_blocks"):
+            self._ret_blocks: dict[int, bool] = {}
         if not hasattr(self, "_kbc"):
             self._kbc = BlockCompiler(self.program, self.callout, self.memory_words,
                                       wp=self.cpu.wp)
@@ -204,6 +223,8 @@ class BinaryTranslationMachine(VMMMachine):
         pc = c.pc
         n = len(self.program)
         hits = 0
+        rets = 0
+        ret_blocks = self._ret_blocks
         irq = self._irq
         while pc >= 0:
             if c.icount >= limit:
@@ -228,8 +249,17 @@ class BinaryTranslationMachine(VMMMachine):
                     f = kcompile(pc)
                 else:
                     hits += 1
+                ends_in_ret = ret_blocks.get(pc)
+                if ends_in_ret is None:
+                    ends_in_ret = ret_blocks[pc] = self._ends_in_ret(pc)
+                pc = f(c, r, m)
+                if ends_in_ret and c.fault is None:
+                    rets += 1      # the block ran to its RET: an indirect branch
+                continue
             pc = f(c, r, m)
         c.count("cache_hits", hits)
+        if rets:
+            c.count("indirect_branches", rets)
         return _status(c)
 
     def counters(self):

@@ -57,6 +57,9 @@ SOURCES = MappingProxyType({
     "bt_callout": "illustrative: a translated call into the VMM, no privilege change",
     "bt_translate_instruction": "illustrative: scanning and translating one instruction "
                                 "(paid once per translated block)",
+    "bt_indirect_branch": "illustrative: a RET in translated kernel code looks up its "
+                          "target in the translation cache (an indirect branch; the "
+                          "reason Adams & Agesen 2006 measure call/ret)",
     "vm_exit": "SplitX (Landau, Ben-Yehuda & Gordon): ~2,000 cycles direct cost of an "
                "exit round trip, Xeon X5570, KVM, EPT+VPID [P]; AMD SVM 1,344-1,376 "
                "(LKML 2020) [P]",
@@ -96,6 +99,7 @@ class CostTable:
     reflection: float = 1200.0
     bt_callout: float = 60.0
     bt_translate_instruction: float = 100.0
+    bt_indirect_branch: float = 20.0
     vm_exit: float = 2000.0
     exit_handling: float = 500.0
     hypercall: float = 500.0
@@ -214,6 +218,7 @@ def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COS
         if technique == "binary_translation":
             parts["callouts"] = n("callouts") * c.bt_callout
             parts["translation"] = n("translated_instructions") * c.bt_translate_instruction
+            parts["indirect_branches"] = n("indirect_branches") * c.bt_indirect_branch
             parts["pt_writes"] = n("pt_writes") * c.bt_pt_write
         else:
             parts["pt_writes"] = n("pt_writes") * (c.vmm_trap + c.shadow_pt_write)

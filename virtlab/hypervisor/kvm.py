@@ -100,8 +100,8 @@ next:   MOV EAX, [ESI]
         OUT 0x3F8, EAX      ; serial port: KVM_EXIT_IO
         ADD ESI, 1
         JMP next
-done:   MOV EBX, [0x40000]  ; MMIO read: KVM_EXIT_MMIO
-        MOV [0x40001], EBX  ; MMIO write: KVM_EXIT_MMIO
+done:   MOV EBX, [0x40000]  ; MMIO read of word 0x40000 = byte 0x100000
+        MOV [0x40001], EBX  ; MMIO write of word 0x40001 = byte 0x100004
         HLT                 ; KVM_EXIT_HLT
 """
 

@@ -19,7 +19,8 @@ works with every scheduler:
   ESX 2 tolerated a small skew before co-stopping the whole VM; virtlab's
   strict mode is the limit of that rule with threshold 0, so that a strict
   subset of a VM's vCPUs never runs (the definition on the slide).
-* ``relaxed`` (ESX 3/4): progress = CPU time; a running vCPU more than the
+* ``relaxed`` (the ESX 4 rule; ESX 3 still co-stopped the whole VM):
+  progress = CPU time; a running vCPU more than the
   threshold ahead of its slowest runnable sibling is co-stopped (paused)
   until the laggards have caught up to half the threshold.  A vCPU waking
   from idle counts as having kept pace (idle is progress, ESX 3).

@@ -148,6 +148,11 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     else:
         fig = ax.figure
     by_name = {c.name: c for c in stack.components}
+    labels: dict[str, list] = {}
+    total_w = max(x + w for x, _, w, _ in boxes.values())
+    total_h = max(y + h for _, y, _, h in boxes.values())
+    ax.set_xlim(-0.05, total_w + 0.05)
+    ax.set_ylim(-0.05, total_h + 0.05)
     for name, (x, y, w, h) in boxes.items():
         c = by_name[name]
         bold = name == highlight
@@ -160,12 +165,13 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
                     f"{c.label}\n{c.privilege.replace('VMX non-root, ', 'nr ')}",
                     ha="center", va="center", fontsize=6.5, linespacing=1.6)
             continue
-        ax.text(x + w / 2, y + h * (0.62 if h > 0.5 else 0.5), c.label,
-                ha="center", va="center", fontsize=7 if w < 1.5 else 8.5,
-                fontweight="bold")
+        labels[name] = [ax.text(x + w / 2, y + h * (0.62 if h > 0.5 else 0.5), c.label,
+                                ha="center", va="center", fontsize=7 if w < 1.5 else 8.5,
+                                fontweight="bold")]
         if h > 0.5 and c.privilege != "-":
-            ax.text(x + w / 2, y + 0.2, c.privilege, ha="center", va="center",
-                    fontsize=6, color="#444444", style="italic")
+            labels[name].append(ax.text(x + w / 2, y + 0.2, c.privilege, ha="center",
+                                        va="center", fontsize=6, color="#444444",
+                                        style="italic"))
     if show_io and stack.io_path:
         actors = []
         for s in stack.io_path:
@@ -173,14 +179,25 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
                 actors.append(s.actor)
         pts = []
         visits: dict[str, int] = {}
+        renderer = fig.canvas.get_renderer()
+        to_data = ax.transData.inverted()
         for a in actors:
             x, y, w, h = boxes[a]
             # the way down enters a box left of its centre, the way back right of
-            # it, so the request and the completion do not overlap
+            # it, so the request and the completion do not overlap; in a box with
+            # centred labels the markers keep clear of the measured text, or sit
+            # near the box's edge if the text is too wide
             k = visits.get(a, 0)
             visits[a] = k + 1
-            off = min(0.35, 0.45 / w) * (-1 if k == 0 else 1)
-            pts.append((x + w * (0.5 + off), y + h / 2))
+            if by_name[a].kind == "app":
+                dx = min(0.35, 0.45 / w) * w
+            else:
+                half = 0.0
+                for t in labels[a]:
+                    (x0, _), (x1, _) = to_data.transform(t.get_window_extent(renderer))
+                    half = max(half, (x1 - x0) / 2)
+                dx = min(half + 0.15, 0.44 * w)
+            pts.append((x + w / 2 + (-dx if k == 0 else dx), y + h / 2))
         for i, (p, q) in enumerate(zip(pts, pts[1:])):
             ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>", mutation_scale=9,
                                          color="#D55E00", linewidth=1.3,
@@ -189,10 +206,6 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
             ax.text(p[0], p[1], str(i + 1), fontsize=6, color="white", ha="center",
                     va="center", zorder=6,
                     bbox=dict(boxstyle="circle,pad=0.15", fc="#D55E00", ec="none"))
-    total_w = max(x + w for x, _, w, _ in boxes.values())
-    total_h = max(y + h for _, y, _, h in boxes.values())
-    ax.set_xlim(-0.05, total_w + 0.05)
-    ax.set_ylim(-0.05, total_h + 0.05)
     ax.set_axis_off()
     ax.set_title(stack.title, fontsize=10)
     return fig

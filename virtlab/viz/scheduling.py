@@ -114,7 +114,7 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
         a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
         if (b - a) > span / 25 and trace.vms[trace.vm_names.index(iv.vm)].vcpus > 1:
             ax.text((a + b) / 2, iv.pcpu, str(iv.vcpu), ha="center", va="center",
-                    fontsize=6, color="white")
+                    fontsize=8, fontweight="bold", color="white")
     ax.set_xlim(start, end)
     ax.set_ylim(trace.pcpus - 0.5, -0.5)
     # few ticks: every tick is four artists, and tick creation and layout were
@@ -390,7 +390,8 @@ def cosched_figure(traces: dict, vm: str = "smp", window_ms: float = 120.0):
     ax2.set_xticks(list(x))
     ax2.set_xticklabels(labels)
     ax2.set_title("pCPU-seconds per second", fontsize=8)
-    ax2.legend(fontsize=6, frameon=False)
+    # outside the axes: inside, the legend hid the relaxed group's bars
+    ax2.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax2.tick_params(labelsize=7)
     return fig
 

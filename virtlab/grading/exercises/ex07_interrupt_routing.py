@@ -64,7 +64,9 @@ class Problem:
 def pic_acks(ops) -> list:
     """Results of the ``ack`` operations on an 8-line controller, via the model.
 
-    Each result is ``[line, merged events]`` or None (nothing deliverable).
+    Each result is ``[line, merged events]`` or None (nothing deliverable);
+    the merged-event count is the model's convention (a real 8259 keeps one
+    pending bit per line and does not count).
     """
     pic = InterruptController(LINES)
     out = []
@@ -262,7 +264,8 @@ EXERCISE = Exercise(
     worked=worked,
     questions=(
         Value("q1", 3, "ack takes the most urgent pending, unmasked line that outranks every "
-              "line in service, and reports how many raises merged behind its pending bit; "
+              "line in service, and reports how many raises merged behind its pending bit "
+              "(a model convention: a real 8259 keeps one bit and loses the extra edges); "
               "eoi ends the most urgent line in service.", name="acks", kind="list"),
         Value("q2", 3, "Every physical interrupt reaches the hypervisor first. The timer stays "
               "there; a split-driver device goes to dom0, whose backend notifies the domU "
