@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from virtlab.errors import check_int, check_str
 
 __all__ = ["Guest", "LOAD_ADDRESS", "RAM_SIZE", "MMIO_BASE", "SERIAL_PORT", "HELLO",
-           "HALT", "MMIO", "GUESTS", "compute", "native_compute"]
+           "HALT", "MMIO", "GUESTS", "compute", "native_compute", "out_loop"]
 
 #: Where the guest's code is loaded (guest-physical).
 LOAD_ADDRESS = 0x1000
@@ -161,6 +161,34 @@ def compute(iterations: int) -> Guest:
         expected_exits=("HLT",),
         description="the compute loop of the cost-model benchmark (5 instructions per iteration)",
         instructions=2 + 5 * n + 1,
+    )
+
+
+def out_loop(iterations: int) -> Guest:
+    """A loop of ``OUT`` instructions to port 0x80: one KVM_EXIT_IO per iteration.
+
+    What an exit round trip to user space costs (VM exit, return from ``KVM_RUN``,
+    the VMM's dispatch, ``KVM_RUN`` again, VM entry) is its time per exit.
+
+    Examples
+    --------
+    >>> out_loop(3).expected_exits
+    ('IO', 'IO', 'IO', 'HLT')
+    """
+    n = check_int("iterations", iterations, minimum=1, maximum=10_000_000)
+    return Guest(
+        name="out_loop",
+        lines=(
+            (b"\xb9" + _u32(n), f"mov ecx, {n:#x}" if n > 9 else f"mov ecx, {n}"),
+            (b"\x66\xba\x80\x00", "mov dx, 0x80"),
+            (b"\xee", "out dx, al"),                                # loop: (0x1009)
+            (b"\x49", "dec ecx"),
+            (b"\x75\xfc", "jne 0x1009"),
+            (b"\xf4", "hlt"),
+        ),
+        expected_exits=("IO",) * n + ("HLT",),
+        description="writes to port 0x80 in a loop: one exit to the VMM per iteration",
+        instructions=2 + 3 * n + 1,
     )
 
 

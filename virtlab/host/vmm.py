@@ -28,15 +28,12 @@ Examples
 True
 >>> ctypes.sizeof(KvmSregs), ctypes.sizeof(KvmRegs), ctypes.sizeof(KvmUserspaceMemoryRegion)
 (312, 144, 32)
->>> explain_provider(["kvm", "kvm_pvm"], cpu_flags={"hypervisor"}).split(":")[0]
-'kvm_pvm (PVM, pagetable-based virtual machine)'
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import mmap
 import os
 import signal
@@ -49,6 +46,13 @@ from dataclasses import dataclass, field
 
 from virtlab.errors import check_int, check_number, check_type
 
+try:                     # POSIX only; on Windows every function reports what is missing
+    import fcntl
+except ImportError:      # pragma: no cover - not on the Linux CI machine
+    fcntl = None
+
+from virtlab.environment import kvm_provider
+
 from .base import Missing, platform_missing
 from .guests import LOAD_ADDRESS, MMIO_BASE, RAM_SIZE, Guest
 
@@ -59,7 +63,7 @@ __all__ = [
     "KVM_SET_SREGS", "KVM_GET_STATS_FD", "EXIT_REASONS", "CAPABILITIES",
     "KvmRegs", "KvmSegment", "KvmDtable", "KvmSregs", "KvmUserspaceMemoryRegion", "KvmRun",
     "KvmProbe", "ExitEvent", "GuestRun", "probe_kvm", "run_guest", "minimal_hypervisor",
-    "explain_provider", "KVM_DEVICE",
+    "KVM_DEVICE",
 ]
 
 KVM_DEVICE = "/dev/kvm"
@@ -176,50 +180,6 @@ class KvmRun(ctypes.Structure):
 
 # -- probing -----------------------------------------------------------------------------
 
-#: The modules that can provide /dev/kvm, and what they need from the CPU.
-PROVIDERS = {
-    "kvm_intel": "kvm_intel (Intel VT-x)",
-    "kvm_amd": "kvm_amd (AMD-V/SVM)",
-    "kvm_pvm": "kvm_pvm (PVM, pagetable-based virtual machine)",
-}
-
-
-def explain_provider(modules, cpu_flags=frozenset()) -> str:
-    """Which kernel module provides /dev/kvm, and what that means (pure).
-
-    Parameters
-    ----------
-    modules : iterable of str
-        Names under ``/sys/module`` (only the kvm ones matter).
-    cpu_flags : set of str
-        The CPU flags of ``/proc/cpuinfo``.
-
-    Examples
-    --------
-    >>> explain_provider(["kvm", "kvm_intel"], {"vmx"})
-    'kvm_intel (Intel VT-x): hardware-assisted; the CPU offers VT-x to this system'
-    >>> explain_provider([], set())
-    'no KVM module is loaded'
-    """
-    mods = set(modules)
-    flags = set(cpu_flags)
-    if "kvm_pvm" in mods:
-        return (PROVIDERS["kvm_pvm"] + ": KVM without VT-x/AMD-V in this (virtual) CPU"
-                + (" (neither vmx nor svm is in the CPU flags)" if not flags & {"vmx", "svm"}
-                   else "") + "; a PVM-aware guest kernel runs in ring 3 under shadow "
-                "paging, any other guest code is emulated instruction by instruction "
-                "by KVM's x86 emulator")
-    for name in ("kvm_intel", "kvm_amd"):
-        if name in mods:
-            flag = "vmx" if name == "kvm_intel" else "svm"
-            tech = "VT-x" if name == "kvm_intel" else "AMD-V"
-            return (f"{PROVIDERS[name]}: hardware-assisted; the CPU "
-                    + ("offers" if flag in flags else "should offer") + f" {tech} to this system")
-    if "kvm" in mods:
-        return "kvm is loaded, but no vendor module (kvm_intel, kvm_amd, kvm_pvm) was found"
-    return "no KVM module is loaded"
-
-
 @dataclass(frozen=True)
 class KvmProbe:
     """What ``/dev/kvm`` is on this machine.
@@ -234,7 +194,7 @@ class KvmProbe:
     modules : tuple of str
         KVM modules found under ``/sys/module``.
     provider : str
-        :func:`explain_provider`'s sentence.
+        :func:`virtlab.environment.kvm_provider`'s sentence.
     guest_cpuid_vmx, guest_cpuid_svm : bool or None
         Whether ``KVM_GET_SUPPORTED_CPUID`` offers VT-x / AMD-V to *guests* (nesting).
     hypervisor_signature : str
@@ -338,7 +298,7 @@ def probe_kvm(kernel_log: bool = True) -> KvmProbe:
         return KvmProbe(device="not applicable", missing=plat)
     modules = _kvm_modules()
     flags = _cpu_flags()
-    provider = explain_provider(modules, flags)
+    provider = kvm_provider(modules, flags)
     messages = _kernel_messages() if kernel_log else ()
     try:
         fd = os.open(KVM_DEVICE, os.O_RDWR | os.O_CLOEXEC)

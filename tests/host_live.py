@@ -1,0 +1,24 @@
+"""When the host layer's live tests must run, and when they may skip.
+
+On the machine kind the course is developed on (x86-64 Linux with /dev/kvm)
+the live tests run under CI and must pass: a missing capability there is a
+failure, not a skip.  Elsewhere (a Mac, Windows, a VM without /dev/kvm) they
+skip and say what is missing.
+"""
+
+import os
+import platform
+
+import pytest
+
+REFERENCE_KIND = (platform.system() == "Linux" and platform.machine() == "x86_64"
+                  and os.path.exists("/dev/kvm"))
+
+
+def require(missing) -> None:
+    """Skip (or, on the reference machine kind under CI, fail) if ``missing`` is set."""
+    if missing is None:
+        return
+    if REFERENCE_KIND and os.environ.get("CI") == "true":
+        pytest.fail(f"live host test cannot run on the reference machine kind: {missing}")
+    pytest.skip(str(missing))
