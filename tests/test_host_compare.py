@@ -41,3 +41,28 @@ def test_bad_iterations():
         C.four_ways({"qemu": 10})
     with pytest.raises((TypeError, ValueError)):
         C.four_ways({"native": 0})
+
+
+def test_off_linux_every_section_shows_the_labelled_reference_run(monkeypatch):
+    import platform
+
+    from virtlab.host import base, critical, guests, vmm
+    monkeypatch.setattr(platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(platform, "machine", lambda: "arm64")
+    fw = C.four_ways_or_reference()
+    rep = critical.probe_or_reference()
+    run = vmm.run_or_reference(guests.HELLO)
+    for result in (fw, rep, run):
+        assert result.missing is not None and "recorded elsewhere" in result.recorded
+        assert "not on this machine" in base.source_note(result)
+    assert [r.engine for r in fw.runs] == list(C.ENGINES) and fw.slowdown("tcg") > 1
+    assert [v.name for v in rep.rows] == list(critical.PROBES)
+    assert run.output == "Hello!" and tuple(run.reasons()) == guests.HELLO.expected_exits
+
+
+def test_on_this_machine_nothing_is_taken_from_the_reference():
+    require(platform_missing())
+    from virtlab.host import base, critical
+    rep = critical.probe_or_reference()
+    require(rep.missing)
+    assert rep.recorded == "" and base.source_note(rep) == "measured now, on this machine"

@@ -26,7 +26,8 @@ from importlib import resources
 
 from virtlab.errors import check_str
 
-__all__ = ["Missing", "platform_missing", "module_missing", "reference_run", "REFERENCE_FILE"]
+__all__ = ["Missing", "platform_missing", "module_missing", "reference_run", "REFERENCE_FILE",
+           "recorded_elsewhere", "source_note"]
 
 #: The stored reference run shipped with the package (recorded on an x86-64
 #: Linux machine with /dev/kvm; see its ``"recorded"`` entry).
@@ -118,3 +119,33 @@ def reference_run() -> dict:
     """
     text = resources.files("virtlab.host").joinpath(REFERENCE_FILE).read_text("utf-8")
     return json.loads(text)
+
+
+def recorded_elsewhere() -> str:
+    """The label of the stored reference run: where and when it was recorded.
+
+    Examples
+    --------
+    >>> recorded_elsewhere().startswith("reference run recorded elsewhere")
+    True
+    """
+    rec = reference_run()["recorded"]
+    return (f"reference run recorded elsewhere ({rec['system']} {rec['machine']}, kernel "
+            f"{rec['kernel']}, /dev/kvm by {rec['kvm_modules']}, {rec['date']}), "
+            f"not on this machine")
+
+
+def source_note(result) -> str:
+    """One line saying whether ``result`` was measured here or comes from the reference run.
+
+    Examples
+    --------
+    >>> class R: missing = None; recorded = ""
+    >>> source_note(R())
+    'measured now, on this machine'
+    """
+    if getattr(result, "recorded", ""):
+        return f"{result.missing} -> showing the {result.recorded}"
+    if result.missing is not None:
+        return str(result.missing)
+    return "measured now, on this machine"

@@ -40,13 +40,13 @@ from virtlab.errors import check_int, check_type
 from virtlab.hypervisor import machine, run
 from virtlab.hypervisor.microbench import compute_loop
 
-from .base import Missing, platform_missing
+from .base import Missing, platform_missing, recorded_elsewhere, reference_run
 from .guests import compute, native_compute
 from .tcg import run_tcg
 from .vmm import run_guest
 
 __all__ = ["ENGINES", "DEFAULT_ITERATIONS", "EngineRun", "FourWays", "expected_state",
-           "run_native", "run_interpreter", "four_ways", "model_ratios"]
+           "run_native", "run_interpreter", "four_ways", "four_ways_or_reference", "model_ratios"]
 
 #: The four engines, fastest expected first.
 ENGINES = ("native", "kvm", "tcg", "interpreter")
@@ -180,6 +180,8 @@ class FourWays:
 
     runs: tuple
     model: dict
+    missing: Missing | None = None
+    recorded: str = ""
 
     def run(self, engine: str) -> EngineRun:
         for r in self.runs:
@@ -205,6 +207,18 @@ class FourWays:
             want = expected_state(r.iterations)
             out[r.engine] = all(r.state.get(k) == want[k] for k in want)
         return out
+
+    def series(self) -> list[tuple]:
+        """(label, instructions/s or None) per engine, for :func:`virtlab.viz.host.engine_speeds`."""
+        return [(r.label, r.ips) for r in self.runs]
+
+    @classmethod
+    def from_reference(cls, data: dict) -> "FourWays":
+        """The four-way run stored in :func:`virtlab.host.reference_run` (``["four_ways"]``)."""
+        check_type("data", data, dict)
+        runs = tuple(EngineRun(engine, iterations, instructions, seconds, note=note)
+                     for engine, iterations, instructions, seconds, note in data["rows"])
+        return cls(runs, dict(data["model"]), recorded=recorded_elsewhere())
 
     def rows(self) -> list[tuple]:
         """(engine, instructions, seconds, M instructions/s, slowdown vs native, note)."""
@@ -237,3 +251,16 @@ def four_ways(iterations: dict | None = None) -> FourWays:
     runs = (run_native(its["native"]), _run_kvm(its["kvm"]), _run_tcg(its["tcg"]),
             run_interpreter(its["interpreter"]))
     return FourWays(runs, model_ratios())
+
+
+def four_ways_or_reference(iterations: dict | None = None) -> FourWays:
+    """:func:`four_ways` here, or the stored reference run off x86_64 Linux.
+
+    Where only some engines are missing (no /dev/kvm, no unicorn), the live
+    run is kept and those rows say what is missing.
+    """
+    missing = platform_missing()
+    if missing is None:
+        return four_ways(iterations)
+    ref = FourWays.from_reference(reference_run()["four_ways"])
+    return FourWays(ref.runs, ref.model, missing=missing, recorded=ref.recorded)

@@ -45,10 +45,10 @@ from dataclasses import dataclass
 from virtlab.errors import check_number, check_str, check_type
 from virtlab.isa import X86_32
 
-from .base import Missing, platform_missing
+from .base import Missing, platform_missing, recorded_elsewhere, reference_run
 
 __all__ = ["PROBES", "VERDICTS", "ProbeOutcome", "Verdict", "CriticalReport", "classify",
-           "predicted", "run_probe", "probe_critical", "umip_active", "CHILD_SOURCE",
+           "predicted", "run_probe", "probe_critical", "probe_or_reference", "umip_active", "CHILD_SOURCE",
            "UMIP_DUMMY_GDT_BASE", "UMIP_DUMMY_IDT_BASE", "UMIP_CR0_STATE"]
 
 #: arch/x86/kernel/umip.c: the values Linux returns instead of the real ones
@@ -283,6 +283,7 @@ class CriticalReport:
     rows: tuple = ()
     umip: bool | None = None
     missing: Missing | None = None
+    recorded: str = ""
 
     @property
     def available(self) -> bool:
@@ -319,3 +320,22 @@ def probe_critical(names=tuple(PROBES), timeout: float = 10.0) -> CriticalReport
             "child processes", f"starting {sys.executable} failed ({exc})",
             "run the notebook where Python may start subprocesses"))
     return CriticalReport(rows=rows, umip=umip)
+
+
+def probe_or_reference(timeout: float = 10.0) -> CriticalReport:
+    """:func:`probe_critical` on this CPU, or the stored reference run where it cannot run.
+
+    Examples
+    --------
+    >>> report = probe_or_reference()
+    >>> [v.name for v in report.rows] == list(PROBES)
+    True
+    """
+    live = probe_critical(timeout=timeout)
+    if live.available:
+        return live
+    ref = reference_run()["critical"]
+    rows = tuple(Verdict(name, verdict, detail, value, predicted(name))
+                 for name, verdict, detail, value in ref["rows"])
+    return CriticalReport(rows=rows, umip=ref["umip"], missing=live.missing,
+                          recorded=recorded_elsewhere())

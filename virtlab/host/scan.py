@@ -41,7 +41,7 @@ from virtlab.errors import check_int, check_type
 from .base import Missing, module_missing, platform_missing
 
 __all__ = ["WATCHED", "SENSITIVE", "ScanResult", "BlockStep", "scan", "first_block",
-           "elf_text", "vdso", "scan_host"]
+           "elf_text", "vdso", "scan_host", "vdso_first_block"]
 
 #: Mnemonics counted by :func:`scan` (capstone spelling, 64-bit forms included).
 SENSITIVE = frozenset({"sgdt", "sidt", "sldt", "smsw", "str", "pushf", "pushfq", "popf",
@@ -229,3 +229,22 @@ def scan_host() -> list[ScanResult]:
             continue
         results.append(scan(code, addr, name))
     return results
+
+
+def vdso_first_block() -> tuple[list[BlockStep], Missing | None]:
+    """The first basic block of this process's vDSO code as a translator sees it (never raises).
+
+    Examples
+    --------
+    >>> steps, missing = vdso_first_block()
+    >>> bool(steps) or missing is not None
+    True
+    """
+    missing = platform_missing() or module_missing("capstone")
+    if missing is not None:
+        return [], missing
+    try:
+        address, code = vdso()
+    except (OSError, ValueError) as exc:
+        return [], Missing("the vDSO", str(exc), "run on x86_64 Linux")
+    return first_block(code, address), None
