@@ -126,7 +126,7 @@ MMIO = Guest(
         (b"\xf4", "hlt"),
     ),
     expected_exits=("MMIO", "MMIO", "HLT"),
-    description="writes 42 to an unmapped address and reads it back, halts",
+    description="writes 42 to an unmapped address, reads it back (the VMM answers), halts",
     instructions=4,
 )
 

@@ -92,7 +92,7 @@ class TcgRun:
         return int.from_bytes(self.memory[address:address + 4], "little")
 
 
-def run_tcg(guest: Guest, *, count_blocks: bool = False, mmio_value: int = 0x2A) -> TcgRun:
+def run_tcg(guest: Guest, *, count_blocks: bool = False, mmio_value: int = 0x55AA) -> TcgRun:
     """Run ``guest`` under unicorn (QEMU TCG) until its final ``hlt`` (never raises for the host).
 
     Parameters

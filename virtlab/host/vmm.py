@@ -485,7 +485,7 @@ def _flat(seg: KvmSegment, selector: int, code: bool) -> None:
 
 
 def run_guest(guest: Guest, *, timeout: float = 10.0, max_exits: int = 1_000_000,
-              mmio_value: int = 0x2A, stats: bool = True) -> GuestRun:
+              mmio_value: int = 0x55AA, stats: bool = True) -> GuestRun:
     """Run ``guest`` on the real ``/dev/kvm`` and record every exit (never raises for the host).
 
     The VMM answers an MMIO read with ``mmio_value`` and an IO read with 0;
