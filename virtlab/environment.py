@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 from .errors import check_type
 
-__all__ = ["HostFacts", "NAMESPACES", "KVM_PROVIDERS", "detect", "kvm_provider",
-           "parse_cgroup", "parse_cpu_flags", "probe"]
+__all__ = ["HostFacts", "NAMESPACES", "KVM_PROVIDERS", "cpu_flags", "detect", "kvm_modules",
+           "kvm_provider", "parse_cgroup", "parse_cpu_flags", "probe"]
 
 #: The Linux namespaces the container notebook talks about.
 NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "user", "uts")
@@ -297,11 +297,32 @@ def _namespaces() -> dict[str, str]:
     return found
 
 
-def _kvm_modules() -> list[str] | None:
+def kvm_modules() -> list[str] | None:
+    """The loaded KVM modules (``/sys/module/kvm*``), None where /sys is unreadable.
+
+    Examples
+    --------
+    >>> mods = kvm_modules()
+    >>> mods is None or all(m.startswith("kvm") for m in mods)
+    True
+    """
     try:
         return sorted(m for m in os.listdir("/sys/module") if m.startswith("kvm"))
     except OSError:
         return None
+
+
+def cpu_flags() -> frozenset[str] | None:
+    """This CPU's flags from ``/proc/cpuinfo``, None where it is unreadable (not Linux).
+
+    Examples
+    --------
+    >>> flags = cpu_flags()
+    >>> flags is None or isinstance(flags, frozenset)
+    True
+    """
+    text = _read("/proc/cpuinfo")
+    return None if text is None else parse_cpu_flags(text)
 
 
 def _dev_kvm() -> str:
@@ -333,4 +354,4 @@ def probe() -> HostFacts:
     return detect(cpuinfo=_read("/proc/cpuinfo"), cgroup=_read("/proc/self/cgroup"),
                   files={p: os.path.exists(p) for p in ("/.dockerenv", "/run/.containerenv")},
                   os_name=system, dmi_vendor=vendor, namespaces=_namespaces(),
-                  kvm_modules=_kvm_modules(), dev_kvm=_dev_kvm())
+                  kvm_modules=kvm_modules(), dev_kvm=_dev_kvm())

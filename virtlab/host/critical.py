@@ -42,6 +42,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from virtlab.environment import cpu_flags
 from virtlab.errors import check_number, check_str, check_type
 from virtlab.isa import X86_32
 
@@ -226,15 +227,8 @@ def classify(name: str, outcome: ProbeOutcome, umip: bool | None) -> Verdict:
 
 def umip_active() -> bool | None:
     """Whether the CPU flags list ``umip`` (Linux enables it when present); None if unknown."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key, sep, value = line.partition(":")
-                if sep and key.strip() == "flags":
-                    return "umip" in value.split()
-    except OSError:
-        return None
-    return None
+    flags = cpu_flags()
+    return None if not flags else "umip" in flags
 
 
 def run_probe(name: str, timeout: float = 10.0) -> ProbeOutcome:

@@ -51,7 +51,7 @@ try:                     # POSIX only; on Windows every function reports what is
 except ImportError:      # pragma: no cover - not on the Linux CI machine
     fcntl = None
 
-from virtlab.environment import kvm_provider
+from virtlab.environment import cpu_flags, kvm_modules, kvm_provider
 
 from .base import Missing, platform_missing, recorded_elsewhere, reference_run
 from .guests import LOAD_ADDRESS, MMIO_BASE, RAM_SIZE, Guest
@@ -220,25 +220,6 @@ class KvmProbe:
         return self.missing is None
 
 
-def _kvm_modules() -> tuple:
-    try:
-        return tuple(sorted(m for m in os.listdir("/sys/module") if m.startswith("kvm")))
-    except OSError:
-        return ()
-
-
-def _cpu_flags() -> set:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key, sep, value = line.partition(":")
-                if sep and key.strip() == "flags":
-                    return set(value.split())
-    except OSError:
-        pass
-    return set()
-
-
 def _kernel_messages() -> tuple:
     """KVM lines of the kernel ring buffer via /dev/kmsg (readable by root only)."""
     lines = []
@@ -296,8 +277,8 @@ def probe_kvm(kernel_log: bool = True) -> KvmProbe:
     plat = platform_missing()
     if plat is not None:
         return KvmProbe(device="not applicable", missing=plat)
-    modules = _kvm_modules()
-    flags = _cpu_flags()
+    modules = tuple(kvm_modules() or ())
+    flags = cpu_flags() or frozenset()
     provider = kvm_provider(modules, flags)
     messages = _kernel_messages() if kernel_log else ()
     try:
