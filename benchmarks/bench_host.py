@@ -32,7 +32,8 @@ def four_engines():
     for mode, ratio in sorted(result.model.items()):
         rows.append(row(f"cost model {mode} / native (simulated cycles)", round(ratio, 2), "x",
                         "(prediction)", True))
-    ratio = " : ".join(f"{r.ips / 1e6:.3g}" if r.available else "n/a" for r in result.runs)
+    ratio = " : ".join((f"{r.ips / 1e6:,.0f}" if r.ips >= 1e9 else f"{r.ips / 1e6:.3g}")
+                       if r.available else "n/a" for r in result.runs)
     rows.append(row("host native : KVM : TCG : interpreter (M instructions/s)", None, "",
                     ratio, True))
     return rows
