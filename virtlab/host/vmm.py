@@ -14,8 +14,9 @@ Provenance of every number below: ioctl encodings from
 ioctl numbers and structures from ``include/uapi/linux/kvm.h`` and
 ``arch/x86/include/uapi/asm/kvm.h`` (torvalds/linux), the call sequence from
 ``Documentation/virt/kvm/api.rst`` (facts.md §10, §12).  The binary statistics
-(``KVM_GET_STATS_FD``, ``struct kvm_stats_header``/``kvm_stats_desc``) are
-in ``api.rst`` §4.133 and ``Documentation/virt/kvm/api.rst`` "binary stats".
+(``KVM_GET_STATS_FD``, ``struct kvm_stats_header`` and ``struct kvm_stats_desc``
+in ``include/uapi/linux/kvm.h``) are described in ``api.rst`` under
+``KVM_GET_STATS_FD``.
 
 Nothing here raises because the machine lacks KVM: :func:`probe_kvm` and
 :func:`run_guest` return results whose ``missing`` says what is absent and
