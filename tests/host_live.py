@@ -22,3 +22,14 @@ def require(missing) -> None:
     if REFERENCE_KIND and os.environ.get("CI") == "true":
         pytest.fail(f"live host test cannot run on the reference machine kind: {missing}")
     pytest.skip(str(missing))
+
+
+def import_or_skip(name: str):
+    """Import an optional package for a test module; skip it (or fail, see above) without it."""
+    try:
+        return __import__(name)
+    except ImportError as exc:
+        if REFERENCE_KIND and os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is missing on the reference machine kind: {exc}",
+                        pytrace=False)
+        pytest.skip(f"{name} is not installed (pip install {name})", allow_module_level=True)

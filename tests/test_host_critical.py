@@ -1,9 +1,8 @@
 """Critical instructions on the host CPU: the pure classifier on fixtures, the live probe."""
 
-import capstone
 import pytest
 
-from host_live import require
+from host_live import import_or_skip, require
 from virtlab.host import critical as C
 from virtlab.host.base import platform_missing
 from virtlab.isa import X86_32
@@ -86,6 +85,7 @@ def test_classify_rejects_unknown_names(bad):
 
 
 def test_probe_code_is_what_the_listing_says():
+    capstone = import_or_skip("capstone")
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     for name, (code, listing, _) in C.PROBES.items():
         got = tuple(f"{i.mnemonic} {i.op_str}".strip() for i in md.disasm(code, 0))

@@ -2,13 +2,14 @@
 
 import sys
 
-import capstone
 import pytest
 
-from host_live import require
+from host_live import import_or_skip, require
 from virtlab.host import guests as G
 from virtlab.host import scan as S
 from virtlab.host.base import platform_missing
+
+capstone = import_or_skip("capstone")  # noqa: E402  (the listings are checked with it)
 
 MD32 = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_32)
 MD64 = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)

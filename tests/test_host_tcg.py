@@ -5,9 +5,12 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from host_live import import_or_skip
 from virtlab.host import guests as G
 from virtlab.host import tcg
 from virtlab.host.compare import expected_state, run_interpreter
+
+import_or_skip("unicorn")
 
 
 @settings(max_examples=15)
