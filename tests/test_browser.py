@@ -28,6 +28,13 @@ with apt).  Outside CI a missing browser skips with a reason; with
 
 ``VIRTLAB_BROWSER_NOTEBOOKS`` (a folder) replaces ``notebooks/`` — used to try
 the test itself against throwaway notebooks.
+
+Graded exercises: each run also opens **one** untouched exercise notebook from
+``exercises/`` (the one of the day, rotating through all of them; set
+``VIRTLAB_BROWSER_EXERCISES`` to ``all`` or to a comma-separated list of
+exercise ids or ``exNN`` prefixes to choose), runs all its cells — demo widgets
+included — and asserts that nothing raised, the check panels say "not answered
+yet", and the demo widgets rendered (as many as the solution notebook shows).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -53,6 +61,22 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = Path(os.environ.get("VIRTLAB_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+ALL_EXERCISES = sorted((ROOT / "exercises").glob("ex*.ipynb"))
+
+
+def opened_exercises() -> list[Path]:
+    """The exercise notebooks this run opens (one by default: a run takes ~20 s each)."""
+    choice = os.environ.get("VIRTLAB_BROWSER_EXERCISES", "").strip()
+    if choice == "all":
+        return ALL_EXERCISES
+    if choice:
+        keys = {c.strip() for c in choice.split(",") if c.strip()}
+        return [p for p in ALL_EXERCISES if p.stem in keys or p.stem[:4] in keys]
+    return [ALL_EXERCISES[date.today().toordinal() % len(ALL_EXERCISES)]] \
+        if ALL_EXERCISES else []
+
+
+EXERCISES = opened_exercises()
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -223,6 +247,8 @@ def jupyter(chromium_path, tmp_path_factory):
     work = tmp_path_factory.mktemp("jupyter")
     served = work / "root"
     copy_stripped(NOTEBOOK_DIR, served / "notebooks")
+    if (ROOT / "exercises").is_dir():
+        copy_stripped(ROOT / "exercises", served / "exercises")
     server = JupyterServer(served, work, ARTIFACTS / "jupyter-server.log")
     try:
         server.wait_ready()
@@ -514,6 +540,66 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
         state = wait_for_state(page, panel_id, lambda s: s["status"] == "idle", 30,
                                "the kernel to settle")
         assert not state["errors"], f"{rel}: errors after moving a widget: {state['errors']}"
+        page.screenshot(path=str(shot))
+        assert not lab.errors[first_error:], (
+            f"{rel}: JavaScript errors in the page: {lab.errors[first_error:]}")
+        ok = True
+    finally:
+        if not ok:
+            lab.needs_reload = True
+            if not shot.exists():
+                try:
+                    page.screenshot(path=str(shot))
+                except Exception:  # noqa: BLE001 - best effort on the failure path
+                    pass
+        if panel_id is not None:
+            try:
+                page.evaluate(JS_CLOSE, panel_id)
+            except Exception:  # noqa: BLE001
+                lab.needs_reload = True
+        jupyter.shutdown_sessions(rel)
+
+
+@pytest.mark.skipif(not EXERCISES, reason="no exercise notebooks in exercises/")
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[p.stem for p in EXERCISES])
+def test_exercise_in_jupyterlab(exercise: Path, jupyter, lab):
+    """An untouched exercise runs top to bottom in the browser, demo widgets included."""
+    rel = f"exercises/{exercise.name}"
+    solution = ROOT / "solutions" / exercise.name
+    expected_widgets = stored_widget_count(solution) if solution.is_file() else 0
+    shot = ARTIFACTS / f"{exercise.stem}.png"
+    shot.unlink(missing_ok=True)
+    lab.ensure_fresh()
+    page = lab.page
+    first_error = len(lab.errors)
+    panel_id = None
+    ok = False
+    try:
+        panel_id = page.evaluate(JS_OPEN, rel)
+        panel = page.locator(f"[id='{panel_id}']")
+        wait_for_state(page, panel_id, lambda s: s["ready"] and s["status"] == "idle",
+                       60, "the kernel to start")
+        run_all_cells(page)
+        state = wait_for_state(
+            page, panel_id,
+            lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
+            RUN_TIMEOUT, "all cells to run")
+        if state["errors"]:
+            err = state["errors"][0]
+            raise AssertionError(
+                f"{rel}: cell {err['cell']} raised {err['ename']}: {err['evalue']}\n"
+                + ANSI.sub("", err["traceback"]))
+        assert "not answered yet" in panel.inner_text(), f"{rel}: no check panel says so"
+        deadline = time.monotonic() + 30
+        widgets = page.evaluate(JS_WIDGET_OUTPUTS, panel_id)
+        while ((widgets["pending"] or widgets["rendered"] < expected_widgets)
+               and time.monotonic() < deadline):
+            page.wait_for_timeout(250)
+            widgets = page.evaluate(JS_WIDGET_OUTPUTS, panel_id)
+        assert not widgets["failed"], f"{rel}: widgets failed to render: {widgets['failed']}"
+        assert widgets["rendered"] >= expected_widgets, (
+            f"{rel}: {widgets['rendered']} widgets rendered, the solution shows "
+            f"{expected_widgets}")
         page.screenshot(path=str(shot))
         assert not lab.errors[first_error:], (
             f"{rel}: JavaScript errors in the page: {lab.errors[first_error:]}")
