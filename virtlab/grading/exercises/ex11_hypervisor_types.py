@@ -124,7 +124,8 @@ def solve(problem: Problem) -> dict:
     prog = assemble(problem.program_text())
     te = TrapAndEmulateMachine(prog).run()
     pv = ParavirtMachine(paravirtualize(prog)).run()
-    return {"traps": int(te.counters["vmm_traps"]), "silent": int(te.counters.get("critical_direct", 0)),
+    return {"traps": int(te.counters["vmm_traps"]),
+            "silent": int(te.counters.get("critical_direct", 0)),
             "hypercalls": int(pv.counters["hypercalls"]),
             "io_path": {k: _kinds(k) for k in problem.stacks}}
 
