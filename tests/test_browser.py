@@ -486,12 +486,13 @@ def move_one_control(page, app):
     return None
 
 
-@pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOK_DIR}")
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
-    rel = f"notebooks/{notebook.name}"
-    expected_widgets = stored_widget_count(notebook)
-    shot = ARTIFACTS / f"{notebook.stem}.png"
+def run_in_lab(rel: str, expected_widgets: int, shot: Path, jupyter, lab, then) -> None:
+    """Open ``rel``, run all cells, check errors and widgets, call ``then``, close it.
+
+    ``then(page, panel, panel_id)`` makes the test's own checks once every cell
+    ran and every widget rendered; a screenshot and the page's JavaScript errors
+    follow.  The notebook is closed without saving and its kernel shut down.
+    """
     shot.unlink(missing_ok=True)
     lab.ensure_fresh()
     page = lab.page
@@ -527,6 +528,33 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
             f"{rel}: {widgets['rendered']} widgets rendered, the stored notebook shows "
             f"{expected_widgets}")
 
+        then(page, panel, panel_id)
+        page.screenshot(path=str(shot))
+        assert not lab.errors[first_error:], (
+            f"{rel}: JavaScript errors in the page: {lab.errors[first_error:]}")
+        ok = True
+    finally:
+        if not ok:
+            lab.needs_reload = True
+            if not shot.exists():
+                try:
+                    page.screenshot(path=str(shot))
+                except Exception:  # noqa: BLE001 - best effort on the failure path
+                    pass
+        if panel_id is not None:
+            try:
+                page.evaluate(JS_CLOSE, panel_id)
+            except Exception:  # noqa: BLE001
+                lab.needs_reload = True
+        jupyter.shutdown_sessions(rel)
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOK_DIR}")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
+    rel = f"notebooks/{notebook.name}"
+
+    def move_a_control(page, panel, panel_id):
         apps = panel.locator(".virtlab-app")
         assert apps.count() >= 1, f"{rel}: no virtlab widget app (.virtlab-app) in the page"
         moved = None
@@ -540,81 +568,23 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
         state = wait_for_state(page, panel_id, lambda s: s["status"] == "idle", 30,
                                "the kernel to settle")
         assert not state["errors"], f"{rel}: errors after moving a widget: {state['errors']}"
-        page.screenshot(path=str(shot))
-        assert not lab.errors[first_error:], (
-            f"{rel}: JavaScript errors in the page: {lab.errors[first_error:]}")
-        ok = True
-    finally:
-        if not ok:
-            lab.needs_reload = True
-            if not shot.exists():
-                try:
-                    page.screenshot(path=str(shot))
-                except Exception:  # noqa: BLE001 - best effort on the failure path
-                    pass
-        if panel_id is not None:
-            try:
-                page.evaluate(JS_CLOSE, panel_id)
-            except Exception:  # noqa: BLE001
-                lab.needs_reload = True
-        jupyter.shutdown_sessions(rel)
+
+    run_in_lab(rel, stored_widget_count(notebook), ARTIFACTS / f"{notebook.stem}.png",
+               jupyter, lab, move_a_control)
 
 
 @pytest.mark.skipif(not EXERCISES, reason="no exercise notebooks in exercises/")
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[p.stem for p in EXERCISES])
 def test_exercise_in_jupyterlab(exercise: Path, jupyter, lab):
-    """An untouched exercise runs top to bottom in the browser, demo widgets included."""
+    """An untouched exercise runs top to bottom in the browser, demo widgets included.
+
+    Its widgets are those the solution notebook (stored with outputs) shows.
+    """
     rel = f"exercises/{exercise.name}"
     solution = ROOT / "solutions" / exercise.name
-    expected_widgets = stored_widget_count(solution) if solution.is_file() else 0
-    shot = ARTIFACTS / f"{exercise.stem}.png"
-    shot.unlink(missing_ok=True)
-    lab.ensure_fresh()
-    page = lab.page
-    first_error = len(lab.errors)
-    panel_id = None
-    ok = False
-    try:
-        panel_id = page.evaluate(JS_OPEN, rel)
-        panel = page.locator(f"[id='{panel_id}']")
-        wait_for_state(page, panel_id, lambda s: s["ready"] and s["status"] == "idle",
-                       60, "the kernel to start")
-        run_all_cells(page)
-        state = wait_for_state(
-            page, panel_id,
-            lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
-            RUN_TIMEOUT, "all cells to run")
-        if state["errors"]:
-            err = state["errors"][0]
-            raise AssertionError(
-                f"{rel}: cell {err['cell']} raised {err['ename']}: {err['evalue']}\n"
-                + ANSI.sub("", err["traceback"]))
+
+    def unanswered(page, panel, panel_id):
         assert "not answered yet" in panel.inner_text(), f"{rel}: no check panel says so"
-        deadline = time.monotonic() + 30
-        widgets = page.evaluate(JS_WIDGET_OUTPUTS, panel_id)
-        while ((widgets["pending"] or widgets["rendered"] < expected_widgets)
-               and time.monotonic() < deadline):
-            page.wait_for_timeout(250)
-            widgets = page.evaluate(JS_WIDGET_OUTPUTS, panel_id)
-        assert not widgets["failed"], f"{rel}: widgets failed to render: {widgets['failed']}"
-        assert widgets["rendered"] >= expected_widgets, (
-            f"{rel}: {widgets['rendered']} widgets rendered, the solution shows "
-            f"{expected_widgets}")
-        page.screenshot(path=str(shot))
-        assert not lab.errors[first_error:], (
-            f"{rel}: JavaScript errors in the page: {lab.errors[first_error:]}")
-        ok = True
-    finally:
-        if not ok:
-            lab.needs_reload = True
-            if not shot.exists():
-                try:
-                    page.screenshot(path=str(shot))
-                except Exception:  # noqa: BLE001 - best effort on the failure path
-                    pass
-        if panel_id is not None:
-            try:
-                page.evaluate(JS_CLOSE, panel_id)
-            except Exception:  # noqa: BLE001
-                lab.needs_reload = True
-        jupyter.shutdown_sessions(rel)
+
+    run_in_lab(rel, stored_widget_count(solution) if solution.is_file() else 0,
+               ARTIFACTS / f"{exercise.stem}.png", jupyter, lab, unanswered)
