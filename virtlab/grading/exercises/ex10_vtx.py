@@ -27,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...asm import assemble, parse_instruction
+from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
 from ...isa import X86_VTX
 from ...rng import make_rng
-from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
 from ..exercise import Exercise, Function, Manual, Value
+from ._guest import guest_loop
 
 __all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "exit_reason",
            "CONTROLS", "REASONS"]
@@ -80,9 +81,8 @@ class Problem:
     body: tuple
 
     def program_text(self) -> str:
-        """The guest kernel's code."""
-        return "\n".join([f"MOV ECX, {self.loops}", "loop:", *self.body, "DEC ECX",
-                          "JNZ loop", "HLT"])
+        """The guest kernel's code (:func:`._guest.guest_loop`)."""
+        return guest_loop(self.loops, self.body)
 
 
 def exit_reason(instruction: str, controls: dict, cpl: int):

@@ -8,8 +8,8 @@ stacks whose block-read path the student traces.  Reference answers come from
 :func:`~virtlab.hypervisor.paravirt.paravirtualize` with
 :class:`~virtlab.hypervisor.paravirt.ParavirtMachine`, and the I/O paths of
 :mod:`virtlab.hypervisor.stacks`; :func:`crosscheck` recomputes the counts
-from the Popek & Goldberg classification of each instruction and the paths
-from the stacks' components.
+from the Popek & Goldberg classification of each instruction and compares
+the paths with the lecture's drawings of the four stacks.
 
 Examples
 --------
@@ -32,6 +32,7 @@ from ...isa import X86_32
 from ...popek_goldberg import classify
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ._guest import guest_loop
 
 __all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "outcome",
            "STACKS"]
@@ -71,9 +72,8 @@ class Problem:
     stacks: tuple
 
     def program_text(self) -> str:
-        """The (unmodified) guest kernel's code."""
-        return "\n".join([f"MOV ECX, {self.loops}", "loop:", *self.body, "DEC ECX",
-                          "JNZ loop", "HLT"])
+        """The guest kernel's code (:func:`._guest.guest_loop`)."""
+        return guest_loop(self.loops, self.body)
 
 
 def outcome(instruction: str) -> list:

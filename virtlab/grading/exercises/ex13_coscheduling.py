@@ -100,8 +100,7 @@ def make_problem(seed: int) -> Problem:
     rng = make_rng(seed)
     pcpus = rng.choice([2, 3, 4])
     vcpus = rng.randint(2, pcpus)
-    hogs = rng.randint(pcpus - vcpus + 1, pcpus - 1) if vcpus > 1 else 1
-    hogs = max(hogs, pcpus - vcpus + 1)
+    hogs = rng.randint(pcpus - vcpus + 1, pcpus - 1)     # overcommitted: n + hogs > P
     threshold = rng.choice([2, 3, 5])
     base = Problem(pcpus, vcpus, hogs, threshold, (), ())
     t = _trace(base, "none")

@@ -34,6 +34,7 @@ from ...hypervisor.native import NativeMachine
 from ...hypervisor.vtx import HardwareMachine
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ._guest import guest_loop
 
 __all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "mix_cycles",
            "TECHNIQUES"]
@@ -80,8 +81,8 @@ class Problem:
                              exit_handling=self.exit_handling)
 
     def program_text(self) -> str:
-        return "\n".join([f"MOV ECX, {self.loops}", "loop:", *self.body, "DEC ECX",
-                          "JNZ loop", "HLT"])
+        """The guest kernel's code (:func:`._guest.guest_loop`)."""
+        return guest_loop(self.loops, self.body)
 
 
 def mix_cycles(instructions, exiting, technique, costs: CostTable = COSTS) -> float:
