@@ -4,12 +4,15 @@
 toolchain's self-test exercise; here the patterns that make sense for *any*
 exercise run for each exercise in ``solutions/``:
 
-* **honest** -- the instructor's solution with the manually graded answers
-  rewritten in the student's own words and one check cell deleted, graded for
-  real (``virtlab grade``'s code, fresh kernels, ``-j 2``, all selected
-  exercises in one batch): full autograded marks, the check cell restored, the
+* **honest** -- the generated exercise with the solution's answers typed in,
+  the manually graded answers in the student's own words and one check cell
+  deleted, graded for real (``virtlab grade``'s code, fresh kernels, ``-j 2``,
+  all selected exercises in one batch) for every exercise with a manually
+  graded question: full autograded marks, the check cell restored, the
   Markdown answers neither "repaired" nor scored (their points are the
-  instructor's, not autograded zeros);
+  instructor's, not autograded zeros).  (``check-solutions`` gives every
+  solution full marks in-process for many seeds, and
+  tests/test_grading_course.py grades two solutions in kernels.)
 * **untouched** -- the generated exercise scores 0 (tests/test_grading_course.py
   also grades every untouched exercise in a kernel, demo cells included);
 * **liar** -- every answer bound to an object whose ``__eq__`` always says
@@ -100,7 +103,7 @@ def graded_honest(request, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("eid", COURSE)
+@pytest.mark.parametrize("eid", MANUAL)
 def test_honest_submission_full_marks(eid, graded_honest):
     ex = get_exercise(eid)
     r = graded_honest[eid]
