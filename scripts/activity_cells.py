@@ -7,6 +7,7 @@ metadata ``virtlab_section`` (``predict``, ``try-it``, ``practice``,
 ``selfcheck``); re-running removes and re-inserts them, so the notebooks
 follow the data.
 """
+import hashlib
 import re
 from pathlib import Path
 
@@ -21,15 +22,32 @@ SECTIONS = {"try-it", "predict", "selfcheck", "practice"}
 APPS = set(widgets.apps())
 
 
+_USED: set = set()
+
+
+def _cell_id(section, text):
+    # Stable ids (the German edition's translations are keyed by cell id);
+    # a repeated text (two predict cells) gets its occurrence number.
+    digest = hashlib.sha256(f"{section}:{text}".encode()).hexdigest()[:12]
+    cid, n = f"{section}-{digest}", 1
+    while cid in _USED:
+        n += 1
+        cid = f"{section}-{digest}-{n}"
+    _USED.add(cid)
+    return cid
+
+
 def md(text, section):
     c = nbformat.v4.new_markdown_cell(text)
     c.metadata["virtlab_section"] = section
+    c.id = _cell_id(section, text)
     return c
 
 
 def code(text, section):
     c = nbformat.v4.new_code_cell(text)
     c.metadata["virtlab_section"] = section
+    c.id = _cell_id(section, text)
     return c
 
 
@@ -44,6 +62,7 @@ for topic in course.TOPICS:
     path = repo / "notebooks" / topic.notebook
     nb = nbformat.read(path, as_version=4)
     cells = [c for c in nb.cells if c.metadata.get("virtlab_section") not in SECTIONS]
+    _USED.clear()
     tasks = {}
     for t in selfcheck.try_it_tasks(topic.id):
         tasks.setdefault(t.app, []).append(t)
