@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..asm import Instruction, Program, check_program
-from ..cpu import CPU, BlockCompiler, _status
+from ..cpu import CPU, BlockCompiler, run_blocks
 from ..errors import check_int
 from .vm import VMMMachine
 
@@ -194,43 +194,24 @@ class BinaryTranslationMachine(VMMMachine):
 
     def _run(self, max_steps: int) -> str:
         self._translator()
-        c = self.cpu
+        kbc = self._kbc
+        kernel = (kbc.cache, kbc.compile)
+        user = (self._ubc.cache, self._ubc.compile)
         v = self.vcpu
-        r, m = c.regs, c.mem
-        kcache, ucache = self._kbc.cache, self._ubc.cache
-        kcompile, ucompile = self._kbc.compile, self._ubc.compile
-        limit = c.icount + max_steps
-        c.limit = limit
-        pc = c.pc
-        n = len(self.program)
-        hits = 0
-        irq = self._irq
-        while pc >= 0:
-            if c.icount >= limit:
-                c.pc = pc
-                break
-            if c.irq is not None:
-                c.pc = pc
-                pc = irq(c, pc)
-                if pc < 0:
-                    break
-            if not 0 <= pc < n:
-                c.fault = f"jump outside the program (pc {pc})"
-                c.pc = pc
-                break
+        kernel_blocks = 0
+
+        def select(c: CPU):           # the guest kernel runs translated code
+            nonlocal kernel_blocks
             if v.cpl:
-                f = ucache.get(pc)
-                if f is None:
-                    f = ucompile(pc)
-            else:
-                f = kcache.get(pc)
-                if f is None:
-                    f = kcompile(pc)
-                else:
-                    hits += 1
-            pc = f(c, r, m)
-        c.count("cache_hits", hits)
-        return _status(c)
+                return user
+            kernel_blocks += 1
+            return kernel
+
+        misses = kbc.misses
+        status = run_blocks(self.cpu, *kernel, max_steps, self._irq, select)
+        # every kernel block was either found in the cache or translated now
+        self.cpu.count("cache_hits", kernel_blocks - (kbc.misses - misses))
+        return status
 
     def counters(self):
         ev = super().counters()
