@@ -40,7 +40,7 @@ from __future__ import annotations
 from ..errors import check_type
 from .guest import GuestVM
 from .memory import PAGE_SHIFT
-from .native import MMU, TRAP_CYCLES, _Peek
+from .native import MMU, TRAP_CYCLES, PeekView
 from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, Fault, PageFault, PageTable,
                          WalkStep, check_access, check_vaddr, hw_walk)
 from .tlb import TLB
@@ -210,7 +210,7 @@ class NestedMMU(MMU):
         check_vaddr(vaddr, self._mode)
         steps: list = []
         try:
-            self._walk2d(_Peek(self.host), vaddr, write, user, steps)
+            self._walk2d(PeekView(self.host), vaddr, write, user, steps)
         except PageFault:
             pass
         return steps
