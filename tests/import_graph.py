@@ -8,7 +8,8 @@ module to the modules it makes Python import: ``from .pkg import name`` is an
 edge to ``pkg.name`` if that is a module, else to ``pkg``; importing ``a.b.c``
 also imports the packages ``a.b`` and ``a`` first, so those are edges too,
 except for packages that contain the importing module (Python is already
-initialising them; that is how a package imports its own submodules).
+initialising them; that is how a package imports its own submodules) — but a
+name imported *from* a package's ``__init__`` is always an edge to it.
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ def build(pkg_dir: Path) -> ImportGraph:
                     else:
                         targets.add(target)
                         names.add((target, a.name))
-        edges = set()
+        edges = {t for t in targets if t in files and t != mod}
         for t in targets:
             parts = t.split(".")
-            for k in range(1, len(parts) + 1):
+            for k in range(1, len(parts)):
                 parent = ".".join(parts[:k])
                 if parent in files and parent != mod and not _contains(parent, mod):
                     edges.add(parent)

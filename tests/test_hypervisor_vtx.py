@@ -123,3 +123,16 @@ def test_io_and_mmio_handlers():
     r = m.run()
     assert r.status == "halted" and r.state.regs[0] == 5 and r.state.regs[3] == 77
     assert log == [(0x71, False, None), (0x70, True, 5)]
+
+
+def test_step_notes_name_the_ring_after_the_instruction():
+    """SYSEXIT runs in non-root mode and leaves the guest in ring 3: the log says so."""
+    from virtlab.hypervisor import machine
+    from virtlab.hypervisor.guests import source
+    m = machine(assemble(source("syscall"), isa="X86_VTX"), "hardware")
+    while m.program[m.cpu.pc].mnemonic != "SYSEXIT":
+        m.step()
+    assert m.step().what == "executed in VMX non-root ring 3 on guest state (no exit)"
+    n = machine(assemble("MOV ECX, 9\nMOV EDX, 3\nSYSEXIT\nHLT"), "native")
+    n.step(), n.step()
+    assert n.step().what == "executed directly (ring 3)"

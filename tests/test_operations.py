@@ -4,7 +4,7 @@ from virtlab import availability as av
 from virtlab import consolidation as cons
 from virtlab import migration as mig
 from virtlab import operations as ops
-from virtlab.viz.datacenter import metric_text
+from virtlab.viz.text import metric_text
 
 PLACEMENT = cons.consolidate(cons.make_servers(12, seed=1))
 

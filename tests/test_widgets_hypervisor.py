@@ -3,7 +3,8 @@
 import pytest
 
 import virtlab.widgets as widgets
-from virtlab.widgets.debugger import GUEST_PROGRAMS, TECHNIQUE_LABELS, debugger, make_machine
+from virtlab.hypervisor.guests import GUESTS
+from virtlab.widgets.debugger import TECHNIQUE_LABELS, TECHNIQUES, debugger, make_machine
 from virtlab.widgets.hypervisor_types import hypervisor_types
 
 
@@ -36,11 +37,11 @@ def test_debugger_step_run_reset():
 
 def test_debugger_popf_failure_under_trap_and_emulate_but_not_bt():
     # trap-and-emulate on X86_32: POPF in ring 1 drops the IF change (facts.md, issue 3)
-    te = debugger("trap_and_emulate", "popf")
+    te = debugger("trap_and_emulate", "popf_restore")
     te.step(3)
     assert te.state.flags["IF"] == 0
     assert te.state.ring == 1 and te.state.guest_ring == 0
-    bt = debugger("binary_translation", "popf")
+    bt = debugger("binary_translation", "popf_restore")
     bt.step(3)
     assert bt.state.flags["IF"] == 1  # BT replaced POPF with a callout
 
@@ -58,7 +59,7 @@ def test_debugger_control_change_rebuilds_and_redraws():
     app = debugger("native", "loop")
     app.run()
     n = app.updates
-    app.controls["program"].value = "sgdt"
+    app.controls["program"].value = "leak"
     assert app.updates == n + 1
     assert app.state.steps == 0 and app.state.listing[1] == "LGDT EAX"
     app.controls["technique"].value = "paravirt"
@@ -67,13 +68,22 @@ def test_debugger_control_change_rebuilds_and_redraws():
 
 
 @pytest.mark.parametrize("technique", list(TECHNIQUE_LABELS))
-@pytest.mark.parametrize("program", list(GUEST_PROGRAMS))
+@pytest.mark.parametrize("program", list(GUESTS))
 def test_every_technique_runs_every_program(technique, program):
     m = make_machine(technique, program)
     for _ in range(400):
         if m.step().status != "running":
             break
     assert m.last_event.status in ("halted", "fault")
+
+
+def test_techniques_are_machines_of_the_hypervisor_package():
+    from virtlab.hypervisor import MACHINES
+    for technique, (_, mode, options) in TECHNIQUES.items():
+        m = make_machine(technique, "loop")
+        assert type(m) is MACHINES[mode]
+        if mode == "hardware":
+            assert m.hardware == options["hardware"]
 
 
 def test_debugger_run_limit_and_bad_input():

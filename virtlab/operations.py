@@ -5,7 +5,7 @@ and joins them: :func:`maintenance` takes a host out of service, finds room for
 its VMs as an HA restart would (:func:`~virtlab.availability.host_failure`) and
 migrates them live (:func:`~virtlab.migration.evacuate`); :func:`dashboard`
 collects what an operator watches from the models' results as data
-(:class:`Metric`); :func:`virtlab.viz.datacenter.metric_text` formats a metric
+(:class:`Metric`); :func:`virtlab.viz.text.metric_text` formats a metric
 for display.
 
 Examples

@@ -214,14 +214,17 @@ class Machine:
     # -- what a mode decides ----------------------------------------------------
     def special(self, c: CPU, ins: Instruction, pc: int) -> int:
         """Handle a special instruction; return the next EIP (-1 stops)."""
-        return self._on_guest_state(c, ins, pc, c.real, f"executed directly (ring {c.real.cpl})")
+        return self._on_guest_state(c, ins, pc, c.real, "executed directly (ring {cpl})")
 
     def _on_guest_state(self, c: CPU, ins: Instruction, pc: int, p: PrivState,
                         note: str) -> int:
-        """Execute ``ins`` on the guest's state ``p``; traps go through the guest's own IDT."""
+        """Execute ``ins`` on the guest's state ``p``; traps go through the guest's own IDT.
+
+        ``note`` describes a step without a trap; ``{cpl}`` in it is the ring after it.
+        """
         npc, trap = execute_special(c, ins, pc, p)
         if self.tracing:
-            self.note = (note if trap is None else
+            self.note = (note.format(cpl=p.cpl) if trap is None else
                          f"trap vector {trap.vector} ({trap.reason}) → guest kernel via its IDT")
         return npc
 

@@ -452,8 +452,8 @@ class HardwareMachine(VMMMachine):
         ex = exit_for(ins, self.controls, v.cpl)
         if ex is None:
             # Runs in non-root mode on guest state: no VMM involvement.
-            return self._on_guest_state(c, ins, pc, v, f"executed in VMX non-root ring "
-                                        f"{v.cpl} on guest state (no exit)")
+            return self._on_guest_state(c, ins, pc, v, "executed in VMX non-root ring {cpl} "
+                                        "on guest state (no exit)")
         reason, qual = ex
         c.pc = pc
         if reason == "IO_INSTRUCTION":

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-__all__ = ["fixed_grid", "plain_log", "set_title", "metric_text"]
+__all__ = ["fixed_grid", "plain_log", "set_title"]
 
 
 def fixed_grid(fig, nrows: int = 1, ncols: int = 1, **params):
@@ -53,33 +53,4 @@ def plain_log(ax, axis: str = "y") -> None:
 def set_title(ax, label: str, **kwargs) -> None:
     """``ax.set_title`` at a fixed height (skips matplotlib's costly title placement)."""
     ax.set_title(label, y=1.0, **kwargs)
-
-
-#: How a :class:`virtlab.operations.Metric` quantity is written, by unit.
-_UNIT_FORMATS = {"kWh": "{:,.0f}", "s": "{:,.1f} s", "ms": "{:,.0f} ms", "GiB": "{:,.1f} GiB"}
-
-
-def metric_text(metric) -> str:
-    """A dashboard metric (:class:`virtlab.operations.Metric`) as the text an operator reads.
-
-    Examples
-    --------
-    >>> from virtlab.operations import Metric
-    >>> metric_text(Metric("capacity", "mean CPU / memory utilization", (0.5, 0.25), "%"))
-    '50% / 25%'
-    >>> metric_text(Metric("energy", "kWh per day", 1234.4, "kWh", 5678.9))
-    '1,234 (was 5,679)'
-    >>> metric_text(Metric("capacity", "VMs per host", 4.0)), metric_text(Metric("x", "n", 4))
-    ('4.0', '4')
-    """
-    v = metric.value
-    if metric.unit == "%":
-        text = " / ".join(f"{x:.0%}" for x in v)
-    elif metric.unit:
-        text = _UNIT_FORMATS[metric.unit].format(v)
-    else:
-        text = f"{v}" if isinstance(v, int) else f"{v:.1f}"
-    if metric.before is not None:
-        text += f" (was {_UNIT_FORMATS.get(metric.unit, '{:,.0f}').format(metric.before)})"
-    return text
 

@@ -27,7 +27,7 @@ from .. import consolidation as cons
 from .. import operations as ops
 from ..errors import check_choice, check_int
 from ..viz import consolidation as viz_cons
-from ..viz.datacenter import metric_text
+from ..viz.text import metric_text
 from .base import WidgetApp
 
 __all__ = ["CloudLab", "cloud_lab"]
