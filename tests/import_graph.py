@@ -132,3 +132,24 @@ def private_imports(g: ImportGraph) -> list[str]:
     return sorted(f"{mod} imports {src}.{name}" for mod, pairs in g.names.items()
                   for src, name in pairs
                   if name.startswith("_") and not name.startswith("__") and src != mod)
+
+
+def local_imports(pkg_dir: Path) -> list[str]:
+    """``module:line imports target`` for every function-local import of the package itself."""
+    src_dir = pkg_dir.parent
+    out = []
+    for path in sorted(pkg_dir.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if id(node) in top or not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            if isinstance(node, ast.ImportFrom):
+                own = node.level > 0 or (node.module or "").split(".")[0] == pkg_dir.name
+                what = "." * node.level + (node.module or "")
+            else:
+                own = any(a.name.split(".")[0] == pkg_dir.name for a in node.names)
+                what = ", ".join(a.name for a in node.names)
+            if own:
+                out.append(f"{module_name(path, src_dir)}:{node.lineno} imports {what}")
+    return out

@@ -37,12 +37,15 @@ Examples
 from __future__ import annotations
 
 import functools
+import statistics
+import time
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..asm import Program, assemble
-from ..errors import check_choice, check_int, check_type
-from .costs import COSTS, HARDWARE, CostTable, cycles
+from ..errors import check_bool, check_choice, check_int, check_type
+from . import machine, run
+from .costs import COSTS, CostTable, HARDWARE, cycles
 
 __all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "run_all",
            "compute_loop", "wallclock",
@@ -232,7 +235,6 @@ def _iteration_counters(name: str, mode: str, hardware: str | None,
     Event counts do not depend on prices, so they are measured once and
     cached; every price change (a widget slider) only re-prices them.
     """
-    from . import run
     opts = ({"hardware": hardware, "ept": HARDWARE[hardware]["ept"]}
             if mode == "hardware" else {})
     a = run(microbenchmark(name, iterations), mode, **opts).counters
@@ -321,7 +323,6 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
     >>> sorted(t["ptemod"])
     ['binary_translation', 'hardware', 'native']
     """
-    from ..errors import check_bool
     check_type("costs", costs, CostTable)
     check_bool("ept", ept)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
@@ -361,7 +362,6 @@ def overheads(program: Program, costs: CostTable = COSTS,
     >>> ov["emulation"] >= 10
     True
     """
-    from . import run
     native = run(program, "native", costs=costs)
     out = {}
     for m in modes:
@@ -408,10 +408,7 @@ def wallclock(iterations: int = 200_000, repeats: int = 5,
     >>> sorted(w["native"])                          # doctest: +SKIP
     ['instructions', 'instructions_per_second', 'ratio_to_native', 'seconds']
     """
-    import statistics
-    import time
 
-    from . import machine
     check_int("repeats", repeats, minimum=1, maximum=100)
     prog = compute_loop(iterations)
     times: dict[str, list[float]] = {m: [] for m in modes}

@@ -55,7 +55,8 @@ from typing import Any
 
 import networkx as nx
 
-from virtlab.errors import check_choice, check_int, check_number, check_str, check_type
+from ..errors import check_choice, check_int, check_number, check_str, check_type
+from .costs import COSTS, CostTable
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -180,7 +181,6 @@ class IoStep:
 
 
 def _cpu_price(name: str) -> int:
-    from virtlab.hypervisor.costs import COSTS
     return round(getattr(COSTS, name))
 
 
@@ -281,7 +281,6 @@ class StackCosts:
         >>> StackCosts.from_cost_table(COSTS.replace(vm_exit=1360)).vm_exit
         1360
         """
-        from virtlab.hypervisor.costs import CostTable
         check_type("table", table, CostTable)
         values = {"syscall": round(table.native_trap), "host_syscall": round(table.native_trap),
                   "vm_exit": round(table.vm_exit), "hypercall": round(table.hypercall)}

@@ -33,11 +33,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..asm import REGS, Instruction, Program, check_program
-from ..cpu import (CPU, MEMORY_WORDS, BlockCompiler, GuestState, PrivState, deliver_irq,
-                   deliver_trap, execute_special, interpret_step, is_plain, run_blocks,
-                   run_native)
-from ..errors import check_int, check_type
+from ..asm import Instruction, Program, REGS, check_program
+from ..cpu import (BlockCompiler, CPU, GuestState, MEMORY_WORDS, PrivState, deliver_irq,
+                   deliver_trap, execute_special, interpret_step, is_plain, run_blocks, run_native)
+from ..errors import VirtlabError, check_int, check_type
 from ..isa import ISA, get_isa
 from .costs import COSTS, CostTable, cycles
 
@@ -266,7 +265,6 @@ class Machine:
         """
         c = self.cpu
         if getattr(self, "pending_exit", None) is not None:
-            from ..errors import VirtlabError
             raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
             ev = StepEvent(c.pc, "", "machine stopped", self.ring, self.guest_ring,
@@ -313,7 +311,6 @@ class Machine:
         check_int("max_steps", max_steps, minimum=0, maximum=MAX_STEPS_LIMIT)
         c = self.cpu
         if getattr(self, "pending_exit", None) is not None:
-            from ..errors import VirtlabError
             raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
             return self.result()

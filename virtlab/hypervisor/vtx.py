@@ -38,7 +38,7 @@ from typing import Any
 from ..asm import REGS
 from ..cpu import CPU, PrivState, deliver_irq, execute_special, mmio_complete, mmio_decode
 from ..errors import VirtlabError, check_bool, check_choice, check_int
-from .costs import HARDWARE, cycles
+from .costs import COSTS, HARDWARE, cycles
 from .vm import VMMMachine
 
 __all__ = ["VMCS", "VMX", "HardwareMachine", "EXIT_REASONS", "exit_for"]
@@ -347,7 +347,6 @@ class HardwareMachine(VMMMachine):
             ctl.update(controls)
         self.controls = ctl
         if costs is None:
-            from .costs import COSTS
             costs = COSTS.replace(vm_exit=HARDWARE[hardware]["vm_exit"])
         super().__init__(program, costs=costs, **kw)
 

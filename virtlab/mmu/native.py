@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import check_int, check_type
+from .guest import GuestVM
 from .memory import PAGE_SHIFT, PhysicalMemory
 from .page_table import (PTE_D, PTE_PS, PTE_U, PTE_W, PageFault, PageTable, check_access,
                          check_vaddr, hw_walk)
@@ -370,7 +371,6 @@ def compose(guest_table: PageTable, vm, memory: PhysicalMemory | None = None) ->
     >>> ct.lookup(0x3000) == (h, 5)            # P|U, not writable: the host said so
     True
     """
-    from .guest import GuestVM
 
     check_type("guest_table", guest_table, PageTable)
     check_type("vm", vm, GuestVM)

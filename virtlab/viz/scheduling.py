@@ -16,8 +16,12 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import check_number, check_str, check_type
-from .base import PALETTE, new_figure
+from ..scheduler.base import VM
+from ..scheduler.trace import Trace
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["gantt", "share_bars", "lab_figure", "mapping_figure", "cosched_figure",
            "latency_figure", "vm_colors"]
@@ -26,7 +30,6 @@ _RESERVED = "#bbbbbb"
 
 
 def _trace_type():
-    from ..scheduler.trace import Trace
     return Trace
 
 
@@ -61,7 +64,6 @@ def _rects(spans, y0, h):
 
 def _compound(rects):
     """One Path holding many rectangles ``(x0, y0, x1, y1)`` (one SVG element)."""
-    import numpy as np
     from matplotlib.path import Path
     r = np.asarray(rects, dtype=float).reshape(-1, 4)
     verts = np.empty((len(r), 5, 2))
@@ -120,7 +122,6 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
     # few ticks: every tick is four artists, and tick creation and layout were
     # most of a redraw
     if compound:     # the widget: ticks as plain artists, cheaper than matplotlib's
-        from .base import fast_ticks, nice_ticks
         fast_ticks(ax, "x", *nice_ticks(start, end, n=5), fontsize=7, length=2.5)
         ax.set_yticks([])
         _row_labels(ax, [str(p) for p in range(trace.pcpus)])
@@ -271,7 +272,6 @@ def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):
     >>> fig.axes[0].get_title()
     'vCPU → pCPU: configuration (dashed) and scheduling (arrows)'
     """
-    from ..scheduler.base import VM
     vms = list(vms)
     for i, vm in enumerate(vms):
         check_type(f"vms[{i}]", vm, VM)

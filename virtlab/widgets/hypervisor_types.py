@@ -26,10 +26,12 @@ from typing import Any
 
 import ipywidgets as W
 
-from virtlab.hypervisor.stacks import (
-    STACK_KINDS, HypervisorStack, IoCost, StackCosts, compare_io, get_stack, vmi_stacks,
-)
-from virtlab.widgets.base import WidgetApp
+from ..errors import check_choice, check_int
+from ..hypervisor.stacks import (HypervisorStack, IoCost, STACK_KINDS, StackCosts, compare_io,
+                                 get_stack, vmi_stacks)
+from ..viz.base import to_svg
+from ..viz.hypervisor import io_cost_bars, stack_diagram
+from .base import WidgetApp
 
 __all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types"]
 
@@ -97,8 +99,6 @@ class HypervisorTypesApp(WidgetApp):
                                      costs)
 
     def draw(self, result: HypervisorTypesResult):
-        from virtlab.viz.base import to_svg
-        from virtlab.viz.hypervisor import io_cost_bars, stack_diagram
         kind = result.stack.kind
         if kind not in self._diagram_png:
             self._diagram_png[kind] = to_svg(stack_diagram(result.stack, width=6.0,
@@ -156,7 +156,6 @@ def hypervisor_types(stack: str = "type2", size_kib: int = 4, world_switch: int 
     >>> hypervisor_types(stack="kvm").result.stack.title
     'KVM (Kernel Virtual Machine)'
     """
-    from virtlab.errors import check_choice, check_int
     check_choice("stack", stack, [v for _, v in _CHOICES])
     check_int("size_kib", size_kib, minimum=1, maximum=256)
     check_int("world_switch", world_switch, minimum=0, maximum=30_000)
