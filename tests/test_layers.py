@@ -215,3 +215,20 @@ def test_private_names_across_modules_are_found(tmp_path):
         "vm.py": "def f():\n    from .cpu import _maybe_irq, execute\n",
     })
     assert import_graph.private_imports(g) == ["virtlab.vm imports virtlab.cpu._maybe_irq"]
+
+
+def test_every_widget_app_is_registered_under_its_factorys_name():
+    import virtlab.widgets as widgets
+    apps = widgets.apps()
+    assert apps and {k: f.__name__ for k, f in apps.items()} == {k: k for k in apps}
+
+
+def test_widget_modules_share_their_topic_names_with_viz():
+    """A widget module drawing with one viz module carries its name (viz.mmu <->
+    widgets.mmu); the others are labs of a topic viz draws as a whole (viz.cpu,
+    viz.hypervisor)."""
+    viz = {p.stem for p in (PKG / "viz").glob("*.py")}
+    widgets_ = {p.stem for p in (PKG / "widgets").glob("*.py")}
+    labs = {"binary_translation", "debugger", "emulation", "hardware", "hypervisor_types",
+            "sensitive", "summary"}
+    assert widgets_ - {"__init__", "base"} - labs <= viz

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from virtlab.hypervisor.stacks import (
     STACK_KINDS, Component, HypervisorStack, IoStep, StackCosts, all_stacks, check_stack,
-    compare_io, get_stack, io_cost, vmi_stacks,
+    compare_stacks, get_stack, io_cost, vmi_stacks,
 )
 
 COST_FIELDS = [f for f in StackCosts.__dataclass_fields__]
@@ -109,7 +109,7 @@ def test_copy_cost_is_linear_in_size():
 
 
 def test_default_order_native_pv_type1_kvm_type2():
-    r = compare_io()
+    r = compare_stacks()
     order = sorted(r, key=lambda k: r[k].total)
     assert order[0] == "native" and order[-1] == "type2"
     assert r["paravirtual"].total < r["type1"].total
@@ -117,7 +117,7 @@ def test_default_order_native_pv_type1_kvm_type2():
 
 @given(costs_st, st.integers(1, 4096))
 def test_native_is_never_more_expensive(costs, size):
-    r = compare_io(costs, size)
+    r = compare_stacks(costs, size)
     for kind, c in r.items():
         assert c.total >= r["native"].total, kind
         assert c.total == sum(cyc for _, cyc in c.steps)

@@ -13,7 +13,7 @@ Build a guest with :func:`virtlab.asm.assemble` (text → ``Program``), then:
     option ``hardware="nehalem_ept"|"first_gen_vt"|"svm_2020"``),
     ``"paravirt"`` (the program is paravirtualized automatically unless
     ``paravirtualized=False``; option ``backend="xen"|"vmware"|"native"``).
-    Common options: ``isa=``, ``costs=`` (:class:`costs.CostTable`),
+    Common options: ``isa=``, ``costs=`` (:class:`costs.CycleCosts`),
     ``memory_words=``, ``ports=``, ``max_steps=``.
 ``machine(program, mode, **options) -> Machine``
     A steppable machine: ``.step() -> StepEvent`` (pc, text, what, ring,
@@ -51,7 +51,7 @@ Submodules: :mod:`.vm` (Machine, RunResult), :mod:`.native`,
 :mod:`.emulation`, :mod:`.trap_and_emulate`, :mod:`.binary_translation`
 (``translate(program, pc) -> TranslatedBlock``), :mod:`.vtx` (VMX, VMCS,
 ``exit_for``), :mod:`.paravirt` (``paravirtualize``, hypercall names, VMI
-back ends), :mod:`.costs` (CostTable, COSTS, HARDWARE, ``cycles``),
+back ends), :mod:`.costs` (CycleCosts, COSTS, HARDWARE, ``cycles``),
 :mod:`.microbench` (``workload(**mix)`` guest OS with an instruction mix,
 ``TYPICAL_MIX``, ``overheads(program)``, ``microbenchmark(name)``,
 ``run_all(costs, ept=) -> {bench: {"native"|"binary_translation"|"hardware":

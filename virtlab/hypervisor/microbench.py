@@ -45,9 +45,9 @@ from types import MappingProxyType
 from ..asm import Program, assemble
 from ..errors import check_bool, check_choice, check_int, check_type
 from . import machine, run
-from .costs import COSTS, CostTable, HARDWARE, cycles
+from .costs import COSTS, CycleCosts, HARDWARE, cycles
 
-__all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "run_all",
+__all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "cycles_table",
            "compute_loop", "wallclock",
            "BenchRow", "TYPICAL_MIX", "overheads"]
 
@@ -243,7 +243,7 @@ def _iteration_counters(name: str, mode: str, hardware: str | None,
                         for k in set(a) | set(b)))
 
 
-def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
+def _program_cycles(name: str, config: str, costs: CycleCosts, iterations: int,
                     vm_exit: float | None = None) -> float:
     """Cycles per iteration of a runnable microbenchmark under one configuration.
 
@@ -259,7 +259,7 @@ def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
                   ept=HARDWARE[config]["ept"])[0]
 
 
-def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
+def _profile_cycles(name: str, config: str, costs: CycleCosts) -> float:
     prof = dict(PROFILES[name])
     if config == "native":
         return cycles("native", prof, costs)[0]
@@ -269,7 +269,7 @@ def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
     return cycles("hardware", prof, c2, ept=HARDWARE[config]["ept"])[0]
 
 
-def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchRow]:
+def compare_bt_vt(costs: CycleCosts = COSTS, iterations: int = 50) -> list[BenchRow]:
     """Cycles per iteration: native, BT, first-generation VT, VT with EPT.
 
     ``forkwait`` combines its profile with the measured per-iteration cost of
@@ -285,7 +285,7 @@ def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchR
     >>> rows["forkwait"].cycles["binary_translation"] < rows["forkwait"].cycles["first_gen_vt"]
     True
     """
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     rows = []
     measured: dict[str, dict[str, float]] = {}
@@ -308,7 +308,7 @@ def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchR
     return rows
 
 
-def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
+def cycles_table(costs: CycleCosts = COSTS, *, ept: bool = True, iterations: int = 50
             ) -> dict[str, dict[str, float]]:
     """Cycles per iteration of every microbenchmark: native, BT and hardware.
 
@@ -317,13 +317,13 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
 
     Examples
     --------
-    >>> t = run_all(COSTS.replace(vm_exit=500), ept=True)
-    >>> t["in"]["hardware"] < run_all(COSTS, ept=True)["in"]["hardware"]
+    >>> t = cycles_table(COSTS.replace(vm_exit=500), ept=True)
+    >>> t["in"]["hardware"] < cycles_table(COSTS, ept=True)["in"]["hardware"]
     True
     >>> sorted(t["ptemod"])
     ['binary_translation', 'hardware', 'native']
     """
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     check_bool("ept", ept)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     hw = "nehalem_ept" if ept else "first_gen_vt"
@@ -349,7 +349,7 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
     return out
 
 
-def overheads(program: Program, costs: CostTable = COSTS,
+def overheads(program: Program, costs: CycleCosts = COSTS,
               modes: tuple = ("emulation", "trap_and_emulate", "binary_translation",
                               "hardware", "paravirt")) -> dict[str, float]:
     """Relative cycle overhead of each mode against native (0.07 = 7 %).

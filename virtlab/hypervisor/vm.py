@@ -38,7 +38,7 @@ from ..cpu import (BlockCompiler, CPU, GuestState, MEMORY_WORDS, PrivState, deli
                    deliver_trap, execute_special, interpret_step, is_plain, run_blocks, run_native)
 from ..errors import VirtlabError, check_int, check_type
 from ..isa import ISA, get_isa
-from .costs import COSTS, CostTable, cycles
+from .costs import COSTS, CycleCosts, cycles
 
 __all__ = ["Machine", "VMMMachine", "RunResult", "StepEvent", "DEFAULT_MAX_STEPS"]
 
@@ -171,7 +171,7 @@ class Machine:
     program : Program
     isa : ISA or str, optional
         Trap behaviour (default: the program's ISA).
-    costs : CostTable, optional
+    costs : CycleCosts, optional
     memory_words : int
     ports : dict, optional
         Values ``IN`` reads per port.
@@ -182,11 +182,11 @@ class Machine:
     kernel_ring = 0
 
     def __init__(self, program: Program, *, isa: ISA | str | None = None,
-                 costs: CostTable = COSTS, memory_words: int = MEMORY_WORDS,
+                 costs: CycleCosts = COSTS, memory_words: int = MEMORY_WORDS,
                  ports: dict | None = None):
         self.program = check_program(program)
         self.isa = get_isa(isa if isa is not None else program.isa)
-        self.costs = check_type("costs", costs, CostTable)
+        self.costs = check_type("costs", costs, CycleCosts)
         self.memory_words = check_int("memory_words", memory_words, minimum=16,
                                       maximum=1 << 20)
         self.ports = ports

@@ -76,9 +76,9 @@ class ShadowMMU(MMU):
 
     Examples
     --------
-    >>> from virtlab.mmu import PhysicalMemory, GuestVM, X86_32
+    >>> from virtlab.mmu import PhysicalMemory, GuestVM, X86_32_2LEVEL
     >>> vm = GuestVM(PhysicalMemory(256), 64)
-    >>> gpt = vm.new_page_table(X86_32)
+    >>> gpt = vm.new_page_table(X86_32_2LEVEL)
     >>> mmu = ShadowMMU(vm, gpt)
     >>> mmu.translate(0x5000)                      # the guest maps nothing: true guest fault
     Traceback (most recent call last):

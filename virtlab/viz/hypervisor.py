@@ -206,14 +206,14 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     Parameters
     ----------
     costs : mapping of str to IoCost
-        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_io`.
+        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_stacks`.
     highlight : str, optional
         Stack kind whose label is drawn in bold.
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io
-    >>> fig = io_cost_bars(compare_io(), highlight="type2")
+    >>> from virtlab.hypervisor.stacks import compare_stacks
+    >>> fig = io_cost_bars(compare_stacks(), highlight="type2")
     >>> len(fig.axes[0].get_yticklabels())
     5
     """
@@ -263,8 +263,8 @@ def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io, get_stack
-    >>> fig = stack_overview(get_stack("type2"), compare_io())
+    >>> from virtlab.hypervisor.stacks import compare_stacks, get_stack
+    >>> fig = stack_overview(get_stack("type2"), compare_stacks())
     >>> len(fig.axes)
     2
     """

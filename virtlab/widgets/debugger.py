@@ -15,7 +15,7 @@ It drives the machines of :mod:`virtlab.hypervisor` (``step()``, ``run()``,
 
 Examples
 --------
->>> app = debugger(technique="trap_and_emulate", program="popf_restore")
+>>> app = step_debugger(technique="trap_and_emulate", program="popf_restore")
 >>> app.state.pc, app.state.status
 (0, 'running')
 >>> app.step(); app.state.steps
@@ -44,7 +44,7 @@ from ..viz.hypervisor import debugger_view
 from .base import WidgetApp
 
 __all__ = ["APPS", "TECHNIQUES", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerState",
-           "make_machine", "debugger"]
+           "make_machine", "step_debugger"]
 
 #: Technique key -> (label shown in the dropdown, mode of
 #: :func:`virtlab.hypervisor.machine`, its options).
@@ -293,7 +293,8 @@ def snapshot(machine, technique: str, program: str, steps: int = 0) -> DebuggerS
         log=tuple(machine.log))
 
 
-def debugger(technique: str = "trap_and_emulate", program: str = "popf_restore") -> DebuggerApp:
+def step_debugger(technique: str = "trap_and_emulate",
+                  program: str = "popf_restore") -> DebuggerApp:
     """Build the step-through debugger (notebooks 06–09).
 
     Parameters
@@ -305,7 +306,7 @@ def debugger(technique: str = "trap_and_emulate", program: str = "popf_restore")
 
     Examples
     --------
-    >>> app = debugger("hardware", "port_io")
+    >>> app = step_debugger("hardware", "port_io")
     >>> app.run(); app.state.last_exit
     'VM exit HLT (#12)'
     """
@@ -314,4 +315,4 @@ def debugger(technique: str = "trap_and_emulate", program: str = "popf_restore")
     return DebuggerApp(technique=technique, program=program)
 
 
-APPS: dict[str, Any] = {"step_debugger": debugger}
+APPS: dict[str, Any] = {"step_debugger": step_debugger}

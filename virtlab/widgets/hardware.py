@@ -34,8 +34,8 @@ from typing import Any
 import ipywidgets as W
 
 from ..errors import check_bool, check_int, check_number, check_type
-from ..hypervisor.costs import COSTS, CostTable
-from ..hypervisor.microbench import MICROBENCHMARKS, run_all
+from ..hypervisor.costs import COSTS, CycleCosts
+from ..hypervisor.microbench import MICROBENCHMARKS, cycles_table
 from ..viz.hypervisor import grouped_bars
 from .base import WidgetApp
 
@@ -74,7 +74,7 @@ def bt_vs_vt(vm_exit: float = 2000.0, ept: bool = True, costs: Any = None) -> di
         Price of one VM exit round trip for the VT column.
     ept : bool
         Nested paging on (EPT) or off (shadow page tables, CR3 loads exit).
-    costs : virtlab.hypervisor.costs.CostTable, optional
+    costs : virtlab.hypervisor.costs.CycleCosts, optional
         Other prices (default ``COSTS``).
 
     Returns
@@ -94,11 +94,11 @@ def bt_vs_vt(vm_exit: float = 2000.0, ept: bool = True, costs: Any = None) -> di
     """
     vm_exit = check_number("vm_exit", vm_exit, minimum=0, maximum=1_000_000)
     check_bool("ept", ept)
-    costs = COSTS if costs is None else check_type("costs", costs, CostTable)
-    # run_all measures each benchmark's events once (cached) and re-prices them.
+    costs = COSTS if costs is None else check_type("costs", costs, CycleCosts)
+    # cycles_table measures each benchmark's events once (cached) and re-prices them.
     # 20 iterations, as before: measured with 50, every later redraw of this app
     # was ~25 ms slower (the larger warm-up runs leave more live objects behind).
-    return run_all(costs.replace(vm_exit=vm_exit), ept=ept, iterations=20)
+    return cycles_table(costs.replace(vm_exit=vm_exit), ept=ept, iterations=20)
 
 
 def winner(row: dict) -> str:
