@@ -136,3 +136,13 @@ def test_step_notes_name_the_ring_after_the_instruction():
     n = machine(assemble("MOV ECX, 9\nMOV EDX, 3\nSYSEXIT\nHLT"), "native")
     n.step(), n.step()
     assert n.step().what == "executed directly (ring 3)"
+
+
+def test_stepping_an_mmio_load_moves_to_the_next_instruction():
+    """The debugger's single step (interpret_step) completes an MMIO load like a run does."""
+    prog = assemble("MOV EAX, [0xFEE00000]\nHLT", isa="X86_VTX")
+    stepped = HardwareMachine(prog, mmio_handler=lambda addr, size, write, value: 42)
+    stepped.step()
+    assert stepped.cpu.pc == 1 and stepped.cpu.regs[0] == 42
+    ran = HardwareMachine(prog, mmio_handler=lambda addr, size, write, value: 42).run()
+    assert ran.state.regs[0] == 42 and stepped.run().state == ran.state

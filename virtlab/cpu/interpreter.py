@@ -69,12 +69,12 @@ class _Resync(Exception):
 
 def _engine(c: CPU) -> Callable:
     """The decoded program of ``c`` (built once per CPU and memory layout)."""
-    e = getattr(c, "_interp", None)
+    e = getattr(c, "decoded", None)
     if (e is None or e[0] is not c.program or e[1] is not c.regs or e[2] is not c.mem
             or e[3] is not c.wp or e[4] is not c.ev or e[5] != c.memory_words):
         e = (c.program, c.regs, c.mem, c.wp, c.ev, c.memory_words,
              _build_engine(c.program, c.regs, c.mem, c.wp, c.ev, c.memory_words))
-        c._interp = e
+        c.decoded = e
     return e[6]
 
 

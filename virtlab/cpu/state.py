@@ -245,7 +245,7 @@ class CPU:
         self._privileged = frozenset(m for m in ring_isa if ring_isa[m].privileged) | (
             frozenset({"VMCALL"}) if self.isa.vmx else frozenset())
         #: The interpreter's decoded program (built on the first interpret()).
-        self._interp: tuple | None = None
+        self.decoded: tuple | None = None
 
     # -- helpers ------------------------------------------------------------
     def count(self, event: str, n: int = 1) -> None:
