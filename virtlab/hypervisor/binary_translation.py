@@ -35,10 +35,10 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..asm import Instruction, Program, check_program
-from ..cpu import CPU, BlockCompiler, run_blocks
+from ..cpu import BlockCompiler, CPU, run_blocks
 from ..errors import check_int
 from .vm import VMMMachine
 
@@ -156,7 +156,6 @@ class BinaryTranslationMachine(VMMMachine):
                 prefix = f"[translated block {s}-{e - 1}: cache miss] "
         ev = super().step()
         if prefix:
-            from dataclasses import replace
             ev = replace(ev, what=prefix + ev.what)
             self.log[-1] = f"{ev.pc:4d}  {ev.text:<24s} {ev.what}"
             self.last_event = ev

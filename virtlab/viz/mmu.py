@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
@@ -197,7 +197,6 @@ def shadow_vs_nested(run):
     2
     """
     check_type("run", run, SideBySide)
-    from matplotlib.collections import LineCollection, PolyCollection
     techs = ["native", "shadow", "nested"]
     # fixed margins, bars as one PolyCollection per panel, ticks and the key
     # as plain artists: a widget redraw must stay < 50 ms

@@ -17,6 +17,10 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.patches import FancyBboxPatch, Patch
+from matplotlib.path import Path
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..errors import check_number, check_str, check_type
 from ..scheduler.base import VM
@@ -64,7 +68,6 @@ def _rects(spans, y0, h):
 
 def _compound(rects):
     """One Path holding many rectangles ``(x0, y0, x1, y1)`` (one SVG element)."""
-    from matplotlib.path import Path
     r = np.asarray(rects, dtype=float).reshape(-1, 4)
     verts = np.empty((len(r), 5, 2))
     verts[:, :, 0] = r[:, [0, 0, 2, 2, 0]]
@@ -80,8 +83,6 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
     # broken_barh per (pCPU, VM) made redraws noticeably slower.  With
     # ``compound`` each VM's bars are a single path (one SVG element per VM;
     # a SEDF run has hundreds of short bars in the window).
-    from matplotlib.collections import PathCollection, PolyCollection
-    from matplotlib.ticker import FixedLocator, MaxNLocator
     colors = vm_colors(trace)
     s_us, e_us = start * 1000, end * 1000
     verts, faces = [], []
@@ -136,7 +137,6 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
     if title:        # an explicit y: no measuring of tick labels to place the title
         ax.set_title(title, fontsize=8, y=1.0, pad=4)
     if legend:
-        from matplotlib.patches import Patch
         handles = [Patch(color=c, label=n) for n, c in colors.items()]
         if res:
             handles.append(Patch(facecolor="white", edgecolor=_RESERVED, hatch="///",
@@ -184,7 +184,6 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
     shares = [trace.share(n) for n in names]
     y = range(len(names))
     if lean:         # one collection instead of a Rectangle per bar
-        from matplotlib.collections import PolyCollection
         ax.add_collection(PolyCollection(
             [[(0, i - 0.4), (0, i + 0.4), (s, i + 0.4), (s, i - 0.4)]
              for i, s in enumerate(shares)], facecolors=[colors[n] for n in names],
@@ -209,7 +208,6 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
         ax.set_yticklabels(names, fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel("share of one pCPU", fontsize=7, labelpad=1)
-        from matplotlib.ticker import MaxNLocator
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.tick_params(labelsize=7, length=2.5, pad=2)
 
@@ -331,7 +329,6 @@ def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):
 
 
 def _box(x, y, w, h, color, alpha=1.0):
-    from matplotlib.patches import FancyBboxPatch
     return FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02", facecolor=color,
                           edgecolor=color, alpha=alpha)
 
