@@ -47,8 +47,47 @@ def _may_fault(ins: Instruction, words: int) -> bool:
     return any(op[0] == "m" and (op[1] >= 0 or (op[2] & M) >= words) for op in ins.operands)
 
 
+def _flag_effect(ins: Instruction) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(flags read, flags written) by a plain instruction."""
+    reads, writes = _FLAG_RW.get(ins.mnemonic, ((), ()))
+    if ins.mnemonic in ("SHL", "SHR") and (ins.operands[1][1] & 31):
+        writes = _FLAGS
+    return reads, writes
+
+
+def _flag_liveness(body, words: int) -> list[set]:
+    """Backwards over a block: which flags each instruction must produce."""
+    live = set(_FLAGS)
+    need: list[set] = [set()] * len(body)
+    for k in range(len(body) - 1, -1, -1):
+        ins = body[k]
+        if not is_plain(ins):
+            live = set(_FLAGS)
+            need[k] = set()
+            continue
+        reads, writes = _flag_effect(ins)
+        need[k] = set(writes) & live
+        live = (live - set(writes)) | set(reads)
+        if _may_fault(ins, words):
+            # A memory fault leaves the block before ``ins`` (a stop, or an
+            # MMIO exit that shows the registers): every flag is visible there.
+            live = set(_FLAGS)
+    return need
+
+
+#: Jcc mnemonic -> Python condition on the flag locals.
+_JCC_TEST = {"JZ": "zf", "JNZ": "not zf", "JL": "bool(sf) != bool(of)",
+             "JGE": "bool(sf) == bool(of)", "JG": "not zf and bool(sf) == bool(of)",
+             "JLE": "zf or bool(sf) != bool(of)"}
+
+
 class _Gen:
-    """Source generator for one block (tracks locals that need write-back)."""
+    """Source generator for one block (tracks locals that need write-back).
+
+    ``pc`` and ``nd`` (the flags the current instruction must produce) are set
+    per instruction; the ``emit_*`` methods write the specialised Python for
+    one plain instruction and return True if it ends the block.
+    """
 
     def __init__(self, c_words: int):
         self.lines: list[str] = []
@@ -56,9 +95,12 @@ class _Gen:
         self.reg_loaded: set[int] = set()
         self.reg_dirty: set[int] = set()
         self.flag_dirty: set[str] = set()
+        self.flags_local: set[str] = set()  # flags held in locals right now
         self.done = 0  # plain instructions retired since the last icount update
         self.base = 0  # extra indentation (1 inside a self-loop)
         self.loop_k = 0  # instructions per iteration of a self-loop block (0: none)
+        self.pc = 0
+        self.nd: set[str] = set()
 
     def emit(self, s: str, indent: int = 1) -> None:
         self.lines.append("    " * (indent + self.base) + s)
@@ -78,6 +120,285 @@ class _Gen:
             self.emit(f"c.icount += n * {self.loop_k} + {self.done}", indent)
         elif self.done:
             self.emit(f"c.icount += {self.done}", indent)
+
+    # -- operands and flags ------------------------------------------------------
+    def flag(self, f: str) -> str:
+        """Flag ``f`` as a local (loaded lazily from the CPU on first read)."""
+        if f not in self.flags_local:
+            self.emit(f"{f} = c.{f}")
+            self.flags_local.add(f)
+        return f
+
+    def src(self, op) -> str:
+        if op[0] == "r":
+            return self.reg(op[1])
+        if op[0] in ("i", "l"):
+            return str(op[1])
+        return self.mem_read(op)
+
+    def addr_expr(self, op) -> str:
+        if op[1] < 0:
+            return str(op[2] & M)
+        return f"({self.reg(op[1])} + {op[2]}) & {M}" if op[2] else self.reg(op[1])
+
+    def mem_check(self, aexpr: str) -> str:
+        self.emit(f"a = {aexpr}")
+        self.emit(f"if a >= {self.N}:")
+        self.commit(2)
+        self.emit(f"return c.memfault({self.pc}, a)", 2)
+        return "a"
+
+    def mem_read(self, op) -> str:
+        if op[1] < 0 and (op[2] & M) < self.N:
+            return f"m[{op[2] & M}]"
+        self.mem_check(self.addr_expr(op))
+        return "m[a]"
+
+    def setreg(self, i: int, expr: str) -> None:
+        self.emit(f"{self.reg(i)} = {expr}")
+        self.reg_dirty.add(i)
+
+    def setf(self, f: str, expr: str) -> None:
+        if f in self.nd:
+            self.emit(f"{f} = {expr}")
+            self.flags_local.add(f)
+            self.flag_dirty.add(f)
+
+    def zs(self, res: str) -> None:
+        self.setf("zf", f"{res} == 0")
+        self.setf("sf", f"{res} >> 31")
+
+    # -- one plain instruction -------------------------------------------------------
+    def emit_plain(self, ins: Instruction) -> bool:
+        mn = ins.mnemonic
+        if mn in CONDITIONS:
+            return self.emit_jcc(ins)
+        return getattr(self, _EMITTERS[mn])(ins)
+
+    def emit_mov(self, ins) -> bool:
+        d, sop = ins.operands
+        if d[0] == "r":
+            self.setreg(d[1], self.src(sop))
+            return False
+        v = self.src(sop)
+        if d[1] < 0 and (d[2] & M) < self.N:
+            self.emit(f"m[{d[2] & M}] = {v}")
+            self.emit(f"if W[{d[2] & M}]:")
+        else:
+            if sop[0] == "m":  # pragma: no cover - no mem-to-mem form
+                raise AssertionError
+            self.mem_check(self.addr_expr(d))
+            self.emit(f"m[a] = {v}")
+            self.emit("if W[a]:")
+        self.emit("c.count('pt_writes')", 2)
+        return False
+
+    def emit_alu(self, ins) -> bool:
+        mn, (d, sop) = ins.mnemonic, ins.operands
+        a = self.reg(d[1])
+        b = self.src(sop)
+        if sop[0] == "m":
+            self.emit(f"b = {b}")
+            b = "b"
+        res = "t" if mn in ("CMP", "TEST") else a
+        if mn == "ADD":
+            if "of" in self.nd:
+                self.emit(f"x = {a}")
+            self.emit(f"t = {a} + {b}")
+            self.setf("cf", "t >> 32")
+            self.emit(f"{a} = t & {M}")
+            self.reg_dirty.add(d[1])
+            self.setf("of", f"((x ^ {a}) & ({b} ^ {a})) >> 31")
+        elif mn in ("SUB", "CMP"):
+            self.setf("cf", f"{a} < {b}")
+            self.emit(f"t = ({a} - {b}) & {M}")
+            self.setf("of", f"(({a} ^ {b}) & ({a} ^ t)) >> 31")
+            if mn == "SUB":
+                self.emit(f"{a} = t")
+                self.reg_dirty.add(d[1])
+        else:
+            op = {"AND": "&", "TEST": "&", "OR": "|", "XOR": "^"}[mn]
+            if mn == "TEST":
+                self.emit(f"t = {a} {op} {b}")
+            elif mn == "XOR" and sop == d:
+                self.emit(f"{a} = 0")
+                self.reg_dirty.add(d[1])
+            else:
+                self.emit(f"{a} {op}= {b}")
+                self.reg_dirty.add(d[1])
+            self.setf("cf", "0")
+            self.setf("of", "0")
+        self.zs(res)
+        return False
+
+    def emit_imul(self, ins) -> bool:
+        d, sop = ins.operands
+        a, b = self.reg(d[1]), self.src(sop)
+        self.emit(f"sa = {a} - 4294967296 if {a} >> 31 else {a}")
+        self.emit(f"sb = {b} - 4294967296 if {b} >> 31 else {b}")
+        self.emit("full = sa * sb")
+        self.emit(f"{a} = full & {M}")
+        self.reg_dirty.add(d[1])
+        if "cf" in self.nd or "of" in self.nd:
+            self.emit(f"ovf = full != ({a} - 4294967296 if {a} >> 31 else {a})")
+            self.setf("cf", "ovf")
+            self.setf("of", "ovf")
+        self.zs(a)
+        return False
+
+    def emit_shift(self, ins) -> bool:
+        d, sop = ins.operands
+        n = sop[1] & 31
+        a = self.reg(d[1])
+        if n:
+            if ins.mnemonic == "SHL":
+                self.setf("cf", f"({a} >> {32 - n}) & 1")
+                self.emit(f"{a} = ({a} << {n}) & {M}")
+            else:
+                self.setf("cf", f"({a} >> {n - 1}) & 1")
+                self.emit(f"{a} >>= {n}")
+            self.reg_dirty.add(d[1])
+            self.setf("of", "0")
+            self.zs(a)
+        return False
+
+    def emit_unary(self, ins) -> bool:
+        mn, i = ins.mnemonic, ins.operands[0][1]
+        a = self.reg(i)
+        if mn == "INC":
+            self.emit(f"{a} = ({a} + 1) & {M}")
+            self.setf("of", f"{a} == 2147483648")
+        elif mn == "DEC":
+            self.emit(f"{a} = ({a} - 1) & {M}")
+            self.setf("of", f"{a} == 2147483647")
+        elif mn == "NEG":
+            self.setf("cf", f"int({a} != 0)")
+            self.setf("of", f"{a} == 2147483648")
+            self.emit(f"{a} = (-{a}) & {M}")
+        else:                                   # NOT: no flags
+            self.emit(f"{a} = ~{a} & {M}")
+            self.reg_dirty.add(i)
+            return False
+        self.reg_dirty.add(i)
+        self.zs(a)
+        return False
+
+    def emit_nop(self, ins) -> bool:
+        return False
+
+    def emit_push(self, ins) -> bool:
+        v = self.src(ins.operands[0])
+        self.mem_check(f"(esp - 1) & {M}")
+        self.emit(f"m[a] = {v}")
+        self.emit("esp = a")
+        self.reg_dirty.add(4)
+        return False
+
+    def emit_pop(self, ins) -> bool:
+        i = ins.operands[0][1]
+        self.mem_check("esp")
+        if i == 4:
+            self.emit("esp = m[a]")
+        else:
+            self.setreg(i, "m[a]")
+            self.emit(f"esp = (a + 1) & {M}")
+        self.reg_dirty.add(4)
+        return False
+
+    def _leave(self, target: str) -> bool:
+        """Retire the terminator, write everything back, return ``target``."""
+        self.done += 1
+        self.commit()
+        self.emit(f"return {target}")
+        return True
+
+    def emit_jmp(self, ins) -> bool:
+        target = ins.operands[0][1]
+        if self.loop_k:
+            self.emit("n += 1")
+            self.emit("if n < budget:")
+            self.emit("continue", 2)
+            self.done = 0
+            self.commit()
+            self.emit(f"return {target}")
+            return True
+        return self._leave(str(target))
+
+    def emit_call(self, ins) -> bool:
+        self.mem_check(f"(esp - 1) & {M}")
+        self.emit(f"m[a] = {self.pc + 1}")
+        self.emit("esp = a")
+        self.reg_dirty.add(4)
+        return self._leave(str(ins.operands[0][1]))
+
+    def emit_ret(self, ins) -> bool:
+        self.mem_check("esp")
+        self.emit("t = m[a]")
+        self.emit(f"esp = (a + 1) & {M}")
+        self.reg_dirty.add(4)
+        return self._leave("t")
+
+    def emit_jcc(self, ins) -> bool:
+        cond, target = _JCC_TEST[ins.mnemonic], ins.operands[0][1]
+        for f in _FLAG_RW[ins.mnemonic][0]:
+            self.flag(f)
+        if self.loop_k:
+            self.emit("n += 1")
+            self.emit(f"if ({cond}) and n < budget:")
+            self.emit("continue", 2)
+            self.done = 0
+        else:
+            self.done += 1
+        self.commit()
+        self.emit(f"if {cond}:")
+        self.emit(f"return {target}", 2)
+        self.emit(f"return {self.pc + 1}")
+        return True
+
+    # -- special instructions and self-loops -------------------------------------------
+    def emit_special(self, idx: int, last: bool, used: set[int]) -> bool:
+        """Call the mode's handler ``S`` for special instruction ``I[idx]``."""
+        self.commit()
+        self.done = 0
+        self.emit(f"npc = S(c, I[{idx}], {self.pc})")
+        if last:
+            self.emit("return npc")
+            self.reg_dirty.clear()
+            self.flag_dirty.clear()
+            return True
+        # leave the block on a control transfer, or when an interrupt is
+        # pending (STI/POPF may just have enabled it): the dispatcher
+        # delivers it at once, as the interpreter does.
+        self.emit(f"if npc != {self.pc + 1} or c.irq is not None:")
+        self.emit("return npc", 2)
+        for i in sorted(used):
+            self.emit(f"{self.reg(i)} = r[{i}]")
+        self.reg_dirty.clear()
+        self.flag_dirty.clear()
+        self.flags_local.clear()
+        return False
+
+    def open_self_loop(self, body) -> None:
+        """Run the block as a ``while`` loop (flags read before written loaded first)."""
+        written: set[str] = set()
+        for ins in body:
+            reads, writes = _flag_effect(ins)
+            for f in reads:
+                if f not in written:
+                    self.flag(f)
+            written |= set(writes)
+        self.emit(f"budget = (c.limit - c.icount) // {len(body)}")
+        self.emit("n = 0")
+        self.emit("while True:")
+        self.base = 1
+        self.loop_k = len(body)
+
+
+_EMITTERS = {"MOV": "emit_mov", "IMUL": "emit_imul", "SHL": "emit_shift", "SHR": "emit_shift",
+             "NOP": "emit_nop", "PUSH": "emit_push", "POP": "emit_pop", "JMP": "emit_jmp",
+             "CALL": "emit_call", "RET": "emit_ret",
+             **dict.fromkeys(("ADD", "SUB", "CMP", "AND", "OR", "XOR", "TEST"), "emit_alu"),
+             **dict.fromkeys(("INC", "DEC", "NEG", "NOT"), "emit_unary")}
 
 
 class BlockCompiler:
@@ -172,27 +493,11 @@ class BlockCompiler:
         return block
 
     def _generate(self, start: int) -> tuple[str, tuple]:
+        """Python source of the block at ``start`` and its special-instruction table."""
         prog = self.program.instructions
         s, e = self.block_range(start)
         body = prog[s:e]
-        # Flag liveness (backwards): which flags each instruction must produce.
-        live = set(_FLAGS)
-        need: list[set] = [set()] * len(body)
-        for k in range(len(body) - 1, -1, -1):
-            ins = body[k]
-            if not is_plain(ins):
-                live = set(_FLAGS)
-                need[k] = set()
-                continue
-            reads, writes = _FLAG_RW.get(ins.mnemonic, ((), ()))
-            if ins.mnemonic in ("SHL", "SHR") and (ins.operands[1][1] & 31):
-                writes = _FLAGS
-            need[k] = set(writes) & live
-            live = (live - set(writes)) | set(reads)
-            if _may_fault(ins, self.N):
-                # A memory fault leaves the block before ``ins`` (a stop, or an
-                # MMIO exit that shows the registers): every flag is visible there.
-                live = set(_FLAGS)
+        need = _flag_liveness(body, self.N)
         g = _Gen(self.N)
         used = set()
         for ins in body:
@@ -205,302 +510,31 @@ class BlockCompiler:
         for i in sorted(used):
             g.emit(f"{g.reg(i)} = r[{i}]")
         g.reg_loaded = set(used)
-        # flags read before written are loaded lazily from c
         consts: list[Instruction] = []
-        flags_local: set[str] = set()
-
-        def flag(f: str) -> str:
-            if f not in flags_local:
-                g.emit(f"{f} = c.{f}")
-                flags_local.add(f)
-            return f
-
         # A block that branches back to its own start with no special
         # instruction becomes a loop inside one Python function (like chained
         # translations): no dispatch per iteration.  ``c.limit`` bounds it.
         last = body[-1]
         if (self.chain and last.mnemonic in ("JMP", *CONDITIONS) and last.operands[0][1] == s
                 and all(is_plain(i) for i in body)):
-            written: set[str] = set()
-            for ins in body:
-                reads, writes = _FLAG_RW.get(ins.mnemonic, ((), ()))
-                if ins.mnemonic in ("SHL", "SHR") and (ins.operands[1][1] & 31):
-                    writes = _FLAGS
-                for f in reads:
-                    if f not in written:
-                        flag(f)
-                written |= set(writes)
-            k = len(body)
-            g.emit(f"budget = (c.limit - c.icount) // {k}")
-            g.emit("n = 0")
-            g.emit("while True:")
-            g.base = 1
-            g.loop_k = k
-
-        N = self.N
-        end_pc = e
+            g.open_self_loop(body)
+        ended = False
         for k, ins in enumerate(body):
-            pc = s + k
-            mn = ins.mnemonic
-            ops = ins.operands
+            g.pc = s + k
             if not is_plain(ins):
-                idx = len(consts)
                 consts.append(ins)
-                g.commit()
-                g.done = 0
-                g.emit(f"npc = S(c, I[{idx}], {pc})")
-                if k == len(body) - 1:
-                    g.emit("return npc")
-                    g.reg_dirty.clear()
-                    g.flag_dirty.clear()
-                    end_pc = None
-                    break
-                # leave the block on a control transfer, or when an interrupt is
-                # pending (STI/POPF may just have enabled it): the dispatcher
-                # delivers it at once, as the interpreter does.
-                g.emit(f"if npc != {pc + 1} or c.irq is not None:")
-                g.emit("return npc", 2)
-                for i in sorted(used):
-                    g.emit(f"{g.reg(i)} = r[{i}]")
-                g.reg_dirty.clear()
-                g.flag_dirty.clear()
-                flags_local.clear()
-                continue
-            nd = need[k]
-
-            def src(op, k=k) -> str:
-                if op[0] == "r":
-                    return g.reg(op[1])
-                if op[0] in ("i", "l"):
-                    return str(op[1])
-                return mem_read(op)
-
-            def addr_expr(op) -> str:
-                if op[1] < 0:
-                    return str(op[2] & M)
-                return f"({g.reg(op[1])} + {op[2]}) & {M}" if op[2] else g.reg(op[1])
-
-            def mem_check(aexpr: str, pc=pc) -> str:
-                g.emit(f"a = {aexpr}")
-                g.emit(f"if a >= {N}:")
-                g.commit(2)
-                g.emit(f"return c.memfault({pc}, a)", 2)
-                return "a"
-
-            def mem_read(op) -> str:
-                if op[1] < 0 and (op[2] & M) < N:
-                    return f"m[{op[2] & M}]"
-                mem_check(addr_expr(op))
-                return "m[a]"
-
-            def setreg(i: int, expr: str) -> None:
-                g.emit(f"{g.reg(i)} = {expr}")
-                g.reg_dirty.add(i)
-
-            def zs(res: str) -> None:
-                if "zf" in nd:
-                    g.emit(f"zf = {res} == 0")
-                    flags_local.add("zf")
-                    g.flag_dirty.add("zf")
-                if "sf" in nd:
-                    g.emit(f"sf = {res} >> 31")
-                    flags_local.add("sf")
-                    g.flag_dirty.add("sf")
-
-            def setf(f: str, expr: str) -> None:
-                if f in nd:
-                    g.emit(f"{f} = {expr}")
-                    flags_local.add(f)
-                    g.flag_dirty.add(f)
-
-            g.emit(f"# {pc}: {ins.text}")
-            if mn == "MOV":
-                d, sop = ops
-                if d[0] == "r":
-                    setreg(d[1], src(sop))
-                else:
-                    v = src(sop)
-                    if d[1] < 0 and (d[2] & M) < N:
-                        g.emit(f"m[{d[2] & M}] = {v}")
-                        g.emit(f"if W[{d[2] & M}]:")
-                    else:
-                        if sop[0] == "m":  # pragma: no cover - no mem-to-mem form
-                            raise AssertionError
-                        mem_check(addr_expr(d))
-                        g.emit(f"m[a] = {v}")
-                        g.emit("if W[a]:")
-                    g.emit("c.count('pt_writes')", 2)
-            elif mn in ("ADD", "SUB", "CMP", "AND", "OR", "XOR", "TEST"):
-                d, sop = ops
-                a = g.reg(d[1])
-                b = src(sop)
-                if sop[0] == "m":
-                    g.emit(f"b = {b}")
-                    b = "b"
-                res = "t" if mn in ("CMP", "TEST") else a
-                if mn == "ADD":
-                    if "of" in nd:
-                        g.emit(f"x = {a}")
-                    g.emit(f"t = {a} + {b}")
-                    setf("cf", "t >> 32")
-                    g.emit(f"{a} = t & {M}")
-                    g.reg_dirty.add(d[1])
-                    setf("of", f"((x ^ {a}) & ({b} ^ {a})) >> 31")
-                    res = a
-                elif mn in ("SUB", "CMP"):
-                    setf("cf", f"{a} < {b}")
-                    g.emit(f"t = ({a} - {b}) & {M}")
-                    setf("of", f"(({a} ^ {b}) & ({a} ^ t)) >> 31")
-                    if mn == "SUB":
-                        g.emit(f"{a} = t")
-                        g.reg_dirty.add(d[1])
-                        res = a
-                else:
-                    op = {"AND": "&", "TEST": "&", "OR": "|", "XOR": "^"}[mn]
-                    if mn == "TEST":
-                        g.emit(f"t = {a} {op} {b}")
-                    elif mn == "XOR" and sop == d:
-                        g.emit(f"{a} = 0")
-                        g.reg_dirty.add(d[1])
-                    else:
-                        g.emit(f"{a} {op}= {b}")
-                        g.reg_dirty.add(d[1])
-                    setf("cf", "0")
-                    setf("of", "0")
-                zs(res)
-            elif mn == "IMUL":
-                d, sop = ops
-                a, b = g.reg(d[1]), src(sop)
-                g.emit(f"sa = {a} - 4294967296 if {a} >> 31 else {a}")
-                g.emit(f"sb = {b} - 4294967296 if {b} >> 31 else {b}")
-                g.emit("full = sa * sb")
-                g.emit(f"{a} = full & {M}")
-                g.reg_dirty.add(d[1])
-                if "cf" in nd or "of" in nd:
-                    g.emit(f"ovf = full != ({a} - 4294967296 if {a} >> 31 else {a})")
-                    setf("cf", "ovf")
-                    setf("of", "ovf")
-                zs(a)
-            elif mn in ("SHL", "SHR"):
-                d, sop = ops
-                n = sop[1] & 31
-                a = g.reg(d[1])
-                if n:
-                    if mn == "SHL":
-                        setf("cf", f"({a} >> {32 - n}) & 1")
-                        g.emit(f"{a} = ({a} << {n}) & {M}")
-                    else:
-                        setf("cf", f"({a} >> {n - 1}) & 1")
-                        g.emit(f"{a} >>= {n}")
-                    g.reg_dirty.add(d[1])
-                    setf("of", "0")
-                    zs(a)
-            elif mn in ("INC", "DEC"):
-                a = g.reg(ops[0][1])
-                if mn == "INC":
-                    g.emit(f"{a} = ({a} + 1) & {M}")
-                    setf("of", f"{a} == 2147483648")
-                else:
-                    g.emit(f"{a} = ({a} - 1) & {M}")
-                    setf("of", f"{a} == 2147483647")
-                g.reg_dirty.add(ops[0][1])
-                zs(a)
-            elif mn == "NEG":
-                a = g.reg(ops[0][1])
-                setf("cf", f"int({a} != 0)")
-                setf("of", f"{a} == 2147483648")
-                g.emit(f"{a} = (-{a}) & {M}")
-                g.reg_dirty.add(ops[0][1])
-                zs(a)
-            elif mn == "NOT":
-                a = g.reg(ops[0][1])
-                g.emit(f"{a} = ~{a} & {M}")
-                g.reg_dirty.add(ops[0][1])
-            elif mn == "NOP":
-                pass
-            elif mn == "PUSH":
-                v = src(ops[0])
-                mem_check(f"(esp - 1) & {M}")
-                g.emit(f"m[a] = {v}")
-                g.emit("esp = a")
-                g.reg_dirty.add(4)
-            elif mn == "POP":
-                mem_check("esp")
-                setreg(ops[0][1], "m[a]") if ops[0][1] != 4 else None
-                if ops[0][1] == 4:
-                    g.emit("esp = m[a]")
-                    g.reg_dirty.add(4)
-                else:
-                    g.emit(f"esp = (a + 1) & {M}")
-                    g.reg_dirty.add(4)
-            elif mn == "JMP":
-                if g.loop_k:
-                    g.emit("n += 1")
-                    g.emit("if n < budget:")
-                    g.emit("continue", 2)
-                    g.done = 0
-                    g.commit()
-                    g.emit(f"return {ops[0][1]}")
-                    end_pc = None
-                    break
-                g.done += 1
-                g.commit()
-                g.emit(f"return {ops[0][1]}")
-                end_pc = None
+                ended = g.emit_special(len(consts) - 1, k == len(body) - 1, used)
+            else:
+                g.nd = need[k]
+                g.emit(f"# {g.pc}: {ins.text}")
+                ended = g.emit_plain(ins)
+                if not ended:
+                    g.done += 1
+            if ended:
                 break
-            elif mn == "CALL":
-                mem_check(f"(esp - 1) & {M}")
-                g.emit(f"m[a] = {pc + 1}")
-                g.emit("esp = a")
-                g.reg_dirty.add(4)
-                g.done += 1
-                g.commit()
-                g.emit(f"return {ops[0][1]}")
-                end_pc = None
-                break
-            elif mn == "RET":
-                mem_check("esp")
-                g.emit("t = m[a]")
-                g.emit(f"esp = (a + 1) & {M}")
-                g.reg_dirty.add(4)
-                g.done += 1
-                g.commit()
-                g.emit("return t")
-                end_pc = None
-                break
-            elif mn in CONDITIONS:
-                cond = {"JZ": "{zf}", "JNZ": "not {zf}", "JL": "bool({sf}) != bool({of})",
-                        "JGE": "bool({sf}) == bool({of})",
-                        "JG": "not {zf} and bool({sf}) == bool({of})",
-                        "JLE": "{zf} or bool({sf}) != bool({of})"}[mn]
-                reads = _FLAG_RW[mn][0]
-                for f in reads:
-                    flag(f)
-                if g.loop_k:
-                    cnd = cond.format(zf='zf', sf='sf', of='of')
-                    g.emit("n += 1")
-                    g.emit(f"if ({cnd}) and n < budget:")
-                    g.emit("continue", 2)
-                    g.done = 0
-                    g.commit()
-                    g.emit(f"if {cnd}:")
-                    g.emit(f"return {ops[0][1]}", 2)
-                    g.emit(f"return {pc + 1}")
-                    end_pc = None
-                    break
-                g.done += 1
-                g.commit()
-                g.emit(f"if {cond.format(zf='zf', sf='sf', of='of')}:")
-                g.emit(f"return {ops[0][1]}", 2)
-                g.emit(f"return {pc + 1}")
-                end_pc = None
-                break
-            else:  # pragma: no cover
-                raise AssertionError(mn)
-            g.done += 1
-        if end_pc is not None:
+        if not ended:
             g.commit()
-            g.emit(f"return {end_pc}")
+            g.emit(f"return {e}")
         return "\n".join(g.lines) + "\n", tuple(consts)
 
 
