@@ -5,8 +5,8 @@ import math
 import pytest
 
 from virtlab.hypervisor import run
-from virtlab.hypervisor.costs import COSTS, HARDWARE, CostTable, cycles
-from virtlab.hypervisor.microbench import (TYPICAL_MIX, compare_bt_vt, overheads, run_all,
+from virtlab.hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
+from virtlab.hypervisor.microbench import (TYPICAL_MIX, compare_bt_vt, overheads, cycles_table,
                                            workload)
 
 
@@ -64,16 +64,17 @@ def test_a_tie_names_no_winner():
 
 
 def test_run_all_exit_price_slider_and_ept_toggle():
-    cheap = run_all(COSTS.replace(vm_exit=500))
-    dear = run_all(COSTS.replace(vm_exit=5000))
+    cheap = cycles_table(COSTS.replace(vm_exit=500))
+    dear = cycles_table(COSTS.replace(vm_exit=5000))
     assert cheap["in"]["hardware"] < dear["in"]["hardware"]
-    assert run_all(ept=False)["ptemod"]["hardware"] > run_all(ept=True)["ptemod"]["hardware"]
+    no_ept, ept = cycles_table(ept=False), cycles_table(ept=True)
+    assert no_ept["ptemod"]["hardware"] > ept["ptemod"]["hardware"]
 
 
 @pytest.mark.parametrize("bad", [-1, math.nan, math.inf, "3"])
 def test_cost_table_rejects_bad_prices(bad):
     with pytest.raises((ValueError, TypeError), match="vm_exit"):
-        CostTable(vm_exit=bad)
+        CycleCosts(vm_exit=bad)
 
 
 def test_cycles_rejects_bad_input():

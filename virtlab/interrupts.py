@@ -45,8 +45,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .devices import MAX_EVENTS, MAX_TIME_US, Device, IOEvent, Step, default_devices
+import networkx as nx
+
+from .devices import Device, IOEvent, MAX_EVENTS, MAX_TIME_US, Step, default_devices
 from .errors import check_bool, check_choice, check_int, check_str, check_type
+from .scheduler import Trace
 from .sim import Simulator
 
 __all__ = [
@@ -728,7 +731,6 @@ def schedule_from_trace(trace: Any, domains: Sequence[str] | None = None,
     >>> sched["domU1"][0][0], sched["domU2"][0][0]     # 30 ms Credit time slices
     (0, 30000)
     """
-    from .scheduler import Trace
 
     check_type("trace", trace, Trace)
     names = [vm.name for vm in trace.vms]
@@ -1027,7 +1029,6 @@ def routing_graph(trace: InterruptTrace):
     >>> g.nodes["hypervisor"]["layer"]
     2
     """
-    import networkx as nx
 
     check_type("trace", trace, InterruptTrace)
     g = nx.DiGraph()

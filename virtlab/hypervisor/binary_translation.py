@@ -15,7 +15,7 @@ branch — its target is a guest address known only at run time, which the
 translated code must look up in the translation cache (Adams & Agesen 2006
 include call/ret among their microbenchmarks for this reason).  Each ``RET``
 executed in translated kernel code is counted as ``indirect_branches`` and
-priced by :attr:`~virtlab.hypervisor.costs.CostTable.bt_indirect_branch`.
+priced by :attr:`~virtlab.hypervisor.costs.CycleCosts.bt_indirect_branch`.
 
 Because critical instructions never execute directly in kernel code, BT is
 correct on ``X86_32`` where trap-and-emulate is not — with one honest
@@ -43,10 +43,10 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..asm import Instruction, Program, check_program
-from ..cpu import CPU, BlockCompiler, _status
+from ..cpu import BlockCompiler, CPU, run_blocks
 from ..errors import check_int
 from .vm import VMMMachine
 
@@ -168,7 +168,6 @@ class BinaryTranslationMachine(VMMMachine):
         if ret and c.fault is None:
             c.count("indirect_branches")
         if prefix:
-            from dataclasses import replace
             ev = replace(ev, what=prefix + ev.what)
             self.log[-1] = f"{ev.pc:4d}  {ev.text:<24s} {ev.what}"
             self.last_event = ev
@@ -213,54 +212,35 @@ class BinaryTranslationMachine(VMMMachine):
 
     def _run(self, max_steps: int) -> str:
         self._translator()
-        c = self.cpu
+        kbc = self._kbc
+        kernel = (kbc.cache, kbc.compile)
+        user = (self._ubc.cache, self._ubc.compile)
         v = self.vcpu
-        r, m = c.regs, c.mem
-        kcache, ucache = self._kbc.cache, self._ubc.cache
-        kcompile, ucompile = self._kbc.compile, self._ubc.compile
-        limit = c.icount + max_steps
-        c.limit = limit
-        pc = c.pc
-        n = len(self.program)
-        hits = 0
-        rets = 0
+        kernel_blocks = rets = 0
+        last_ret = False
         ret_blocks = self._ret_blocks
-        irq = self._irq
-        while pc >= 0:
-            if c.icount >= limit:
-                c.pc = pc
-                break
-            if c.irq is not None:
-                c.pc = pc
-                pc = irq(c, pc)
-                if pc < 0:
-                    break
-            if not 0 <= pc < n:
-                c.fault = f"jump outside the program (pc {pc})"
-                c.pc = pc
-                break
+
+        def select(c: CPU, pc: int):  # the guest kernel runs translated code
+            nonlocal kernel_blocks, rets, last_ret
             if v.cpl:
-                f = ucache.get(pc)
-                if f is None:
-                    f = ucompile(pc)
-            else:
-                f = kcache.get(pc)
-                if f is None:
-                    f = kcompile(pc)
-                else:
-                    hits += 1
-                ends_in_ret = ret_blocks.get(pc)
-                if ends_in_ret is None:
-                    ends_in_ret = ret_blocks[pc] = self._ends_in_ret(pc)
-                pc = f(c, r, m)
-                if ends_in_ret and c.fault is None:
-                    rets += 1      # the block ran to its RET: an indirect branch
-                continue
-            pc = f(c, r, m)
-        c.count("cache_hits", hits)
+                last_ret = False
+                return user
+            kernel_blocks += 1
+            last_ret = ret_blocks.get(pc)
+            if last_ret is None:
+                last_ret = ret_blocks[pc] = self._ends_in_ret(pc)
+            rets += last_ret       # a block ending in RET: an indirect branch to look up
+            return kernel
+
+        misses = kbc.misses
+        status = run_blocks(self.cpu, *kernel, max_steps, self._irq, select)
+        if last_ret and self.cpu.fault is not None:
+            rets -= 1              # the last block faulted before it reached its RET
+        # every kernel block was either found in the cache or translated now
+        self.cpu.count("cache_hits", kernel_blocks - (kbc.misses - misses))
         if rets:
-            c.count("indirect_branches", rets)
-        return _status(c)
+            self.cpu.count("indirect_branches", rets)
+        return status
 
     def counters(self):
         ev = super().counters()

@@ -3,7 +3,7 @@
 Every run counts *events* (directly executed instructions, interpreted
 instructions, traps into the VMM, binary-translation callouts, VM exits by
 reason, hypercalls, page-table writes, ...).  :func:`cycles` turns those counts
-into simulated cycles with a :class:`CostTable`.  Counting and pricing are
+into simulated cycles with a :class:`CycleCosts`.  Counting and pricing are
 separate, so students can change one price and see its effect without
 re-running anything.
 
@@ -41,7 +41,7 @@ from typing import Any
 
 from ..errors import check_choice, check_number, check_type
 
-__all__ = ["CostTable", "COSTS", "HARDWARE", "TECHNIQUES", "cycles", "SOURCES"]
+__all__ = ["CycleCosts", "COSTS", "HARDWARE", "TECHNIQUES", "cycles", "SOURCES"]
 
 ILLUSTRATIVE = "illustrative (order of magnitude, not measured)"
 
@@ -79,14 +79,14 @@ SOURCES = MappingProxyType({
 
 
 @dataclass(frozen=True)
-class CostTable:
+class CycleCosts:
     """Prices in cycles per event.  All fields are finite numbers >= 0.
 
     See :data:`SOURCES` for where each default comes from (``source(name)``).
 
     Examples
     --------
-    >>> CostTable(vm_exit=-1)
+    >>> CycleCosts(vm_exit=-1)
     Traceback (most recent call last):
     ...
     ValueError: vm_exit must be a finite number in [0, 1000000000000.0], got -1.0
@@ -116,7 +116,7 @@ class CostTable:
             object.__setattr__(self, f.name, check_number(f.name, getattr(self, f.name),
                                                           minimum=0, maximum=1e12))
 
-    def replace(self, **changes: Any) -> CostTable:
+    def replace(self, **changes: Any) -> CycleCosts:
         """A copy with some prices changed (unknown names raise ValueError).
 
         Examples
@@ -144,7 +144,7 @@ class CostTable:
 
 
 #: The default cost table.
-COSTS = CostTable()
+COSTS = CycleCosts()
 
 #: Hardware generations for hardware-assisted runs: exit price and nested paging.
 HARDWARE = MappingProxyType({
@@ -162,7 +162,7 @@ TECHNIQUES = ("native", "emulation", "trap_and_emulate", "binary_translation",
               "hardware", "paravirt")
 
 
-def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COSTS,
+def cycles(technique: str, counters: Mapping[str, float], costs: CycleCosts = COSTS,
            *, ept: bool = True, backend: str = "xen") -> tuple[float, dict[str, float]]:
     """Simulated cycles of a run: (total, breakdown by cost item).
 
@@ -172,7 +172,7 @@ def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COS
         One of :data:`TECHNIQUES`.
     counters : mapping
         Event counts (a run's ``counters``; missing events count 0).
-    costs : CostTable
+    costs : CycleCosts
     ept : bool
         Hardware-assisted runs: nested paging (page-table writes and CR3
         loads need no exit) or shadow paging.
@@ -190,7 +190,7 @@ def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COS
     """
     check_choice("technique", technique, TECHNIQUES)
     check_type("counters", counters, Mapping)
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     check_choice("backend", backend, ("xen", "vmware", "native"))
 
     def n(key: str) -> float:

@@ -41,14 +41,17 @@ Examples
 from __future__ import annotations
 
 import functools
+import statistics
+import time
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..asm import Program, assemble
-from ..errors import check_choice, check_int, check_type
-from .costs import COSTS, HARDWARE, CostTable, cycles
+from ..errors import check_bool, check_choice, check_int, check_type
+from . import machine, run
+from .costs import COSTS, CycleCosts, HARDWARE, cycles
 
-__all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "run_all",
+__all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "cycles_table",
            "compute_loop", "wallclock",
            "BenchRow", "TYPICAL_MIX", "overheads"]
 
@@ -266,7 +269,6 @@ def _iteration_counters(name: str, mode: str, hardware: str | None,
     Event counts do not depend on prices, so they are measured once and
     cached; every price change (a widget slider) only re-prices them.
     """
-    from . import run
     opts = ({"hardware": hardware, "ept": HARDWARE[hardware]["ept"]}
             if mode == "hardware" else {})
     a = run(microbenchmark(name, iterations), mode, **opts).counters
@@ -275,7 +277,7 @@ def _iteration_counters(name: str, mode: str, hardware: str | None,
                         for k in set(a) | set(b)))
 
 
-def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
+def _program_cycles(name: str, config: str, costs: CycleCosts, iterations: int,
                     vm_exit: float | None = None) -> float:
     """Cycles per iteration of a runnable microbenchmark under one configuration.
 
@@ -291,7 +293,7 @@ def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
                   ept=HARDWARE[config]["ept"])[0]
 
 
-def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
+def _profile_cycles(name: str, config: str, costs: CycleCosts) -> float:
     prof = dict(PROFILES[name])
     if config == "native":
         return cycles("native", prof, costs)[0]
@@ -301,7 +303,7 @@ def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
     return cycles("hardware", prof, c2, ept=HARDWARE[config]["ept"])[0]
 
 
-def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchRow]:
+def compare_bt_vt(costs: CycleCosts = COSTS, iterations: int = 50) -> list[BenchRow]:
     """Cycles per iteration: native, BT, first-generation VT, VT with EPT.
 
     ``forkwait`` combines its profile with the measured per-iteration cost of
@@ -317,7 +319,7 @@ def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchR
     >>> rows["forkwait"].cycles["binary_translation"] < rows["forkwait"].cycles["first_gen_vt"]
     True
     """
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     rows = []
     measured: dict[str, dict[str, float]] = {}
@@ -340,7 +342,7 @@ def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchR
     return rows
 
 
-def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
+def cycles_table(costs: CycleCosts = COSTS, *, ept: bool = True, iterations: int = 50
             ) -> dict[str, dict[str, float]]:
     """Cycles per iteration of every microbenchmark: native, BT and hardware.
 
@@ -349,14 +351,13 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
 
     Examples
     --------
-    >>> t = run_all(COSTS.replace(vm_exit=500), ept=True)
-    >>> t["in"]["hardware"] < run_all(COSTS, ept=True)["in"]["hardware"]
+    >>> t = cycles_table(COSTS.replace(vm_exit=500), ept=True)
+    >>> t["in"]["hardware"] < cycles_table(COSTS, ept=True)["in"]["hardware"]
     True
     >>> sorted(t["ptemod"])
     ['binary_translation', 'hardware', 'native']
     """
-    from ..errors import check_bool
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     check_bool("ept", ept)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     hw = "nehalem_ept" if ept else "first_gen_vt"
@@ -382,7 +383,7 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
     return out
 
 
-def overheads(program: Program, costs: CostTable = COSTS,
+def overheads(program: Program, costs: CycleCosts = COSTS,
               modes: tuple = ("emulation", "trap_and_emulate", "binary_translation",
                               "hardware", "paravirt")) -> dict[str, float]:
     """Relative cycle overhead of each mode against native (0.07 = 7 %).
@@ -395,7 +396,6 @@ def overheads(program: Program, costs: CostTable = COSTS,
     >>> ov["emulation"] >= 10
     True
     """
-    from . import run
     native = run(program, "native", costs=costs)
     out = {}
     for m in modes:
@@ -442,10 +442,7 @@ def wallclock(iterations: int = 200_000, repeats: int = 5,
     >>> sorted(w["native"])                          # doctest: +SKIP
     ['instructions', 'instructions_per_second', 'ratio_to_native', 'seconds']
     """
-    import statistics
-    import time
 
-    from . import machine
     check_int("repeats", repeats, minimum=1, maximum=100)
     prog = compute_loop(iterations)
     times: dict[str, list[float]] = {m: [] for m in modes}

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asm import REGS
-from ..cpu import CPU, GuestTrap, PrivState, execute, mmio_complete, mmio_decode
+from ..cpu import CPU, PrivState, deliver_irq, execute_special, mmio_complete, mmio_decode
 from ..errors import VirtlabError, check_bool, check_choice, check_int
-from .costs import HARDWARE, cycles
+from .costs import COSTS, HARDWARE, cycles
 from .vm import VMMMachine
 
 __all__ = ["VMCS", "VMX", "HardwareMachine", "EXIT_REASONS", "exit_for"]
@@ -353,7 +353,6 @@ class HardwareMachine(VMMMachine):
             ctl.update(controls)
         self.controls = ctl
         if costs is None:
-            from .costs import COSTS
             costs = COSTS.replace(vm_exit=HARDWARE[hardware]["vm_exit"])
         super().__init__(program, costs=costs, **kw)
 
@@ -458,15 +457,8 @@ class HardwareMachine(VMMMachine):
         ex = exit_for(ins, self.controls, v.cpl)
         if ex is None:
             # Runs in non-root mode on guest state: no VMM involvement.
-            try:
-                npc = execute(c, ins, pc, v)
-            except GuestTrap as t:
-                return self._guest_trap(c, v, t)
-            c.icount += 1
-            if self.tracing:
-                self.note = (f"executed in VMX non-root ring {v.cpl} on guest state "
-                             "(no exit)")
-            return npc
+            return self._on_guest_state(c, ins, pc, v, "executed in VMX non-root ring {cpl} "
+                                        "on guest state (no exit)")
         reason, qual = ex
         c.pc = pc
         if reason == "IO_INSTRUCTION":
@@ -498,12 +490,9 @@ class HardwareMachine(VMMMachine):
         elif reason == "VMCALL":
             npc = self._vmcall(c, pc)
         else:
-            try:
-                npc = execute(c, ins, pc, v)   # the VMM emulates it for the guest OS
-            except GuestTrap as t:             # pragma: no cover - kernel-only exits
-                npc = self._guest_trap(c, v, t)
-            else:
-                c.icount += 1
+            # the VMM emulates it for the guest OS
+            npc, trap = execute_special(c, ins, pc, v)
+            if trap is None:
                 c.count("exit_emulated")
         if self.tracing:
             self.note = (f"VM exit {reason} (#{EXIT_REASONS[reason]}) → VMM in root mode "
@@ -523,8 +512,7 @@ class HardwareMachine(VMMMachine):
         return pc + 1
 
     def _irq(self, c, pc):
-        from ..cpu import _maybe_irq
-        return _maybe_irq(c, pc)
+        return deliver_irq(c, pc)
 
     def _before_step(self) -> None:
         Machine_before = super(VMMMachine, self)._before_step

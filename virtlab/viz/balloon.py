@@ -15,8 +15,9 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
+from ..balloon import BalloonTrace
 from ..errors import check_type
-from .base import PALETTE, new_figure
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["policy_comparison", "timeline"]
 
@@ -88,7 +89,6 @@ def timeline(trace):
     >>> timeline(t).axes[0].get_title()
     'reclaim by balloon: 64 host frames'
     """
-    from ..balloon import BalloonTrace
     check_type("trace", trace, BalloonTrace)
     # fixed margins: much faster than a layout engine
     fig = new_figure(6.6, 4.2, margins={"left": 0.09, "right": 0.8, "bottom": 0.1,
@@ -133,7 +133,6 @@ def timeline(trace):
     ax2.set_ylabel("pages swapped / step", fontsize=9)
     ax2.set_xlabel("step", fontsize=9)
     # ticks as plain artists (matplotlib ticks were most of the redraw)
-    from .base import fast_ticks, nice_ticks
     xlocs, xlabels = nice_ticks(*ax2.get_xlim(), n=4, integer=True)
     fast_ticks(ax1, "x", xlocs, None, grid=0.3)
     fast_ticks(ax2, "x", xlocs, xlabels, grid=0.3)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from matplotlib.patches import Rectangle
 
-from ..containers import Comparison
+from ..containers import ATTACK_SURFACE, Comparison
 from ..errors import check_type
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
@@ -111,7 +111,6 @@ def attack_surface_figure(rows=None):
     >>> [ax.get_xlabel() for ax in fig.axes]
     ['MB on disk (log scale)', 'MB of memory in use (log scale)']
     """
-    from ..containers import ATTACK_SURFACE
     rows = list(ATTACK_SURFACE if rows is None else rows)
     if not rows:
         raise ValueError("rows must not be empty")

@@ -296,7 +296,7 @@ def microbench_bars(table: Mapping[str, Mapping[str, float]], *, configs=None):
     """Grouped bars: cycles per iteration of each microbenchmark per configuration.
 
     ``table`` maps benchmark → {configuration → cycles} (e.g. from
-    :func:`virtlab.hypervisor.microbench.run_all` or the ``cycles`` of
+    :func:`virtlab.hypervisor.microbench.cycles_table` or the ``cycles`` of
     :func:`~virtlab.hypervisor.microbench.compare_bt_vt` rows).
 
     Examples

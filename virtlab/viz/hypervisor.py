@@ -14,14 +14,17 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import networkx as nx
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from virtlab.errors import check_bool, check_type
-from virtlab.viz.base import PALETTE, new_figure
+from ..errors import check_bool, check_type
+from ..hypervisor.stacks import HypervisorStack
+from .base import PALETTE, new_figure
 
 __all__ = [
     "KIND_COLORS",
@@ -82,7 +85,6 @@ def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
     >>> box["hw"][2] == box["vmm"][2] == 4.0   # four applications on top
     True
     """
-    import networkx as nx
 
     g = stack.graph()
     # children = predecessors in the upper -> lower graph
@@ -136,7 +138,6 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     >>> len(fig.axes[0].patches) > 5
     True
     """
-    from virtlab.hypervisor.stacks import HypervisorStack
     check_type("stack", stack, HypervisorStack)
     check_bool("show_io", show_io)
     if highlight is not None:
@@ -218,14 +219,14 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     Parameters
     ----------
     costs : mapping of str to IoCost
-        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_io`.
+        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_stacks`.
     highlight : str, optional
         Stack kind whose label is drawn in bold.
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io
-    >>> fig = io_cost_bars(compare_io(), highlight="type2")
+    >>> from virtlab.hypervisor.stacks import compare_stacks
+    >>> fig = io_cost_bars(compare_stacks(), highlight="type2")
     >>> len(fig.axes[0].get_yticklabels())
     5
     """
@@ -275,8 +276,8 @@ def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io, get_stack
-    >>> fig = stack_overview(get_stack("type2"), compare_io())
+    >>> from virtlab.hypervisor.stacks import compare_stacks, get_stack
+    >>> fig = stack_overview(get_stack("type2"), compare_stacks())
     >>> len(fig.axes)
     2
     """
@@ -337,7 +338,6 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
     >>> len(fig.axes[0].collections)
     2
     """
-    import math
     if not isinstance(table, Mapping) or not table:
         raise TypeError("table must be a non-empty mapping of group to mapping")
     groups = list(table)

@@ -23,10 +23,10 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from virtlab.devices import MODES, IOComparison, IOResult
-from virtlab.errors import check_int, check_type
-from virtlab.interrupts import HYPERVISOR, InterruptTrace, routing_graph
-from virtlab.viz.base import PALETTE, fast_ticks, new_figure, nice_ticks
+from ..devices import MODES, IOComparison, IOResult
+from ..errors import check_int, check_type
+from ..interrupts import HYPERVISOR, InterruptTrace, routing_graph
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["MODE_COLORS", "ROUTING_TITLE", "routing", "journey", "delivery_bars", "io_comparison",
            "request_paths"]

@@ -32,7 +32,7 @@ from ..exercise import Exercise, Function, Value
 
 __all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "walk_refs"]
 
-_MODES = {2: mmu.X86_32, 4: mmu.X86_64, 5: mmu.X86_64_5LEVEL}
+_MODES = {2: mmu.X86_32_2LEVEL, 4: mmu.X86_64, 5: mmu.X86_64_5LEVEL}
 
 
 @dataclass(frozen=True)
