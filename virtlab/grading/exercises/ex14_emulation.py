@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 
 from ...asm import assemble
-from ...hypervisor.costs import COSTS, HARDWARE, CostTable, cycles
+from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
 from ...hypervisor.native import NativeMachine
 from ...hypervisor.vtx import HardwareMachine
@@ -75,7 +75,7 @@ class Problem:
     loops: int
     body: tuple
 
-    def costs(self) -> CostTable:
+    def costs(self) -> CycleCosts:
         """The variant's cost table."""
         return COSTS.replace(interpreted_instruction=self.interpreted, vm_exit=self.vm_exit,
                              exit_handling=self.exit_handling)
@@ -85,7 +85,7 @@ class Problem:
         return guest_loop(self.loops, self.body)
 
 
-def mix_cycles(instructions, exiting, technique, costs: CostTable = COSTS) -> float:
+def mix_cycles(instructions, exiting, technique, costs: CycleCosts = COSTS) -> float:
     """Cycles of ``instructions`` executed guest-kernel instructions, ``exiting`` of them
     I/O or HLT, under ``technique`` (``"native"``, ``"emulation"``, ``"hardware"``).
 
@@ -117,7 +117,7 @@ def make_problem(seed: int) -> Problem:
                    float(rng.choice([300, 500])), hw, rng.randint(5, 40), tuple(body))
 
 
-def _break_even(costs: CostTable) -> int:
+def _break_even(costs: CycleCosts) -> int:
     k = 0
     while mix_cycles(k + 1, 1, "hardware", costs) >= mix_cycles(k + 1, 1, "emulation", costs):
         k += 1
