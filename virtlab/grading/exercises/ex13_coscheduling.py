@@ -247,7 +247,8 @@ def worked(problem: Problem) -> list[Step]:
              f"{P} pCPUs: more work than pCPUs all the time. Without co-scheduling a free pCPU "
              f"always takes a waiting vCPU (the model measures {util['none']:.1%} "
              f"utilization: {'' if frag['none'] else 'no '}fragmentation). Strict: while "
-             f"hogs hold pCPUs, the gang of {n} cannot find {n} free pCPUs at the same time, so the free ones idle "
+             f"hogs hold pCPUs, the gang of {n} cannot find {n} free pCPUs at the same "
+             "time, so the free ones idle "
              f"({util['strict']:.1%} utilization: {'' if frag['strict'] else 'no '}"
              "fragmentation).",
              {"fragmentation": frag}),
