@@ -1,10 +1,17 @@
 """The language the library speaks to a student (*Sprache*): English, or the German edition.
 
 ``virtlab.set_language("de")`` (or the environment variable ``VIRTLAB_LANG=de``
-before the kernel starts) switches what the library shows — course data such
-as the self-check questions now, the message catalogues of widgets and
-figures as they are translated — to German; English is the default and the
-fallback for anything not translated.
+before the kernel starts) switches what the library shows a student to
+German: course data (the self-check questions) and every string marked with
+:func:`_` — widget labels, messages, figure titles and axis labels, feedback.
+English is the default and the fallback for anything not translated.
+
+The strings live in gettext message catalogues, the ecosystem's standard,
+extracted and compiled with Babel (``scripts/messages.py``):
+``virtlab/locale/virtlab.pot`` (the template), ``locale/de/LC_MESSAGES/
+virtlab.po`` (the German translation, reviewed in diffs) and the compiled
+``virtlab.mo`` beside it.  ``tests/test_i18n.py`` fails when a marked string
+has no German translation or the compiled catalogue is older than the ``.po``.
 
 Examples
 --------
@@ -21,11 +28,18 @@ ValueError: language must be one of 'en', 'de'; got 'fr'
 
 from __future__ import annotations
 
+import gettext as _gettext
 import os
+from pathlib import Path
 
 from .errors import check_str
 
-__all__ = ["LANGUAGES", "language", "set_language"]
+__all__ = ["LANGUAGES", "LOCALE_DIR", "DOMAIN", "language", "set_language", "_", "N_",
+           "translations"]
+
+#: Where the compiled catalogues are: ``LOCALE_DIR/<lang>/LC_MESSAGES/virtlab.mo``.
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "virtlab"
 
 #: The editions of the course; the first is the default and the fallback.
 LANGUAGES = ("en", "de")
@@ -64,3 +78,43 @@ def set_language(lang: str) -> str:
     previous = language()
     _current = code
     return previous
+
+
+_CATALOGS: dict[str, _gettext.NullTranslations] = {}
+
+
+def translations(lang: str | None = None) -> _gettext.NullTranslations:
+    """The gettext catalogue of ``lang`` (default: the current language); English is identity."""
+    lang = lang or language()
+    if lang not in _CATALOGS:
+        _CATALOGS[lang] = _gettext.translation(DOMAIN, localedir=str(LOCALE_DIR),
+                                               languages=[lang], fallback=True)
+    return _CATALOGS[lang]
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (the marker Babel extracts).
+
+    Call it where the text is shown, not at import time, so that a later
+    :func:`set_language` takes effect.
+
+    Examples
+    --------
+    >>> previous = set_language("de")
+    >>> _("Check")
+    'Prüfen'
+    >>> _("a sentence nobody translated")
+    'a sentence nobody translated'
+    >>> set_language(previous) == "de"
+    True
+    """
+    return translations().gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it now (gettext's ``gettext_noop``).
+
+    For class attributes and tables built at import time; pass the value through
+    :func:`_` where it is shown.
+    """
+    return message
