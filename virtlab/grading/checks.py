@@ -113,7 +113,7 @@ def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
 
     Examples
     --------
-    >>> from virtlab.cli import repo_root
+    >>> from virtlab.paths import repo_root
     >>> check_exercise(repo_root() / "solutions" / "ex03_page_walks.ipynb", seeds=2)
     []
     """
@@ -177,10 +177,10 @@ def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(book, target)
                 r = grade_submission(target, "checker", opts)
-                ok = (r["points"] == r["max_points"]) if want else (r["points"] == 0)
-                if not ok or r["status"] != "ok":
-                    issues.append(f"{eid}: graded {label} in a kernel: {r['status']} "
-                                  f"{r['points']}/{r['max_points']} ({r['reason']})")
+                ok = (r.points == r.max_points) if want else (r.points == 0)
+                if not ok or r.status != "ok":
+                    issues.append(f"{eid}: graded {label} in a kernel: {r.status} "
+                                  f"{r.points}/{r.max_points} ({r.reason})")
     return issues
 
 
