@@ -34,7 +34,7 @@ def _imports(path: Path) -> set[str]:
 
 def _is_model(path: Path) -> bool:
     rel = path.relative_to(PKG).parts
-    return rel[0] not in ("viz", "widgets", "grading", "cli.py", "__init__.py")
+    return rel[0] not in ("viz", "widgets", "grading", "cli.py", "__main__.py", "__init__.py")
 
 
 MODELS = [p for p in _modules() if _is_model(p)]

@@ -39,7 +39,7 @@ import nbformat
 from . import session as _session
 from ._kernel import export_answers, to_plain
 from .assign import assign
-from .exercise import Function, Value, get_exercise
+from .exercise import Function, Value, get_exercise, load_private
 from .notebook import cell_role, exercise_id_of, student_version
 from .variants import variant_seed
 from .verdict import evaluate
@@ -195,6 +195,7 @@ def check_solutions(solutions_dir: str | Path, exercises_dir: str | Path | None,
     ['no exercise sources in ...']
     """
     issues: list[str] = []
+    load_private(solutions_dir)  # an instructor's private exercise modules, if any
     paths = sorted(Path(solutions_dir).glob("ex*.ipynb"))
     if only:
         paths = [p for p in paths if p.stem in only]

@@ -53,6 +53,7 @@ import re
 import secrets as _secrets
 import shutil
 import stat
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ import zmq.asyncio
 from nbclient import NotebookClient
 
 from . import _kernel
-from .exercise import get_exercise
+from .exercise import Function, get_exercise, load_private
+from .facade import facade_source, imported_names
 from .notebook import exercise_id_of, manual_answers, rebuild, student_version
 from .problem_data import encode
 from .sandbox import (CappedKernelManager, PidsCgroup, SandboxedKernelManager, SandboxLimits, SandboxUnavailable,
@@ -351,10 +353,18 @@ def parse_notebook_bytes(data: bytes):
     return raw, nb
 
 
+_PRIVATE_LOADED: set = set()
+
+
 def solutions_dir_of(options: GradeOptions) -> Path:
-    if options.solutions_dir is not None:
-        return Path(options.solutions_dir)
-    return repo_root() / "solutions"
+    """The source notebooks' folder; private exercise modules in it are registered once."""
+    folder = (Path(options.solutions_dir) if options.solutions_dir is not None
+              else repo_root() / "solutions")
+    key = str(folder.resolve())
+    if key not in _PRIVATE_LOADED:
+        _PRIVATE_LOADED.add(key)
+        load_private(folder)
+    return folder
 
 
 _SOURCE_CACHE: dict = {}
@@ -474,8 +484,24 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+def exercise_facade(exercise, source) -> dict[str, str]:
+    """Files of the sandbox's ``virtlab/grading/exercises`` folder for ``exercise``.
+
+    Only what the exercise's own notebook cells import from its module
+    (:func:`.facade.facade_source`); never a solver.
+    """
+    files = {"__init__.py": '"""Exercise modules, as a grading kernel sees them."""\n'}
+    module = sys.modules.get(getattr(exercise.make_problem, "__module__", ""))
+    wanted = imported_names([c.source for c in source.cells if c.cell_type == "code"],
+                            exercise.id)
+    if module is not None and wanted:
+        student = [q.name for q in exercise.questions if isinstance(q, Function)]
+        files[f"{exercise.id}.py"] = facade_source(module, wanted, student)
+    return files
+
+
 def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir: str,
-             time_left: float) -> dict:
+             time_left: float, facade: dict | None = None) -> dict:
     """Run cells in a fresh kernel; return per-cell errors and how it ended."""
     from nbclient.exceptions import DeadKernelError
 
@@ -517,6 +543,11 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
     cgroup = None
     if options.sandbox:
         km.sandbox_conn_dir, km.sandbox_scratch_dir = conn_dir, scratch
+        if facade:
+            km.sandbox_facade_dir = os.path.join(workdir, "facade")
+            os.makedirs(km.sandbox_facade_dir)
+            for name, text in facade.items():
+                Path(km.sandbox_facade_dir, name).write_text(text, encoding="utf-8")
         km.sandbox_limits = dataclasses.replace(options.limits, memory_mb=None)
         cgroup = PidsCgroup.create(options.limits.processes)
     log_path = os.path.join(workdir, "kernel.log")
@@ -582,7 +613,7 @@ def _tail(path: str) -> str:
     return "".join(c if c.isprintable() or c == "\n" else "?" for c in text)
 
 
-def _attempt_once(rebuilt_cells, view, spec, options, export_timeout, time_left):
+def _attempt_once(rebuilt_cells, view, spec, options, export_timeout, time_left, facade):
     """One kernel run: grader cell, rebuilt cells, export cell → (cells, outcome, export)."""
     workdir = tempfile.mkdtemp(prefix="virtlab-grade-")
     try:
@@ -594,7 +625,7 @@ def _attempt_once(rebuilt_cells, view, spec, options, export_timeout, time_left)
                     for c in rebuilt_cells]
                  + [nbformat.v4.new_code_cell(_export_cell(exporter, spec, export_path,
                                                            nonce))])
-        outcome = _execute(cells, options, export_timeout, workdir, time_left)
+        outcome = _execute(cells, options, export_timeout, workdir, time_left, facade)
         exported = None
         try:
             data = read_submission(export_path, max_bytes=MAX_BYTES)
@@ -687,8 +718,9 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
         return stop("wrong_exercise", f"expected exercise {exercise_id}, got {claimed[:80]}")
     base["exercise"] = claimed
     try:
+        sol_dir = solutions_dir_of(options)  # registers private exercise modules first
         exercise = get_exercise(claimed)
-        source = source_notebook(claimed, solutions_dir_of(options))
+        source = source_notebook(claimed, sol_dir)
     except (ValueError, OSError) as exc:
         return stop("not_an_exercise", f"unknown exercise {claimed[:80]!r} ({exc})"[:300])
     if options.sandbox:
@@ -704,6 +736,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     solution = exercise.solve(problem)
     hidden = exercise.hidden_cases(problem, seed, secret)
     view = kernel_view(exercise, problem, seed)
+    facade = exercise_facade(exercise, source)
 
     try:
         rebuilt = rebuild(nb, source, run_demos=options.run_demos)
@@ -728,7 +761,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
         if first_outcome is not None and time_left < min(10.0, options.notebook_timeout / 4):
             break
         cells, outcome, exported = _attempt_once(rebuilt.cells, view, spec, options,
-                                                 export_timeout, max(time_left, 1.0))
+                                                 export_timeout, max(time_left, 1.0), facade)
         logs.append(outcome["log"])
         truncated = truncated or outcome["truncated"]
         if outcome["dead"] == -1 and startups < 2:  # the kernel never started: retry

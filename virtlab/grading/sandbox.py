@@ -11,8 +11,8 @@ with:
   ``/bin`` links), the Python installation and the virtualenv **read-only**;
   the grader's own :mod:`virtlab` package read-only at :data:`PKG_MOUNT`
   (found from ``virtlab.__file__``, never from an inherited ``PYTHONPATH``)
-  with the exercise modules (the reference solvers) replaced by an empty
-  folder; no home, no repository, no submissions, no ``--out`` folder, no
+  with the exercise modules (the reference solvers) replaced by the
+  student-facing facade of the one exercise graded (:mod:`.facade`); no home, no repository, no submissions, no ``--out`` folder, no
   ``solutions/``, no secret;
 * a private, size-capped, empty ``/tmp`` and ``/dev/shm``; the only
   writable host folders are the kernel's connection folder and one scratch
@@ -165,12 +165,13 @@ _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "nssw
 
 
 def bwrap_argv(conn_dir: str, scratch_dir: str, limits: SandboxLimits,
-               bwrap: str | None = None) -> list[str]:
+               bwrap: str | None = None, facade_dir: str | None = None) -> list[str]:
     """The bwrap command line (without the kernel command) for one kernel.
 
     ``conn_dir`` (connection file and IPC sockets) and ``scratch_dir`` (the
     working directory) are bound read-write at the same paths; everything
-    else is read-only or private.
+    else is read-only or private.  The package's exercise modules are
+    replaced by ``facade_dir`` (read-only; :mod:`.facade`) or an empty folder.
     """
     bwrap = bwrap or find_bwrap()
     if bwrap is None:
@@ -192,7 +193,9 @@ def bwrap_argv(conn_dir: str, scratch_dir: str, limits: SandboxLimits,
     target = f"{PKG_MOUNT}/virtlab"
     argv += ["--ro-bind", str(pkg), target]
     for sub in HIDDEN_IN_PACKAGE:
-        if (pkg / sub).is_dir():
+        if facade_dir is not None:
+            argv += ["--ro-bind", facade_dir, f"{target}/{sub}"]
+        elif (pkg / sub).is_dir():
             argv += ["--tmpfs", f"{target}/{sub}", "--remount-ro", f"{target}/{sub}"]
     for sub in HIDDEN_FILES:
         if (pkg / sub).is_file():
@@ -342,6 +345,7 @@ class SandboxedKernelManager(CappedKernelManager):
 
     sandbox_conn_dir: str = ""
     sandbox_scratch_dir: str = ""
+    sandbox_facade_dir: str | None = None
     sandbox_limits: SandboxLimits = SandboxLimits()
 
     async def _async_pre_start_kernel(self, **kw):
@@ -355,4 +359,5 @@ class SandboxedKernelManager(CappedKernelManager):
         # the kernel spec names the grader's interpreter by its venv path, bound
         # read-only at the same place, so the venv's site-packages apply
         return bwrap_argv(self.sandbox_conn_dir, self.sandbox_scratch_dir,
-                          self.sandbox_limits) + ["--"] + cmd
+                          self.sandbox_limits,
+                          facade_dir=self.sandbox_facade_dir) + ["--"] + cmd
