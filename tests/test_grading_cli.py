@@ -146,3 +146,14 @@ def test_grade_refuses_without_bwrap(course, tmp_path, monkeypatch, capsys):
     assert "WARNING" in err and "WITHOUT A SANDBOX" in err
     r = json.loads((tmp_path / "out" / "results" / "ann__ex00_selftest.json").read_text())
     assert r["status"] == "ok" and r["sandboxed"] is False
+
+
+def test_a_file_named_directly_belongs_to_its_folder(course, capsys):
+    subs = course / "subs"
+    (subs / "dora").mkdir(parents=True)
+    nbformat.write(student_version(source_notebook()), subs / "dora" / "ex00_selftest.ipynb")
+    out = course / "out"
+    assert cli.main(["grade", str(subs / "dora" / "ex00_selftest.ipynb"), "--out", str(out),
+                     "--solutions", str(course / "solutions"), "--cell-timeout", "20"]) == 0
+    r = json.loads((out / "results" / "dora__ex00_selftest.json").read_text())
+    assert r["student"] == "dora" and r["status"] == "ok"

@@ -72,8 +72,8 @@ def find_submissions(paths: list) -> list[tuple[Path, Path]]:
     """Expand folders to ``(root, notebook)`` pairs (checkpoints excluded).
 
     The root is the folder given (the student id is the first folder below
-    it); a file given directly has its own folder as root.  Symlinked
-    folders are not followed.
+    it); for a file given directly it is the folder above the file's folder,
+    so the student is the file's folder.  Symlinked folders are not followed.
 
     Examples
     --------
@@ -93,8 +93,8 @@ def find_submissions(paths: list) -> list[tuple[Path, Path]]:
                 for name in filenames:
                     if name.endswith(".ipynb"):
                         found.setdefault(Path(dirpath) / name, given)
-        else:
-            found.setdefault(given, given.parent)
+        else:  # a file named directly: its folder is the student's
+            found.setdefault(given, given.absolute().parent.parent)
     return sorted(((root, path) for path, root in found.items()), key=lambda rp: rp[1])
 
 
