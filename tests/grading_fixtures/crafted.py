@@ -107,7 +107,7 @@ def make_crafted(root: str | Path, secret: bytes) -> dict:
            "endless loop that ignores the interrupt: hung kernel, graded without q1")
 
     put("gina", _filled({"q1": "blocks = []\nwhile True:\n"
-                               "    blocks.append(bytearray(64 * 2**20))"}))
+                               "    blocks.append(bytearray(2**30))"}))
     expect("gina", "memory_limit", lambda q: q["q1"] == 0 and q["q3"] == 5,
            "memory hog in q1 under the kernel's memory limit")
 

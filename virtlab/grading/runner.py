@@ -88,6 +88,8 @@ MAX_NESTING = 64
 #: Output kept per cell and per notebook (characters); the rest is dropped.
 CELL_OUTPUT_CAP = 64 * 1024
 NOTEBOOK_OUTPUT_CAP = 1024 * 1024
+#: Address space above ``memory_mb`` that the sandbox's backstop limit allows (MiB).
+MEMORY_BACKSTOP_MB = 2048
 #: Messages queued from a kernel, and the largest message accepted (bytes).
 IOPUB_QUEUE = 128
 MAX_MESSAGE = 8 * 2**20
@@ -548,13 +550,19 @@ def _execute(cells: list, options: GradeOptions, export_timeout: float, workdir:
             os.makedirs(km.sandbox_facade_dir)
             for name, text in facade.items():
                 Path(km.sandbox_facade_dir, name).write_text(text, encoding="utf-8")
-        km.sandbox_limits = dataclasses.replace(options.limits, memory_mb=None)
         cgroup = PidsCgroup.create(options.limits.processes)
+    # the grader's first cell sets the real memory limit (the kernel's size at
+    # start + memory_mb); the launcher's limit is only a backstop above it
+    limits = dataclasses.replace(
+        options.limits, memory_mb=None if options.memory_mb is None
+        else int(options.memory_mb) + MEMORY_BACKSTOP_MB)
+    if options.sandbox:
+        km.sandbox_limits = limits
     log_path = os.path.join(workdir, "kernel.log")
     try:
         with open(log_path, "wb") as log, client.setup_kernel(
                 env=_kernel_env(options.sandbox), stdout=log, stderr=log,
-                preexec_fn=limits_preexec(options.limits, cgroup) if options.sandbox
+                preexec_fn=limits_preexec(limits, cgroup) if options.sandbox
                 else None):
             for i, cell in enumerate(cells):
                 remaining = deadline - time.monotonic()

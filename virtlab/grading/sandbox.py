@@ -73,7 +73,9 @@ class SandboxLimits:
     Attributes
     ----------
     memory_mb : int or None
-        Address space of each process in the sandbox (``RLIMIT_AS``), MiB.
+        Address space of each process in the sandbox (``RLIMIT_AS``), MiB, on
+        top of 512 MiB for bwrap and the interpreter (a backstop: the grader's
+        first cell sets the kernel's own, lower limit).
     tmp_mb : int
         Size of the private ``/tmp`` and ``/dev/shm`` (each), MiB.
     file_mb : int
