@@ -53,7 +53,8 @@ def load(path: Path) -> dict:
     file = TRANSLATIONS / f"{path.stem}.yaml"
     if not file.is_file():
         return {}
-    return (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("cells", {})
+    cells = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("cells", {})
+    return {str(k): v for k, v in cells.items()}
 
 
 def problems(path: Path) -> list[str]:
@@ -120,7 +121,7 @@ def skeleton(path: Path) -> str:
         entry = done.get(cell.id)
         text = entry["de"] if entry and entry.get("sha") == sha(cell.source) else (
             "TODO: " + cell.source)
-        lines.append(f"  {cell.id}:")
+        lines.append(f"  '{cell.id}':")     # quoted: an all-digit id must stay a string
         lines.append(f"    sha: '{sha(cell.source)}'")
         lines.append("    de: |-")
         lines += ["      " + ln if ln else "" for ln in text.splitlines()]

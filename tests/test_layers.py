@@ -42,7 +42,7 @@ def _imports(path: Path) -> set[str]:
 
 def _is_model(path: Path) -> bool:
     rel = path.relative_to(PKG).parts
-    return rel[0] not in ("viz", "widgets", "grading", "cli.py", "__init__.py")
+    return rel[0] not in ("viz", "widgets", "grading", "cli.py", "__main__.py", "__init__.py")
 
 
 MODELS = [p for p in _modules() if _is_model(p)]
@@ -72,7 +72,7 @@ def test_viz_uses_no_pyplot_and_no_widgets(path):
 
 # -- the import graph --------------------------------------------------------------------
 
-CORE = {"virtlab.sim", "virtlab.rng", "virtlab.errors"}
+CORE = {"virtlab.sim", "virtlab.rng", "virtlab.errors", "virtlab.i18n"}
 #: Which layers a layer may import (ARCHITECTURE.md "Layers"). ``tooling`` is the
 #: paths helper that grading and the CLI share; ``root`` is the lazy ``virtlab`` package.
 ALLOWED = {
@@ -81,18 +81,12 @@ ALLOWED = {
     "viz": {"core", "model", "viz"},
     # widgets present exercises too (practice mode: widgets.quiz -> grading.practice)
     "widgets": {"core", "model", "viz", "widgets", "grading"},
-    "grading": {"core", "model", "grading", "tooling"},
+    # the sandbox binds the grader's own package: it reads virtlab.__file__ (root)
+    "grading": {"core", "model", "grading", "tooling", "root"},
     "tooling": {"core", "tooling"},
     "cli": {"core", "model", "viz", "widgets", "grading", "tooling", "cli", "root"},
-    "root": set(),
+    "root": {"core"},               # virtlab/__init__ re-exports set_language (i18n)
 }
-#: Known and being fixed elsewhere; the lead removes this after merging.
-PENDING = {
-    "cycles": [["virtlab.cli", "virtlab.grading.batch", "virtlab.grading.checks",
-                "virtlab.grading.cli", "virtlab.grading.runner"]],
-    "layers": {"virtlab.grading.cli -> virtlab.cli", "virtlab.grading.runner -> virtlab.cli"},
-}
-PENDING_REASON = "fixed on branch i14 (issue 14)"
 
 
 def layer(module: str) -> str:
@@ -122,31 +116,20 @@ def graph():
 
 def test_the_import_graph_has_no_cycles(graph):
     found = import_graph.cycles(graph.edges)
-    assert [c for c in found if c not in PENDING["cycles"]] == [], (
+    assert found == [], (
         "import cycles (function-local imports count too): " + repr(found))
 
-
-def test_pending_exceptions_are_still_real(graph):
-    """Once issue 14 is merged these fail: then delete PENDING (reason: %s).""" % PENDING_REASON
-    found = import_graph.cycles(graph.edges)
-    for c in PENDING["cycles"]:
-        if c not in found:
-            pytest.fail(f"cycle {c} is gone: remove it from PENDING")
-    stale = PENDING["layers"] - layer_violations(graph)
-    assert not stale, f"remove from PENDING: {stale}"
 
 
 def test_every_module_keeps_to_its_layer(graph):
     """Core imports only core, models no viz/widgets/grading/cli, grading never the CLI, ..."""
-    assert layer_violations(graph) - PENDING["layers"] == set()
+    assert layer_violations(graph) == set()
 
 
 def test_imports_stand_at_module_level():
     """A virtlab module imports other virtlab modules at module level, where a reader
     sees them (function-local imports are for heavy optional third-party libraries)."""
-    found = import_graph.local_imports(PKG)
-    pending = [f for f in found if f.startswith(("virtlab.grading", "virtlab.cli:"))]
-    assert [f for f in found if f not in pending] == []
+    assert import_graph.local_imports(PKG) == []
 
 
 def test_no_module_imports_another_modules_private_name(graph):
