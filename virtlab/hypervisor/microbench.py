@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..asm import Program, assemble
-from ..errors import check_choice, check_int, check_type
+from ..errors import check_choice, check_int, check_sequence, check_type
 from .costs import COSTS, HARDWARE, CostTable, cycles
 
 __all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "run_all",
@@ -413,6 +413,7 @@ def wallclock(iterations: int = 200_000, repeats: int = 5,
 
     from . import machine
     check_int("repeats", repeats, minimum=1, maximum=100)
+    check_sequence("modes", modes, str, min_len=1, max_len=16)
     prog = compute_loop(iterations)
     times: dict[str, list[float]] = {m: [] for m in modes}
     instr: dict[str, int] = {}

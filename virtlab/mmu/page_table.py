@@ -42,7 +42,7 @@ from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory  # noqa: 
 __all__ = [
     "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "X86_32", "X86_64", "X86_64_5LEVEL",
     "Fault", "PageFault", "PageTable", "PagingMode", "WalkStep", "check_access",
-    "hw_walk", "pte_flags",
+    "pte_flags",
 ]
 
 PTE_P = 1 << 0   #: present

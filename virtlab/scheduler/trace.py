@@ -31,10 +31,9 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..errors import check_int, check_str
+from ..errors import check_int, check_sequence, check_str
 
-__all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "check_scheduler", "jain_index",
-           "build_trace"]
+__all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "check_scheduler", "jain_index"]
 
 
 class Interval(NamedTuple):
@@ -121,9 +120,13 @@ class Trace:
     _index: dict = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
+        check_sequence("stats", self.stats, VCpuStats)
+        check_sequence("intervals", self.intervals, Interval)
         index: dict[tuple[str, int], tuple[list, list, list]] = {}
         for s in self.stats:
             index[(s.vm, s.vcpu)] = ([], [], [])
+        if any((iv.vm, iv.vcpu) not in index for iv in self.intervals):
+            raise ValueError("intervals must belong to vCPUs listed in stats")
         for iv in sorted(self.intervals, key=lambda i: i.start):
             starts, ends, pcpus = index[(iv.vm, iv.vcpu)]
             starts.append(iv.start)

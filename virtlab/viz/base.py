@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import check_int, check_number
+from ..errors import check_bool, check_int, check_number
 
 __all__ = ["PALETTE", "color_for", "fast_ticks", "new_figure", "nice_ticks", "to_png",
            "to_svg"]
@@ -219,6 +219,10 @@ def nice_ticks(lo: float, hi: float, n: int = 4, integer: bool = False):
     >>> nice_ticks(0, 100, 4)
     ([0.0, 25.0, 50.0, 75.0, 100.0], ['0', '25', '50', '75', '100'])
     """
+    check_number("lo", lo)
+    check_number("hi", hi)
+    check_int("n", n, minimum=1, maximum=100)
+    check_bool("integer", integer)
     lo, hi = sorted((float(lo), float(hi)))
     eps = (hi - lo) * 1e-9
     locs = [float(v) for v in MaxNLocator(n, integer=integer).tick_values(lo, hi)

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
-from ..errors import check_type
+from ..errors import check_mapping, check_type
+from ..hypervisor.vm import RunResult
 from .base import PALETTE, new_figure
 
 __all__ = ["overhead_bars", "classification_venn", "microbench_bars", "cycle_breakdown"]
@@ -184,6 +185,7 @@ def cycle_breakdown(results: Mapping[str, object]):
     check_type("results", results, Mapping)
     if not results:
         raise ValueError("results must not be empty")
+    check_mapping("results", results, RunResult)
     fig = new_figure(6.4, 3.0)
     ax = fig.add_subplot()
     items = sorted({k for r in results.values() for k, v in r.cycle_breakdown.items() if v})

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from virtlab.errors import check_bool, check_type
+from virtlab.errors import check_bool, check_mapping, check_type
+from virtlab.hypervisor.stacks import IoCost
 from virtlab.viz.base import PALETTE, new_figure
 
 __all__ = [
@@ -28,11 +30,9 @@ __all__ = [
     "io_cost_bars",
     "kvm_run_loop",
     "stack_diagram",
-    "stack_layout",
     "stack_overview",
     "text_panels",
     "counts_bars",
-    "debugger_view",
     "grouped_bars",
 ]
 
@@ -139,6 +139,8 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     from virtlab.hypervisor.stacks import HypervisorStack
     check_type("stack", stack, HypervisorStack)
     check_bool("show_io", show_io)
+    if ax is not None:
+        check_type("ax", ax, Axes)
     if highlight is not None:
         stack.component(highlight)
     boxes = stack_layout(stack)
@@ -218,6 +220,9 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     """
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
+    check_mapping("costs", costs, IoCost)
+    if ax is not None:
+        check_type("ax", ax, Axes)
     if ax is None:
         fig = _fixed_figure(width, height, left=0.13, right=0.74, bottom=0.17, top=0.9)
         ax = fig.add_subplot()

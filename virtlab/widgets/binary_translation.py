@@ -31,6 +31,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from virtlab.errors import check_int
 from virtlab.widgets.base import WidgetApp
 
 __all__ = ["APPS", "BTLabResult", "BinaryTranslationApp", "bt_program",
@@ -108,6 +109,8 @@ class BinaryTranslationApp(WidgetApp):
     title = "Binary translation: code patching and the translation cache"
 
     def __init__(self, iterations: int = 5, block: int = 1):
+        check_int("iterations", iterations, minimum=1, maximum=50)
+        check_int("block", block, minimum=0, maximum=2)
         controls = {
             "iterations": W.IntSlider(value=iterations, min=1, max=50,
                                       description="iterations"),

@@ -36,6 +36,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from virtlab.errors import check_choice
 from virtlab.widgets.base import WidgetApp
 
 __all__ = ["APPS", "GUEST_PROGRAMS", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerState",
@@ -272,6 +273,8 @@ class DebuggerApp(WidgetApp):
     title = "Step-through debugger: one guest, six techniques"
 
     def __init__(self, technique: str = "trap_and_emulate", program: str = "popf"):
+        check_choice("technique", technique, TECHNIQUE_LABELS)
+        check_choice("program", program, GUEST_PROGRAMS)
         controls = {
             "technique": W.Dropdown(options=[(v, k) for k, v in TECHNIQUE_LABELS.items()],
                                     value=technique, description="technique"),
