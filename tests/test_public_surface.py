@@ -34,20 +34,27 @@ import types
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import virtlab
 
 # -- what is enumerated ---------------------------------------------------------------
 
-#: Modules left out of the enumeration, with the reason.
+#: Modules left out of the enumeration, with the reason.  (A module whose
+#: name has a part starting with "_" is private and never enumerated.)
+_FILES_AND_KERNELS = ("drives Jupyter kernels or reads and writes files (notebooks, grades.csv, "
+                      "result JSON), which a probe must not do with hostile paths; its hostile "
+                      "input is tested in tests/test_grading_hostile.py")
 EXCLUDED_MODULES = {
     "virtlab.cli": "the command line, not a library call: argparse answers bad arguments "
                    "with a usage message and exit status 2 (tests/test_cli.py)",
-    "virtlab.grading": "grading drives Jupyter kernels and writes files (notebooks, "
-                       "grades.csv); its hostile input is tested in "
-                       "tests/test_grading_hostile.py, which owns its sandboxing",
+    "virtlab.grading.assign": _FILES_AND_KERNELS,
+    "virtlab.grading.batch": _FILES_AND_KERNELS,
+    "virtlab.grading.checks": _FILES_AND_KERNELS,
+    "virtlab.grading.cli": "the grading subcommands of the command line (see virtlab.cli)",
+    "virtlab.grading.report": _FILES_AND_KERNELS,
+    "virtlab.grading.runner": _FILES_AND_KERNELS,
 }
 
 #: Exported callables not called here, with the reason.
@@ -70,6 +77,36 @@ PENDING_CPU_SPLIT = {
     )
 }
 
+#: Exported callables of ``virtlab.grading`` that still let a raw exception
+#: escape (AttributeError on a problem/notebook/exercise of the wrong type,
+#: IndexError, KeyError).  Issue 14 is reworking grading/ concurrently; the
+#: lead validates these after merging it and removes the set.
+PENDING_GRADING = {
+    f"virtlab.grading.{name}": "grading/ is owned by issue 14 (in progress); validated after "
+                               "its merge"
+    for name in (
+        "exercise.Exercise", "notebook.annotate", "notebook.rebuild",
+        "notebook.strip_hidden_tests", "notebook.stub_solution", "notebook.student_version",
+        "selftest.solve", "session.Session", "verdict.evaluate",
+        "exercises.ex01_popek_goldberg.crosscheck", "exercises.ex01_popek_goldberg.offending",
+        "exercises.ex01_popek_goldberg.solve", "exercises.ex01_popek_goldberg.variant_isa",
+        "exercises.ex02_binary_translation.crosscheck",
+        "exercises.ex02_binary_translation.needs_callout",
+        "exercises.ex02_binary_translation.solve", "exercises.ex03_page_walks.crosscheck",
+        "exercises.ex03_page_walks.solve", "exercises.ex04_credit_scheduler.credit_per_period",
+        "exercises.ex04_credit_scheduler.crosscheck", "exercises.ex04_credit_scheduler.solve",
+        "exercises.ex04_credit_scheduler.fair_shares",
+        "exercises.ex05_ballooning.crosscheck", "exercises.ex05_ballooning.solve",
+        "exercises.ex05_ballooning.vm_specs", "exercises.ex06_live_migration.crosscheck",
+        "exercises.ex06_live_migration.solve", "exercises.ex07_interrupt_routing.crosscheck",
+        "exercises.ex07_interrupt_routing.random_ops", "exercises.ex07_interrupt_routing.solve",
+    )
+}
+
+#: Known gaps, run as strict xfails: a pending callable that starts passing
+#: fails the test, so its entry is removed as soon as it is validated.
+PENDING = {**PENDING_CPU_SPLIT, **PENDING_GRADING}
+
 #: Per-call budget in CPU seconds (CPU, not wall-clock, time: up to eight
 #: engineers share the 2-core machine, and a loaded machine must not fail the
 #: test).  The slowest legitimate call (a widget app with default controls,
@@ -87,10 +124,12 @@ REFUSALS = (ValueError, TypeError)
 
 
 def public_modules() -> list[types.ModuleType]:
-    """Every virtlab module (packages included) outside :data:`EXCLUDED_MODULES`."""
+    """Every public virtlab module (packages included) outside :data:`EXCLUDED_MODULES`."""
     mods = [virtlab]
     for info in pkgutil.walk_packages(virtlab.__path__, "virtlab."):
         if any(info.name == ex or info.name.startswith(ex + ".") for ex in EXCLUDED_MODULES):
+            continue
+        if any(part.startswith("_") for part in info.name.split(".")):
             continue
         mods.append(importlib.import_module(info.name))
     return mods
@@ -132,6 +171,16 @@ SURFACE = surface()
 # -- hostile and plausible values --------------------------------------------------------
 
 
+class HugeText(str):
+    """A 100 000-character string whose repr stays short in failure reports."""
+
+    def __repr__(self) -> str:
+        return f"<str of {len(self)} chars>"
+
+
+HUGE = HugeText("x" * 100_000)
+
+
 class Opaque:
     """An arbitrary object: no attributes a model might expect."""
 
@@ -141,7 +190,7 @@ class Opaque:
 
 HOSTILE_VALUES = (
     None, True, 0, -1, -2**70, 2**70, 10**100, 0.5, -0.0, math.nan, math.inf, -math.inf, 1j,
-    "", " ", "x" * 100_000, "nan", "\x00", b"\xff", [], [None], {}, {"": None}, (), (math.nan,),
+    "", " ", HUGE, "nan", "\x00", b"\xff", [], [None], {}, {"": None}, (), (math.nan,),
     set(), frozenset({-1}), range(2**62), Opaque(), object, print,
 )
 HOSTILE = st.one_of(
@@ -461,7 +510,7 @@ def arguments(fn: Callable):
 
 
 #: The sweep gives every parameter each of these, the others plausible.
-SWEEP_VALUES = (None, -1, -2**70, 2**70, 10**9, math.nan, -math.inf, "", "x" * 100_000, [],
+SWEEP_VALUES = (None, -1, -2**70, 2**70, 10**9, math.nan, -math.inf, "", HUGE, [],
                 {}, Opaque())
 
 
@@ -494,8 +543,11 @@ def probe(name: str, fn: Callable, max_examples: int) -> None:
     """The sweep, then ``max_examples`` random hostile calls (fails on the first breach)."""
     sweep(name, fn)
 
+    # No shrinking: the failure message already names the call, and shrinking a
+    # slow or memory-hungry failure would cost minutes.
     @settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate],
+              report_multiple_bugs=False)
     @given(arguments(fn))
     def run(call):
         args, kwargs = call
@@ -521,18 +573,24 @@ def test_the_surface_is_discovered():
                      "virtlab.widgets.scheduling.scheduler_lab", "virtlab.mmu.tlb.TLB"):
         assert expected in SURFACE
     assert len(SURFACE) > 300
-    assert not any(n.startswith(("virtlab.cli.", "virtlab.grading.")) for n in SURFACE)
+    assert "virtlab.grading.session.start" in SURFACE      # a student's own call
+    assert not any(n.startswith(tuple(m + "." for m in EXCLUDED_MODULES)) for n in SURFACE)
+    assert not any("._" in n for n in SURFACE)
 
 
 def test_exclusions_name_real_callables():
-    for name in (*EXCLUDED_CALLABLES, *PENDING_CPU_SPLIT):
+    for name in (*EXCLUDED_CALLABLES, *PENDING):
         assert name in SURFACE, f"{name} is excluded but not exported (remove the entry)"
     for name in PENDING_CPU_SPLIT:
         assert name.startswith("virtlab.cpu."), name
+    for name in PENDING_GRADING:
+        assert name.startswith("virtlab.grading."), name
 
 
-@pytest.mark.parametrize("name", [n for n in SURFACE
-                                  if n not in EXCLUDED_CALLABLES and n not in PENDING_CPU_SPLIT])
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                            reason=PENDING[n])) if n in PENDING else n
+    for n in SURFACE if n not in EXCLUDED_CALLABLES])
 def test_public_callable_refuses_hostile_input(name):
     probe(name, SURFACE[name], EXAMPLES)
 

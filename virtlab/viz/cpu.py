@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
-from ..errors import check_mapping, check_type
+from ..errors import check_mapping, check_number, check_sequence, check_type
 from ..hypervisor.vm import RunResult
 from .base import PALETTE, new_figure
 
@@ -303,6 +303,11 @@ def microbench_bars(table: Mapping[str, Mapping[str, float]], *, configs=None):
     check_type("table", table, Mapping)
     if not table:
         raise ValueError("table must not be empty")
+    for name, row in check_mapping("table", table, Mapping).items():
+        for cfg, value in check_mapping(f"table[{name!r}]", row).items():
+            check_number(f"table[{name!r}][{cfg!r}]", value)
+    if configs is not None:
+        check_sequence("configs", configs, str, max_len=20)
     names = list(table)
     cfgs = list(configs) if configs is not None else list(next(iter(table.values())))
     fig = new_figure(7.0, 3.2, margins={})  # fixed axes, no layout solver
