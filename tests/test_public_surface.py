@@ -1,23 +1,28 @@
 """The whole public surface refuses hostile input cleanly (issue 22).
 
 Every module of the package is discovered with :mod:`pkgutil`, and every
-callable its ``__all__`` exports (functions, classes, widget factories, viz
-functions) is called with generated hostile arguments: ``None``, negative and
-``2**70`` integers, NaN and infinities, huge and empty strings, wrong
-containers, arbitrary objects — mixed with plausible values (defaults, small
-numbers, real model objects) so that validation of the *later* parameters is
-reached too.  The contract (design.md, "Errors"):
+callable its ``__all__`` exports (models, viz figures, widget apps and
+factories, grading's pure modules) is called with hostile arguments: first a
+deterministic sweep that gives each parameter in turn ``None``, negative,
+``2**70`` and ``10**9`` integers, NaN and infinities, empty and 100 000-
+character strings, wrong containers and an arbitrary object while the other
+parameters stay plausible (defaults, real model objects built by the library),
+so that validation of the *later* parameters is reached too; then hypothesis
+mixes of several hostile values.  The contract (design.md, "Errors"):
 
 - only ``ValueError`` / ``TypeError`` may escape (``KvmError`` and friends are
   ``ValueError`` subclasses and count);
-- every call finishes within :data:`BUDGET_S` (one bad size must not allocate
-  gigabytes or loop for minutes);
+- every call stays within :data:`BUDGET_S` CPU seconds and
+  :data:`MEMORY_BUDGET` bytes of new address space (one bad size must not
+  allocate gigabytes or loop for minutes);
 - a call that raises leaves every model object passed to it unchanged.
 
 A new module or a new name in an ``__all__`` is covered without touching this
-file.  ``test_the_probe_catches_*`` show with synthetic exports that the probe
-fails for a function without validation and for one that mutates before it
-validates.
+file.  Exclusions carry their reason; known gaps in code other engineers own
+right now are strict xfails in two named sets (:data:`PENDING_CPU_SPLIT`,
+:data:`PENDING_GRADING`).  ``test_the_probe_catches_*`` show with synthetic
+exports that the probe fails for a function without validation, one that
+changes a model before it refuses, a slow call and a huge allocation.
 """
 
 from __future__ import annotations
@@ -576,6 +581,20 @@ def test_the_surface_is_discovered():
     assert "virtlab.grading.session.start" in SURFACE      # a student's own call
     assert not any(n.startswith(tuple(m + "." for m in EXCLUDED_MODULES)) for n in SURFACE)
     assert not any("._" in n for n in SURFACE)
+
+
+#: Modules without ``__all__`` (so nothing of theirs is public), with the reason.
+NO_ALL = {
+    "virtlab.grading.exercises": "a package of exercise modules with no names of its own "
+                                 "(grading/ is issue 14's to give it an empty __all__)",
+}
+
+
+def test_every_module_declares_what_is_public():
+    """Without ``__all__`` a module's names would escape the probe unnoticed."""
+    missing = [m.__name__ for m in public_modules()
+               if not hasattr(m, "__all__") and m.__name__ not in NO_ALL]
+    assert not missing, f"modules without __all__: {missing}"
 
 
 def test_exclusions_name_real_callables():
