@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from virtlab.errors import check_bool, check_mapping, check_type
+from virtlab.errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from virtlab.hypervisor.stacks import IoCost
 from virtlab.viz.base import PALETTE, new_figure
 
@@ -399,6 +399,15 @@ def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
     """
     if not isinstance(panels, Sequence) or not panels:
         raise TypeError("panels must be a non-empty sequence of (heading, lines)")
+    for i, panel in enumerate(check_sequence("panels", panels, tuple, max_len=8)):
+        if len(panel) != 2:
+            raise ValueError(f"panels[{i}] must be a (heading, lines) pair")
+        check_str(f"panels[{i}] heading", panel[0], nonempty=False)
+        check_sequence(f"panels[{i}] lines", panel[1], str, max_len=500)
+    if marks is not None:
+        for i, row in enumerate(check_sequence("marks", marks, (list, tuple), max_len=8)):
+            check_sequence(f"marks[{i}]", row, bool, max_len=500)
+    check_str("title", title, nonempty=False)
     nlines = max(len(lines) for _, lines in panels)
     if height is None:
         height = min(8.0, 0.6 + 0.19 * max(nlines, 2))

@@ -77,6 +77,8 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
 
 def migration_figure(result: MigrationResult, results: Mapping[str, MigrationResult]):
     """Rounds of one migration next to the comparison of all methods."""
+    check_type("result", result, MigrationResult)
+    check_mapping("results", results, MigrationResult, min_len=1)
     fig = new_figure(8.5, 3.4)
     grid = fixed_grid(fig, 1, 2, width_ratios=[3, 2], left=0.075, bottom=0.14, top=0.83,
                       wspace=0.22)
