@@ -50,7 +50,8 @@ class BalloonApp(WidgetApp):
         self.steps = check_int("steps", steps, minimum=1, maximum=400)
         self.seed = check_int("seed", seed, minimum=0)
         check_choice("policy", policy, POLICIES)
-        check_int("host_frames", host_frames, minimum=64, maximum=MEMORY * self.n)
+        # up to the 4-VM maximum: the default 256 is clamped to the slider's range for one VM
+        check_int("host_frames", host_frames, minimum=64, maximum=MEMORY * 4)
         for key, value in per_vm.items():
             if key.startswith("repl_"):
                 check_choice(key, value, REPLACEMENTS)
