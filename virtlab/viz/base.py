@@ -16,11 +16,12 @@ import io
 
 import matplotlib
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import check_bool, check_int, check_number
+from ..errors import check_bool, check_int, check_number, check_type
 
 __all__ = ["PALETTE", "color_for", "fast_ticks", "new_figure", "nice_ticks", "to_png",
            "to_svg"]
@@ -176,6 +177,10 @@ def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
     from matplotlib.collections import LineCollection
     if which not in ("x", "y"):
         raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    check_type("ax", ax, Axes)
+    check_type("locs", locs, (list, tuple, range))
+    if len(locs) > 1000:  # a tick per pixel is already too many
+        raise ValueError(f"locs must hold at most 1000 positions, got {len(locs)}")
     locs = list(locs)
     fig = ax.figure
     pos = ax.get_position()
