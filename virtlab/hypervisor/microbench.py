@@ -361,6 +361,7 @@ def overheads(program: Program, costs: CostTable = COSTS,
     >>> ov["emulation"] >= 10
     True
     """
+    check_sequence("modes", modes, str, min_len=1, max_len=16)
     from . import run
     native = run(program, "native", costs=costs)
     out = {}

@@ -222,6 +222,7 @@ def pte_flags(entry: int) -> str:
     >>> pte_flags(PTE_P | PTE_U | PTE_A)
     'P - U A -'
     """
+    check_int("entry", entry, minimum=0, maximum=(1 << 64) - 1)
     return " ".join(c if entry & bit else "-" for c, bit in
                     (("P", PTE_P), ("W", PTE_W), ("U", PTE_U), ("A", PTE_A), ("D", PTE_D)))
 

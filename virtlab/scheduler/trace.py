@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import bisect
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..errors import check_int, check_sequence, check_str
+from ..errors import check_int, check_number, check_sequence, check_str
 
 __all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "check_scheduler", "jain_index"]
 
@@ -74,7 +75,9 @@ def jain_index(values) -> float:
     ...
     ValueError: values must not be empty
     """
-    xs = [float(x) for x in values]
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"values must be an iterable of numbers, got {type(values).__name__}")
+    xs = [check_number("values item", x) for x in values]
     if not xs:
         raise ValueError("values must not be empty")
     if any(x < 0 or x != x for x in xs):
