@@ -221,6 +221,29 @@ def new_message(msg_type: str, content: dict, session: str,
             "buffers": []}
 
 
+def decode_frame(frame: str | bytes) -> dict:
+    """A websocket frame as a message: text is JSON; a binary frame (a message
+    with buffers, e.g. a widget's image) is ``nbufs, offsets..., JSON, buffers``
+    as jupyter_server's ``serialize_binary_message`` writes it (buffers dropped).
+
+    Examples
+    --------
+    >>> body = b'{"a": 1}'
+    >>> frame = (2).to_bytes(4, "big") + (12).to_bytes(4, "big") \\
+    ...     + (12 + len(body)).to_bytes(4, "big") + body + b"\\x00\\x01"
+    >>> decode_frame(frame)
+    {'a': 1}
+    >>> decode_frame('{"b": 2}')
+    {'b': 2}
+    """
+    if isinstance(frame, str):
+        return json.loads(frame)
+    nbufs = int.from_bytes(frame[:4], "big")
+    offsets = [int.from_bytes(frame[4 + 4 * i:8 + 4 * i], "big") for i in range(nbufs)]
+    end = offsets[1] if nbufs > 1 else len(frame)
+    return json.loads(frame[offsets[0]:end])
+
+
 class KernelClient:
     """A kernel's websocket channels through the hub (JSON protocol, no buffers)."""
 
@@ -242,7 +265,7 @@ class KernelClient:
 
     def _recv(self, deadline: float) -> dict:
         self.ws.settimeout(max(0.1, deadline - time.monotonic()))
-        msg = json.loads(self.ws.recv())
+        msg = decode_frame(self.ws.recv())
         if msg.get("msg_type") == "comm_open" or msg["header"]["msg_type"] == "comm_open":
             content = msg["content"]
             if content.get("target_name") == "jupyter.widget":
@@ -272,7 +295,7 @@ class KernelClient:
                 idle = True
                 if msg["header"]["msg_type"] == "comm_msg":
                     reply = reply or {}
-            elif kind in ("execute_reply",):
+            elif kind.endswith("_reply"):
                 reply = got["content"]
             elif kind == "error":
                 errors.append(f"{got['content']['ename']}: {got['content']['evalue']}")

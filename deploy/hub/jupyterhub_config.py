@@ -28,6 +28,15 @@ generator can run their own hub beside a running ``make hub``:
                         this token may create users, start servers and use
                         them (used by tests/test_hub.py and the load test)
 ``VIRTLAB_HUB_START_TIMEOUT`` seconds a server may take to start (default 120)
+``VIRTLAB_HUB_LEAN``     ``0`` switches off the per-student savings below (only
+                        for measuring them, ``make bench-hub HUB_ARGS=...``)
+
+Per-student savings (measured by ``make bench-hub``, README): the students'
+servers read ``deploy/hub/singleuser/jupyter_server_config.json`` (no language
+server, jupytext or terminal extensions — a terminal would also be a shell as
+the hub's user — and idle kernels culled after an hour), and all kernels share
+one matplotlib font cache (``MPLCONFIGDIR``) instead of each new home building
+its own on the first import.
 
 Authentication is JupyterHub's ``DummyAuthenticator`` (any user name, any
 password) and the spawner is ``SimpleLocalProcessSpawner`` (every server runs
@@ -90,6 +99,11 @@ c.Spawner.start_timeout = int(os.environ.get("VIRTLAB_HUB_START_TIMEOUT", "120")
 c.Spawner.http_timeout = int(os.environ.get("VIRTLAB_HUB_START_TIMEOUT", "120"))
 # PYTHONPATH is in Spawner.env_keep: a worktree's virtlab is imported by the kernels.
 c.Spawner.environment = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+if os.environ.get("VIRTLAB_HUB_LEAN", "1") != "0":
+    (STATE / "mplconfig").mkdir(exist_ok=True)
+    c.Spawner.environment.update(
+        JUPYTER_CONFIG_PATH=str(HERE / "singleuser"),
+        MPLCONFIGDIR=str(STATE / "mplconfig"))
 if os.geteuid() == 0:  # containers and lab machines often run everything as root
     c.Spawner.args = ["--allow-root"]
 
