@@ -76,6 +76,7 @@ test-hub: hub-setup
 # benchmarks/hub_results.json, which deploy/z2jh/size.py turns into Helm values.
 bench-hub: hub-setup
 	$(VPY) -m benchmarks.hub_load $(HUB_ARGS)
+	$(VPY) deploy/z2jh/size.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis $(HUB)/node/node_modules $(HUB)/state

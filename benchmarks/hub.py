@@ -98,7 +98,7 @@ class Hub:
                    VIRTLAB_HUB_SERVICE_TOKEN=self.token,
                    VIRTLAB_HUB_START_TIMEOUT=str(self.start_timeout),
                    PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT)))
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(CONFIG)],
             cwd=HUB_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT,
