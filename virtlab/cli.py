@@ -65,6 +65,7 @@ COMMANDS: dict = {
 def _load_plugins() -> None:
     # Subcommands that live with their topic (e.g. grading) register here.
     import importlib
+    importlib.import_module("virtlab.coursecli")    # slides, course (issue 18)
     try:
         importlib.import_module("virtlab.grading.cli")
     except ModuleNotFoundError as exc:

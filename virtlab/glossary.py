@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .errors import check_str
 
-__all__ = ["TERMS", "Term", "lookup", "search"]
+__all__ = ["TERMS", "Term", "fold", "lookup", "search"]
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,14 @@ TERMS: tuple[Term, ...] = (
 )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """``text`` without case and accents, for matching the slides' garbled umlauts.
+
+    Examples
+    --------
+    >>> fold("Binärübersetzung") == fold("BINARUBERSETZUNG")
+    True
+    """
     # Case- and accent-insensitive: "Übersetzung" and "Ubersetzung" match.
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -170,17 +177,17 @@ def search(query: str) -> list[Term]:
     >>> len(search("")) == len(TERMS)
     True
     """
-    q = _fold(check_str("query", query, nonempty=False).strip())
+    q = fold(check_str("query", query, nonempty=False).strip())
     ranked = []
     for index, term in enumerate(TERMS):
-        names = [_fold(n) for n in (term.de, term.en) + term.synonyms]
+        names = [fold(n) for n in (term.de, term.en) + term.synonyms]
         if q in names:
             rank = 0                                   # exact name or synonym
         elif any(n.startswith(q) for n in names):
             rank = 1                                   # a name starts with it
         elif any(q in n for n in names):
             rank = 2                                   # inside a name
-        elif q in _fold(term.definition):
+        elif q in fold(term.definition):
             rank = 3                                   # only in the definition
         else:
             continue
@@ -200,8 +207,8 @@ def lookup(name: str) -> Term:
     ...
     ValueError: name 'Kaffee' is not in the glossary
     """
-    key = _fold(check_str("name", name).strip())
+    key = fold(check_str("name", name).strip())
     for term in TERMS:
-        if key in {_fold(n) for n in (term.de, term.en) + term.synonyms}:
+        if key in {fold(n) for n in (term.de, term.en) + term.synonyms}:
             return term
     raise ValueError(f"name {name!r} is not in the glossary")
