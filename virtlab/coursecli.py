@@ -1,4 +1,4 @@
-"""Subcommands of the ``virtlab`` command about the course itself: ``slides``.
+"""Subcommands of the ``virtlab`` command about the course itself: ``slides``, ``course``.
 
 Importing this module registers them in :data:`virtlab.cli.COMMANDS`.
 
@@ -24,8 +24,9 @@ from types import SimpleNamespace as _Args
 
 from . import cli as _cli
 from .course import SLIDES, find_slides
+from .coursefiles import CourseConflict, copy_course
 
-__all__ = ["slides_command"]
+__all__ = ["course_command", "slides_command"]
 
 
 def _slides_args(p: argparse.ArgumentParser) -> None:
@@ -57,7 +58,33 @@ def slides_command(args, extra) -> int:
     return 0
 
 
+def _course_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["copy"],
+                   help="copy: write notebooks, exercises, glossary and errata into DIR")
+    p.add_argument("dir", help="the student's course folder (created if missing)")
+    p.add_argument("--force", action="store_true",
+                   help="also overwrite files the student has changed")
+
+
+def course_command(args, extra) -> int:
+    """``virtlab course copy DIR [--force]``: a student's copy of the course."""
+    try:
+        report = copy_course(args.dir, force=args.force)
+    except CourseConflict as exc:
+        print(f"virtlab course copy: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"virtlab course copy: {exc}", file=sys.stderr)
+        return 2
+    print(f"copied the course to {args.dir}: {len(report.written)} file(s) written, "
+          f"{len(report.unchanged)} already up to date")
+    print(f"start with: cd {args.dir} && virtlab lab")
+    return 0
+
+
 _cli.COMMANDS.update({
     "slides": ("list the lecture's slides, or show which notebook sections teach one",
                _slides_args, slides_command),
+    "course": ("copy the course (notebooks, exercises, glossary, errata) into a folder: "
+               "virtlab course copy DIR", _course_args, course_command),
 })

@@ -1,0 +1,213 @@
+"""The course as files: where the notebooks live, a student's copy, the lab's course view.
+
+A checkout holds the course beside the package (``notebooks/``,
+``exercises/``, ``docs/``); the built wheel carries the same files inside the
+package, in ``virtlab/_course/`` (``setup.py`` copies them there at build
+time).  :func:`course_source` finds whichever is present, so the functions
+below work the same in a checkout and after ``pip install virtlab``.
+
+- :func:`copy_course` writes a student's copy: notebooks, exercises, the
+  glossary (``glossary.md``, generated from :data:`virtlab.glossary.TERMS`)
+  and the slide errata.  It remembers what it wrote (``.virtlab-course.json``)
+  and refuses to overwrite a file the student has changed, unless forced.
+- :func:`course_view` builds the folder ``virtlab lab`` serves in a checkout:
+  ``course/`` with links to ``notebooks/`` and ``exercises/``, the errata and
+  the glossary — the course, without the developer tree around it.
+
+Examples
+--------
+>>> import tempfile
+>>> dest = Path(tempfile.mkdtemp()) / "my-course"
+>>> report = copy_course(dest)
+>>> sorted(p.name for p in dest.iterdir())
+['.virtlab-course.json', 'errata.md', 'exercises', 'glossary.md', 'notebooks']
+>>> (dest / "notebooks" / "00_start_here.ipynb").is_file()
+True
+>>> copy_course(dest).written      # nothing changed since: nothing to write
+[]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .glossary import TERMS
+
+__all__ = ["CopyReport", "CourseConflict", "copy_course", "course_source", "course_view",
+           "glossary_markdown", "student_files"]
+
+_PACKAGE = Path(__file__).resolve().parent
+MANIFEST = ".virtlab-course.json"
+
+
+def course_source() -> Path:
+    """The folder holding ``notebooks/``, ``exercises/`` and ``docs/``.
+
+    ``virtlab/_course`` in an installed wheel, else the checkout around the package.
+    """
+    for candidate in (_PACKAGE / "_course", _PACKAGE.parent):
+        if (candidate / "notebooks").is_dir() and (candidate / "exercises").is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"the course files are missing: neither {_PACKAGE / '_course'} (installed wheel) nor "
+        f"{_PACKAGE.parent} (checkout) holds notebooks/ and exercises/")
+
+
+def glossary_markdown() -> str:
+    """The glossary (German, English, meaning, notebook) as a markdown page.
+
+    Examples
+    --------
+    >>> glossary_markdown().splitlines()[0]
+    '# Glossary (*Glossar*)'
+    """
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["# Glossary (*Glossar*)", "",
+             "The lecture's German terms with their English equivalents, in course order. "
+             "Notebook 00 has a search box for them.", "",
+             "| Deutsch | English | meaning | notebook |", "|---|---|---|---|"]
+    for t in TERMS:
+        de = t.de + (f" (also: {', '.join(t.synonyms)})" if t.synonyms else "")
+        lines.append(f"| {cell(de)} | {cell(t.en)} | {cell(t.definition)} | {t.notebook} |")
+    return "\n".join(lines) + "\n"
+
+
+def student_files(source: Path | None = None) -> dict[str, bytes]:
+    """What a student gets: relative path → content.
+
+    Every notebook of ``notebooks/`` and every exercise in ``exercises/`` (whatever
+    is there, not a fixed list), ``glossary.md`` and ``errata.md``.
+    """
+    src = course_source() if source is None else Path(source)
+    files: dict[str, bytes] = {}
+    for folder in ("notebooks", "exercises"):
+        for path in sorted((src / folder).glob("*.ipynb")):
+            files[f"{folder}/{path.name}"] = path.read_bytes()
+    files["glossary.md"] = glossary_markdown().encode()
+    errata = src / "docs" / "errata.md"
+    if errata.is_file():
+        files["errata.md"] = errata.read_bytes()
+    return files
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class CourseConflict(Exception):
+    """Files in the destination that the student changed (or that were not ours).
+
+    Attributes
+    ----------
+    paths : list of str
+        The relative paths that would have been overwritten.
+    """
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+        super().__init__(
+            f"{len(paths)} file(s) changed since they were copied (or not written by "
+            f"virtlab): {', '.join(paths)}; nothing was written — use force=True "
+            "(--force) to overwrite them")
+
+
+@dataclass
+class CopyReport:
+    """What :func:`copy_course` did: relative paths written and left alone."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def copy_course(dest: str | os.PathLike, force: bool = False,
+                source: Path | None = None) -> CopyReport:
+    """Copy the student files (:func:`student_files`) into ``dest``.
+
+    A file already in ``dest`` is replaced only if it is still exactly what an
+    earlier copy wrote (so course updates arrive) or ``force`` is true.  If
+    any file would overwrite a student's change, :class:`CourseConflict` is
+    raised before anything is written.
+
+    Parameters
+    ----------
+    dest : path
+        The student's course folder (created if missing).
+    force : bool
+        Overwrite changed files too.
+    source : path, optional
+        Course folder to copy from (default :func:`course_source`).
+
+    Returns
+    -------
+    CopyReport
+    """
+    if not isinstance(force, bool):
+        raise TypeError(f"force must be True or False; got {force!r}")
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise ValueError(f"dest must be a folder; {dest} is a file")
+    files = student_files(source)
+    manifest_path = dest / MANIFEST
+    try:
+        copied = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    except (OSError, ValueError):
+        copied = {}
+    report, conflicts, todo = CopyReport(), [], {}
+    for rel, data in files.items():
+        target = dest / rel
+        if not target.exists():
+            todo[rel] = data
+            continue
+        current = _sha(target.read_bytes())
+        if current == _sha(data):
+            report.unchanged.append(rel)
+        elif current == copied.get(rel) or force:
+            todo[rel] = data
+        else:
+            conflicts.append(rel)
+    if conflicts:
+        raise CourseConflict(conflicts)
+    for rel, data in todo.items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".virtlab-tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        report.written.append(rel)
+    copied.update({rel: _sha(data) for rel, data in files.items()})
+    manifest_path.write_text(json.dumps(copied, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+def course_view(root: str | os.PathLike) -> Path:
+    """The folder ``root/course`` that shows students only the course (idempotent).
+
+    It holds relative links ``notebooks`` and ``exercises`` to the checkout's
+    folders, ``errata.md`` linked to ``docs/errata.md``, and a generated
+    ``glossary.md``.  Returns the folder.
+    """
+    root = Path(root)
+    view = root / "course"
+    view.mkdir(exist_ok=True)
+    links = {"notebooks": Path("..") / "notebooks", "exercises": Path("..") / "exercises",
+             "errata.md": Path("..") / "docs" / "errata.md"}
+    for name, target in links.items():
+        link = view / name
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            continue
+        if link.is_symlink() or link.is_file():
+            link.unlink()
+        elif link.exists():
+            raise FileExistsError(f"{link} is a folder, expected a link to {target}")
+        link.symlink_to(target, target_is_directory=(name != "errata.md"))
+    glossary = view / "glossary.md"
+    text = glossary_markdown()
+    if not glossary.is_file() or glossary.read_text(encoding="utf-8") != text:
+        glossary.write_text(text, encoding="utf-8")
+    return view
