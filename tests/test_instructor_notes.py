@@ -102,8 +102,10 @@ def test_index_and_running_page():
 
 def test_commands_on_the_running_page_exist(capsys):
     text = (NOTES / "running-the-course.md").read_text(encoding="utf-8")
-    code = " ".join(re.findall(r"`([^`]+)`", text) + re.findall(r"```sh\n(.*?)```", text, re.S))
-    used = set(re.findall(r"(?:^|\s)virtlab ([a-z-]+)", code))
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    spans = re.findall(r"`([^`\n]+)`", re.sub(r"```sh\n.*?```", "", text, flags=re.S))
+    used = {m for chunk in blocks + spans
+            for m in re.findall(r"(?:^|\s)virtlab ([a-z-]+)", chunk, flags=re.M)}
     cli._load_plugins()
     assert used and used <= set(cli.COMMANDS), used - set(cli.COMMANDS)
     for option in ("--roster", "--release", "--out", "--force", "--shard"):
