@@ -200,3 +200,17 @@ def test_table_links_resolve_to_headings():
         if anchor:
             assert anchor in {course.heading_anchor(h) for h in _headings(notebook)}, anchor
     assert repr(table).splitlines()[27].startswith("28  Hauptspeicherverwaltung (1)  ->  12 §")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40) | st.sampled_from(["\u0301", " \t", "ÜBER"]))
+def test_find_slides_never_fails_on_text(query):
+    if not fold(query).split():          # blank once case and accents are folded away
+        with pytest.raises(ValueError, match="query"):
+            course.find_slides(query)
+    else:
+        found = course.find_slides(query)
+        assert len(set(found)) == len(found) and set(found) <= set(course.SLIDES)

@@ -387,7 +387,7 @@ def find_slides(query: str) -> list[Slide]:
     """
     q = " ".join(fold(check_str("query", query)).split())
     if not q:
-        raise ValueError("query must name a slide or a term; got only spaces")
+        raise ValueError(f"query must name a slide or a term; got {query!r}")
     ranked, close = [], []
     for index, slide in enumerate(SLIDES):
         names = [fold(slide.title), fold(_NUMBERING.sub("", slide.title))]
