@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .coursefiles import lab_root
 
 __all__ = ["main", "repo_root"]
 
@@ -40,13 +41,15 @@ def _lab_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _lab(args: argparse.Namespace, extra: list[str]) -> int:
-    root = repo_root()
+    root = lab_root(repo_root())   # the course-only folder the lab shows (issue 18)
     notebook = root / args.notebook
     if not notebook.is_file():
-        print(f"virtlab lab: no notebook {notebook}", file=sys.stderr)
+        print(f"virtlab lab: no notebook {notebook} (outside a checkout, make a copy of the "
+              "course with `virtlab course copy DIR` and start the lab in DIR)", file=sys.stderr)
         return 2
-    cmd = [sys.executable, "-m", "jupyter", "lab", str(notebook.relative_to(root)),
-           f"--ServerApp.root_dir={root}"]
+    # The printed URL (and the browser) open the notebook itself, not the launcher.
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+           f"--LabApp.default_url=/lab/tree/{notebook.relative_to(root).as_posix()}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         cmd.append("--allow-root")  # lab machines and containers often run as root
     cmd += extra

@@ -38,7 +38,7 @@ from pathlib import Path
 from .glossary import TERMS
 
 __all__ = ["CopyReport", "CourseConflict", "copy_course", "course_source", "course_view",
-           "glossary_markdown", "student_files"]
+           "glossary_markdown", "lab_root", "student_files"]
 
 _PACKAGE = Path(__file__).resolve().parent
 MANIFEST = ".virtlab-course.json"
@@ -211,3 +211,16 @@ def course_view(root: str | os.PathLike) -> Path:
     if not glossary.is_file() or glossary.read_text(encoding="utf-8") != text:
         glossary.write_text(text, encoding="utf-8")
     return view
+
+
+def lab_root(root: str | os.PathLike) -> Path:
+    """The folder ``virtlab lab`` serves for the course found at ``root``.
+
+    In a developer checkout (``root`` holds the ``virtlab`` package and
+    ``docs/``) that is :func:`course_view`, so students see the course and not
+    the machinery; a student's copy (from :func:`copy_course`) is served as it is.
+    """
+    root = Path(root)
+    if (root / "virtlab" / "__init__.py").is_file() and (root / "docs").is_dir():
+        return course_view(root)
+    return root
