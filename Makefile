@@ -11,7 +11,7 @@ ARGS   ?=
 PYTEST_ARGS ?=
 JOBS   ?= 2
 
-.PHONY: setup lab test notebooks bench assign clean
+.PHONY: setup lab test notebooks bench assign site clean
 
 setup: $(STAMP)
 
@@ -45,5 +45,9 @@ bench: setup
 assign: setup
 	$(VENV)/bin/virtlab assign
 
+# The static web edition: site/index.html (offline; stored outputs, no kernel).
+site: setup
+	$(VPY) scripts/build_site.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis site course
