@@ -201,15 +201,19 @@ def course_view(root: str | os.PathLike) -> Path:
         link = view / name
         if link.is_symlink() and Path(os.readlink(link)) == target:
             continue
-        if link.is_symlink() or link.is_file():
-            link.unlink()
-        elif link.exists():
+        if link.exists() and not link.is_symlink() and link.is_dir():
             raise FileExistsError(f"{link} is a folder, expected a link to {target}")
-        link.symlink_to(target, target_is_directory=(name != "errata.md"))
+        # Make the link under a temporary name and rename it into place: atomic, so two
+        # labs (or test workers) starting at once cannot trip over each other.
+        tmp = view / f".{name}.{os.getpid()}.tmp"
+        tmp.symlink_to(target, target_is_directory=(name != "errata.md"))
+        os.replace(tmp, link)
     glossary = view / "glossary.md"
     text = glossary_markdown()
     if not glossary.is_file() or glossary.read_text(encoding="utf-8") != text:
-        glossary.write_text(text, encoding="utf-8")
+        tmp = view / f".glossary.md.{os.getpid()}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, glossary)
     return view
 
 
