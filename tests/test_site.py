@@ -161,12 +161,15 @@ def test_slide_map_table_links_resolve_on_the_site(site):
     import build_site
     from virtlab import viz
 
-    text = build_site.relink(viz.course.slide_map_table().markdown)
-    targets = re.findall(r"\]\((\d\d_[\w-]+\.html)(?:#(.*?))?\)(?=<br>| \|)", text)
-    assert len(targets) == sum(len(s.sections) for s in course.SLIDES)
+    from virtlab.coursefiles import heading_cell_ids
+
     ids: dict = {}
-    for page, fragment in targets:
-        path = site / "notebooks" / page
-        assert path.is_file(), page
-        if fragment:
-            assert fragment in _ids(path, ids), (page, fragment)
+    for cell_ids in (None, heading_cell_ids()):   # heading anchors, and cell-id anchors
+        text = build_site.relink(viz.course.slide_map_table(cell_ids).markdown)
+        targets = re.findall(r"\]\((\d\d_[\w-]+\.html)(?:#(.*?))?\)(?=<br>| \|)", text)
+        assert len(targets) == sum(len(s.sections) for s in course.SLIDES)
+        for page, fragment in targets:
+            path = site / "notebooks" / page
+            assert path.is_file(), page
+            if fragment:
+                assert fragment in _ids(path, ids), (page, fragment)

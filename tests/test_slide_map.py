@@ -214,3 +214,25 @@ def test_find_slides_never_fails_on_text(query):
     else:
         found = course.find_slides(query)
         assert len(set(found)) == len(found) and set(found) <= set(course.SLIDES)
+
+
+def test_cell_id_links_name_the_cell_that_holds_the_heading():
+    from virtlab import coursefiles
+
+    ids = coursefiles.heading_cell_ids()
+    rows = course.slide_map_rows(ids)
+    cells = {}
+    for t in course.TOPICS:
+        nb = nbformat.read(ROOT / "notebooks" / t.notebook, as_version=4)
+        cells[t.notebook] = {c.id: c.source for c in nb.cells}
+    for slide, row in zip(course.SLIDES, rows):
+        for sec, (_, link) in zip(slide.sections, row["sections"]):
+            if sec.heading is None:
+                assert link == sec.notebook
+                continue
+            notebook, _, fragment = link.partition("#cell-id=")
+            assert notebook == sec.notebook and fragment, link
+            assert any(line.startswith("#") and line.lstrip("#").strip() == sec.heading
+                       for line in cells[notebook][fragment].splitlines()), (link, sec.heading)
+    with pytest.raises(TypeError, match="cell_ids"):
+        course.slide_map_rows(["not", "a", "dict"])

@@ -407,12 +407,22 @@ def find_slides(query: str) -> list[Slide]:
     return [slide for _, _, slide in sorted(ranked, key=lambda r: r[:2])] or close
 
 
-def slide_map_rows() -> list[dict]:
+def slide_map_rows(cell_ids: dict | None = None) -> list[dict]:
     """The slide map as rows for a table, in slide order.
 
     Each row has ``number`` (1-based slide position), ``title`` and
     ``sections`` (a list of ``(label, link)`` pairs, links relative to
     ``notebooks/``).
+
+    Parameters
+    ----------
+    cell_ids : dict, optional
+        ``(topic_id, heading) -> cell id`` of the markdown cell holding each
+        heading (``virtlab.coursefiles.heading_cell_ids()``). With it, links
+        name the cell (``#cell-id=...``), which JupyterLab 4 scrolls to when the
+        link is clicked (it does not scroll to a heading anchor in another
+        notebook) and which nbconvert pages carry as ids too; without it, links
+        use the heading anchor.
 
     Examples
     --------
@@ -420,7 +430,16 @@ def slide_map_rows() -> list[dict]:
     >>> row["title"], row["sections"][1]
     ('Hauptspeicherverwaltung (1)', ('12 § 3. Shadow paging (Schattentabellen)', \
 '12_memory_virtualization.ipynb#3.-Shadow-paging-(Schattentabellen)'))
+    >>> slide_map_rows({("12", "3. Shadow paging (*Schattentabellen*)"): "ab12"})[27]["sections"][1][1]
+    '12_memory_virtualization.ipynb#cell-id=ab12'
     """
+    if cell_ids is not None and not isinstance(cell_ids, dict):
+        raise TypeError(f"cell_ids must be a dict or None; got {type(cell_ids).__name__}")
+
+    def link(sec: Section) -> str:
+        cell = (cell_ids or {}).get((sec.topic_id, sec.heading)) if sec.heading else None
+        return f"{sec.notebook}#cell-id={cell}" if cell else sec.link
+
     return [{"number": i, "title": slide.title,
-             "sections": [(sec.label, sec.link) for sec in slide.sections]}
+             "sections": [(sec.label, link(sec)) for sec in slide.sections]}
             for i, slide in enumerate(SLIDES, start=1)]

@@ -32,13 +32,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
+from .course import TOPICS
 from .glossary import TERMS
 
 __all__ = ["CopyReport", "CourseConflict", "copy_course", "course_source", "course_view",
-           "glossary_markdown", "lab_root", "student_files"]
+           "glossary_markdown", "heading_cell_ids", "lab_root", "student_files"]
 
 _PACKAGE = Path(__file__).resolve().parent
 MANIFEST = ".virtlab-course.json"
@@ -228,3 +232,33 @@ def lab_root(root: str | os.PathLike) -> Path:
     if (root / "virtlab" / "__init__.py").is_file() and (root / "docs").is_dir():
         return course_view(root)
     return root
+
+
+_HEADING = re.compile(r"(?m)^#{1,6} +(.+?)\s*$")
+
+
+def heading_cell_ids(source: Path | None = None) -> dict[tuple[str, str], str]:
+    """``(topic_id, heading text) -> id`` of the markdown cell that holds the heading.
+
+    For :func:`virtlab.viz.course.slide_map_table`, whose links then name the
+    cell, which JupyterLab scrolls to.  Read from the course's notebooks
+    (:func:`course_source`).
+
+    Examples
+    --------
+    >>> ids = heading_cell_ids()
+    >>> ("12", "3. Shadow paging (*Schattentabellen*)") in ids
+    True
+    """
+    src = course_source() if source is None else Path(source)
+    found: dict[tuple[str, str], str] = {}
+    for topic in TOPICS:
+        path = src / "notebooks" / topic.notebook
+        if not path.is_file():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.get("id"):
+                for heading in _HEADING.findall(cell.source):
+                    found.setdefault((topic.id, heading), cell.id)
+    return found

@@ -130,15 +130,21 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def slide_map_table() -> SlideMapTable:
+def slide_map_table(cell_ids: dict | None = None) -> SlideMapTable:
     """Every lecture slide, in slide order, with links to the sections that teach it.
+
+    Parameters
+    ----------
+    cell_ids : dict, optional
+        Passed to :func:`virtlab.course.slide_map_rows`: link to the heading's
+        cell (``#cell-id=...``) so that JupyterLab scrolls to it.
 
     Returns
     -------
     SlideMapTable
         Displayed as a markdown table in a notebook; ``repr`` is plain text.
     """
-    rows = slide_map_rows()
+    rows = slide_map_rows(cell_ids)
     md = ["| # | slide (*Folie*) | taught in |", "|---:|---|---|"]
     text = []
     for row in rows:
