@@ -74,7 +74,7 @@ def bench_evacuation_scaling():
 
 def bench_cloud_scaling():
     from virtlab.consolidation import consolidate, tenant_servers
-    from virtlab.migration import maintenance
+    from virtlab.operations import maintenance
 
     def run(tenants):
         p = consolidate(tenant_servers(tenants, 8, seed=0), "complementary", anti_affinity=True)

@@ -34,8 +34,23 @@ def execute(path: Path) -> None:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     nbformat.validate(nb)
     path.write_text(_stable_widget_ids(nbformat.writes(nb), path.stem) + "\n")
+
+
+def _coalesce_streams(outputs: list) -> list:
+    # Under load the kernel may send one print() as several stream messages;
+    # store consecutive pieces of the same stream as one output, as Jupyter shows it.
+    merged: list = []
+    for out in outputs:
+        if (merged and out.output_type == "stream" and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
 
 
 def _stable_widget_ids(text: str, name: str) -> str:

@@ -43,3 +43,25 @@ def test_bad_input_is_shown_not_raised():
     assert "balloon_target" in app.error and app.png == png
     app.controls["target_vm1"].value = 10
     assert app.update() and app.result.balloon["vm1"][-1] == 10
+
+
+def test_equal_curves_are_striped_not_hidden():
+    # Three VMs with the same target: their balloon curves are equal, and each
+    # must stay visible (alternating dashes), unequal curves stay solid.
+    from hypothesis import given, strategies as st
+
+    from virtlab.viz.balloon import _striped
+
+    @given(st.lists(st.lists(st.integers(0, 3), min_size=2, max_size=2), min_size=1,
+                    max_size=6))
+    def check(series):
+        styles = _striped(series)
+        for i, a in enumerate(series):
+            equal = [j for j, b in enumerate(series) if b == a]
+            if len(equal) == 1:
+                assert styles[i] == "-"
+            else:   # same dash pattern, different offsets: every colour shows
+                offsets = {styles[j][0] for j in equal}
+                assert len(offsets) == len(equal)
+                assert len({styles[j][1] for j in equal}) == 1
+    check()

@@ -28,6 +28,13 @@ with apt).  Outside CI a missing browser skips with a reason; with
 
 ``VIRTLAB_BROWSER_NOTEBOOKS`` (a folder) replaces ``notebooks/`` — used to try
 the test itself against throwaway notebooks.
+
+Graded exercises: each run also opens **one** untouched exercise notebook from
+``exercises/`` (the one of the day, rotating through all of them; set
+``VIRTLAB_BROWSER_EXERCISES`` to ``all`` or to a comma-separated list of
+exercise ids or ``exNN`` prefixes to choose), runs all its cells — demo widgets
+included — and asserts that nothing raised, the check panels say "not answered
+yet", and the demo widgets rendered (as many as the solution notebook shows).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -53,6 +61,22 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = Path(os.environ.get("VIRTLAB_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+ALL_EXERCISES = sorted((ROOT / "exercises").glob("ex*.ipynb"))
+
+
+def opened_exercises() -> list[Path]:
+    """The exercise notebooks this run opens (one by default: a run takes ~20 s each)."""
+    choice = os.environ.get("VIRTLAB_BROWSER_EXERCISES", "").strip()
+    if choice == "all":
+        return ALL_EXERCISES
+    if choice:
+        keys = {c.strip() for c in choice.split(",") if c.strip()}
+        return [p for p in ALL_EXERCISES if p.stem in keys or p.stem[:4] in keys]
+    return [ALL_EXERCISES[date.today().toordinal() % len(ALL_EXERCISES)]] \
+        if ALL_EXERCISES else []
+
+
+EXERCISES = opened_exercises()
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -223,6 +247,8 @@ def jupyter(chromium_path, tmp_path_factory):
     work = tmp_path_factory.mktemp("jupyter")
     served = work / "root"
     copy_stripped(NOTEBOOK_DIR, served / "notebooks")
+    if (ROOT / "exercises").is_dir():
+        copy_stripped(ROOT / "exercises", served / "exercises")
     server = JupyterServer(served, work, ARTIFACTS / "jupyter-server.log")
     try:
         server.wait_ready()
@@ -460,12 +486,13 @@ def move_one_control(page, app):
     return None
 
 
-@pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOK_DIR}")
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
-    rel = f"notebooks/{notebook.name}"
-    expected_widgets = stored_widget_count(notebook)
-    shot = ARTIFACTS / f"{notebook.stem}.png"
+def run_in_lab(rel: str, expected_widgets: int, shot: Path, jupyter, lab, then) -> None:
+    """Open ``rel``, run all cells, check errors and widgets, call ``then``, close it.
+
+    ``then(page, panel, panel_id)`` makes the test's own checks once every cell
+    ran and every widget rendered; a screenshot and the page's JavaScript errors
+    follow.  The notebook is closed without saving and its kernel shut down.
+    """
     shot.unlink(missing_ok=True)
     lab.ensure_fresh()
     page = lab.page
@@ -501,19 +528,7 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
             f"{rel}: {widgets['rendered']} widgets rendered, the stored notebook shows "
             f"{expected_widgets}")
 
-        apps = panel.locator(".virtlab-app")
-        assert apps.count() >= 1, f"{rel}: no virtlab widget app (.virtlab-app) in the page"
-        moved = None
-        for i in range(apps.count()):
-            app = apps.nth(i)
-            app.scroll_into_view_if_needed()
-            moved = move_one_control(page, app)
-            if moved:
-                break
-        assert moved, f"{rel}: no virtlab app has a control to move (slider, dropdown, ...)"
-        state = wait_for_state(page, panel_id, lambda s: s["status"] == "idle", 30,
-                               "the kernel to settle")
-        assert not state["errors"], f"{rel}: errors after moving a widget: {state['errors']}"
+        then(page, panel, panel_id)
         page.screenshot(path=str(shot))
         assert not lab.errors[first_error:], (
             f"{rel}: JavaScript errors in the page: {lab.errors[first_error:]}")
@@ -532,3 +547,90 @@ def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
             except Exception:  # noqa: BLE001
                 lab.needs_reload = True
         jupyter.shutdown_sessions(rel)
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOK_DIR}")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_in_jupyterlab(notebook: Path, jupyter, lab):
+    rel = f"notebooks/{notebook.name}"
+
+    def move_a_control(page, panel, panel_id):
+        apps = panel.locator(".virtlab-app")
+        assert apps.count() >= 1, f"{rel}: no virtlab widget app (.virtlab-app) in the page"
+        moved = None
+        for i in range(apps.count()):
+            app = apps.nth(i)
+            app.scroll_into_view_if_needed()
+            moved = move_one_control(page, app)
+            if moved:
+                break
+        assert moved, f"{rel}: no virtlab app has a control to move (slider, dropdown, ...)"
+        state = wait_for_state(page, panel_id, lambda s: s["status"] == "idle", 30,
+                               "the kernel to settle")
+        assert not state["errors"], f"{rel}: errors after moving a widget: {state['errors']}"
+
+    run_in_lab(rel, stored_widget_count(notebook), ARTIFACTS / f"{notebook.stem}.png",
+               jupyter, lab, move_a_control)
+
+
+@pytest.mark.skipif(not EXERCISES, reason="no exercise notebooks in exercises/")
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[p.stem for p in EXERCISES])
+def test_exercise_in_jupyterlab(exercise: Path, jupyter, lab):
+    """An untouched exercise runs top to bottom in the browser, demo widgets included.
+
+    Its widgets are those the solution notebook (stored with outputs) shows.
+    """
+    rel = f"exercises/{exercise.name}"
+    solution = ROOT / "solutions" / exercise.name
+
+    def unanswered(page, panel, panel_id):
+        assert "not answered yet" in panel.inner_text(), f"{rel}: no check panel says so"
+
+    run_in_lab(rel, stored_widget_count(solution) if solution.is_file() else 0,
+               ARTIFACTS / f"{exercise.stem}.png", jupyter, lab, unanswered)
+
+
+# -- issue 16: a self-check question answered wrongly and rightly, one prediction ------
+
+SELF_CHECK_NOTEBOOK = "12_memory_virtualization.ipynb"
+
+
+@pytest.mark.skipif(not (NOTEBOOK_DIR / SELF_CHECK_NOTEBOOK).exists(),
+                    reason=f"no {SELF_CHECK_NOTEBOOK} in {NOTEBOOK_DIR}")
+def test_selfcheck_and_predict_in_jupyterlab(jupyter, lab):
+    """A student answers a self-check question wrongly, then rightly, and makes a prediction."""
+    from virtlab import selfcheck
+
+    rel = f"notebooks/{SELF_CHECK_NOTEBOOK}"
+    q = selfcheck.question("12.shadow-write-protect")
+    right = next(i for i, o in enumerate(q.options) if o.correct)
+    wrong = next(i for i, o in enumerate(q.options) if not o.correct)
+
+    def answer_and_predict(page, panel, panel_id):
+        box = panel.locator(".virtlab-question", has_text=q.prompt[:40]).first
+        box.scroll_into_view_if_needed()
+        feedback = box.locator(".widget-html-content").last
+        box.locator("input[type=radio]").nth(wrong).click()
+        box.locator("button", has_text="Check").click()
+        page.wait_for_function("el => el.innerText.includes('Right answer')",
+                               arg=feedback.element_handle(), timeout=CHANGE_TIMEOUT_MS)
+        assert q.options[wrong].why[:30] in feedback.inner_text()
+        box.locator("input[type=radio]").nth(right).click()
+        box.locator("button", has_text="Check").click()
+        page.wait_for_function("el => el.innerText.includes('\u2714')",
+                               arg=feedback.element_handle(), timeout=CHANGE_TIMEOUT_MS)
+        assert "Right answer" not in feedback.inner_text()
+
+        predict = panel.locator(".virtlab-predict").first
+        predict.scroll_into_view_if_needed()
+        assert predict.locator(".virtlab-app").count() == 0     # nothing revealed yet
+        number = predict.locator("input[type=number]").first
+        number.fill("4")
+        number.press("Enter")
+        predict.locator("button", has_text="Reveal").click()
+        predict.locator(".virtlab-app").first.wait_for(timeout=CHANGE_TIMEOUT_MS * 2)
+        text = predict.inner_text()
+        assert "You predicted 4" in text and "24" in text
+
+    run_in_lab(rel, stored_widget_count(NOTEBOOK_DIR / SELF_CHECK_NOTEBOOK),
+               ARTIFACTS / "selfcheck-predict.png", jupyter, lab, answer_and_predict)

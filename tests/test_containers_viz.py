@@ -17,7 +17,15 @@ def test_comparison_figure_shows_both_stacks_and_density():
 
 def test_attack_surface_labels_every_row_with_its_status():
     fig = vc.attack_surface_figure()
-    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     for row in ct.ATTACK_SURFACE:
         assert row[4] in texts
     assert to_png(fig)
+
+
+def test_attack_surface_gives_disk_and_memory_their_own_axis():
+    fig = vc.attack_surface_figure()
+    labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes]
+    disk, memory = labels
+    assert all("memory" not in t for t in disk) and all("memory" in t for t in memory)
+    assert len(disk) + len(memory) == len(ct.ATTACK_SURFACE)

@@ -1,5 +1,7 @@
 """The course map: every lecture topic has a topic, a notebook and a model."""
 
+from pathlib import Path
+
 import networkx as nx
 import pytest
 
@@ -46,8 +48,16 @@ def test_learning_path_includes_all_ancestors_in_order():
 
 def test_exercises_named_consistently():
     names = [t.exercise for t in course.TOPICS if t.exercise]
+    names += [n for t in course.TOPICS for n in t.extra_exercises]
     assert len(names) == len(set(names)) >= 6
     assert all(n.startswith("ex") and n.endswith(".ipynb") for n in names)
+
+
+def test_every_exercise_belongs_to_a_topic_and_exists():
+    root = Path(__file__).resolve().parent.parent
+    names = {t.exercise for t in course.TOPICS if t.exercise}
+    names |= {n for t in course.TOPICS for n in t.extra_exercises}
+    assert names == {p.name for p in (root / "exercises").glob("ex*.ipynb")}
 
 
 @pytest.mark.parametrize("bad", ["99", "", "1", 11, None])

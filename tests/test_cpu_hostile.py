@@ -148,13 +148,13 @@ def test_viz_cpu_hostile():
         vc.cycle_breakdown([])
 
 
-def test_guests_and_side_by_side_hostile():
-    from virtlab.hypervisor import guests, side_by_side
+def test_guests_and_lockstep_hostile():
+    from virtlab.hypervisor import guests, lockstep
     with pytest.raises(ValueError, match="name"):
         guests.program("doom")
     with pytest.raises(ValueError, match="show"):
-        side_by_side(PROG, "hardware", show=("XYZ",))
+        lockstep(PROG, "hardware", show=("XYZ",))
     with pytest.raises(TypeError, match="show"):
-        side_by_side(PROG, "hardware", show="IF")
+        lockstep(PROG, "hardware", show="IF")
     with pytest.raises(ValueError, match="max_steps"):
-        side_by_side(PROG, "hardware", max_steps=0)
+        lockstep(PROG, "hardware", max_steps=0)

@@ -16,6 +16,7 @@ from virtlab import availability as av
 from virtlab import consolidation as cons
 from virtlab import containers as ct
 from virtlab import migration as mig
+from virtlab import operations as ops
 from virtlab import partitioning as pt
 
 NAN, INF = float("nan"), float("inf")
@@ -46,7 +47,7 @@ CASES = [
       "bandwidth_mbit": BAD_NUMBERS + [0], "method": ["x", None]}),
     (mig.sweep, dict(bandwidths=[100, 1000], memory_mb=512, dirty_rate_mbit=10),
      {"bandwidths": [None, [], "100", 100, [100, NAN], [0]], "methods": ["pre-copy", ["x"]]}),
-    (mig.maintenance, dict(placement=PLACEMENT, host=0),
+    (ops.maintenance, dict(placement=PLACEMENT, host=0),
      {"placement": [None, "p", SERVERS], "host": BAD_INTS + [99],
       "bandwidth_mbit": BAD_NUMBERS + [0], "spares": BAD_INTS, "method": ["x"]}),
     (cons.make_servers, dict(n=5),
@@ -83,7 +84,7 @@ CASES = [
                                                      "spares": BAD_INTS}),
     (av.compare_measures, dict(servers=SERVERS), {"servers": [None, []],
                                                   "policy": ["x"], "overhead": [NAN, -1]}),
-    (av.dashboard, dict(placement=PLACEMENT), {"placement": [None], "report": ["r", 3],
+    (ops.dashboard, dict(placement=PLACEMENT), {"placement": [None], "report": ["r", 3],
                                                "maintenance": ["m", 3]}),
     (pt.Machine, dict(), {"cpus": BAD_INTS + [0], "memory_gb": BAD_INTS + [0],
                           "channels": BAD_INTS, "name": ["", None]}),

@@ -1,4 +1,4 @@
-"""nbgrader interop: one exercise source through nbgrader's generate_assignment and autograde.
+"""nbgrader interop: an exercise source through nbgrader's generate_assignment and autograde.
 
 nbgrader is an optional test extra; without it this test is skipped (with the
 reason).  The source notebook in ``solutions/`` carries nbgrader metadata
@@ -6,7 +6,11 @@ reason).  The source notebook in ``solutions/`` carries nbgrader metadata
 ``### BEGIN HIDDEN TESTS`` block with ``ex.verify`` in every check cell), so
 nbgrader can release it and autograde submissions: the solution scores full
 marks, the untouched release zero.  (nbgrader runs the tests inside the
-student's kernel; ``virtlab grade`` does not trust that kernel.)
+student's kernel; ``virtlab grade`` does not trust that kernel.)  An exercise
+with a manually graded *predict and justify* answer (a Markdown cell marked
+``grade`` and ``solution``) goes through nbgrader as well: its points count in
+nbgrader's maximum and wait for the instructor's grade, so the solver's
+autograded score is exactly the exercise's autograded points.
 """
 
 import os
@@ -21,8 +25,9 @@ import pytest
 pytest.importorskip("nbgrader", reason="nbgrader is not installed (optional test extra: "
                                        "pip install nbgrader)")
 
+from virtlab.grading.exercise import get_exercise  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISE = "ex03_page_walks"
 
 
 def _nbgrader(course: Path, *args: str) -> None:
@@ -36,17 +41,19 @@ def _nbgrader(course: Path, *args: str) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
 
 
-def _scores(course: Path) -> dict:
+def _scores(course: Path, exercise: str) -> dict:
     from nbgrader.api import Gradebook
 
     with Gradebook("sqlite:///" + str(course / "gradebook.db")) as gb:
-        return {student: (gb.find_submission(EXERCISE, student).score,
-                          gb.find_submission(EXERCISE, student).max_score)
+        return {student: (gb.find_submission(exercise, student).score,
+                          gb.find_submission(exercise, student).max_score,
+                          gb.find_submission(exercise, student).needs_manual_grade)
                 for student in ("solver", "blank")}
 
 
 @pytest.mark.slow
-def test_generate_assignment_and_autograde(tmp_path, monkeypatch):
+@pytest.mark.parametrize("EXERCISE", ["ex08_partitioning"])  # values, a function, a manual answer
+def test_generate_assignment_and_autograde(EXERCISE, tmp_path, monkeypatch):
     # nbgrader's Gradebook runs the `alembic` script of its environment
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep
                        + os.environ.get("PATH", ""))
@@ -81,6 +88,9 @@ def test_generate_assignment_and_autograde(tmp_path, monkeypatch):
         nbformat.write(nb, target)
         (target.parent / "timestamp.txt").write_text("2026-11-24 10:00:00.000000 UTC")
     _nbgrader(course, "autograde", EXERCISE, "--force")
-    scores = _scores(course)
-    assert scores["solver"][0] == scores["solver"][1] == 13
+    scores = _scores(course, EXERCISE)
+    ex = get_exercise(EXERCISE)
+    assert scores["solver"][0] == ex.max_points > 0
+    assert scores["solver"][1] == ex.max_points + ex.manual_points
+    assert scores["solver"][2] == bool(ex.manual)     # the sentence awaits the instructor
     assert scores["blank"][0] == 0

@@ -26,6 +26,10 @@ def per_iter(name, mode, key, **kw):
     ("divzero", "native", "guest_traps", 1),
     ("divzero", "hardware", "exits", 0),
     ("callret", "binary_translation", "callouts", 0),
+    ("callret", "binary_translation", "indirect_branches", 1),   # the RET
+    ("callret", "native", "indirect_branches", 0),
+    ("callret", "hardware", "indirect_branches", 0),
+    ("in", "binary_translation", "indirect_branches", 0),
 ])
 def test_microbenchmark_events_per_iteration(name, mode, key, expected):
     assert per_iter(name, mode, key) == expected
@@ -51,3 +55,13 @@ def test_workload_counts_follow_the_mix():
 
 def test_compute_loop_instruction_count():
     assert run(compute_loop(1000), "hardware").instructions == 2 + 5 * 1000 + 1
+
+
+def test_bt_counts_each_kernel_ret_once_in_run_and_step_mode():
+    from virtlab.hypervisor import machine
+    prog = microbenchmark("callret", 7)
+    assert machine(prog, "binary_translation").run().counters["indirect_branches"] == 7
+    m = machine(prog, "binary_translation")
+    while m.step().status == "running":
+        pass
+    assert m.counters()["indirect_branches"] == 7

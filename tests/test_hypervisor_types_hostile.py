@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from virtlab.hypervisor.stacks import (
-    Component, HypervisorStack, IoStep, StackCosts, compare_io, get_stack, io_cost,
+    Component, HypervisorStack, IoStep, StackCosts, compare_stacks, get_stack, io_cost,
 )
 
 BAD_INTS = [None, "4", 4.0, math.nan, math.inf, True, [4], -1, 2**70]
@@ -55,7 +55,7 @@ def test_stack_costs_bad_values(field, value):
 @pytest.mark.parametrize("kinds", [(), ("type1", "nope"), "type1x", None, (1,)])
 def test_compare_io_bad_kinds(kinds):
     with pytest.raises((ValueError, TypeError)) as e:
-        compare_io(kinds=kinds)
+        compare_stacks(kinds=kinds)
     _raises_named(e, "kinds")
 
 
@@ -207,18 +207,18 @@ def test_qemu_bad_program_and_source():
 # -- widget factories ---------------------------------------------------------------
 
 from virtlab.widgets.binary_translation import binary_translation_lab  # noqa: E402
-from virtlab.widgets.debugger import debugger  # noqa: E402
+from virtlab.widgets.debugger import step_debugger  # noqa: E402
 from virtlab.widgets.hardware import hardware_lab  # noqa: E402
-from virtlab.widgets.hypervisor_types import hypervisor_types  # noqa: E402
+from virtlab.widgets.hypervisor_types import hypervisor_types_lab  # noqa: E402
 
 
 @pytest.mark.parametrize("factory,kw,name", [
-    (hypervisor_types, {"stack": "type3"}, "stack"),
-    (hypervisor_types, {"size_kib": 0}, "size_kib"),
-    (hypervisor_types, {"world_switch": math.nan}, "world_switch"),
-    (hypervisor_types, {"vm_exit": -5}, "vm_exit"),
-    (debugger, {"technique": "warp"}, "technique"),
-    (debugger, {"program": None}, "program"),
+    (hypervisor_types_lab, {"stack": "type3"}, "stack"),
+    (hypervisor_types_lab, {"size_kib": 0}, "size_kib"),
+    (hypervisor_types_lab, {"world_switch": math.nan}, "world_switch"),
+    (hypervisor_types_lab, {"vm_exit": -5}, "vm_exit"),
+    (step_debugger, {"technique": "warp"}, "technique"),
+    (step_debugger, {"program": None}, "program"),
     (binary_translation_lab, {"iterations": 0}, "iterations"),
     (binary_translation_lab, {"block": 7}, "block"),
     (binary_translation_lab, {"iterations": 2.5}, "iterations"),
@@ -232,7 +232,7 @@ def test_widget_factories_reject_bad_arguments(factory, kw, name):
 
 
 def test_debugger_step_after_halt_is_harmless():
-    app = debugger("native", "loop")
+    app = step_debugger("native", "loop")
     app.run()
     n = app.state.steps
     app.step()

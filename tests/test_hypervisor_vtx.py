@@ -123,3 +123,36 @@ def test_io_and_mmio_handlers():
     r = m.run()
     assert r.status == "halted" and r.state.regs[0] == 5 and r.state.regs[3] == 77
     assert log == [(0x71, False, None), (0x70, True, 5)]
+
+
+def test_exit_reasons_one_number_per_vmx_instruction():
+    # Intel SDM 3C appendix C: 18 VMCALL, 19 VMCLEAR, 20 VMLAUNCH, 21 VMPTRLD,
+    # 22 VMPTRST, 23 VMREAD, 24 VMRESUME, 25 VMWRITE, 26 VMXOFF, 27 VMXON.
+    sdm = ["VMCALL", "VMCLEAR", "VMLAUNCH", "VMPTRLD", "VMPTRST", "VMREAD", "VMRESUME",
+           "VMWRITE", "VMXOFF", "VMXON"]
+    assert {name: EXIT_REASONS[name] for name in sdm} == dict(zip(sdm, range(18, 28)))
+    assert "VMX_INSTRUCTION" not in EXIT_REASONS
+    assert len(set(EXIT_REASONS.values())) == len(EXIT_REASONS)   # numbers are unique
+
+
+def test_step_notes_name_the_ring_after_the_instruction():
+    """SYSEXIT runs in non-root mode and leaves the guest in ring 3: the log says so."""
+    from virtlab.hypervisor import machine
+    from virtlab.hypervisor.guests import source
+    m = machine(assemble(source("syscall"), isa="X86_VTX"), "hardware")
+    while m.program[m.cpu.pc].mnemonic != "SYSEXIT":
+        m.step()
+    assert m.step().what == "executed in VMX non-root ring 3 on guest state (no exit)"
+    n = machine(assemble("MOV ECX, 9\nMOV EDX, 3\nSYSEXIT\nHLT"), "native")
+    n.step(), n.step()
+    assert n.step().what == "executed directly (ring 3)"
+
+
+def test_stepping_an_mmio_load_moves_to_the_next_instruction():
+    """The debugger's single step (interpret_step) completes an MMIO load like a run does."""
+    prog = assemble("MOV EAX, [0xFEE00000]\nHLT", isa="X86_VTX")
+    stepped = HardwareMachine(prog, mmio_handler=lambda addr, size, write, value: 42)
+    stepped.step()
+    assert stepped.cpu.pc == 1 and stepped.cpu.regs[0] == 42
+    ran = HardwareMachine(prog, mmio_handler=lambda addr, size, write, value: 42).run()
+    assert ran.state.regs[0] == 42 and stepped.run().state == ran.state

@@ -6,7 +6,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from virtlab.mmu import (X86_32, X86_64, GuestVM, NativeMMU, NestedMMU, PageTable,
+from virtlab.mmu import (X86_32_2LEVEL, X86_64, GuestVM, NativeMMU, NestedMMU, PageTable,
                          PhysicalMemory, ShadowMMU, TLB)
 from virtlab.mmu.costs import CostTable, Workload, crossover, sweep
 
@@ -49,7 +49,7 @@ def test_map_bad_vaddr_changes_nothing(vaddr):
 @given(st.one_of(junk, st.just(1 << 20)))
 def test_map_bad_pfn_changes_nothing(pfn):
     mem = PhysicalMemory(64)
-    pt = PageTable(mem, X86_32)          # 4-byte entries: pfn < 2**20
+    pt = PageTable(mem, X86_32_2LEVEL)          # 4-byte entries: pfn < 2**20
     before = snapshot(mem, pt)
     expect_named(lambda: pt.map(0x5000, pfn), "pfn")
     assert snapshot(mem, pt) == before

@@ -172,6 +172,10 @@ def test_evacuation_sums_migrations():
     assert e.max_downtime_s == max(one.downtime_s, two.downtime_s)
 
 
-def test_same_inputs_same_result():
-    assert mig.precopy(3000, 700, 123, 77) == mig.precopy(3000, 700, 123, 77)
-    assert mig.compare(100, 10, 5) == mig.compare(100, 10, 5)
+def test_compare_and_migrate_are_the_three_models_side_by_side():
+    # compare/migrate must not re-implement a method: each entry is that model's answer
+    both = mig.compare(3000, 700, 123, 77)
+    assert both["pre-copy"] == mig.precopy(3000, 700, 123, 77)
+    assert both["stop-and-copy"] == mig.stop_and_copy(3000, 700, 123, 77)
+    assert both["post-copy"] == mig.postcopy(3000, 700, 123, 77)
+    assert mig.migrate("post-copy", 3000, 700, 123, 77) == both["post-copy"]

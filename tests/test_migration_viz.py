@@ -32,3 +32,17 @@ def test_downtime_curve_has_one_line_per_method():
     lines = [l for l in fig.axes[0].get_lines() if len(l.get_xdata()) == 3]
     assert len(lines) == 3
     assert fig.axes[0].get_xscale() == "log"
+
+
+def test_comparison_has_no_legend_over_the_bars_and_labels_every_bar():
+    # issue 12: the legend box hid the pre-copy total-time bar; the title names the
+    # two bar kinds instead and every bar carries its value
+    from virtlab import migration as mig
+    from virtlab.viz import migration as vm
+    c = mig.compare(2048, 1000, 200, 256)
+    fig = vm.migration_figure(c["pre-copy"], c)
+    ax = fig.axes[1]
+    assert ax.get_legend() is None
+    labels = [t.get_text() for t in ax.texts]
+    assert "19.3 s" in labels and labels.count("17.2 s") == 3     # totals + stop-and-copy
+    assert len(labels) == 6

@@ -12,11 +12,11 @@ VMM) check the guest's table first, so the guest sees its own fault.
 
 from hypothesis import given, strategies as st
 
-from virtlab.mmu import (X86_32, X86_64, GuestVM, NativeMMU, NestedMMU, PageFault,
+from virtlab.mmu import (X86_32_2LEVEL, X86_64, GuestVM, NativeMMU, NestedMMU, PageFault,
                          PagingMode, PhysicalMemory, ShadowMMU, compose)
 
 TOY = PagingMode("toy 3-level", levels=3, bits_per_level=3, entry_size=8)
-MODES = [X86_32, X86_64, TOY]
+MODES = [X86_32_2LEVEL, X86_64, TOY]
 GUEST_DATA_FRAMES = 24          # data pages live in guest frames 0..23
 
 
@@ -30,7 +30,7 @@ def vpn_strategy(mode):
 @st.composite
 def scenario(draw):
     gmode = draw(st.sampled_from(MODES))
-    hmode = draw(st.sampled_from([X86_64, X86_32]))
+    hmode = draw(st.sampled_from([X86_64, X86_32_2LEVEL]))
     vpns = draw(st.lists(vpn_strategy(gmode), min_size=1, max_size=8, unique=True))
     guest = {v: (draw(st.integers(0, GUEST_DATA_FRAMES - 1)), draw(st.booleans()),
                  draw(st.booleans()), False) for v in vpns}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from virtlab.mmu import (X86_32, X86_64, X86_64_5LEVEL, GuestVM, NativeMMU, NestedMMU,
+from virtlab.mmu import (X86_32_2LEVEL, X86_64, X86_64_5LEVEL, GuestVM, NativeMMU, NestedMMU,
                          PageFault, PageTable, PagingMode, PhysicalMemory, ShadowMMU, TLB,
                          compose, nested_walk_refs)
 from virtlab.mmu.page_table import PTE_A, PTE_D
@@ -21,8 +21,8 @@ def _vm(gmode, hmode, pages=(1, 2, 3)):
 @pytest.mark.parametrize("gmode,hmode,expected", [
     (X86_64, X86_64, 24),            # the number in Stojkovic et al. / Bhargava et al.
     (X86_64_5LEVEL, X86_64_5LEVEL, 35),
-    (X86_32, X86_32, 8),             # (2+1)(2+1)-1
-    (X86_32, X86_64, 14),            # 2*4+2+4
+    (X86_32_2LEVEL, X86_32_2LEVEL, 8),             # (2+1)(2+1)-1
+    (X86_32_2LEVEL, X86_64, 14),            # 2*4+2+4
 ])
 def test_nested_tlb_miss_costs_nm_plus_n_plus_m(gmode, hmode, expected):
     host, vm, gpt = _vm(gmode, hmode)
@@ -44,7 +44,7 @@ def test_tlb_hit_costs_zero_references():
     assert mmu.stats().tlb_hits == 2
 
 
-@pytest.mark.parametrize("gmode", [X86_32, X86_64, X86_64_5LEVEL])
+@pytest.mark.parametrize("gmode", [X86_32_2LEVEL, X86_64, X86_64_5LEVEL])
 def test_shadow_tlb_miss_costs_guest_levels(gmode):
     host, vm, gpt = _vm(gmode, X86_64)
     mmu = ShadowMMU(vm, gpt)
@@ -55,7 +55,7 @@ def test_shadow_tlb_miss_costs_guest_levels(gmode):
     assert mmu.last_refs == gmode.levels == host.reads - before
 
 
-@pytest.mark.parametrize("mode", [X86_32, X86_64])
+@pytest.mark.parametrize("mode", [X86_32_2LEVEL, X86_64])
 def test_native_tlb_miss_costs_levels(mode):
     mem = PhysicalMemory(64)
     pt = PageTable(mem, mode)
@@ -166,7 +166,7 @@ def test_permission_faults_and_host_write_protection():
 
 
 def test_composed_table_matches_guest_then_host():
-    host, vm, gpt = _vm(X86_32, X86_64)
+    host, vm, gpt = _vm(X86_32_2LEVEL, X86_64)
     ct = compose(gpt, vm)
     mmu = NativeMMU(ct.memory, ct)
     for i, gpfn in enumerate((1, 2, 3)):

@@ -96,3 +96,51 @@ def test_classify_rejects_bad_input():
         classify(42)
     with pytest.raises(ValueError, match="isa"):
         classify("MIPS")
+
+
+# Theorem 3 on x86 (issue 12): a hybrid VMM runs virtual user mode at real CPL 3,
+# where the CPL-dependent instructions behave as natively; only the five that
+# reveal the VMM's registers remain user-sensitive and unprivileged.
+REVEAL_REGISTERS = {"SGDT", "SIDT", "SLDT", "SMSW", "STR"}
+
+
+def test_theorem3_x86_fails_only_because_of_the_register_readers():
+    t = theorems(X86_32)
+    assert set(t.offending_user_mode) == REVEAL_REGISTERS
+    assert not t.theorem3_hybrid
+    assert "5 user-sensitive instructions do not trap: SGDT, SIDT, SLDT, SMSW, STR" in \
+        explain(X86_32)
+    # Making exactly those five privileged is enough for a hybrid VMM, not for a full one.
+    fixed = X86_32.with_privileged(*REVEAL_REGISTERS)
+    assert hybrid_vmm_possible(fixed) and not is_virtualizable(fixed)
+
+
+def test_vtx_does_not_make_critical_instructions_privileged():
+    # facts.md section 12: in VMX non-root mode the guest has its own ring 0; the
+    # critical instructions run natively on guest state and neither trap nor exit.
+    for m in ROBIN_IRVINE:
+        spec = X86_VTX[m]
+        assert not spec.privileged, m
+        assert spec.innocuous, m
+    for m in ("SGDT", "SIDT", "SLDT", "STR"):
+        assert "descriptor-table exiting" in X86_VTX[m].reason
+    assert classify(X86_32).critical & classify(X86_VTX).innocuous == frozenset(ROBIN_IRVINE)
+
+
+def test_vtx_catalogue_agrees_with_the_vmcs_exit_model():
+    # The catalogue's "no exit" must be what the VT-x machine does with default controls,
+    # and descriptor-table exiting must be the only switch that makes SGDT/SIDT exit.
+    from virtlab.asm import parse_instruction
+    from virtlab.hypervisor.vtx import DEFAULT_CONTROLS, exit_for
+    for text in ("SGDT EAX", "SIDT EAX", "SLDT EAX", "STR EAX", "SMSW EAX", "POPF", "PUSHF"):
+        assert exit_for(parse_instruction(text), DEFAULT_CONTROLS, 0) is None, text
+    dt = dict(DEFAULT_CONTROLS, descriptor_table_exiting=True)
+    assert exit_for(parse_instruction("SGDT EAX"), dt, 0)[0] == "GDTR_IDTR"
+    assert exit_for(parse_instruction("STR EAX"), dt, 0)[0] == "LDTR_TR"
+
+
+def test_explain_says_what_vtx_did_and_did_not_do():
+    text = explain(X86_VTX)
+    assert "VT-x did not make x86's 18 critical instructions privileged" in text
+    assert "descriptor-table exiting" in text
+    assert "VT-x" not in explain(TOY)

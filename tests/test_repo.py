@@ -15,9 +15,17 @@ MAX_CODE_LINES = 12
 
 
 def test_layout():
-    for path in ["pyproject.toml", "README.md", "ARCHITECTURE.md", "Makefile", ".ci/run",
-                 "virtlab", "notebooks", "exercises", "solutions", "tests", "benchmarks"]:
-        assert (ROOT / path).exists(), path
+    """Each top-level entry is what it claims to be, not merely present."""
+    import os
+    assert (ROOT / "virtlab" / "__init__.py").is_file()
+    assert os.access(ROOT / ".ci" / "run", os.X_OK), ".ci/run must be executable"
+    assert (ROOT / "README.md").read_text().startswith("# ")
+    assert (ROOT / "ARCHITECTURE.md").read_text().startswith("# ")
+    assert list((ROOT / "tests").glob("test_*.py")) and list((ROOT / "benchmarks").glob("bench_*.py"))
+    # every exercise exists as instructor source and as the generated student notebook
+    solutions = sorted(p.name for p in (ROOT / "solutions").glob("ex*.ipynb"))
+    assert solutions and solutions == sorted(p.name for p in (ROOT / "exercises").glob("ex*.ipynb"))
+    assert NOTEBOOKS
 
 
 def test_pyproject_dependencies_and_extras():

@@ -99,3 +99,18 @@ def test_lab_uses_parameters():
     assert heavy.share("batch") > light.share("batch") + 0.2
     assert isinstance(simulate(CreditScheduler(), [VM("s", vcpus=2, workload=SpinLock())], 2, 10)
                       .intervals, tuple)
+
+
+def test_cosched_figure_legend_hides_no_bar_and_vcpu_numbers_are_readable():
+    from virtlab.scheduler.scenarios import lock_comparison
+    from virtlab.viz.scheduling import cosched_figure
+    fig = cosched_figure(lock_comparison(duration_ms=300))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bars_ax = fig.axes[-1]
+    legend = bars_ax.get_legend().get_window_extent(renderer)
+    for bar in bars_ax.patches:
+        if bar.get_height() > 0:
+            assert not legend.overlaps(bar.get_window_extent(renderer))
+    numbers = [t for ax in fig.axes[:-2] for t in ax.texts if t.get_text().isdigit()]
+    assert numbers and min(t.get_fontsize() for t in numbers) >= 8

@@ -3,8 +3,9 @@
 import pytest
 
 import virtlab.widgets as widgets
-from virtlab.widgets.debugger import GUEST_PROGRAMS, TECHNIQUE_LABELS, debugger, make_machine
-from virtlab.widgets.hypervisor_types import hypervisor_types
+from virtlab.hypervisor.guests import GUESTS
+from virtlab.widgets.debugger import TECHNIQUE_LABELS, TECHNIQUES, make_machine, step_debugger
+from virtlab.widgets.hypervisor_types import hypervisor_types_lab
 
 
 # -- debugger ------------------------------------------------------------------
@@ -21,7 +22,7 @@ def test_apps_are_registered_under_names_that_are_not_module_names():
 
 
 def test_debugger_step_run_reset():
-    app = debugger("native", "loop")
+    app = step_debugger("native", "loop")
     png0 = app.png
     assert app.state.pc == 0 and app.state.steps == 0
     app.step()
@@ -36,17 +37,17 @@ def test_debugger_step_run_reset():
 
 def test_debugger_popf_failure_under_trap_and_emulate_but_not_bt():
     # trap-and-emulate on X86_32: POPF in ring 1 drops the IF change (facts.md, issue 3)
-    te = debugger("trap_and_emulate", "popf")
+    te = step_debugger("trap_and_emulate", "popf_restore")
     te.step(3)
     assert te.state.flags["IF"] == 0
     assert te.state.ring == 1 and te.state.guest_ring == 0
-    bt = debugger("binary_translation", "popf")
+    bt = step_debugger("binary_translation", "popf_restore")
     bt.step(3)
     assert bt.state.flags["IF"] == 1  # BT replaced POPF with a callout
 
 
 def test_debugger_hardware_shows_vmx_mode_and_exit():
-    app = debugger("hardware", "port_io")
+    app = step_debugger("hardware", "port_io")
     assert app.state.vmx == "non-root" and app.state.ring == 0
     app.step(2)  # MOV, OUT -> exit
     assert "IO_INSTRUCTION" in app.state.last_exit
@@ -55,10 +56,10 @@ def test_debugger_hardware_shows_vmx_mode_and_exit():
 
 
 def test_debugger_control_change_rebuilds_and_redraws():
-    app = debugger("native", "loop")
+    app = step_debugger("native", "loop")
     app.run()
     n = app.updates
-    app.controls["program"].value = "sgdt"
+    app.controls["program"].value = "leak"
     assert app.updates == n + 1
     assert app.state.steps == 0 and app.state.listing[1] == "LGDT EAX"
     app.controls["technique"].value = "paravirt"
@@ -67,7 +68,7 @@ def test_debugger_control_change_rebuilds_and_redraws():
 
 
 @pytest.mark.parametrize("technique", list(TECHNIQUE_LABELS))
-@pytest.mark.parametrize("program", list(GUEST_PROGRAMS))
+@pytest.mark.parametrize("program", list(GUESTS))
 def test_every_technique_runs_every_program(technique, program):
     m = make_machine(technique, program)
     for _ in range(400):
@@ -76,8 +77,17 @@ def test_every_technique_runs_every_program(technique, program):
     assert m.last_event.status in ("halted", "fault")
 
 
+def test_techniques_are_machines_of_the_hypervisor_package():
+    from virtlab.hypervisor import MACHINES
+    for technique, (_, mode, options) in TECHNIQUES.items():
+        m = make_machine(technique, "loop")
+        assert type(m) is MACHINES[mode]
+        if mode == "hardware":
+            assert m.hardware == options["hardware"]
+
+
 def test_debugger_run_limit_and_bad_input():
-    app = debugger("native", "loop")
+    app = step_debugger("native", "loop")
     with pytest.raises((ValueError, TypeError), match="max_steps"):
         app.run(0)
     with pytest.raises(ValueError, match="technique"):
@@ -90,7 +100,7 @@ def test_debugger_run_limit_and_bad_input():
 
 
 def test_debugger_buttons_click():
-    app = debugger("native", "loop")
+    app = step_debugger("native", "loop")
     app.step_button.click()
     assert app.state.steps == 1
     app.run_button.click()
@@ -102,7 +112,7 @@ def test_debugger_buttons_click():
 # -- hypervisor types ------------------------------------------------------------
 
 def test_hypervisor_types_slider_changes_type2_only():
-    app = hypervisor_types(stack="type2")
+    app = hypervisor_types_lab(stack="type2")
     before = {k: c.total for k, c in app.result.costs.items()}
     png = app.png
     app.controls["world_switch"].value = 12_000
@@ -113,7 +123,7 @@ def test_hypervisor_types_slider_changes_type2_only():
 
 
 def test_hypervisor_types_stack_choice_and_vmi():
-    app = hypervisor_types()
+    app = hypervisor_types_lab()
     app.controls["stack"].value = "vmi_xen"
     assert app.result.stack.kind == "vmi_xen"
     assert "VMI" in app.html.value
@@ -122,7 +132,7 @@ def test_hypervisor_types_stack_choice_and_vmi():
 
 
 def test_hypervisor_types_size_scales_copies():
-    app = hypervisor_types(stack="native", size_kib=4)
+    app = hypervisor_types_lab(stack="native", size_kib=4)
     t4 = app.result.costs["type2"].total
     app.controls["size_kib"].value = 8
     assert app.result.costs["type2"].total - t4 == 3 * 4 * 300
@@ -207,7 +217,7 @@ def test_bt_vs_vt_bad_exit_price(bad):
 
 
 def test_hypervisor_types_diagram_follows_the_stack_choice():
-    app = hypervisor_types(stack="type1")
+    app = hypervisor_types_lab(stack="type1")
     d1 = app.diagram.value
     app.controls["world_switch"].value = 9000   # costs only: diagram unchanged
     assert app.diagram.value == d1

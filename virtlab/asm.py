@@ -364,54 +364,19 @@ def _key_and_form(mn: str, ops) -> tuple[str, bool]:
         return mn, kinds == "s"
     if mn in ("CALL", "JMP", "RET"):
         return mn, False  # near forms only
-    from .isa import X86_32 as _x
-    spec = _x._index.get(mn)
+    spec = X86_32._index.get(mn)
     if spec is not None:
         return mn, spec.sensitive or spec.privileged
     return mn, mn in ("VMCALL",)
 
 
-def assemble(source: str, *, isa: ISA | str = X86_32) -> Program:
-    """Assemble ``source`` into a :class:`Program` checked against ``isa``.
-
-    Parameters
-    ----------
-    source : str
-        Guest program text (see the module docstring for the syntax).
-    isa : ISA or str
-        Catalogue whose executable instructions are allowed (default
-        ``X86_32``).  ``TOY`` has no segment registers; ``VMCALL`` needs
-        ``X86_VTX``.
-
-    Raises
-    ------
-    ValueError
-        ``"line N: message"`` for any error in the source.
-
-    Examples
-    --------
-    >>> assemble("VMCALL")
-    Traceback (most recent call last):
-    ...
-    ValueError: line 1: VMCALL is not in ISA X86_32
-    >>> assemble("VMCALL", isa="X86_VTX")[0].key
-    'VMCALL'
-    >>> assemble("MOV EAX, CS", isa="TOY")
-    Traceback (most recent call last):
-    ...
-    ValueError: line 1: ISA TOY has no segment registers: 'MOV EAX, CS'
-    """
-    check_str("source", source, nonempty=False)
-    isa = get_isa(isa)
-    raw_lines = source.split("\n")
-    if len(raw_lines) > MAX_LINES:
-        raise ValueError(f"source must have at most {MAX_LINES} lines, got {len(raw_lines)}")
+def _scan(raw_lines: list[str]):
+    """Pass 1 of :func:`assemble`: labels, directives and instruction slots."""
     consts: dict[str, int] = {}
     labels: dict[str, int] = {}
     items: list[tuple[int, str, str, str]] = []  # (line, mnemonic, operand text, section)
     data: dict[int, int] = {}
     section = "kernel"
-    # Pass 1: labels, directives, instruction slots.
     for no, raw in enumerate(raw_lines, start=1):
         try:
             text = raw.split(";", 1)[0].strip()
@@ -464,7 +429,11 @@ def assemble(source: str, *, isa: ISA | str = X86_32) -> Program:
             items.append((no, head_u, rest.strip(), section))
         except _Err as exc:
             raise ValueError(f"line {no}: {exc}") from None
-    # Pass 2: operands.
+    return consts, labels, items, data
+
+
+def _encode(items, consts: dict, labels: dict, isa: ISA) -> list[Instruction]:
+    """Pass 2 of :func:`assemble`: operands, forms and the ISA check per instruction."""
     instructions = []
     for no, mn, rest, sec in items:
         try:
@@ -491,6 +460,46 @@ def assemble(source: str, *, isa: ISA | str = X86_32) -> Program:
             instructions.append(Instruction(mn, ops, no, sec, key, sens, label))
         except _Err as exc:
             raise ValueError(f"line {no}: {exc}") from None
+    return instructions
+
+
+def assemble(source: str, *, isa: ISA | str = X86_32) -> Program:
+    """Assemble ``source`` into a :class:`Program` checked against ``isa``.
+
+    Parameters
+    ----------
+    source : str
+        Guest program text (see the module docstring for the syntax).
+    isa : ISA or str
+        Catalogue whose executable instructions are allowed (default
+        ``X86_32``).  ``TOY`` has no segment registers; ``VMCALL`` needs
+        ``X86_VTX``.
+
+    Raises
+    ------
+    ValueError
+        ``"line N: message"`` for any error in the source.
+
+    Examples
+    --------
+    >>> assemble("VMCALL")
+    Traceback (most recent call last):
+    ...
+    ValueError: line 1: VMCALL is not in ISA X86_32
+    >>> assemble("VMCALL", isa="X86_VTX")[0].key
+    'VMCALL'
+    >>> assemble("MOV EAX, CS", isa="TOY")
+    Traceback (most recent call last):
+    ...
+    ValueError: line 1: ISA TOY has no segment registers: 'MOV EAX, CS'
+    """
+    check_str("source", source, nonempty=False)
+    isa = get_isa(isa)
+    raw_lines = source.split("\n")
+    if len(raw_lines) > MAX_LINES:
+        raise ValueError(f"source must have at most {MAX_LINES} lines, got {len(raw_lines)}")
+    consts, labels, items, data = _scan(raw_lines)
+    instructions = _encode(items, consts, labels, isa)
     for addr, v in list(data.items()):
         if isinstance(v, tuple):
             _, name, no = v

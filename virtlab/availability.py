@@ -36,10 +36,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .consolidation import HOURS, HostSpec, LEGACY, Placement, Server, consolidate
+from .consolidation import HOURS, LEGACY, POLICIES, HostSpec, Placement, Server, consolidate
 from .errors import check_bool, check_choice, check_int, check_type
 
-__all__ = ["AvailabilityReport", "FailureImpact", "compare_measures", "dashboard", "expected_impact",
+__all__ = ["AvailabilityReport", "FailureImpact", "compare_measures", "expected_impact",
            "host_failure"]
 
 
@@ -207,7 +207,6 @@ def compare_measures(servers: Sequence[Server], policy: str = "ffd", *,
     >>> rows[0].vms_lost, rows[-1].vms_lost
     (1.0, 0.0)
     """
-    from .consolidation import POLICIES
     check_choice("policy", policy, POLICIES)
     plain = consolidate(servers, policy, host=host, legacy=legacy, overhead=overhead)
     apart = consolidate(servers, policy, host=host, legacy=legacy, overhead=overhead,
@@ -225,52 +224,3 @@ def compare_measures(servers: Sequence[Server], policy: str = "ffd", *,
             expected_impact(plain, label="consolidated"),
             expected_impact(apart, label="+ anti-affinity"),
             expected_impact(apart, spares=1, restart=True, label="+ N+1 spare & restart"))
-
-
-def dashboard(placement: Placement, report: AvailabilityReport | None = None,
-              maintenance=None) -> list[tuple[str, str, str]]:
-    """What an operator watches, from the models' results: (area, metric, value).
-
-    Parameters
-    ----------
-    placement : Placement
-    report : AvailabilityReport, optional
-        From :func:`expected_impact`.
-    maintenance : virtlab.migration.Maintenance, optional
-        From :func:`virtlab.migration.maintenance`.
-
-    Examples
-    --------
-    >>> from virtlab.consolidation import consolidate, make_servers
-    >>> rows = dashboard(consolidate(make_servers(10)))
-    >>> rows[0]
-    ('capacity', 'hosts in use', '2')
-    """
-    from .consolidation import tenants_per_host
-    p = _check_placement(placement)
-    peak_c = max(max(h.cpu) for h in p.hosts) / p.host.cpus
-    peak_m = max(max(h.memory) for h in p.hosts) / p.host.memory_gb
-    rows = [("capacity", "hosts in use", f"{p.hosts_after}"),
-            ("capacity", "VMs per host", f"{p.vms_per_host:.1f}"),
-            ("capacity", "mean CPU / memory utilization",
-             f"{p.cpu_util_after:.0%} / {p.mem_util_after:.0%}"),
-            ("capacity", "busiest host-hour CPU / memory", f"{peak_c:.0%} / {peak_m:.0%}"),
-            ("energy", "kWh per day incl. cooling (illustrative)",
-             f"{p.energy_after_kwh:,.0f} (was {p.energy_before_kwh:,.0f})"),
-            ("isolation", "most tenants on one host", f"{max(tenants_per_host(p))}")]
-    if report is not None:
-        check_type("report", report, AvailabilityReport)
-        rows += [("availability", "VMs down per host failure", f"{report.vms_down:.1f}"),
-                 ("availability", "VMs lost per host failure", f"{report.vms_lost:.1f}"),
-                 ("availability", "services out per host failure",
-                  f"{report.services_out:.1f}")]
-    if maintenance is not None:
-        from .migration import Maintenance
-        m = check_type("maintenance", maintenance, Maintenance)
-        e = m.evacuation
-        rows += [("maintenance", f"VMs moved off host {m.host}", f"{len(m.moves)}"),
-                 ("maintenance", "VMs with no room elsewhere", f"{len(m.stuck)}"),
-                 ("maintenance", "time to empty the host", f"{e.total_time_s:,.1f} s"),
-                 ("maintenance", "worst downtime of one VM", f"{e.max_downtime_s * 1000:,.0f} ms"),
-                 ("maintenance", "data sent", f"{e.data_sent_mb / 1024:,.1f} GiB")]
-    return rows

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, coursecli
 from .coursefiles import lab_root
 
 __all__ = ["main", "repo_root"]
@@ -62,13 +62,13 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
 COMMANDS: dict = {
     "lab": ("start JupyterLab on the course (extra arguments go to jupyter lab)",
             _lab_args, _lab),
+    **coursecli.COMMANDS,           # slides, course (issue 18)
 }
 
 
 def _load_plugins() -> None:
     # Subcommands that live with their topic (e.g. grading) register here.
     import importlib
-    importlib.import_module("virtlab.coursecli")    # slides, course (issue 18)
     try:
         importlib.import_module("virtlab.grading.cli")
     except ModuleNotFoundError as exc:

@@ -50,8 +50,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .balloon import GUEST_RESERVE, VMSpec
 from .errors import check_bool, check_choice, check_int, check_number, check_str, check_type
-from .rng import make_rng
+from .rng import derive_seed, make_rng
 
 __all__ = [
     "HOURS", "KINDS", "POLICIES", "HostLoad", "HostSpec", "LEGACY", "Placement", "Server",
@@ -600,7 +601,6 @@ def tenant_servers(tenants: int = 3, per_tenant: int = 6, seed: int = 0) -> tupl
     >>> len(s), s[0].name.split(":")[0], s[-1].name.split(":")[0]
     (6, 't1', 't2')
     """
-    from .rng import derive_seed
     tenants = check_int("tenants", tenants, minimum=1, maximum=1000)
     per_tenant = check_int("per_tenant", per_tenant, minimum=1, maximum=10_000)
     out = []
@@ -654,7 +654,6 @@ def memory_squeeze(placement: Placement, host: int, overcommit: float = 1.25,
     >>> frames == sum(v.memory for v in vms) // 1.25
     True
     """
-    from .balloon import GUEST_RESERVE, VMSpec
     check_type("placement", placement, Placement)
     host = check_int("host", host, minimum=0, maximum=len(placement.hosts) - 1)
     overcommit = check_number("overcommit", overcommit, minimum=1.0, maximum=4.0)

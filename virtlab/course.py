@@ -58,6 +58,8 @@ class Topic:
         Ids of the topics to do first.
     exercise : str or None
         The graded exercise (file name in ``exercises/``), if any.
+    extra_exercises : tuple of str
+        Further graded exercises of the topic (CPU scheduling has three).
     """
 
     id: str
@@ -67,6 +69,7 @@ class Topic:
     models: tuple[str, ...]
     requires: tuple[str, ...]
     exercise: str | None = None
+    extra_exercises: tuple[str, ...] = ()
 
 
 TOPICS: tuple[Topic, ...] = (
@@ -75,14 +78,15 @@ TOPICS: tuple[Topic, ...] = (
     Topic("01", "What is virtualization?", "Was ist Virtualisierung?",
           "01_what_is_virtualization.ipynb", ("variants", "environment"), ("00",)),
     Topic("02", "Emulation vs virtualization", "Abgrenzung zur Emulation",
-          "02_emulation_vs_virtualization.ipynb", ("cpu", "hypervisor"), ("01",)),
+          "02_emulation_vs_virtualization.ipynb", ("cpu", "hypervisor"), ("01",),
+          "ex14_emulation.ipynb"),
     Topic("03", "Partitioning", "Partitionierung (CTSS, VM/CMS, z/VM)",
-          "03_partitioning.ipynb", ("partitioning",), ("01",)),
+          "03_partitioning.ipynb", ("partitioning",), ("01",), "ex08_partitioning.ipynb"),
     Topic("04", "Benefits and drawbacks", "Nutzen / Nachteile der Betriebssystemvirtualisierung",
           "04_benefits_and_drawbacks.ipynb", ("consolidation", "migration"), ("01",),
           "ex06_live_migration.ipynb"),
     Topic("05", "Containers", "Anwendungsvirtualisierung",
-          "05_containers.ipynb", ("containers",), ("01",)),
+          "05_containers.ipynb", ("containers",), ("01",), "ex09_containers.ipynb"),
     Topic("06", "Sensitive instructions", "Das Problem mit den sensitiven Befehlen; "
           "Virtualisierung bei x86-Prozessoren", "06_sensitive_instructions.ipynb",
           ("isa", "popek_goldberg"), ("02",), "ex01_popek_goldberg.ipynb"),
@@ -90,15 +94,17 @@ TOPICS: tuple[Topic, ...] = (
           "07_binary_translation.ipynb", ("hypervisor.binary_translation",), ("06",),
           "ex02_binary_translation.ipynb"),
     Topic("08", "Hardware support", "Prozessoren mit Virtualisierungsunterstützung",
-          "08_hardware_support.ipynb", ("hypervisor.vtx",), ("06",)),
+          "08_hardware_support.ipynb", ("hypervisor.vtx",), ("06",), "ex10_vtx.ipynb"),
     Topic("09", "Hypervisor types", "Typ-1, Typ-2, Paravirtualisierung, Fallbeispiel KVM",
           "09_hypervisor_types.ipynb", ("hypervisor.stacks", "hypervisor.paravirt",
-                                        "hypervisor.kvm"), ("07", "08")),
+                                        "hypervisor.kvm"), ("07", "08"),
+          "ex11_hypervisor_types.ipynb"),
     Topic("10", "Interrupts and I/O", "Interruptverarbeitung und Gerätesteuerung",
           "10_interrupts_and_io.ipynb", ("interrupts", "devices"), ("09",),
           "ex07_interrupt_routing.ipynb"),
     Topic("11", "CPU scheduling", "CPU-Scheduling (SEDF, Credit, Co-Scheduling)",
-          "11_cpu_scheduling.ipynb", ("scheduler",), ("09",), "ex04_credit_scheduler.ipynb"),
+          "11_cpu_scheduling.ipynb", ("scheduler",), ("09",), "ex04_credit_scheduler.ipynb",
+          ("ex12_sedf.ipynb", "ex13_coscheduling.ipynb")),
     Topic("12", "Memory virtualization", "Hauptspeicherverwaltung (Schattentabellen, EPT)",
           "12_memory_virtualization.ipynb", ("mmu",), ("08",), "ex03_page_walks.ipynb"),
     Topic("13", "Ballooning", "Ballooning", "13_ballooning.ipynb", ("balloon",), ("12",),

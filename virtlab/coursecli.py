@@ -1,10 +1,11 @@
 """Subcommands of the ``virtlab`` command about the course itself: ``slides``, ``course``.
 
-Importing this module registers them in :data:`virtlab.cli.COMMANDS`.
+:data:`COMMANDS` holds them (name → (help, add arguments, run)); the
+``virtlab`` command (:mod:`virtlab.cli`) includes them.  This module does not
+import the CLI.
 
 Examples
 --------
->>> import virtlab.coursecli
 >>> slides_command(_Args(query="Schattentabellen"), [])
 Hauptspeicherverwaltung (1)  (slide 28)
   12 § 1. The address chain (virtuelle → reale → physikalische Adresse)
@@ -22,11 +23,10 @@ import argparse
 import sys
 from types import SimpleNamespace as _Args
 
-from . import cli as _cli
 from .course import SLIDES, find_slides
 from .coursefiles import CourseConflict, copy_course
 
-__all__ = ["course_command", "slides_command"]
+__all__ = ["COMMANDS", "course_command", "slides_command"]
 
 
 def _slides_args(p: argparse.ArgumentParser) -> None:
@@ -82,9 +82,10 @@ def course_command(args, extra) -> int:
     return 0
 
 
-_cli.COMMANDS.update({
+#: name -> (help, function adding arguments, function running the command)
+COMMANDS: dict = {
     "slides": ("list the lecture's slides, or show which notebook sections teach one",
                _slides_args, slides_command),
     "course": ("copy the course (notebooks, exercises, glossary, errata) into a folder: "
                "virtlab course copy DIR", _course_args, course_command),
-})
+}

@@ -45,8 +45,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .devices import MAX_EVENTS, MAX_TIME_US, Device, IOEvent, Step, default_devices
+import networkx as nx
+
+from .devices import Device, IOEvent, MAX_EVENTS, MAX_TIME_US, Step, default_devices
 from .errors import check_bool, check_choice, check_int, check_str, check_type
+from .scheduler import Trace
 from .sim import Simulator
 
 __all__ = [
@@ -74,8 +77,11 @@ class InterruptController:
     line number, as in the 8259 PIC where IRQ 0, the timer, is most urgent).
     :meth:`raise_line` sets the line's pending bit; a second raise while the
     bit is still set *merges* with it (the device's status register tells the
-    driver how much work there is) — the controller counts the merged events
-    so none is lost.  :meth:`acknowledge` hands out the most urgent pending,
+    driver how much work there is).  A real 8259 keeps one pending bit (IRR)
+    per line and loses the further edges; **model convention:** this
+    controller also counts the merged edges behind each pending bit, so a
+    notebook or exercise can show how many merged (8259A datasheet; facts.md
+    section 12).  :meth:`acknowledge` hands out the most urgent pending,
     unmasked line that outranks everything in service; :meth:`eoi` ends it.
 
     Parameters
@@ -725,7 +731,6 @@ def schedule_from_trace(trace: Any, domains: Sequence[str] | None = None,
     >>> sched["domU1"][0][0], sched["domU2"][0][0]     # 30 ms Credit time slices
     (0, 30000)
     """
-    from .scheduler import Trace
 
     check_type("trace", trace, Trace)
     names = [vm.name for vm in trace.vms]
@@ -1024,7 +1029,6 @@ def routing_graph(trace: InterruptTrace):
     >>> g.nodes["hypervisor"]["layer"]
     2
     """
-    import networkx as nx
 
     check_type("trace", trace, InterruptTrace)
     g = nx.DiGraph()

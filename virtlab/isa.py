@@ -18,11 +18,22 @@ The three catalogues
     INVLPG, RDMSR/WRMSR, ...), the sensitive-but-unprivileged instructions
     that Robin & Irvine (2000) list, and representative innocuous ones.
 ``X86_VTX``
-    The same with VT-x.  Its catalogue describes the machine *as the guest
-    sees it in VMX non-root mode*: every sensitive instruction is under the
-    VMM's control there (a VM exit, or it acts only on guest state that the
-    processor loaded from the VMCS), so it counts as privileged in Popek &
-    Goldberg's sense.  The VMX instructions themselves are added.
+    The same with VT-x, described *as the VMM sees the guest in VMX non-root
+    mode*.  VT-x did **not** make x86's critical instructions privileged:
+    they do not trap and do not cause VM exits.  It gives the guest kernel
+    its own ring 0 (non-root), with its own flags, segments and
+    descriptor-table registers loaded from the VMCS guest-state area, so
+    POPF, PUSHF, LAR, VERR, ... run natively *and correctly*: they act on, and
+    reveal, only the guest's own state.  Relative to the VMM they are
+    therefore no longer sensitive, and the catalogue marks them innocuous
+    (unprivileged).  SGDT/SIDT/SLDT/STR cause a VM exit only if the VMM sets
+    the secondary control "descriptor-table exiting", which first-generation
+    VT-x lacked (Intel SDM vol. 3C; facts.md section 12).  The privileged
+    instructions stay privileged (in guest ring 0 they either exit or act
+    on guest state, per the VMCS controls), and the VMX instructions are
+    added.  Theorem 1 holds for ``X86_VTX`` because nothing sensitive to the
+    VMM is left unprivileged — not because VT-x traps every sensitive
+    instruction.
 
 Conventions (facts.md)
 ----------------------
@@ -38,6 +49,12 @@ Conventions (facts.md)
   their own keys ``"MOV CR"`` and ``"MOV DR"``.  :mod:`virtlab.asm` marks
   each assembled instruction with the catalogue key and whether its form is
   the sensitive one (``Instruction.sensitive_form``).
+* Sensitive in user mode (Theorem 3): a hybrid VMM runs the guest's user mode
+  at real CPL 3, where LAR, LSL, VERR, VERW, PUSH/POP/MOV of segment
+  registers, PUSHF, POPF, far CALL/JMP/RET and INT n behave exactly as on the
+  real machine (the CPL they check or reveal *is* 3).  Only SGDT, SIDT, SLDT,
+  SMSW and STR stay user-sensitive: they reveal the VMM's descriptor tables,
+  task register and CR0 bits instead of the guest's.
 * IRET is not in the catalogues: it is behaviour-sensitive like POPF, but it
   is not on the quoted list.  The executable subset returns from the kernel
   with SYSEXIT (privileged on real x86: #GP unless CPL 0) instead.
@@ -506,10 +523,25 @@ def _critical_x86() -> tuple[InstructionSpec, ...]:
     )
 
 
+#: Critical instructions that behave as natively when the guest's *user* mode
+#: runs at real CPL 3 (a hybrid VMM, Theorem 3): what they check or reveal is
+#: the CPL, which is really 3, or flags the VMM keeps equal to the virtual ones
+#: while user code runs.  SGDT, SIDT, SLDT, SMSW and STR are not here: in user
+#: mode they still reveal the VMM's registers.
+_USER_MODE_NATIVE = frozenset({"LAR", "LSL", "VERR", "VERW", "PUSH", "POP", "MOV", "PUSHF",
+                               "POPF", "CALL", "JMP", "RET", "INT"})
+
+
+def _critical_x86_user() -> tuple[InstructionSpec, ...]:
+    """The critical instructions with their user-mode sensitivity (Theorem 3)."""
+    return tuple(replace(s, user_sensitive=False) if s.mnemonic in _USER_MODE_NATIVE else s
+                 for s in _critical_x86())
+
+
 def _x86_32() -> ISA:
     return ISA("X86_32",
                "32-bit x86 before VT: 18 sensitive instructions do not trap in ring 1-3",
-               _INNOCUOUS + _privileged_x86() + _critical_x86())
+               _INNOCUOUS + _privileged_x86() + _critical_x86_user())
 
 
 def _toy() -> ISA:
@@ -540,22 +572,31 @@ def _toy() -> ISA:
 def _x86_vtx() -> ISA:
     specs = []
     dt = ("SGDT", "SIDT", "SLDT", "STR")
-    for spec in _INNOCUOUS + _privileged_x86() + _critical_x86():
+    for spec in _INNOCUOUS + _privileged_x86() + _critical_x86_user():
         if spec.critical:
+            # Not made privileged: it runs natively in the guest's own ring 0 and
+            # acts on guest state only, so it is innocuous *relative to the VMM*.
             if spec.mnemonic in dt:
-                why = ("VM exit when 'descriptor-table exiting' is set; otherwise it "
-                       "reads the guest's own register from the VMCS guest-state area")
+                why = ("runs natively: reads the guest's own register (VMCS guest-state "
+                       "area); a VM exit only with 'descriptor-table exiting', which "
+                       "first-generation VT-x lacked")
+            elif spec.mnemonic == "SMSW":
+                why = ("runs natively: reads the guest's CR0 (the VMM's read shadow for "
+                       "bits it owns), not the host's")
             else:
-                why = ("in VMX non-root mode the guest runs in its own ring 0 with its "
-                       "own flags and segments (VMCS guest state): the effect stays "
-                       "inside the VM, the VMM keeps control")
-            spec = replace(spec, privileged=True, reason=why, source="SDM3C")
+                why = ("runs natively and correctly: the guest kernel has its own ring 0 "
+                       "in VMX non-root mode, with its own flags and segments (VMCS "
+                       "guest state); no trap and no VM exit")
+            spec = replace(spec, privileged=False, control_sensitive=False,
+                           behavior_sensitive=False, user_sensitive=False, reason=why,
+                           source="SDM3C")
         elif spec.privileged:
             spec = replace(spec, source="SDM3C", reason=spec.reason + "; in non-root "
                            "mode a VM exit or a guest-state-only effect (VMCS controls)")
         specs.append(spec)
-    return ISA("X86_VTX", "x86 with VT-x: every sensitive instruction is under VMM "
-               "control in VMX non-root mode", tuple(specs) + _VMX_EXTRA, vmx=True)
+    return ISA("X86_VTX", "x86 with VT-x, seen from VMX non-root mode: the critical "
+               "instructions run natively on the guest's own state (not privileged)",
+               tuple(specs) + _VMX_EXTRA, vmx=True)
 
 
 TOY = _toy()

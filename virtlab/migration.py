@@ -51,13 +51,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import check_int, check_number, check_str, check_type
+from .errors import check_choice, check_int, check_number, check_str, check_type
 
 __all__ = [
     "DEF_MAX_FACTOR", "DEF_MAX_ITERS", "MIN_PAGES", "AdaptiveRate", "LinkRate",
     "MigrationResult", "Round", "Evacuation", "compare", "dirtied_pages", "evacuate",
     "migrate", "postcopy", "precopy", "stop_and_copy", "sweep", "METHODS",
-    "DIRTY_PROFILES", "Maintenance", "maintenance",
+    "BANDWIDTH_MBIT_RANGE",
 ]
 
 #: Xen ``DEF_MAX_ITERS``: at most 29 pre-copy rounds ("30 times round loop").
@@ -72,6 +72,8 @@ METHODS = ("pre-copy", "stop-and-copy", "post-copy")
 _MAX_MB = 16 * 1024 * 1024       # 16 TiB: a bound against nonsense, not a limit of reality
 _MAX_MBIT = 10_000_000.0         # 10 Tbit/s
 _MIN_MBIT = 0.001                # 1 kbit/s: slower links give times too large to mean anything
+#: The link speeds (Mbit/s) the models accept.
+BANDWIDTH_MBIT_RANGE = (_MIN_MBIT, _MAX_MBIT)
 
 
 @dataclass(frozen=True)
@@ -518,7 +520,6 @@ def migrate(method: str, memory_mb: float, bandwidth_mbit: float, dirty_rate_mbi
     ...
     ValueError: method must be one of 'pre-copy', 'stop-and-copy', 'post-copy'; got 'teleport'
     """
-    from .errors import check_choice
     check_choice("method", method, METHODS)
     return _METHOD_FUNCS[method](memory_mb, bandwidth_mbit, dirty_rate_mbit, wws_mb, **options)
 
@@ -586,7 +587,6 @@ def evacuate(vms: Sequence[tuple[str, float, float, float | None]], bandwidth_mb
     >>> [name for name, _ in e.migrations], e.data_sent_mb > 5120
     (['web', 'db'], True)
     """
-    from .errors import check_choice
     check_choice("method", method, METHODS)
     if isinstance(vms, (str, bytes)) or not isinstance(vms, Sequence):
         raise TypeError(f"vms must be a sequence of (name, memory_mb, dirty_rate_mbit, "
@@ -623,7 +623,6 @@ def sweep(bandwidths: Sequence[float], memory_mb: float, dirty_rate_mbit: float,
         raise ValueError(f"bandwidths must have at most 10000 values, got {len(bandwidths)}")
     if isinstance(methods, str) or not isinstance(methods, Sequence):
         raise TypeError("methods must be a sequence of method names")
-    from .errors import check_choice
     for m in methods:
         check_choice("methods", m, METHODS)
     bws = [check_number(f"bandwidths[{i}]", bw, minimum=_MIN_MBIT, maximum=_MAX_MBIT) for i, bw in enumerate(bandwidths)]
@@ -633,66 +632,3 @@ def sweep(bandwidths: Sequence[float], memory_mb: float, dirty_rate_mbit: float,
 
 #: Illustrative page-dirtying behaviour per server kind: (dirty rate in Mbit/s,
 #: writable working set as a fraction of memory).  Not measured values.
-DIRTY_PROFILES = {"web": (100.0, 0.05), "db": (400.0, 0.15), "batch": (800.0, 0.3),
-                  "office": (50.0, 0.05), "backup": (200.0, 0.1), "custom": (100.0, 0.1)}
-
-
-@dataclass(frozen=True)
-class Maintenance:
-    """Emptying one host of a consolidated placement by live migration.
-
-    Attributes
-    ----------
-    host : int
-        The host taken out for maintenance.
-    moves : tuple of (str, str)
-        VM and its new place (``"host 2"``, ``"spare 0"``).
-    stuck : tuple of str
-        VMs for which no host had room in every hour (they would need a spare
-        or must be shut down).
-    evacuation : Evacuation
-        The live migrations of the moved VMs, back to back.
-    """
-
-    host: int
-    moves: tuple[tuple[str, str], ...]
-    stuck: tuple[str, ...]
-    evacuation: Evacuation
-
-
-def maintenance(placement, host: int, bandwidth_mbit: float = 1000.0, *,
-                spares: int = 0, method: str = "pre-copy", **options) -> Maintenance:
-    """Take ``host`` out of service: find room for its VMs and migrate them live.
-
-    Targets are chosen as for a restart after a failure
-    (:func:`virtlab.availability.host_failure` with ``restart=True``); each
-    moved VM is migrated with its memory at its daily peak and the dirtying
-    behaviour of its kind (:data:`DIRTY_PROFILES`, illustrative).
-
-    Examples
-    --------
-    >>> from virtlab.consolidation import consolidate, make_servers
-    >>> p = consolidate(make_servers(12, seed=1))
-    >>> m = maintenance(p, 0, 1000, spares=1)
-    >>> m.stuck, len(m.moves) == len(p.hosts[0].vms)
-    ((), True)
-    >>> m.evacuation.max_downtime_s < 1
-    True
-    """
-    from .availability import host_failure
-    from .consolidation import Placement
-    from .errors import check_choice
-    check_type("placement", placement, Placement)
-    check_choice("method", method, METHODS)
-    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, minimum=_MIN_MBIT,
-                                  maximum=_MAX_MBIT)
-    impact = host_failure(placement, host, spares=spares, restart=True)
-    by_name = {s.name: s for s in placement.servers}
-    vms = []
-    for name, _ in impact.restarted:
-        s = by_name[name]
-        rate, frac = DIRTY_PROFILES.get(s.kind, DIRTY_PROFILES["custom"])
-        mem = max(1.0, s.peak_memory * 1024)
-        vms.append((name, mem, rate, mem * frac))
-    evac = evacuate(vms, bandwidth_mbit, method, **options)
-    return Maintenance(host, impact.restarted, impact.lost, evac)

@@ -153,15 +153,20 @@ def hybrid_vmm_possible(isa: ISA | str) -> bool:
     """Theorem 3: user-sensitive ⊆ privileged allows a hybrid VMM.
 
     A hybrid VMM interprets all code run in virtual supervisor mode and runs
-    only user code directly, so only instructions that are sensitive *in
-    user mode* must trap.  On ``X86_32`` user-mode SGDT/SIDT/SMSW/PUSHF/LAR...
-    already reveal the real machine, so not even a hybrid VMM is possible.
+    only user code directly, at real CPL 3, so only instructions that are
+    sensitive *in user mode* must trap.  There LAR, LSL, VERR, VERW, PUSHF,
+    POPF, far CALL/JMP/RET, INT n and the segment-register forms of
+    PUSH/POP/MOV behave as natively (the CPL they see really is 3), but
+    SGDT, SIDT, SLDT, SMSW and STR still reveal the VMM's registers, so
+    ``X86_32`` allows not even a hybrid VMM.
 
     Examples
     --------
     >>> from virtlab.isa import TOY, X86_32
     >>> hybrid_vmm_possible(TOY), hybrid_vmm_possible(X86_32)
     (True, False)
+    >>> theorems(X86_32).offending_user_mode
+    ('SGDT', 'SIDT', 'SLDT', 'SMSW', 'STR')
     """
     c = classify(isa)
     return c.user_sensitive <= c.privileged
@@ -211,6 +216,8 @@ def explain(isa: ISA | str) -> str:
     TOY: virtualizable by Theorem 1 (all 29 sensitive instructions are privileged).
     >>> "POPF: in ring 1 the IF change is silently dropped" in explain(X86_32)
     True
+    >>> "VT-x did not make x86's 18 critical instructions privileged" in explain("X86_VTX")
+    True
     """
     isa = get_isa(isa)
     c = classify(isa)
@@ -218,6 +225,12 @@ def explain(isa: ISA | str) -> str:
     if t.theorem1_virtualizable:
         lines = [f"{isa.name}: virtualizable by Theorem 1 (all {len(c.sensitive)} "
                  "sensitive instructions are privileged)."]
+        was_critical = sorted(classify("X86_32").critical & c.innocuous) if isa.vmx else []
+        if was_critical:
+            lines.append(f"  VT-x did not make x86's {len(was_critical)} critical instructions "
+                         "privileged: in VMX non-root mode the guest kernel has its own ring 0, "
+                         "where they run natively on its own state (not sensitive for the VMM; "
+                         "SGDT/SIDT/SLDT/STR exit only with descriptor-table exiting).")
     else:
         lines = [f"{isa.name}: Theorem 1 does not apply: {len(t.offending)} sensitive "
                  "instructions do not trap in user mode (critical instructions):"]
@@ -230,7 +243,7 @@ def explain(isa: ISA | str) -> str:
                  f"{'yes' if t.theorem3_hybrid else 'no'}"
                  + ("." if t.theorem3_hybrid else
                     f" ({len(t.offending_user_mode)} user-sensitive instructions do "
-                    "not trap)."))
+                    f"not trap: {', '.join(t.offending_user_mode)})."))
     return "\n".join(lines)
 
 

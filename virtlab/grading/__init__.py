@@ -13,8 +13,8 @@ Examples
 True
 """
 
-from .exercise import Exercise, Function, Value, exercises, get_exercise, register
+from .exercise import Exercise, Function, Manual, Value, exercises, get_exercise, register
 from .session import Session, start
 
-__all__ = ["Exercise", "Function", "Value", "Session", "exercises", "get_exercise",
+__all__ = ["Exercise", "Function", "Manual", "Value", "Session", "exercises", "get_exercise",
            "register", "start"]

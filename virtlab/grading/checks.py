@@ -4,7 +4,9 @@ For every source in ``solutions/``:
 
 * the notebook and the exercise definition agree (each question has a prompt,
   an answer and a check cell; the check cell's nbgrader points are the
-  question's points);
+  question's points; each manually graded question has a prompt and one
+  Markdown ``reason`` cell marked as nbgrader's manually graded answer with
+  the question's points);
 * every question has hidden tests (for every checked seed);
 * reference answers are plain data and ``solve`` is deterministic;
 * ``solve`` agrees with the models (the exercise's ``crosscheck``);
@@ -100,6 +102,18 @@ def _structure(nb, exercise) -> list[str]:
         for c in cells.get(("answer", q.id), []):
             if q.name not in c.source:
                 issues.append(f"{q.id}: answer cell does not mention `{q.name}`")
+    for q in exercise.manual:
+        for role in ("prompt", "reason"):
+            if len(cells.get((role, q.id), [])) != 1:
+                issues.append(f"{q.id}: needs exactly one {role} cell")
+        for c in cells.get(("reason", q.id), []):
+            meta = c.metadata.get("nbgrader", {})
+            want = {"grade": True, "solution": True, "locked": False, "points": q.points,
+                    "grade_id": f"{q.id}_reason"}
+            got = {k: meta.get(k) for k in want}
+            if c.cell_type != "markdown" or got != want:
+                issues.append(f"{q.id}: reason cell must be a Markdown cell with nbgrader "
+                              f"metadata {want}, got {c.cell_type} {got}")
     if not cells.get(("setup", None)):
         issues.append("no setup cell")
     if not cells.get(("variant", None)):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import cli as _cli
 
-__all__ = ["assign_command", "grade_command", "check_solutions_command"]
+__all__ = ["assign_command", "grade_command", "check_solutions_command", "practice_command"]
 
 
 def _root() -> Path:
@@ -139,7 +139,37 @@ def check_solutions_command(args, extra) -> int:
     return 1 if issues else 0
 
 
+def _practice_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise", help="exercise id or its number prefix, e.g. ex04 or "
+                                    "ex04_credit_scheduler")
+    p.add_argument("--seed", type=int, default=0,
+                   help="practice problem number (any whole number >= 0; never a graded variant)")
+    p.add_argument("--solve", action="store_true", help="also print the worked solution")
+
+
+def practice_command(args, extra) -> int:
+    """Print a practice problem (and with --solve its worked solution), as OSTEP's -s/-c."""
+    from .exercise import exercises
+    from .practice import format_practice, practice_problem, worked_solution
+    known = sorted(e for e in exercises() if e != "ex00_selftest")
+    match = [e for e in known if e == args.exercise or e.split("_")[0] == args.exercise]
+    if len(match) != 1:
+        print(f"virtlab practice: unknown exercise {args.exercise!r}; one of: "
+              f"{', '.join(known)}", file=sys.stderr)
+        return 2
+    try:
+        p = practice_problem(match[0], args.seed)
+        steps = worked_solution(match[0], args.seed) if args.solve else []
+    except (ValueError, TypeError) as exc:
+        print(f"virtlab practice: {exc}", file=sys.stderr)
+        return 2
+    print(format_practice(p, steps))
+    return 0
+
+
 _cli.COMMANDS.update({
+    "practice": ("a fresh practice problem from a seed, --solve for the worked solution",
+                 _practice_args, practice_command),
     "assign": ("generate exercises/ from solutions/ (--check compares, --roster releases)",
                _assign_args, assign_command),
     "grade": ("grade submissions in fresh kernels: virtlab grade SUBS... --out DIR -j N",

@@ -13,6 +13,13 @@ read from in the student's notebook:
   cases (shown to the student) and on hidden cases drawn with a secret-keyed
   seed (never written anywhere a student can see).
 
+An exercise may also have :class:`Manual` questions (``Exercise.manual``):
+"predict and justify in a sentence" answers written in a Markdown cell that
+nbgrader marks as *manually graded* (``grade`` and ``solution`` true).  They
+are kept apart from ``questions``: the autograder neither runs nor scores
+them, so their points never count as autograded zeros; ``max_points`` is the
+autograded total and ``manual_points`` the instructor's part.
+
 Exercise modules live in :mod:`virtlab.grading.exercises` and define
 ``EXERCISE``; :func:`exercises` discovers them (no central list).
 
@@ -48,7 +55,7 @@ from ..rng import make_rng
 from . import _kernel
 from .variants import hidden_seed
 
-__all__ = ["Question", "Value", "Function", "Exercise", "exercises", "get_exercise",
+__all__ = ["Question", "Value", "Function", "Manual", "Exercise", "exercises", "get_exercise",
            "register", "VALUE_KINDS"]
 
 VALUE_KINDS = ("int", "number", "bool", "str", "set", "list", "dict")
@@ -160,6 +167,21 @@ class Function(Question):
 
 
 @dataclass(frozen=True)
+class Manual(Question):
+    """A manually graded answer: a sentence in a Markdown cell, graded by the instructor.
+
+    ``hint`` is the grading rubric (what a full-marks answer says).  The
+    notebook has a ``prompt`` cell and a ``reason`` cell for it (nbgrader
+    grade id ``<id>_reason``); ``virtlab grade`` does not score it.
+
+    Examples
+    --------
+    >>> Manual("q6", 2, "Names the cause and the consequence.").points
+    2
+    """
+
+
+@dataclass(frozen=True)
 class Exercise:
     """One graded exercise: problem generator, reference solver, questions.
 
@@ -181,6 +203,11 @@ class Exercise:
     crosscheck : callable, optional
         ``crosscheck(problem, solution) -> list of str`` problems found when
         comparing ``solve`` with an independent model run (empty = agrees).
+    worked : callable, optional
+        ``worked(problem) -> list of practice.Step``: the reference answers
+        derived step by step, for practice mode (:mod:`.practice`).
+    manual : tuple of Manual, optional
+        Manually graded questions (not in ``questions``, not autograded).
 
     Examples
     --------
@@ -199,23 +226,33 @@ class Exercise:
     questions: tuple = ()
     describe: Callable[[Any], str] | None = field(default=None, repr=False)
     crosscheck: Callable[[Any, dict], list] | None = field(default=None, repr=False)
+    worked: Callable[[Any], list] | None = field(default=None, repr=False)
+    manual: tuple = ()
 
     def __post_init__(self):
         check_str("id", self.id)
         check_str("title", self.title)
         if not self.questions:
             raise ValueError("questions must not be empty")
-        ids = [q.id for q in self.questions]
+        ids = [q.id for q in self.questions] + [q.id for q in self.manual]
         if len(set(ids)) != len(ids):
             raise ValueError(f"questions must have unique ids, got {ids}")
         for q in self.questions:
             if not isinstance(q, (Value, Function)):
                 raise TypeError(f"questions must be Value or Function, got {type(q).__name__}")
+        for q in self.manual:
+            if not isinstance(q, Manual):
+                raise TypeError(f"manual must hold Manual questions, got {type(q).__name__}")
 
     @property
     def max_points(self) -> float:
-        """Sum of the questions' points."""
+        """Sum of the autograded questions' points (manual questions excluded)."""
         return sum(q.points for q in self.questions)
+
+    @property
+    def manual_points(self) -> float:
+        """Sum of the manually graded questions' points."""
+        return sum(q.points for q in self.manual)
 
     def question(self, qid: str) -> Question:
         """The question with id ``qid`` (ValueError naming the known ids otherwise)."""

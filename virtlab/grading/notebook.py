@@ -15,6 +15,11 @@ prompt    md    the question text for ``qN`` (locked)
 answer    code  ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` (solution)
 check     code  ``ex.check("qN")`` (locked; nbgrader points; optional
                 ``### BEGIN HIDDEN TESTS`` block for nbgrader autograde)
+reason    md    a manually graded answer (predict and justify): nbgrader
+                ``grade`` and ``solution`` true, not locked, points;
+                the model answer between the solution markers becomes
+                nbgrader's text stub ``YOUR ANSWER HERE``; never run or
+                scored by ``virtlab grade``
 demo      code  widgets / plots, tagged ``demo``: skipped at grading
 text      md    any other locked text
 ========  ====  ======================================================
@@ -44,10 +49,12 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["ROLES", "annotate", "student_version", "stub_solution", "strip_hidden_tests",
+__all__ = ["ROLES", "annotate", "student_version", "stub_solution", "stub_text",
+           "strip_hidden_tests",
            "exercise_id_of", "rebuild", "Rebuilt", "cell_role"]
 
-ROLES = ("intro", "setup", "variant", "prompt", "answer", "check", "demo", "text")
+ROLES = ("intro", "setup", "variant", "prompt", "answer", "check", "reason", "demo", "text")
+TEXT_STUB = "YOUR ANSWER HERE"  # nbgrader's stub for a Markdown solution
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 _START_RE = re.compile(r"""start\(\s*["'](ex\d\d_[A-Za-z0-9_]+)["']""")
@@ -106,7 +113,7 @@ def annotate(nb, exercise_id: str, points: dict[str, float],
                              f"(one of {', '.join(ROLES)}); got a cell without: "
                              f"{cell.source[:40]!r}")
         qid = cell.metadata["virtlab"].get("id")
-        if role in ("prompt", "answer", "check"):
+        if role in ("prompt", "answer", "check", "reason"):
             if qid not in points:
                 raise ValueError(f"cell role {role} needs virtlab.id in {sorted(points)}, "
                                  f"got {qid!r}")
@@ -125,6 +132,11 @@ def annotate(nb, exercise_id: str, points: dict[str, float],
                 raise ValueError(f"answer cell {gid} has no '{BEGIN_SOLUTION}' region")
         elif role == "check":
             meta.update(grade=True, points=points[qid])
+        elif role == "reason":
+            if cell.cell_type != "markdown" or BEGIN_SOLUTION not in cell.source:
+                raise ValueError(f"reason cell {gid} must be Markdown with a "
+                                 f"'{BEGIN_SOLUTION}' region")
+            meta.update(grade=True, solution=True, locked=False, points=points[qid])
         if role == "variant":
             cell.metadata.pop("nbgrader", None)  # an ordinary, editable cell
         else:
@@ -199,6 +211,24 @@ def stub_solution(source: str, answer: str | None = None) -> str:
     return "\n".join(out)
 
 
+def stub_text(source: str) -> str:
+    """Replace every solution region of a Markdown answer by nbgrader's text stub.
+
+    Examples
+    --------
+    >>> stub_text('Prediction:\\n### BEGIN SOLUTION\\nIt waits.\\n### END SOLUTION')
+    'Prediction:\\nYOUR ANSWER HERE'
+    """
+    lines = source.split("\n")
+    out: list[str] = []
+    pos = 0
+    for a, b in _regions(lines, BEGIN_SOLUTION, END_SOLUTION):
+        out += lines[pos:a] + [TEXT_STUB]
+        pos = b + 1
+    out += lines[pos:]
+    return "\n".join(out)
+
+
 def strip_hidden_tests(source: str) -> str:
     """Remove ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` blocks.
 
@@ -234,6 +264,8 @@ def student_version(source_nb):
         src = strip_hidden_tests(cell.source)
         if cell_role(cell) == "answer":
             src = stub_solution(src, cell.metadata["virtlab"].get("answer"))
+        elif cell_role(cell) == "reason":
+            src = stub_text(src)
         for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
             if marker in src:
                 raise ValueError(f"cell {cell.get('id')} still contains {marker!r}")
@@ -317,6 +349,8 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
         if role == "variant" and cell.get("cell_type") == "code":
             variant = variant or cell
             continue
+        if gid and src is not None and cell_role(src) == "reason":
+            continue  # a manually graded Markdown answer: nothing to run or restore
         if gid and src is not None and cell_role(src) == "answer":
             if cell.get("cell_type") != "code":
                 notes.append(f"{gid}: not a code cell, ignored")
@@ -338,7 +372,7 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
             # (cells above the first answer run right after the setup cell)
             extras.setdefault(current or "setup", []).append(cell)
     for gid, src in src_by_gid.items():
-        if cell_role(src) != "answer" and gid not in seen_locked:
+        if cell_role(src) not in ("answer", "reason") and gid not in seen_locked:
             notes.append(f"{gid}: deleted, restored from source")
     cells: list = []
     student: set = set()

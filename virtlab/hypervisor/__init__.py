@@ -13,7 +13,7 @@ Build a guest with :func:`virtlab.asm.assemble` (text → ``Program``), then:
     option ``hardware="nehalem_ept"|"first_gen_vt"|"svm_2020"``),
     ``"paravirt"`` (the program is paravirtualized automatically unless
     ``paravirtualized=False``; option ``backend="xen"|"vmware"|"native"``).
-    Common options: ``isa=``, ``costs=`` (:class:`costs.CostTable`),
+    Common options: ``isa=``, ``costs=`` (:class:`costs.CycleCosts`),
     ``memory_words=``, ``ports=``, ``max_steps=``.
 ``machine(program, mode, **options) -> Machine``
     A steppable machine: ``.step() -> StepEvent`` (pc, text, what, ring,
@@ -51,7 +51,7 @@ Submodules: :mod:`.vm` (Machine, RunResult), :mod:`.native`,
 :mod:`.emulation`, :mod:`.trap_and_emulate`, :mod:`.binary_translation`
 (``translate(program, pc) -> TranslatedBlock``), :mod:`.vtx` (VMX, VMCS,
 ``exit_for``), :mod:`.paravirt` (``paravirtualize``, hypercall names, VMI
-back ends), :mod:`.costs` (CostTable, COSTS, HARDWARE, ``cycles``),
+back ends), :mod:`.costs` (CycleCosts, COSTS, HARDWARE, ``cycles``),
 :mod:`.microbench` (``workload(**mix)`` guest OS with an instruction mix,
 ``TYPICAL_MIX``, ``overheads(program)``, ``microbenchmark(name)``,
 ``run_all(costs, ept=) -> {bench: {"native"|"binary_translation"|"hardware":
@@ -61,7 +61,8 @@ python)``; ``BinaryTranslationMachine.translated_blocks()``; cache hits and
 misses in ``RunResult.cache_hits`` / ``cache_misses``.  :mod:`.guests`: named
 demo guests (``program(name)``, ``source(name)``,
 ``interrupt_in_critical_section(mode)``).  Text helpers for notebooks:
-``format_results(results)``, ``side_by_side(program, mode, show=("IF",))``.
+``lockstep(program, mode, show=("IF",))`` (data; :mod:`virtlab.viz.text` prints
+it and a dict of results).
 Hypervisor types and KVM live in :mod:`.stacks` and :mod:`.kvm` (another
 topic).
 
@@ -83,12 +84,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..asm import Program, check_program
+from ..asm import REGS, Program, check_program
 from ..errors import check_bool, check_choice, check_int
+from .binary_translation import BinaryTranslationMachine
+from .emulation import EmulationMachine
+from .native import NativeMachine
+from .paravirt import ParavirtMachine, paravirtualize
+from .trap_and_emulate import TrapAndEmulateMachine
 from .vm import DEFAULT_MAX_STEPS, Machine, RunResult, StepEvent
+from .vtx import HardwareMachine
 
 __all__ = ["MODES", "machine", "run", "run_all", "first_divergence", "Divergence",
-           "Machine", "RunResult", "StepEvent", "format_results", "side_by_side"]
+           "Machine", "RunResult", "StepEvent", "MACHINES", "Lockstep", "LockstepRow",
+           "lockstep"]
 
 #: The six execution modes, in the lecture's order.
 MODES = ("native", "emulation", "trap_and_emulate", "binary_translation", "hardware",
@@ -105,21 +113,11 @@ MODE_LABELS = {
 }
 
 
-def _machine_class(mode: str):
-    check_choice("mode", mode, MODES)
-    if mode == "native":
-        from .native import NativeMachine as cls
-    elif mode == "emulation":
-        from .emulation import EmulationMachine as cls
-    elif mode == "trap_and_emulate":
-        from .trap_and_emulate import TrapAndEmulateMachine as cls
-    elif mode == "binary_translation":
-        from .binary_translation import BinaryTranslationMachine as cls
-    elif mode == "hardware":
-        from .vtx import HardwareMachine as cls
-    else:
-        from .paravirt import ParavirtMachine as cls
-    return cls
+#: Mode -> the machine class that runs it.
+MACHINES = {"native": NativeMachine, "emulation": EmulationMachine,
+            "trap_and_emulate": TrapAndEmulateMachine,
+            "binary_translation": BinaryTranslationMachine, "hardware": HardwareMachine,
+            "paravirt": ParavirtMachine}
 
 
 def machine(program: Program, mode: str = "native", *, paravirtualized: bool = True,
@@ -140,14 +138,13 @@ def machine(program: Program, mode: str = "native", *, paravirtualized: bool = T
     """
     check_program(program)
     check_bool("paravirtualized", paravirtualized)
-    cls = _machine_class(mode)
+    check_choice("mode", mode, MODES)
     if mode == "paravirt" and paravirtualized:
-        from .paravirt import paravirtualize
         program = paravirtualize(program)
     elif mode != "paravirt" and any(i.mnemonic == "HYPERCALL" for i in program):
         raise ValueError(f"program contains HYPERCALLs (a paravirtualized kernel); "
                          f"mode {mode!r} cannot run it — use mode='paravirt'")
-    return cls(program, **options)
+    return MACHINES[mode](program, **options)
 
 
 def run(program: Program, mode: str = "native", *, max_steps: int = DEFAULT_MAX_STEPS,
@@ -221,88 +218,74 @@ def first_divergence(program: Program, mode: str, reference: str = "native", *,
     return None
 
 
-def format_results(results: dict, reference: str = "native") -> str:
-    """A fixed-width text table of several runs (for notebooks).
+@dataclass(frozen=True)
+class LockstepRow:
+    """One instruction of :func:`lockstep`: the values after it in both runs."""
 
-    Examples
-    --------
-    >>> from virtlab.asm import assemble
-    >>> print(format_results(run_all(assemble("CLI\\nHLT"), ("native", "hardware"))))
-    mode                 status   instr  traps/exits   cycles  overhead  efficiency  same state
-    native               halted       2            0        2    +0.0 %      1.0000  yes
-    hardware             halted       2            1     2501 +124950.0 %      0.5000  yes
+    pc: int
+    text: str
+    reference: tuple[int, ...]
+    mode: tuple[int, ...]
+    what: str
+    diverged: bool
+
+
+@dataclass(frozen=True)
+class Lockstep:
+    """``reference`` and ``mode`` stepped together over ``program`` (see :func:`lockstep`).
+
+    ``diverged`` is True on the first row whose guest-visible state differs.
     """
-    if not isinstance(results, dict) or not results:
-        raise TypeError("results must be a non-empty dict of mode -> RunResult")
-    for r in results.values():
-        if not isinstance(r, RunResult):
-            raise TypeError(f"results values must be RunResult, got {type(r).__name__}")
-    ref = results.get(reference) or next(iter(results.values()))
-    lines = [f"{'mode':<20s} {'status':<7s} {'instr':>7s} {'traps/exits':>12s} "
-             f"{'cycles':>8s}  overhead  efficiency  same state"]
-    for mode, r in results.items():
-        ov = r.overhead_vs(ref) * 100 if ref.cycles > 0 else 0.0
-        same = "yes" if r.state == ref.state else "NO: " + ", ".join(r.state.diff(ref.state)[:4])
-        lines.append(f"{mode:<20s} {r.status:<7s} {r.instructions:>7d} {r.traps:>12d} "
-                     f"{r.cycles:>8.0f} {ov:+7.1f} % {r.efficiency:>11.4f}  {same}")
-    return "\n".join(lines)
+
+    reference_mode: str
+    mode: str
+    show: tuple[str, ...]
+    rows: tuple[LockstepRow, ...]
 
 
-def side_by_side(program: Program, mode: str, reference: str = "native", *,
-                 show: tuple = ("IF", "EBX"), max_steps: int = 40, **options: Any) -> str:
-    """Step ``reference`` and ``mode`` together; one line per instruction.
+#: Names :func:`lockstep` can show besides the registers.
+LOCKSTEP_FLAGS = {"IF": "if_", "ZF": "zf", "CPL": "cpl"}
 
-    ``show`` names registers (``"EAX"``...) or ``"IF"``, ``"ZF"``, ``"CPL"``
-    to print after each step; ``<==`` marks the first divergence.
+
+def lockstep(program: Program, mode: str, reference: str = "native", *,
+             show: tuple = ("IF", "EBX"), max_steps: int = 40, **options: Any) -> Lockstep:
+    """Step ``reference`` and ``mode`` together; the shown values after each instruction.
+
+    ``show`` names registers (``"EAX"``...) or ``"IF"``, ``"ZF"``, ``"CPL"``.
+    :func:`virtlab.viz.text.lockstep_table` prints it.
 
     Examples
     --------
     >>> from virtlab.asm import assemble
-    >>> print(side_by_side(assemble("MOV ESP, 64\\nSTI\\nPUSH 0\\nPOPF\\nHLT"),
-    ...                    "trap_and_emulate", show=("IF",)))
-      pc  instruction          | native: IF | trap_and_emulate: IF | trap_and_emulate does
-       0  MOV ESP, 64          | 0          | 0                    | executed directly (ring 1)
-       1  STI                  | 1          | 1                    | trap (ring 1 → 0): VMM emulates STI
-       2  PUSH 0               | 1          | 1                    | executed directly (ring 1)
-       3  POPF                 | 0          | 1                    | critical POPF ran directly in ring 1: no trap, the VMM never sees it  <==
-       4  HLT                  | 0          | 1                    | trap (ring 1 → 0): VMM emulates HLT
+    >>> run = lockstep(assemble("MOV ESP, 64\\nSTI\\nPUSH 0\\nPOPF\\nHLT"),
+    ...                "trap_and_emulate", show=("IF",))
+    >>> [(r.text, r.reference, r.mode) for r in run.rows if r.diverged]
+    [('POPF', (0,), (1,))]
     """
     check_program(program)
     check_int("max_steps", max_steps, minimum=1, maximum=10_000)
     if not isinstance(show, (tuple, list)):
         raise TypeError("show must be a tuple of register/flag names")
-    from ..asm import REGS
-
-    def val(m: Machine, name: str) -> str:
-        st = m.state()
-        if name in REGS:
-            return f"{st.regs[REGS.index(name)]:#x}"
-        key = {"IF": "if_", "ZF": "zf", "CPL": "cpl"}.get(name)
-        if key is None:
-            raise ValueError(f"show: unknown name {name!r}; use a register, IF, ZF or CPL")
-        return str(int(getattr(st, key)))
-
     for name in show:
-        if name not in REGS and name not in ("IF", "ZF", "CPL"):
+        if name not in REGS and name not in LOCKSTEP_FLAGS:
             raise ValueError(f"show: unknown name {name!r}; use a register, IF, ZF or CPL")
+
+    def values(m: Machine) -> tuple[int, ...]:
+        st = m.state()
+        return tuple(st.regs[REGS.index(n)] if n in REGS else int(getattr(st, LOCKSTEP_FLAGS[n]))
+                     for n in show)
+
     a = machine(program, reference, **options)
     b = machine(program, mode, **options)
-    w = max(len(reference) + 2 + 8 * len(show), 10)
-    wb = max(len(mode) + 2 + 8 * len(show), 10)
-    head = (f"  pc  {'instruction':<20s} | {(reference + ': ' + ' '.join(show)):<{w}s} | "
-            f"{(mode + ': ' + ' '.join(show)):<{wb}s} | {mode} does")
-    lines = [head]
+    rows = []
     marked = False
     for _ in range(max_steps):
         pc = b.cpu.pc
         text = program[pc].text if 0 <= pc < len(program) else "?"
         ea, eb = a.step(), b.step()
-        va = " ".join(val(a, n) for n in show)
-        vb = " ".join(val(b, n) for n in show)
-        mark = ""
-        if not marked and [f for f in b.state().diff(a.state()) if f != "icount"]:
-            mark, marked = "  <==", True
-        lines.append(f"{pc:4d}  {text:<20s} | {va:<{w}s} | {vb:<{wb}s} | {eb.what}{mark}")
+        diverged = not marked and any(f != "icount" for f in b.state().diff(a.state()))
+        marked = marked or diverged
+        rows.append(LockstepRow(pc, text, values(a), values(b), eb.what, diverged))
         if ea.status != "running" and eb.status != "running":
             break
-    return "\n".join(lines)
+    return Lockstep(reference, mode, tuple(show), tuple(rows))

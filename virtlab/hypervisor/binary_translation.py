@@ -9,6 +9,14 @@ Application code (virtual ring 3) runs unchanged, as the lecture says.  The
 guest kernel runs in ring 1 (ring compression), so even an untranslated
 privileged instruction would trap.
 
+Control flow costs too: a direct jump or call in translated code is patched
+to point at the translation of its target, but a ``RET`` is an *indirect*
+branch — its target is a guest address known only at run time, which the
+translated code must look up in the translation cache (Adams & Agesen 2006
+include call/ret among their microbenchmarks for this reason).  Each ``RET``
+executed in translated kernel code is counted as ``indirect_branches`` and
+priced by :attr:`~virtlab.hypervisor.costs.CycleCosts.bt_indirect_branch`.
+
 Because critical instructions never execute directly in kernel code, BT is
 correct on ``X86_32`` where trap-and-emulate is not — with one honest
 exception: *user-mode* SGDT/SIDT/SLDT/SMSW/STR still leak the host's values
@@ -35,10 +43,10 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..asm import Instruction, Program, check_program
-from ..cpu import CPU, BlockCompiler, _status
+from ..cpu import BlockCompiler, CPU, run_blocks
 from ..errors import check_int
 from .vm import VMMMachine
 
@@ -154,9 +162,12 @@ class BinaryTranslationMachine(VMMMachine):
                 self._kbc.compile(c.pc)
                 s, e = self._kbc.block_range(c.pc)
                 prefix = f"[translated block {s}-{e - 1}: cache miss] "
+        ret = (self.vcpu.cpl == 0 and 0 <= c.pc < len(self.program)
+               and self.program[c.pc].mnemonic == "RET")
         ev = super().step()
+        if ret and c.fault is None:
+            c.count("indirect_branches")
         if prefix:
-            from dataclasses import replace
             ev = replace(ev, what=prefix + ev.what)
             self.log[-1] = f"{ev.pc:4d}  {ev.text:<24s} {ev.what}"
             self.last_event = ev
@@ -185,7 +196,14 @@ class BinaryTranslationMachine(VMMMachine):
         return any(op[0] == "l" and op[1] == pc for ins in self.program
                    for op in ins.operands)
 
+    def _ends_in_ret(self, start: int) -> bool:
+        """Whether the kernel block at ``start`` ends with a RET (an indirect branch)."""
+        _, end = self._kbc.block_range(start)
+        return self.program[end - 1].mnemonic == "RET"
+
     def _translator(self):
+        if not hasattr(self, "_ret_blocks"):
+            self._ret_blocks: dict[int, bool] = {}
         if not hasattr(self, "_kbc"):
             self._kbc = BlockCompiler(self.program, self.callout, self.memory_words,
                                       wp=self.cpu.wp)
@@ -194,43 +212,35 @@ class BinaryTranslationMachine(VMMMachine):
 
     def _run(self, max_steps: int) -> str:
         self._translator()
-        c = self.cpu
+        kbc = self._kbc
+        kernel = (kbc.cache, kbc.compile)
+        user = (self._ubc.cache, self._ubc.compile)
         v = self.vcpu
-        r, m = c.regs, c.mem
-        kcache, ucache = self._kbc.cache, self._ubc.cache
-        kcompile, ucompile = self._kbc.compile, self._ubc.compile
-        limit = c.icount + max_steps
-        c.limit = limit
-        pc = c.pc
-        n = len(self.program)
-        hits = 0
-        irq = self._irq
-        while pc >= 0:
-            if c.icount >= limit:
-                c.pc = pc
-                break
-            if c.irq is not None:
-                c.pc = pc
-                pc = irq(c, pc)
-                if pc < 0:
-                    break
-            if not 0 <= pc < n:
-                c.fault = f"jump outside the program (pc {pc})"
-                c.pc = pc
-                break
+        kernel_blocks = rets = 0
+        last_ret = False
+        ret_blocks = self._ret_blocks
+
+        def select(c: CPU, pc: int):  # the guest kernel runs translated code
+            nonlocal kernel_blocks, rets, last_ret
             if v.cpl:
-                f = ucache.get(pc)
-                if f is None:
-                    f = ucompile(pc)
-            else:
-                f = kcache.get(pc)
-                if f is None:
-                    f = kcompile(pc)
-                else:
-                    hits += 1
-            pc = f(c, r, m)
-        c.count("cache_hits", hits)
-        return _status(c)
+                last_ret = False
+                return user
+            kernel_blocks += 1
+            last_ret = ret_blocks.get(pc)
+            if last_ret is None:
+                last_ret = ret_blocks[pc] = self._ends_in_ret(pc)
+            rets += last_ret       # a block ending in RET: an indirect branch to look up
+            return kernel
+
+        misses = kbc.misses
+        status = run_blocks(self.cpu, *kernel, max_steps, self._irq, select)
+        if last_ret and self.cpu.fault is not None:
+            rets -= 1              # the last block faulted before it reached its RET
+        # every kernel block was either found in the cache or translated now
+        self.cpu.count("cache_hits", kernel_blocks - (kbc.misses - misses))
+        if rets:
+            self.cpu.count("indirect_branches", rets)
+        return status
 
     def counters(self):
         ev = super().counters()

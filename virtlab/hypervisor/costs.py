@@ -3,7 +3,7 @@
 Every run counts *events* (directly executed instructions, interpreted
 instructions, traps into the VMM, binary-translation callouts, VM exits by
 reason, hypercalls, page-table writes, ...).  :func:`cycles` turns those counts
-into simulated cycles with a :class:`CostTable`.  Counting and pricing are
+into simulated cycles with a :class:`CycleCosts`.  Counting and pricing are
 separate, so students can change one price and see its effect without
 re-running anything.
 
@@ -13,8 +13,13 @@ VMRUN↔exit was measured at **1,344-1,376 cycles** (LKML, Dec 2020) [P].
 **Every other number is illustrative** — a plausible order of magnitude chosen
 so that the default table reproduces the lecture's "5 to 10 %" virtualization
 overhead on a typical mixed workload and an order of magnitude or more for
-emulation.  Adams & Agesen (2006) figures are unverified and are not used as
-data.
+emulation.  So the 5-10 % that notebooks show for
+:data:`~virtlab.hypervisor.microbench.TYPICAL_MIX` is a *calibration*, not an
+independent check of the lecture; what the model does show is how the overhead
+scales with the events per instruction (at one cycle per instruction, a guest
+that pays ``vm_exit + exit_handling`` = 2,500 cycles per exit stays under 10 %
+only while it exits less than once per 25,000 instructions).  Adams & Agesen
+(2006) figures are unverified and are not used as data.
 
 Examples
 --------
@@ -36,7 +41,7 @@ from typing import Any
 
 from ..errors import check_choice, check_number, check_type
 
-__all__ = ["CostTable", "COSTS", "HARDWARE", "TECHNIQUES", "cycles", "SOURCES"]
+__all__ = ["CycleCosts", "COSTS", "HARDWARE", "TECHNIQUES", "cycles", "SOURCES"]
 
 ILLUSTRATIVE = "illustrative (order of magnitude, not measured)"
 
@@ -52,6 +57,9 @@ SOURCES = MappingProxyType({
     "bt_callout": "illustrative: a translated call into the VMM, no privilege change",
     "bt_translate_instruction": "illustrative: scanning and translating one instruction "
                                 "(paid once per translated block)",
+    "bt_indirect_branch": "illustrative: a RET in translated kernel code looks up its "
+                          "target in the translation cache (an indirect branch; the "
+                          "reason Adams & Agesen 2006 measure call/ret)",
     "vm_exit": "SplitX (Landau, Ben-Yehuda & Gordon): ~2,000 cycles direct cost of an "
                "exit round trip, Xeon X5570, KVM, EPT+VPID [P]; AMD SVM 1,344-1,376 "
                "(LKML 2020) [P]",
@@ -71,14 +79,14 @@ SOURCES = MappingProxyType({
 
 
 @dataclass(frozen=True)
-class CostTable:
+class CycleCosts:
     """Prices in cycles per event.  All fields are finite numbers >= 0.
 
     See :data:`SOURCES` for where each default comes from (``source(name)``).
 
     Examples
     --------
-    >>> CostTable(vm_exit=-1)
+    >>> CycleCosts(vm_exit=-1)
     Traceback (most recent call last):
     ...
     ValueError: vm_exit must be a finite number in [0, 1000000000000.0], got -1.0
@@ -91,6 +99,7 @@ class CostTable:
     reflection: float = 1200.0
     bt_callout: float = 60.0
     bt_translate_instruction: float = 100.0
+    bt_indirect_branch: float = 20.0
     vm_exit: float = 2000.0
     exit_handling: float = 500.0
     hypercall: float = 500.0
@@ -107,7 +116,7 @@ class CostTable:
             object.__setattr__(self, f.name, check_number(f.name, getattr(self, f.name),
                                                           minimum=0, maximum=1e12))
 
-    def replace(self, **changes: Any) -> CostTable:
+    def replace(self, **changes: Any) -> CycleCosts:
         """A copy with some prices changed (unknown names raise ValueError).
 
         Examples
@@ -135,7 +144,7 @@ class CostTable:
 
 
 #: The default cost table.
-COSTS = CostTable()
+COSTS = CycleCosts()
 
 #: Hardware generations for hardware-assisted runs: exit price and nested paging.
 HARDWARE = MappingProxyType({
@@ -153,7 +162,7 @@ TECHNIQUES = ("native", "emulation", "trap_and_emulate", "binary_translation",
               "hardware", "paravirt")
 
 
-def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COSTS,
+def cycles(technique: str, counters: Mapping[str, float], costs: CycleCosts = COSTS,
            *, ept: bool = True, backend: str = "xen") -> tuple[float, dict[str, float]]:
     """Simulated cycles of a run: (total, breakdown by cost item).
 
@@ -163,7 +172,7 @@ def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COS
         One of :data:`TECHNIQUES`.
     counters : mapping
         Event counts (a run's ``counters``; missing events count 0).
-    costs : CostTable
+    costs : CycleCosts
     ept : bool
         Hardware-assisted runs: nested paging (page-table writes and CR3
         loads need no exit) or shadow paging.
@@ -181,7 +190,7 @@ def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COS
     """
     check_choice("technique", technique, TECHNIQUES)
     check_type("counters", counters, Mapping)
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     check_choice("backend", backend, ("xen", "vmware", "native"))
 
     def n(key: str) -> float:
@@ -209,6 +218,7 @@ def cycles(technique: str, counters: Mapping[str, float], costs: CostTable = COS
         if technique == "binary_translation":
             parts["callouts"] = n("callouts") * c.bt_callout
             parts["translation"] = n("translated_instructions") * c.bt_translate_instruction
+            parts["indirect_branches"] = n("indirect_branches") * c.bt_indirect_branch
             parts["pt_writes"] = n("pt_writes") * c.bt_pt_write
         else:
             parts["pt_writes"] = n("pt_writes") * (c.vmm_trap + c.shadow_pt_write)

@@ -1,12 +1,12 @@
-"""Small named guest programs used by notebooks 02 and 06 (and their tests).
+"""Small named guest programs: the one catalogue for notebooks, tests and the debugger.
 
 Each guest is assembler source with comments, so a notebook can print it and
 run it in one short cell: ``guests.program("popf")``.
 
 Examples
 --------
->>> sorted(GUESTS)
-['app_cli', 'leak', 'popf', 'popf_irq', 'popf_toy']
+>>> sorted(GUESTS)[:5]
+['app_cli', 'app_cli_serial', 'leak', 'loop', 'popf']
 >>> program("popf")[3].text
 'POPF'
 """
@@ -67,13 +67,91 @@ _LEAK = """\
         HLT
 """
 
-#: name -> (ISA, one-line description, source)
+_POPF_RESTORE = """\
+        MOV EAX, 0x202      ; flags image with IF (bit 9) set
+        PUSH EAX
+        POPF                ; critical: sensitive but does not trap in ring 1
+        PUSHF               ; read the flags back
+        POP EBX             ; EBX shows whether IF is set
+        CLI                 ; privileged: traps in ring 1
+        HLT
+"""
+
+_SYSCALL = """\
+        .equ IDT, 0x100
+        MOV EAX, IDT
+        LIDT EAX            ; privileged: load the IDT base
+        MOV EAX, handler
+        MOV [0x180], EAX    ; IDT[0x80] = handler
+        MOV ECX, 0x800      ; user stack
+        MOV EDX, app
+        SYSEXIT             ; to the application (ring 3)
+handler:
+        ADD EBX, 1          ; the "system call"
+        POP EAX             ; interrupted CS
+        POP EDX             ; return address
+        MOV ECX, ESP
+        CMP EBX, 3
+        JZ done
+        SYSEXIT
+done:   HLT
+        .user
+app:    INT 0x80
+        JMP app
+"""
+
+_PORT_IO = """\
+        MOV EAX, 72         ; 'H'
+        OUT 0x3F8, EAX      ; port I/O: privileged
+        MOV EAX, 105        ; 'i'
+        OUT 0x3F8, EAX
+        HLT
+"""
+
+_APP_CLI_SERIAL = """\
+        .equ IDT, 0x100
+        MOV EAX, IDT
+        LIDT EAX            ; guest kernel: its own IDT
+        MOV EAX, gp
+        MOV [IDT+13], EAX   ; #GP handler
+        MOV ECX, 0x800
+        MOV EDX, app
+        SYSEXIT             ; to the application (ring 3)
+gp:     MOV EAX, 33         ; '!'
+        OUT 0x3F8, EAX      ; the guest OS does port I/O
+        HLT
+        .user
+app:    CLI                 ; the application: a privileged instruction
+"""
+
+_LOOP = """\
+        MOV ECX, 5
+loop:   ADD EAX, ECX
+        DEC ECX
+        JNZ loop
+        HLT
+"""
+
+#: name -> (ISA, one-line description, source); the one catalogue of named guests
+#: (notebooks, tests and the step-through debugger).
 GUESTS = MappingProxyType({
     "app_cli": ("X86_32", "an application tries CLI in ring 3: #GP into the kernel", _APP_CLI),
     "popf": ("X86_32", "the kernel disables interrupts with PUSH 0 / POPF", _POPF),
     "popf_toy": ("TOY", "the same on TOY, where POPF is privileged", _POPF),
     "popf_irq": ("X86_32", "an interrupt arrives in the POPF-protected section", _POPF_IRQ),
     "leak": ("X86_32", "SGDT and SMSW read the real machine's registers", _LEAK),
+    "popf_restore": ("X86_32", "The POPF problem: the kernel restores flags with IF=1 via POPF. "
+                     "In ring 1 (trap-and-emulate on X86_32) the IF change is silently "
+                     "dropped.", _POPF_RESTORE),
+    "syscall": ("X86_32", "An application makes three system calls (INT 0x80); the kernel "
+                "handles them and returns with SYSEXIT.", _SYSCALL),
+    "port_io": ("X86_32", "The guest kernel writes 'Hi' to the serial port (OUT) and halts.",
+                _PORT_IO),
+    "app_cli_serial": ("X86_32", "Who issued it? The application executes CLI (the guest "
+                       "kernel's #GP handler deals with it), then the guest kernel does port "
+                       "I/O.", _APP_CLI_SERIAL),
+    "loop": ("X86_32", "A compute loop: innocuous instructions only, plus the final HLT.",
+             _LOOP),
 })
 
 

@@ -69,10 +69,14 @@ Examples
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from virtlab.errors import check_bool, check_int, check_str, check_type
+from ..asm import Program, assemble
+from ..cpu import BlockCompiler, CPU, native_special, run_blocks
+from ..errors import check_bool, check_int, check_str, check_type
+from .vtx import VMCS, VMX, exit_for
 
 __all__ = [
     "KVM_API_VERSION", "KVM_GET_API_VERSION", "KVM_CREATE_VM", "KVM_CHECK_EXTENSION",
@@ -100,8 +104,8 @@ next:   MOV EAX, [ESI]
         OUT 0x3F8, EAX      ; serial port: KVM_EXIT_IO
         ADD ESI, 1
         JMP next
-done:   MOV EBX, [0x40000]  ; MMIO read: KVM_EXIT_MMIO
-        MOV [0x40001], EBX  ; MMIO write: KVM_EXIT_MMIO
+done:   MOV EBX, [0x40000]  ; MMIO read of word 0x40000 = byte 0x100000
+        MOV [0x40001], EBX  ; MMIO write of word 0x40001 = byte 0x100004
         HLT                 ; KVM_EXIT_HLT
 """
 
@@ -705,7 +709,6 @@ class VcpuFd(_Fd):
         self.exits: dict[str, int] = {}
         self.vm_exits: dict[str, int] = {}
         self.in_kernel_exits = 0
-        from virtlab.hypervisor.vtx import VMCS, VMX
         self.vmx = VMX()
         self.vmcs = VMCS()
         self.vmx.vmxon()
@@ -729,7 +732,6 @@ class VcpuFd(_Fd):
         The guest kernel starts in ring 0 of VMX non-root mode at the
         program's entry point, with IF = 0.
         """
-        from virtlab.asm import Program
         self._check_open()
         check_type("program", program, Program)
         self.program = program
@@ -739,7 +741,6 @@ class VcpuFd(_Fd):
 
     # -- registers -----------------------------------------------------------
     def _ensure_cpu(self) -> None:
-        from virtlab.cpu import BlockCompiler
         words = self._ram_words()
         if self._cpu is None:
             self._cpu = _KvmCpu(self.program, words)
@@ -809,7 +810,6 @@ class VcpuFd(_Fd):
                 mem[i] = 0
 
     def _store_ram(self) -> None:
-        from array import array
         c = self._cpu
         for slot_id, r in self.vm.slots.items():
             if r.flags & KVM_MEM_READONLY:
@@ -830,8 +830,6 @@ class VcpuFd(_Fd):
 
     # -- the special-instruction handler: what exits in VMX non-root mode ----
     def _special(self, c, ins, pc):
-        from virtlab.cpu import native_special
-        from virtlab.hypervisor.vtx import exit_for
         ex = exit_for(ins, self.vmcs.controls, c.real.cpl)
         if ex is None:
             return native_special(c, ins, pc)  # runs on guest state (or #GP in guest)
@@ -874,7 +872,6 @@ class VcpuFd(_Fd):
 
     # -- KVM_RUN ---------------------------------------------------------------
     def _kvm_run(self, arg):
-        from virtlab.cpu import run_blocks
         if self._run is None:
             self._run = KvmRun(VCPU_MMAP_SIZE)
         run = self._run
@@ -1001,7 +998,6 @@ class VcpuFd(_Fd):
 
 
 def _kvm_cpu_class():
-    from virtlab.cpu import CPU
 
     class KvmCpu(CPU):
         """The model CPU as KVM runs it: accesses beyond guest RAM are MMIO."""
@@ -1164,7 +1160,6 @@ class QemuProcess:
     def __init__(self, program: Any, *, ram_size: int = RAM_SIZE,
                  mmio_base: int = 0x100000, run_budget: int = 100_000,
                  process: HostProcess | None = None, dirty_log: bool = False):
-        from virtlab.asm import Program
         check_type("program", program, Program)
         check_int("ram_size", ram_size, minimum=PAGE_SIZE, maximum=1 << 22)
         if ram_size % PAGE_SIZE:
@@ -1213,7 +1208,6 @@ class QemuProcess:
         >>> QemuProcess.boot("HLT").vm.slots[0].memory_size
         65536
         """
-        from virtlab.asm import assemble
         check_str("source", source)
         return cls(assemble(source, isa="X86_VTX"), **kwargs)
 

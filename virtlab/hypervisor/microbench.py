@@ -15,6 +15,10 @@ update, ``forkwait`` = a documented mix per fork/wait pair (illustrative).
 :func:`compare_bt_vt` prices them for binary translation, first-generation
 VT (expensive exits, no EPT) and VT with EPT.
 
+``callret`` runs in the guest kernel, where BT translates: each ``RET`` is an
+indirect branch the translated code must look up (priced by
+``bt_indirect_branch``, illustrative); native and VT run it directly.
+
 What the model reproduces (directionally): first-generation hardware
 assistance loses to binary translation on page-table-heavy work (ptemod,
 pgfault, forkwait) and on exit-heavy work (in, crwr), wins on system calls
@@ -37,14 +41,17 @@ Examples
 from __future__ import annotations
 
 import functools
+import statistics
+import time
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..asm import Program, assemble
-from ..errors import check_choice, check_int, check_type
-from .costs import COSTS, HARDWARE, CostTable, cycles
+from ..errors import check_bool, check_choice, check_int, check_type
+from . import machine, run
+from .costs import COSTS, CycleCosts, HARDWARE, cycles
 
-__all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "run_all",
+__all__ = ["workload", "microbenchmark", "MICROBENCHMARKS", "compare_bt_vt", "cycles_table",
            "compute_loop", "wallclock",
            "BenchRow", "TYPICAL_MIX", "overheads"]
 
@@ -145,7 +152,7 @@ _BENCH_BODY = {
     "syscall": "MOV EAX, 1\nINT 0x80",
     "in": None,       # kernel-side loop
     "crwr": None,     # kernel-side loop
-    "callret": "CALL fn\nJMP after\nfn: RET\nafter: NOP",
+    "callret": None,  # kernel-side loop: BT translates kernel code only
     "divzero": "MOV EBX, 0\nDIV EBX",
     "ptemod": None,   # kernel-side loop
 }
@@ -155,7 +162,8 @@ MICROBENCHMARKS = MappingProxyType({
     "syscall": "system call from ring 3 and return (INT 0x80 / SYSEXIT)",
     "in": "port input in the kernel (IN)",
     "crwr": "control-register write in the kernel (A&A: cr8wr; here CR4)",
-    "callret": "near call and return (innocuous: no VMM involvement)",
+    "callret": "near call and return in the kernel (innocuous, but BT pays for the "
+               "RET: an indirect branch looked up in the translation cache)",
     "divzero": "divide-by-zero exception handled by the guest kernel",
     "ptemod": "guest page-table entry update in the kernel",
     "pgfault": "guest page fault handled by the guest kernel (event profile)",
@@ -179,10 +187,13 @@ def microbenchmark(name: str, iterations: int = 100) -> Program:
     """
     check_choice("name", name, list(_BENCH_BODY))
     n = check_int("iterations", iterations, minimum=1, maximum=1_000_000)
-    kernel_loop = {"in": "IN EAX, 0x60", "crwr": "MOV CR4, ESI", "ptemod": "MOV [PT+1], ESI"}
+    kernel_loop = {"in": "IN EAX, 0x60", "crwr": "MOV CR4, ESI", "ptemod": "MOV [PT+1], ESI",
+                   "callret": "CALL fn"}
     if name in kernel_loop:
         src = (f".equ PT, {PT}\nstart: MOV EAX, PT\nMOV CR3, EAX\nMOV ECX, {n}\n"
-               f"loop: {kernel_loop[name]}\nDEC ECX\nJNZ loop\nHLT\n")
+               f"MOV ESP, {USER_STACK}\n"
+               f"loop: {kernel_loop[name]}\nDEC ECX\nJNZ loop\nHLT\n"
+               "fn: RET\n")
         return assemble(src)
     body = _BENCH_BODY[name]
     src = (f".equ IDT, {IDT}\n.equ PT, {PT}\n.kernel\n"
@@ -216,9 +227,35 @@ class BenchRow:
     cycles: dict
     kind: str   # "program" or "profile"
 
+    def winners(self) -> tuple[str, ...]:
+        """Every VMM configuration with the fewest cycles (native excluded).
+
+        More than one when they tie (within 1e-9 relative): a tie has no winner.
+
+        Examples
+        --------
+        >>> BenchRow("x", "", {"native": 1, "binary_translation": 9, "first_gen_vt": 4,
+        ...                    "nehalem_ept": 4}, "program").winners()
+        ('first_gen_vt', 'nehalem_ept')
+        """
+        vmm = {k: v for k, v in self.cycles.items() if k != "native"}
+        best = min(vmm.values())
+        return tuple(k for k, v in vmm.items() if v <= best * (1 + 1e-9))
+
     def winner(self) -> str:
-        """The configuration with the fewest cycles (excluding native)."""
-        return min((k for k in self.cycles if k != "native"), key=self.cycles.get)
+        """The cheapest VMM configuration, or ``"tie: a = b"`` when several tie.
+
+        Examples
+        --------
+        >>> BenchRow("x", "", {"native": 1, "binary_translation": 9, "first_gen_vt": 4,
+        ...                    "nehalem_ept": 5}, "program").winner()
+        'first_gen_vt'
+        >>> BenchRow("x", "", {"native": 1, "binary_translation": 9, "first_gen_vt": 4,
+        ...                    "nehalem_ept": 4}, "program").winner()
+        'tie: first_gen_vt = nehalem_ept'
+        """
+        w = self.winners()
+        return w[0] if len(w) == 1 else "tie: " + " = ".join(w)
 
 
 _CONFIGS = ("native", "binary_translation", "first_gen_vt", "nehalem_ept")
@@ -232,7 +269,6 @@ def _iteration_counters(name: str, mode: str, hardware: str | None,
     Event counts do not depend on prices, so they are measured once and
     cached; every price change (a widget slider) only re-prices them.
     """
-    from . import run
     opts = ({"hardware": hardware, "ept": HARDWARE[hardware]["ept"]}
             if mode == "hardware" else {})
     a = run(microbenchmark(name, iterations), mode, **opts).counters
@@ -241,7 +277,7 @@ def _iteration_counters(name: str, mode: str, hardware: str | None,
                         for k in set(a) | set(b)))
 
 
-def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
+def _program_cycles(name: str, config: str, costs: CycleCosts, iterations: int,
                     vm_exit: float | None = None) -> float:
     """Cycles per iteration of a runnable microbenchmark under one configuration.
 
@@ -257,7 +293,7 @@ def _program_cycles(name: str, config: str, costs: CostTable, iterations: int,
                   ept=HARDWARE[config]["ept"])[0]
 
 
-def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
+def _profile_cycles(name: str, config: str, costs: CycleCosts) -> float:
     prof = dict(PROFILES[name])
     if config == "native":
         return cycles("native", prof, costs)[0]
@@ -267,7 +303,7 @@ def _profile_cycles(name: str, config: str, costs: CostTable) -> float:
     return cycles("hardware", prof, c2, ept=HARDWARE[config]["ept"])[0]
 
 
-def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchRow]:
+def compare_bt_vt(costs: CycleCosts = COSTS, iterations: int = 50) -> list[BenchRow]:
     """Cycles per iteration: native, BT, first-generation VT, VT with EPT.
 
     ``forkwait`` combines its profile with the measured per-iteration cost of
@@ -283,7 +319,7 @@ def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchR
     >>> rows["forkwait"].cycles["binary_translation"] < rows["forkwait"].cycles["first_gen_vt"]
     True
     """
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     rows = []
     measured: dict[str, dict[str, float]] = {}
@@ -306,7 +342,7 @@ def compare_bt_vt(costs: CostTable = COSTS, iterations: int = 50) -> list[BenchR
     return rows
 
 
-def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
+def cycles_table(costs: CycleCosts = COSTS, *, ept: bool = True, iterations: int = 50
             ) -> dict[str, dict[str, float]]:
     """Cycles per iteration of every microbenchmark: native, BT and hardware.
 
@@ -315,14 +351,13 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
 
     Examples
     --------
-    >>> t = run_all(COSTS.replace(vm_exit=500), ept=True)
-    >>> t["in"]["hardware"] < run_all(COSTS, ept=True)["in"]["hardware"]
+    >>> t = cycles_table(COSTS.replace(vm_exit=500), ept=True)
+    >>> t["in"]["hardware"] < cycles_table(COSTS, ept=True)["in"]["hardware"]
     True
     >>> sorted(t["ptemod"])
     ['binary_translation', 'hardware', 'native']
     """
-    from ..errors import check_bool
-    check_type("costs", costs, CostTable)
+    check_type("costs", costs, CycleCosts)
     check_bool("ept", ept)
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     hw = "nehalem_ept" if ept else "first_gen_vt"
@@ -348,7 +383,7 @@ def run_all(costs: CostTable = COSTS, *, ept: bool = True, iterations: int = 50
     return out
 
 
-def overheads(program: Program, costs: CostTable = COSTS,
+def overheads(program: Program, costs: CycleCosts = COSTS,
               modes: tuple = ("emulation", "trap_and_emulate", "binary_translation",
                               "hardware", "paravirt")) -> dict[str, float]:
     """Relative cycle overhead of each mode against native (0.07 = 7 %).
@@ -361,7 +396,6 @@ def overheads(program: Program, costs: CostTable = COSTS,
     >>> ov["emulation"] >= 10
     True
     """
-    from . import run
     native = run(program, "native", costs=costs)
     out = {}
     for m in modes:
@@ -408,10 +442,7 @@ def wallclock(iterations: int = 200_000, repeats: int = 5,
     >>> sorted(w["native"])                          # doctest: +SKIP
     ['instructions', 'instructions_per_second', 'ratio_to_native', 'seconds']
     """
-    import statistics
-    import time
 
-    from . import machine
     check_int("repeats", repeats, minimum=1, maximum=100)
     prog = compute_loop(iterations)
     times: dict[str, list[float]] = {m: [] for m in modes}

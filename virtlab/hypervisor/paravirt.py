@@ -33,7 +33,7 @@ HYPERCALL mmu_new_baseptr   ; was MOV CR3, EAX
 from __future__ import annotations
 
 from ..asm import Instruction, Program, check_program
-from ..cpu import CPU, GuestTrap, deliver_trap, execute
+from ..cpu import CPU, deliver_trap, execute_special
 from ..errors import check_choice
 from .costs import cycles
 from .vm import VMMMachine
@@ -189,14 +189,9 @@ class ParavirtMachine(VMMMachine):
                 self.note = (f"system call INT {vec:#x}: trap to the hypervisor, checked, "
                              f"forwarded to the guest kernel (ring 1)" if handler_ok else
                              f"system call INT {vec:#x} without a registered handler")
-            try:
-                execute(c, ins, pc, v)
-            except GuestTrap as t:
-                c.icount += 1
-                c.count("syscalls")
-                npc = deliver_trap(c, v, t.vector, t.pc)
-                self.sync()
-                return npc
+            npc, _ = execute_special(c, ins, pc, v, trap_events=())   # INT always traps
+            self.sync()
+            return npc
         return self.direct(c, ins, pc)
 
     def _cycles(self, counters):

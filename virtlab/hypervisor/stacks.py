@@ -55,7 +55,8 @@ from typing import Any
 
 import networkx as nx
 
-from virtlab.errors import check_choice, check_int, check_number, check_str, check_type
+from ..errors import check_choice, check_int, check_number, check_str, check_type
+from .costs import COSTS, CycleCosts
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -68,7 +69,7 @@ __all__ = [
     "StackCosts",
     "all_stacks",
     "check_stack",
-    "compare_io",
+    "compare_stacks",
     "get_stack",
     "io_cost",
     "vmi_stacks",
@@ -180,7 +181,6 @@ class IoStep:
 
 
 def _cpu_price(name: str) -> int:
-    from virtlab.hypervisor.costs import COSTS
     return round(getattr(COSTS, name))
 
 
@@ -194,7 +194,7 @@ class StackCosts:
     Where a step is the same event as in the CPU cost table
     (:data:`virtlab.hypervisor.costs.COSTS`) the default is the same number
     (``syscall``/``host_syscall`` = ``native_trap``, ``vm_exit``, ``hypercall``);
-    :meth:`from_cost_table` derives a StackCosts from another CostTable.
+    :meth:`from_cost_table` derives a StackCosts from another CycleCosts.
 
     Attributes
     ----------
@@ -281,8 +281,7 @@ class StackCosts:
         >>> StackCosts.from_cost_table(COSTS.replace(vm_exit=1360)).vm_exit
         1360
         """
-        from virtlab.hypervisor.costs import CostTable
-        check_type("table", table, CostTable)
+        check_type("table", table, CycleCosts)
         values = {"syscall": round(table.native_trap), "host_syscall": round(table.native_trap),
                   "vm_exit": round(table.vm_exit), "hypercall": round(table.hypercall)}
         values.update(overrides)
@@ -570,13 +569,13 @@ def io_cost(stack: HypervisorStack, costs: StackCosts | None = None,
                   MappingProxyType(by_cat), switches, copies, transitions)
 
 
-def compare_io(costs: StackCosts | None = None, size_kib: int = 4,
+def compare_stacks(costs: StackCosts | None = None, size_kib: int = 4,
                kinds: tuple[str, ...] = STACK_KINDS) -> dict[str, IoCost]:
     """:func:`io_cost` for several stack kinds (default: all of them).
 
     Examples
     --------
-    >>> r = compare_io()
+    >>> r = compare_stacks()
     >>> sorted(r, key=lambda k: r[k].total)[0], sorted(r, key=lambda k: r[k].total)[-1]
     ('native', 'type2')
     """

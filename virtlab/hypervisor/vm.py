@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..asm import REGS, Instruction, Program, check_program
-from ..cpu import (CPU, MEMORY_WORDS, GuestState, GuestTrap, PrivState, deliver_trap,
-                   execute, interpret_step, is_plain)
-from ..errors import check_int, check_type
+from ..asm import Instruction, Program, REGS, check_program
+from ..cpu import (BlockCompiler, CPU, GuestState, MEMORY_WORDS, PrivState, deliver_irq,
+                   deliver_trap, execute_special, interpret_step, is_plain, run_blocks, run_native)
+from ..errors import VirtlabError, check_int, check_type
 from ..isa import ISA, get_isa
-from .costs import COSTS, CostTable, cycles
+from .costs import COSTS, CycleCosts, cycles
 
 __all__ = ["Machine", "VMMMachine", "RunResult", "StepEvent", "DEFAULT_MAX_STEPS"]
 
@@ -171,7 +171,7 @@ class Machine:
     program : Program
     isa : ISA or str, optional
         Trap behaviour (default: the program's ISA).
-    costs : CostTable, optional
+    costs : CycleCosts, optional
     memory_words : int
     ports : dict, optional
         Values ``IN`` reads per port.
@@ -182,11 +182,11 @@ class Machine:
     kernel_ring = 0
 
     def __init__(self, program: Program, *, isa: ISA | str | None = None,
-                 costs: CostTable = COSTS, memory_words: int = MEMORY_WORDS,
+                 costs: CycleCosts = COSTS, memory_words: int = MEMORY_WORDS,
                  ports: dict | None = None):
         self.program = check_program(program)
         self.isa = get_isa(isa if isa is not None else program.isa)
-        self.costs = check_type("costs", costs, CostTable)
+        self.costs = check_type("costs", costs, CycleCosts)
         self.memory_words = check_int("memory_words", memory_words, minimum=16,
                                       maximum=1 << 20)
         self.ports = ports
@@ -213,25 +213,19 @@ class Machine:
     # -- what a mode decides ----------------------------------------------------
     def special(self, c: CPU, ins: Instruction, pc: int) -> int:
         """Handle a special instruction; return the next EIP (-1 stops)."""
-        p = c.real
-        try:
-            npc = execute(c, ins, pc, p)
-        except GuestTrap as t:
-            return self._guest_trap(c, p, t)
-        c.icount += 1
-        if self.tracing:
-            self.note = f"executed directly (ring {p.cpl})"
-        return npc
+        return self._on_guest_state(c, ins, pc, c.real, "executed directly (ring {cpl})")
 
-    def _guest_trap(self, c: CPU, p: PrivState, t: GuestTrap) -> int:
-        """A trap delivered by the hardware through the guest's own IDT."""
-        c.count("guest_traps")
-        if t.reason == "INT":
-            c.icount += 1
-            c.count("syscalls")
+    def _on_guest_state(self, c: CPU, ins: Instruction, pc: int, p: PrivState,
+                        note: str) -> int:
+        """Execute ``ins`` on the guest's state ``p``; traps go through the guest's own IDT.
+
+        ``note`` describes a step without a trap; ``{cpl}`` in it is the ring after it.
+        """
+        npc, trap = execute_special(c, ins, pc, p)
         if self.tracing:
-            self.note = (f"trap vector {t.vector} ({t.reason}) → guest kernel via its IDT")
-        return deliver_trap(c, p, t.vector, t.pc)
+            self.note = (note.format(cpl=p.cpl) if trap is None else
+                         f"trap vector {trap.vector} ({trap.reason}) → guest kernel via its IDT")
+        return npc
 
     def guest_priv(self) -> PrivState:
         """The privileged state the guest sees (native: the real one)."""
@@ -271,7 +265,6 @@ class Machine:
         """
         c = self.cpu
         if getattr(self, "pending_exit", None) is not None:
-            from ..errors import VirtlabError
             raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
             ev = StepEvent(c.pc, "", "machine stopped", self.ring, self.guest_ring,
@@ -303,16 +296,14 @@ class Machine:
 
     def _before_step(self) -> None:
         """Hook before a single step: deliver a pending interrupt if IF = 1."""
-        from ..cpu import _maybe_irq
         c = self.cpu
         if c.irq is not None:
-            npc = _maybe_irq(c, c.pc)
+            npc = deliver_irq(c, c.pc)
             if npc >= 0:
                 c.pc = npc
 
     def _run(self, max_steps: int) -> str:
         """Fast path (override)."""
-        from ..cpu import run_native
         return run_native(self.cpu, max_steps)
 
     def run(self, max_steps: int = DEFAULT_MAX_STEPS) -> RunResult:
@@ -320,7 +311,6 @@ class Machine:
         check_int("max_steps", max_steps, minimum=0, maximum=MAX_STEPS_LIMIT)
         c = self.cpu
         if getattr(self, "pending_exit", None) is not None:
-            from ..errors import VirtlabError
             raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
             return self.result()
@@ -413,21 +403,10 @@ class VMMMachine(Machine):
 
     def emulate(self, c: CPU, ins: Instruction, pc: int) -> int:
         """The VMM executes ``ins`` against the virtual CPU (guest semantics)."""
-        v = self.vcpu
-        try:
-            npc = execute(c, ins, pc, v)
-        except GuestTrap as t:
-            c.count("reflections")
-            if t.reason == "INT":
-                c.icount += 1
-                c.count("syscalls")
-            npc = deliver_trap(c, v, t.vector, t.pc)
-            self.sync()
-            if self.tracing:
-                self.note += f"; VMM injects vector {t.vector} into the guest kernel"
-            return npc
-        c.icount += 1
+        npc, trap = execute_special(c, ins, pc, self.vcpu, trap_events=("reflections",))
         self.sync()
+        if trap is not None and self.tracing:
+            self.note += f"; VMM injects vector {trap.vector} into the guest kernel"
         return npc
 
     def direct(self, c: CPU, ins: Instruction, pc: int) -> int:
@@ -442,22 +421,16 @@ class VMMMachine(Machine):
             elif self.tracing:
                 self.note = f"trap: privileged {ins.key} from an application"
             return self.emulate(c, ins, pc)
-        try:
-            npc = execute(c, ins, pc, real)
-        except GuestTrap as t:
-            # The real IDT belongs to the VMM: it reflects the trap into the guest.
-            c.count("vmm_traps")
-            c.count("reflections")
-            if t.reason == "INT":
-                c.icount += 1
-                c.count("syscalls")
+        # A trap goes to the real IDT, which belongs to the VMM: it reflects
+        # the trap into the guest kernel (the virtual CPU's IDT).
+        npc, trap = execute_special(c, ins, pc, real, trap_events=("vmm_traps", "reflections"),
+                                    idt=self.vcpu)
+        if trap is not None:
             if self.tracing:
-                self.note = (f"trap vector {t.vector} goes to the VMM, which reflects it "
+                self.note = (f"trap vector {trap.vector} goes to the VMM, which reflects it "
                              "to the guest kernel")
-            npc = deliver_trap(c, self.vcpu, t.vector, t.pc)
             self.sync()
             return npc
-        c.icount += 1
         if ins.sensitive_form and self.isa[ins.key].critical:
             c.count("critical_direct")
             if self.tracing:
@@ -491,7 +464,6 @@ class VMMMachine(Machine):
                 c.pc = npc
 
     def _run(self, max_steps: int) -> str:
-        from ..cpu import BlockCompiler, run_blocks
         if not hasattr(self, "_bc"):
             self._bc = BlockCompiler(self.program, self.special, self.memory_words,
                                      wp=self.cpu.wp)

@@ -6,7 +6,7 @@ models.  Page tables live in simulated memory, so every step of a page walk
 is a counted memory reference:
 
 * :class:`PhysicalMemory`, :class:`PageTable`, :class:`PagingMode`
-  (:data:`X86_32`, :data:`X86_64`, :data:`X86_64_5LEVEL`), :func:`hw_walk`;
+  (:data:`X86_32_2LEVEL`, :data:`X86_64`, :data:`X86_64_5LEVEL`), :func:`hw_walk`;
 * :class:`TLB` (LRU, optional ASID/VPID tags);
 * :class:`GuestVM` (guest-physical memory backed through a host table);
 * three MMUs with one interface: :class:`NativeMMU`, :class:`ShadowMMU`,
@@ -33,8 +33,8 @@ from .guest import GuestMemory, GuestVM
 from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory
 from .native import MMU, TRAP_CYCLES, MMUStats, NativeMMU, compose
 from .nested import NestedMMU, nested_walk_refs
-from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, X86_32, X86_64, X86_64_5LEVEL,
-                         Fault, PageFault, PageTable, PagingMode, WalkStep, hw_walk, pte_flags)
+from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, X86_32_2LEVEL, X86_64,
+                         X86_64_5LEVEL, Fault, PageFault, PageTable, PagingMode, WalkStep, hw_walk, pte_flags)
 from .shadow import ShadowMMU
 from .tlb import TLB, TLBStats
 
@@ -42,6 +42,6 @@ __all__ = [
     "GuestMemory", "GuestVM", "MMU", "MMUStats", "NativeMMU", "NestedMMU", "OutOfFrames",
     "PAGE_SHIFT", "PAGE_SIZE", "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "PageFault",
     "PageTable", "PagingMode", "PhysicalMemory", "ShadowMMU", "TLB", "TLBStats",
-    "TRAP_CYCLES", "WalkStep", "X86_32", "X86_64", "X86_64_5LEVEL", "Fault", "compose",
+    "TRAP_CYCLES", "WalkStep", "X86_32_2LEVEL", "X86_64", "X86_64_5LEVEL", "Fault", "compose",
     "hw_walk", "nested_walk_refs", "pte_flags",
 ]

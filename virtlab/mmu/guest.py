@@ -296,7 +296,7 @@ class GuestVM:
 
         Examples
         --------
-        >>> from virtlab.mmu import PhysicalMemory, X86_32, PagingMode
+        >>> from virtlab.mmu import PhysicalMemory, X86_32_2LEVEL, PagingMode
         >>> toy = PagingMode("toy", levels=3, bits_per_level=3, entry_size=8)
         >>> vm = GuestVM(PhysicalMemory(64), 32, host_mode=toy)
         >>> base = vm.host_map_large(8)             # 8 frames of 4 KiB per large page
@@ -397,8 +397,8 @@ class GuestVM:
         --------
         >>> from virtlab.mmu import PhysicalMemory, GuestVM
         >>> vm = GuestVM(PhysicalMemory(128), guest_frames=32)
-        >>> from virtlab.mmu import X86_32
-        >>> vm.new_page_table(X86_32).root
+        >>> from virtlab.mmu import X86_32_2LEVEL
+        >>> vm.new_page_table(X86_32_2LEVEL).root
         31
         """
         return PageTable(self.memory, mode)

@@ -37,12 +37,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import check_int, check_type
+from .guest import GuestVM
 from .memory import PAGE_SHIFT, PhysicalMemory
 from .page_table import (PTE_D, PTE_PS, PTE_U, PTE_W, PageFault, PageTable, check_access,
                          check_vaddr, hw_walk)
 from .tlb import TLB
 
-__all__ = ["MMU", "MMUStats", "NativeMMU", "compose", "TRAP_CYCLES"]
+__all__ = ["MMU", "MMUStats", "NativeMMU", "PeekView", "compose", "TRAP_CYCLES"]
 
 #: Direct cost of one VM exit + entry in cycles: about 2,000 cycles on a Xeon
 #: X5570 with KVM, EPT and VPID (SplitX, Landau et al.; facts.md §9).
@@ -333,14 +334,14 @@ class NativeMMU(MMU):
         mem = self.memory
         saved = (mem.reads, mem.writes)
         try:
-            hw_walk(_Peek(mem), self.table.root, self._mode, vaddr, write, user, steps=steps)
+            hw_walk(PeekView(mem), self.table.root, self._mode, vaddr, write, user, steps=steps)
         except PageFault:
             pass
         mem.reads, mem.writes = saved
         return steps
 
 
-class _Peek:
+class PeekView:
     """Read-only view of a memory for figure-drawing walks (no A/D updates)."""
 
     def __init__(self, memory):
@@ -370,7 +371,6 @@ def compose(guest_table: PageTable, vm, memory: PhysicalMemory | None = None) ->
     >>> ct.lookup(0x3000) == (h, 5)            # P|U, not writable: the host said so
     True
     """
-    from .guest import GuestVM
 
     check_type("guest_table", guest_table, PageTable)
     check_type("vm", vm, GuestVM)

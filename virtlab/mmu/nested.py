@@ -37,11 +37,11 @@ Examples
 
 from __future__ import annotations
 
-from ..errors import check_type
+from ..errors import check_int, check_type
 from .guest import GuestVM
 from .memory import PAGE_SHIFT
-from .native import MMU, TRAP_CYCLES, _Peek
-from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, Fault, PageFault, PageTable,
+from .native import MMU, PeekView, TRAP_CYCLES
+from .page_table import (Fault, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, PageFault, PageTable,
                          WalkStep, check_access, check_vaddr, hw_walk)
 from .tlb import TLB
 
@@ -58,7 +58,6 @@ def nested_walk_refs(guest_levels: int, host_levels: int) -> int:
     >>> nested_walk_refs(4, 4), nested_walk_refs(5, 5), nested_walk_refs(2, 4)
     (24, 35, 14)
     """
-    from ..errors import check_int
     n = check_int("guest_levels", guest_levels, minimum=1, maximum=6)
     m = check_int("host_levels", host_levels, minimum=1, maximum=6)
     return n * m + n + m
@@ -210,7 +209,7 @@ class NestedMMU(MMU):
         check_vaddr(vaddr, self._mode)
         steps: list = []
         try:
-            self._walk2d(_Peek(self.host), vaddr, write, user, steps)
+            self._walk2d(PeekView(self.host), vaddr, write, user, steps)
         except PageFault:
             pass
         return steps

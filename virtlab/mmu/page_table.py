@@ -9,7 +9,7 @@ counted memory reference per level, permissions combined over all levels
 (AND, as on x86), accessed/dirty bits set on success, and a :class:`PageFault`
 with a reason on failure.
 
-Paging modes: :data:`X86_32` (2 levels of 10 bits, 4-byte entries),
+Paging modes: :data:`X86_32_2LEVEL` (2 levels of 10 bits, 4-byte entries),
 :data:`X86_64` (4 levels of 9 bits, 8-byte entries), :data:`X86_64_5LEVEL`
 (5 levels), or any :class:`PagingMode` you build.  Large pages: a level-2
 entry with the page-size bit ``PS`` (bit 7) maps ``span(2)`` bytes at once
@@ -40,7 +40,8 @@ from ..errors import VirtlabError, check_bool, check_choice, check_int, check_st
 from .memory import PAGE_SHIFT, PAGE_SIZE, OutOfFrames, PhysicalMemory  # noqa: F401 (doctests)
 
 __all__ = [
-    "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "X86_32", "X86_64", "X86_64_5LEVEL",
+    "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "X86_32_2LEVEL", "X86_64",
+    "X86_64_5LEVEL",
     "Fault", "PageFault", "PageTable", "PagingMode", "WalkStep", "check_access",
     "hw_walk", "pte_flags",
 ]
@@ -63,7 +64,7 @@ class PagingMode:
 
     Examples
     --------
-    >>> X86_64.va_bits, X86_64.entries, X86_32.va_bits
+    >>> X86_64.va_bits, X86_64.entries, X86_32_2LEVEL.va_bits
     (48, 512, 32)
     >>> PagingMode("toy", levels=3, bits_per_level=9, entry_size=8).span(2)
     2097152
@@ -90,7 +91,7 @@ class PagingMode:
 
         Examples
         --------
-        >>> X86_32.entries
+        >>> X86_32_2LEVEL.entries
         1024
         """
         return 1 << self.bits_per_level
@@ -112,7 +113,7 @@ class PagingMode:
 
         Examples
         --------
-        >>> hex(X86_32.va_limit)
+        >>> hex(X86_32_2LEVEL.va_limit)
         '0x100000000'
         """
         return 1 << self.va_bits
@@ -133,13 +134,15 @@ class PagingMode:
 
         Examples
         --------
-        >>> X86_32.index(0x00403000, 2), X86_32.index(0x00403000, 1)
+        >>> X86_32_2LEVEL.index(0x00403000, 2), X86_32_2LEVEL.index(0x00403000, 1)
         (1, 3)
         """
         return (vaddr >> (PAGE_SHIFT + (level - 1) * self.bits_per_level)) & self._mask
 
 
-X86_32 = PagingMode("x86-32 (2-level)", 2, 10, 4)
+#: Paging modes.  (The 2-level mode is not called X86_32: that name is the instruction
+#: catalogue, :data:`virtlab.isa.X86_32`.)
+X86_32_2LEVEL = PagingMode("x86-32 (2-level)", 2, 10, 4)
 X86_64 = PagingMode("x86-64 (4-level)", 4, 9, 8)
 X86_64_5LEVEL = PagingMode("x86-64 (5-level)", 5, 9, 8)
 
@@ -274,10 +277,10 @@ def hw_walk(memory, root: int, mode: PagingMode, vaddr: int, write: bool, user: 
     Examples
     --------
     >>> mem = PhysicalMemory(8)
-    >>> pt = PageTable(mem, X86_32)
+    >>> pt = PageTable(mem, X86_32_2LEVEL)
     >>> pt.map(0x00403000, pfn=7)
     >>> steps = []
-    >>> hw_walk(mem, pt.root, X86_32, 0x00403abc, write=True, user=False, steps=steps)[0]
+    >>> hw_walk(mem, pt.root, X86_32_2LEVEL, 0x00403abc, write=True, user=False, steps=steps)[0]
     7
     >>> [s.level for s in steps]
     [2, 1]
@@ -386,7 +389,7 @@ class PageTable:
 
         Examples
         --------
-        >>> pt = PageTable(PhysicalMemory(16), X86_32)
+        >>> pt = PageTable(PhysicalMemory(16), X86_32_2LEVEL)
         >>> pt.map(0x8000, pfn=3, writable=False)
         >>> pt.lookup(0x8000)
         (3, 5)
@@ -538,7 +541,7 @@ class PageTable:
 
         Examples
         --------
-        >>> pt = PageTable(PhysicalMemory(8), X86_32)
+        >>> pt = PageTable(PhysicalMemory(8), X86_32_2LEVEL)
         >>> pt.map(0x1000, 3, writable=False)
         >>> pt.mappings()
         {4096: (3, 5)}
@@ -565,7 +568,7 @@ class PageTable:
 
         Examples
         --------
-        >>> pt = PageTable(PhysicalMemory(16), X86_32); pt.map(0, 9)
+        >>> pt = PageTable(PhysicalMemory(16), X86_32_2LEVEL); pt.map(0, 9)
         >>> sorted(pt.table_frames())
         [0, 1]
         """
@@ -579,7 +582,7 @@ class PageTable:
 
         Examples
         --------
-        >>> mem = PhysicalMemory(16); pt = PageTable(mem, X86_32); pt.map(0x1000, 9)
+        >>> mem = PhysicalMemory(16); pt = PageTable(mem, X86_32_2LEVEL); pt.map(0x1000, 9)
         >>> pt.clear_subtree(0x1000, 2), pt.lookup(0x1000), mem.free_frames
         (True, None, 15)
         """

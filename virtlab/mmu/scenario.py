@@ -26,7 +26,7 @@ from .guest import GuestVM
 from .memory import PAGE_SHIFT, PhysicalMemory
 from .native import MMUStats, NativeMMU, compose
 from .nested import NestedMMU
-from .page_table import PTE_U, PTE_W, X86_32, X86_64, PageFault, PageTable, PagingMode
+from .page_table import PTE_U, PTE_W, X86_32_2LEVEL, X86_64, PageFault, PageTable, PagingMode
 from .shadow import ShadowMMU
 from .tlb import TLB
 
@@ -74,7 +74,7 @@ def address_chain(guest_table: PageTable, vm: GuestVM) -> AddressChain:
     Examples
     --------
     >>> vm = GuestVM(PhysicalMemory(256), 32)
-    >>> gpt = vm.new_page_table(X86_32); gpt.map(0x1000, 3); gpt.map(0x2000, 4)
+    >>> gpt = vm.new_page_table(X86_32_2LEVEL); gpt.map(0x1000, 3); gpt.map(0x2000, 4)
     >>> h = vm.host_map(3)
     >>> [(l.vaddr, l.gpfn, l.hpfn == h) for l in address_chain(gpt, vm).links]
     [(4096, 3, True), (8192, 4, False)]
@@ -239,7 +239,7 @@ def side_by_side(accesses: int = 600, *, pages: int = 32, tlb_entries: int = 16,
     check_bool("tagged", tagged)
     check_number("ref_cycles", ref_cycles, minimum=0, maximum=1e4)
     check_number("trap_cycles", trap_cycles, minimum=0, maximum=1e7)
-    mode = X86_32 if guest_levels == 2 else X86_64
+    mode = X86_32_2LEVEL if guest_levels == 2 else X86_64
     rng = make_rng(derive_seed(seed, "side_by_side"))
     trace = []
     for i in range(1, accesses + 1):

@@ -46,7 +46,7 @@ from __future__ import annotations
 from ..errors import check_type
 from .guest import GuestVM
 from .memory import PAGE_SHIFT
-from .native import MMU, TRAP_CYCLES, _Peek
+from .native import MMU, TRAP_CYCLES, PeekView
 from .page_table import (PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W, Fault, PageFault, PageTable,
                          check_access, check_vaddr, hw_walk)
 from .tlb import TLB
@@ -76,9 +76,9 @@ class ShadowMMU(MMU):
 
     Examples
     --------
-    >>> from virtlab.mmu import PhysicalMemory, GuestVM, X86_32
+    >>> from virtlab.mmu import PhysicalMemory, GuestVM, X86_32_2LEVEL
     >>> vm = GuestVM(PhysicalMemory(256), 64)
-    >>> gpt = vm.new_page_table(X86_32)
+    >>> gpt = vm.new_page_table(X86_32_2LEVEL)
     >>> mmu = ShadowMMU(vm, gpt)
     >>> mmu.translate(0x5000)                      # the guest maps nothing: true guest fault
     Traceback (most recent call last):
@@ -247,7 +247,7 @@ class ShadowMMU(MMU):
         check_vaddr(vaddr, self._mode)
         steps: list = []
         try:
-            hw_walk(_Peek(self.host), self.shadow.root, self._mode, vaddr, write, user,
+            hw_walk(PeekView(self.host), self.shadow.root, self._mode, vaddr, write, user,
                     stage="shadow", steps=steps)
         except PageFault:
             pass

@@ -20,7 +20,7 @@ t)``, ``trace.pcpu_at(vm, vcpu, t)`` and ``trace.next_run_start(vm, vcpu, t)``
 Modules: :mod:`.base` (VM, Scheduler hooks), :mod:`.workloads`,
 :mod:`.system` (engine, ``simulate``, co-scheduling), :mod:`.credit`,
 :mod:`.sedf`, :mod:`.roundrobin` (baseline / template for your own),
-:mod:`.trace` (metrics, ``check_trace``, ``check_scheduler``), :mod:`.scenarios`
+:mod:`.trace` (metrics, ``check_trace``), :mod:`.checks` (``check_scheduler``), :mod:`.scenarios`
 (ready-made set-ups for the notebook and widgets).
 
 Examples
@@ -37,7 +37,8 @@ from .credit import BOOST, IDLE, OVER, UNDER, CreditScheduler, fair_shares
 from .sedf import SEDFScheduler
 from .system import simulate
 from .roundrobin import RoundRobinScheduler
-from .trace import Interval, Trace, check_scheduler, check_trace, jain_index
+from .checks import check_scheduler
+from .trace import Interval, Trace, check_trace, jain_index
 from .workloads import Barrier, CPUBound, IOBound, Periodic, SpinLock, Workload
 
 __all__ = [

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import check_bool, check_choice, check_int, check_number, check_str, check_type
+from .workloads import CPUBound, Workload
 
 __all__ = ["VM", "Scheduler", "COSCHED_MODES", "MAX_PCPUS", "MAX_VCPUS"]
 
@@ -39,7 +40,6 @@ MAX_VCPUS = 64
 
 
 def _workload_default():
-    from .workloads import CPUBound
     return CPUBound()
 
 
@@ -90,7 +90,6 @@ class VM:
     affinity: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        from .workloads import Workload
         check_str("name", self.name)
         check_int("vcpus", self.vcpus, minimum=1, maximum=MAX_VCPUS)
         check_int("weight", self.weight, minimum=1, maximum=65535)

@@ -101,6 +101,7 @@ from __future__ import annotations
 
 from ..errors import check_bool, check_int
 from .base import Scheduler
+from .system import check_vms
 
 __all__ = ["CreditScheduler", "BOOST", "UNDER", "OVER", "IDLE", "fair_shares"]
 
@@ -496,9 +497,8 @@ def fair_shares(vms, pcpus: int) -> dict[str, float]:
     >>> fair_shares([VM("a", cap=50), VM("b", vcpus=2)], 2)
     {'a': 0.5, 'b': 1.5}
     """
-    from .system import _check_vms
     pcpus = check_int("pcpus", pcpus, minimum=1, maximum=1024)
-    vms = _check_vms(vms, pcpus)
+    vms = check_vms(vms, pcpus)
     limit = {}
     for vm in vms:
         lim = float(min(vm.vcpus, pcpus if vm.affinity is None else len(vm.affinity)))

@@ -4,7 +4,7 @@ Not a Xen scheduler: one global FIFO queue, a fixed quantum, no weights.  It
 shows how little a strategy needs — four hooks — and is what the course's
 own schedulers are measured against.  Write your own by subclassing
 :class:`~virtlab.scheduler.base.Scheduler` the same way and validate it with
-:func:`~virtlab.scheduler.trace.check_scheduler`.
+:func:`~virtlab.scheduler.checks.check_scheduler`.
 
 Examples
 --------

@@ -19,7 +19,8 @@ works with every scheduler:
   ESX 2 tolerated a small skew before co-stopping the whole VM; virtlab's
   strict mode is the limit of that rule with threshold 0, so that a strict
   subset of a VM's vCPUs never runs (the definition on the slide).
-* ``relaxed`` (ESX 3/4): progress = CPU time; a running vCPU more than the
+* ``relaxed`` (the ESX 4 rule; ESX 3 still co-stopped the whole VM):
+  progress = CPU time; a running vCPU more than the
   threshold ahead of its slowest runnable sibling is co-stopped (paused)
   until the laggards have caught up to half the threshold.  A vCPU waking
   from idle counts as having kept pace (idle is progress, ESX 3).
@@ -41,6 +42,7 @@ from ..errors import check_int, check_number, check_type
 from ..rng import derive_seed, make_rng
 from ..sim import Simulator
 from .base import MAX_PCPUS, VM, Scheduler
+from .trace import Trace, build_trace
 
 __all__ = ["simulate", "System", "VCpu", "MAX_DURATION_MS", "MAX_TOTAL_VCPUS"]
 
@@ -556,7 +558,8 @@ class System:
                 v.costop_us += now - v.costop_since
 
 
-def _check_vms(vms, pcpus) -> tuple[VM, ...]:
+def check_vms(vms, pcpus: int) -> tuple[VM, ...]:
+    """``vms`` as a tuple of VM: non-empty, unique names, affinities within ``pcpus``."""
     if isinstance(vms, VM):
         vms = [vms]
     if not isinstance(vms, Sequence) or isinstance(vms, (str, bytes)):
@@ -580,7 +583,7 @@ def _check_vms(vms, pcpus) -> tuple[VM, ...]:
     return vms
 
 
-def simulate(scheduler: Scheduler, vms, pcpus: int, duration_ms: float, seed: int = 0):
+def simulate(scheduler: Scheduler, vms, pcpus: int, duration_ms: float, seed: int = 0) -> Trace:
     """Run VMs on ``pcpus`` physical CPUs under ``scheduler`` and return a trace.
 
     Parameters
@@ -618,7 +621,6 @@ def simulate(scheduler: Scheduler, vms, pcpus: int, duration_ms: float, seed: in
     >>> abs(t.share("a") - 1/3) < 0.02, abs(t.share("b") - 2/3) < 0.02
     (True, True)
     """
-    from .trace import build_trace
     check_type("scheduler", scheduler, Scheduler)
     pcpus = check_int("pcpus", pcpus, minimum=1, maximum=MAX_PCPUS)
     duration_ms = check_number("duration_ms", duration_ms, minimum=0.0,
@@ -627,7 +629,7 @@ def simulate(scheduler: Scheduler, vms, pcpus: int, duration_ms: float, seed: in
     if pcpus * duration_ms > MAX_WORK_PCPU_MS:
         raise ValueError(f"pcpus × duration_ms must be <= {MAX_WORK_PCPU_MS} (e.g. 64 pCPUs "
                          f"for 10 simulated minutes), got {pcpus} × {duration_ms:g}")
-    vms = _check_vms(vms, pcpus)
+    vms = check_vms(vms, pcpus)
     duration_us = max(1, int(duration_ms * 1000 + 0.5))
     if scheduler.cosched == "strict":
         for vm in vms:

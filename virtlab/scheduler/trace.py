@@ -1,4 +1,4 @@
-"""Traces and metrics of a scheduling run, plus the invariant checker.
+"""Traces and metrics of a scheduling run, plus the trace invariant checker.
 
 A :class:`Trace` holds every run interval (pCPU, start, end, VM, vCPU) and
 per-vCPU statistics.  Metrics: CPU share (fraction of **one** pCPU), wait
@@ -31,9 +31,9 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..errors import check_int, check_str
+from ..errors import check_int, check_str, check_type
 
-__all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "check_scheduler", "jain_index",
+__all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "jain_index",
            "build_trace"]
 
 
@@ -324,7 +324,6 @@ def check_trace(trace: Trace) -> list[str]:
     >>> check_trace(simulate(CreditScheduler(cosched="strict"), vms, 2, 200))
     []
     """
-    from ..errors import check_type
     check_type("trace", trace, Trace)
     errors: list[str] = []
     T = trace.duration_us
@@ -379,55 +378,3 @@ def check_trace(trace: Trace) -> list[str]:
                                   f"of {v.name!r} run at t={t} µs")
                     break
     return errors
-
-
-def check_scheduler(scheduler, *, runs: int = 12, seed: int = 0) -> list[str]:
-    """Conformance check for a scheduler strategy (after Gymnasium's env checker).
-
-    Runs ``scheduler`` on ``runs`` small random systems (1–4 pCPUs, CPU- and
-    I/O-bound, periodic and parallel workloads, affinities; seeded) and
-    returns the violations :func:`check_trace` finds, plus "it never runs
-    anything" and determinism failures.  Empty list = conforming.
-
-    Examples
-    --------
-    >>> from virtlab.scheduler import CreditScheduler, SEDFScheduler
-    >>> check_scheduler(CreditScheduler()), check_scheduler(SEDFScheduler(cosched="relaxed"))
-    ([], [])
-    """
-    from ..errors import check_int, check_type
-    from ..rng import make_rng
-    from .base import VM, Scheduler
-    from .system import simulate
-    from .workloads import Barrier, CPUBound, IOBound, Periodic, SpinLock
-    check_type("scheduler", scheduler, Scheduler)
-    runs = check_int("runs", runs, minimum=1, maximum=1000)
-    rng = make_rng(check_int("seed", seed, minimum=0))
-    workloads = [CPUBound(), IOBound(0.5, 2), IOBound(2, 1), Periodic(10, 2),
-                 SpinLock(0.5, 0.2), Barrier(0.7)]
-    problems: list[str] = []
-    for k in range(runs):
-        pcpus = rng.randint(1, 4)
-        vms = []
-        for i in range(rng.randint(1, 4)):
-            most = pcpus if scheduler.cosched != "strict" else min(pcpus, 3)
-            vcpus = rng.randint(1, max(1, min(3, most)))
-            aff = None
-            if rng.random() < 0.3 and pcpus > 1:
-                aff = tuple(sorted(rng.sample(range(pcpus), rng.randint(vcpus, pcpus))))
-            vms.append(VM(f"vm{i}", vcpus=vcpus, weight=rng.choice([128, 256, 512]),
-                          extratime=True, workload=rng.choice(workloads), affinity=aff))
-        try:
-            t = simulate(scheduler, vms, pcpus, 150, seed=k)
-            again = simulate(scheduler, vms, pcpus, 150, seed=k)
-        except Exception as exc:  # noqa: BLE001 - a broken strategy may fail anyhow
-            if isinstance(exc, ValueError) and "admission" in str(exc):
-                continue                             # SEDF refusing is not a violation
-            problems.append(f"run {k}: {type(exc).__name__}: {exc}")
-            continue
-        problems += [f"run {k}: {e}" for e in check_trace(t)]
-        if t != again:
-            problems.append(f"run {k}: same seed, different trace")
-        if not t.intervals:
-            problems.append(f"run {k}: no vCPU ever ran")
-    return problems

@@ -4,7 +4,9 @@ Every function here takes model results and returns a
 :class:`matplotlib.figure.Figure`.  Figures are built with the object API
 (``Figure()`` + Agg canvas), never with ``pyplot``: nothing is registered
 globally, nothing leaks between widget redraws, and figures can be rendered
-and timed without a browser.  Submodules are imported lazily, one per topic.
+and timed without a browser.  Submodules are imported lazily, one per topic;
+:mod:`~virtlab.viz.text` is the one that returns text (fixed-width tables for
+notebook cells that print model results).
 
 Examples
 --------

@@ -15,8 +15,9 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
+from ..balloon import BalloonTrace
 from ..errors import check_type
-from .base import PALETTE, new_figure
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["policy_comparison", "timeline"]
 
@@ -44,6 +45,35 @@ def _key(ax, entries, fontsize=7, step_pt=11.0, sample_pt=18.0):
         ax.text(xt, y, label, transform=ax.transAxes, fontsize=fontsize, va="center")
 
 
+def _striped(series: list) -> list:
+    """Line styles for curves that may be identical: one colour would hide the others.
+
+    Curves with equal values share a line drawn in alternating dashes of each
+    curve's colour (``-`` for a curve that equals no other), so every one of
+    them stays visible.
+
+    Examples
+    --------
+    >>> _striped([[1, 2], [1, 2], [3, 4]])
+    [(0.0, (5.0, 5.0)), (5.0, (5.0, 5.0)), '-']
+    """
+    styles: list = ["-"] * len(series)
+    groups: list[list[int]] = []
+    for i, values in enumerate(series):
+        for g in groups:
+            if np.array_equal(series[g[0]], values):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    dash = 5.0
+    for g in groups:
+        if len(g) > 1:
+            for j, i in enumerate(g):
+                styles[i] = (j * dash, (dash, (len(g) - 1) * dash))
+    return styles
+
+
 def timeline(trace):
     """Host free memory, each guest's free memory and balloon, and swapping, over time.
 
@@ -59,7 +89,6 @@ def timeline(trace):
     >>> timeline(t).axes[0].get_title()
     'reclaim by balloon: 64 host frames'
     """
-    from ..balloon import BalloonTrace
     check_type("trace", trace, BalloonTrace)
     # fixed margins: much faster than a layout engine
     fig = new_figure(6.6, 4.2, margins={"left": 0.09, "right": 0.8, "bottom": 0.1,
@@ -75,21 +104,27 @@ def timeline(trace):
     top = [(curve(trace.host_free), "black", 2.2, "-")]
     bottom = []
     keys = [("host free", "black", 2.2, "-")]
+    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(trace.vms)}
+    balloon_styles = _striped([trace.balloon[n] for n in trace.vms])
+    hv_styles = _striped([trace.hv_swap_io[n] for n in trace.vms])
     for i, name in enumerate(trace.vms):
-        c = PALETTE[i % len(PALETTE)]
-        top += [(curve(trace.balloon[name]), c, 1.8, "-"),
+        c = colors[name]
+        top += [(curve(trace.balloon[name]), c, 1.8, balloon_styles[i]),
                 (curve(trace.guest_free[name]), c, 1.2, ":")]
-        bottom += [(curve(trace.hv_swap_io[name]), c, 1.6, "-"),
+        bottom += [(curve(trace.hv_swap_io[name]), c, 1.6, hv_styles[i]),
                    (curve(trace.guest_swap_io[name]), c, 1.2, "--")]
         keys.append((name, c, 3.0, "-"))
     for ax, lines in ((ax1, top), (ax2, bottom)):
         for style in dict.fromkeys(ls for *_, ls in lines):  # one collection per style
-            segs, colors, widths, _ = zip(*(ln for ln in lines if ln[3] == style))
-            ax.add_collection(LineCollection(list(segs), colors=list(colors),
-                                             linewidths=list(widths), linestyles=style))
+            segs, cols, widths, _ = zip(*(ln for ln in lines if ln[3] == style))
+            ax.add_collection(LineCollection(list(segs), colors=list(cols),
+                                             linewidths=list(widths), linestyles=[style]))
         ax.autoscale_view()
     grey = "#666666"
     _key(ax1, keys + [("balloon", grey, 1.8, "-"), ("guest free", grey, 1.2, ":")])
+    if any(isinstance(st, tuple) for st in balloon_styles):
+        ax1.text(0.99, 0.97, "equal balloons: striped line", transform=ax1.transAxes,
+                 ha="right", va="top", fontsize=7, color=grey)
     _key(ax2, [("hypervisor", grey, 1.6, "-"), ("guest", grey, 1.2, "--")])
     ax1.set_ylabel("pages", fontsize=9)
     # an explicit y: matplotlib otherwise measures the tick labels to place the title
@@ -98,7 +133,6 @@ def timeline(trace):
     ax2.set_ylabel("pages swapped / step", fontsize=9)
     ax2.set_xlabel("step", fontsize=9)
     # ticks as plain artists (matplotlib ticks were most of the redraw)
-    from .base import fast_ticks, nice_ticks
     xlocs, xlabels = nice_ticks(*ax2.get_xlim(), n=4, integer=True)
     fast_ticks(ax1, "x", xlocs, None, grid=0.3)
     fast_ticks(ax2, "x", xlocs, xlabels, grid=0.3)

@@ -15,8 +15,8 @@ import hashlib
 import io
 
 import matplotlib
-
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -173,7 +173,6 @@ def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
     >>> [t.get_text() for t in ax.texts], list(ax.get_xticks())
     (['0', '0.5', '1'], [])
     """
-    from matplotlib.collections import LineCollection
     if which not in ("x", "y"):
         raise ValueError(f"which must be 'x' or 'y', got {which!r}")
     locs = list(locs)

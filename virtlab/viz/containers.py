@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from matplotlib.patches import Rectangle
 
-from ..containers import Comparison
+from ..containers import ATTACK_SURFACE, Comparison
 from ..errors import check_type
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
@@ -101,25 +101,41 @@ def comparison_figure(comparison: Comparison):
 def attack_surface_figure(rows=None):
     """Footprints of hypervisors and host OSes (log scale), labelled by how sure they are.
 
-    ``rows`` default to :data:`virtlab.containers.ATTACK_SURFACE`.
+    ``rows`` default to :data:`virtlab.containers.ATTACK_SURFACE`.  Sizes on
+    disk (install or disk footprint) and memory in use are different
+    quantities, so each gets its own panel and axis.
+
+    Examples
+    --------
+    >>> fig = attack_surface_figure()
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['MB on disk (log scale)', 'MB of memory in use (log scale)']
     """
-    from ..containers import ATTACK_SURFACE
     rows = list(ATTACK_SURFACE if rows is None else rows)
     if not rows:
         raise ValueError("rows must not be empty")
-    fig = new_figure(8.5, 2.8)
-    ax = fig.add_subplot(fixed_grid(fig, left=0.33, right=0.97, bottom=0.17, top=0.88)[0])
-    names = [r[0] for r in rows]
-    sizes = [float(r[1]) for r in rows]
-    ax.barh(range(len(rows)), sizes,
-            color=[PALETTE[2] if "ESXi" in n else "#888888" for n in names])
-    for i, r in enumerate(rows):
-        ax.text(sizes[i] * 1.1, i, f"{r[1]:,} MB ({r[4]})", va="center", fontsize=6.5)
-    ax.set_yticks(range(len(rows)), [f"{r[0]}\n{r[2]}" for r in rows], fontsize=6.5)
-    ax.invert_yaxis()
-    plain_log(ax, "x")
-    ax.set_xlim(10, max(sizes) * 60)
-    ax.set_xlabel("MB (log scale) — vendor claims and single measurements, see sources",
-                  fontsize=7.5)
-    set_title(ax, "Size of what a VM must trust (attack surface, roughly)", fontsize=9)
+    panels = [("on disk", [r for r in rows if "memory" not in r[2]]),
+              ("of memory in use", [r for r in rows if "memory" in r[2]])]
+    panels = [(what, rs) for what, rs in panels if rs]
+    fig = new_figure(8.5, 0.9 + 0.4 * len(rows) + 0.45 * len(panels))
+    grid = fixed_grid(fig, len(panels), 1, left=0.33, right=0.97, bottom=0.12, top=0.9,
+                      hspace=0.55, height_ratios=[len(rs) for _, rs in panels])
+    top = max(float(r[1]) for r in rows)
+    for k, (what, rs) in enumerate(panels):
+        ax = fig.add_subplot(grid[k])
+        names = [r[0] for r in rs]
+        sizes = [float(r[1]) for r in rs]
+        ax.barh(range(len(rs)), sizes,
+                color=[PALETTE[2] if "ESXi" in n else "#888888" for n in names])
+        for i, r in enumerate(rs):
+            ax.text(sizes[i] * 1.1, i, f"{r[1]:,} MB ({r[4]})", va="center", fontsize=6.5)
+        ax.set_yticks(range(len(rs)), [f"{r[0]}\n{r[2]}" for r in rs], fontsize=6.5)
+        ax.set_ylim(len(rs) - 0.5, -0.5)
+        plain_log(ax, "x")
+        ax.set_xlim(10, top * 60)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel(f"MB {what} (log scale)", fontsize=7.5, labelpad=1)
+
+    fig.suptitle("Size of what a VM must trust (attack surface, roughly) — vendor claims "
+                 "and single measurements, see sources", fontsize=8, y=0.98)
     return fig

@@ -17,6 +17,7 @@ import math
 import textwrap
 
 import networkx as nx
+import numpy as np
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import FancyBboxPatch, Polygon
 
@@ -24,6 +25,54 @@ from ..course import TOPICS, course_graph, learning_path, slide_map_rows
 from .base import new_figure
 
 __all__ = ["SlideMapTable", "course_map", "slide_map_table"]
+
+#: Edge routes by layout: the same for every highlight, so a widget redraw reuses them.
+_ROUTES: dict = {}
+
+
+def _routes(g, pos, box_w, box_h, sx, sy):
+    """Edge polylines and arrow-head triangles (data coordinates) for the layout."""
+    key = (tuple(sorted(pos.items())), box_w, box_h, sx, sy)
+    if key in _ROUTES:
+        return _ROUTES[key]
+    segments, heads = [], []
+    names = list(pos)
+    centres = np.array([pos[n] for n in names])
+    half = np.array([box_w / 2 + 0.08 / sx, box_h / 2 + 0.08 / sy])   # box + margin
+    ts = np.linspace(0.0, 1.0, 401)[:, None]
+    # Waypoints to try, nearest first: the straight line, then the midpoint moved up or
+    # down (and along).  An edge that would run under another topic's box bends just
+    # enough to pass it (issue 12: an edge through a box reads as an arrow to that box).
+    offsets = sorted(((fx, dy) for fx in (0.5, 0.35, 0.65, 0.2, 0.8)
+                      for dy in np.arange(-3.0, 3.01, 0.25)),
+                     key=lambda o: (abs(o[1]), abs(o[0] - 0.5)))
+
+    for a, b in g.edges:
+        p0, p2 = np.array(pos[a]), np.array(pos[b])
+        others = np.array([n not in (a, b) for n in names])
+        for fx, dy in offsets:
+            way = p0 + fx * (p2 - p0) + np.array([0.0, dy])
+            ctrl = 2 * way - (p0 + p2) / 2          # the curve passes through `way`
+            curve = (1 - ts) ** 2 * p0 + 2 * (1 - ts) * ts * ctrl + ts ** 2 * p2
+            hit = (np.abs(curve[:, None, :] - centres[None, :, :]) <= half).all(axis=2)
+            if not hit[:, others].any():
+                break
+        # leave each box where the curve crosses its border
+        own = (np.abs(curve[:, None, :] - np.array([p0, p2])[None, :, :])
+               <= half - np.array([0.08 / sx, 0.08 / sy])).all(axis=2).any(axis=1)
+        line = curve[~own]
+        segments.append(line)
+        (px, py), (ex, ey) = line[-2], line[-1]
+        dx, dy_ = (ex - px) * sx, (ey - py) * sy            # in inches
+        norm = math.hypot(dx, dy_) or 1.0
+        ux, uy = dx / norm, dy_ / norm
+        end = (ex, ey)
+        back = (end[0] - ux * 0.09 / sx, end[1] - uy * 0.09 / sy)
+        side = (-uy * 0.035 / sx, ux * 0.035 / sy)
+        heads.append((end, (back[0] + side[0], back[1] + side[1]),
+                      (back[0] - side[0], back[1] - side[1])))
+    _ROUTES[key] = (segments, heads)
+    return segments, heads
 
 
 def course_map(highlight: str | None = None):
@@ -67,22 +116,8 @@ def course_map(highlight: str | None = None):
     box_w, box_h = 0.95 / sx, 0.48 / sy                  # a 0.95 x 0.48 inch box
     # One LineCollection for the edges and one PatchCollection each for the
     # arrow heads and the boxes: a few artists instead of ~50 keep redraws fast.
-    segments, heads = [], []
-    for a, b in g.edges:
-        (x0, y0), (x1, y1) = pos[a], pos[b]
-        dx, dy = (x1 - x0) * sx, (y1 - y0) * sy           # in inches
-        norm = math.hypot(dx, dy)
-        ux, uy = dx / norm, dy / norm
-        # leave each box where the segment crosses its border
-        cut = min(box_w * sx / 2 / abs(ux) if ux else 1e9,
-                  box_h * sy / 2 / abs(uy) if uy else 1e9)
-        start = (x0 + ux * cut / sx, y0 + uy * cut / sy)
-        end = (x1 - ux * cut / sx, y1 - uy * cut / sy)
-        segments.append([start, end])
-        back = (end[0] - ux * 0.09 / sx, end[1] - uy * 0.09 / sy)
-        side = (-uy * 0.035 / sx, ux * 0.035 / sy)
-        heads.append(Polygon([end, (back[0] + side[0], back[1] + side[1]),
-                              (back[0] - side[0], back[1] - side[1])]))
+    segments, heads = _routes(g, pos, box_w, box_h, sx, sy)
+    heads = [Polygon(h) for h in heads]
     ax.add_collection(LineCollection(segments, colors="#888888", linewidths=1))
     ax.add_collection(PatchCollection(heads, facecolors="#888888", edgecolors="none"))
     boxes, faces = [], []
@@ -96,7 +131,7 @@ def course_map(highlight: str | None = None):
                 ha="center", va="center", fontsize=6.5,
                 color="white" if on_path else "black")
     ax.add_collection(PatchCollection(boxes, facecolors=faces, edgecolors="#333333",
-                                      linewidths=0.8))
+                                      linewidths=0.8, zorder=2))
     ax.set_title("Course map: do a topic after the ones pointing to it"
                  + (f" (path to {highlight} in blue)" if highlight else ""), fontsize=10)
     ax.set_axis_off()

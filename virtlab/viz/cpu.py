@@ -184,19 +184,27 @@ def cycle_breakdown(results: Mapping[str, object]):
     check_type("results", results, Mapping)
     if not results:
         raise ValueError("results must not be empty")
-    fig = new_figure(6.4, 3.0)
+    fig = new_figure(7.6, 3.0)
     ax = fig.add_subplot()
-    items = sorted({k for r in results.values() for k, v in r.cycle_breakdown.items() if v})
+    found = {k for r in results.values() for k, v in r.cycle_breakdown.items() if v}
+    # Directly executed work first, in grey (the base every technique shares); every
+    # other item gets a colour of its own (the palette plus two, so none repeats).
+    items = (["direct"] if "direct" in found else []) + sorted(found - {"direct"})
+    colours = iter(PALETTE + ("#882255", "#999933", "#44AA99", "#AA4499"))
     bottoms = [0.0] * len(results)
     names = list(results)
-    for i, item in enumerate(items):
+    for item in items:
         vals = [results[n].cycle_breakdown.get(item, 0.0) for n in names]
-        ax.bar(range(len(names)), vals, bottom=bottoms, color=PALETTE[i % len(PALETTE)],
-               label=item, width=0.6)
+        colour = "#cccccc" if item == "direct" else next(colours, "#777777")
+        ax.bar(range(len(names)), vals, bottom=bottoms, color=colour, label=item, width=0.6)
         bottoms = [b + v for b, v in zip(bottoms, vals)]
     ax.set_xticks(range(len(names)), [_LABELS.get(n, n) for n in names], fontsize=8)
     ax.set_ylabel("simulated cycles")
-    ax.legend(fontsize=7, ncols=3, frameon=False)
+    # Outside the axes: inside, the legend would cover the bars.  Reversed, so the
+    # legend lists the items in the order they are stacked (top first).
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], fontsize=7, frameon=False,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -288,7 +296,7 @@ def microbench_bars(table: Mapping[str, Mapping[str, float]], *, configs=None):
     """Grouped bars: cycles per iteration of each microbenchmark per configuration.
 
     ``table`` maps benchmark → {configuration → cycles} (e.g. from
-    :func:`virtlab.hypervisor.microbench.run_all` or the ``cycles`` of
+    :func:`virtlab.hypervisor.microbench.cycles_table` or the ``cycles`` of
     :func:`~virtlab.hypervisor.microbench.compare_bt_vt` rows).
 
     Examples

@@ -53,3 +53,4 @@ def plain_log(ax, axis: str = "y") -> None:
 def set_title(ax, label: str, **kwargs) -> None:
     """``ax.set_title`` at a fixed height (skips matplotlib's costly title placement)."""
     ax.set_title(label, y=1.0, **kwargs)
+

@@ -14,14 +14,17 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import networkx as nx
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from virtlab.errors import check_bool, check_type
-from virtlab.viz.base import PALETTE, new_figure
+from ..errors import check_bool, check_type
+from ..hypervisor.stacks import HypervisorStack
+from .base import PALETTE, new_figure
 
 __all__ = [
     "KIND_COLORS",
@@ -82,7 +85,6 @@ def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
     >>> box["hw"][2] == box["vmm"][2] == 4.0   # four applications on top
     True
     """
-    import networkx as nx
 
     g = stack.graph()
     # children = predecessors in the upper -> lower graph
@@ -136,7 +138,6 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     >>> len(fig.axes[0].patches) > 5
     True
     """
-    from virtlab.hypervisor.stacks import HypervisorStack
     check_type("stack", stack, HypervisorStack)
     check_bool("show_io", show_io)
     if highlight is not None:
@@ -148,6 +149,11 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     else:
         fig = ax.figure
     by_name = {c.name: c for c in stack.components}
+    labels: dict[str, list] = {}
+    total_w = max(x + w for x, _, w, _ in boxes.values())
+    total_h = max(y + h for _, y, _, h in boxes.values())
+    ax.set_xlim(-0.05, total_w + 0.05)
+    ax.set_ylim(-0.05, total_h + 0.05)
     for name, (x, y, w, h) in boxes.items():
         c = by_name[name]
         bold = name == highlight
@@ -160,12 +166,13 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
                     f"{c.label}\n{c.privilege.replace('VMX non-root, ', 'nr ')}",
                     ha="center", va="center", fontsize=6.5, linespacing=1.6)
             continue
-        ax.text(x + w / 2, y + h * (0.62 if h > 0.5 else 0.5), c.label,
-                ha="center", va="center", fontsize=7 if w < 1.5 else 8.5,
-                fontweight="bold")
+        labels[name] = [ax.text(x + w / 2, y + h * (0.62 if h > 0.5 else 0.5), c.label,
+                                ha="center", va="center", fontsize=7 if w < 1.5 else 8.5,
+                                fontweight="bold")]
         if h > 0.5 and c.privilege != "-":
-            ax.text(x + w / 2, y + 0.2, c.privilege, ha="center", va="center",
-                    fontsize=6, color="#444444", style="italic")
+            labels[name].append(ax.text(x + w / 2, y + 0.2, c.privilege, ha="center",
+                                        va="center", fontsize=6, color="#444444",
+                                        style="italic"))
     if show_io and stack.io_path:
         actors = []
         for s in stack.io_path:
@@ -173,14 +180,25 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
                 actors.append(s.actor)
         pts = []
         visits: dict[str, int] = {}
+        renderer = fig.canvas.get_renderer()
+        to_data = ax.transData.inverted()
         for a in actors:
             x, y, w, h = boxes[a]
             # the way down enters a box left of its centre, the way back right of
-            # it, so the request and the completion do not overlap
+            # it, so the request and the completion do not overlap; in a box with
+            # centred labels the markers keep clear of the measured text, or sit
+            # near the box's edge if the text is too wide
             k = visits.get(a, 0)
             visits[a] = k + 1
-            off = min(0.35, 0.45 / w) * (-1 if k == 0 else 1)
-            pts.append((x + w * (0.5 + off), y + h / 2))
+            if by_name[a].kind == "app":
+                dx = min(0.35, 0.45 / w) * w
+            else:
+                half = 0.0
+                for t in labels[a]:
+                    (x0, _), (x1, _) = to_data.transform(t.get_window_extent(renderer))
+                    half = max(half, (x1 - x0) / 2)
+                dx = min(half + 0.15, 0.44 * w)
+            pts.append((x + w / 2 + (-dx if k == 0 else dx), y + h / 2))
         for i, (p, q) in enumerate(zip(pts, pts[1:])):
             ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>", mutation_scale=9,
                                          color="#D55E00", linewidth=1.3,
@@ -189,10 +207,6 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
             ax.text(p[0], p[1], str(i + 1), fontsize=6, color="white", ha="center",
                     va="center", zorder=6,
                     bbox=dict(boxstyle="circle,pad=0.15", fc="#D55E00", ec="none"))
-    total_w = max(x + w for x, _, w, _ in boxes.values())
-    total_h = max(y + h for _, y, _, h in boxes.values())
-    ax.set_xlim(-0.05, total_w + 0.05)
-    ax.set_ylim(-0.05, total_h + 0.05)
     ax.set_axis_off()
     ax.set_title(stack.title, fontsize=10)
     return fig
@@ -205,14 +219,14 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     Parameters
     ----------
     costs : mapping of str to IoCost
-        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_io`.
+        E.g. the result of :func:`virtlab.hypervisor.stacks.compare_stacks`.
     highlight : str, optional
         Stack kind whose label is drawn in bold.
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io
-    >>> fig = io_cost_bars(compare_io(), highlight="type2")
+    >>> from virtlab.hypervisor.stacks import compare_stacks
+    >>> fig = io_cost_bars(compare_stacks(), highlight="type2")
     >>> len(fig.axes[0].get_yticklabels())
     5
     """
@@ -262,8 +276,8 @@ def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io, get_stack
-    >>> fig = stack_overview(get_stack("type2"), compare_io())
+    >>> from virtlab.hypervisor.stacks import compare_stacks, get_stack
+    >>> fig = stack_overview(get_stack("type2"), compare_stacks())
     >>> len(fig.axes)
     2
     """
@@ -324,7 +338,6 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
     >>> len(fig.axes[0].collections)
     2
     """
-    import math
     if not isinstance(table, Mapping) or not table:
         raise TypeError("table must be a non-empty mapping of group to mapping")
     groups = list(table)

@@ -14,11 +14,12 @@ Examples
 
 from __future__ import annotations
 
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_int, check_type
+from ..mmu.scenario import AddressChain, SideBySide
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
@@ -67,7 +68,6 @@ def address_chain(chain, max_links: int = 8):
     >>> len(address_chain(scenario.address_chain(gpt, vm)).axes)
     1
     """
-    from ..mmu.scenario import AddressChain
     check_type("chain", chain, AddressChain)
     check_int("max_links", max_links, minimum=1, maximum=32)
     links = chain.links[:max_links]
@@ -196,9 +196,7 @@ def shadow_vs_nested(run):
     >>> len(shadow_vs_nested(scenario.side_by_side(100)).axes)
     2
     """
-    from ..mmu.scenario import SideBySide
     check_type("run", run, SideBySide)
-    from matplotlib.collections import LineCollection, PolyCollection
     techs = ["native", "shadow", "nested"]
     # fixed margins, bars as one PolyCollection per panel, ticks and the key
     # as plain artists: a widget redraw must stay < 50 ms

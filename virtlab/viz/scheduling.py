@@ -16,8 +16,16 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.patches import FancyBboxPatch, Patch
+from matplotlib.path import Path
+from matplotlib.ticker import FixedLocator, MaxNLocator
+
 from ..errors import check_number, check_str, check_type
-from .base import PALETTE, new_figure
+from ..scheduler.base import VM
+from ..scheduler.trace import Trace
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["gantt", "share_bars", "lab_figure", "mapping_figure", "cosched_figure",
            "latency_figure", "vm_colors"]
@@ -26,7 +34,6 @@ _RESERVED = "#bbbbbb"
 
 
 def _trace_type():
-    from ..scheduler.trace import Trace
     return Trace
 
 
@@ -61,8 +68,6 @@ def _rects(spans, y0, h):
 
 def _compound(rects):
     """One Path holding many rectangles ``(x0, y0, x1, y1)`` (one SVG element)."""
-    import numpy as np
-    from matplotlib.path import Path
     r = np.asarray(rects, dtype=float).reshape(-1, 4)
     verts = np.empty((len(r), 5, 2))
     verts[:, :, 0] = r[:, [0, 0, 2, 2, 0]]
@@ -78,8 +83,6 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
     # broken_barh per (pCPU, VM) made redraws noticeably slower.  With
     # ``compound`` each VM's bars are a single path (one SVG element per VM;
     # a SEDF run has hundreds of short bars in the window).
-    from matplotlib.collections import PathCollection, PolyCollection
-    from matplotlib.ticker import FixedLocator, MaxNLocator
     colors = vm_colors(trace)
     s_us, e_us = start * 1000, end * 1000
     verts, faces = [], []
@@ -114,13 +117,12 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
         a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
         if (b - a) > span / 25 and trace.vms[trace.vm_names.index(iv.vm)].vcpus > 1:
             ax.text((a + b) / 2, iv.pcpu, str(iv.vcpu), ha="center", va="center",
-                    fontsize=6, color="white")
+                    fontsize=8, fontweight="bold", color="white")
     ax.set_xlim(start, end)
     ax.set_ylim(trace.pcpus - 0.5, -0.5)
     # few ticks: every tick is four artists, and tick creation and layout were
     # most of a redraw
     if compound:     # the widget: ticks as plain artists, cheaper than matplotlib's
-        from .base import fast_ticks, nice_ticks
         fast_ticks(ax, "x", *nice_ticks(start, end, n=5), fontsize=7, length=2.5)
         ax.set_yticks([])
         _row_labels(ax, [str(p) for p in range(trace.pcpus)])
@@ -135,7 +137,6 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
     if title:        # an explicit y: no measuring of tick labels to place the title
         ax.set_title(title, fontsize=8, y=1.0, pad=4)
     if legend:
-        from matplotlib.patches import Patch
         handles = [Patch(color=c, label=n) for n, c in colors.items()]
         if res:
             handles.append(Patch(facecolor="white", edgecolor=_RESERVED, hatch="///",
@@ -183,7 +184,6 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
     shares = [trace.share(n) for n in names]
     y = range(len(names))
     if lean:         # one collection instead of a Rectangle per bar
-        from matplotlib.collections import PolyCollection
         ax.add_collection(PolyCollection(
             [[(0, i - 0.4), (0, i + 0.4), (s, i + 0.4), (s, i - 0.4)]
              for i, s in enumerate(shares)], facecolors=[colors[n] for n in names],
@@ -208,7 +208,6 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
         ax.set_yticklabels(names, fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel("share of one pCPU", fontsize=7, labelpad=1)
-        from matplotlib.ticker import MaxNLocator
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.tick_params(labelsize=7, length=2.5, pad=2)
 
@@ -271,7 +270,6 @@ def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):
     >>> fig.axes[0].get_title()
     'vCPU → pCPU: configuration (dashed) and scheduling (arrows)'
     """
-    from ..scheduler.base import VM
     vms = list(vms)
     for i, vm in enumerate(vms):
         check_type(f"vms[{i}]", vm, VM)
@@ -331,7 +329,6 @@ def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):
 
 
 def _box(x, y, w, h, color, alpha=1.0):
-    from matplotlib.patches import FancyBboxPatch
     return FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02", facecolor=color,
                           edgecolor=color, alpha=alpha)
 
@@ -390,7 +387,8 @@ def cosched_figure(traces: dict, vm: str = "smp", window_ms: float = 120.0):
     ax2.set_xticks(list(x))
     ax2.set_xticklabels(labels)
     ax2.set_title("pCPU-seconds per second", fontsize=8)
-    ax2.legend(fontsize=6, frameon=False)
+    # outside the axes: inside, the legend hid the relaxed group's bars
+    ax2.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax2.tick_params(labelsize=7)
     return fig
 

@@ -3,6 +3,8 @@
 Apps are discovered from the modules of this package: a module declares
 ``APPS = {"factory_name": factory}`` and ``virtlab.widgets.factory_name()``
 builds that app.  No central list has to be edited when a topic lands.
+Widgets that are not apps (they take arguments, e.g. the self-check block
+``virtlab.widgets.selfcheck("12")``) are declared in ``TOOLS`` the same way.
 
 Examples
 --------
@@ -22,6 +24,7 @@ from .base import WidgetApp
 __all__ = ["WidgetApp", "apps"]
 
 _REGISTRY: dict[str, Callable[[], WidgetApp]] | None = None
+_TOOLS: dict[str, Callable] = {}
 
 
 def apps() -> dict[str, Callable[[], WidgetApp]]:
@@ -34,6 +37,7 @@ def apps() -> dict[str, Callable[[], WidgetApp]]:
             if info.name.startswith("_") or info.name == "base":
                 continue
             module = importlib.import_module(f"{__name__}.{info.name}")
+            _TOOLS.update(getattr(module, "TOOLS", {}))
             for name, factory in getattr(module, "APPS", {}).items():
                 if name in modules:  # the submodule would shadow the factory
                     raise RuntimeError(f"widget app {name!r} has the name of a module of "
@@ -48,11 +52,11 @@ def apps() -> dict[str, Callable[[], WidgetApp]]:
 def __getattr__(name: str):
     if name.startswith("_"):
         raise AttributeError(name)
-    factory = apps().get(name)
+    factory = apps().get(name) or _TOOLS.get(name)
     if factory is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return factory
 
 
 def __dir__():
-    return sorted(set(globals()) | set(apps()))
+    return sorted(set(globals()) | set(apps()) | set(_TOOLS))

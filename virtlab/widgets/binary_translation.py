@@ -31,7 +31,13 @@ from typing import Any
 
 import ipywidgets as W
 
-from virtlab.widgets.base import WidgetApp
+from ..asm import assemble
+from ..errors import check_int
+from ..hypervisor.binary_translation import BinaryTranslationMachine, translate
+from ..hypervisor.native import NativeMachine
+from ..hypervisor.trap_and_emulate import TrapAndEmulateMachine
+from ..viz.hypervisor import text_panels
+from .base import WidgetApp
 
 __all__ = ["APPS", "BTLabResult", "BinaryTranslationApp", "bt_program",
            "binary_translation_lab"]
@@ -45,7 +51,6 @@ def bt_program(iterations: int = 5) -> str:
     >>> "MOV ECX, 3" in bt_program(3)
     True
     """
-    from virtlab.errors import check_int
     n = check_int("iterations", iterations, minimum=1, maximum=10_000)
     return f"""\
         MOV EAX, 0x200
@@ -116,10 +121,6 @@ class BinaryTranslationApp(WidgetApp):
         super().__init__(controls)
 
     def compute(self, iterations: int, block: int) -> BTLabResult:
-        from virtlab.asm import assemble
-        from virtlab.hypervisor.binary_translation import BinaryTranslationMachine, translate
-        from virtlab.hypervisor.native import NativeMachine
-        from virtlab.hypervisor.trap_and_emulate import TrapAndEmulateMachine
         prog = assemble(bt_program(iterations))
         m = BinaryTranslationMachine(prog)
         bt = m.run()
@@ -132,7 +133,6 @@ class BinaryTranslationApp(WidgetApp):
                            not bt.state.diff(native.state), te.state.diff(native.state))
 
     def draw(self, result: BTLabResult):
-        from virtlab.viz.hypervisor import text_panels
         tb = result.selected
         marks = [t != o for o, t in zip(tb.original, tb.translated)]
         addr = [f"{tb.start + i:3d}  " for i in range(len(tb.original))]
@@ -187,7 +187,6 @@ def binary_translation_lab(iterations: int = 5, block: int = 1) -> BinaryTransla
     >>> binary_translation_lab(block=0).result.selected.start
     0
     """
-    from virtlab.errors import check_int
     check_int("iterations", iterations, minimum=1, maximum=50)
     check_int("block", block, minimum=0, maximum=2)
     return BinaryTranslationApp(iterations=iterations, block=block)

@@ -18,7 +18,7 @@ import ipywidgets as W
 
 from .. import containers as ct
 from ..errors import check_bool, check_choice, check_int
-from ..viz import containers as viz_ct
+from ..viz import containers as viz_ct, to_png
 from .base import WidgetApp
 
 __all__ = ["ContainerLab", "container_lab"]
@@ -58,7 +58,6 @@ class ContainerLab(WidgetApp):
                 ct.blast_radius("vm", incident))
 
     def draw(self, result):
-        from ..viz import to_png
         shown = max(1, min(result[0].instances, 4))
         if shown not in self._diagram_png:
             self._diagram_png[shown] = to_png(viz_ct.stacks_figure(shown))

@@ -25,6 +25,9 @@ from .base import WidgetApp
 __all__ = ["CourseMap", "GlossarySearch", "StorageLab", "VlanLab"]
 
 
+_ORIGIN = {"lecture": "slides", "course": "course"}
+
+
 class GlossarySearch(WidgetApp):
     """Search the German/English glossary as you type."""
 
@@ -43,9 +46,10 @@ class GlossarySearch(WidgetApp):
             return "<i>No term matches.</i>"
         rows = "".join(
             f"<tr><td><b>{html.escape(t.de)}</b></td><td>{html.escape(t.en)}</td>"
-            f"<td>{html.escape(t.definition)}</td><td>{t.notebook}</td></tr>" for t in result)
+            f"<td>{html.escape(t.definition)}</td><td>{t.notebook}</td>"
+            f"<td>{_ORIGIN[t.origin]}</td></tr>" for t in result)
         return ("<table><tr><th>Deutsch</th><th>English</th><th>Meaning</th>"
-                f"<th>Notebook</th></tr>{rows}</table>")
+                f"<th>Notebook</th><th>From</th></tr>{rows}</table>")
 
 
 class CourseMap(WidgetApp):

@@ -15,7 +15,7 @@ It drives the machines of :mod:`virtlab.hypervisor` (``step()``, ``run()``,
 
 Examples
 --------
->>> app = debugger(technique="trap_and_emulate", program="popf")
+>>> app = step_debugger(technique="trap_and_emulate", program="popf_restore")
 >>> app.state.pc, app.state.status
 (0, 'running')
 >>> app.step(); app.state.steps
@@ -36,125 +36,48 @@ from typing import Any
 
 import ipywidgets as W
 
-from virtlab.widgets.base import WidgetApp
+from ..asm import assemble
+from ..errors import check_choice, check_int, check_str
+from ..hypervisor import machine
+from ..hypervisor.guests import GUESTS
+from ..viz.hypervisor import debugger_view
+from .base import WidgetApp
 
-__all__ = ["APPS", "GUEST_PROGRAMS", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerState",
-           "make_machine", "debugger"]
+__all__ = ["APPS", "TECHNIQUES", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerState",
+           "make_machine", "step_debugger"]
 
-#: Guest programs the debugger offers: name -> (one-line description, source).
-GUEST_PROGRAMS = MappingProxyType({
-    "popf": (
-        "The POPF problem: the kernel restores flags with IF=1 via POPF. In ring 1 "
-        "(trap-and-emulate on X86_32) the IF change is silently dropped.",
-        """\
-        MOV EAX, 0x202      ; flags image with IF (bit 9) set
-        PUSH EAX
-        POPF                ; critical: sensitive but does not trap in ring 1
-        PUSHF               ; read the flags back
-        POP EBX             ; EBX shows whether IF is set
-        CLI                 ; privileged: traps in ring 1
-        HLT
-"""),
-    "sgdt": (
-        "SGDT/SMSW leak the real machine's values to a deprivileged guest kernel.",
-        """\
-        MOV EAX, 0x500
-        LGDT EAX            ; privileged: the guest sets its GDT base
-        SGDT EBX            ; critical: reads GDTR without a trap
-        SMSW ECX            ; critical: reads the machine status word
-        HLT
-"""),
-    "syscall": (
-        "An application makes three system calls (INT 0x80); the kernel handles "
-        "them and returns with SYSEXIT.",
-        """\
-        .equ IDT, 0x100
-        MOV EAX, IDT
-        LIDT EAX            ; privileged: load the IDT base
-        MOV EAX, handler
-        MOV [0x180], EAX    ; IDT[0x80] = handler
-        MOV ECX, 0x800      ; user stack
-        MOV EDX, app
-        SYSEXIT             ; to the application (ring 3)
-handler:
-        ADD EBX, 1          ; the "system call"
-        POP EAX             ; interrupted CS
-        POP EDX             ; return address
-        MOV ECX, ESP
-        CMP EBX, 3
-        JZ done
-        SYSEXIT
-done:   HLT
-        .user
-app:    INT 0x80
-        JMP app
-"""),
-    "port_io": (
-        "The guest kernel writes 'Hi' to the serial port (OUT) and halts.",
-        """\
-        MOV EAX, 72         ; 'H'
-        OUT 0x3F8, EAX      ; port I/O: privileged
-        MOV EAX, 105        ; 'i'
-        OUT 0x3F8, EAX
-        HLT
-"""),
-    "app_cli": (
-        "Who issued it? The application executes CLI (the guest kernel's #GP handler "
-        "deals with it), then the guest kernel does port I/O.",
-        """\
-        .equ IDT, 0x100
-        MOV EAX, IDT
-        LIDT EAX            ; guest kernel: its own IDT
-        MOV EAX, gp
-        MOV [IDT+13], EAX   ; #GP handler
-        MOV ECX, 0x800
-        MOV EDX, app
-        SYSEXIT             ; to the application (ring 3)
-gp:     MOV EAX, 33         ; '!'
-        OUT 0x3F8, EAX      ; the guest OS does port I/O
-        HLT
-        .user
-app:    CLI                 ; the application: a privileged instruction
-"""),
-    "loop": (
-        "A compute loop: innocuous instructions only, plus the final HLT.",
-        """\
-        MOV ECX, 5
-loop:   ADD EAX, ECX
-        DEC ECX
-        JNZ loop
-        HLT
-"""),
+#: Technique key -> (label shown in the dropdown, mode of
+#: :func:`virtlab.hypervisor.machine`, its options).
+TECHNIQUES = MappingProxyType({
+    "native": ("native (ring 0, no VMM)", "native", {}),
+    "emulation": ("emulation (interpreter)", "emulation", {}),
+    "trap_and_emulate": ("trap-and-emulate (ring 1)", "trap_and_emulate", {}),
+    "binary_translation": ("binary translation", "binary_translation", {}),
+    "hardware": ("hardware-assisted (VT-x, EPT)", "hardware", {"hardware": "nehalem_ept"}),
+    "hardware_first_gen": ("hardware-assisted (1st gen VT-x, no EPT)", "hardware",
+                           {"hardware": "first_gen_vt"}),
+    "paravirt": ("paravirtual (Xen hypercalls)", "paravirt", {}),
 })
-
 #: Technique key -> label shown in the dropdown.
-TECHNIQUE_LABELS = MappingProxyType({
-    "native": "native (ring 0, no VMM)",
-    "emulation": "emulation (interpreter)",
-    "trap_and_emulate": "trap-and-emulate (ring 1)",
-    "binary_translation": "binary translation",
-    "hardware": "hardware-assisted (VT-x, EPT)",
-    "hardware_first_gen": "hardware-assisted (1st gen VT-x, no EPT)",
-    "paravirt": "paravirtual (Xen hypercalls)",
-})
+TECHNIQUE_LABELS = MappingProxyType({k: v[0] for k, v in TECHNIQUES.items()})
 
 #: The debugger runs at most this many steps per Run.
 RUN_LIMIT = 500
 
 
-def make_machine(technique: str, program: str, isa: str = "X86_32"):
+def make_machine(technique: str, program: str, isa: str | None = None):
     """Build the :mod:`virtlab.hypervisor` machine for ``technique`` and a program.
 
     Parameters
     ----------
     technique : str
-        A key of :data:`TECHNIQUE_LABELS`.
+        A key of :data:`TECHNIQUES`.
     program : str
-        A key of :data:`GUEST_PROGRAMS`, or assembler source (contains a newline
-        or a space).
-    isa : str
-        Catalogue for assembling and trapping (``X86_32`` default; hardware
-        modes always use ``X86_VTX``).
+        A guest of the catalogue :data:`virtlab.hypervisor.guests.GUESTS`, or
+        assembler source (contains a newline or a space).
+    isa : str, optional
+        Catalogue for assembling and trapping (default: the guest's, ``X86_32``
+        for source text); hardware modes always use ``X86_VTX``.
 
     Examples
     --------
@@ -167,40 +90,20 @@ def make_machine(technique: str, program: str, isa: str = "X86_32"):
     ValueError: technique must be one of 'native', 'emulation', 'trap_and_emulate', \
 'binary_translation', 'hardware', 'hardware_first_gen', 'paravirt'; got 'magic'
     """
-    from virtlab.asm import assemble
-    from virtlab.errors import check_choice, check_str
-    from virtlab.hypervisor.binary_translation import BinaryTranslationMachine
-    from virtlab.hypervisor.emulation import EmulationMachine
-    from virtlab.hypervisor.native import NativeMachine
-    from virtlab.hypervisor.paravirt import ParavirtMachine, paravirtualize
-    from virtlab.hypervisor.trap_and_emulate import TrapAndEmulateMachine
-    from virtlab.hypervisor.vtx import HardwareMachine
-
-    check_choice("technique", technique, list(TECHNIQUE_LABELS))
+    check_choice("technique", technique, list(TECHNIQUES))
     check_str("program", program)
-    check_choice("isa", isa, ["TOY", "X86_32", "X86_VTX"])
-    if program in GUEST_PROGRAMS:
-        source = GUEST_PROGRAMS[program][1]
+    if isa is not None:
+        check_choice("isa", isa, ["TOY", "X86_32", "X86_VTX"])
+    if program in GUESTS:
+        guest_isa, _, source = GUESTS[program]
     elif "\n" in program or " " in program.strip():
-        source = program
+        guest_isa, source = "X86_32", program
     else:
-        raise ValueError(f"program must be one of {', '.join(GUEST_PROGRAMS)} or "
+        raise ValueError(f"program must be one of {', '.join(GUESTS)} or "
                          f"assembler source; got {program!r}")
-    hw = technique.startswith("hardware")
-    prog = assemble(source, isa="X86_VTX" if hw else isa)
-    if technique == "native":
-        return NativeMachine(prog)
-    if technique == "emulation":
-        return EmulationMachine(prog)
-    if technique == "trap_and_emulate":
-        return TrapAndEmulateMachine(prog)
-    if technique == "binary_translation":
-        return BinaryTranslationMachine(prog)
-    if technique == "hardware":
-        return HardwareMachine(prog, hardware="nehalem_ept")
-    if technique == "hardware_first_gen":
-        return HardwareMachine(prog, hardware="first_gen_vt")
-    return ParavirtMachine(paravirtualize(prog))
+    _, mode, options = TECHNIQUES[technique]
+    prog = assemble(source, isa="X86_VTX" if mode == "hardware" else isa or guest_isa)
+    return machine(prog, mode, **options)
 
 
 @dataclass(frozen=True)
@@ -271,11 +174,11 @@ class DebuggerApp(WidgetApp):
 
     title = "Step-through debugger: one guest, six techniques"
 
-    def __init__(self, technique: str = "trap_and_emulate", program: str = "popf"):
+    def __init__(self, technique: str = "trap_and_emulate", program: str = "popf_restore"):
         controls = {
             "technique": W.Dropdown(options=[(v, k) for k, v in TECHNIQUE_LABELS.items()],
                                     value=technique, description="technique"),
-            "program": W.Dropdown(options=list(GUEST_PROGRAMS), value=program,
+            "program": W.Dropdown(options=list(GUESTS), value=program,
                                   description="guest"),
         }
         self.step_button = W.Button(description="Step", icon="step-forward",
@@ -301,7 +204,6 @@ class DebuggerApp(WidgetApp):
 
     def step(self, n: int = 1) -> None:
         """Execute ``n`` guest instructions (default one), then redraw once."""
-        from virtlab.errors import check_int
         check_int("n", n, minimum=1, maximum=100_000)
         if self.machine is not None:
             for _ in range(n):
@@ -311,7 +213,6 @@ class DebuggerApp(WidgetApp):
 
     def run(self, max_steps: int = RUN_LIMIT) -> None:
         """Step until the guest halts or faults (at most ``max_steps``), then redraw."""
-        from virtlab.errors import check_int
         check_int("max_steps", max_steps, minimum=1, maximum=100_000)
         m = self.machine
         if m is not None:
@@ -339,11 +240,10 @@ class DebuggerApp(WidgetApp):
         return snapshot(self.machine, technique, program, self._steps)
 
     def draw(self, result: DebuggerState):
-        from virtlab.viz.hypervisor import debugger_view
         return debugger_view(result)
 
     def describe(self, result: DebuggerState) -> str:
-        desc = GUEST_PROGRAMS[result.program][0] if result.program in GUEST_PROGRAMS else ""
+        desc = GUESTS[result.program][1] if result.program in GUESTS else ""
         ctr = result.counters
         keys = [k for k in ("instructions", "direct", "interpreted", "guest_traps",
                             "vmm_traps", "callouts", "exits", "hypercalls", "cache_hits",
@@ -393,7 +293,8 @@ def snapshot(machine, technique: str, program: str, steps: int = 0) -> DebuggerS
         log=tuple(machine.log))
 
 
-def debugger(technique: str = "trap_and_emulate", program: str = "popf") -> DebuggerApp:
+def step_debugger(technique: str = "trap_and_emulate",
+                  program: str = "popf_restore") -> DebuggerApp:
     """Build the step-through debugger (notebooks 06–09).
 
     Parameters
@@ -401,18 +302,17 @@ def debugger(technique: str = "trap_and_emulate", program: str = "popf") -> Debu
     technique : str
         A key of :data:`TECHNIQUE_LABELS`.
     program : str
-        A key of :data:`GUEST_PROGRAMS`.
+        A guest of :data:`virtlab.hypervisor.guests.GUESTS`.
 
     Examples
     --------
-    >>> app = debugger("hardware", "port_io")
+    >>> app = step_debugger("hardware", "port_io")
     >>> app.run(); app.state.last_exit
     'VM exit HLT (#12)'
     """
-    from virtlab.errors import check_choice
-    check_choice("technique", technique, list(TECHNIQUE_LABELS))
-    check_choice("program", program, list(GUEST_PROGRAMS))
+    check_choice("technique", technique, list(TECHNIQUES))
+    check_choice("program", program, list(GUESTS))
     return DebuggerApp(technique=technique, program=program)
 
 
-APPS: dict[str, Any] = {"step_debugger": debugger}
+APPS: dict[str, Any] = {"step_debugger": step_debugger}

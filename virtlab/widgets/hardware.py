@@ -33,7 +33,11 @@ from typing import Any
 
 import ipywidgets as W
 
-from virtlab.widgets.base import WidgetApp
+from ..errors import check_bool, check_int, check_number, check_type
+from ..hypervisor.costs import COSTS, CycleCosts
+from ..hypervisor.microbench import MICROBENCHMARKS, cycles_table
+from ..viz.hypervisor import grouped_bars
+from .base import WidgetApp
 
 __all__ = ["APPS", "HardwareLabResult", "HardwareApp", "SVM_INSTRUCTIONS",
            "VMX_INSTRUCTION_GROUPS", "bt_vs_vt", "hardware_lab", "winner"]
@@ -70,7 +74,7 @@ def bt_vs_vt(vm_exit: float = 2000.0, ept: bool = True, costs: Any = None) -> di
         Price of one VM exit round trip for the VT column.
     ept : bool
         Nested paging on (EPT) or off (shadow page tables, CR3 loads exit).
-    costs : virtlab.hypervisor.costs.CostTable, optional
+    costs : virtlab.hypervisor.costs.CycleCosts, optional
         Other prices (default ``COSTS``).
 
     Returns
@@ -88,16 +92,13 @@ def bt_vs_vt(vm_exit: float = 2000.0, ept: bool = True, costs: Any = None) -> di
     ...
     ValueError: vm_exit must be a finite number in [0, 1000000], got -1.0
     """
-    from virtlab.errors import check_bool, check_number, check_type
-    from virtlab.hypervisor.costs import COSTS, CostTable
-    from virtlab.hypervisor.microbench import run_all
     vm_exit = check_number("vm_exit", vm_exit, minimum=0, maximum=1_000_000)
     check_bool("ept", ept)
-    costs = COSTS if costs is None else check_type("costs", costs, CostTable)
-    # run_all measures each benchmark's events once (cached) and re-prices them.
+    costs = COSTS if costs is None else check_type("costs", costs, CycleCosts)
+    # cycles_table measures each benchmark's events once (cached) and re-prices them.
     # 20 iterations, as before: measured with 50, every later redraw of this app
     # was ~25 ms slower (the larger warm-up runs leave more live objects behind).
-    return run_all(costs.replace(vm_exit=vm_exit), ept=ept, iterations=20)
+    return cycles_table(costs.replace(vm_exit=vm_exit), ept=ept, iterations=20)
 
 
 def winner(row: dict) -> str:
@@ -158,7 +159,6 @@ class HardwareApp(WidgetApp):
                                  {k: winner(v) for k, v in table.items()})
 
     def draw(self, result: HardwareLabResult):
-        from virtlab.viz.hypervisor import grouped_bars
         data = {k: {"native": max(v["native"], 1.0), "BT": max(v["binary_translation"], 1.0),
                     "VT": max(v["hardware"], 1.0)} for k, v in result.table.items()}
         fig = grouped_bars(data, log=True, ylabel="cycles per iteration (log)",
@@ -173,7 +173,6 @@ class HardwareApp(WidgetApp):
         return fig
 
     def describe(self, result: HardwareLabResult) -> str:
-        from virtlab.hypervisor.microbench import MICROBENCHMARKS
         rows = "".join(
             f"<tr><td>{n}</td><td>{html.escape(MICROBENCHMARKS[n])}</td>"
             f"<td style='text-align:right'>{v['native']:,.0f}</td>"
@@ -209,7 +208,6 @@ def hardware_lab(vm_exit: int = 4000, ept: bool = False) -> HardwareApp:
     >>> app.result.winners["ptemod"]
     'hardware'
     """
-    from virtlab.errors import check_bool, check_int
     check_int("vm_exit", vm_exit, minimum=200, maximum=8000)
     check_bool("ept", ept)
     return HardwareApp(vm_exit=vm_exit, ept=ept)

@@ -7,7 +7,7 @@ every stack.  Making world switches cheaper shrinks exactly the type-2 bar.
 
 Examples
 --------
->>> app = hypervisor_types(stack="type2")
+>>> app = hypervisor_types_lab(stack="type2")
 >>> app.result.stack.kind
 'type2'
 >>> before = app.result.costs["type2"].total
@@ -26,12 +26,14 @@ from typing import Any
 
 import ipywidgets as W
 
-from virtlab.hypervisor.stacks import (
-    STACK_KINDS, HypervisorStack, IoCost, StackCosts, compare_io, get_stack, vmi_stacks,
-)
-from virtlab.widgets.base import WidgetApp
+from ..errors import check_choice, check_int
+from ..hypervisor.stacks import (HypervisorStack, IoCost, STACK_KINDS, StackCosts, compare_stacks,
+                                 get_stack, vmi_stacks)
+from ..viz.base import to_svg
+from ..viz.hypervisor import io_cost_bars, stack_diagram
+from .base import WidgetApp
 
-__all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types"]
+__all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types_lab"]
 
 _VMI = {s.kind: s for s in vmi_stacks()}
 _CHOICES = [("native (no VM)", "native"), ("Typ 1 (ESX, Hyper-V, XenServer)", "type1"),
@@ -47,8 +49,8 @@ class HypervisorTypesResult:
 
     Examples
     --------
-    >>> from virtlab.hypervisor.stacks import compare_io, get_stack
-    >>> r = HypervisorTypesResult(get_stack("kvm"), compare_io(), StackCosts())
+    >>> from virtlab.hypervisor.stacks import compare_stacks, get_stack
+    >>> r = HypervisorTypesResult(get_stack("kvm"), compare_stacks(), StackCosts())
     >>> r.costs["kvm"].total > r.costs["native"].total
     True
     """
@@ -93,12 +95,10 @@ class HypervisorTypesApp(WidgetApp):
         costs = StackCosts(**{**self._defaults.__dict__, "world_switch": world_switch,
                               "vm_exit": vm_exit})
         chosen = _VMI[stack] if stack in _VMI else get_stack(stack)
-        return HypervisorTypesResult(chosen, compare_io(costs, size_kib, STACK_KINDS),
+        return HypervisorTypesResult(chosen, compare_stacks(costs, size_kib, STACK_KINDS),
                                      costs)
 
     def draw(self, result: HypervisorTypesResult):
-        from virtlab.viz.base import to_svg
-        from virtlab.viz.hypervisor import io_cost_bars, stack_diagram
         kind = result.stack.kind
         if kind not in self._diagram_png:
             self._diagram_png[kind] = to_svg(stack_diagram(result.stack, width=6.0,
@@ -139,7 +139,7 @@ class HypervisorTypesApp(WidgetApp):
         return "".join(parts)
 
 
-def hypervisor_types(stack: str = "type2", size_kib: int = 4, world_switch: int = 6000,
+def hypervisor_types_lab(stack: str = "type2", size_kib: int = 4, world_switch: int = 6000,
                      vm_exit: int = 2000) -> HypervisorTypesApp:
     """Build the hypervisor-types app (notebook 09).
 
@@ -153,10 +153,9 @@ def hypervisor_types(stack: str = "type2", size_kib: int = 4, world_switch: int 
 
     Examples
     --------
-    >>> hypervisor_types(stack="kvm").result.stack.title
+    >>> hypervisor_types_lab(stack="kvm").result.stack.title
     'KVM (Kernel Virtual Machine)'
     """
-    from virtlab.errors import check_choice, check_int
     check_choice("stack", stack, [v for _, v in _CHOICES])
     check_int("size_kib", size_kib, minimum=1, maximum=256)
     check_int("world_switch", world_switch, minimum=0, maximum=30_000)
@@ -165,4 +164,4 @@ def hypervisor_types(stack: str = "type2", size_kib: int = 4, world_switch: int 
                               vm_exit=vm_exit)
 
 
-APPS: dict[str, Any] = {"hypervisor_types_lab": hypervisor_types}
+APPS: dict[str, Any] = {"hypervisor_types_lab": hypervisor_types_lab}

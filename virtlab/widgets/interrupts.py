@@ -27,13 +27,11 @@ from typing import Any
 
 import ipywidgets as W
 
-from virtlab.devices import MODES, IOComparison, compare_io, disk_requests, merge_events, \
-    packet_burst
-from virtlab.errors import check_bool, check_choice, check_int
-from virtlab.interrupts import (
-    InterruptTrace, Platform, round_robin_schedule, simulate_interrupts,
-)
-from virtlab.widgets.base import WidgetApp
+from ..devices import IOComparison, MODES, compare_io, disk_requests, merge_events, packet_burst
+from ..errors import check_bool, check_choice, check_int
+from ..interrupts import InterruptTrace, Platform, round_robin_schedule, simulate_interrupts
+from ..viz.interrupts import io_comparison, routing
+from .base import WidgetApp
 
 __all__ = ["APPS", "InterruptLabApp", "InterruptLabResult", "IOModelsApp", "interrupt_lab",
            "io_models_lab"]
@@ -117,7 +115,6 @@ class InterruptLabApp(WidgetApp):
         return InterruptLabResult(plat, trace, shared_pcpu)
 
     def draw(self, result: InterruptLabResult):
-        from virtlab.viz.interrupts import routing
         return routing(result.trace)
 
     def describe(self, result: InterruptLabResult) -> str:
@@ -219,7 +216,6 @@ class IOModelsApp(WidgetApp):
                           coalesce=coalesce)
 
     def draw(self, result: IOComparison):
-        from virtlab.viz.interrupts import io_comparison
         return io_comparison(result)
 
     def describe(self, result: IOComparison) -> str:

@@ -27,7 +27,7 @@ import ipywidgets as W
 
 from .. import viz
 from ..errors import check_choice, check_int, check_number
-from ..scheduler import COSCHED_MODES, scenarios
+from ..scheduler import COSCHED_MODES, CreditScheduler, scenarios, simulate
 from .base import WidgetApp
 
 __all__ = ["SchedulerLab", "CoschedLab", "scheduler_lab", "cosched_lab", "APPS"]
@@ -174,7 +174,6 @@ class CoschedLab(WidgetApp):
         if key not in cache:
             if len(cache) >= 64:
                 cache.clear()
-            from ..scheduler import CreditScheduler, simulate
             vms = _lock_vms(pcpus, hogs)
             cache[key] = simulate(CreditScheduler(cosched=mode), vms, pcpus,
                                   self.duration_ms, seed=self.seed)

@@ -3,8 +3,9 @@
 The picture shows the privileged and the sensitive set of the chosen
 catalogue; the critical instructions (sensitive, not privileged) sit in the
 part of the sensitive circle outside the privileged one.  Making all of them
-privileged — what VT-x effectively did — makes the machine virtualizable by
-Theorem 1.
+privileged makes the machine virtualizable by Theorem 1 — a what-if (as on
+``TOY``), not what VT-x did: VT-x left them unprivileged and gave the guest
+kernel its own ring 0, where they act only on guest state (see ``isa.X86_VTX``).
 
 Examples
 --------

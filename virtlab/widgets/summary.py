@@ -24,9 +24,10 @@ import ipywidgets as W
 
 from .. import availability as av
 from .. import consolidation as cons
-from .. import migration as mig
+from .. import operations as ops
 from ..errors import check_choice, check_int
 from ..viz import consolidation as viz_cons
+from ..viz.text import metric_text
 from .base import WidgetApp
 
 __all__ = ["CloudLab", "cloud_lab"]
@@ -80,7 +81,7 @@ class CloudLab(WidgetApp):
             raise ValueError(f"maintenance_host must be < {p.hosts_after} "
                              f"(the cloud runs on {p.hosts_after} hosts)")
         report = _report(p, spares)
-        m = mig.maintenance(p, maintenance_host, bandwidth_mbit, spares=spares)
+        m = ops.maintenance(p, maintenance_host, bandwidth_mbit, spares=spares)
         return p, report, m
 
     def draw(self, result):
@@ -93,8 +94,9 @@ class CloudLab(WidgetApp):
                    f"room (red); colour = tenant"))
 
     def describe(self, result):
-        rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
-                       f"<td>{html.escape(c)}</td></tr>" for a, b, c in av.dashboard(*result))
+        rows = "".join(f"<tr><td>{html.escape(m.area)}</td><td>{html.escape(m.metric)}</td>"
+                       f"<td>{html.escape(metric_text(m))}</td></tr>"
+                       for m in ops.dashboard(*result))
         return ("<table><tr><th>area</th><th>metric</th><th>value</th></tr>"
                 f"{rows}</table><p><i>Server sizes, watts and dirty rates are "
                 "illustrative.</i></p>")

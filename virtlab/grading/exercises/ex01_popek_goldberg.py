@@ -3,8 +3,11 @@
 Per variant: a small hypothetical instruction set built from ``X86_32``
 entries (privileged, sensitive-but-unprivileged and innocuous ones), where
 the designers have made some of x86's critical instructions trap in user
-mode and made some of them harmless in user mode.  The student classifies
-the instructions and applies Theorems 1 and 3 (facts.md §1: sufficient
+mode and made some of them harmless in user mode.  The student sees each
+instruction only as a *description of its behaviour* (what it does to or
+reveals about the machine, whether it traps in user mode, what it does in
+user mode) and classifies it from that -- the definitions, not a table of
+flags -- then applies Theorems 1 and 3 (facts.md §1: sufficient
 conditions).  Reference answers come from :func:`virtlab.popek_goldberg.classify`,
 :func:`~virtlab.popek_goldberg.is_virtualizable` and
 :func:`~virtlab.popek_goldberg.hybrid_vmm_possible` applied to the variant's
@@ -22,21 +25,53 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...isa import ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "offending",
-           "variant_isa"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "offending",
+           "variant_isa", "behaviour"]
+
+
+#: What an instruction does, where the catalogue's ``reason`` would give the answer
+#: away (it names the class or says whether it traps).
+_EFFECT = {
+    "IN": "reads a device register (an I/O port)",
+    "POPF": "pops EFLAGS, including the interrupt flag; whether IF changes depends on "
+            "the current privilege level",
+    "SMSW": "reads the machine status word (the mode bits of CR0)",
+}
+
+
+def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool) -> str:
+    """A description of one instruction's behaviour on the variant CPU (no class names).
+
+    Examples
+    --------
+    >>> print(behaviour("CLI", True, True, True).replace("; ", chr(10)))
+    masks interrupts for the whole machine
+    in user mode it traps to the supervisor (general-protection fault)
+    its effect is the same whichever mode executes it
+    """
+    text = _EFFECT.get(mnemonic, X86_32[mnemonic].reason)
+    text += ("; in user mode it traps to the supervisor (general-protection fault)"
+             if privileged else "; in user mode it runs without a trap")
+    if sensitive:
+        text += ("; its effect is the same whichever mode executes it" if user_sensitive
+                 else "; the designers made it harmless in user mode: executed there, it "
+                      "neither changes nor reveals any system state")
+    return text
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One variant: ``table`` maps mnemonic → (privileged, control-sensitive,
-    behaviour-sensitive, sensitive in user mode).
+    """One variant: ``table`` holds (mnemonic, privileged, control-sensitive,
+    behaviour-sensitive, sensitive in user mode) -- the model's truth; the
+    student works from :meth:`descriptions`.
 
     Examples
     --------
@@ -44,12 +79,17 @@ class Problem:
     True
     """
 
-    table: tuple
+    table: tuple = field(repr=False)
 
-    def rows(self) -> dict:
-        """The table as a dict mnemonic → dict of the four properties."""
-        keys = ("privileged", "control_sensitive", "behavior_sensitive", "user_sensitive")
-        return {m: dict(zip(keys, flags)) for m, *flags in self.table}
+    def descriptions(self) -> dict:
+        """Mnemonic → a description of its behaviour on this CPU.
+
+        Examples
+        --------
+        >>> "ADD" in make_problem(0).descriptions() or len(make_problem(0).descriptions()) > 8
+        True
+        """
+        return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in self.table}
 
 
 def make_problem(seed: int) -> Problem:
@@ -129,8 +169,15 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
     user_crit = {m for m, p, c, b, u in problem.table if u and not p}
     want = {"sensitive": sens, "critical": crit, "virtualizable": not crit,
             "hybrid": not user_crit}
-    return [f"{k}: model {solution[k]!r} vs definition {v!r}" for k, v in want.items()
-            if solution[k] != v]
+    out = [f"{k}: model {solution[k]!r} vs definition {v!r}" for k, v in want.items()
+           if solution[k] != v]
+    # the statement the student reads must say what the table says
+    for m, text in problem.descriptions().items():
+        p, c, b, u = dict((r[0], r[1:]) for r in problem.table)[m]
+        if ("it traps to the supervisor" in text) != p or (
+                (c or b) and ("made it harmless" in text) == u):
+            out.append(f"description of {m} disagrees with the table")
+    return out
 
 
 def describe(problem: Problem) -> str:
@@ -141,15 +188,11 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    lines = ["A hypothetical CPU derived from 32-bit x86. Per instruction: does it trap in "
-             "user mode (privileged)?",
-             "Is it control-sensitive, behaviour-sensitive, and still sensitive when run in "
-             "user mode?",
-             f"  {'mnemonic':9s} {'priv':5s} {'ctrl':5s} {'behav':5s} {'user':5s}"]
-    yes = {True: "yes", False: "-"}
-    for m, p, c, b, u in problem.table:
-        lines.append(f"  {m:9s} {yes[p]:5s} {yes[c]:5s} {yes[b]:5s} {yes[u]:5s}")
-    lines.append("The same table is p.rows() (dict mnemonic -> properties).")
+    lines = ["A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
+             "mode. What each instruction does:"]
+    for m, text in problem.descriptions().items():
+        lines.append(f"  {m}: {text}.")
+    lines.append("The same descriptions are p.descriptions() (dict mnemonic -> text).")
     return "\n".join(lines)
 
 
@@ -159,6 +202,51 @@ def _hidden(problem, rng):
               for n in rng.sample(names, rng.randint(2, 7))},) for _ in range(6)]
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(5)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    rows = []
+    text = problem.descriptions()
+    for m, p, c, b, u in problem.table:
+        kind = ("critical" if (c or b) and not p else "privileged" if p else "innocuous")
+        why = " and ".join(w for w, f in (("changes machine state", c),
+                                          ("depends on machine state", b)) if f) or "neither"
+        rows.append(f"  {m}: {text[m]}.\n    → {why}; {'traps' if p else 'does not trap'} "
+                    f"in user mode → {'sensitive, ' if c or b else ''}{kind}")
+    user_crit = sorted(m for m, p, c, b, u in problem.table if u and not p)
+    return [
+        Step("sensitive instructions",
+             "An instruction is sensitive if it is control-sensitive (changes the machine's "
+             "mode or resources) or behaviour-sensitive (its effect depends on them), whether "
+             "or not it traps:\n" + "\n".join(rows),
+             {"sensitive": sol["sensitive"]}),
+        Step("critical instructions",
+             "Critical = sensitive but not privileged (it does not trap in user mode, so a "
+             "trap-and-emulate VMM never sees it): "
+             + (", ".join(sorted(sol["critical"])) or "none") + ".",
+             {"critical": sol["critical"]}),
+        Step("Theorem 1",
+             "A VMM can be built if every sensitive instruction is privileged, i.e. if there "
+             "is no critical instruction: " + ("yes." if sol["virtualizable"] else
+                                               "not guaranteed — there are critical ones."),
+             {"virtualizable": sol["virtualizable"]}),
+        Step("Theorem 3",
+             "A hybrid VMM interprets virtual supervisor mode, so only instructions that are "
+             "sensitive in user mode and unprivileged break it: "
+             + (", ".join(user_crit) + " → no hybrid VMM." if user_crit
+                else "none → a hybrid VMM can be built."),
+             {"hybrid": sol["hybrid"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex01_popek_goldberg",
     title="Exercise 1: Popek & Goldberg classification",
@@ -166,9 +254,13 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
-        Value("q1", 2, "Sensitive = control-sensitive or behaviour-sensitive, whether or not "
-              "it traps.", name="sensitive", kind="set"),
+        Value("q1", 2, "Sensitive = control-sensitive (it changes the configuration of the "
+              "machine's resources: mode, interrupts, memory map, devices, ...) or "
+              "behaviour-sensitive (its effect depends on or reveals the mode or the real "
+              "location/state of those resources), whether or not it traps. Pure "
+              "computation and relative jumps are innocuous.", name="sensitive", kind="set"),
         Value("q2", 2, "Critical (kritisch) = sensitive but not privileged: it does not trap "
               "in user mode, so trap-and-emulate never sees it.", name="critical", kind="set"),
         Value("q3", 1, "Theorem 1: a VMM may be built if every sensitive instruction is "

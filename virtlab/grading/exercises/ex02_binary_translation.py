@@ -27,9 +27,10 @@ from ...asm import assemble
 from ...hypervisor import run
 from ...isa import X86_32
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "needs_callout",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "needs_callout",
            "INSTRUCTION_POOL"]
 
 _INNOCUOUS = ["ADD EAX, ECX", "XOR EBX, EBX", "INC EDX", "MOV EAX, EBX", "NOP", "SHL EDX, 1"]
@@ -160,6 +161,53 @@ def describe(problem: Problem) -> str:
             + problem.source + f"\n(The loop body runs {problem.loops} times; ECX counts down.)")
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    prog = assemble(problem.source)
+    kinds = []
+    for ins in prog.instructions:
+        if not ins.sensitive_form:
+            kinds.append((ins, "innocuous"))
+        else:
+            kinds.append((ins, "privileged" if X86_32[ins.key].privileged else "critical"))
+    listing = "\n".join(f"  {ins.text:16s} {kind}" for ins, kind in kinds)
+    sol = solve(problem)
+    bt = sol["cache"]
+    return [
+        Step("which instructions become callouts",
+             "Classify every instruction of the kernel code (its form matters: PUSH EAX is "
+             "innocuous, PUSH DS is not):\n" + listing + "\nPrivileged and critical forms "
+             "are replaced by callouts into the VMM; innocuous ones are copied.",
+             {"callout_set": sol["callout_set"]}),
+        Step("how many callouts run",
+             f"Count the sensitive instructions in the loop body, multiply by the "
+             f"{problem.loops} iterations, add the sensitive ones before and after the loop "
+             f"(HLT is privileged): {sol['callouts']} callouts.",
+             {"callouts": sol["callouts"]}),
+        Step("translated blocks and cache hits",
+             "A block ends at a branch. The entry block runs from the first instruction into "
+             "the first iteration up to JNZ; the loop head 'l' is a new block, translated when "
+             f"first re-entered and then found in the cache {bt['cache_hits']} more times; "
+             f"the code after the loop is the last block: {bt['translated_blocks']} "
+             "translated blocks.",
+             {"cache": bt}),
+        Step("trap-and-emulate instead",
+             "With the guest kernel in ring 1, only privileged instructions trap "
+             f"({sol['te']['vmm_traps']} traps); critical ones run directly and misbehave "
+             f"silently ({sol['te']['critical_direct']} times), which is why plain "
+             "trap-and-emulate fails on x86.",
+             {"te": sol["te"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex02_binary_translation",
     title="Exercise 2: binary translation vs trap-and-emulate",
@@ -167,6 +215,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 2, "Binary translation replaces every sensitive instruction of kernel "
               "code -- privileged AND critical -- by a call into the VMM; innocuous ones are "

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from ... import mmu
 from ...mmu import costs
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "walk_refs"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "walk_refs"]
 
-_MODES = {2: mmu.X86_32, 4: mmu.X86_64, 5: mmu.X86_64_5LEVEL}
+_MODES = {2: mmu.X86_32_2LEVEL, 4: mmu.X86_64, 5: mmu.X86_64_5LEVEL}
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,59 @@ def describe(problem: Problem) -> str:
             "rates as in virtlab.mmu.costs.Workload().")
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(4)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    n, m = problem.guest_levels, problem.host_levels
+    sol = solve(problem)
+    lru: OrderedDict = OrderedDict()
+    trace = []
+    for page in problem.pages:
+        hit = page in lru
+        if hit:
+            lru.move_to_end(page)
+        else:
+            lru[page] = True
+            if len(lru) > problem.tlb_entries:
+                lru.popitem(last=False)
+        trace.append(f"{page}{'' if hit else '*'}")
+    refs = sol["refs"]
+    return [
+        Step("references of one nested TLB miss",
+             f"Each of the {n} guest page-table entries lives at a guest-physical address "
+             f"that needs a {m}-level host walk ({m} references) plus the read itself, and the "
+             f"final guest-physical address needs one more host walk: "
+             f"{n}·{m} + {n} + {m} = {sol['nested_refs']}.",
+             {"nested_refs": sol["nested_refs"]}),
+        Step("TLB misses",
+             f"Simulate the {problem.tlb_entries}-entry LRU TLB (* = miss): "
+             + " ".join(trace) + f" → {sol['misses']} misses.",
+             {"misses": sol["misses"]}),
+        Step("page-table references",
+             f"Natively each miss walks {n} levels: {sol['misses']} × {n} = {refs['native']}; "
+             f"nested: {sol['misses']} × {sol['nested_refs']} = {refs['nested']}.",
+             {"refs": refs}),
+        Step("hidden faults under shadow paging",
+             "The shadow table starts empty, so the first touch of every distinct page "
+             f"faults into the hypervisor (a hidden fault): {sol['hidden_faults']} distinct "
+             "pages.",
+             {"hidden_faults": sol["hidden_faults"]}),
+        Step("which technique is cheaper",
+             "Shadow paging pays hypervisor traps per page-table update (and context switch "
+             "and page fault), nested paging pays the longer walk per TLB miss; with "
+             f"{problem.pt_updates_per_s:,.0f} updates/s the cost model "
+             f"(virtlab.mmu.costs.compare) finds {sol['cheaper']} paging cheaper.",
+             {"cheaper": sol["cheaper"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex03_page_walks",
     title="Exercise 3: page walks, shadow vs nested paging",
@@ -193,6 +247,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 2, "Each of the n guest entries is a guest-physical address: m host "
               "references to find it plus 1 to read it; the final guest-physical address "

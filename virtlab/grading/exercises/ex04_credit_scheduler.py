@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 from ...rng import make_rng
 from ...scheduler import BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, simulate
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "fair_shares",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "fair_shares",
            "credit_per_period"]
 
 _NAMES = {BOOST: "BOOST", UNDER: "UNDER", OVER: "OVER", IDLE: "IDLE"}
@@ -217,6 +218,44 @@ def describe(problem: Problem) -> str:
             "scheduler:\n" + "\n".join(rows) + "\nSituations of a vCPU:\n" + "\n".join(sits))
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(2)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    total = sum(problem.weights)
+    naive = ", ".join(f"{n} {w}/{total} = {w / total:.3f}"
+                      for n, w in zip(problem.names, problem.weights))
+    capped = [f"{n} (cap {c} % = {c / 100:.2f})" for n, c in zip(problem.names, problem.caps) if c]
+    shares = ", ".join(f"{n} {s:.3f}" for n, s in sol["shares"].items())
+    w0 = problem.weights[0]
+    return [
+        Step("long-run shares of the pCPU",
+             f"By weight alone: {naive}. "
+             + (f"Caps: {', '.join(capped)}; a VM whose part exceeds its cap is fixed at the "
+                "cap and the rest is split again by weight among the others (water-filling). "
+                if capped else "No caps, so the shares are weight-proportional. ")
+             + f"Result: {shares}.",
+             {"shares": sol["shares"]}),
+        Step("credits per accounting period",
+             f"Every 30 ms the pCPU hands out 300 credits in proportion to weight, rounded up: "
+             f"⌈300 · {w0} / {total}⌉ = {sol['credit']} for {problem.names[0]}.",
+             {"credit": sol["credit"]}),
+        Step("priorities",
+             "Credit ≥ 0 is UNDER, < 0 is OVER; an UNDER vCPU that wakes up is BOOSTed, and "
+             "the tick that finds a BOOSTed vCPU running ends the BOOST; no runnable vCPU "
+             "means IDLE: " + ", ".join(f"{k} → {v}" for k, v in sol["priorities"].items())
+             + ".",
+             {"priorities": sol["priorities"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex04_credit_scheduler",
     title="Exercise 4: Credit scheduler shares, caps and BOOST",
@@ -224,6 +263,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 3, "Shares are proportional to weight; a VM may not exceed its cap "
               "(percent of one pCPU), and what a capped VM cannot use goes to the others "

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 from ... import balloon
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "balloon_targets",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "balloon_targets",
            "vm_specs"]
 
 STEPS = 40
@@ -170,6 +171,42 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    mem = sum(problem.memories)
+    return [
+        Step("overcommit ratio",
+             f"Configured guest memory over host frames: {' + '.join(map(str, problem.memories))}"
+             f" = {mem} pages over {problem.host_frames} frames = {sol['overcommit']:.3f}.",
+             {"overcommit": sol["overcommit"]}),
+        Step("worst-case reclaim",
+             f"If every VM touches all its memory, the host lacks max(0, {mem} − "
+             f"{problem.host_frames}) = {sol['min_reclaim']} frames.",
+             {"min_reclaim": sol["min_reclaim"]}),
+        Step("hypervisor swap-outs per policy",
+             f"Run the three reclamation policies for {STEPS} steps "
+             "(virtlab.balloon.compare_policies). Ballooning lets the guests give up pages "
+             "themselves; hypervisor swapping takes pages behind their backs; sharing merges "
+             "identical pages first: " + ", ".join(f"{k} {v}" for k, v in
+                                                  sol["hv_swap_out"].items()) + ".",
+             {"hv_swap_out": sol["hv_swap_out"]}),
+        Step("where double paging happens",
+             "Double paging needs a page the hypervisor swapped out that the guest then picks "
+             "to page out itself; it occurs only where the hypervisor swaps: "
+             + (", ".join(sorted(sol["double_paging"])) or "nowhere in this variant") + ".",
+             {"double_paging": sol["double_paging"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex05_ballooning",
     title="Exercise 5: ballooning and overcommit",
@@ -177,6 +214,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 1, "Overcommit = configured guest memory / host memory.",
               name="overcommit", kind="number", rel_tol=1e-3),

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from ... import migration
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "precopy_rounds",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "precopy_rounds",
            "rounds_direct"]
 
 PAGE_KB = 4
@@ -176,6 +177,44 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(2)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    rounds = rounds_direct(*_args(problem))
+    return [
+        Step("stop-and-copy time",
+             f"Memory plus 256 KiB of CPU and device state, in Mbit, over the link: "
+             f"({problem.memory_mb} + 0.25) MiB × 8.388608 Mbit/MiB / {problem.bandwidth_mbit} "
+             f"Mbit/s = {sol['stop_copy_s']:.3f} s, all of it downtime.",
+             {"stop_copy_s": sol["stop_copy_s"]}),
+        Step("the first two pre-copy rounds",
+             f"Round 1 sends every page: {sol['round1_pages']} pages. While it is sent the VM "
+             f"dirties pages of its {problem.wws_mb} MiB writable working set at "
+             f"{problem.dirty_rate_mbit} Mbit/s; those are round 2: {sol['round2_pages']} "
+             "pages.",
+             {"round1_pages": sol["round1_pages"], "round2_pages": sol["round2_pages"]}),
+        Step("why pre-copy stops",
+             f"Repeat until one of Xen's rules fires — a round of fewer than "
+             f"{migration.MIN_PAGES} pages, {migration.DEF_MAX_ITERS} rounds, or more than "
+             f"{migration.DEF_MAX_FACTOR}× the memory sent. Rounds: "
+             + ", ".join(map(str, rounds[:6])) + (" …" if len(rounds) > 6 else "")
+             + f" → stop reason {sol['stop_reason']}.",
+             {"stop_reason": sol["stop_reason"]}),
+        Step("downtime",
+             "The VM pauses for the last dirty pages plus the 256 KiB of state: "
+             f"{sol['downtime_ms']:.3f} ms.",
+             {"downtime_ms": sol["downtime_ms"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex06_live_migration",
     title="Exercise 6: live-migration rounds",
@@ -183,6 +222,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 2, "Stop-and-copy pauses the VM for the whole transfer: all memory plus "
               "the state, at the link rate. Mind MiB vs Mbit.", name="stop_copy_s",

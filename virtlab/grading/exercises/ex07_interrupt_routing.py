@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from ...devices import IOEvent
 from ...interrupts import HYPERVISOR, InterruptController, Platform, simulate_interrupts
 from ...rng import make_rng
+from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "pic_acks",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "pic_acks",
            "random_ops"]
 
 LINES = 8
@@ -63,7 +64,9 @@ class Problem:
 def pic_acks(ops) -> list:
     """Results of the ``ack`` operations on an 8-line controller, via the model.
 
-    Each result is ``[line, merged events]`` or None (nothing deliverable).
+    Each result is ``[line, merged events]`` or None (nothing deliverable);
+    the merged-event count is the model's convention (a real 8259 keeps one
+    pending bit per line and does not count).
     """
     pic = InterruptController(LINES)
     out = []
@@ -219,6 +222,38 @@ def describe(problem: Problem) -> str:
             + pt + ".\nDevice interrupts:\n" + ev)
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(2)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    pt = (f"{problem.passthrough[0]} belongs to {problem.passthrough[1]} (passthrough)"
+          if problem.passthrough else "no device is passed through")
+    return [
+        Step("what the controller acknowledges",
+             "Replay the operations on the controller: a raise sets the line's pending bit, "
+             "an ack hands the CPU the most urgent pending, unmasked line (line 0 first) and "
+             "clears its bit: " + ", ".join(map(str, sol["acks"])) + ".",
+             {"acks": sol["acks"]}),
+        Step("interrupt paths",
+             f"The timer belongs to the hypervisor; nic and disk belong to dom0 unless passed "
+             f"through ({pt}). A dom0 device's interrupt goes hypervisor → dom0 → the domU the "
+             "data is for; a passed-through one goes hypervisor → its domU: "
+             + "; ".join(f"{k}: {' → '.join(v)}" for k, v in sol["paths"].items()) + ".",
+             {"paths": sol["paths"]}),
+        Step("event channels",
+             "Each split-driver device in dom0 needs one event channel per domU frontend "
+             f"(two domUs): {sol['channels']} channels.",
+             {"channels": sol["channels"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex07_interrupt_routing",
     title="Exercise 7: interrupt routing",
@@ -226,9 +261,11 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 3, "ack takes the most urgent pending, unmasked line that outranks every "
-              "line in service, and reports how many raises merged behind its pending bit; "
+              "line in service, and reports how many raises merged behind its pending bit "
+              "(a model convention: a real 8259 keeps one bit and loses the extra edges); "
               "eoi ends the most urgent line in service.", name="acks", kind="list"),
         Value("q2", 3, "Every physical interrupt reaches the hypervisor first. The timer stays "
               "there; a split-driver device goes to dom0, whose backend notifies the domU "

@@ -23,7 +23,7 @@ import ipywidgets as W
 
 from .. import viz
 from ..errors import check_choice, check_int
-from ..mmu import X86_32, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
+from ..mmu import X86_32_2LEVEL, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
 from ..mmu import PhysicalMemory, ShadowMMU
 from ..mmu.costs import Workload, compare, crossover, sweep
 from ..mmu.scenario import side_by_side, tlb_experiment
@@ -170,7 +170,7 @@ def tlb_lab(**kwargs) -> TLBApp:
     return TLBApp(**kwargs)
 
 
-_MODES = {2: X86_32, 4: X86_64, 5: X86_64_5LEVEL}
+_MODES = {2: X86_32_2LEVEL, 4: X86_64, 5: X86_64_5LEVEL}
 
 
 class PageWalkApp(WidgetApp):

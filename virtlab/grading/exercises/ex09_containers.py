@@ -1,0 +1,278 @@
+"""Exercise 9: containers vs VMs -- density, isolation, namespaces (*Anwendungsvirtualisierung*).
+
+Per variant: *n* copies of one application on a host, as containers and as
+VMs (footprint and density with the default :class:`~virtlab.containers.Costs`);
+a container host with two containers that have different namespace sets,
+hostnames, processes and cgroup limits; incidents whose reach the student
+predicts; and one demand against a container's cgroup limits.  Reference
+answers come from :mod:`virtlab.containers` (:func:`~virtlab.containers.compare`,
+:class:`~virtlab.containers.ContainerHost`, :func:`~virtlab.containers.blast_radius`);
+:func:`crosscheck` recomputes them from the definitions.
+
+Examples
+--------
+>>> ps([["sshd", None], ["nginx", "web"], ["db", "sql"]], "web", True)
+[[1, 'nginx']]
+>>> p = make_problem(0)
+>>> crosscheck(p, solve(p))
+[]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare
+from ...rng import make_rng
+from ..exercise import Exercise, Function, Manual, Value
+
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "ps"]
+
+HOSTNAME = "server"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One variant of exercise 9.
+
+    Attributes
+    ----------
+    instances, app_mb, host_memory_gb : int
+        *n* copies of an application of ``app_mb`` MiB on a host.
+    containers : tuple of (name, namespaces, hostname, cpu_limit, memory_limit_mb, pids_limit)
+        Limits may be None (no limit).
+    procs : tuple of (command, container or None)
+        Processes in start order after ``init`` (PID 1 on the host).
+    incidents : tuple of (key, kind, incident, limits)
+    demand : (container, cpu, memory_mb, forks)
+
+    Examples
+    --------
+    >>> make_problem(2) == make_problem(2)
+    True
+    """
+
+    instances: int
+    app_mb: int
+    host_memory_gb: int
+    containers: tuple
+    procs: tuple
+    incidents: tuple
+    demand: tuple
+
+
+def _host(containers, procs) -> ContainerHost:
+    host = ContainerHost(hostname=HOSTNAME)
+    for name, ns, hostname, cpu, mem, pids in containers:
+        host.add_container(name, namespaces=ns, hostname=hostname, cpu_limit=cpu,
+                           memory_limit_mb=mem, pids_limit=pids)
+    for cmd, owner in procs:
+        host.spawn(owner, cmd)
+    return host
+
+
+def ps(procs, viewer, pid_namespace) -> list:
+    """``ps`` as seen from ``viewer`` (None: the host), via :class:`ContainerHost`.
+
+    ``procs`` lists ``[command, container or None]`` in start order (after
+    ``init``, PID 1); ``pid_namespace`` says whether ``viewer`` has its own
+    pid namespace.  Returns ``[[pid, command], ...]``.
+    """
+    owners = sorted({o for _, o in procs if o is not None} | ({viewer} - {None}))
+    rows = []
+    for o in owners:
+        ns = NAMESPACES if (o != viewer or pid_namespace) else tuple(
+            n for n in NAMESPACES if n != "pid")
+        rows.append((o, ns, None, None, None, None))
+    host = _host(rows, [tuple(x) for x in procs])
+    return [[pid, cmd] for pid, cmd in host.ps(viewer)]
+
+
+_COMMANDS = ("nginx", "php-fpm", "redis", "postgres", "cron", "worker", "sshd", "rsyslogd")
+
+
+def make_problem(seed: int) -> Problem:
+    """A variant: density question, container host, incidents, a cgroup demand.
+
+    Examples
+    --------
+    >>> len(make_problem(0).containers)
+    2
+    """
+    rng = make_rng(seed)
+    instances = rng.randint(8, 40)
+    app_mb = rng.choice([64, 100, 128, 200, 300, 512])
+    host_gb = rng.choice([16, 32, 64, 128])
+    containers = []
+    for name in ("web", "db"):
+        ns = tuple(n for n in NAMESPACES if n in ("pid", "uts") and rng.random() < 0.6
+                   or n not in ("pid", "uts") and rng.random() < 0.8)
+        hostname = f"{name}{rng.randint(1, 9)}" if "uts" in ns else None
+        containers.append((name, ns, hostname, rng.choice([None, 0.5, 1.0, 2.0]),
+                           rng.choice([None, 256, 512, 1024]), rng.choice([None, 20, 50])))
+    procs = [(rng.choice(_COMMANDS), rng.choice([None, "web", "db", "web"]))
+             for _ in range(rng.randint(5, 8))]
+    combos = [(k, i, lim) for k in ("container", "vm")
+              for i in ("memory hog", "fork bomb", "kernel bug", "hypervisor bug", "app crash")
+              for lim in ((True, False) if k == "container" else (True,))]
+    incidents = tuple((f"i{j + 1}", *c) for j, c in enumerate(rng.sample(combos, 4)))
+    target = rng.choice(["web", "db"])
+    demand = (target, rng.choice([0.5, 1.0, 1.5, 3.0]), rng.choice([128, 300, 600, 1500]),
+              rng.choice([0, 10, 40, 100]))
+    return Problem(instances, app_mb, host_gb, tuple(containers), tuple(procs), incidents,
+                   demand)
+
+
+def solve(problem: Problem) -> dict:
+    """Reference answers from :mod:`virtlab.containers`.
+
+    Examples
+    --------
+    >>> sorted(solve(make_problem(0)))
+    ['cgroup', 'density', 'memory', 'reach', 'views']
+    """
+    c = compare(problem.instances, problem.app_mb, problem.host_memory_gb)
+    host = _host(problem.containers, problem.procs)
+    views = {}
+    for name, *_ in problem.containers:
+        views[f"ps {name}"] = [[pid, cmd] for pid, cmd in host.ps(name)]
+        views[f"uname {name}"] = host.uname(name)
+    name, cpu, mem, forks = problem.demand
+    v = host.enforce(name, cpu, mem, forks)
+    return {"memory": {"container": c.container.total_mb, "vm": c.vm.total_mb},
+            "density": {"container": c.container.density, "vm": c.vm.density},
+            "views": views,
+            "reach": {k: blast_radius(kind, inc, limits=lim).scope
+                      for k, kind, inc, lim in problem.incidents},
+            "cgroup": {"cpu_granted": v.cpu_granted, "oom_killed": v.oom_killed,
+                       "forks_refused": v.forks_refused}}
+
+
+def crosscheck(problem: Problem, solution: dict) -> list[str]:
+    """Recompute the answers from the definitions (costs, namespaces, limits, shared parts).
+
+    Examples
+    --------
+    >>> p = make_problem(1)
+    >>> crosscheck(p, solve(p))
+    []
+    """
+    out = []
+    k = Costs()
+    room = problem.host_memory_gb * 1024 - k.host_reserved_mb
+    per = {"container": problem.app_mb + k.container_overhead_mb,
+           "vm": problem.app_mb + k.guest_os_mb + k.vm_overhead_mb}
+    for kind in per:
+        if solution["density"][kind] != int(room // per[kind]):
+            out.append(f"density {kind}")
+        if abs(solution["memory"][kind] - per[kind] * problem.instances) > 1e-9:
+            out.append(f"memory {kind}")
+    procs = [("init", None)] + list(problem.procs)
+    for name, ns, hostname, *_ in problem.containers:
+        if "pid" in ns:
+            want = [[i + 1, cmd] for i, cmd in enumerate(c for c, o in procs if o == name)]
+        else:
+            want = [[i + 1, cmd] for i, (cmd, _) in enumerate(procs)]
+        if solution["views"][f"ps {name}"] != want:
+            out.append(f"ps {name}: model {solution['views'][f'ps {name}']} vs {want}")
+        if solution["views"][f"uname {name}"] != (hostname or HOSTNAME):
+            out.append(f"uname {name}")
+    for key, kind, inc, lim in problem.incidents:
+        shared = {"container": {"kernel bug", "hypervisor bug"}, "vm": {"hypervisor bug"}}
+        if inc in shared[kind] or (kind == "container" and not lim
+                                   and inc in ("memory hog", "fork bomb")):
+            want = "host"
+        else:
+            want = "process" if inc == "app crash" else "instance"
+        if solution["reach"][key] != want:
+            out.append(f"reach {key}: model {solution['reach'][key]} vs {want}")
+    name, cpu, mem, forks = problem.demand
+    spec = dict((c[0], c[3:]) for c in problem.containers)[name]
+    running = sum(1 for _, o in problem.procs if o == name)
+    want = {"cpu_granted": min(cpu, spec[0]) if spec[0] is not None else cpu,
+            "oom_killed": spec[1] is not None and mem > spec[1],
+            "forks_refused": min(forks, max(0, running + forks - spec[2]))
+            if spec[2] is not None else 0}
+    if solution["cgroup"] != want:
+        out.append(f"cgroup: model {solution['cgroup']} vs limits {want}")
+    return out
+
+
+def describe(problem: Problem) -> str:
+    """The problem statement shown by ``ex.show()``.
+
+    Examples
+    --------
+    >>> "namespaces" in describe(make_problem(0))
+    True
+    """
+    k = Costs()
+    lines = [f"Density: {problem.instances} copies of a {problem.app_mb} MiB application on a "
+             f"host with {problem.host_memory_gb} GiB ({k.host_reserved_mb:g} MiB reserved for "
+             "the host).",
+             f"  per container: + {k.container_overhead_mb:g} MiB run-time overhead; per VM: + "
+             f"{k.guest_os_mb:g} MiB guest OS + {k.vm_overhead_mb:g} MiB hypervisor overhead",
+             f"Container host '{HOSTNAME}' (PID 1 = init):"]
+    for name, ns, hostname, cpu, mem, pids in problem.containers:
+        lines.append(f"  {name}: own namespaces {', '.join(ns) or 'none'}; hostname "
+                     f"{hostname or '(not set)'}; limits cpu={cpu}, memory_mb={mem}, "
+                     f"pids={pids}")
+    lines.append("Processes started after init, in order: " + ", ".join(
+        f"{cmd} ({owner or 'host'})" for cmd, owner in problem.procs))
+    lines.append("Incidents: " + "; ".join(
+        f"{key}: {inc} in a {kind}" + ("" if kind == "vm" else
+                                       " with cgroup limits" if lim else " without limits")
+        for key, kind, inc, lim in problem.incidents))
+    name, cpu, mem, forks = problem.demand
+    lines.append(f"Demand in container {name}: {cpu} CPUs, {mem} MiB, {forks} more forks.")
+    return "\n".join(lines)
+
+
+def _hidden(problem, rng):
+    cases = []
+    for _ in range(6):
+        procs = [[rng.choice(_COMMANDS), rng.choice([None, "a", "b"])]
+                 for _ in range(rng.randint(0, 7))]
+        cases.append((procs, rng.choice([None, "a", "b"]), rng.random() < 0.6))
+    return cases
+
+
+EXERCISE = Exercise(
+    id="ex09_containers",
+    title="Exercise 9: containers vs VMs",
+    make_problem=make_problem,
+    solve=solve,
+    describe=describe,
+    crosscheck=crosscheck,
+    questions=(
+        Value("q1", 1, "A container adds only its run-time overhead to the application; a VM "
+              "adds a whole guest OS and the hypervisor's per-VM memory.", name="memory",
+              kind="dict", per_entry=True),
+        Value("q2", 2, "Density = how many whole instances fit into the host memory left "
+              "after the host's reservation (integer division).", name="density",
+              kind="dict", per_entry=True),
+        Function("q3", 3, "With its own pid namespace a viewer sees only its own processes, "
+                 "numbered from 1 in start order; without one (or from the host) it sees "
+                 "every process with its host PID (init is 1).", name="ps",
+                 public=lambda p: [([["sshd", None], ["nginx", "web"], ["db", "sql"]], "web",
+                                    True),
+                                   ([["sshd", None], ["nginx", "web"]], "web", False)],
+                 hidden=_hidden, reference=lambda p, procs, viewer, own: ps(procs, viewer,
+                                                                               own)),
+        Value("q4", 2, "ps: see q3. uname: a container with a uts namespace sees its own "
+              "hostname, otherwise the host's.", name="views", kind="dict", per_entry=True),
+        Value("q5", 2, "Shared parts decide the reach: every container shares the host "
+              "kernel, every VM the hypervisor; cgroup limits keep a memory hog or a fork "
+              "bomb inside its container; an application crash stays in its process.",
+              name="reach", kind="dict", per_entry=True),
+        Value("q6", 2, "CPU above the limit is throttled; memory above the limit triggers "
+              "the OOM killer in the container; forks beyond pids minus the running "
+              "processes are refused.", name="cgroup", kind="dict", per_entry=True),
+    ),
+    manual=(
+        Manual("q7", 2, "Full marks: the host's kernel release. The uts namespace only "
+               "gives the container its own hostname (and domain name); all containers run "
+               "on the one shared host kernel, which no namespace replaces. In a VM, "
+               "uname -r shows the guest kernel."),
+    ),
+)
