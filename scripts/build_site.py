@@ -172,9 +172,16 @@ def _page_target(target: str) -> str:
     return f"{page}#{page_fragment(fragment)}" if fragment else page
 
 
+#: Documents the notebooks link to (relative to notebooks/) -> their pages.
+DOC_PAGES = {"../docs/errata.md": "../errata.html"}
+
+
 def relink(text: str) -> str:
     """Links to notebooks (``](12_x.ipynb#anchor)`` or ``href="12_x.ipynb#anchor"``)
-    point to their pages, with the fragment encoded like nbconvert's heading ids."""
+    point to their pages, with the fragment encoded like nbconvert's heading ids;
+    links to documents (:data:`DOC_PAGES`) point to theirs."""
+    for doc, page in DOC_PAGES.items():
+        text = text.replace(f"]({doc}", f"]({page}").replace(f'href="{doc}', f'href="{page}')
     out, pos = [], 0
     for m in NOTEBOOK_LINK.finditer(text):
         if m.start() < pos:

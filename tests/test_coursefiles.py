@@ -17,7 +17,7 @@ def expected_files() -> set[str]:
     # Whatever notebooks/ and exercises/ hold now (new exercises arrive without code changes).
     return ({f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
             | {f"exercises/{p.name}" for p in (ROOT / "exercises").glob("*.ipynb")}
-            | {"glossary.md", "errata.md"})
+            | {"glossary.md", "docs/errata.md"})
 
 
 def files_in(folder: Path) -> set[str]:
@@ -34,7 +34,8 @@ def test_copy_writes_notebooks_exercises_glossary_errata(tmp_path):
     assert files_in(tmp_path / "c") == expected_files() == set(report.written)
     nb = "notebooks/12_memory_virtualization.ipynb"
     assert (tmp_path / "c" / nb).read_bytes() == (ROOT / nb).read_bytes()
-    assert (tmp_path / "c" / "errata.md").read_bytes() == (ROOT / "docs/errata.md").read_bytes()
+    assert (tmp_path / "c" / "docs/errata.md").read_bytes() == \
+        (ROOT / "docs/errata.md").read_bytes()       # where the notebooks link to it
 
 
 def test_glossary_page_has_every_term():
@@ -124,10 +125,11 @@ def test_course_view_shows_only_the_course(tmp_path):
     (tmp_path / "docs" / "errata.md").write_text("# errata")
     view = course_view(tmp_path)
     assert view == tmp_path / "course"
-    assert sorted(p.name for p in view.iterdir()) == ["errata.md", "exercises", "glossary.md",
+    assert sorted(p.name for p in view.iterdir()) == ["docs", "exercises", "glossary.md",
                                                       "notebooks"]
     assert (view / "notebooks" / "00_start_here.ipynb").read_text() == "{}"
-    assert (view / "errata.md").read_text() == "# errata"
+    assert [p.name for p in (view / "docs").iterdir()] == ["errata.md"]   # no instructor notes
+    assert (view / "docs" / "errata.md").read_text() == "# errata"
     assert (view / "notebooks").is_symlink() and not Path(
         (view / "notebooks").readlink()).is_absolute()        # survives moving the checkout
     before = {p.name: p.stat().st_mtime_ns for p in view.iterdir()}

@@ -82,7 +82,7 @@ def test_wheel_installs_the_course_and_a_notebook_runs(tmp_path):
     assert (student / "notebooks" / "00_start_here.ipynb").is_file()
     assert {p.name for p in (student / "exercises").glob("*.ipynb")} == \
         {p.name for p in (ROOT / "exercises").glob("*.ipynb")}
-    assert (student / "glossary.md").is_file() and (student / "errata.md").is_file()
+    assert (student / "glossary.md").is_file() and (student / "docs" / "errata.md").is_file()
 
     # Run notebook 00 in the student's folder with the venv's own kernel, and ask the
     # kernel which virtlab it imported.

@@ -20,7 +20,7 @@ Examples
 >>> dest = Path(tempfile.mkdtemp()) / "my-course"
 >>> report = copy_course(dest)
 >>> sorted(p.name for p in dest.iterdir())
-['.virtlab-course.json', 'errata.md', 'exercises', 'glossary.md', 'notebooks']
+['.virtlab-course.json', 'docs', 'exercises', 'glossary.md', 'notebooks']
 >>> (dest / "notebooks" / "00_start_here.ipynb").is_file()
 True
 >>> copy_course(dest).written      # nothing changed since: nothing to write
@@ -86,7 +86,8 @@ def student_files(source: Path | None = None) -> dict[str, bytes]:
     """What a student gets: relative path → content.
 
     Every notebook of ``notebooks/`` and every exercise in ``exercises/`` (whatever
-    is there, not a fixed list), ``glossary.md`` and ``errata.md``.
+    is there, not a fixed list), ``glossary.md`` and ``docs/errata.md`` (the path
+    the notebooks link to).
     """
     src = course_source() if source is None else Path(source)
     files: dict[str, bytes] = {}
@@ -96,7 +97,7 @@ def student_files(source: Path | None = None) -> dict[str, bytes]:
     files["glossary.md"] = glossary_markdown().encode()
     errata = src / "docs" / "errata.md"
     if errata.is_file():
-        files["errata.md"] = errata.read_bytes()
+        files["docs/errata.md"] = errata.read_bytes()
     return files
 
 
@@ -193,14 +194,19 @@ def course_view(root: str | os.PathLike) -> Path:
     """The folder ``root/course`` that shows students only the course (idempotent).
 
     It holds relative links ``notebooks`` and ``exercises`` to the checkout's
-    folders, ``errata.md`` linked to ``docs/errata.md``, and a generated
+    folders, ``docs/errata.md`` linked to the checkout's (the path the notebooks
+    link to; the instructor notes beside it stay out of view), and a generated
     ``glossary.md``.  Returns the folder.
     """
     root = Path(root)
     view = root / "course"
     view.mkdir(exist_ok=True)
     links = {"notebooks": Path("..") / "notebooks", "exercises": Path("..") / "exercises",
-             "errata.md": Path("..") / "docs" / "errata.md"}
+             "docs/errata.md": Path("..") / ".." / "docs" / "errata.md"}
+    (view / "docs").mkdir(exist_ok=True)
+    for entry in view.iterdir():        # links an earlier layout left behind
+        if entry.is_symlink() and entry.name not in links:
+            entry.unlink()
     for name, target in links.items():
         link = view / name
         if link.is_symlink() and Path(os.readlink(link)) == target:
@@ -209,8 +215,8 @@ def course_view(root: str | os.PathLike) -> Path:
             raise FileExistsError(f"{link} is a folder, expected a link to {target}")
         # Make the link under a temporary name and rename it into place: atomic, so two
         # labs (or test workers) starting at once cannot trip over each other.
-        tmp = view / f".{name}.{os.getpid()}.tmp"
-        tmp.symlink_to(target, target_is_directory=(name != "errata.md"))
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+        tmp.symlink_to(target, target_is_directory=(name != "docs/errata.md"))
         os.replace(tmp, link)
     glossary = view / "glossary.md"
     text = glossary_markdown()
