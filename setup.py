@@ -14,8 +14,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-COURSE_FILES = ("notebooks/*.ipynb", "exercises/*.ipynb", "docs/errata.md",
-                "docs/instructor/*.md")
+COURSE_FILES = ("notebooks/*.ipynb", "notebooks/de/*.ipynb", "exercises/*.ipynb",
+                "docs/errata.md", "docs/instructor/*.md")
 
 
 class BuildPyWithCourse(build_py):

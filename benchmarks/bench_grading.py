@@ -10,6 +10,10 @@ Target (design.md): "a few seconds per submission; -j N scales with cores".
 * the same 10 submissions with ``-j 1`` and ``-j 2``: the speed-up of a
   second kernel (target: >= 1.3 on a 2-core machine; it cannot exceed the
   number of free cores).
+* the sandbox's price (issue 14): the same 8 submissions with ``-j 1``, graded
+  in the bubblewrap sandbox and with ``sandbox=False`` (the instructor's
+  ``--unsafe-no-sandbox``), alternating twice; seconds per submission for both
+  and their ratio (target: <= 1.25, design.md).
 * ``check-solutions`` for every exercise and 10 seeds, in-process.
 """
 
@@ -45,11 +49,12 @@ def _submissions(folder: Path, n: int) -> None:
         nbformat.write(nb, target)
 
 
-def _grade(folder: Path, jobs: int, out: Path) -> float:
+def _grade(folder: Path, jobs: int, out: Path, sandbox: bool = True) -> float:
     from virtlab.grading.batch import grade_many
     from virtlab.grading.runner import GradeOptions
 
-    opts = GradeOptions(solutions_dir=ROOT / "solutions", secret=b"benchmark")
+    opts = GradeOptions(solutions_dir=ROOT / "solutions", secret=b"benchmark",
+                        sandbox=sandbox)
     t0 = time.perf_counter()
     with open(out.parent / f"progress-{out.name}.txt", "w") as log:
         summary = grade_many([folder], out, jobs=jobs, options=opts, progress=log)
@@ -89,6 +94,28 @@ def bench_scaling():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def bench_sandbox_cost():
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    n = 8
+    try:
+        _submissions(tmp / "subs", n)
+        walls = {True: [], False: []}
+        for k, sandbox in enumerate((False, True, True, False)):  # alternate: fair to drift
+            walls[sandbox].append(_grade(tmp / "subs", 1, tmp / f"out{k}", sandbox=sandbox))
+        inside, outside = sum(walls[True]) / 2 / n, sum(walls[False]) / 2 / n
+        ratio = inside / outside
+        return [{"name": "grading: -j 1, per submission, sandboxed (bwrap)",
+                 "value": round(inside, 2), "unit": "s", "target": "informational", "ok": True},
+                {"name": "grading: -j 1, per submission, without sandbox",
+                 "value": round(outside, 2), "unit": "s", "target": "informational",
+                 "ok": True},
+                {"name": "grading: sandbox cost (sandboxed / unsandboxed time)",
+                 "value": round(ratio, 3), "unit": "x", "target": "<= 1.25",
+                 "ok": ratio <= 1.25}]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def bench_check_solutions():
     from virtlab.grading.checks import check_solutions
 
@@ -99,4 +126,4 @@ def bench_check_solutions():
              "unit": "s", "target": "no problems", "ok": not issues}]
 
 
-BENCHMARKS = [bench_grade_40, bench_scaling, bench_check_solutions]
+BENCHMARKS = [bench_grade_40, bench_scaling, bench_sandbox_cost, bench_check_solutions]

@@ -83,3 +83,42 @@ def test_make_lab_serves_start_here():
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_grading_never_imports_the_cli():
+    """grading depends on paths, not on cli (issue 13: no cli <-> grading cycle)."""
+    import ast
+
+    offenders = []
+    for path in (ROOT / "virtlab" / "grading").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+                if (node.level == 2 and node.module == "cli") or (
+                        node.level == 2 and node.module is None and "cli" in names) or (
+                        node.module == "virtlab.cli"):
+                    offenders.append(str(path))
+            elif isinstance(node, ast.Import):
+                if any(a.name == "virtlab.cli" for a in node.names):
+                    offenders.append(str(path))
+    assert not offenders
+
+
+def test_commands_are_assembled_not_registered():
+    import virtlab.grading.cli as gcli
+    import virtlab.coursecli as ccli
+    assert set(gcli.COMMANDS) == {"assign", "grade", "check-solutions", "practice"}
+    assert set(ccli.COMMANDS) == {"slides", "course"}
+    assert set(cli.COMMANDS) == {"lab"}  # nobody mutated it at import time
+    assert set(cli.commands()) == {"lab", "assign", "grade", "check-solutions", "practice",
+                                   "slides", "course"}
+
+
+@pytest.mark.parametrize("module", ["virtlab", "virtlab.cli"])
+def test_python_dash_m_runs_grade(module, tmp_path):
+    """`python -m virtlab grade ...` and `python -m virtlab.cli grade ...` both know grade."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", module, "grade", "--help"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "--unsafe-no-sandbox" in run.stdout and "--out" in run.stdout

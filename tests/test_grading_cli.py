@@ -88,3 +88,72 @@ def test_grade_shards_skips_and_force(course, capsys):
     assert r["points"] == 0 and r["status"] == "ok"
     assert not list(out.glob(".*"))              # no temporary files left behind
     shutil.rmtree(out)
+
+
+def test_private_solutions_folder_outside_the_course(tmp_path, capsys):
+    """Issue 14: graded sources and solvers kept private, passed with --solutions."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).parent / "grading_fixtures"))
+    from crafted import _filled, require_bwrap
+    require_bwrap()
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "ex90_private.py").write_text(
+        "from virtlab.grading.exercise import Exercise\n"
+        "from virtlab.grading.selftest import EXERCISE as _S, make_problem, solve\n"
+        "EXERCISE = Exercise(id='ex90_private', title='Private', make_problem=make_problem,\n"
+        "                    solve=solve, questions=_S.questions)\n")
+    src = source_notebook()
+    src.metadata["virtlab"]["exercise"] = "ex90_private"
+    for cell in src.cells:
+        cell.source = cell.source.replace("ex00_selftest", "ex90_private")
+    nbformat.write(src, private / "ex90_private.ipynb")
+    exe = tmp_path / "public" / "exercises"
+    assert cli.main(["assign", "--solutions", str(private), "--exercises", str(exe)]) == 0
+    assert "BEGIN SOLUTION" not in (exe / "ex90_private.ipynb").read_text()
+    nb = _filled()
+    nb.metadata["virtlab"]["exercise"] = "ex90_private"
+    for cell in nb.cells:
+        cell.source = cell.source.replace("ex00_selftest", "ex90_private")
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "ann" / "ex90_private.ipynb")
+    out = tmp_path / "out"
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(out), "--solutions",
+                     str(private), "--cell-timeout", "20"]) == 0
+    r = json.loads((out / "results" / "ann__ex90_private.json").read_text())
+    assert r["status"] == "ok" and r["points"] == r["max_points"] == 10, r
+    assert r["sandboxed"] is True
+    from virtlab.grading import exercise
+    exercise._EXTRA.pop("ex90_private", None)  # keep the private exercise out of other tests
+
+
+def test_grade_refuses_without_bwrap(course, tmp_path, monkeypatch, capsys):
+    """No sandbox, no grading -- unless the instructor opts out, loudly."""
+    import virtlab.grading.sandbox as sandbox
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    subs = course / "subs"
+    (subs / "ann").mkdir(parents=True)
+    nbformat.write(student_version(source_notebook()), subs / "ann" / "ex00_selftest.ipynb")
+    base = ["grade", str(subs), "--out", str(tmp_path / "out"), "--solutions",
+            str(course / "solutions"), "--cell-timeout", "20"]
+    assert cli.main(base) == 2
+    err = capsys.readouterr().err
+    assert "refusing to grade" in err and "bubblewrap" in err
+    assert not (tmp_path / "out" / "results").exists()
+    assert cli.main(base + ["--unsafe-no-sandbox"]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "WITHOUT A SANDBOX" in err
+    r = json.loads((tmp_path / "out" / "results" / "ann__ex00_selftest.json").read_text())
+    assert r["status"] == "ok" and r["sandboxed"] is False
+
+
+def test_a_file_named_directly_belongs_to_its_folder(course, capsys):
+    subs = course / "subs"
+    (subs / "dora").mkdir(parents=True)
+    nbformat.write(student_version(source_notebook()), subs / "dora" / "ex00_selftest.ipynb")
+    out = course / "out"
+    assert cli.main(["grade", str(subs / "dora" / "ex00_selftest.ipynb"), "--out", str(out),
+                     "--solutions", str(course / "solutions"), "--cell-timeout", "20"]) == 0
+    r = json.loads((out / "results" / "dora__ex00_selftest.json").read_text())
+    assert r["student"] == "dora" and r["status"] == "ok"

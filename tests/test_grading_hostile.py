@@ -107,19 +107,19 @@ def test_grade_submission_on_odd_paths(tmp_path):
     """Missing files, folders and weird student ids give a row, not an exception."""
     opts = GradeOptions(solutions_dir=tmp_path)
     r = grade_submission(tmp_path / "nope.ipynb", "s1", opts)
-    assert r["status"] == "unreadable" and r["points"] == 0
+    assert r.status == "unreadable" and r.points == 0
     r = grade_submission(tmp_path, "s1", opts)
-    assert r["status"] == "unreadable"
+    assert r.status == "unreadable"
     (tmp_path / "x.ipynb").write_text("{}")
     r = grade_submission(tmp_path / "x.ipynb", "../../etc", opts)
-    assert r["status"] == "bad_student_id" and "student_id" in r["reason"]
+    assert r.status == "bad_student_id" and "student_id" in r.reason
     (tmp_path / "y.ipynb").write_bytes(b"\xff\xfe\x00garbage")
-    assert grade_submission(tmp_path / "y.ipynb", "s1", opts)["status"] == "invalid_json"
+    assert grade_submission(tmp_path / "y.ipynb", "s1", opts).status == "invalid_json"
     (tmp_path / "z.ipynb").write_text(json.dumps({"cells": [{"no": "type"}]}))
-    assert grade_submission(tmp_path / "z.ipynb", "s1", opts)["status"] == "not_a_notebook"
+    assert grade_submission(tmp_path / "z.ipynb", "s1", opts).status == "not_a_notebook"
     (tmp_path / "w.ipynb").write_text(json.dumps({"cells": [], "metadata": {
         "virtlab": {"exercise": "ex99_unknown"}}}))
-    assert grade_submission(tmp_path / "w.ipynb", "s1", opts)["status"] == "not_an_exercise"
+    assert grade_submission(tmp_path / "w.ipynb", "s1", opts).status == "not_an_exercise"
 
 
 def test_wrong_exercise_is_reported(tmp_path):
@@ -127,7 +127,7 @@ def test_wrong_exercise_is_reported(tmp_path):
         "virtlab": {"exercise": "ex00_selftest"}}}))
     r = grade_submission(tmp_path / "a.ipynb", "s1", GradeOptions(solutions_dir=tmp_path),
                          exercise_id="ex03_page_walks")
-    assert r["status"] == "wrong_exercise" and "ex03_page_walks" in r["reason"]
+    assert r.status == "wrong_exercise" and "ex03_page_walks" in r.reason
 
 
 def test_assign_and_checks_on_bad_sources(tmp_path):
@@ -168,5 +168,5 @@ def test_grade_submission_never_raises_on_random_json(tmp_path_factory, value):
                 {"cells": [value], "metadata": {"virtlab": value}}):
         path.write_text(json.dumps(doc))
         r = grade_submission(path, options=GradeOptions(solutions_dir=folder))
-        assert r["status"] in ("not_a_notebook", "not_an_exercise", "invalid_json", "empty")
-        assert r["points"] == 0
+        assert r.status in ("not_a_notebook", "not_an_exercise", "invalid_json", "empty")
+        assert r.points == 0

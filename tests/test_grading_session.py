@@ -1,5 +1,7 @@
 """The student's side: start(), check(), check_all(), verify()."""
 
+import json
+
 import pytest
 
 from virtlab.grading import session, start
@@ -64,3 +66,34 @@ def test_unknown_question_and_exercise():
         ex.check("q9", {})
     with pytest.raises(ValueError, match="exercise_id"):
         start("ex77_nope")
+
+
+def test_finding_11_no_reference_answers_for_a_personal_variant():
+    """Issue 14, finding 11: start(ex, variant=code).solution handed out the answers."""
+    from virtlab.grading.variants import variant_code
+    code = variant_code("alice", "ex00_selftest", secret=b"course")
+    ex = start("ex00_selftest", variant=code)
+    with pytest.raises(RuntimeError, match="default .practice. variant only"):
+        ex.solution
+    assert start("ex00_selftest").solution == solve(make_problem(0))  # practice: allowed
+    # public checks of the personal variant still work
+    globals()["answer"] = -1
+    try:
+        assert "public test" in repr(ex.check("q1"))
+    finally:
+        del globals()["answer"]
+
+
+def test_grading_session_gets_the_variant_as_data():
+    from virtlab.grading.runner import kernel_view
+    from virtlab.grading.selftest import EXERCISE
+    view = json.loads(json.dumps(kernel_view(EXERCISE, make_problem(9), 9)))
+    session._enter_grading(view)
+    try:
+        ex = start("ex00_selftest", variant="zz")  # a broken code typed in: ignored
+        assert ex.problem == make_problem(9) and ex.seed == 9
+        assert ex.hint("q3") == EXERCISE.question("q3").hint
+        with pytest.raises(RuntimeError, match="not available while grading"):
+            ex.solution
+    finally:
+        session._GRADING.clear()

@@ -323,7 +323,7 @@ def _run(app):
 
 def _debug_popf(app):
     te = _run(app)
-    bt = _run(_default("step_debugger", technique="binary_translation", program="popf"))
+    bt = _run(_default("step_debugger", technique="binary_translation", program="popf_restore"))
     return te.counters.get("critical_direct") == 2 and bt.counters.get("callouts", 0) > 0 \
         and "critical_direct" not in bt.counters
 

@@ -59,7 +59,7 @@ def test_wheel_installs_the_course_and_a_notebook_runs(tmp_path):
           "-q", "-w", dist, src], tmp_path)
     (wheel,) = dist.glob("virtlab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for folder in ("notebooks", "exercises"):
+    for folder in ("notebooks", "notebooks/de", "exercises"):
         for f in (ROOT / folder).glob("*.ipynb"):
             assert f"virtlab/_course/{folder}/{f.name}" in names
     assert "virtlab/_course/docs/errata.md" in names

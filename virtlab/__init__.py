@@ -16,7 +16,9 @@ import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .i18n import language, set_language   # tiny: keeps `import virtlab` cheap
+
+__all__ = ["__version__", "language", "set_language"]
 
 
 def __getattr__(name: str):

@@ -1,12 +1,15 @@
-"""The ``virtlab`` command.
+"""The virtlab command line (also run as python -m virtlab or python -m virtlab.cli).
 
-Subcommands register themselves in :data:`COMMANDS` (name → (help, add
-arguments, run)); later topics (grading) add theirs in their own modules.
+:func:`commands` assembles the subcommand table (name → (help, add
+arguments, run)) from this module's own ``lab``, the course's
+:data:`virtlab.coursecli.COMMANDS` (``slides``, ``course``) and the grading
+package's :data:`virtlab.grading.cli.COMMANDS`; nothing registers itself at
+import time, and neither package imports this module.
 
 Examples
 --------
->>> main(["--version"])  # doctest: +SKIP
-virtlab 0.1.0
+>>> sorted(commands())
+['assign', 'check-solutions', 'course', 'grade', 'lab', 'practice', 'slides']
 """
 
 from __future__ import annotations
@@ -14,25 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from . import __version__, coursecli
 from .coursefiles import lab_root
+from .grading import cli as grading_cli
+from .paths import repo_root
 
-__all__ = ["main", "repo_root"]
-
-
-def repo_root() -> Path:
-    """The course checkout (the folder holding ``notebooks/``).
-
-    Found from the installed package (``pip install -e .``) or the current
-    directory, whichever has a ``notebooks`` folder.
-    """
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here, Path.cwd()):
-        if (candidate / "notebooks").is_dir():
-            return candidate
-    return Path.cwd()
+__all__ = ["main", "commands", "repo_root"]
 
 
 def _lab_args(parser: argparse.ArgumentParser) -> None:
@@ -58,31 +49,25 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
-#: name -> (help, function adding arguments, function running the command)
+#: This module's own commands: name -> (help, add arguments, run).
 COMMANDS: dict = {
     "lab": ("start JupyterLab on the course (extra arguments go to jupyter lab)",
             _lab_args, _lab),
-    **coursecli.COMMANDS,           # slides, course (issue 18)
 }
 
 
-def _load_plugins() -> None:
-    # Subcommands that live with their topic (e.g. grading) register here.
-    import importlib
-    try:
-        importlib.import_module("virtlab.grading.cli")
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("virtlab.grading"):
-            raise
+def commands() -> dict:
+    """Every subcommand: this module's, the course's and the grading package's (a new dict)."""
+    return {**COMMANDS, **coursecli.COMMANDS, **grading_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``virtlab`` command; return its exit status."""
-    _load_plugins()
+    table = commands()
     parser = argparse.ArgumentParser(prog="virtlab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"virtlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, add_args, _) in COMMANDS.items():
+    for name, (help_text, add_args, _) in table.items():
         add_args(sub.add_parser(name, help=help_text, description=help_text))
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
@@ -90,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if extra and args.command != "lab":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return COMMANDS[args.command][2](args, extra) or 0
+    return table[args.command][2](args, extra) or 0
 
 
 if __name__ == "__main__":  # pragma: no cover

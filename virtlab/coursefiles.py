@@ -91,7 +91,7 @@ def student_files(source: Path | None = None) -> dict[str, bytes]:
     """
     src = course_source() if source is None else Path(source)
     files: dict[str, bytes] = {}
-    for folder in ("notebooks", "exercises"):
+    for folder in ("notebooks", "notebooks/de", "exercises"):    # de: the German edition
         for path in sorted((src / folder).glob("*.ipynb")):
             files[f"{folder}/{path.name}"] = path.read_bytes()
     files["glossary.md"] = glossary_markdown().encode()

@@ -43,6 +43,7 @@ from . import isa, migration, popek_goldberg
 from .scheduler import VM, CreditScheduler, simulate
 from .course import TOPICS
 from .errors import check_str
+from .i18n import _, language
 from .mmu.nested import nested_walk_refs
 
 __all__ = ["KINDS", "MODEL_ANSWERS", "Feedback", "Option", "Question", "TryIt", "bank",
@@ -190,12 +191,40 @@ def _parse_question(notebook: str, raw: Mapping) -> Question:
     return q
 
 
+_TEXT_FIELDS = ("prompt", "explanation", "too_low", "too_high", "unit")
+
+
+def _overlay(raw: dict, lang: str, notebook: str) -> dict:
+    # A translation file (data/selfcheck/<lang>/NN.yaml) replaces the texts of
+    # questions by id; everything else (kinds, answers, settings) stays shared.
+    path = resources.files(__package__).joinpath("data", "selfcheck", lang, f"{notebook}.yaml")
+    if lang == "en" or not path.is_file():
+        return raw
+    texts = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("questions", {})
+    out = []
+    for q in raw.get("questions", ()):
+        t = texts.get(q["id"])
+        if t is None:
+            out.append(q)
+            continue
+        q = dict(q, **{k: t[k] for k in _TEXT_FIELDS if k in t})
+        if "options" in t:
+            if len(t["options"]) != len(q.get("options", ())):
+                raise ValueError(f"question {notebook}.{q['id']}: the {lang} translation has "
+                                 f"{len(t['options'])} options, the question "
+                                 f"{len(q.get('options', ()))}")
+            q["options"] = [dict(o, **{k: v for k, v in tr.items() if k in ("text", "why")})
+                            for o, tr in zip(q["options"], t["options"])]
+        out.append(q)
+    return dict(raw, questions=out)
+
+
 @cache
-def _load(notebook: str) -> tuple[tuple[Question, ...], tuple[TryIt, ...]]:
+def _load(notebook: str, lang: str = "en") -> tuple[tuple[Question, ...], tuple[TryIt, ...]]:
     path = resources.files(__package__).joinpath("data", "selfcheck", f"{notebook}.yaml")
     if not path.is_file():
         return (), ()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = _overlay(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, lang, notebook)
     qs = tuple(_parse_question(notebook, q) for q in raw.get("questions", ()))
     tasks = tuple(TryIt(notebook, str(t["app"]), str(t["task"]).strip(),
                         dict(t.get("settings", {})), str(t["expected"]).strip())
@@ -223,7 +252,7 @@ def bank(notebook: str) -> tuple[Question, ...]:
     >>> len(bank("12")) >= 3
     True
     """
-    return _load(_check_notebook(notebook))[0]
+    return _load(_check_notebook(notebook), language())[0]
 
 
 def try_it_tasks(notebook: str) -> tuple[TryIt, ...]:
@@ -297,11 +326,11 @@ def check(q: Question, response) -> Feedback:
             raise ValueError(f"response must be finite, got {response!r}")
         ok = abs(response - q.answer) <= q.tolerance + 1e-9 * abs(q.answer)
         if ok:
-            why = "Right."
+            why = _("Right.")
         elif response < q.answer:
-            why = q.too_low or "Too low."
+            why = q.too_low or _("Too low.")
         else:
-            why = q.too_high or "Too high."
+            why = q.too_high or _("Too high.")
         return Feedback(ok, why, q.explanation, right)
     n = len(q.options)
     if q.kind == "choice":
@@ -311,7 +340,7 @@ def check(q: Question, response) -> Feedback:
         if not 0 <= response < n:
             raise ValueError(f"response must be an option index 0..{n - 1}, got {response}")
         chosen = q.options[response]
-        return Feedback(chosen.correct, chosen.why or ("Right." if chosen.correct else "No."),
+        return Feedback(chosen.correct, chosen.why or (_("Right.") if chosen.correct else _("No.")),
                         q.explanation, right)
     chosen_idx = _indices(q, response, n)
     if q.kind == "multi":
@@ -320,15 +349,15 @@ def check(q: Question, response) -> Feedback:
         missed = [o for i, o in enumerate(q.options) if o.correct and i not in picked]
         ok = not wrong and not missed
         lines = [f"“{o.text}”: {o.why}" for o in wrong]
-        lines += [f"Missing “{o.text}”: {o.why}" for o in missed]
-        return Feedback(ok, "Right." if ok else " ".join(lines), q.explanation, right)
+        lines += [_("Missing “{option}”: {why}").format(option=o.text, why=o.why) for o in missed]
+        return Feedback(ok, _("Right.") if ok else " ".join(lines), q.explanation, right)
     # order
     if sorted(chosen_idx) != list(range(n)):
         raise ValueError(f"response must list every option index 0..{n - 1} once")
     ok = list(chosen_idx) == list(range(n))
     first_wrong = next((i for i, c in enumerate(chosen_idx) if c != i), None)
-    why = "Right." if ok else (f"Position {first_wrong + 1} should be “{q.options[first_wrong].text}”: "
-                               f"{q.options[first_wrong].why}")
+    why = _("Right.") if ok else _("Position {n} should be “{option}”: {why}").format(
+        n=first_wrong + 1, option=q.options[first_wrong].text, why=q.options[first_wrong].why)
     return Feedback(ok, why, q.explanation, right)
 
 

@@ -5,7 +5,7 @@ from virtlab.hypervisor import first_divergence, run
 from virtlab.hypervisor.binary_translation import translate
 from virtlab.isa import X86_32
 from virtlab.widgets.binary_translation import bt_program
-from virtlab.widgets.debugger import GUEST_PROGRAMS
+from virtlab.hypervisor import guests
 
 from . import claim, cite
 
@@ -85,7 +85,7 @@ def _():
 @claim("07", "In the program below an application makes three system calls; its own code in "
              "ring 3 runs directly")
 def _():
-    r = run(assemble(GUEST_PROGRAMS["syscall"][1]), "binary_translation")
+    r = run(guests.program("syscall"), "binary_translation")
     assert r.counters["syscalls"] == 3
     assert r.counters["user_blocks"] > 0
 
@@ -112,7 +112,7 @@ def _():
 @claim("07", "Switch the technique to *trap-and-emulate* and step over the `POPF` at address "
              "2: IF stays 0")
 def _():
-    d = first_divergence(assemble(GUEST_PROGRAMS["popf"][1]), "trap_and_emulate")
+    d = first_divergence(guests.program("popf_restore"), "trap_and_emulate")
     assert (d.pc, d.text, d.fields) == (2, "POPF", ("if_",))
 
 
@@ -129,5 +129,5 @@ def _():
     prog = _prog()
     assert first_divergence(prog, "binary_translation") is None
     assert first_divergence(prog, "trap_and_emulate").text == "POPF"
-    r = run(assemble(GUEST_PROGRAMS["syscall"][1]), "binary_translation")
+    r = run(guests.program("syscall"), "binary_translation")
     assert r.counters["user_blocks"] > 0

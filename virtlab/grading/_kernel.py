@@ -25,13 +25,57 @@ Examples
 {'__float__': 'nan'}
 """
 
+import builtins as _builtins
+import copy as _copy
 import json as _json
 import math as _math
+import signal as _signal
 
-__all__ = ["Unsupported", "to_plain", "plain_key", "export_answers"]
+__all__ = ["Unsupported", "to_plain", "plain_key", "export_answers", "type_name", "clean_name"]
 
 MAX_DEPTH = 20
 MAX_ITEMS = 200_000
+#: Longest type name an export carries (a class name is student-controlled text).
+MAX_NAME = 40
+
+# Bound once, when this code is loaded (in a grading kernel: by the grader's
+# first cell, before any student code): a student who later replaces
+# ``json.dumps``, ``copy.deepcopy`` or the built-in ``open`` does not change
+# what the export writes.
+_dumps = _json.dumps
+_deepcopy = _copy.deepcopy
+_open = _builtins.open
+_isnan, _isinf = _math.isnan, _math.isinf
+_setitimer, _signal_fn = getattr(_signal, "setitimer", None), _signal.signal
+
+
+def type_name(t) -> str:
+    """A type's name, cut to :data:`MAX_NAME` characters of ``[A-Za-z0-9_.]``.
+
+    Examples
+    --------
+    >>> type_name(type("LEAK_" + "x" * 100, (Exception,), {}))
+    'LEAK_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'
+    >>> type_name(type("a(1, 2)", (), {}))
+    'a_1__2_'
+    """
+    try:
+        name = str(type.__dict__["__name__"].__get__(t))
+    except Exception:
+        return "?"
+    return clean_name(name)
+
+
+def clean_name(name) -> str:
+    """``name`` cut to :data:`MAX_NAME` characters of ``[A-Za-z0-9_.]``.
+
+    Examples
+    --------
+    >>> clean_name("Key Error: 'x'")
+    'Key_Error___x_'
+    """
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_." else "_"
+                   for c in str(name)[:MAX_NAME]) or "?"
 
 
 class Unsupported(Exception):
@@ -46,7 +90,7 @@ def plain_key(value):
     >>> sorted([3, "a", 1], key=plain_key)
     ['a', 1, 3]
     """
-    return _json.dumps(value, sort_keys=True)
+    return _dumps(value, sort_keys=True)
 
 
 def _plain(x, depth, budget):
@@ -61,9 +105,9 @@ def _plain(x, depth, budget):
             raise Unsupported("int too large")
         return x
     if t is float:
-        if _math.isnan(x):
+        if _isnan(x):
             return {"__float__": "nan"}
-        if _math.isinf(x):
+        if _isinf(x):
             return {"__float__": "inf" if x > 0 else "-inf"}
         return x
     if t is list or t is tuple:
@@ -82,9 +126,9 @@ def _plain(x, depth, budget):
     if module.startswith("numpy") and hasattr(x, "tolist"):
         value = x.tolist()
         if type(value) is t:  # a fake that returns itself
-            raise Unsupported(t.__name__)
+            raise Unsupported(type_name(t))
         return _plain(value, depth + 1, budget)
-    raise Unsupported(t.__name__)
+    raise Unsupported(type_name(t))
 
 
 def to_plain(x):
@@ -119,34 +163,36 @@ class _CallTimeout(BaseException):
 
 
 def _call(fn, args, seconds):
-    """Call ``fn(*args)`` with a wall-clock limit; return plain result or marker."""
-    import signal
-    import copy
+    """Call ``fn(*args)`` with a wall-clock limit; return plain result or marker.
 
+    Anything the call raises -- also ``KeyboardInterrupt``, ``SystemExit`` or
+    another ``BaseException`` -- becomes ``{"__error__": type name}`` (cut to
+    :data:`MAX_NAME` characters), so one bad call never loses the other answers.
+    """
     def _alarm(signum, frame):
         raise _CallTimeout()
 
-    use_alarm = hasattr(signal, "setitimer")
+    use_alarm = _setitimer is not None
     old = None
     try:
         if use_alarm:
-            old = signal.signal(signal.SIGALRM, _alarm)
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            old = _signal_fn(_signal.SIGALRM, _alarm)
+            _setitimer(_signal.ITIMER_REAL, seconds)
         try:
-            result = fn(*copy.deepcopy(args))
+            result = fn(*_deepcopy(args))
         finally:
             if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                _setitimer(_signal.ITIMER_REAL, 0)
         return to_plain(result)
     except _CallTimeout:
         return {"__error__": "timeout"}
     except NotImplementedError:
         return {"__error__": "NotImplementedError"}
-    except Exception as exc:  # the student's function failed: record the type only
-        return {"__error__": type(exc).__name__}
+    except BaseException as exc:  # the student's function failed: record the type only
+        return {"__error__": type_name(type(exc))}
     finally:
         if use_alarm and old is not None:
-            signal.signal(signal.SIGALRM, old)
+            _signal_fn(_signal.SIGALRM, old)
 
 
 def export_answers(namespace, spec):
@@ -198,6 +244,21 @@ def _grader_export(namespace, spec, path, nonce):
     """Write the export to ``path`` (called from the grader's last cell)."""
     data = export_answers(namespace, spec)
     data["nonce"] = nonce
-    text = _json.dumps(data, allow_nan=False)
-    with open(path, "w", encoding="utf-8") as fh:
+    text = _dumps(data, allow_nan=False)
+    with _open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def _make_exporter():
+    """The export function a grading kernel's first cell binds (before any student code).
+
+    It reads the notebook's namespace from its caller's frame and decodes the
+    spec itself, so the export cell resolves no name a student could have
+    replaced (``exec``, ``json``, ``open``, ``globals``).
+    """
+    import sys as _sys
+    getframe, loads = _sys._getframe, _json.loads
+
+    def export(spec_text, path, nonce):
+        _grader_export(getframe(1).f_globals, loads(spec_text), path, nonce)
+    return export

@@ -52,7 +52,7 @@ def generate(solutions_dir: str | Path) -> dict[str, str]:
 
     Examples
     --------
-    >>> from virtlab.cli import repo_root
+    >>> from virtlab.paths import repo_root
     >>> "ex03_page_walks.ipynb" in generate(repo_root() / "solutions")
     True
     """

@@ -1,10 +1,14 @@
 """Batch grading: ``-j N`` parallel kernels, ``--shard i/n``, progress, resumable.
 
-Each submission is graded in its own worker process (which starts its own
-kernel); a worker that fails for any reason still yields a row
-(``grader_error``).  Results are stored as they finish, so an interrupted run
-loses nothing; re-running skips submissions whose stored result has the same
-file checksum unless ``force=True``.
+Submissions are keyed by (student, exercise): the student is the folder the
+file was handed in from, the exercise the one the notebook names.  Exactly
+one row per key: several files for one key are reported as ``duplicate``
+(none graded), never merged or overwritten.  Each submission is graded in
+its own worker process (which starts its own sandboxed kernel); a worker
+that fails for any reason still yields a row (``grader_error``).  Results
+are written by this process only, atomically, as they finish, so an
+interrupted run loses nothing; re-running skips submissions whose stored
+result has the same file checksum unless ``force=True``.
 
 Examples
 --------
@@ -20,21 +24,32 @@ ValueError: shard must be i/n with 1 <= i <= n, got '5/4'
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import IO
 
-from ..errors import check_int
-from .report import result_path, write_reports, write_result
-from .runner import GradeOptions, grade_submission, student_id_for
+import nbformat
 
-__all__ = ["grade_many", "parse_shard", "select_shard", "find_submissions"]
+from ..errors import check_int
+from .exercise import get_exercise
+from .notebook import cell_role, exercise_id_of, rebuild
+from .report import atomic_write, result_path, write_reports, write_result
+from .runner import (GradeOptions, GradeResult, SubmissionRejected, solutions_dir_of,
+                     grade_submission, parse_notebook_bytes, read_submission, source_notebook,
+                     student_id_for)
+from .sandbox import check_sandbox
+from .similarity import report_markdown, similarity_report
+
+__all__ = ["grade_many", "parse_shard", "select_shard", "find_submissions", "submission_key"]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -53,8 +68,12 @@ def select_shard(items: list, i: int, n: int) -> list:
     return [x for k, x in enumerate(sorted(items)) if k % n == i - 1]
 
 
-def find_submissions(paths: list) -> list[Path]:
-    """Expand folders to the ``.ipynb`` files below them (checkpoints excluded).
+def find_submissions(paths: list) -> list[tuple[Path, Path]]:
+    """Expand folders to ``(root, notebook)`` pairs (checkpoints excluded).
+
+    The root is the folder given (the student id is the first folder below
+    it); for a file given directly it is the folder above the file's folder,
+    so the student is the file's folder.  Symlinked folders are not followed.
 
     Examples
     --------
@@ -63,43 +82,133 @@ def find_submissions(paths: list) -> list[Path]:
     >>> (d / "bob" / ".ipynb_checkpoints").mkdir(parents=True)
     >>> for f in ("bob/ex01.ipynb", "bob/.ipynb_checkpoints/ex01-checkpoint.ipynb"):
     ...     _ = (d / f).write_text("{}")
-    >>> [p.relative_to(d).as_posix() for p in find_submissions([d])]
+    >>> [p.relative_to(d).as_posix() for _, p in find_submissions([d])]
     ['bob/ex01.ipynb']
     """
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += [f for f in sorted(p.rglob("*.ipynb"))
-                      if ".ipynb_checkpoints" not in f.parts]
-        else:
-            found.append(p)
-    return sorted(set(found))
+    found: dict[Path, Path] = {}
+    for given in map(Path, paths):
+        if given.is_dir() and not given.is_symlink():
+            for dirpath, dirnames, filenames in os.walk(given):
+                dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
+                for name in filenames:
+                    if name.endswith(".ipynb"):
+                        found.setdefault(Path(dirpath) / name, given)
+        else:  # a file named directly: its folder is the student's
+            found.setdefault(given, given.absolute().parent.parent)
+    return sorted(((root, path) for path, root in found.items()), key=lambda rp: rp[1])
 
 
-def _sha256(path: Path) -> str | None:
+_SAFE_EX = re.compile(r"^ex\d\d_[A-Za-z0-9_]{1,60}$")
+
+
+def submission_key(path: Path, root: Path, exercise_id: str | None = None) -> tuple[str, str]:
+    """(student, exercise) of a submission, from its folder and the notebook's exercise id.
+
+    Reads the file only through :func:`.runner.read_submission` (checked);
+    a broken file is keyed by its file name.
+    """
+    student = student_id_for(path, root)
+    exercise = exercise_id or ""
+    if not exercise:
+        try:
+            _, nb = parse_notebook_bytes(read_submission(path, root))
+            exercise = exercise_id_of(nb) or ""
+        except SubmissionRejected:
+            exercise = ""
+    if not _SAFE_EX.match(exercise):
+        exercise = path.stem
+    return student, exercise
+
+
+def _sha256(path: Path, root: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_submission(path, root)).hexdigest()
+    except SubmissionRejected:
         return None
 
 
-def _already_graded(out: Path, path: Path) -> bool:
-    target = result_path(out, student_id_for(path), path)
+def _already_graded(out: Path, key: tuple[str, str], path: Path, root: Path) -> bool:
+    target = result_path(out, *key)
     try:
         old = json.loads(target.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return old.get("sha256") is not None and old.get("sha256") == _sha256(path)
+    return (old.get("sha256") is not None and old.get("submission") == str(path)
+            and old.get("sha256") == _sha256(path, root))
 
 
-def _worker(path: str, options: GradeOptions, exercise_id: str | None) -> dict:
+def _failed(path, root, exercise_id, reason: str) -> GradeResult:
+    return GradeResult(student_id_for(path, root), exercise_id or "", str(path),
+                       "grader_error", reason[:300])
+
+
+def _worker(path: str, root: str, options: GradeOptions,
+            exercise_id: str | None) -> GradeResult:
     try:
-        return grade_submission(path, options=options, exercise_id=exercise_id)
+        return grade_submission(path, options=options, exercise_id=exercise_id, root=root)
     except BaseException as exc:  # never lose a row
-        return {"student": student_id_for(path), "exercise": exercise_id or "",
-                "submission": path, "status": "grader_error", "gradable": False,
-                "reason": f"{type(exc).__name__}: {exc}"[:300], "points": 0.0,
-                "max_points": 0.0, "score": 0.0, "questions": {}, "tests": []}
+        return _failed(path, root, exercise_id, f"{type(exc).__name__}: {exc}")
+
+
+def _answer_code(path: Path, root: Path, source) -> str | None:
+    """The student's own code (answer cells and their extra cells), or None."""
+    try:
+        _, nb = parse_notebook_bytes(read_submission(path, root))
+        rebuilt = rebuild(nb, source)
+    except (SubmissionRejected, TypeError, ValueError, AttributeError, KeyError):
+        return None
+    return "\n\n".join(rebuilt.cells[i].source for i in sorted(rebuilt.student_cells)
+                       if rebuilt.cells[i].metadata.get("virtlab_origin") != "student variant")
+
+
+def _reference_code(exercise, solutions_dir: Path) -> str:
+    """What a student could copy: the solution's answer cells and the exercise module."""
+    parts = []
+    try:
+        src = nbformat.read(solutions_dir / f"{exercise.id}.ipynb", as_version=4)
+        parts += [c.source for c in src.cells if cell_role(c) == "answer"]
+    except (OSError, ValueError):
+        pass
+    try:
+        parts.append(Path(inspect.getsourcefile(exercise.make_problem)).read_text())
+    except (OSError, TypeError):
+        pass
+    return "\n\n".join(parts)
+
+
+def write_similarity(out: Path, submissions: dict, options: GradeOptions) -> dict:
+    """Write ``out/similarity/<exercise>.md`` and ``.json``; return flagged counts.
+
+    ``submissions`` maps (student, exercise) to (root, path).  Every
+    submission found is compared (not only this shard's), so each shard's
+    report is complete.  Flags are for a person to look at; no score changes.
+    """
+    by_ex: dict[str, dict[str, tuple]] = {}
+    for (student, eid), rp in submissions.items():
+        by_ex.setdefault(eid, {})[student] = rp
+    counts = {}
+    sol = solutions_dir_of(options)
+    for eid, members in sorted(by_ex.items()):
+        try:
+            exercise = get_exercise(eid)
+            source = source_notebook(eid, sol)
+        except (ValueError, OSError):
+            continue
+        answers = {}
+        for student, (root, path) in members.items():
+            code = _answer_code(path, root, source)
+            if code is not None:
+                answers[student] = code
+        scaffold = "\n\n".join(c.source for c in source.cells if c.cell_type == "code")
+        reference = _reference_code(exercise, sol)
+        sim = similarity_report(eid, answers, reference, scaffold)
+        atomic_write(out / "similarity" / f"{eid}.md", report_markdown(sim, answers, reference))
+        data = {"exercise": eid, "flagged": [dataclasses.asdict(m) for m in sim.flagged],
+                "against_reference": [dataclasses.asdict(m) for m in sim.against_reference]}
+        atomic_write(out / "similarity" / f"{eid}.json",
+                     json.dumps(data, indent=1, sort_keys=True) + "\n")
+        counts[eid] = len(sim.flagged)
+    return counts
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -141,55 +250,68 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
     check_int("shard", n, minimum=1)
     check_int("shard", i, minimum=1, maximum=n)
     options = options or GradeOptions()
+    if options.sandbox:
+        check_sandbox()  # refuse to grade at all rather than grade unsafely
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     progress = progress if progress is not None else sys.stderr
-    todo = select_shard(find_submissions(paths), i, n)
-    skipped = [p for p in todo if not force and _already_graded(out, p)]
-    todo = [p for p in todo if p not in skipped]
-    total = len(todo)
-    print(f"grading {total} submission(s) with {jobs} kernel(s)"
+    groups: dict[tuple[str, str], list[tuple[Path, Path]]] = {}
+    for root, path in find_submissions(paths):
+        groups.setdefault(submission_key(path, root, exercise_id), []).append((root, path))
+    keys = select_shard(list(groups), i, n)
+    duplicates = {k: groups[k] for k in keys if len(groups[k]) > 1}
+    single = [k for k in keys if len(groups[k]) == 1]
+    skipped = [k for k in single
+               if not force and _already_graded(out, k, groups[k][0][1], groups[k][0][0])]
+    todo = [k for k in single if k not in skipped]
+    total = len(todo) + len(duplicates)
+    print(f"grading {len(todo)} submission(s) with {jobs} kernel(s)"
+          + ("" if options.sandbox else " WITHOUT A SANDBOX")
           + (f", shard {i}/{n}" if n > 1 else "")
-          + (f"; {len(skipped)} already graded (use --force to redo)" if skipped else ""),
+          + (f"; {len(skipped)} already graded (use --force to redo)" if skipped else "")
+          + (f"; {len(duplicates)} duplicate(s) not graded" if duplicates else ""),
           file=progress, flush=True)
     t0 = time.monotonic()
     done = 0
 
-    def report(result: dict) -> None:
+    def report(key: tuple[str, str], result: GradeResult) -> None:
         nonlocal done
         done += 1
-        write_result(out, result)
-        pts = (f"{result.get('points', 0):g}/{result.get('max_points', 0):g}"
-               if result.get("gradable") else "-")
-        print(f"[{_bar(done, total)}] {done}/{total} {result.get('student')} "
-              f"{result.get('exercise') or Path(result.get('submission', '')).name}: "
-              f"{result.get('status')} {pts} ({result.get('runtime_s', 0)} s)",
-              file=progress, flush=True)
+        write_result(out, result, key)
+        pts = f"{result.points:g}/{result.max_points:g}" if result.gradable else "-"
+        print(f"[{_bar(done, total)}] {done}/{total} {key[0]} {key[1]}: "
+              f"{result.status} {pts} ({result.runtime_s} s)", file=progress, flush=True)
 
-    if jobs == 1 or total <= 1:
-        for p in todo:
-            report(_worker(str(p), options, exercise_id))
+    for key, members in duplicates.items():
+        files = ", ".join(str(p) for _, p in members)
+        report(key, GradeResult(key[0], key[1], str(members[0][1]), "duplicate",
+                                f"{len(members)} submissions of one exercise by one student "
+                                f"({files}); none graded: keep one and grade again"))
+    if jobs == 1 or len(todo) <= 1:
+        for key in todo:
+            root, path = groups[key][0]
+            report(key, _worker(str(path), str(root), options, exercise_id))
     else:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(_worker, str(p), options, exercise_id): p for p in todo}
+            futures = {pool.submit(_worker, str(groups[k][0][1]), str(groups[k][0][0]),
+                                   options, exercise_id): k for k in todo}
             for fut in as_completed(futures):
-                p = futures[fut]
+                key = futures[fut]
+                root, path = groups[key][0]
                 try:
                     result = fut.result()
                 except BaseException as exc:  # a worker process died
-                    result = {"student": student_id_for(p), "exercise": exercise_id or "",
-                              "submission": str(p), "status": "grader_error",
-                              "gradable": False, "reason": f"worker failed: {exc}"[:300],
-                              "points": 0.0, "max_points": 0.0, "score": 0.0,
-                              "questions": {}, "tests": []}
-                report(result)
+                    result = _failed(path, root, exercise_id, f"worker failed: {exc}")
+                report(key, result)
     s = write_reports(out)
+    s["similarity"] = write_similarity(out, {k: v[0] for k, v in groups.items()
+                                             if len(v) == 1}, options)
     wall = time.monotonic() - t0
     s["wall_s"] = round(wall, 2)
-    s["graded_now"] = total
+    s["graded_now"] = len(todo)
     s["skipped"] = len(skipped)
-    if total:
-        print(f"done: {total} graded in {wall:.1f} s ({wall / total:.2f} s per submission "
-              f"with {jobs} kernel(s)); reports in {out}", file=progress, flush=True)
+    if todo:
+        print(f"done: {len(todo)} graded in {wall:.1f} s ({wall / len(todo):.2f} s per "
+              f"submission with {jobs} kernel(s)); reports in {out}", file=progress, flush=True)
     return s

@@ -41,8 +41,9 @@ import nbformat
 from . import session as _session
 from ._kernel import export_answers, to_plain
 from .assign import assign
-from .exercise import Function, Value, get_exercise
+from .exercise import Function, Value, get_exercise, load_private
 from .notebook import cell_role, exercise_id_of, student_version
+from .runner import GradeOptions, grade_submission
 from .variants import variant_seed
 from .verdict import evaluate
 
@@ -127,7 +128,7 @@ def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
 
     Examples
     --------
-    >>> from virtlab.cli import repo_root
+    >>> from virtlab.paths import repo_root
     >>> check_exercise(repo_root() / "solutions" / "ex03_page_walks.ipynb", seeds=2)
     []
     """
@@ -182,7 +183,6 @@ def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
                     issues.append(f"{eid} {qv.id} seed {seed}: untouched exercise scores "
                                   f"{qv.points} (a test that cannot fail)")
     if kernel:
-        from .runner import GradeOptions, grade_submission
         opts = GradeOptions(solutions_dir=solutions_dir or path.parent, cell_timeout=60,
                             notebook_timeout=300)
         with tempfile.TemporaryDirectory() as tmp:
@@ -191,10 +191,10 @@ def check_exercise(path: str | Path, seeds: int = 25, kernel: bool = False,
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(book, target)
                 r = grade_submission(target, "checker", opts)
-                ok = (r["points"] == r["max_points"]) if want else (r["points"] == 0)
-                if not ok or r["status"] != "ok":
-                    issues.append(f"{eid}: graded {label} in a kernel: {r['status']} "
-                                  f"{r['points']}/{r['max_points']} ({r['reason']})")
+                ok = (r.points == r.max_points) if want else (r.points == 0)
+                if not ok or r.status != "ok":
+                    issues.append(f"{eid}: graded {label} in a kernel: {r.status} "
+                                  f"{r.points}/{r.max_points} ({r.reason})")
     return issues
 
 
@@ -209,6 +209,7 @@ def check_solutions(solutions_dir: str | Path, exercises_dir: str | Path | None,
     ['no exercise sources in ...']
     """
     issues: list[str] = []
+    load_private(solutions_dir)  # an instructor's private exercise modules, if any
     paths = sorted(Path(solutions_dir).glob("ex*.ipynb"))
     if only:
         paths = [p for p in paths if p.stem in only]

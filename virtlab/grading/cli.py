@@ -1,12 +1,11 @@
 """Subcommands of the ``virtlab`` command: ``assign``, ``grade``, ``check-solutions``.
 
-Importing this module registers them in :data:`virtlab.cli.COMMANDS`.
+:data:`COMMANDS` lists them; :func:`virtlab.cli.commands` puts them next to
+the command line's own (this module never imports :mod:`virtlab.cli`).
 
 Examples
 --------
->>> import virtlab.cli
->>> import virtlab.grading.cli
->>> sorted(k for k in virtlab.cli.COMMANDS if k in ("assign", "grade", "check-solutions"))
+>>> sorted(COMMANDS)
 ['assign', 'check-solutions', 'grade']
 """
 
@@ -16,13 +15,30 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import cli as _cli
+from ..paths import repo_root
+from .assign import assign, release
+from .batch import grade_many, parse_shard
+from .checks import check_solutions
+from .exercise import exercises
+from .practice import format_practice, practice_problem, worked_solution
+from .report import summary_text
+from .runner import GradeOptions
+from .sandbox import SandboxUnavailable
+from .variants import SECRET_ENV
 
-__all__ = ["assign_command", "grade_command", "check_solutions_command", "practice_command"]
+__all__ = ["COMMANDS", "assign_command", "grade_command", "check_solutions_command",
+           "practice_command"]
+
+UNSAFE_WARNING = """\
+virtlab grade: WARNING: --unsafe-no-sandbox: students' code runs with YOUR permissions.
+  A submission can then read and change your files (the results, the installed
+  package, the solutions), read the instructor secret, and leave processes behind
+  that tamper with later submissions. Use it only for trusted notebooks.
+"""
 
 
 def _root() -> Path:
-    return _cli.repo_root()
+    return repo_root()
 
 
 def _secret(args) -> bytes | None:
@@ -49,7 +65,6 @@ def _assign_args(p: argparse.ArgumentParser) -> None:
 
 def assign_command(args, extra) -> int:
     """Generate exercises/ from solutions/ (or check that they agree)."""
-    from .assign import assign, release
     root = _root()
     sol = Path(args.solutions) if args.solutions else root / "solutions"
     exe = Path(args.exercises) if args.exercises else root / "exercises"
@@ -86,17 +101,18 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--call-timeout", type=float, default=2.0,
                    help="seconds per call of a student's function")
     p.add_argument("--run-demos", action="store_true", help="also run cells tagged demo")
-    p.add_argument("--solutions", default=None, help="source notebooks (default solutions/)")
+    p.add_argument("--solutions", default=None,
+                   help="source notebooks (default solutions/; may be a private folder "
+                        "outside the public course)")
     p.add_argument("--secret-file", default=None,
                    help="instructor secret (default: $VIRTLAB_GRADING_SECRET)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run students' code WITHOUT the bubblewrap sandbox (unsafe; only "
+                        "for trusted notebooks)")
 
 
 def grade_command(args, extra) -> int:
     """Grade submissions; write results/, grades.csv and the summary."""
-    from .batch import grade_many, parse_shard
-    from .report import summary_text
-    from .runner import GradeOptions
-    from .variants import SECRET_ENV
     import os
     try:
         shard = parse_shard(args.shard)
@@ -107,12 +123,20 @@ def grade_command(args, extra) -> int:
     if secret is None and not os.environ.get(SECRET_ENV):
         print(f"virtlab grade: warning: no instructor secret (set {SECRET_ENV} or "
               "--secret-file); using the public development secret", file=sys.stderr)
+    if args.unsafe_no_sandbox:
+        print(UNSAFE_WARNING, end="", file=sys.stderr)
     options = GradeOptions(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
                            memory_mb=args.memory_mb or None, call_timeout=args.call_timeout,
                            run_demos=args.run_demos, secret=secret,
-                           solutions_dir=args.solutions or (_root() / "solutions"))
-    s = grade_many(args.submissions, args.out, jobs=args.jobs, shard=shard, force=args.force,
-                   options=options, exercise_id=args.exercise)
+                           solutions_dir=args.solutions or (_root() / "solutions"),
+                           sandbox=not args.unsafe_no_sandbox)
+    try:
+        s = grade_many(args.submissions, args.out, jobs=args.jobs, shard=shard,
+                       force=args.force, options=options, exercise_id=args.exercise)
+    except SandboxUnavailable as exc:
+        print(f"virtlab grade: refusing to grade: {exc}.\n  Install bubblewrap, or pass "
+              "--unsafe-no-sandbox for trusted notebooks only.", file=sys.stderr)
+        return 2
     print(summary_text(s), end="")
     return 0
 
@@ -128,7 +152,6 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 def check_solutions_command(args, extra) -> int:
     """Full marks for every solution, zero for every untouched exercise, and more."""
-    from .checks import check_solutions
     root = _root()
     sol = Path(args.solutions) if args.solutions else root / "solutions"
     exe = Path(args.exercises) if args.exercises else root / "exercises"
@@ -149,8 +172,6 @@ def _practice_args(p: argparse.ArgumentParser) -> None:
 
 def practice_command(args, extra) -> int:
     """Print a practice problem (and with --solve its worked solution), as OSTEP's -s/-c."""
-    from .exercise import exercises
-    from .practice import format_practice, practice_problem, worked_solution
     known = sorted(e for e in exercises() if e != "ex00_selftest")
     match = [e for e in known if e == args.exercise or e.split("_")[0] == args.exercise]
     if len(match) != 1:
@@ -167,7 +188,8 @@ def practice_command(args, extra) -> int:
     return 0
 
 
-_cli.COMMANDS.update({
+#: name -> (help, function adding arguments, function running the command)
+COMMANDS: dict = {
     "practice": ("a fresh practice problem from a seed, --solve for the worked solution",
                  _practice_args, practice_command),
     "assign": ("generate exercises/ from solutions/ (--check compares, --roster releases)",
@@ -177,4 +199,4 @@ _cli.COMMANDS.update({
     "check-solutions": ("every solution full marks, every untouched exercise zero, "
                         "hidden tests present, exercises/ up to date",
                         _check_args, check_solutions_command),
-})
+}

@@ -56,7 +56,7 @@ from . import _kernel
 from .variants import hidden_seed
 
 __all__ = ["Question", "Value", "Function", "Manual", "Exercise", "exercises", "get_exercise",
-           "register", "VALUE_KINDS"]
+           "register", "load_private", "VALUE_KINDS"]
 
 VALUE_KINDS = ("int", "number", "bool", "str", "set", "list", "dict")
 
@@ -309,6 +309,44 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+def load_private(folder) -> list[str]:
+    """Register the exercise modules ``folder/ex*.py`` (an instructor's private solvers).
+
+    A course can keep graded exercises out of the public package: their
+    module (``make_problem``, ``solve``, ``EXERCISE``, written with absolute
+    ``from virtlab import ...`` imports) sits beside the source notebooks in a
+    private solutions folder, which ``virtlab assign/grade --solutions`` name.
+    They replace a packaged exercise of the same id.  Returns the ids loaded.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "ex90_private.py").write_text(
+    ...     "from virtlab.grading.exercise import Exercise, Value\\n"
+    ...     "EXERCISE = Exercise(id='ex90_private', title='P', make_problem=lambda s: s,\\n"
+    ...     "    solve=lambda p: {'x': p}, questions=(Value('q1', 1, 'h', name='x'),))\\n")
+    >>> load_private(d), get_exercise("ex90_private").solve(3)
+    (['ex90_private'], {'x': 3})
+    >>> _ = _EXTRA.pop("ex90_private")  # (keep this example out of other tests)
+    """
+    import importlib.util
+    from pathlib import Path
+
+    loaded = []
+    for path in sorted(Path(folder).glob("ex*.py")):
+        name = f"virtlab_private_exercises.{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        ex = getattr(module, "EXERCISE", None)
+        if not isinstance(ex, Exercise):
+            raise ValueError(f"{path} defines no EXERCISE = Exercise(...)")
+        register(ex)
+        loaded.append(ex.id)
+    return loaded
+
+
 def exercises() -> dict[str, Exercise]:
     """All exercises by id, discovered from :mod:`virtlab.grading.exercises`.
 
@@ -349,6 +387,8 @@ def get_exercise(exercise_id: str) -> Exercise:
     ValueError: exercise_id must be one of the known exercises (...); got 'ex99_nothing'
     """
     check_str("exercise_id", exercise_id)
+    if exercise_id in _EXTRA:  # registered (also private, see load_private) wins
+        return _EXTRA[exercise_id]
     if _REGISTRY is None and not exercise_id.startswith("_") and exercise_id.isidentifier():
         # fast path: import only this exercise's module (a grading kernel needs one)
         try:

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field
 import nbformat
 
 __all__ = ["ROLES", "annotate", "student_version", "stub_solution", "stub_text",
-           "strip_hidden_tests",
-           "exercise_id_of", "rebuild", "Rebuilt", "cell_role"]
+           "strip_hidden_tests", "exercise_id_of", "rebuild", "Rebuilt", "cell_role",
+           "is_manual", "manual_answers"]
 
 ROLES = ("intro", "setup", "variant", "prompt", "answer", "check", "reason", "demo", "text")
 TEXT_STUB = "YOUR ANSWER HERE"  # nbgrader's stub for a Markdown solution
@@ -83,6 +83,63 @@ def _grade_id(cell) -> str | None:
     if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
         return meta["grade_id"]
     return None
+
+
+def is_manual(cell) -> bool:
+    """A manually graded answer cell: nbgrader ``grade`` and ``solution``, points, no tests.
+
+    Examples
+    --------
+    >>> is_manual({"metadata": {"nbgrader": {"grade": True, "solution": True, "points": 2,
+    ...                                      "grade_id": "why"}}})
+    True
+    >>> is_manual({"metadata": {"nbgrader": {"grade": True, "solution": False}}})
+    False
+    """
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return (isinstance(meta, dict) and meta.get("grade") is True
+            and meta.get("solution") is True and isinstance(meta.get("grade_id"), str))
+
+
+#: Longest manually graded answer kept (characters).
+MANUAL_CAP = 20_000
+
+
+def manual_answers(submission, source) -> list[dict]:
+    """The manually graded answers of a submission, as text (never executed here).
+
+    One entry per manual cell of ``source`` (the exercise), in its order:
+    ``grade_id``, ``points`` available, ``cell_type`` and the student's
+    ``answer`` (the first cell with that grade id; empty when missing).
+
+    Examples
+    --------
+    >>> cell = nbformat.v4.new_markdown_cell("Because the TLB is tagged.")
+    >>> cell.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False,
+    ...                              "points": 2, "grade_id": "why_tagged"}
+    >>> src = nbformat.v4.new_notebook(cells=[copy.deepcopy(cell)])
+    >>> manual_answers(nbformat.v4.new_notebook(cells=[cell]), src)
+    [{'grade_id': 'why_tagged', 'points': 2.0, 'cell_type': 'markdown', 'answer': 'Because the TLB is tagged.'}]
+    """
+    wanted = [c for c in source.cells if is_manual(c)]
+    given: dict = {}
+    for cell in submission.get("cells", []):
+        gid = _grade_id(cell)
+        if gid is not None and gid not in given:
+            given[gid] = cell
+    out = []
+    for src in wanted:
+        gid = src.metadata["nbgrader"]["grade_id"]
+        cell = given.get(gid)
+        text = str(cell.get("source", "")) if isinstance(cell, dict) else ""
+        try:
+            points = float(src.metadata["nbgrader"].get("points", 0))
+        except (TypeError, ValueError):
+            points = 0.0
+        out.append({"grade_id": gid, "points": points, "cell_type": src.cell_type,
+                    "answer": text[:MANUAL_CAP]})
+    return out
 
 
 def annotate(nb, exercise_id: str, points: dict[str, float],
@@ -342,9 +399,13 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
     seen_locked: dict[str, int] = {}
     current = None
     notes: list[str] = []
-    src_by_gid = {_grade_id(c): c for c in source.cells if _grade_id(c)}
+    src_by_gid = {_grade_id(c): c for c in source.cells
+                  if _grade_id(c) and not is_manual(c)}
+    manual_ids = {_grade_id(c) for c in source.cells if is_manual(c)}
     for cell in sub_cells:
         gid, role = _grade_id(cell), cell_role(cell)
+        if gid in manual_ids:
+            continue  # a manually graded answer: collected as text, never run
         src = src_by_gid.get(gid)
         if role == "variant" and cell.get("cell_type") == "code":
             variant = variant or cell
@@ -386,8 +447,8 @@ def rebuild(submission, source, run_demos: bool = False) -> Rebuilt:
 
     for src in source.cells:
         role, gid = cell_role(src), _grade_id(src)
-        if src.cell_type != "code" or (role == "demo" and not run_demos):
-            continue
+        if src.cell_type != "code" or (role == "demo" and not run_demos) or is_manual(src):
+            continue  # manual answers are collected as text, not run by the grader
         if role == "variant":
             add((variant or src).get("source", ""), "variant", variant is not None)
         elif role == "answer":

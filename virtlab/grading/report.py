@@ -6,10 +6,15 @@ and several shards (``--shard i/n``) can share one output folder.
 
 Layout of ``--out DIR``::
 
-    DIR/results/<student>__<notebook>.json   one per submission (PrairieLearn-style
-                                             ``score``/``tests`` plus status, reason)
-    DIR/grades.csv                           one row per submission
+    DIR/results/<student>__<exercise>.json   one per (student, exercise) (PrairieLearn-
+                                             style ``score``/``tests`` plus status, reason)
+    DIR/grades.csv                           one row per (student, exercise)
     DIR/summary.json, DIR/summary.txt        per-question pass rates, status counts
+    DIR/manual/<exercise>.csv                manually graded answers (pending points)
+
+Text a student controls never reaches a CSV cell unescaped: a cell that
+starts with ``= + - @`` (or a tab / carriage return) is prefixed with ``'``
+so that a spreadsheet shows it as text instead of running it as a formula.
 
 Examples
 --------
@@ -32,10 +37,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 __all__ = ["atomic_write", "result_path", "write_result", "load_results", "grades_csv",
-           "summary", "summary_text", "write_reports", "CSV_FIELDS"]
+           "summary", "summary_text", "write_reports", "CSV_FIELDS", "csv_cell", "manual_csvs"]
 
 CSV_FIELDS = ["student", "exercise", "variant", "status", "points", "max_points",
-              "runtime_s", "submission", "reason"]
+              "manual_pending", "runtime_s", "submission", "reason"]
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 
@@ -62,34 +67,35 @@ def atomic_write(path: str | os.PathLike, text: str) -> None:
         raise
 
 
-def result_path(out: str | os.PathLike, student: str, submission: str | os.PathLike) -> Path:
-    """Where the result of ``student``'s ``submission`` is stored.
+def result_path(out: str | os.PathLike, student: str, exercise: str) -> Path:
+    """Where the result of ``student``'s ``exercise`` is stored (one file per pair).
 
     Examples
     --------
-    >>> result_path("out", "alice", "subs/alice/ex01_popek_goldberg.ipynb").as_posix()
+    >>> result_path("out", "alice", "ex01_popek_goldberg").as_posix()
     'out/results/alice__ex01_popek_goldberg.json'
     """
-    stem = Path(submission).stem
-    if stem.startswith(f"{student}__"):
-        stem = stem[len(student) + 2:]
-    name = f"{_SAFE.sub('_', student)}__{_SAFE.sub('_', stem)}.json"
+    name = f"{_SAFE.sub('_', student)[:128]}__{_SAFE.sub('_', exercise)[:80]}.json"
     return Path(out) / "results" / name
 
 
-def write_result(out: str | os.PathLike, result: dict) -> Path:
-    """Store one submission's result (atomically); returns its path.
+def write_result(out: str | os.PathLike, result, key: tuple[str, str] | None = None) -> Path:
+    """Store one result (a :class:`~.runner.GradeResult` or dict) atomically; returns its path.
+
+    ``key`` is (student, exercise); default: the result's own fields.
 
     Examples
     --------
     >>> out = tempfile.mkdtemp()
-    >>> r = {"student": "ann", "submission": "ann/ex01.ipynb", "points": 1.0}
+    >>> r = {"student": "ann", "exercise": "ex01", "points": 1.0}
     >>> write_result(out, r).name, load_results(out) == [r]
     ('ann__ex01.json', True)
     """
-    path = result_path(out, result.get("student", "unknown") or "unknown",
-                       result.get("submission", "submission"))
-    atomic_write(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
+    data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    student, exercise = key or (data.get("student") or "unknown",
+                                data.get("exercise") or "unknown")
+    path = result_path(out, student, exercise)
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path
 
 
@@ -119,6 +125,23 @@ def _question_ids(rows: list[dict]) -> list[str]:
     return sorted(ids, key=lambda q: (len(q), q))
 
 
+def csv_cell(value):
+    """A CSV cell that a spreadsheet cannot run as a formula.
+
+    Examples
+    --------
+    >>> csv_cell("=1+2"), csv_cell("-1"), csv_cell(-1.5), csv_cell("ok")
+    ("'=1+2", "'-1", -1.5, 'ok')
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _pending(r: dict) -> float:
+    return round(sum(float(m.get("points", 0) or 0) for m in r.get("manual", []) or []), 4)
+
+
 def grades_csv(rows: list[dict]) -> str:
     """``grades.csv`` text: one row per submission, points per question.
 
@@ -127,8 +150,8 @@ def grades_csv(rows: list[dict]) -> str:
     >>> print(grades_csv([{"student": "a", "exercise": "e", "variant": "v",
     ...     "status": "empty", "points": 0, "max_points": 0, "runtime_s": 0.1,
     ...     "submission": "a.ipynb", "reason": "the file is empty", "questions": {}}]).strip())
-    student,exercise,variant,status,points,max_points,runtime_s,submission,reason
-    a,e,v,empty,0,0,0.1,a.ipynb,the file is empty
+    student,exercise,variant,status,points,max_points,manual_pending,runtime_s,submission,reason
+    a,e,v,empty,0,0,,0.1,a.ipynb,the file is empty
     """
     qids = _question_ids(rows)
     buf = io.StringIO()
@@ -137,10 +160,42 @@ def grades_csv(rows: list[dict]) -> str:
     for r in sorted(rows, key=lambda r: (r.get("exercise", ""), r.get("student", ""),
                                          r.get("submission", ""))):
         qs = r.get("questions", {})
-        writer.writerow([r.get(f, "") for f in CSV_FIELDS[:4]]
-                        + [qs.get(q, "") for q in qids]
-                        + [r.get(f, "") for f in CSV_FIELDS[4:]])
+        r = {**r, "manual_pending": _pending(r) or ""}
+        writer.writerow([csv_cell(x) for x in
+                         [r.get(f, "") for f in CSV_FIELDS[:4]]
+                         + [qs.get(q, "") for q in qids]
+                         + [r.get(f, "") for f in CSV_FIELDS[4:]]])
     return buf.getvalue()
+
+
+def manual_csvs(rows: list[dict]) -> dict[str, str]:
+    """Manually graded answers per exercise: ``student, grade_id, points, answer`` CSV text.
+
+    Examples
+    --------
+    >>> rows = [{"student": "a", "exercise": "ex09_x", "manual": [
+    ...     {"grade_id": "why", "points": 2.0, "cell_type": "markdown", "answer": "=1+1"}]}]
+    >>> print(manual_csvs(rows)["ex09_x"].strip())
+    student,grade_id,points_available,cell_type,answer,points_awarded
+    a,why,2.0,markdown,'=1+1,
+    """
+    by_ex: dict = defaultdict(list)
+    for r in rows:
+        for m in r.get("manual", []) or []:
+            by_ex[r.get("exercise", "")].append((r.get("student", ""), m))
+    out = {}
+    for ex, items in sorted(by_ex.items()):
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["student", "grade_id", "points_available", "cell_type", "answer",
+                         "points_awarded"])
+        for student, m in sorted(items, key=lambda sm: (sm[0], sm[1].get("grade_id", ""))):
+            writer.writerow([csv_cell(x) for x in (student, m.get("grade_id", ""),
+                                                   m.get("points", ""),
+                                                   m.get("cell_type", ""),
+                                                   m.get("answer", ""))] + [""])
+        out[ex] = buf.getvalue()
+    return out
 
 
 def summary(rows: list[dict]) -> dict:
@@ -169,7 +224,13 @@ def summary(rows: list[dict]) -> dict:
                                   "mean_points": round(sum(pts) / len(pts), 3),
                                   "pass_rate": round(passed / len(pts), 3)}
     runtimes = [float(r.get("runtime_s", 0) or 0) for r in rows]
-    return {"submissions": len(rows),
+    pending: dict = defaultdict(lambda: {"answers": 0, "points": 0.0})
+    for r in rows:
+        if r.get("manual"):
+            p = pending[r.get("exercise", "")]
+            p["answers"] += len(r["manual"])
+            p["points"] = round(p["points"] + _pending(r), 4)
+    return {"submissions": len(rows), "manual_pending": dict(sorted(pending.items())),
             "status": dict(sorted(Counter(r.get("status", "") for r in rows).items())),
             "mean_runtime_s": round(sum(runtimes) / len(runtimes), 2) if runtimes else 0.0,
             "questions": questions}
@@ -187,6 +248,9 @@ def summary_text(s: dict) -> str:
     lines = [f"{s['submissions']} submission(s); status: "
              + ", ".join(f"{k} {v}" for k, v in s["status"].items()),
              f"mean grading time per submission: {s['mean_runtime_s']} s"]
+    for ex, p in s.get("manual_pending", {}).items():
+        lines.append(f"{ex}: {p['answers']} manually graded answer(s), {p['points']:g} "
+                     f"point(s) pending (see manual/{ex}.csv)")
     for ex, qs in s["questions"].items():
         lines.append(f"{ex}:")
         for qid, d in qs.items():
@@ -207,6 +271,8 @@ def write_reports(out: str | os.PathLike) -> dict:
     rows = load_results(out)
     s = summary(rows)
     atomic_write(Path(out) / "grades.csv", grades_csv(rows))
+    for exercise, text in manual_csvs(rows).items():
+        atomic_write(Path(out) / "manual" / f"{_SAFE.sub('_', exercise)}.csv", text)
     atomic_write(Path(out) / "summary.json", json.dumps(s, indent=1, sort_keys=True) + "\n")
     atomic_write(Path(out) / "summary.txt", summary_text(s))
     return s

@@ -15,8 +15,11 @@ True
 
 from __future__ import annotations
 
+import nbformat
+
 from ..rng import make_rng
 from .exercise import Exercise, Function, Value, register
+from .notebook import annotate
 
 __all__ = ["EXERCISE", "make_problem", "solve", "walk_refs"]
 
@@ -92,10 +95,6 @@ def source_notebook():
     >>> nb.metadata["virtlab"]["exercise"]
     'ex00_selftest'
     """
-    import nbformat
-
-    from .notebook import annotate
-
     def cell(kind, role, source, qid=None):
         make = nbformat.v4.new_markdown_cell if kind == "md" else nbformat.v4.new_code_cell
         c = make(source)

@@ -7,9 +7,14 @@ It never raises for a wrong or missing answer (an unanswered ``...`` shows
 "not answered yet"), so a fresh exercise notebook runs top to bottom.
 
 Nothing ``check`` says counts: ``virtlab grade`` recomputes everything in the
-grading process.  During grading the grader's first cell pins the variant
-(:data:`_GRADING`), so ``start`` ignores a variant code typed into the
-notebook.
+grading process.  During grading the grader's first cell hands the kernel
+its variant as data (:func:`_enter_grading`): ``start`` then returns a
+:class:`GradingSession` -- the problem, the statement and the hints, but no
+reference solver (the sandboxed kernel cannot import the exercise modules)
+-- and ignores a variant code typed into the notebook.
+
+Reference answers (``ex.solution``) exist only for the default (practice)
+variant: for a personal (graded) variant ``ex.solution`` raises.
 
 Examples
 --------
@@ -35,12 +40,13 @@ from typing import Any
 
 from ._kernel import export_answers
 from .exercise import Exercise, get_exercise
-from .variants import seed_from_code
+from .problem_data import decode
+from .variants import DEFAULT_SEED, seed_from_code
 from .verdict import QuestionVerdict, evaluate
 
-__all__ = ["start", "Session", "Panel"]
+__all__ = ["start", "Session", "GradingSession", "Panel"]
 
-#: Set by the grader's first cell: {"seed": int}.  Overrides the variant code.
+#: Set by the grader's first cell: {"seed": int, "view": dict}.  Overrides the variant code.
 _GRADING: dict = {}
 
 
@@ -142,10 +148,19 @@ class Session:
 
     @property
     def solution(self) -> dict:
-        # the reference is computed in the kernel only to run *public* tests;
-        # while grading, the kernel has no reference at all
+        """Reference answers of the default (practice) variant only.
+
+        Raises RuntimeError for a personal (graded) variant and while grading.
+        """
         if "seed" in _GRADING:
             raise RuntimeError("reference answers are not available while grading")
+        if self.seed != DEFAULT_SEED:
+            raise RuntimeError("reference answers are available for the default (practice) "
+                               "variant only: start(exercise_id) without a variant")
+        return self._reference()
+
+    def _reference(self) -> dict:
+        # computed only to run the *public* tests (form, public cases)
         if self._solution is None:
             self._solution = self.exercise.solve(self.problem)
         return self._solution
@@ -164,13 +179,13 @@ class Session:
         ex = self.exercise
         cases = ex.hidden_cases(self.problem, self.seed) if hidden else None
         exported = export_answers(namespace, ex.export_spec(self.problem, cases or False))
-        return evaluate(ex, self.problem, self.solution, exported, cases, self.seed)
+        return evaluate(ex, self.problem, self._reference(), exported, cases, self.seed)
 
     def _n_hidden(self, qid: str) -> int:
         # counts only; no hidden input is computed or shown here
         q = self.exercise.question(qid)
         if hasattr(q, "per_entry"):
-            ref = self.solution[q.name]
+            ref = self._reference()[q.name]
             return len(ref) if q.per_entry and isinstance(ref, dict) else 1
         rng_cases = self.exercise.hidden_cases(self.problem, self.seed)
         return len(rng_cases[qid])
@@ -214,24 +229,61 @@ class Session:
             raise AssertionError(f"{qid}: {len(failed)} test(s) failed")
 
 
-def _block_references() -> None:
-    """Remove every reference solver from this process (the grader's first cell).
+class GradingSession:
+    """What ``start`` returns inside a grading kernel: the variant as data, no solver.
 
-    A submission then cannot read ``ex.solution`` or call ``solve`` while it is
-    graded.  (The solver ships with virtlab, so at home a student can run it
-    on their own variant; see ARCHITECTURE.md for this trade-off.)
+    The grader computes the problem and passes it (with the statement and the
+    hints) in its first cell; checks say "checked by the grader".
+
+    Examples
+    --------
+    >>> g = GradingSession({"exercise": "ex00_selftest", "title": "T", "seed": 5,
+    ...                     "problem": {"__dict__": [["n", 2]]}, "describe": "Two.",
+    ...                     "hints": {"q1": "Think."}})
+    >>> g.problem, g.seed, g.hint("q1"), g.check("q1")
+    ({'n': 2}, 5, 'Think.', q1: checked by the grader)
+    >>> g.solution
+    Traceback (most recent call last):
+    ...
+    RuntimeError: reference answers are not available while grading
     """
-    from .exercise import exercises
 
-    def blocked(*args, **kwargs):
+    def __init__(self, view: dict):
+        self.exercise_id = str(view["exercise"])
+        self.title = str(view.get("title", ""))
+        self.seed = int(view["seed"])
+        self.problem = decode(view["problem"])
+        self._describe = str(view.get("describe", ""))
+        self._hints = dict(view.get("hints", {}))
+
+    def __repr__(self) -> str:
+        return f"<exercise {self.exercise_id}: {self.title} (graded variant)>"
+
+    @property
+    def solution(self):
         raise RuntimeError("reference answers are not available while grading")
 
-    for ex in exercises().values():
-        object.__setattr__(ex, "solve", blocked)
-    for name, module in list(sys.modules.items()):
-        if name.startswith("virtlab.grading.exercises.") or name == "virtlab.grading.selftest":
-            if hasattr(module, "solve"):
-                module.solve = blocked
+    def show(self) -> Panel:
+        return Panel([("info", line) for line in self._describe.splitlines()],
+                     title=self.title)
+
+    def hint(self, qid: str) -> str:
+        return self._hints.get(qid, "")
+
+    def check(self, qid: str, namespace: dict | None = None) -> Panel:
+        return Panel([("info", f"{qid}: checked by the grader")])
+
+    def check_all(self, namespace: dict | None = None) -> Panel:
+        return Panel([("info", "checked by the grader")])
+
+    def verify(self, qid: str, namespace: dict | None = None) -> None:
+        return None
+
+
+def _enter_grading(view: dict) -> None:
+    """Called by the grader's first cell: pin this kernel to the graded variant."""
+    _GRADING["seed"] = int(view["seed"])
+    _GRADING["view"] = view
 
 
 def start(exercise_id: str, variant: Any = None) -> Session:
@@ -244,7 +296,7 @@ def start(exercise_id: str, variant: Any = None) -> Session:
     variant : str, optional
         Your personal variant code (16 hex digits from the course page).
         None gives the documented default variant (seed 0).  During grading
-        the grader's seed is used instead.
+        the grader's variant is used instead.
 
     Examples
     --------
@@ -252,10 +304,16 @@ def start(exercise_id: str, variant: Any = None) -> Session:
     Traceback (most recent call last):
     ...
     ValueError: variant must be a code of 1-16 hex digits, got 'zz'
+    >>> start("ex00_selftest", variant="00000000000000ff").solution
+    Traceback (most recent call last):
+    ...
+    RuntimeError: reference answers are available for the default (practice) variant only: start(exercise_id) without a variant
     """
+    view = _GRADING.get("view")
+    if view is not None:
+        return GradingSession(view)  # the variant typed into the notebook is ignored
     exercise = get_exercise(exercise_id)
     seed = seed_from_code(variant)
     if "seed" in _GRADING:
         seed = _GRADING["seed"]
     return Session(exercise, seed)
-

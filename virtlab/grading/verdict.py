@@ -299,8 +299,9 @@ def _function_tests(q: Function, results: list, public: list, public_refs: list,
             if ok:
                 msg = ""
             elif isinstance(got, dict) and "__error__" in got:
-                msg = ("timed out" if got["__error__"] == "timeout"
-                       else f"raised {got['__error__']}")
+                # the exception's type name is the student's text and may carry
+                # the hidden input: never shown for a hidden case
+                msg = "timed out" if got["__error__"] == "timeout" else "raised an error"
             elif isinstance(got, dict) and "__missing__" in got:
                 msg = "function not defined"
             else:

@@ -38,6 +38,7 @@ import ipywidgets as W
 
 from .. import selfcheck as bank_
 from ..grading.practice import format_practice, practice_problem, worked_solution
+from ..i18n import N_, _
 from ..selfcheck import Feedback, Question
 from . import apps
 from .base import error_html
@@ -54,7 +55,8 @@ def _feedback_html(fb: Feedback, prefix: str = "") -> str:
     parts = [f"<div style='color:{colour};font-weight:bold'>{mark} {prefix}"
              f"{html.escape(fb.why)}</div>"]
     if not fb.correct:
-        parts.append(f"<div><b>Right answer:</b> {html.escape(fb.right_answer)}</div>")
+        label = _("Right answer:")
+        parts.append(f"<div><b>{label}</b> {html.escape(fb.right_answer)}</div>")
     if fb.explanation:
         parts.append(f"<div style='color:#333'>{html.escape(fb.explanation)}</div>")
     return "".join(parts)
@@ -71,16 +73,18 @@ class QuestionWidget:
     last : Feedback or None
     """
 
-    button_label = "Check"
+    button_label = N_("Check")      # translated when the button is made
 
     def __init__(self, question: Question):
         self.question = question
         self.last: Feedback | None = None
         self.feedback = W.HTML()
         self.input = self._make_input(question)
-        self.button = W.Button(description=self.button_label, button_style="info")
+        self.button = W.Button(description=_(self.button_label), button_style="info")
         self.button.on_click(lambda _b: self.submit())
-        slide = f"<span style='color:#666;font-size:85%'>Slide: {html.escape(question.slide)}</span>"
+        label = _("Slide:")
+        slide = (f"<span style='color:#666;font-size:85%'>{label} "
+                 f"{html.escape(question.slide)}</span>")
         self.widget = W.VBox([W.HTML(f"<b>{html.escape(question.prompt)}</b><br>{slide}"),
                               self.input, self.button, self.feedback])
         self.widget.add_class("virtlab-question")
@@ -95,7 +99,7 @@ class QuestionWidget:
             return W.VBox([W.Checkbox(value=False, description=o.text, indent=False,
                                       layout=layout) for o in q.options])
         if q.kind == "number":
-            return W.FloatText(value=0.0, description=q.unit or "answer",
+            return W.FloatText(value=0.0, description=q.unit or _("answer"),
                                style={"description_width": "initial"})
         # order: one dropdown per position, the options in a fixed shuffled order
         # (reversed, so the right order is never the default)
@@ -133,7 +137,7 @@ class QuestionWidget:
         """Judge the current input and show the feedback."""
         response = self.response()
         if response is None:
-            self.feedback.value = error_html("Choose an answer first.")
+            self.feedback.value = error_html(_("Choose an answer first."))
             return None
         try:
             fb = bank_.check(self.question, response)
@@ -164,15 +168,16 @@ class Predict(QuestionWidget):
         The app named by the question's ``reveal`` entry, built on reveal.
     """
 
-    button_label = "Reveal"
+    button_label = N_("Reveal")
 
     def __init__(self, question: Question):
         self.app = None
         super().__init__(question)
         self.slot = W.VBox()
         self.widget.children = tuple(self.widget.children) + (self.slot,)
-        self.widget.children[0].value = ("<span style='color:#555'>Predict first, then "
-                                         "reveal:</span><br>" + self.widget.children[0].value)
+        label = _("Predict first, then reveal:")
+        self.widget.children[0].value = (f"<span style='color:#555'>{label}</span><br>"
+                                         + self.widget.children[0].value)
         self.widget.add_class("virtlab-predict")
 
     def submit(self) -> Feedback | None:
@@ -181,8 +186,9 @@ class Predict(QuestionWidget):
             return None
         q = self.question
         if q.kind == "number":
-            you = f"You predicted {self.response():g}; the model gives {q.answer:g}" + (
-                f" {q.unit}" if q.unit else "") + ". "
+            unit = f" {q.unit}" if q.unit else ""
+            you = _("You predicted {mine}; the model gives {model}.").format(
+                mine=f"{self.response():g}", model=f"{q.answer:g}{unit}") + " "
             self.feedback.value = _feedback_html(fb, prefix=html.escape(you))
         if q.reveal and self.app is None:
             self.app = apps()[q.reveal["app"]]()
@@ -206,7 +212,8 @@ class SelfCheck:
     def __init__(self, notebook: str):
         self.notebook = notebook
         self.items = [QuestionWidget(q) for q in bank_.bank(notebook) if not q.predict]
-        self.widget = W.VBox([W.HTML("<h4>Self-check</h4>")] + [i.widget for i in self.items])
+        heading = _("Self-check")
+        self.widget = W.VBox([W.HTML(f"<h4>{heading}</h4>")] + [i.widget for i in self.items])
         self.widget.add_class("virtlab-selfcheck")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
@@ -237,9 +244,10 @@ class PracticeWidget:
     def __init__(self, exercise_id: str, number: int = 0):
         self.exercise_id = exercise_id
         practice_problem(exercise_id, number)               # validates both arguments
-        self.number = W.BoundedIntText(value=number, min=0, max=10**9, description="problem")
-        self.new_button = W.Button(description="New problem", icon="refresh")
-        self.solution_button = W.Button(description="Show worked solution", button_style="info")
+        self.number = W.BoundedIntText(value=number, min=0, max=10**9, description=_("problem"))
+        self.new_button = W.Button(description=_("New problem"), icon="refresh")
+        self.solution_button = W.Button(description=_("Show worked solution"),
+                                          button_style="info")
         self.text = W.HTML()
         self.new_button.on_click(lambda _b: self.new_problem())
         self.solution_button.on_click(lambda _b: self.show_solution())

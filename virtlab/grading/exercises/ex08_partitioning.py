@@ -27,8 +27,10 @@ from ...partitioning import (Firmware, Machine, Partition, assign, compare_stati
 from ...partitioning import water_fill as _model_water_fill
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "water_fill"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
+           "water_fill"]
 
 STEPS = 4
 
@@ -71,15 +73,20 @@ def _part(row) -> Partition:
     return Partition(name, mem, ch, dedicated_cpus=ded, weight=w)
 
 
-def _accepted(problem: Problem, action: str, row) -> bool:
+def _refusal(problem: Problem, action: str, row):
+    # the firmware's reason for refusing the change, or None if it accepts it
     fw = Firmware(problem.machine())
     for r in problem.partitions:
         fw.add(_part(r))
     try:
         (fw.add if action == "add" else fw.replace)(_part(row))
-    except ValueError:
-        return False
-    return True
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _accepted(problem: Problem, action: str, row) -> bool:
+    return _refusal(problem, action, row) is None
 
 
 def make_problem(seed: int) -> Problem:
@@ -155,6 +162,12 @@ def solve(problem: Problem) -> dict:
             "util": {"static": r.static_util, "shared": r.shared_util}}
 
 
+def _changed(rows, action, row) -> list:
+    # the configuration after one change request
+    new = [row if (action == "replace" and r[0] == row[0]) else r for r in rows]
+    return new + [row] if action == "add" else new
+
+
 def _fill(capacity, demands, weights):
     # independent of the model: serve partitions in order of demand per weight;
     # one that wants less than its weighted share of what is left keeps only that
@@ -187,9 +200,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
         if abs(solution["entitlement"][k] - v) > 1e-9:
             out.append(f"entitlement {k}: model {solution['entitlement'][k]} vs {v}")
     for key, act, row in problem.requests:
-        new = [row if (act == "replace" and r[0] == row[0]) else r for r in rows]
-        if act == "add":
-            new.append(row)
+        new = _changed(rows, act, row)
         ok = (sum(r[3] for r in new) <= problem.cpus
               and sum(r[1] for r in new) <= problem.memory_gb
               and sum(r[2] for r in new) <= problem.channels
@@ -243,6 +254,80 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    rows = problem.partitions
+    pool = sol["pool"]
+    ded = [r for r in rows if r[3]]
+    shared = [r for r in rows if r[4]]
+    wsum = sum(r[4] for r in shared)
+    ent = sol["entitlement"]
+
+    verdicts = []
+    for key, act, row in problem.requests:
+        new = _changed(rows, act, row)
+        why = _refusal(problem, act, row)
+        verdicts.append(
+            f"{key} ({act} {row[0]}): afterwards {sum(r[3] for r in new)} of {problem.cpus} "
+            f"CPUs dedicated, {sum(r[1] for r in new)} of {problem.memory_gb} GiB, "
+            f"{sum(r[2] for r in new)} of {problem.channels} channels"
+            + (f" → refused ({why.removeprefix('partitions').lstrip(': ')})." if why
+               else " → accepted."))
+
+    names = [n for n, _ in problem.demand]
+    weights = {r[0]: r[4] for r in shared}
+    r = compare_static_shared(pool, dict(problem.demand), weights)
+    lines = []
+    for t in range(STEPS):
+        st = [r.static[n][t] for n in names]
+        sh = [r.shared[n][t] for n in names]
+        lines.append(f"step {t + 1}: demand {' / '.join(f'{r.demand[n][t]:g}' for n in names)}"
+                     f"; static {' + '.join(f'{x:g}' for x in st)} = {sum(st):g}"
+                     f"; shared {' + '.join(f'{x:g}' for x in sh)} = {sum(sh):g}")
+    tot_st = sum(sum(r.static[n]) for n in names)
+    tot_sh = sum(sum(r.shared[n]) for n in names)
+    util = sol["util"]
+    return [
+        Step("the shared pool",
+             f"The machine has {problem.cpus} CPUs; the dedicated ones are "
+             + " + ".join(f"{r[3]} ({r[0]})" for r in ded)
+             + f", so the pool keeps {problem.cpus} − {sum(r[3] for r in ded)} = {pool} CPUs.",
+             {"pool": pool}),
+        Step("CPU entitlements",
+             "Dedicated partitions are entitled to their own CPUs: "
+             + ", ".join(f"{r[0]} {ent[r[0]]:g}" for r in ded)
+             + f". The shared weights add up to {' + '.join(str(r[4]) for r in shared)} = "
+             f"{wsum}, so a shared partition gets {pool} · weight / {wsum}: "
+             + ", ".join(f"{r[0]} {pool} · {r[4]} / {wsum} = {ent[r[0]]:g}" for r in shared)
+             + ".",
+             {"entitlement": ent}),
+        Step("which changes the firmware accepts",
+             "Apply each request on its own and add up dedicated CPUs, memory and channels; "
+             "any sum above the machine's, or no CPU left in the pool while shared "
+             "partitions exist, is refused:\n" + "\n".join(verdicts),
+             {"accepted": sol["accepted"]}),
+        Step("utilization, static vs shared",
+             "Static: each shared partition ("
+             + ", ".join(f"{n} {ent[n]:g}" for n in names)
+             + ") is served min(demand, entitlement). Shared: the whole pool of "
+             f"{pool} CPUs is split by water_fill (weighted, unused parts passed on). "
+             "CPUs served per step (" + " / ".join(names) + "):\n" + "\n".join(lines)
+             + f"\nUtilization = served / ({pool} CPUs · {STEPS} steps = {pool * STEPS}): "
+             f"static {tot_st:g} / {pool * STEPS} = {util['static']:.4g}, "
+             f"shared {tot_sh:g} / {pool * STEPS} = {util['shared']:.4g}.",
+             {"util": util}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex08_partitioning",
     title="Exercise 8: partitioning -- static partitions vs a shared pool",
@@ -250,6 +335,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 1, "The shared pool is every CPU no partition has dedicated.",
               name="pool", kind="int"),

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "ps"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "ps"]
 
 HOSTNAME = "server"
 
@@ -237,6 +238,83 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    k = Costs()
+    c = compare(problem.instances, problem.app_mb, problem.host_memory_gb, k)
+    n, app = problem.instances, problem.app_mb
+    room = problem.host_memory_gb * 1024 - k.host_reserved_mb
+    mem, dens = sol["memory"], sol["density"]
+
+    views = sol["views"]
+    seen = []
+    for name, ns, hostname, *_ in problem.containers:
+        mine = [cmd for cmd, owner in problem.procs if owner == name]
+        if "pid" in ns:
+            how = (f"{name} has its own pid namespace: it sees only its own "
+                   f"{len(mine)} process(es), numbered from 1 in start order")
+        else:
+            how = (f"{name} shares the host's pid namespace: it sees init and all "
+                   f"{len(problem.procs)} processes with their host PIDs")
+        ps_text = ", ".join(f"{pid} {cmd}" for pid, cmd in views[f"ps {name}"]) or "nothing"
+        uts = (f"its own uts namespace, so uname -n gives its hostname "
+               f"{views[f'uname {name}']}" if "uts" in ns else
+               f"no uts namespace, so uname -n gives the host's name {views[f'uname {name}']}")
+        seen.append(f"{how}: {ps_text}; {uts}.")
+
+    reach = []
+    for key, kind, inc, lim in problem.incidents:
+        r = blast_radius(kind, inc, limits=lim)
+        where = kind if kind == "vm" else f"container {'with' if lim else 'without'} limits"
+        reach.append(f"{key} ({inc} in a {where}): {r.scope} — {r.why}.")
+
+    name, cpu, mem_mb, forks = problem.demand
+    _, _, _, cpu_lim, mem_lim, pids = dict((x[0], x) for x in problem.containers)[name]
+    running = sum(1 for _, owner in problem.procs if owner == name)
+    cg = sol["cgroup"]
+    cpu_text = (f"CPU: {cpu:g} wanted, limit {cpu_lim:g} → {cg['cpu_granted']:g} granted"
+                if cpu_lim is not None else f"CPU: no limit → all {cg['cpu_granted']:g} granted")
+    mem_text = (f"memory: {mem_mb} MiB against a limit of {mem_lim} MiB → "
+                + ("over it, the OOM killer strikes" if cg["oom_killed"] else "fits, no OOM kill")
+                if mem_lim is not None else "memory: no limit → no OOM kill")
+    pid_text = (f"pids: limit {pids} with {running} running leaves room for "
+                f"{max(0, pids - running)} more, so of {forks} forks "
+                f"{cg['forks_refused']} are refused"
+                if pids is not None else "pids: no limit → no fork refused")
+    return [
+        Step("memory for all instances",
+             f"Container: {app} MiB + {k.container_overhead_mb:g} MiB overhead = "
+             f"{c.container.per_instance_mb:g} MiB each, × {n} = {mem['container']:g} MiB. "
+             f"VM: {app} + {k.guest_os_mb:g} (guest OS) + {k.vm_overhead_mb:g} (hypervisor) = "
+             f"{c.vm.per_instance_mb:g} MiB each, × {n} = {mem['vm']:g} MiB.",
+             {"memory": mem}),
+        Step("density",
+             f"The host keeps {k.host_reserved_mb:g} MiB of its {problem.host_memory_gb} GiB "
+             f"= {problem.host_memory_gb * 1024} MiB, leaving {room:g} MiB. Containers: "
+             f"{room:g} // {c.container.per_instance_mb:g} = {dens['container']}; VMs: "
+             f"{room:g} // {c.vm.per_instance_mb:g} = {dens['vm']}.",
+             {"density": dens}),
+        Step("what ps and uname show inside each container",
+             "\n".join(seen), {"views": views}),
+        Step("how far an incident reaches",
+             "Whatever the instances share is hit together: containers share the host "
+             "kernel, VMs the hypervisor; cgroup limits keep a hog inside its container.\n"
+             + "\n".join(reach),
+             {"reach": sol["reach"]}),
+        Step(f"the cgroup limits of {name}",
+             f"{cpu_text}; {mem_text}; {pid_text}.", {"cgroup": cg}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex09_containers",
     title="Exercise 9: containers vs VMs",
@@ -244,6 +322,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 1, "A container adds only its run-time overhead to the application; a VM "
               "adds a whole guest OS and the hypervisor's per-VM memory.", name="memory",

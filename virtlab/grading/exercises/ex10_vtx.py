@@ -31,10 +31,11 @@ from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
 from ...isa import X86_VTX
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 from ._guest import guest_loop
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "exit_reason",
-           "CONTROLS", "REASONS"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
+           "exit_reason", "CONTROLS", "REASONS"]
 
 #: The execution controls a variant sets (the rest keep their defaults).
 CONTROLS = ("hlt_exiting", "unconditional_io_exiting", "cr3_load_exiting",
@@ -139,35 +140,49 @@ def solve(problem: Problem) -> dict:
 
 
 def _rule(ins: str, ctl: dict, cpl: int):
+    return _why(ins, ctl, cpl)[0]
+
+
+def _why(ins: str, ctl: dict, cpl: int):
     # Intel SDM 3C ch. 25 as in facts.md §9: VMCALL always exits; nothing else
-    # from ring 3 (the guest kernel handles #GP); then per control
+    # from ring 3 (the guest kernel handles #GP); then per control.
+    # Returns (exit reason or None, the rule in words).
     mn, *ops = ins.replace(",", " ").split()
     if mn == "VMCALL":
-        return "VMCALL"
+        return "VMCALL", "VMCALL always exits"
     if cpl > 0:
-        return None
+        return None, "a guest application (cpl 3) causes no exit: #GP goes to the guest kernel"
     ept = ctl["enable_ept"]
+
+    def by(control, reason, on=True):
+        state = ctl[control]
+        return (reason if state == on else None), f"{control} is {state}"
+
     if mn == "HLT":
-        return "HLT" if ctl["hlt_exiting"] else None
+        return by("hlt_exiting", "HLT")
     if mn in ("IN", "OUT"):
-        return "IO_INSTRUCTION" if ctl["unconditional_io_exiting"] else None
+        return by("unconditional_io_exiting", "IO_INSTRUCTION")
     if mn == "MOV" and "CR3" in ops:
-        load = ops[0] == "CR3"
-        return None if ept or not ctl["cr3_load_exiting" if load else "cr3_store_exiting"] \
-            else "CR_ACCESS"
+        if ept:
+            return None, "with enable_ept the guest owns CR3"
+        return by("cr3_load_exiting" if ops[0] == "CR3" else "cr3_store_exiting", "CR_ACCESS")
     if mn == "MOV" and ops[0] in ("CR0", "CR4") or mn in ("CLTS", "LMSW"):
-        return "CR_ACCESS"
+        return "CR_ACCESS", "CR0/CR4 writes always exit (the guest/host masks own every bit)"
+    if mn == "MOV" and ops[1] in ("CR0", "CR4") or mn == "SMSW":
+        return None, "CR0/CR4 reads come from the read shadow"
     if mn == "MOV" and "DR7" in ops:
-        return "DR_ACCESS" if ctl["mov_dr_exiting"] else None
+        return by("mov_dr_exiting", "DR_ACCESS")
     if mn in ("RDMSR", "WRMSR"):
-        return None if ctl["use_msr_bitmaps"] else mn
+        return by("use_msr_bitmaps", mn, on=False)
     if mn == "INVLPG":
-        return "INVLPG" if not ept and ctl["invlpg_exiting"] else None
-    if ctl["descriptor_table_exiting"] and mn in ("LGDT", "LIDT", "SGDT", "SIDT"):
-        return "GDTR_IDTR"
-    if ctl["descriptor_table_exiting"] and mn in ("LLDT", "LTR", "SLDT", "STR"):
-        return "LDTR_TR"
-    return None
+        if ept:
+            return None, "with enable_ept the guest flushes its own TLB entries"
+        return by("invlpg_exiting", "INVLPG")
+    if mn in ("LGDT", "LIDT", "SGDT", "SIDT"):
+        return by("descriptor_table_exiting", "GDTR_IDTR")
+    if mn in ("LLDT", "LTR", "SLDT", "STR"):
+        return by("descriptor_table_exiting", "LDTR_TR")
+    return None, f"no execution control governs {mn}: it runs in non-root ring 0"
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
@@ -228,6 +243,65 @@ def _hidden(problem, rng):
     return cases
 
 
+def _loop_text(problem: Problem, ctl: dict) -> tuple:
+    # the loop body instruction by instruction under ``ctl``, and the count per reason
+    lines, n = [], {}
+    for ins in problem.body:
+        reason, why = _why(ins, ctl, 0)
+        lines.append(f"{ins}: {why} → {reason or 'no exit'}")
+        if reason:
+            n[reason] = n.get(reason, 0) + 1
+    terms = [f"{r} {k} × {problem.loops} = {k * problem.loops}" for r, k in n.items()]
+    total = sum(n.values()) * problem.loops
+    reason, why = _why("HLT", ctl, 0)
+    lines.append(f"the final HLT (once): {why} → {reason or 'no exit'}")
+    if reason:
+        terms.append("HLT 1")
+        total += 1
+    return lines, terms, total
+
+
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    ctl = dict(problem.controls)
+    ept = ctl["enable_ept"]
+    per = []
+    for key, ins, cpl in problem.instructions:
+        reason, why = _why(ins, ctl, cpl)
+        per.append(f"{key} {ins} (cpl {cpl}): {why} → {reason or 'no exit'}")
+    lines, terms, _ = _loop_text(problem, ctl)
+    other_lines, other_terms, other_total = _loop_text(problem, dict(ctl, enable_ept=not ept))
+    changed = [f"{a.split(':')[0]} gives {b.split('→ ')[1]} instead of {a.split('→ ')[1]}"
+               for a, b in zip(lines, other_lines) if a.split("→ ")[1] != b.split("→ ")[1]]
+    return [
+        Step("which instruction exits, and why",
+             "VMCALL always exits; a cpl-3 instruction never does; otherwise the control "
+             "that governs the instruction decides:\n" + "\n".join(per),
+             {"exits": sol["exits"]}),
+        Step("exits of the guest loop",
+             f"MOV ECX, DEC ECX and JNZ never exit. Each exiting body instruction exits "
+             f"once per iteration, {problem.loops} times:\n" + "\n".join(lines)
+             + f"\nCounts: {', '.join(terms) or 'no exits at all'}; every other reason 0.",
+             {"loop_exits": sol["loop_exits"]}),
+        Step(f"the same loop with enable_ept = {not ept}",
+             "Nested paging changes only CR3 accesses and INVLPG"
+             + (": " + "; ".join(changed) if changed else
+                "; this loop has none whose exit changes")
+             + f". Counts: {', '.join(other_terms) or 'no exits at all'}; "
+             f"total {sol['other_ept_total']}.",
+             {"other_ept_total": sol["other_ept_total"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex10_vtx",
     title="Exercise 10: VT-x -- VM exits under VMCS controls",
@@ -235,6 +309,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Function("q1", 3, "VMCALL always exits. Otherwise only the guest kernel (cpl 0) causes "
                  "exits: a privileged instruction of an application raises #GP inside the "

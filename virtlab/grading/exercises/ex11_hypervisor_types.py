@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 from ...asm import assemble, parse_instruction
 from ...hypervisor.paravirt import ParavirtMachine, paravirtualize
@@ -32,9 +33,10 @@ from ...isa import X86_32
 from ...popek_goldberg import classify
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 from ._guest import guest_loop
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "outcome",
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "outcome",
            "STACKS"]
 
 #: The stacks whose I/O path a variant asks for.
@@ -196,6 +198,58 @@ def describe(problem: Problem) -> str:
     return "\n".join(lines)
 
 
+_WHAT = {"trap": "privileged: traps to the VMM in ring 1",
+         "silent": "critical: sensitive but not privileged, runs in ring 1 without a trap",
+         "direct": "innocuous: runs directly"}
+
+
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    n = problem.loops
+    per = [(ins, *outcome(ins)) for ins in problem.body]
+    lines = [f"{ins}: {_WHAT[te]}; paravirtualized: "
+             + ("a hypercall" if pv == "hypercall" else "unchanged")
+             for ins, te, pv in per]
+    traps = sum(te == "trap" for _, te, _ in per)
+    silent = sum(te == "silent" for _, te, _ in per)
+    sensitive = sum(pv == "hypercall" for _, _, pv in per)
+    paths = []
+    for kind in problem.stacks:
+        s = get_stack(kind)
+        hops = [f"  {k}: " + "; ".join(step.action for step in group)
+                for k, group in groupby(s.io_path, key=lambda st: s.component(st.actor).kind)]
+        paths.append(f"{kind} ({s.title}):\n" + "\n".join(hops))
+    return [
+        Step("traps under trap-and-emulate, instruction by instruction",
+             f"The loop runs {n} times; MOV ECX, DEC ECX and JNZ are innocuous. Under "
+             "trap-and-emulate the kernel runs deprivileged in ring 1:\n" + "\n".join(lines)
+             + f"\nTraps: {traps} privileged instruction(s) × {n} iterations + 1 for the "
+             f"final HLT (privileged) = {sol['traps']}.",
+             {"traps": sol["traps"]}),
+        Step("instructions that go wrong silently",
+             f"Critical instructions in the body: {silent}, each once per iteration: "
+             f"{silent} × {n} = {sol['silent']}.",
+             {"silent": sol["silent"]}),
+        Step("hypercalls of the paravirtualized kernel",
+             f"Every sensitive instruction became a hypercall: {sensitive} in the body × {n} "
+             f"+ 1 for the final HLT (sched_op_block) = {sol['hypercalls']}.",
+             {"hypercalls": sol["hypercalls"]}),
+        Step("the block-read path",
+             "Follow the steps of a block read and note the kind of component that acts, "
+             "merging repeats:\n" + "\n".join(paths),
+             {"io_path": sol["io_path"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex11_hypervisor_types",
     title="Exercise 11: hypervisor types and paravirtual interfaces",
@@ -203,6 +257,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Function("q1", 3, "Sensitive = control- or behaviour-sensitive. In ring 1 a privileged "
                  "instruction traps to the VMM; a critical one (sensitive, not privileged) "

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from ...rng import make_rng
 from ...scheduler import VM, SEDFScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "sedf_shares"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
+           "sedf_shares"]
 
 DURATION_MS = 2000
 _PERIODS = (10, 20, 25, 40, 50, 100)
@@ -191,6 +193,59 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    util = sum(s / p for _, p, s, _ in problem.vms)
+    parts = ", ".join(f"{n} {s:g}/{p} = {s / p:.4g}" for n, p, s, _ in problem.vms)
+    admit = []
+    for name, period, slice_ms in problem.candidates:
+        total = util + slice_ms / period
+        admit.append(f"{name}: {util:.4g} + {slice_ms:g}/{period} = {total:.4g} "
+                     + ("≤ 1 → admitted" if sol["admit"][name] else "> 1 → refused"))
+    rest = max(0.0, 1 - util)
+    extra = [v[0] for v in problem.vms if v[3]]
+    ideal = sedf_shares([v[1:] for v in problem.vms])
+    defs = ", ".join(f"{n} {s / p:.4g} + {rest:.4g}/{len(extra)} = {w:.4g}" if e else
+                     f"{n} {w:.4g} (no extratime)"
+                     for (n, p, s, e), w in zip(problem.vms, ideal))
+    shares = sol["shares"]
+    measured = ", ".join(f"{n} {v:.5g}" for n, v in shares.items())
+    same = all(abs(shares[v[0]] - w) < 1e-9 for v, w in zip(problem.vms, ideal))
+    return [
+        Step("reserved utilization",
+             f"Each VM reserves slice/period: {parts}; together {sol['reserved']:.4g}.",
+             {"reserved": sol["reserved"]}),
+        Step("admission",
+             "EDF meets every deadline on one pCPU exactly when the reservations add up to "
+             "at most 1; each candidate is checked with the three admitted VMs:\n"
+             + "\n".join(admit),
+             {"admit": sol["admit"]}),
+        Step("long-run shares",
+             f"Reservations come first; the unreserved rest 1 − {util:.4g} = {rest:.4g} goes "
+             f"in equal round-robin quanta to the extratime VM(s) ({', '.join(extra)}): "
+             f"{defs}. "
+             + ("The SEDF model's two-second run measures exactly these shares."
+                if same else
+                f"The SEDF model's two-second run measures {measured}: a new period can cut "
+                "an extra-time quantum short, so the split of the rest is not exactly equal."),
+             {"shares": shares}),
+        Step("idle time",
+             f"1 − ({' + '.join(f'{v:.5g}' for v in shares.values())}) = {sol['idle']:g}"
+             + (": an extratime VM is always ready to use what is left, so nothing stays idle."
+                if extra else "."),
+             {"idle": sol["idle"]}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex12_sedf",
     title="Exercise 12: SEDF -- admission, guaranteed shares, extra time",
@@ -198,6 +253,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 1, "Each VM reserves slice/period of the pCPU; add them up.",
               name="reserved", kind="number"),

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from ...rng import make_rng
 from ...scheduler import VM, CreditScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "max_skew"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
+           "max_skew"]
 
 DURATION_MS = 600
 MODES = ("none", "strict", "relaxed")
@@ -73,14 +75,18 @@ def max_skew(intervals, vcpus):
     progress is measured at every interval boundary (the gap can only peak
     there).
     """
-    times = sorted({t for _, s, e in intervals for t in (s, e)})
-    best = 0
-    for t in times:
+    return max((max(p) - min(p) for _, p in _progress(intervals, vcpus)), default=0)
+
+
+def _progress(intervals, vcpus) -> list:
+    # (t, CPU time of each vCPU up to t) at every interval boundary t
+    out = []
+    for t in sorted({t for _, s, e in intervals for t in (s, e)}):
         prog = [0] * vcpus
         for v, s, e in intervals:
             prog[v] += max(0, min(e, t) - s)
-        best = max(best, max(prog) - min(prog))
-    return best
+        out.append((t, prog))
+    return out
 
 
 def _trace(problem: Problem, mode: str):
@@ -199,6 +205,56 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    P, n = problem.pcpus, problem.vcpus
+    strict = []
+    for name, vcpus, aff in problem.candidates:
+        where = f"all {P} pCPUs" if aff is None else f"{len(aff)} pCPU(s) {list(aff)}"
+        strict.append(f"{name}: {vcpus} vCPUs, may use {where} → "
+                      + ("fits" if sol["strict_ok"][name] else "never runs"))
+    skew = sol["skew"]
+    t, prog = max(_progress([list(x) for x in problem.intervals], n),
+                  key=lambda tp: max(tp[1]) - min(tp[1]))
+    ahead, behind = prog.index(max(prog)), prog.index(min(prog))
+    th = problem.threshold_ms
+    util = {m: _trace(problem, m).utilization() for m in ("none", "strict")}
+    frag = sol["fragmentation"]
+    return [
+        Step("which VMs strict co-scheduling can run",
+             "A strict gang starts all its vCPUs at once, each on its own pCPU, so it needs at "
+             "least as many pCPUs as vCPUs among those it may use:\n" + "\n".join(strict),
+             {"strict_ok": sol["strict_ok"]}),
+        Step("skew in the three modes",
+             f"Without co-scheduling: add up each vCPU's run time at every interval boundary; "
+             f"the gap peaks at {t:g} ms, where vCPU {ahead} has run {max(prog):g} ms and "
+             f"vCPU {behind} {min(prog):g} ms: skew {skew['none']:g} ms. Strict: the vCPUs "
+             f"only ever run together, skew {skew['strict']:g}. Relaxed: a vCPU that gets "
+             f"{th} ms ahead of its slowest sibling is co-stopped: min({skew['none']:g}, {th}) "
+             f"= {skew['relaxed']:g} ms.",
+             {"skew": skew}),
+        Step("idle pCPUs although vCPUs wait",
+             f"{n} smp vCPUs + {problem.hogs} hog(s) = {n + problem.hogs} runnable vCPUs on "
+             f"{P} pCPUs: more work than pCPUs all the time. Without co-scheduling a free pCPU "
+             f"always takes a waiting vCPU (the model measures {util['none']:.1%} "
+             f"utilization: {'' if frag['none'] else 'no '}fragmentation). Strict: while "
+             f"hogs hold pCPUs, the gang of {n} cannot find {n} free pCPUs at the same "
+             "time, so the free ones idle "
+             f"({util['strict']:.1%} utilization: {'' if frag['strict'] else 'no '}"
+             "fragmentation).",
+             {"fragmentation": frag}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex13_coscheduling",
     title="Exercise 13: co-scheduling -- skew, co-stop, strict vs relaxed",
@@ -206,6 +262,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 1, "Strict co-scheduling starts all vCPUs of a VM at once, each on its own "
               "pCPU: a VM with more vCPUs than the pCPUs it may use never runs.",

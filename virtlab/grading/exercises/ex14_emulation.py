@@ -28,16 +28,17 @@ import math
 from dataclasses import dataclass
 
 from ...asm import assemble
-from ...hypervisor.costs import COSTS, HARDWARE, CostTable, cycles
+from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
 from ...hypervisor.native import NativeMachine
 from ...hypervisor.vtx import HardwareMachine
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
+from ..practice import Step
 from ._guest import guest_loop
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "mix_cycles",
-           "TECHNIQUES"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
+           "mix_cycles", "TECHNIQUES"]
 
 #: The techniques this exercise compares.
 TECHNIQUES = ("native", "emulation", "hardware")
@@ -75,7 +76,7 @@ class Problem:
     loops: int
     body: tuple
 
-    def costs(self) -> CostTable:
+    def costs(self) -> CycleCosts:
         """The variant's cost table."""
         return COSTS.replace(interpreted_instruction=self.interpreted, vm_exit=self.vm_exit,
                              exit_handling=self.exit_handling)
@@ -85,7 +86,7 @@ class Problem:
         return guest_loop(self.loops, self.body)
 
 
-def mix_cycles(instructions, exiting, technique, costs: CostTable = COSTS) -> float:
+def mix_cycles(instructions, exiting, technique, costs: CycleCosts = COSTS) -> float:
     """Cycles of ``instructions`` executed guest-kernel instructions, ``exiting`` of them
     I/O or HLT, under ``technique`` (``"native"``, ``"emulation"``, ``"hardware"``).
 
@@ -117,7 +118,7 @@ def make_problem(seed: int) -> Problem:
                    float(rng.choice([300, 500])), hw, rng.randint(5, 40), tuple(body))
 
 
-def _break_even(costs: CostTable) -> int:
+def _break_even(costs: CycleCosts) -> int:
     k = 0
     while mix_cycles(k + 1, 1, "hardware", costs) >= mix_cycles(k + 1, 1, "emulation", costs):
         k += 1
@@ -198,6 +199,57 @@ def _hidden(problem, rng):
     return cases
 
 
+def worked(problem: Problem) -> list[Step]:
+    """The reference answers step by step (practice mode).
+
+    Examples
+    --------
+    >>> p = make_problem(3)
+    >>> merged = {k: v for s in worked(p) for k, v in s.answers.items()}
+    >>> merged == solve(p)
+    True
+    """
+    sol = solve(problem)
+    c = problem.costs()
+    loops, body = problem.loops, len(problem.body)
+    io = sum(1 for ins in problem.body if ins.split()[0] in ("IN", "OUT"))
+    n, x = sol["counts"]["instructions"], sol["counts"]["exits"]
+    d, i = c.direct_instruction, problem.interpreted
+    ex = problem.vm_exit + problem.exit_handling
+    cyc, slow = sol["cycles"], sol["slowdown"]
+    k = sol["break_even"]
+
+    def side(k):
+        hw, em = mix_cycles(k + 1, 1, "hardware", c), mix_cycles(k + 1, 1, "emulation", c)
+        return f"k = {k}: {hw:.0f} {'<' if hw < em else '≥'} {em:.0f}"
+
+    checks = [side(k)] + ([side(k - 1)] if k > 0 else [])
+    return [
+        Step("executed instructions and exits",
+             f"MOV ECX once, then {loops} iterations of {body} body instruction(s) + DEC + "
+             f"JNZ, then HLT: 1 + {loops} × {body + 2} + 1 = {n} instructions. Exits with "
+             f"hardware support: {io} I/O instruction(s) × {loops} + 1 HLT = {x}.",
+             {"counts": sol["counts"]}),
+        Step("cycles per technique",
+             f"Native: {n} × {d:g} = {cyc['native']:.0f}. Emulation: {n} × {i:g} = "
+             f"{cyc['emulation']:.0f}. Hardware: ({n} − {x}) × {d:g} direct + {x} × "
+             f"({problem.vm_exit:g} exit + {problem.exit_handling:g} handler) = "
+             f"{cyc['hardware']:.0f}.",
+             {"cycles": cyc}),
+        Step("slowdown against native",
+             f"Emulation {cyc['emulation']:.0f} / {cyc['native']:.0f} = "
+             f"{slow['emulation']:.4g}; hardware {cyc['hardware']:.0f} / {cyc['native']:.0f} "
+             f"= {slow['hardware']:.4g}.",
+             {"slowdown": slow}),
+        Step("break-even mix",
+             f"One I/O instruction among k ordinary ones: hardware pays k × {d:g} + {ex:g}, "
+             f"emulation (k + 1) × {i:g}. Hardware wins when k > ({ex:g} − {i:g}) / "
+             f"({i:g} − {d:g}) = {(ex - i) / (i - d):.4g}, so the smallest k is {k}. "
+             "Check (hardware vs emulation cycles): " + "; ".join(checks) + ".",
+             {"break_even": k}),
+    ]
+
+
 EXERCISE = Exercise(
     id="ex14_emulation",
     title="Exercise 14: emulation vs virtualization -- the price of an instruction mix",
@@ -205,6 +257,7 @@ EXERCISE = Exercise(
     solve=solve,
     describe=describe,
     crosscheck=crosscheck,
+    worked=worked,
     questions=(
         Value("q1", 2, "Count executed instructions: the first MOV, every loop iteration "
               "(body plus DEC and JNZ), the final HLT. Exits: every I/O instruction executed "

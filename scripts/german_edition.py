@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Build the German edition of the notebooks from the English ones and their translations.
+
+Usage::
+
+    scripts/german_edition.py build [NN ...]     # write notebooks/de/NN_*.ipynb (unexecuted)
+    scripts/german_edition.py skeleton NN        # print a translation file to fill in
+    scripts/german_edition.py status             # which cells are missing or stale
+
+A German notebook is *generated*: its code cells are the English notebook's,
+cell for cell (so the editions cannot drift), preceded by one cell that
+switches the library to German; its markdown cells come from
+``translations/de/NN_name.yaml``, which maps each English markdown cell's id to
+``{sha: <first 12 hex digits of the English source's SHA-256>, de: <German>}``.
+A changed English cell makes its translation stale (the sha no longer
+matches): ``status`` lists it and the tests fail until it is retranslated.
+Links to other notebooks stay as they are (the German notebooks have the
+English names); links that leave the notebooks folder get one more ``../``.
+After ``build``, run ``make notebooks`` (or scripts/execute_notebooks.py on
+the files) to store the outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EN = ROOT / "notebooks"
+DE = EN / "de"
+TRANSLATIONS = ROOT / "translations" / "de"
+LANGUAGE_CELL = 'import virtlab\nvirtlab.set_language("de");'  # ";": no output
+LANGUAGE_ID = "set-language-de"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def english(stem_or_id: str) -> Path:
+    matches = sorted(EN.glob(f"{stem_or_id}*.ipynb"))
+    if len(matches) != 1:
+        raise SystemExit(f"no single English notebook for {stem_or_id!r}: {matches}")
+    return matches[0]
+
+
+def load(path: Path) -> dict:
+    file = TRANSLATIONS / f"{path.stem}.yaml"
+    if not file.is_file():
+        return {}
+    cells = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("cells", {})
+    return {str(k): v for k, v in cells.items()}
+
+
+def problems(path: Path) -> list[str]:
+    """Missing and stale translations of one English notebook."""
+    nb = nbformat.read(path, as_version=4)
+    cells = load(path)
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        entry = cells.get(cell.id)
+        if entry is None:
+            out.append(f"{path.name}: cell {cell.id} is not translated")
+        elif entry.get("sha") != sha(cell.source):
+            out.append(f"{path.name}: cell {cell.id} changed since it was translated")
+    known = {c.id for c in nb.cells if c.cell_type == "markdown"}
+    out += [f"{path.name}: translation of a cell that no longer exists: {cid}"
+            for cid in cells if cid not in known]
+    return out
+
+
+def _relink(text: str) -> str:
+    # ](../docs/errata.md) -> ](../../docs/errata.md); sibling notebooks keep their names
+    return re.sub(r"\]\(\.\./", "](../../", text)
+
+
+def build(path: Path) -> Path:
+    nb = nbformat.read(path, as_version=4)
+    cells = load(path)
+    out = []
+    lang = nbformat.v4.new_code_cell(LANGUAGE_CELL)
+    lang.id = LANGUAGE_ID
+    lang.metadata["virtlab_section"] = "language"
+    out.append(lang)
+    for cell in nb.cells:
+        cell = nbformat.from_dict(dict(cell))
+        if cell.cell_type == "markdown":
+            entry = cells.get(cell.id)
+            if entry is None or entry.get("sha") != sha(cell.source):
+                raise SystemExit(f"{path.name}: cell {cell.id} has no current translation "
+                                 "(run `scripts/german_edition.py status`)")
+            cell.source = _relink(entry["de"].rstrip("\n"))
+        else:
+            cell.outputs = []
+            cell.execution_count = None
+        out.append(cell)
+    nb.cells = out
+    nb.metadata.pop("widgets", None)
+    nb.metadata["language_info"] = nb.metadata.get("language_info", {})
+    DE.mkdir(parents=True, exist_ok=True)
+    target = DE / path.name
+    nbformat.write(nb, target)
+    return target
+
+
+def skeleton(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    done = load(path)
+    lines = [f"# German translation of notebooks/{path.name} (scripts/german_edition.py)",
+             f"notebook: {path.name}", "cells:"]
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        entry = done.get(cell.id)
+        text = entry["de"] if entry and entry.get("sha") == sha(cell.source) else (
+            "TODO: " + cell.source)
+        lines.append(f"  '{cell.id}':")     # quoted: an all-digit id must stay a string
+        lines.append(f"    sha: '{sha(cell.source)}'")
+        lines.append("    de: |-")
+        lines += ["      " + ln if ln else "" for ln in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("build", "skeleton", "status"):
+        print(__doc__)
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "skeleton":
+        print(skeleton(english(rest[0])), end="")
+        return 0
+    paths = [english(r) for r in rest] if rest else sorted(
+        p for p in EN.glob("[0-9][0-9]_*.ipynb") if (TRANSLATIONS / f"{p.stem}.yaml").is_file())
+    if cmd == "status":
+        issues = [msg for p in paths for msg in problems(p)]
+        print("\n".join(issues) or "every translated notebook is complete and current")
+        return 1 if issues else 0
+    for p in paths:
+        print("wrote", build(p).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
