@@ -11,7 +11,7 @@ ARGS   ?=
 PYTEST_ARGS ?=
 JOBS   ?= 2
 
-.PHONY: setup lab test notebooks bench assign clean hub hub-setup test-hub bench-hub
+.PHONY: setup lab test notebooks bench assign site clean hub hub-setup test-hub bench-hub
 
 setup: $(STAMP)
 
@@ -78,5 +78,9 @@ bench-hub: hub-setup
 	$(VPY) -m benchmarks.hub_load $(HUB_ARGS)
 	$(VPY) deploy/z2jh/size.py
 
+# The static web edition: site/index.html (offline; stored outputs, no kernel).
+site: setup
+	$(VPY) scripts/build_site.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis $(HUB)/node/node_modules $(HUB)/state
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis site course $(HUB)/node/node_modules $(HUB)/state
