@@ -86,7 +86,9 @@ for topic in course.TOPICS:
                           f"</summary>\n\n{t.expected}\n\n</details>", "try-it"))
     # self-check block (and unplaced predictions) before the summary
     idx = next((i for i, c in enumerate(out) if c.cell_type == "markdown"
-                and re.match(r"#+\s*(Summary|Zusammenfassung)", c.source.strip())), len(out))
+                and re.match(r"#+\s*(Summary|Zusammenfassung)", c.source.strip())), None)
+    if idx is None:   # no summary heading: the closing markdown cell is the summary
+        idx = len(out) - 1 if out and out[-1].cell_type == "markdown" else len(out)
     block = []
     for q in preds:
         if q.id not in placed_preds:

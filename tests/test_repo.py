@@ -31,7 +31,7 @@ def test_layout():
 def test_pyproject_dependencies_and_extras():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[<>=!~ ]", d)[0] for d in meta["dependencies"]}
-    assert names == {"ipywidgets", "matplotlib", "networkx", "nbformat", "nbclient"}
+    assert names == {"ipywidgets", "matplotlib", "networkx", "nbformat", "nbclient", "pyyaml"}
     assert "ipywidgets>=8" in meta["dependencies"]
     assert meta["requires-python"] == ">=3.10"
     extras = meta["optional-dependencies"]
