@@ -3,7 +3,7 @@
 
 Usage: ``scripts/execute_notebooks.py [NOTEBOOK ...]`` — with no arguments,
 every notebook in ``notebooks/`` (German edition in ``notebooks/de/`` included) and
-``solutions/``.  Outputs must be
+``solutions/`` (German exercise sources in ``solutions/de/`` included).  Outputs must be
 deterministic (strict nbval compares them), so the kernel runs in the
 notebook's folder with a fixed hash seed, and nbclient's timing metadata is
 not recorded.  Widget state is stored so the static page shows the widgets.
@@ -88,7 +88,7 @@ def _stable_widget_ids(text: str, name: str) -> str:
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or sorted(
         [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/de/*.ipynb"),
-         *ROOT.glob("solutions/*.ipynb")])
+         *ROOT.glob("solutions/*.ipynb"), *ROOT.glob("solutions/de/*.ipynb")])
     for path in paths:
         print(f"executing {path}", flush=True)
         execute(path.resolve())

@@ -25,10 +25,16 @@ german = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(german)
 
 ENGLISH = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: the exercises' sources (their own checks: tests/test_german_exercises.py)
+SOURCES = sorted((ROOT / "solutions").glob("ex[0-9][0-9]_*.ipynb"))
 
 
 def _pairs():
     return [pytest.param(p, id=p.stem[:2]) for p in ENGLISH]
+
+
+def _notebooks_and_sources():
+    return _pairs() + [pytest.param(p, id=p.stem[:4]) for p in SOURCES]
 
 
 @pytest.mark.parametrize("en", _pairs())
@@ -55,9 +61,9 @@ def test_german_code_cells_equal_the_english(en):
             assert d.metadata.get("tags", []) == e.metadata.get("tags", [])
 
 
-@pytest.mark.parametrize("en", _pairs())
+@pytest.mark.parametrize("en", _notebooks_and_sources())
 def test_german_markdown_is_the_current_translation(en):
-    de = german.DE / en.name
+    de = german.german_of(en)
     if not de.is_file():
         pytest.skip("covered by test_every_notebook_has_a_current_german_edition")
     cells = german.load(en)
@@ -73,7 +79,7 @@ def _numbers(text: str) -> set[str]:
             for n in re.findall(r"(?<![\w.])\d+(?:[.,\u202f ]\d+)*(?![\w])", text)}
 
 
-@pytest.mark.parametrize("en", _pairs())
+@pytest.mark.parametrize("en", _notebooks_and_sources())
 def test_translation_adds_no_number(en):
     cells = german.load(en)
     for cell in nbformat.read(en, as_version=4).cells:

@@ -34,6 +34,8 @@ def test_at_least_one_exercise_and_files_for_each():
 
 def test_exercises_equal_a_fresh_generation():
     assert assign(SOL, EXE, check=True) == []
+    # the German edition (tests/test_german_exercises.py checks its sources)
+    assert assign(SOL / "de", EXE / "de", check=True) == []
 
 
 def test_check_solutions():

@@ -6,7 +6,7 @@ the command line's own (this module never imports :mod:`virtlab.cli`).
 Examples
 --------
 >>> sorted(COMMANDS)
-['assign', 'check-solutions', 'grade']
+['assign', 'check-solutions', 'grade', 'practice']
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .runner import GradeOptions
 from .sandbox import SandboxUnavailable
 from .variants import SECRET_ENV
 
-__all__ = ["COMMANDS", "assign_command", "grade_command", "check_solutions_command",
+__all__ = ["COMMANDS", "editions", "assign_command", "grade_command", "check_solutions_command",
            "practice_command"]
 
 UNSAFE_WARNING = """\
@@ -63,19 +63,44 @@ def _assign_args(p: argparse.ArgumentParser) -> None:
                    help="instructor secret (default: $VIRTLAB_GRADING_SECRET)")
 
 
-def assign_command(args, extra) -> int:
-    """Generate exercises/ from solutions/ (or check that they agree)."""
+def editions(solutions: str | None, exercises: str | None) -> list[tuple[Path, Path]]:
+    """(sources, exercises) folder pairs: the given ones, else every edition of the course.
+
+    Without ``--solutions``/``--exercises``: ``solutions/`` -> ``exercises/`` and,
+    when the German edition exists, ``solutions/de/`` -> ``exercises/de/``.
+
+    Examples
+    --------
+    >>> [(s.name, e.name) for s, e in editions(None, None)]
+    [('solutions', 'exercises'), ('de', 'de')]
+    >>> editions("a", "b")
+    [(PosixPath('a'), PosixPath('b'))]
+    """
     root = _root()
-    sol = Path(args.solutions) if args.solutions else root / "solutions"
-    exe = Path(args.exercises) if args.exercises else root / "exercises"
-    changed = assign(sol, exe, check=args.check)
+    if solutions or exercises:
+        return [(Path(solutions) if solutions else root / "solutions",
+                 Path(exercises) if exercises else root / "exercises")]
+    pairs = [(root / "solutions", root / "exercises")]
+    if (root / "solutions" / "de").is_dir():
+        pairs.append((root / "solutions" / "de", root / "exercises" / "de"))
+    return pairs
+
+
+def assign_command(args, extra) -> int:
+    """Generate exercises/ from solutions/ (or check that they agree), every edition."""
+    changed = []
+    for sol, exe in editions(args.solutions, args.exercises):
+        root = _root().resolve()
+        shown = exe.resolve().relative_to(root) if exe.resolve().is_relative_to(root) else exe
+        changed += [f"{shown}/{name}" for name in assign(sol, exe, check=args.check)]
+    sol, exe = editions(args.solutions, args.exercises)[0]
     if args.check:
         for name in changed:
-            print(f"exercises/{name} differs from a fresh generation", file=sys.stderr)
+            print(f"{name} differs from a fresh generation", file=sys.stderr)
         print("exercises are up to date" if not changed else
               "run `virtlab assign` and commit exercises/")
         return 1 if changed else 0
-    print(f"generated {len(changed)} changed exercise notebook(s) in {exe}"
+    print(f"generated {len(changed)} changed exercise notebook(s)"
           + (": " + ", ".join(changed) if changed else ""))
     if args.roster:
         roster = [line.strip() for line in Path(args.roster).read_text().splitlines()
@@ -180,11 +205,11 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 
 def check_solutions_command(args, extra) -> int:
-    """Full marks for every solution, zero for every untouched exercise, and more."""
-    root = _root()
-    sol = Path(args.solutions) if args.solutions else root / "solutions"
-    exe = Path(args.exercises) if args.exercises else root / "exercises"
-    issues = check_solutions(sol, exe, seeds=args.seeds, kernel=args.kernel, only=args.only)
+    """Full marks for every solution, zero for every untouched exercise, and more (every edition)."""
+    issues = []
+    for sol, exe in editions(args.solutions, args.exercises):
+        issues += check_solutions(sol, exe, seeds=args.seeds, kernel=args.kernel,
+                                  only=args.only)
     for msg in issues:
         print(msg, file=sys.stderr)
     print(f"check-solutions: {'OK' if not issues else f'{len(issues)} problem(s)'}")
@@ -221,7 +246,8 @@ def practice_command(args, extra) -> int:
 COMMANDS: dict = {
     "practice": ("a fresh practice problem from a seed, --solve for the worked solution",
                  _practice_args, practice_command),
-    "assign": ("generate exercises/ from solutions/ (--check compares, --roster releases)",
+    "assign": ("generate exercises/ (and exercises/de/) from solutions/ (and solutions/de/); "
+               "--check compares, --roster releases",
                _assign_args, assign_command),
     "grade": ("grade submissions in fresh kernels: virtlab grade SUBS... --out DIR -j N",
               _grade_args, grade_command),

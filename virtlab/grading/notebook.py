@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["ROLES", "annotate", "student_version", "stub_solution", "stub_text",
+__all__ = ["ROLES", "language_of", "annotate", "student_version", "stub_solution", "stub_text",
            "strip_hidden_tests", "exercise_id_of", "rebuild", "Rebuilt", "cell_role",
            "is_manual", "manual_answers"]
 
@@ -356,6 +356,22 @@ def exercise_id_of(nb) -> str | None:
             if m:
                 return m.group(1)
     return None
+
+
+def language_of(nb) -> str | None:
+    """The edition a notebook belongs to (``metadata.virtlab.language``), or None (English).
+
+    Examples
+    --------
+    >>> language_of({"metadata": {"virtlab": {"exercise": "ex03_page_walks", "language": "de"}}})
+    'de'
+    >>> language_of(nbformat.v4.new_notebook()) is None
+    True
+    """
+    meta = nb.get("metadata") if isinstance(nb, dict) else None
+    meta = meta.get("virtlab") if isinstance(meta, dict) else None
+    lang = meta.get("language") if isinstance(meta, dict) else None
+    return lang if isinstance(lang, str) else None
 
 
 @dataclass

@@ -67,7 +67,7 @@ from nbclient import NotebookClient
 from . import _kernel
 from .exercise import Function, get_exercise, load_private
 from .facade import facade_source, imported_names
-from .notebook import exercise_id_of, manual_answers, rebuild, student_version
+from .notebook import exercise_id_of, language_of, manual_answers, rebuild, student_version
 from .problem_data import encode
 from .sandbox import (CappedKernelManager, PidsCgroup, SandboxedKernelManager, SandboxLimits, SandboxUnavailable,
                       check_sandbox, limits_preexec)
@@ -372,16 +372,27 @@ def solutions_dir_of(options: GradeOptions) -> Path:
 _SOURCE_CACHE: dict = {}
 
 
-def source_notebook(exercise_id: str, solutions_dir: str | Path):
+def source_notebook(exercise_id: str, solutions_dir: str | Path, language: str | None = None):
     """The student version generated from ``solutions_dir/<id>.ipynb`` (cached).
+
+    With ``language`` (a submission's ``metadata.virtlab.language``, e.g.
+    ``"de"``) the source of that edition, ``solutions_dir/<language>/<id>.ipynb``,
+    when it exists: a German submission is rebuilt on the German source (same
+    exercise, same grade ids; its translated Markdown is not an edited cell).
 
     Examples
     --------
     >>> nb = source_notebook("ex03_page_walks", repo_root() / "solutions")
     >>> "BEGIN SOLUTION" in str(nb.cells)
     False
+    >>> de = source_notebook("ex03_page_walks", repo_root() / "solutions", language="de")
+    >>> de.metadata["virtlab"]["language"], de.cells[0].metadata["nbgrader"]["grade_id"]
+    ('de', 'language')
     """
     path = Path(solutions_dir) / f"{exercise_id}.ipynb"
+    if isinstance(language, str) and re.fullmatch(r"[a-z]{2}", language):
+        edition = Path(solutions_dir) / language / f"{exercise_id}.ipynb"
+        path = edition if edition.is_file() else path
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     if key not in _SOURCE_CACHE:
         _SOURCE_CACHE[key] = student_version(nbformat.read(path, as_version=4))
@@ -734,7 +745,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     try:
         sol_dir = solutions_dir_of(options)  # registers private exercise modules first
         exercise = get_exercise(claimed)
-        source = source_notebook(claimed, sol_dir)
+        source = source_notebook(claimed, sol_dir, language_of(nb))
     except (ValueError, OSError) as exc:
         return stop("not_an_exercise", f"unknown exercise {claimed[:80]!r} ({exc})"[:300])
     if options.sandbox:
