@@ -98,3 +98,15 @@ def test_notebook_outputs_stored_and_portable(notebook):
                 assert out.output_type != "error"
     for pattern in [r"/work/", r"/home/\w", r"/root/", r"[A-Z]:\\\\Users", r"\bat 0x[0-9a-f]{8,}"]:
         assert not re.search(pattern, text), pattern
+
+
+def test_no_merge_conflict_markers_are_committed():
+    """A merge left half-done must not land: no tracked text file holds conflict markers."""
+    import subprocess
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    bad = [f for f in files if f.endswith((".py", ".md", ".toml", ".yaml", ".cfg", ".txt",
+                                           "Makefile", ".ipynb", ".po", ".sh", "run"))
+           and (ROOT / f).is_file() and marker.search((ROOT / f).read_text(errors="ignore"))]
+    assert bad == []
