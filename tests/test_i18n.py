@@ -122,12 +122,14 @@ UNTRANSLATED = re.compile(r"""(?x)
   | \b(?:Xen|VMware|Workstation|KVM|QEMU|Hyper-V|XenServer|ESXi?|Intel|AMD|Linux|Docker|
         Tanenbaum|SplitX|Adams|Agesen|Popek|Goldberg|Python|Credit|SEDF|Hypervisor|Trap|Traps|
         lru|fifo|random|balloon|swap|none|native|virtlab|hypercall|Hypercall|ffd|bfd|
-        first_fit|best_fit|worst_fit|round_robin|credit|sedf|gang|relaxed)\b
+        first_fit|best_fit|worst_fit|round_robin|credit|sedf|gang|relaxed|
+        prod|test|dev)\b
   | \b(?:pre-copy|post-copy|stop-and-copy)\b   # migration methods, English in German courses too
   | \b[a-z]+(?:_[a-z0-9]+)+\b                  # a model's identifiers (stop reasons, policies)
   | 0x[0-9a-fA-F]+ | \#\d+ | e\.\s?g\.
 """)
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
+_INLINE = re.compile(r"</?(?:i|b|em|code|strong)>")
 
 
 def _german_patterns():
@@ -135,14 +137,14 @@ def _german_patterns():
     for msg in messages.load_po("de"):
         if msg.id and msg.string:
             text = msg.string if isinstance(msg.string, str) else msg.string[0]
-            parts = re.split(r"\{[^{}]*\}", text)
-            pats.append((len(text), re.compile(".*?".join(re.escape(p) for p in parts))))
+            parts = re.split(r"\{[^{}]*\}", _INLINE.sub("", text))
+            pats.append((len(text), re.compile(".*?".join(re.escape(p) for p in parts), re.S)))
     return [p for _, p in sorted(pats, key=lambda lp: -lp[0])]
 
 
 def _foreign_words(text, patterns):
     """The letter words of ``text`` that neither a German msgstr nor the allowlist explains."""
-    for line in re.split(r"<[^>]*>|\n", text):
+    for line in re.split(r"<[^>]*>", _INLINE.sub("", text)):
         line = _html_unescape(line).strip()
         if not _WORD.search(line):
             continue
