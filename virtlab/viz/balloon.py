@@ -18,9 +18,12 @@ from matplotlib.ticker import MaxNLocator
 from ..balloon import BalloonTrace
 from ..errors import check_type
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
-from ..i18n import _
+from ..i18n import N_, _
 
-__all__ = ["policy_comparison", "timeline"]
+__all__ = ["POLICY_LABELS", "policy_comparison", "timeline"]
+
+#: How the reclaim policies are labelled (the keys are the model's values).
+POLICY_LABELS = {"balloon": N_("balloon"), "swap": N_("swap"), "sharing": N_("sharing")}
 
 
 def _key(ax, entries, fontsize=7, step_pt=11.0, sample_pt=18.0):
@@ -130,7 +133,8 @@ def timeline(trace):
     ax1.set_ylabel(_("pages"), fontsize=9)
     # an explicit y: matplotlib otherwise measures the tick labels to place the title
     title = _("reclaim by {policy}: {frames} host frames")
-    ax1.set_title(title.format(policy=trace.policy, frames=trace.host_frames), fontsize=10,
+    policy = _(POLICY_LABELS.get(trace.policy, trace.policy))
+    ax1.set_title(title.format(policy=policy, frames=trace.host_frames), fontsize=10,
                   y=1.0, pad=4)
     ax2.set_ylabel(_("pages swapped / step"), fontsize=9)
     ax2.set_xlabel(_("step"), fontsize=9)
@@ -169,7 +173,7 @@ def policy_comparison(traces: dict):
         bars = ax.bar([i + (k - (len(kinds) - 1) / 2) * width for i in range(len(policies))],
                       vals, width, label=label, color=PALETTE[(4, 5, 0, 7)[k]])
         ax.bar_label(bars, fontsize=6)
-    ax.set_xticks(range(len(policies)), policies)
+    ax.set_xticks(range(len(policies)), [_(POLICY_LABELS.get(p, p)) for p in policies])
     ax.set_ylabel(_("pages moved"), fontsize=9)
     ax.set_title(_("same scenario, three ways to take memory back"), fontsize=10)
     ax.legend(fontsize=7)

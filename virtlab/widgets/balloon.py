@@ -31,8 +31,6 @@ __all__ = ["BalloonApp", "balloon_lab"]
 
 _STYLE = {"description_width": "initial"}
 MEMORY = 128          # configured pages per VM in the lab
-#: how the reclaim policies are labelled (the values stay the model's)
-_POLICY_LABELS = {"balloon": N_("balloon"), "swap": N_("swap"), "sharing": N_("sharing")}
 DEFAULTS = [(48, 60, "lru"), (32, 50, "fifo"), (0, 40, "random")]
 
 
@@ -53,7 +51,7 @@ class BalloonApp(WidgetApp):
         self.steps = check_int("steps", steps, minimum=1, maximum=400)
         self.seed = check_int("seed", seed, minimum=0)
         controls = {
-            "policy": W.ToggleButtons(options=[(_(_POLICY_LABELS.get(p, p)), p) for p in POLICIES],
+            "policy": W.ToggleButtons(options=[(_(viz.balloon.POLICY_LABELS.get(p, p)), p) for p in POLICIES],
                                       value=policy,
                                       description=_("reclaim by")),
             "host_frames": W.IntSlider(value=host_frames, min=64, max=MEMORY * self.n,
