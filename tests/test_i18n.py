@@ -124,13 +124,14 @@ UNTRANSLATED = re.compile(r"""(?x)
         lru|fifo|random|none|virtlab|hypercall|Hypercall|ffd|bfd|
         first_fit|best_fit|worst_fit|round_robin|credit|sedf|gang|relaxed|
         nic|disk|timer|evtchn|controller|hypervisor|split|vIRQ|   # interrupt model's node ids
+        callret|crwr|divzero|forkwait|in|pgfault|ptemod|syscall|   # Adams & Agesen's benchmarks
         prod|test|dev|batch|io|smp|voip|hog\d*|tslice|pCPUs?|vCPUs?|switch|web|db|mail|dns|backup|Deutsch|English)\b
   | \b(?:pre-copy|post-copy|stop-and-copy)\b   # migration methods, English in German courses too
   | \b[a-z]+(?:_[a-z0-9]+)+\b                  # a model's identifiers (stop reasons, policies)
   | 0x[0-9a-fA-F]+ | \#\d+ | e\.\s?g\.
 """)
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
-_INLINE = re.compile(r"</?(?:i|b|em|code|strong)>")
+_INLINE = re.compile(r"</?(?:i|b|em|code|strong)(?:\s[^>]*)?>")
 
 
 def _flat(text):
@@ -143,7 +144,7 @@ def _german_patterns():
     for msg in messages.load_po("de"):
         if msg.id and msg.string:
             text = msg.string if isinstance(msg.string, str) else msg.string[0]
-            parts = re.split(r"\{[^{}]*\}", _flat(_INLINE.sub("", text)))
+            parts = re.split(r"\{[^{}]*\}", _flat(_html_unescape(_INLINE.sub("", text))))
             pats.append((len(text), re.compile(".*?".join(re.escape(p) for p in parts), re.S)))
     return [p for _, p in sorted(pats, key=lambda lp: -lp[0])]
 
@@ -205,11 +206,12 @@ def _untranslated(app):
 NOT_YET_GERMAN = {
     "glossary_search": "the glossary's definitions are English course data (virtlab/glossary.py)",
     "container_lab": "virtlab.containers returns display text (rows(), Reach.why, scope)",
+    "sensitive_lab": "popek_goldberg.explain() returns English display text",
+    "hardware_lab": "the microbenchmarks' descriptions (hypervisor MICROBENCHMARKS) are English",
 }
 PENDING = "strings not yet marked (issue 19 §2)"
 NOT_YET_GERMAN.update({name: PENDING for name in (
-    "binary_translation_lab", "cloud_lab", "hardware_lab", "hypervisor_types_lab",
-    "sensitive_lab", "step_debugger")})
+    "binary_translation_lab", "cloud_lab", "hypervisor_types_lab", "step_debugger")})
 
 
 @pytest.mark.parametrize("name", [
