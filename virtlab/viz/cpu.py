@@ -276,17 +276,20 @@ def classification_venn(classification, *, title: str | None = None,
             color=PALETTE[5], weight="bold")
     ax.text(2.4, 3.0, _("{n}\nprivileged,\nnot sensitive").format(n=len(priv_only)), ha="center",
             va="center", fontsize=8)
-    ax.text(4.9, 3.0, _("{n}\nsensitive and\nprivileged\n(trap: OK)").format(n=len(both)), ha="center",
+    ax.text(4.9, 3.0, _("{n}\nsensitive and\nprivileged\n(trap: OK)").format(n=len(both)),
+            ha="center",
             va="center", fontsize=8)
     crit_names = sorted(crit)
     if crit_names:
         rows = [", ".join(crit_names[i:i + 3]) for i in range(0, len(crit_names), 3)]
-        ax.text(7.45, 3.0, _("{n} CRITICAL\n(sensitive, not privileged)").format(n=len(crit)) + "\n"
+        critical = _("{n} CRITICAL\n(sensitive, not privileged)").format(n=len(crit))
+        ax.text(7.45, 3.0, critical + "\n"
                 + "\n".join(rows), ha="center", va="center", fontsize=6.5,
                 color=PALETTE[5], weight="bold")
     else:
         ax.text(7.45, 3.0, _("0 critical"), ha="center", va="center", fontsize=9)
-    ax.text(0.2, 0.2, _("innocuous (neither): {n}").format(n=len(c.innocuous)), fontsize=8, color="0.3")
+    ax.text(0.2, 0.2, _("innocuous (neither): {n}").format(n=len(c.innocuous)), fontsize=8,
+            color="0.3")
     ok = not crit
     verdict = (_("virtualizable (Theorem 1: sensitive ⊆ privileged)") if ok else
                _("NOT virtualizable by Theorem 1: critical instructions exist"))

@@ -273,7 +273,8 @@ def cost_crossover(knob: str, values, overheads: dict, crossover: float | None =
     if crossover is not None and values[0] <= crossover <= values[-1]:
         ax.axvline(crossover / 1000, color="#C00000", ls="--", lw=1)
         ax.text(crossover / 1000, ax.get_ylim()[1] * 0.95,
-                " " + _("crossover {x} k/s").format(x=f"{crossover / 1000:.1f}"), color="#C00000", fontsize=8,
+                " " + _("crossover {x} k/s").format(x=f"{crossover / 1000:.1f}"),
+                color="#C00000", fontsize=8,
                 va="top")
     if current is not None:
         ax.axvline(current / 1000, color="black", ls=":", lw=1)

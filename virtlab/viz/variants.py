@@ -79,7 +79,8 @@ def stripe_figure(mapping: list[tuple[int, int]], disks: int):
     ax.add_collection(PatchCollection(cells, facecolors=colors, edgecolors="none"))
     ax.set_xlim(0, disks)
     ax.set_ylim(0, rows)
-    ax.set_xticks([d + 0.5 for d in range(disks)], [_("disk {d}").format(d=d) for d in range(disks)])
+    disk = _("disk {d}")
+    ax.set_xticks([d + 0.5 for d in range(disks)], [disk.format(d=d) for d in range(disks)])
     ax.set_yticks([])
     ax.set_title(_("logical block → (disk, block)"), fontsize=9)
     return fig

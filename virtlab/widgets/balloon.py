@@ -51,7 +51,8 @@ class BalloonApp(WidgetApp):
         self.steps = check_int("steps", steps, minimum=1, maximum=400)
         self.seed = check_int("seed", seed, minimum=0)
         controls = {
-            "policy": W.ToggleButtons(options=[(_(viz.balloon.POLICY_LABELS.get(p, p)), p) for p in POLICIES],
+            "policy": W.ToggleButtons(options=[(_(viz.balloon.POLICY_LABELS.get(p, p)), p)
+                                               for p in POLICIES],
                                       value=policy,
                                       description=_("reclaim by")),
             "host_frames": W.IntSlider(value=host_frames, min=64, max=MEMORY * self.n,

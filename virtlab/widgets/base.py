@@ -209,7 +209,7 @@ class WidgetApp:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         # A short, stable text form instead of the full widget repr (which
         # would embed the PNG bytes): what a reader of the static page sees.
-        bundle["text/plain"] = f"<{type(self).__name__}: {_(self.title) if self.title else 'virtlab app'}>"
+        bundle["text/plain"] = repr(self)
         return bundle
 
     def __repr__(self) -> str:

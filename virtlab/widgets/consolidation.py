@@ -26,7 +26,8 @@ from ..viz import consolidation as viz_cons
 from .base import WidgetApp
 from ..i18n import N_, _
 
-__all__ = ["ConsolidationLab", "FailureLab", "consolidation_lab", "failure_lab"]
+__all__ = ["ConsolidationLab", "FailureLab", "consolidation_lab", "failure_lab",
+           "policy_options"]
 
 
 @lru_cache(maxsize=32)
@@ -46,7 +47,8 @@ def _expected(placement: cons.Placement, spares: int, restart: bool) -> av.Avail
 _POLICY_LABELS = {"complementary": N_("complementary")}
 
 
-def _policy_options() -> list[tuple[str, str]]:
+def policy_options() -> list[tuple[str, str]]:
+    """The placement policies as dropdown options: (label in the current language, value)."""
     return [(_(_POLICY_LABELS[p]) if p in _POLICY_LABELS else p, p) for p in cons.POLICIES]
 
 
@@ -78,7 +80,7 @@ class ConsolidationLab(WidgetApp):
         check_int("seed", seed, 0, 50)
         super().__init__({
             "servers": W.IntSlider(value=servers, min=2, max=200, description=_("servers")),
-            "policy": W.Dropdown(options=_policy_options(), value=policy,
+            "policy": W.Dropdown(options=policy_options(), value=policy,
                                  description=_("policy")),
             "overhead": W.FloatSlider(value=overhead, min=0.0, max=0.3, step=0.01,
                                       description=_("overhead"), readout_format=".0%"),
@@ -112,7 +114,7 @@ class FailureLab(WidgetApp):
         check_int("seed", seed, 0, 50)
         super().__init__({
             "servers": W.IntSlider(value=servers, min=2, max=120, description=_("servers")),
-            "policy": W.Dropdown(options=_policy_options(), value=policy,
+            "policy": W.Dropdown(options=policy_options(), value=policy,
                                  description=_("policy")),
             "failed_host": W.IntSlider(value=failed_host, min=0, max=30,
                                        description=_("failed host")),

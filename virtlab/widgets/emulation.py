@@ -172,7 +172,8 @@ class EmulationLab(WidgetApp):
                         parts.append(f"{c[key]} {label}")
                 leaving = ", ".join(parts) or "-"
             band = "✓" if 1.05 <= rel <= 1.10 else ""
-            rows.append(f"<tr><td>{html.escape(_(_MODE_LABELS[mode]) if mode in _MODE_LABELS else mode)}</td><td>{rel:.3f}</td>"
+            name = _(_MODE_LABELS[mode]) if mode in _MODE_LABELS else mode
+            rows.append(f"<tr><td>{html.escape(name)}</td><td>{rel:.3f}</td>"
                         f"<td>{(rel - 1) * 100:+.1f} %</td><td>{band}</td>"
                         f"<td>{html.escape(leaving)}</td></tr>")
         head = "".join(f"<th>{h}</th>" for h in (_("technique"), _("relative"), _("overhead"),

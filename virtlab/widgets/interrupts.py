@@ -88,7 +88,8 @@ class InterruptLabApp(WidgetApp):
         controls = {
             "nic_owner": W.Dropdown(options=_owners(), value=nic_owner, description=_("NIC →"),
                                     style=_STYLE),
-            "disk_owner": W.Dropdown(options=_owners(), value=disk_owner, description=_("disk →"),
+            "disk_owner": W.Dropdown(options=_owners(), value=disk_owner,
+                                     description=_("disk →"),
                                      style=_STYLE),
             "packets": W.IntSlider(value=packets, min=0, max=64, description=_("packets"),
                                    style=_STYLE),
@@ -228,7 +229,8 @@ class IOModelsApp(WidgetApp):
 
     def describe(self, result: IOComparison) -> str:
         yes, no = _("yes"), _("no")
-        rows = [[_(MODE_LABELS.get(r.mode, r.mode)), r.exits, f"{r.exits_per_request:.2f}", r.notifications, r.interrupts,
+        rows = [[_(MODE_LABELS.get(r.mode, r.mode)), r.exits, f"{r.exits_per_request:.2f}",
+                 r.notifications, r.interrupts,
                  f"{r.mean_latency_us:.1f}", r.max_latency_us, f"{r.throughput_kops:.1f}",
                  yes if r.migratable else no, yes if r.shared else no]
                 for r in result.results]

@@ -94,7 +94,8 @@ class MemoryCostsApp(WidgetApp):
                                       getattr(r["workload"], r["knob"]))
 
     def describe(self, r):
-        rows = [(_(_TECH.get(b.technique, b.technique)), f"{b.walk_cycles / 1e6:.1f}", f"{b.trap_cycles / 1e6:.1f}",
+        rows = [(_(_TECH.get(b.technique, b.technique)), f"{b.walk_cycles / 1e6:.1f}",
+                 f"{b.trap_cycles / 1e6:.1f}",
                  f"{100 * b.overhead:.2f} %") for b in r["breakdown"]]
         x = r["crossover"]
         cross = (_("no crossover for this knob") if x is None else

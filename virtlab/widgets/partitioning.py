@@ -44,7 +44,8 @@ class PartitionLab(WidgetApp):
                                     ("dev_memory", dev_memory, 1, 64), ("seed", seed, 0, 50)):
             check_int(name, value, lo, hi)
         def mem(v, name):
-            return W.IntSlider(value=v, min=1, max=64, description=_("{partition} GiB").format(partition=name))
+            return W.IntSlider(value=v, min=1, max=64,
+                               description=_("{partition} GiB").format(partition=name))
         # The resource bars depend only on the configuration: a second image, cached per
         # configuration, so the demand seed redraws only the utilization plot.
         self.bars = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -88,7 +89,8 @@ class PartitionLab(WidgetApp):
 
     def describe(self, result):
         a, u = result
-        rows = "".join(f"<tr><td>{n}</td><td>{_(_MODES[m]) if m in _MODES else m}</td><td>{c:.2f}</td><td>{g}</td>"
+        rows = "".join(f"<tr><td>{n}</td><td>{_(_MODES[m]) if m in _MODES else m}</td>"
+                       f"<td>{c:.2f}</td><td>{g}</td>"
                        f"<td>{ch}</td></tr>" for n, m, c, g, ch in a.rows())
         head = "".join(f"<th>{h}</th>" for h in (_("partition"), "CPUs", _("CPU entitlement"),
                                                   "GiB", _("channels")))

@@ -29,7 +29,7 @@ from ..errors import check_choice, check_int
 from ..viz import consolidation as viz_cons
 from ..viz.text import metric_text
 from .base import WidgetApp
-from .consolidation import _policy_options
+from .consolidation import policy_options
 from ..i18n import N_, _
 
 __all__ = ["CloudLab", "cloud_lab"]
@@ -66,7 +66,7 @@ class CloudLab(WidgetApp):
             "tenants": W.IntSlider(value=tenants, min=1, max=6, description=_("tenants")),
             "per_tenant": W.IntSlider(value=per_tenant, min=2, max=20,
                                       description=_("VMs/tenant")),
-            "policy": W.Dropdown(options=_policy_options(), value=policy,
+            "policy": W.Dropdown(options=policy_options(), value=policy,
                                  description=_("policy")),
             "maintenance_host": W.IntSlider(value=maintenance_host, min=0, max=20,
                                             description=_("maintain host")),
