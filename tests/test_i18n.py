@@ -240,3 +240,13 @@ def test_every_topic_title_is_in_the_catalogue():
     from virtlab.course import TOPICS
     from virtlab.viz.course import TOPIC_TITLES
     assert [t.title for t in TOPICS] == list(TOPIC_TITLES)
+
+
+def test_check_feedback_speaks_german(german):
+    from virtlab.grading import selftest  # noqa: F401  (registers ex00_selftest)
+    from virtlab.grading.session import start
+    ex = start("ex00_selftest")
+    text = repr(ex.check("q1", {"answer": ...}))
+    assert text.startswith("q1 (2 Punkte): noch nicht beantwortet -- ")
+    assert "0/2 öffentliche Tests bestanden; 1 verdeckter Test läuft bei der Bewertung" in text
+    assert repr(ex.check("q1", {"answer": 7})).startswith("q1 (2 Punkte): alle öffentlichen Tests")

@@ -17,8 +17,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ..balloon import BalloonTrace
 from ..errors import check_type
-from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 from ..i18n import N_, _
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["POLICY_LABELS", "policy_comparison", "timeline"]
 

@@ -23,9 +23,9 @@ from matplotlib.collections import PolyCollection
 from ..availability import AvailabilityReport, FailureImpact
 from ..consolidation import Placement
 from ..errors import check_choice, check_str, check_type
+from ..i18n import N_, _
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
-from ..i18n import N_, _
 
 __all__ = ["availability_figure", "heat_axes", "host_map", "placement_figure",
            "placement_heatmap"]

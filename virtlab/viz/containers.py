@@ -18,9 +18,9 @@ from matplotlib.patches import Rectangle
 
 from ..containers import ATTACK_SURFACE, Comparison
 from ..errors import check_type
+from ..i18n import _
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
-from ..i18n import _
 
 __all__ = ["attack_surface_figure", "comparison_figure", "density_figure", "stacks_axes",
            "stacks_figure"]

@@ -19,8 +19,8 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import FancyBboxPatch, Polygon
 
 from ..course import TOPICS, course_graph, learning_path
-from .base import new_figure
 from ..i18n import N_, _
+from .base import new_figure
 
 __all__ = ["course_map"]
 

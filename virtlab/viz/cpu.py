@@ -22,8 +22,8 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
 from ..errors import check_type
-from .base import PALETTE, new_figure
 from ..i18n import N_, _
+from .base import PALETTE, new_figure
 
 __all__ = ["overhead_bars", "classification_venn", "microbench_bars", "cycle_breakdown"]
 

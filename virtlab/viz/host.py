@@ -17,8 +17,8 @@ from matplotlib.ticker import NullLocator
 
 from virtlab.errors import check_type
 
-from .base import PALETTE, new_figure
 from ..i18n import _
+from .base import PALETTE, new_figure
 
 __all__ = ["engine_speeds", "exit_counts"]
 

@@ -24,8 +24,8 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from ..errors import check_bool, check_type
 from ..hypervisor.stacks import HypervisorStack
-from .base import PALETTE, new_figure
 from ..i18n import N_, _
+from .base import PALETTE, new_figure
 
 __all__ = [
     "KIND_COLORS",

@@ -25,9 +25,9 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..devices import MODES, IOComparison, IOResult
 from ..errors import check_int, check_type
+from ..i18n import N_, _
 from ..interrupts import HYPERVISOR, InterruptTrace, routing_graph
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
-from ..i18n import N_, _
 
 __all__ = ["MODE_COLORS", "ROUTING_TITLE", "routing", "journey", "delivery_bars", "io_comparison",
            "request_paths"]

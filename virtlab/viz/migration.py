@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_type
+from ..i18n import _
 from ..migration import METHODS, MigrationResult
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
-from ..i18n import _
 
 __all__ = ["METHOD_COLORS", "compare_axes", "downtime_curve", "migration_figure",
            "rounds_axes", "rounds_figure"]

@@ -19,9 +19,9 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_int, check_type
+from ..i18n import N_, _
 from ..mmu.scenario import AddressChain, SideBySide
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
-from ..i18n import N_, _
 
 __all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
 

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_type
+from ..i18n import _
 from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
-from ..i18n import _
 
 __all__ = ["assignment_axes", "assignment_figure", "timeline_figure", "utilization_axes",
            "utilization_figure"]

@@ -23,10 +23,10 @@ from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..errors import check_number, check_str, check_type
+from ..i18n import _
 from ..scheduler.base import VM
 from ..scheduler.trace import Trace
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
-from ..i18n import _
 
 __all__ = ["gantt", "share_bars", "lab_figure", "mapping_figure", "cosched_figure",
            "latency_figure", "vm_colors"]

@@ -17,9 +17,9 @@ from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from ..errors import check_int
+from ..i18n import _
 from ..variants import vlan_domains
 from .base import color_for, new_figure
-from ..i18n import _
 
 __all__ = ["stripe_figure", "vlan_graph"]
 

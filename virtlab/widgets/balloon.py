@@ -24,8 +24,8 @@ import ipywidgets as W
 from .. import viz
 from ..balloon import POLICIES, REPLACEMENTS, VMSpec, simulate
 from ..errors import check_int
-from .base import WidgetApp
 from ..i18n import N_, _
+from .base import WidgetApp
 
 __all__ = ["BalloonApp", "balloon_lab"]
 

@@ -36,9 +36,9 @@ from ..errors import check_int
 from ..hypervisor.binary_translation import BinaryTranslationMachine, translate
 from ..hypervisor.native import NativeMachine
 from ..hypervisor.trap_and_emulate import TrapAndEmulateMachine
+from ..i18n import N_, _
 from ..viz.hypervisor import text_panels
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "BTLabResult", "BinaryTranslationApp", "bt_program",
            "binary_translation_lab"]

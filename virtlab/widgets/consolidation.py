@@ -22,9 +22,9 @@ import ipywidgets as W
 from .. import availability as av
 from .. import consolidation as cons
 from ..errors import check_bool, check_choice, check_int, check_number
+from ..i18n import N_, _
 from ..viz import consolidation as viz_cons
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["ConsolidationLab", "FailureLab", "consolidation_lab", "failure_lab",
            "policy_options"]

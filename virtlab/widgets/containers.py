@@ -18,9 +18,9 @@ import ipywidgets as W
 
 from .. import containers as ct
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import N_, _
 from ..viz import containers as viz_ct, to_png
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["ContainerLab", "container_lab"]
 

@@ -18,10 +18,10 @@ import ipywidgets as W
 
 from .. import glossary, variants
 from ..course import TOPICS, learning_path
+from ..i18n import N_, _
 from ..viz import course as course_viz
 from ..viz import variants as variants_viz
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["CourseMap", "GlossarySearch", "StorageLab", "VlanLab"]
 

@@ -40,9 +40,9 @@ from ..asm import assemble
 from ..errors import check_choice, check_int, check_str
 from ..hypervisor import machine
 from ..hypervisor.guests import GUESTS
+from ..i18n import N_, _
 from ..viz.hypervisor import debugger_view
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "TECHNIQUES", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerState",
            "make_machine", "step_debugger"]

@@ -44,10 +44,10 @@ import ipywidgets as W
 from ..hypervisor import run
 from ..hypervisor.costs import COSTS, cycles
 from ..hypervisor.microbench import workload
+from ..i18n import N_, _
 from ..viz.cpu import overhead_bars
 from ..errors import check_int
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "EmulationLab", "EmulationLabResult", "emulation_lab"]
 

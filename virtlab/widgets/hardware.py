@@ -36,9 +36,9 @@ import ipywidgets as W
 from ..errors import check_bool, check_int, check_number, check_type
 from ..hypervisor.costs import COSTS, CycleCosts
 from ..hypervisor.microbench import MICROBENCHMARKS, cycles_table
+from ..i18n import N_, _
 from ..viz.hypervisor import grouped_bars
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "HardwareLabResult", "HardwareApp", "SVM_INSTRUCTIONS",
            "VMX_INSTRUCTION_GROUPS", "bt_vs_vt", "hardware_lab", "winner"]

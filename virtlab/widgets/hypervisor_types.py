@@ -29,10 +29,10 @@ import ipywidgets as W
 from ..errors import check_choice, check_int
 from ..hypervisor.stacks import (HypervisorStack, IoCost, STACK_KINDS, StackCosts, compare_stacks,
                                  get_stack, vmi_stacks)
+from ..i18n import N_, _
 from ..viz.base import to_svg
 from ..viz.hypervisor import io_cost_bars, stack_diagram
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types_lab"]
 

@@ -29,10 +29,10 @@ import ipywidgets as W
 
 from ..devices import IOComparison, MODES, compare_io, disk_requests, merge_events, packet_burst
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import N_, _
 from ..interrupts import InterruptTrace, Platform, round_robin_schedule, simulate_interrupts
 from ..viz.interrupts import MODE_LABELS, io_comparison, routing
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "InterruptLabApp", "InterruptLabResult", "IOModelsApp", "interrupt_lab",
            "io_models_lab"]

@@ -18,9 +18,9 @@ import ipywidgets as W
 
 from .. import migration as mig
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import N_, _
 from ..viz import migration as viz_mig
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["MigrationLab", "migration_lab"]
 

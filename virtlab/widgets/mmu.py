@@ -23,12 +23,12 @@ import ipywidgets as W
 
 from .. import viz
 from ..errors import check_choice, check_int
+from ..i18n import N_, _
 from ..mmu import X86_32_2LEVEL, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
 from ..mmu import PhysicalMemory, ShadowMMU
 from ..mmu.costs import Workload, compare, crossover, sweep
 from ..mmu.scenario import side_by_side, tlb_experiment
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["MemoryCostsApp", "PageWalkApp", "ShadowVsNestedApp", "TLBApp", "memory_costs",
            "page_walk", "shadow_vs_nested", "tlb_lab"]

@@ -16,10 +16,10 @@ import ipywidgets as W
 
 from .. import partitioning as pt
 from ..errors import check_int
+from ..i18n import N_, _
 from ..viz import partitioning as viz_pt
 from ..viz import to_png
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["PartitionLab", "partition_lab"]
 

@@ -27,9 +27,9 @@ import ipywidgets as W
 
 from .. import viz
 from ..errors import check_choice, check_int, check_number
+from ..i18n import N_, _
 from ..scheduler import COSCHED_MODES, CreditScheduler, scenarios, simulate
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["SchedulerLab", "CoschedLab", "scheduler_lab", "cosched_lab", "APPS"]
 

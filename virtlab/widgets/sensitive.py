@@ -28,11 +28,11 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..i18n import N_, _
 from ..isa import ISAS, X86_32, get_isa
 from ..popek_goldberg import Classification, classify, explain, theorems
 from ..viz.cpu import classification_venn
 from .base import WidgetApp
-from ..i18n import N_, _
 
 __all__ = ["APPS", "SensitiveLab", "SensitiveResult", "sensitive_lab"]
 

@@ -26,11 +26,11 @@ from .. import availability as av
 from .. import consolidation as cons
 from .. import operations as ops
 from ..errors import check_choice, check_int
+from ..i18n import N_, _
 from ..viz import consolidation as viz_cons
 from ..viz.text import metric_text
 from .base import WidgetApp
 from .consolidation import policy_options
-from ..i18n import N_, _
 
 __all__ = ["CloudLab", "cloud_lab"]
 
