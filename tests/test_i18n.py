@@ -109,3 +109,145 @@ def test_a_translation_with_other_options_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(selfcheck.resources, "files", lambda pkg: Files())
     with pytest.raises(ValueError, match="1 options, the question 2"):
         selfcheck._overlay(raw, "de", "99")
+
+
+# -- every widget app speaks German: its controls, figure and HTML ------------------------------
+
+#: Texts that stay as they are in every language: mnemonics, VM/domain names, units,
+#: product and proper names, symbols.  A token here is removed before the check.
+UNTRANSLATED = re.compile(r"""(?x)
+    \b(?:vm|dom|domU|vCPU|pCPU|host|L|ring|VLAN|disk|hpfn|gpfn|IRQ|CPU)\s?\d+\b  # numbered names
+  | \b(?:[A-Z][A-Z0-9_/]+[a-z]?s?)\b      # mnemonics and acronyms: POPF, VMCS, EPT/NPT, VMs
+  | \b(?:µs|ms|s|KiB|MiB|GiB|MB|kWh|Mbit|k|M|x|nr|kvm\.ko|vs|dom0|domU|domUs|vcpu|pcpu)\b
+  | \b(?:Xen|VMware|Workstation|KVM|QEMU|Hyper-V|XenServer|ESXi?|Intel|AMD|Linux|Docker|
+        Tanenbaum|SplitX|Adams|Agesen|Popek|Goldberg|Python|Credit|SEDF|Hypervisor|Trap|Traps|
+        Hypercall|hypercall|virtlab|Deutsch|English)\b              # names, course terms
+  | \b(?:lru|fifo|random|none|ffd|credit|sedf|gang|relaxed|tslice)\b  # model values
+  | \b(?:nic|disk|timer|evtchn|controller|hypervisor|split|vIRQ)\b   # interrupt model's nodes
+  | \b(?:app_cli|popf|leak|loop)\b                                # guests of hypervisor.guests
+  | \b(?:callret|crwr|divzero|forkwait|in|pgfault|ptemod|syscall)\b  # Adams & Agesen's tests
+  | \b(?:prod|test|dev|batch|io|smp|voip|hog\d*|web|db|mail|dns|backup|switch)\b  # VMs, hosts
+  | \b(?:pCPUs?|vCPUs?)\b
+  | \b(?:pre-copy|post-copy|stop-and-copy)\b   # migration methods, English in German courses too
+  | \b[a-z]+(?:_[a-z0-9]+)+\b                  # a model's identifiers (stop reasons, policies)
+  | 0x[0-9a-fA-F]+ | \#\d+
+""")
+_WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
+_INLINE = re.compile(r"</?(?:i|b|em|code|strong)(?:\s[^>]*)?>")
+
+
+def _flat(text):
+    # figures wrap long labels (textwrap): compare texts with their line breaks removed
+    return re.sub(r"\s+", " ", re.sub(r"-\n", "-", text)).strip()
+
+
+def _german_patterns():
+    pats = []
+    for msg in messages.load_po("de"):
+        if msg.id and msg.string:
+            text = msg.string if isinstance(msg.string, str) else msg.string[0]
+            parts = re.split(r"\{[^{}]*\}", _flat(_html_unescape(_INLINE.sub("", text))))
+            pats.append((len(text), re.compile(".*?".join(re.escape(p) for p in parts), re.S)))
+    return [p for _, p in sorted(pats, key=lambda lp: -lp[0])]
+
+
+def _foreign_words(text, patterns):
+    """The letter words of ``text`` that neither a German msgstr nor the allowlist explains."""
+    for line in re.split(r"<[^>]*>", _INLINE.sub("", text)):
+        line = _flat(_html_unescape(line))
+        if not _WORD.search(line):
+            continue
+        for pat in patterns:
+            if pat.pattern and pat.search(line):
+                line = pat.sub(" ", line)
+                if not _WORD.search(line):
+                    break
+        line = UNTRANSLATED.sub(" ", line)
+        yield from _WORD.findall(line)
+
+
+def _html_unescape(s):
+    import html
+    return html.unescape(s)
+
+
+def _shown_texts(app):
+    """Every text an app shows: control descriptions, option labels, HTML, figure texts."""
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    import matplotlib.text
+    texts = []
+    todo = [app.widget]
+    while todo:
+        w = todo.pop()
+        todo.extend(getattr(w, "children", ()) or ())
+        for attr in ("description", "placeholder", "tooltip"):
+            if getattr(w, attr, None):
+                texts.append((f"{type(w).__name__}.{attr}", getattr(w, attr)))
+        for label in getattr(w, "_options_labels", ()) or ():
+            texts.append((f"{type(w).__name__} option", label))
+        if isinstance(w, (W.HTML, W.Label, W.HTMLMath)) and w.value:
+            # generated code folded into <details> is not prose: left out
+            texts.append((type(w).__name__, re.sub(r"(?s)<details>.*?</details>", "", w.value)))
+    fig = app.draw(app.result)
+    if fig is not None:
+        for t in fig.findobj(matplotlib.text.Text):
+            # listings and register dumps are set in a monospace font: code, not prose
+            if t.get_text() and "monospace" not in t.get_fontfamily():
+                texts.append(("figure", t.get_text()))
+        plt.close(fig)
+    return texts
+
+
+def _untranslated(app):
+    patterns = _german_patterns()
+    return sorted({(where, word, text[:80]) for where, text in _shown_texts(app)
+                   for word in _foreign_words(text, patterns)})
+
+
+#: Apps that still show English in German, and why.  Strict xfail: an app that becomes
+#: German fails here until it is taken off the list.
+NOT_YET_GERMAN = {
+    "glossary_search": "the glossary's definitions are English course data (virtlab/glossary.py)",
+    "container_lab": "virtlab.containers returns display text (rows(), Reach.why, scope)",
+    "sensitive_lab": "popek_goldberg.explain() returns English display text",
+    "hardware_lab": "the microbenchmarks' descriptions (hypervisor MICROBENCHMARKS) are English",
+    "step_debugger": "the guests' descriptions (hypervisor.guests.GUESTS) are English",
+    "hypervisor_types_lab": "hypervisor.stacks returns display text (titles, summaries, steps)",
+    "cloud_lab": "operations.dashboard() returns display text (areas, metrics)",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET_GERMAN[n], strict=True))
+    if n in NOT_YET_GERMAN else n for n in sorted(virtlab.widgets.apps())])
+def test_every_widget_app_speaks_german(name, german):
+    app = virtlab.widgets.apps()[name]()
+    assert app.error is None, app.error
+    assert _untranslated(app) == []
+
+
+def test_an_unmarked_label_fails_the_german_check(german):
+    # the check can fail: one English label nobody marked is caught
+    import ipywidgets as W
+    app = virtlab.widgets.apps()["migration_lab"]()
+    assert _untranslated(app) == []
+    app.widget.children = list(app.widget.children) + [W.Checkbox(description="show details")]
+    assert ("Checkbox.description", "show", "show details") in _untranslated(app)
+    assert ("Checkbox.description", "details", "show details") in _untranslated(app)
+
+
+def test_every_topic_title_is_in_the_catalogue():
+    from virtlab.course import TOPICS
+    from virtlab.viz.course import TOPIC_TITLES
+    assert [t.title for t in TOPICS] == list(TOPIC_TITLES)
+
+
+def test_check_feedback_speaks_german(german):
+    from virtlab.grading import selftest  # noqa: F401  (registers ex00_selftest)
+    from virtlab.grading.session import start
+    ex = start("ex00_selftest")
+    text = repr(ex.check("q1", {"answer": ...}))
+    assert text.startswith("q1 (2 Punkte): noch nicht beantwortet -- ")
+    assert "0/2 öffentliche Tests bestanden; 1 verdeckter Test läuft bei der Bewertung" in text
+    assert repr(ex.check("q1", {"answer": 7})).startswith("q1 (2 Punkte): alle öffentlichen Tests")

@@ -38,6 +38,7 @@ import html
 import sys
 from typing import Any
 
+from ..i18n import _
 from ._kernel import export_answers
 from .exercise import Exercise, get_exercise
 from .problem_data import decode
@@ -48,10 +49,6 @@ __all__ = ["start", "Session", "GradingSession", "Panel"]
 
 #: Set by the grader's first cell: {"seed": int, "view": dict}.  Overrides the variant code.
 _GRADING: dict = {}
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 class Panel:
@@ -85,7 +82,7 @@ class Panel:
 
 def _points(p: float) -> str:
     p = int(p) if float(p).is_integer() else p
-    return _plural(p, "point") if isinstance(p, int) else f"{p} points"
+    return (_("{n} point") if p == 1 else _("{n} points")).format(n=p)
 
 
 def _question_lines(qv: QuestionVerdict, n_hidden: int) -> list[tuple[str, str]]:
@@ -100,16 +97,19 @@ def _question_lines(qv: QuestionVerdict, n_hidden: int) -> list[tuple[str, str]]
                                                    or "not implemented" in t.message
                                                    or "answer missing" in t.message
                                                    for t in failed)):
-        status, text = "todo", head + "not answered yet -- " + failed[0].message
+        status = "todo"
+        text = head + _("not answered yet -- {message}").format(message=failed[0].message)
     elif failed:
         status = "fail"
-        text = head + f"{len(failed)} public test(s) failed\n  first failure: {failed[0].message}"
-        text += f"\n  hint: {qv.hint}"
+        text = head + _("{n} public test(s) failed\n  first failure: {message}").format(
+            n=len(failed), message=failed[0].message)
+        text += "\n  " + _("hint: {hint}").format(hint=qv.hint)
     else:
-        status, text = "ok", head + "all public tests passed"
-    text += (f"\n  {passed}/{len(public)} public tests passed; "
-             f"{_plural(n_hidden, 'hidden test')} {'runs' if n_hidden == 1 else 'run'}"
-             " at grading")
+        status, text = "ok", head + _("all public tests passed")
+    hidden = (_("1 hidden test runs at grading") if n_hidden == 1
+              else _("{n} hidden tests run at grading").format(n=n_hidden))
+    text += "\n  " + _("{passed}/{total} public tests passed; {hidden}").format(
+        passed=passed, total=len(public), hidden=hidden)
     return [(status, text)]
 
 
@@ -197,7 +197,7 @@ class Session:
         """
         self.exercise.question(qid)  # validates the id
         if "seed" in _GRADING:
-            return Panel([("info", f"{qid}: checked by the grader")])
+            return Panel([("info", _("{qid}: checked by the grader").format(qid=qid))])
         ns = namespace if namespace is not None else sys._getframe(1).f_globals
         qv = self._verdict(ns).by_id()[qid]
         return Panel(_question_lines(qv, self._n_hidden(qid)))
@@ -205,14 +205,14 @@ class Session:
     def check_all(self, namespace: dict | None = None) -> Panel:
         """Run the public tests of every question."""
         if "seed" in _GRADING:
-            return Panel([("info", "checked by the grader")])
+            return Panel([("info", _("checked by the grader"))])
         ns = namespace if namespace is not None else sys._getframe(1).f_globals
         verdict = self._verdict(ns)
         lines: list[tuple[str, str]] = []
         for qv in verdict.questions:
             lines += _question_lines(qv, self._n_hidden(qv.id))
-        return Panel(lines, title=f"{self.exercise.id}: public tests "
-                                  "(points are given only by `virtlab grade`)")
+        title = _("{exercise}: public tests (points are given only by `virtlab grade`)")
+        return Panel(lines, title=title.format(exercise=self.exercise.id))
 
     def verify(self, qid: str, namespace: dict | None = None) -> None:
         """Assert that ``qid`` passes public *and* hidden tests (nbgrader interop only).
@@ -226,7 +226,7 @@ class Session:
         qv = self._verdict(ns, hidden=True).by_id()[qid]
         if qv.points < qv.max_points:
             failed = [t for t in qv.tests if t.scored and not t.passed]
-            raise AssertionError(f"{qid}: {len(failed)} test(s) failed")
+            raise AssertionError(_("{qid}: {n} test(s) failed").format(qid=qid, n=len(failed)))
 
 
 class GradingSession:
@@ -271,10 +271,10 @@ class GradingSession:
         return self._hints.get(qid, "")
 
     def check(self, qid: str, namespace: dict | None = None) -> Panel:
-        return Panel([("info", f"{qid}: checked by the grader")])
+        return Panel([("info", _("{qid}: checked by the grader").format(qid=qid))])
 
     def check_all(self, namespace: dict | None = None) -> Panel:
-        return Panel([("info", "checked by the grader")])
+        return Panel([("info", _("checked by the grader"))])
 
     def verify(self, qid: str, namespace: dict | None = None) -> None:
         return None

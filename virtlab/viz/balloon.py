@@ -17,9 +17,13 @@ from matplotlib.ticker import MaxNLocator
 
 from ..balloon import BalloonTrace
 from ..errors import check_mapping, check_type
+from ..i18n import _, N_
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
-__all__ = ["policy_comparison", "timeline"]
+__all__ = ["POLICY_LABELS", "policy_comparison", "timeline"]
+
+#: How the reclaim policies are labelled (the keys are the model's values).
+POLICY_LABELS = {"balloon": N_("balloon"), "swap": N_("swap"), "sharing": N_("sharing")}
 
 
 def _key(ax, entries, fontsize=7, step_pt=11.0, sample_pt=18.0):
@@ -103,7 +107,7 @@ def timeline(trace):
 
     top = [(curve(trace.host_free), "black", 2.2, "-")]
     bottom = []
-    keys = [("host free", "black", 2.2, "-")]
+    keys = [(_("host free"), "black", 2.2, "-")]
     colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(trace.vms)}
     balloon_styles = _striped([trace.balloon[n] for n in trace.vms])
     hv_styles = _striped([trace.hv_swap_io[n] for n in trace.vms])
@@ -116,22 +120,24 @@ def timeline(trace):
         keys.append((name, c, 3.0, "-"))
     for ax, lines in ((ax1, top), (ax2, bottom)):
         for style in dict.fromkeys(ls for *_, ls in lines):  # one collection per style
-            segs, cols, widths, _ = zip(*(ln for ln in lines if ln[3] == style))
+            segs, cols, widths, _styles = zip(*(ln for ln in lines if ln[3] == style))
             ax.add_collection(LineCollection(list(segs), colors=list(cols),
                                              linewidths=list(widths), linestyles=[style]))
         ax.autoscale_view()
     grey = "#666666"
-    _key(ax1, keys + [("balloon", grey, 1.8, "-"), ("guest free", grey, 1.2, ":")])
+    _key(ax1, keys + [(_("balloon"), grey, 1.8, "-"), (_("guest free"), grey, 1.2, ":")])
     if any(isinstance(st, tuple) for st in balloon_styles):
-        ax1.text(0.99, 0.97, "equal balloons: striped line", transform=ax1.transAxes,
+        ax1.text(0.99, 0.97, _("equal balloons: striped line"), transform=ax1.transAxes,
                  ha="right", va="top", fontsize=7, color=grey)
-    _key(ax2, [("hypervisor", grey, 1.6, "-"), ("guest", grey, 1.2, "--")])
-    ax1.set_ylabel("pages", fontsize=9)
+    _key(ax2, [(_("hypervisor"), grey, 1.6, "-"), (_("guest"), grey, 1.2, "--")])
+    ax1.set_ylabel(_("pages"), fontsize=9)
     # an explicit y: matplotlib otherwise measures the tick labels to place the title
-    ax1.set_title(f"reclaim by {trace.policy}: {trace.host_frames} host frames", fontsize=10,
+    title = _("reclaim by {policy}: {frames} host frames")
+    policy = _(POLICY_LABELS.get(trace.policy, trace.policy))
+    ax1.set_title(title.format(policy=policy, frames=trace.host_frames), fontsize=10,
                   y=1.0, pad=4)
-    ax2.set_ylabel("pages swapped / step", fontsize=9)
-    ax2.set_xlabel("step", fontsize=9)
+    ax2.set_ylabel(_("pages swapped / step"), fontsize=9)
+    ax2.set_xlabel(_("step"), fontsize=9)
     # ticks as plain artists (matplotlib ticks were most of the redraw)
     xlocs, xlabels = nice_ticks(*ax2.get_xlim(), n=4, integer=True)
     fast_ticks(ax1, "x", xlocs, None, grid=0.3)
@@ -154,10 +160,10 @@ def policy_comparison(traces: dict):
     if not isinstance(traces, dict) or not traces:
         raise TypeError("traces must be a non-empty dict of policy -> BalloonTrace")
     check_mapping("traces", traces, BalloonTrace)
-    kinds = [("guest swap", ("guest_swap_out", "guest_swap_in")),
-             ("guest disk reads", ("disk_reads",)),
-             ("hypervisor swap", ("hv_swap_out", "hv_swap_in")),
-             ("double paging", ("double_paging",))]
+    kinds = [(_("guest swap"), ("guest_swap_out", "guest_swap_in")),
+             (_("guest disk reads"), ("disk_reads",)),
+             (_("hypervisor swap"), ("hv_swap_out", "hv_swap_in")),
+             (_("double paging"), ("double_paging",))]
     fig = new_figure(6.4, 3.0, margins={"left": 0.1, "right": 0.98, "bottom": 0.14,
                                         "top": 0.9, "hspace": 0.35, "wspace": 0.3})
     ax = fig.add_subplot()
@@ -168,9 +174,9 @@ def policy_comparison(traces: dict):
         bars = ax.bar([i + (k - (len(kinds) - 1) / 2) * width for i in range(len(policies))],
                       vals, width, label=label, color=PALETTE[(4, 5, 0, 7)[k]])
         ax.bar_label(bars, fontsize=6)
-    ax.set_xticks(range(len(policies)), policies)
-    ax.set_ylabel("pages moved", fontsize=9)
-    ax.set_title("same scenario, three ways to take memory back", fontsize=10)
+    ax.set_xticks(range(len(policies)), [_(POLICY_LABELS.get(p, p)) for p in policies])
+    ax.set_ylabel(_("pages moved"), fontsize=9)
+    ax.set_title(_("same scenario, three ways to take memory back"), fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, axis="y")
     return fig

@@ -23,6 +23,7 @@ from matplotlib.collections import PolyCollection
 from ..availability import AvailabilityReport, FailureImpact
 from ..consolidation import Placement
 from ..errors import check_choice, check_str, check_type
+from ..i18n import N_, _
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
 
@@ -30,6 +31,7 @@ __all__ = ["availability_figure", "host_map", "placement_figure",
            "placement_heatmap"]
 
 _BEFORE, _AFTER = "#999999", PALETTE[0]
+_COLOR_BY = {"service": N_("service"), "tenant": N_("tenant")}
 
 
 def heat_axes(ax, placement: Placement) -> None:
@@ -37,15 +39,17 @@ def heat_axes(ax, placement: Placement) -> None:
     p = placement
     util = [[c / p.host.cpus for c in h.cpu] for h in p.hosts]
     ax.imshow(util, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xlabel("hour of day (colour: CPU utilization, dark 0 % → yellow 100 %)",
+    ax.set_xlabel(_("hour of day (colour: CPU utilization, dark 0 % → yellow 100 %)"),
                   fontsize=8)
-    ax.set_ylabel("host")
+    ax.set_ylabel(_("host"))
     ax.set_xticks(range(0, 24, 4))
     if len(p.hosts) <= 12:
         ax.set_yticks(range(len(p.hosts)))
-    set_title(ax, f"{p.policy}: {len(p.servers)} servers on {p.hosts_after} hosts, "
-                  f"{p.overhead:.0%} overhead\nCPU utilization {p.cpu_util_before:.0%} before "
-                  f"→ {p.cpu_util_after:.0%} after", fontsize=9)
+    title = _("{policy}: {servers} servers on {hosts} hosts, {overhead} overhead\n"
+              "CPU utilization {before} before → {after} after")
+    set_title(ax, title.format(policy=p.policy, servers=len(p.servers), hosts=p.hosts_after,
+                               overhead=f"{p.overhead:.0%}", before=f"{p.cpu_util_before:.0%}",
+                               after=f"{p.cpu_util_after:.0%}"), fontsize=9)
 
 
 def placement_heatmap(placement: Placement):
@@ -65,20 +69,20 @@ def placement_figure(placement: Placement):
                       wspace=0.25)
     heat_axes(fig.add_subplot(grid[0]), p)
     bx = fig.add_subplot(grid[1])
-    labels = ["machines", "kWh/day*"]
+    labels = [_("machines"), _("kWh/day*")]
     before = [p.hosts_before, p.energy_before_kwh]
     after = [p.hosts_after, p.energy_after_kwh]
-    bx.barh([0.2, 1.2], [100, 100], height=0.4, color=_BEFORE, label="before")
+    bx.barh([0.2, 1.2], [100, 100], height=0.4, color=_BEFORE, label=_("before"))
     share = [100 * a / b if b else 0.0 for a, b in zip(after, before)]
-    bx.barh([-0.2, 0.8], share, height=0.4, color=_AFTER, label="after")
+    bx.barh([-0.2, 0.8], share, height=0.4, color=_AFTER, label=_("after"))
     for y, b_, a_, sh in zip((0, 1), before, after, share):
         bx.text(101, y + 0.2, f"{b_:,.0f}", va="center", fontsize=7)
         bx.text(sh + 1, y - 0.2, f"{a_:,.0f}", va="center", fontsize=7)
     bx.set_yticks([0, 1], labels, fontsize=8)
     bx.set_xlim(0, 125)
     bx.invert_yaxis()
-    bx.set_xlabel("% of before  (*incl. cooling, illustrative)", fontsize=7)
-    set_title(bx, "before vs after", fontsize=9)
+    bx.set_xlabel(_("% of before  (*incl. cooling, illustrative)"), fontsize=7)
+    set_title(bx, _("before vs after"), fontsize=9)
     bx.legend(fontsize=7, loc="lower right")
     bx.tick_params(labelsize=7)
     return fig
@@ -154,18 +158,20 @@ def host_map(placement: Placement, impact: FailureImpact | None = None, *,
         ax.add_collection(PolyCollection(verts, facecolors=cs, **styles[style]))
     ax.set_xlim(-0.6, len(columns) - 0.4)
     ax.axhline(p.host.cpus, color="black", ls="--", lw=0.8)
-    ax.text(-0.45, p.host.cpus, "capacity", fontsize=7, va="bottom", ha="left")
+    ax.text(-0.45, p.host.cpus, _("capacity"), fontsize=7, va="bottom", ha="left")
     ax.set_xticks(range(len(columns)), [c[0] for c in columns], fontsize=7,
                   rotation=45 if len(columns) > 10 else 0)
-    ax.set_ylabel("cores at the host's busiest hour")
+    ax.set_ylabel(_("cores at the host's busiest hour"))
     ax.set_ylim(0, p.host.cpus * 1.12)
     if title is not None:
         check_str("title", title, nonempty=False)
     elif impact is None:
-        title = f"VMs per host (colour: {color_by})"
+        title = _("VMs per host (colour: {color_by})").format(color_by=_(_COLOR_BY[color_by]))
     else:
-        title = (f"host {failed} fails: {len(impact.vms_down)} VMs down, "
-                 f"{len(impact.restarted)} restarted (dotted), {len(impact.lost)} lost (red)")
+        title = _("host {failed} fails: {down} VMs down, {restarted} restarted (dotted), "
+                  "{lost} lost (red)").format(failed=failed, down=len(impact.vms_down),
+                                              restarted=len(impact.restarted),
+                                              lost=len(impact.lost))
     set_title(ax, title, fontsize=9)
     return fig
 
@@ -179,13 +185,13 @@ def availability_figure(reports: Sequence[AvailabilityReport]):
     ax = fig.add_subplot(fixed_grid(fig, left=0.1, bottom=0.12, top=0.9)[0])
     x = range(len(reports))
     ax.bar([i - 0.2 for i in x], [r.vms_down for r in reports], width=0.4, color="#bbbbbb",
-           label="VMs down at the failure")
+           label=_("VMs down at the failure"))
     ax.bar([i + 0.2 for i in x], [r.vms_lost for r in reports], width=0.4, color=PALETTE[5],
-           label="VMs still down (lost)")
+           label=_("VMs still down (lost)"))
     for i, r in enumerate(reports):
         ax.text(i + 0.2, r.vms_lost, f"{r.vms_lost:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(list(x), [r.label for r in reports], fontsize=8)
-    ax.set_ylabel("expected per host failure")
-    set_title(ax, "What one host failure costs", fontsize=9)
+    ax.set_ylabel(_("expected per host failure"))
+    set_title(ax, _("What one host failure costs"), fontsize=9)
     ax.legend(fontsize=7)
     return fig

@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 
 from ..containers import ATTACK_SURFACE, Comparison
 from ..errors import check_number, check_sequence, check_type
+from ..i18n import _
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
 
@@ -38,20 +39,20 @@ def stacks_axes(ax, instances: int) -> None:
     shown = max(1, min(instances, 4))
     w = 1.0 / shown
     for side, x0 in (("container", 0.0), ("vm", 1.15)):
-        _box(ax, x0, 0, 1, 0.18, _HW, "hardware")
+        _box(ax, x0, 0, 1, 0.18, _HW, _("hardware"))
         if side == "container":
-            _box(ax, x0, 0.18, 1, 0.2, _HOST, "host OS (one kernel)")
+            _box(ax, x0, 0.18, 1, 0.2, _HOST, _("host OS (one kernel)"))
             for i in range(shown):
-                _box(ax, x0 + i * w, 0.38, w, 0.42, _APP, "app", textcolor="black")
-            ax.text(x0 + 0.5, 0.82, "each: own namespaces + cgroup limits", ha="center",
+                _box(ax, x0 + i * w, 0.38, w, 0.42, _APP, _("app"), textcolor="black")
+            ax.text(x0 + 0.5, 0.82, _("each: own namespaces + cgroup limits"), ha="center",
                     fontsize=6)
         else:
-            _box(ax, x0, 0.18, 1, 0.2, _HOST, "hypervisor")
+            _box(ax, x0, 0.18, 1, 0.2, _HOST, _("hypervisor"))
             for i in range(shown):
-                _box(ax, x0 + i * w, 0.38, w, 0.22, _GUEST, "guest\nOS", fontsize=6,
+                _box(ax, x0 + i * w, 0.38, w, 0.22, _GUEST, _("guest\nOS"), fontsize=6,
                      textcolor="black")
-                _box(ax, x0 + i * w, 0.6, w, 0.2, _APP, "app", textcolor="black")
-        ax.text(x0 + 0.5, 0.9, "containers" if side == "container" else "virtual machines",
+                _box(ax, x0 + i * w, 0.6, w, 0.2, _APP, _("app"), textcolor="black")
+        ax.text(x0 + 0.5, 0.9, _("containers") if side == "container" else _("virtual machines"),
                 ha="center", fontsize=9, fontweight="bold")
     ax.set_xlim(-0.02, 2.17)
     ax.set_ylim(0, 1)
@@ -68,11 +69,13 @@ def stacks_figure(instances: int):
 
 def _density_axes(ax, comparison: Comparison) -> None:
     c, v = comparison.container, comparison.vm
-    ax.bar(["containers", "VMs"], [c.density, v.density], color=[PALETTE[1], PALETTE[4]])
+    ax.bar([_("containers"), "VMs"], [c.density, v.density], color=[PALETTE[1], PALETTE[4]])
     for i, x in enumerate([c.density, v.density]):
         ax.text(i, x, str(x), ha="center", va="bottom", fontsize=8)
-    set_title(ax, f"instances that fit in {comparison.host_memory_gb:g} GiB\n"
-                  f"({c.per_instance_mb:.0f} vs {v.per_instance_mb:.0f} MiB each)", fontsize=8)
+    title = _("instances that fit in {gib} GiB\n({container} vs {vm} MiB each)").format(
+        gib=f"{comparison.host_memory_gb:g}", container=f"{c.per_instance_mb:.0f}",
+        vm=f"{v.per_instance_mb:.0f}")
+    set_title(ax, title, fontsize=8)
     ax.tick_params(labelsize=8)
     ax.margins(y=0.2)
 
@@ -94,7 +97,7 @@ def comparison_figure(comparison: Comparison):
                       wspace=0.15)
     stacks_axes(fig.add_subplot(grid[0]), comparison.instances)
     _density_axes(fig.add_subplot(grid[1]), comparison)
-    fig.suptitle("Illustrative costs (parameters, not measurements)", fontsize=8)
+    fig.suptitle(_("Illustrative costs (parameters, not measurements)"), fontsize=8)
     return fig
 
 
@@ -119,8 +122,8 @@ def attack_surface_figure(rows=None):
         if len(r) != 5 or not all(isinstance(r[k], str) for k in (0, 2, 3, 4)):
             raise ValueError(f"rows[{i}] must be (name, MB, what, source, certainty)")
         check_number(f"rows[{i}] MB", r[1], minimum=0, strict_minimum=True, maximum=1e12)
-    panels = [("on disk", [r for r in rows if "memory" not in r[2]]),
-              ("of memory in use", [r for r in rows if "memory" in r[2]])]
+    panels = [(_("on disk"), [r for r in rows if "memory" not in r[2]]),
+              (_("of memory in use"), [r for r in rows if "memory" in r[2]])]
     panels = [(what, rs) for what, rs in panels if rs]
     fig = new_figure(8.5, 0.9 + 0.4 * len(rows) + 0.45 * len(panels))
     grid = fixed_grid(fig, len(panels), 1, left=0.33, right=0.97, bottom=0.12, top=0.9,
@@ -139,8 +142,8 @@ def attack_surface_figure(rows=None):
         plain_log(ax, "x")
         ax.set_xlim(10, top * 60)
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_xlabel(f"MB {what} (log scale)", fontsize=7.5, labelpad=1)
+        ax.set_xlabel(_("MB {what} (log scale)").format(what=what), fontsize=7.5, labelpad=1)
 
-    fig.suptitle("Size of what a VM must trust (attack surface, roughly) — vendor claims "
-                 "and single measurements, see sources", fontsize=8, y=0.98)
+    fig.suptitle(_("Size of what a VM must trust (attack surface, roughly) — vendor claims "
+                   "and single measurements, see sources"), fontsize=8, y=0.98)
     return fig

@@ -21,7 +21,8 @@ import numpy as np
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import FancyBboxPatch, Polygon
 
-from ..course import TOPICS, course_graph, learning_path, slide_map_rows
+from ..course import course_graph, learning_path, slide_map_rows, TOPICS
+from ..i18n import _, N_
 from .base import new_figure
 
 __all__ = ["SlideMapTable", "course_map", "slide_map_table"]
@@ -29,6 +30,14 @@ __all__ = ["SlideMapTable", "course_map", "slide_map_table"]
 #: Edge routes by layout: the same for every highlight, so a widget redraw reuses them.
 _ROUTES: dict = {}
 
+
+#: The topics' titles, marked for the catalogue (``virtlab.course.TOPICS`` holds them in
+#: English; a test checks that this list covers every topic).
+TOPIC_TITLES = (N_("Start here"), N_("What is virtualization?"), N_("Emulation vs virtualization"),
+                N_("Partitioning"), N_("Benefits and drawbacks"), N_("Containers"),
+                N_("Sensitive instructions"), N_("Binary translation"), N_("Hardware support"),
+                N_("Hypervisor types"), N_("Interrupts and I/O"), N_("CPU scheduling"),
+                N_("Memory virtualization"), N_("Ballooning"), N_("Summary"))
 
 def _routes(g, pos, box_w, box_h, sx, sy):
     """Edge polylines and arrow-head triangles (data coordinates) for the layout."""
@@ -95,7 +104,7 @@ def course_map(highlight: str | None = None):
     pos = nx.multipartite_layout(g, subset_key="layer", align="vertical")
     # Keep the numbering top-down inside each column (deterministic and readable).
     columns: dict[float, list[str]] = {}
-    for node, (x, _) in sorted(pos.items()):
+    for node, (x, _y) in sorted(pos.items()):
         columns.setdefault(round(float(x), 6), []).append(node)
     for x, nodes in columns.items():
         for i, node in enumerate(sorted(nodes)):
@@ -127,13 +136,13 @@ def course_map(highlight: str | None = None):
         boxes.append(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
                                     boxstyle="round,pad=0"))
         faces.append("#0072B2" if on_path else "#eeeeee")
-        ax.text(x, y, f"{t.id}\n" + textwrap.fill(t.title, 14, break_long_words=False),
+        ax.text(x, y, f"{t.id}\n" + textwrap.fill(_(t.title), 14, break_long_words=False),
                 ha="center", va="center", fontsize=6.5,
                 color="white" if on_path else "black")
     ax.add_collection(PatchCollection(boxes, facecolors=faces, edgecolors="#333333",
                                       linewidths=0.8, zorder=2))
-    ax.set_title("Course map: do a topic after the ones pointing to it"
-                 + (f" (path to {highlight} in blue)" if highlight else ""), fontsize=10)
+    path = _(" (path to {topic} in blue)").format(topic=highlight) if highlight else ""
+    ax.set_title(_("Course map: do a topic after the ones pointing to it") + path, fontsize=10)
     ax.set_axis_off()
     return fig
 

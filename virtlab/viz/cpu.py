@@ -23,13 +23,15 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLoc
 
 from ..errors import check_mapping, check_number, check_sequence, check_type
 from ..hypervisor.vm import RunResult
+from ..i18n import _, N_
 from .base import PALETTE, new_figure
 
 __all__ = ["overhead_bars", "classification_venn", "microbench_bars", "cycle_breakdown"]
 
-_LABELS = {"native": "native", "emulation": "emulation", "trap_and_emulate": "trap & emulate",
-           "binary_translation": "binary transl.", "hardware": "VT-x (EPT)",
-           "paravirt": "paravirt"}
+#: How the techniques are labelled (the keys are the models' mode names).
+_LABELS = {"native": N_("native"), "emulation": N_("emulation"),
+           "trap_and_emulate": N_("trap & emulate"), "binary_translation": N_("binary transl."),
+           "hardware": N_("VT-x (EPT)"), "paravirt": N_("paravirt")}
 _COLORS = {"native": PALETTE[7], "emulation": PALETTE[5], "trap_and_emulate": PALETTE[3],
            "binary_translation": PALETTE[1], "hardware": PALETTE[0], "paravirt": PALETTE[2]}
 
@@ -102,7 +104,7 @@ def _overhead_layout(key):
     ax.yaxis.set_major_locator(NullLocator())
     ax.xaxis.set_minor_locator(NullLocator())
     ax.tick_params(labelsize=8)
-    ax.set_xlabel("cycles relative to native (log)", fontsize=8)
+    ax.set_xlabel(_("cycles relative to native (log)"), fontsize=8)
     ax.axvline(1.0, color="0.3", lw=0.8)
     # right: zoom on the overhead in percent, with the lecture's band
     lo_pct, hi_pct = band[0] * 100 - 100, band[1] * 100 - 100
@@ -111,7 +113,8 @@ def _overhead_layout(key):
     zx.yaxis.set_major_locator(NullLocator())
     zx.xaxis.set_major_locator(MaxNLocator(4))
     zx.tick_params(labelsize=8)
-    zx.set_xlabel(f"overhead vs native (%), shaded: lecture {lo_pct:g}-{hi_pct:g} %",
+    zx.set_xlabel(_("overhead vs native (%), shaded: lecture {lo}-{hi} %").format(
+        lo=f"{lo_pct:g}", hi=f"{hi_pct:g}"),
                   fontsize=8)
     names_at = ax.get_yaxis_transform()    # x in axes fraction, y in data
     parts = {
@@ -143,7 +146,7 @@ def _overhead_fill(parts, names, vals, band):
     ax.xaxis.set_major_formatter(FixedFormatter([f"{t}x" for t in ticks]))
     _set_bars(parts["bars"], vals, colors, x0)
     for y, (k, v) in enumerate(zip(names, vals)):
-        parts["names"][y].set_text(_LABELS.get(k, k))
+        parts["names"][y].set_text(_(_LABELS[k]) if k in _LABELS else k)
         label = parts["values"][y]
         label.set_text(f"{v:.1f}x" if v >= 1.995 else f"{v:.2f}x")
         label.set_x(v * 1.06)
@@ -200,8 +203,9 @@ def cycle_breakdown(results: Mapping[str, object]):
         colour = "#cccccc" if item == "direct" else next(colours, "#777777")
         ax.bar(range(len(names)), vals, bottom=bottoms, color=colour, label=item, width=0.6)
         bottoms = [b + v for b, v in zip(bottoms, vals)]
-    ax.set_xticks(range(len(names)), [_LABELS.get(n, n) for n in names], fontsize=8)
-    ax.set_ylabel("simulated cycles")
+    ax.set_xticks(range(len(names)), [_(_LABELS[n]) if n in _LABELS else n for n in names],
+                  fontsize=8)
+    ax.set_ylabel(_("simulated cycles"))
     # Outside the axes: inside, the legend would cover the bars.  Reversed, so the
     # legend lists the items in the order they are stacked (top first).
     handles, labels = ax.get_legend_handles_labels()
@@ -268,26 +272,29 @@ def classification_venn(classification, *, title: str | None = None,
     crit = c.critical
     ax.add_patch(Circle((3.7, 3.0), 2.5, color=PALETTE[0], alpha=0.25, lw=0))
     ax.add_patch(Circle((6.1, 3.0), 2.5, color=PALETTE[5], alpha=0.25, lw=0))
-    ax.text(2.2, 5.7, f"privileged ({len(c.privileged)})", ha="center", fontsize=9,
+    ax.text(2.2, 5.7, _("privileged ({n})").format(n=len(c.privileged)), ha="center", fontsize=9,
             color=PALETTE[0], weight="bold")
-    ax.text(7.6, 5.7, f"sensitive ({len(c.sensitive)})", ha="center", fontsize=9,
+    ax.text(7.6, 5.7, _("sensitive ({n})").format(n=len(c.sensitive)), ha="center", fontsize=9,
             color=PALETTE[5], weight="bold")
-    ax.text(2.4, 3.0, f"{len(priv_only)}\nprivileged,\nnot sensitive", ha="center",
+    ax.text(2.4, 3.0, _("{n}\nprivileged,\nnot sensitive").format(n=len(priv_only)), ha="center",
             va="center", fontsize=8)
-    ax.text(4.9, 3.0, f"{len(both)}\nsensitive and\nprivileged\n(trap: OK)", ha="center",
+    ax.text(4.9, 3.0, _("{n}\nsensitive and\nprivileged\n(trap: OK)").format(n=len(both)),
+            ha="center",
             va="center", fontsize=8)
     crit_names = sorted(crit)
     if crit_names:
         rows = [", ".join(crit_names[i:i + 3]) for i in range(0, len(crit_names), 3)]
-        ax.text(7.45, 3.0, f"{len(crit)} CRITICAL\n(sensitive, not privileged)\n"
+        critical = _("{n} CRITICAL\n(sensitive, not privileged)").format(n=len(crit))
+        ax.text(7.45, 3.0, critical + "\n"
                 + "\n".join(rows), ha="center", va="center", fontsize=6.5,
                 color=PALETTE[5], weight="bold")
     else:
-        ax.text(7.45, 3.0, "0 critical", ha="center", va="center", fontsize=9)
-    ax.text(0.2, 0.2, f"innocuous (neither): {len(c.innocuous)}", fontsize=8, color="0.3")
+        ax.text(7.45, 3.0, _("0 critical"), ha="center", va="center", fontsize=9)
+    ax.text(0.2, 0.2, _("innocuous (neither): {n}").format(n=len(c.innocuous)), fontsize=8,
+            color="0.3")
     ok = not crit
-    verdict = ("virtualizable (Theorem 1: sensitive ⊆ privileged)" if ok else
-               "NOT virtualizable by Theorem 1: critical instructions exist")
+    verdict = (_("virtualizable (Theorem 1: sensitive ⊆ privileged)") if ok else
+               _("NOT virtualizable by Theorem 1: critical instructions exist"))
     # a fixed title position (y=1): matplotlib need not measure the axes to place it
     ax.set_title(title if title is not None else f"{c.isa}: {verdict}", fontsize=10,
                  color=PALETTE[2] if ok else PALETTE[5], y=1.0)
@@ -328,6 +335,6 @@ def microbench_bars(table: Mapping[str, Mapping[str, float]], *, configs=None):
     ax.set_yscale("log")
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xticks(range(len(names)), names, fontsize=8)
-    ax.set_ylabel("cycles per iteration (log)")
+    ax.set_ylabel(_("cycles per iteration (log)"))
     ax.legend(fontsize=7, ncols=min(len(cfgs), 4), frameon=False)
     return fig

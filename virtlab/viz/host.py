@@ -17,6 +17,7 @@ from matplotlib.ticker import NullLocator
 
 from virtlab.errors import check_type
 
+from ..i18n import _
 from .base import PALETTE, new_figure
 
 __all__ = ["engine_speeds", "exit_counts"]
@@ -40,12 +41,12 @@ def engine_speeds(rows: Sequence, *, title: str = ""):
     ys = list(range(len(rows)))[::-1]
     for y, value, color in zip(ys, values, PALETTE):
         if value is None:
-            ax.text(1.0, y, "not available here", va="center", fontsize=8, color="0.4")
+            ax.text(1.0, y, _("not available here"), va="center", fontsize=8, color="0.4")
             continue
         ax.barh(y, value / 1e6, color=color, height=0.6)
         note = f"{value / 1e6:,.0f} M/s" if value >= 1e9 else f"{value / 1e6:.3g} M/s"
         if base and value != base:
-            note += f"  ({base / value:,.0f}x slower)"
+            note += "  " + _("({factor}x slower)").format(factor=f"{base / value:,.0f}")
         ax.text(value / 1e6 * 1.15, y, note, va="center", fontsize=8)
     ax.set_xscale("log")
     ax.xaxis.set_minor_locator(NullLocator())
@@ -53,15 +54,19 @@ def engine_speeds(rows: Sequence, *, title: str = ""):
     if present:
         ax.set_xlim(min(present) / 1e6 / 3, max(present) / 1e6 * 40)
     ax.set_yticks(ys, labels, fontsize=8)
-    ax.set_xlabel("guest instructions per second, millions (log scale)", fontsize=8)
+    ax.set_xlabel(_("guest instructions per second, millions (log scale)"), fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return fig
 
 
-def exit_counts(real: Mapping, model: Mapping, *, labels=("/dev/kvm (this machine)",
-                                                          "virtlab.hypervisor.kvm (model)")):
-    """Grouped bars: exits per reason of the real VMM and of the model, same guest."""
+def exit_counts(real: Mapping, model: Mapping, *, labels=None):
+    """Grouped bars: exits per reason of the real VMM and of the model, same guest.
+
+    ``labels`` names the two series (default: this machine's /dev/kvm and the model).
+    """
+    if labels is None:
+        labels = (_("/dev/kvm (this machine)"), _("virtlab.hypervisor.kvm (model)"))
     check_type("real", real, Mapping)
     check_type("model", model, Mapping)
     reasons = list(dict.fromkeys([*real, *model]))
@@ -74,6 +79,6 @@ def exit_counts(real: Mapping, model: Mapping, *, labels=("/dev/kvm (this machin
         ax.bar(xs, [counts.get(r, 0) for r in reasons], width=0.36, color=PALETTE[j],
                label=label)
     ax.set_xticks(range(len(reasons)), [f"KVM_EXIT_{r}" for r in reasons], fontsize=8)
-    ax.set_ylabel("exits")
+    ax.set_ylabel(_("exits"))
     ax.legend(fontsize=7, frameon=False, loc="upper right")
     return fig

@@ -25,6 +25,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
+from ..i18n import _, N_
 from .base import PALETTE, new_figure
 
 __all__ = [
@@ -53,15 +54,20 @@ KIND_COLORS = {
 
 
 #: How io_cost_bars groups the cost categories of virtlab.hypervisor.stacks.
+#: The group names are marked for the catalogue and translated where drawn.
 COST_GROUPS = {
-    "device": ("device",),
-    "drivers, syscalls, IRQs": ("syscall", "driver", "interrupt"),
-    "copies": ("copy_kib",),
-    "VM exits, hypercalls": ("vm_exit", "hypercall", "event_channel",
-                                        "irq_injection"),
-    "device emulation": ("device_emulation",),
-    "host crossings": ("world_switch", "context_switch", "user_exit", "host_syscall"),
+    N_("device"): ("device",),
+    N_("drivers, syscalls, IRQs"): ("syscall", "driver", "interrupt"),
+    N_("copies"): ("copy_kib",),
+    N_("VM exits, hypercalls"): ("vm_exit", "hypercall", "event_channel", "irq_injection"),
+    N_("device emulation"): ("device_emulation",),
+    N_("host crossings"): ("world_switch", "context_switch", "user_exit", "host_syscall"),
 }
+#: How the stack kinds are labelled (the keys are virtlab.hypervisor.stacks' kinds).
+KIND_LABELS = {"native": N_("native"), "type1": N_("type1"), "type2": N_("type2"),
+               "paravirtual": N_("paravirtual"), "kvm": N_("kvm")}
+#: The debugger's machine states (the keys are the machines' values).
+_STATUS = {"running": N_("running"), "halted": N_("halted"), "fault": N_("fault")}
 _GROUP_COLORS = ("#BBBBBB", "#56B4E9", "#009E73", "#E69F00", "#CC79A7", "#D55E00")
 
 
@@ -196,7 +202,7 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
             else:
                 half = 0.0
                 for t in labels[a]:
-                    (x0, _), (x1, _) = to_data.transform(t.get_window_extent(renderer))
+                    (x0, _y0), (x1, _y1) = to_data.transform(t.get_window_extent(renderer))
                     half = max(half, (x1 - x0) / 2)
                 dx = min(half + 0.15, 0.44 * w)
             pts.append((x + w / 2 + (-dx if k == 0 else dx), y + h / 2))
@@ -254,19 +260,20 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
                  for i, (x0, v) in enumerate(zip(left, vals)) if v]
         ax.add_collection(PolyCollection(verts, facecolors=_GROUP_COLORS[j],
                                          edgecolors="white", linewidths=0.5))
-        handles.append(Patch(facecolor=_GROUP_COLORS[j], label=group))
+        handles.append(Patch(facecolor=_GROUP_COLORS[j], label=_(group)))
         left = [a + b for a, b in zip(left, vals)]
     ax.set_ylim(len(kinds) - 0.5, -0.5)
-    ax.set_yticks(range(len(kinds)), kinds)
-    for lbl in ax.get_yticklabels():
-        if lbl.get_text() == highlight:
+    ax.set_yticks(range(len(kinds)), [_(KIND_LABELS[k]) if k in KIND_LABELS else k
+                                      for k in kinds])
+    for kind, lbl in zip(kinds, ax.get_yticklabels()):
+        if kind == highlight:
             lbl.set_fontweight("bold")
     for i, k in enumerate(kinds):
         txt = f"{costs[k].total / 1000:.1f}k"
         if base is not None and base.total:
             txt += f"  ({costs[k].total / base.total:.2f}x)"
         ax.text(left[i], i, " " + txt, va="center", fontsize=7)
-    ax.set_xlabel("k cycles per I/O request")
+    ax.set_xlabel(_("k cycles per I/O request"))
     ax.set_xlim(0, max(left) * 1.38)
     ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
               frameon=False)
@@ -290,8 +297,8 @@ def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     stack_diagram(stack, ax=left)
     io_cost_bars(costs, highlight=stack.kind, ax=right)
-    right.set_title("one 4 KiB read: cycles by step" if all(
-        c.size_kib == 4 for c in costs.values()) else "one read: cycles by step",
+    right.set_title(_("one 4 KiB read: cycles by step") if all(
+        c.size_kib == 4 for c in costs.values()) else _("one read: cycles by step"),
         fontsize=9)
     return fig
 
@@ -464,7 +471,7 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
         raise TypeError("trace must be a sequence of exits")
     fig = _fixed_figure(width, height, left=0.01, right=0.99, bottom=0.01, top=0.92)
     ax = fig.add_subplot()
-    lanes = {"guest\n(VMX non-root)": 0, "kvm.ko\n(VMX root, ring 0)": 1,
+    lanes = {_("guest\n(VMX non-root)"): 0, "kvm.ko\n(VMX root, ring 0)": 1,
              "QEMU\n(VMX root, ring 3)": 2}
     rows = list(trace)[:max_rows]
     n = max(len(rows), 1)
@@ -493,8 +500,9 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
     ax.set_xlim(-0.4, 3.6)
     ax.set_ylim(n + 0.2, -1.5)
     ax.set_axis_off()
-    more = "" if len(trace) <= max_rows else f", first {max_rows} shown"
-    ax.set_title(f"KVM run loop ({len(trace)} exits{more}; dashed: KVM_RUN again)",
+    more = "" if len(trace) <= max_rows else _(", first {n} shown").format(n=max_rows)
+    ax.set_title(_("KVM run loop ({n} exits{more}; dashed: KVM_RUN again)").format(
+        n=len(trace), more=more),
                  fontsize=9)
     return fig
 
@@ -541,11 +549,12 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     mono = dict(family="monospace", fontsize=7, va="top", linespacing=1.2)
     step = _mono_line_step(7.0, fig.dpi) / 72          # inches per line
     top = height - 0.55
-    fig.text(0.01, 0.985, f"{state.technique}: next EIP {state.pc}", fontsize=9.5,
+    fig.text(0.01, 0.985, _("{technique}: next EIP {pc}").format(
+        technique=state.technique, pc=state.pc), fontsize=9.5,
              va="top", fontweight="bold")
     # listing (one multi-line text, highlight bar behind the current line)
     x0, w_list = 0.08, 0.42 * width
-    ax.text(x0, top + 0.2, "guest program", fontsize=9)
+    ax.text(x0, top + 0.2, _("guest program"), fontsize=9)
     n = len(state.listing)
     window = max(4, min(window, int((top - 0.1) / step)))
     lo = max(0, min(state.pc - window // 2, n - window))
@@ -558,22 +567,23 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     ax.text(x0, top, "\n".join(lines), **mono)
     # registers and flags
     x1 = 0.45 * width
-    ax.text(x1, top + 0.2, "registers", fontsize=9)
+    ax.text(x1, top + 0.2, _("registers"), fontsize=9)
     reg_lines = [f"{k:<4s}{v:#010x} {v if v < 1 << 31 else v - (1 << 32):>6d}"
                  for k, v in state.registers.items()]
     reg_lines += ["", "  ".join(f"{k}={v}" for k, v in state.flags.items()), "",
-                  f"status: {state.status}"]
+                  _("status: {status}").format(status=_(_STATUS.get(state.status, state.status)))]
     ax.text(x1, top, "\n".join(reg_lines), **mono)
     # rings
     x2, w2 = 0.69 * width, 0.3 * width
-    ax.text(x2, top + 0.2, "privilege: CPU now (filled) / guest believes (hollow)",
+    ax.text(x2, top + 0.2, _("privilege: CPU now (filled) / guest believes (hollow)"),
             fontsize=7)
     vt = state.vmx != "-"
     bar_h, gap = 0.36, 0.1
-    levels = [(-1, "VMX root (ring -1): VMM" if vt else
-               ("ring 0 of the VMM" if state.technique not in ("native", "emulation")
-                else "(no VMM)")),
-              (0, "ring 0  kernel"), (1, "ring 1"), (2, "ring 2"), (3, "ring 3  applications")]
+    levels = [(-1, _("VMX root (ring -1): VMM") if vt else
+               (_("ring 0 of the VMM") if state.technique not in ("native", "emulation")
+                else _("(no VMM)"))),
+              (0, _("ring 0  kernel")), (1, _("ring {n}").format(n=1)),
+              (2, _("ring {n}").format(n=2)), (3, _("ring 3  applications"))]
     ys = {}
     for i, (lvl, label) in enumerate(levels):
         y = top - (i + 1) * (bar_h + gap) + gap
@@ -593,5 +603,5 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     if len(last) > 62:
         last = last[:59] + "..."
     if last:
-        ax.text(x2, ys[3] - bar_h, f"last: {last}", fontsize=6.5, va="top")
+        ax.text(x2, ys[3] - bar_h, _("last: {event}").format(event=last), fontsize=6.5, va="top")
     return fig

@@ -25,6 +25,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..devices import MODES, IOComparison, IOResult
 from ..errors import check_int, check_type
+from ..i18n import N_, _
 from ..interrupts import HYPERVISOR, InterruptTrace, routing_graph
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
@@ -37,8 +38,11 @@ MODE_COLORS = {"emulated": PALETTE[5], "paravirtual": PALETTE[0], "passthrough":
 _KIND_FILL = {"device": "#DDDDDD", "controller": "#BBBBBB", "hypervisor": "#F4C27A",
               "evtchn": "#FFF3B0", "domain": "#9ED9C3"}
 #: Title of the routing picture; it names the columns from left to right.
-ROUTING_TITLE = ("devices → controller → hypervisor → driver domain → event channels → domUs"
-                 "  (events per edge)")
+ROUTING_TITLE = N_("devices → controller → hypervisor → driver domain → event channels → "
+                   "domUs  (events per edge)")
+#: How the device models are labelled (the keys are the model's values).
+MODE_LABELS = {"emulated": N_("emulated"), "paravirtual": N_("paravirtual"),
+               "passthrough": N_("passthrough")}
 
 
 def _domain_color(trace: InterruptTrace, dom: str) -> str:
@@ -101,7 +105,7 @@ def _draw_routing(ax: Axes, trace: InterruptTrace) -> None:
     ax.set_axis_off()
     # add_artist (not add_patch), one plain text as title and column legend: no
     # autoscaling, no tick layout for an axis that is off, few texts — fast redraws
-    ax.text(0.5, 1.0, ROUTING_TITLE, transform=ax.transAxes, ha="center", va="bottom",
+    ax.text(0.5, 1.0, _(ROUTING_TITLE), transform=ax.transAxes, ha="center", va="bottom",
             fontsize=8)
 
 
@@ -160,12 +164,14 @@ def _draw_journey(ax: Axes, trace: InterruptTrace, event: int) -> None:
     ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
     ax.set_ylim(-0.6, len(lanes) - 0.4)
     ax.set_xlim(ev.time - 0.06 * span, ev.time + span * 1.06)
-    ax.set_xlabel("time (µs)", fontsize=7)
+    ax.set_xlabel(_("time (µs)"), fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
     done = trace.done_at[event]
-    status = f"handled at {done} µs" if done is not None else "still pending"
-    ax.set_title(f"Journey of event {event}: {ev.device} → {ev.target or HYPERVISOR}, "
-                 f"raised at {ev.time} µs, {status}", fontsize=8, loc="left")
+    status = (_("handled at {t} µs").format(t=done) if done is not None
+              else _("still pending"))
+    title = _("Journey of event {event}: {device} → {target}, raised at {t} µs, {status}")
+    ax.set_title(title.format(event=event, device=ev.device, target=ev.target or HYPERVISOR,
+                              t=ev.time, status=status), fontsize=8, loc="left")
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -200,19 +206,19 @@ def _draw_delivery(ax: Axes, trace: InterruptTrace) -> None:
     colors = [_domain_color(trace, d) for d in names]
     ax.bar(x, [r[2] for r in rows], color=colors, alpha=0.8)
     ax.set_xticks(list(x), names, fontsize=7)
-    ax.set_ylabel("virtual IRQs injected", fontsize=7)
+    ax.set_ylabel(_("virtual IRQs injected"), fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax2 = ax.twinx()
     lat = [(i, r) for i, r in zip(x, rows) if r[1]]
     ax2.plot([i for i, _ in lat], [r[3] for _, r in lat], "D", color="#000000", ms=5,
-             label="mean")
+             label=_("mean"))
     ax2.plot([i for i, _ in lat], [r[4] for _, r in lat], "_", color="#000000", ms=14, mew=2,
-             label="max")
-    ax2.set_ylabel("latency (µs)", fontsize=7)
+             label=_("max"))
+    ax2.set_ylabel(_("latency (µs)"), fontsize=7)
     ax2.tick_params(axis="y", labelsize=7)
     ax2.set_ylim(bottom=0, top=max([r[4] for r in rows] + [1]) * 1.25)
     ax2.legend(fontsize=6, loc="upper left", frameon=False)
-    ax.set_title("Per domain: interrupts and event latency", fontsize=8)
+    ax.set_title(_("Per domain: interrupts and event latency"), fontsize=8)
 
 
 def delivery_bars(trace: InterruptTrace, width: float = 4.0, height: float = 2.6):
@@ -255,12 +261,13 @@ def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     ax = fig.add_axes((0.01, 0.2, 0.98, 0.66))
     modes = [r.mode for r in cmp.results]
     n = len(modes)
-    short = {"emulated": "emul.", "paravirtual": "paravirt.", "passthrough": "passthr."}
-    groups = [("VM exits per request", "VM exits per request",
+    short = {"emulated": _("emul."), "paravirtual": _("paravirt."),
+             "passthrough": _("passthr.")}
+    groups = [(_("VM exits per request"), _("VM exits per request"),
                [r.exits_per_request for r in cmp.results], "{:.2f}"),
-              ("latency: mean (bar) / max (tick)", "latency (µs)",
+              (_("latency: mean (bar) / max (tick)"), _("latency (µs)"),
                [r.mean_latency_us for r in cmp.results], "{:.0f}"),
-              ("throughput", "k requests/s", [r.throughput_kops for r in cmp.results],
+              (_("throughput"), _("k requests/s"), [r.throughput_kops for r in cmp.results],
                "{:.0f}")]
     maxlat = [r.max_latency_us for r in cmp.results]
     colors = [MODE_COLORS.get(m, "#777777") for m in modes]
@@ -307,7 +314,7 @@ def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     ax.set_xlim(-0.2, len(groups) * step - 0.4)
     for side in ("left", "right", "top", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_title("emulated vs paravirtual vs passthrough", fontsize=9, y=1.0, pad=10)
+    ax.set_title(_("emulated vs paravirtual vs passthrough"), fontsize=9, y=1.0, pad=10)
     return fig
 
 
@@ -343,8 +350,10 @@ def request_paths(results: IOComparison | tuple[IOResult, ...], width: float = 8
         ax.plot(ts, ys, "o", color=color, ms=3)
         ax.set_yticks(range(len(actors)), list(reversed(actors)), fontsize=7)
         ax.set_ylim(-0.5, len(actors) - 0.5)
-        ax.set_title(f"{r.mode}: request 0 done at {ts[-1] if ts else 0} µs", fontsize=8)
-        ax.set_xlabel("time (µs)", fontsize=7)
+        title = _("{mode}: request 0 done at {t} µs").format(
+            mode=_(MODE_LABELS.get(r.mode, r.mode)), t=ts[-1] if ts else 0)
+        ax.set_title(title, fontsize=8)
+        ax.set_xlabel(_("time (µs)"), fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
         ax.set_xlim(-0.02 * end, end * 1.05)
         ax.grid(axis="x", alpha=0.3)

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_mapping, check_number, check_sequence, check_type
+from ..i18n import _
 from ..migration import METHODS, MigrationResult
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
@@ -39,14 +40,15 @@ def rounds_axes(ax, result: MigrationResult) -> None:
     ys = [max(r.mb, 1e-3) for r in result.rounds]
     ax.bar(xs, ys, color=[_KIND_COLORS[r.kind] for r in result.rounds], width=0.8)
     plain_log(ax)
-    ax.set_xlabel("round")
-    ax.set_ylabel("MiB sent")
+    ax.set_xlabel(_("round"))
+    ax.set_ylabel(_("MiB sent"))
     if result.method == "pre-copy":
         ax.axhline(50 * result.page_kb / 1024, color="#888888", lw=0.8, ls=":")
-    set_title(ax, f"{result.method}: downtime {_ms(result.downtime_s)}, "
-                 f"total {result.total_time_s:.1f} s\n"
-                 f"{result.data_sent_mb:.0f} MiB sent"
-                 + (f", stop: {result.stop_reason}" if result.method == "pre-copy" else ""),
+    title = _("{method}: downtime {downtime}, total {total} s\n{sent} MiB sent").format(
+        method=result.method, downtime=_ms(result.downtime_s),
+        total=f"{result.total_time_s:.1f}", sent=f"{result.data_sent_mb:.0f}")
+    stop = _(", stop: {reason}").format(reason=result.stop_reason)
+    set_title(ax, title + (stop if result.method == "pre-copy" else ""),
                  fontsize=9)
     handles = [ax.bar([0], [0], color=c, label=k) for k, c in _KIND_COLORS.items()
                if any(r.kind == k for r in result.rounds)]
@@ -62,9 +64,9 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
     x = range(len(names))
     down = [max(results[m].downtime_s, 1e-4) for m in names]
     total = [max(results[m].total_time_s, 1e-4) for m in names]
-    ax.bar([i - 0.2 for i in x], total, width=0.4, color="#cccccc", label="total time")
+    ax.bar([i - 0.2 for i in x], total, width=0.4, color="#cccccc", label=_("total time"))
     ax.bar([i + 0.2 for i in x], down, width=0.4, color=[METHOD_COLORS[m] for m in names],
-           label="downtime")
+           label=_("downtime"))
     for i, m in zip(x, names):
         ax.text(i + 0.2, down[i], _ms(results[m].downtime_s), ha="center", va="bottom",
                 fontsize=7)
@@ -76,8 +78,8 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi * 4)
     ax.set_xticks(list(x), names, fontsize=8)
-    ax.set_ylabel("seconds")
-    set_title(ax, "total time (grey) and downtime (coloured)", fontsize=9)
+    ax.set_ylabel(_("seconds"))
+    set_title(ax, _("total time (grey) and downtime (coloured)"), fontsize=9)
 
 
 def migration_figure(result: MigrationResult, results: Mapping[str, MigrationResult]):
@@ -118,11 +120,11 @@ def downtime_curve(bandwidths: Sequence[float], sweep: Mapping[str, Sequence[Mig
                 ms=3, color=METHOD_COLORS.get(m, PALETTE[7]), label=m)
     if mark is not None:
         ax.axvline(mark, color="#888888", ls="--", lw=0.8)
-        ax.text(mark, ax.get_ylim()[1], " dirty rate", fontsize=7, va="top")
+        ax.text(mark, ax.get_ylim()[1], " " + _("dirty rate"), fontsize=7, va="top")
     plain_log(ax, "x")
     plain_log(ax, "y")
-    ax.set_xlabel("link bandwidth (Mbit/s)")
-    ax.set_ylabel("downtime (s)")
-    set_title(ax, "Downtime falls as bandwidth rises", fontsize=9)
+    ax.set_xlabel(_("link bandwidth (Mbit/s)"))
+    ax.set_ylabel(_("downtime (s)"))
+    set_title(ax, _("Downtime falls as bandwidth rises"), fontsize=9)
     ax.legend(fontsize=7)
     return fig

@@ -18,10 +18,10 @@ from matplotlib.collections import LineCollection, PatchCollection, PolyCollecti
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import (check_int, check_mapping, check_number, check_sequence, check_str,
-                      check_type)
+from ..errors import check_int, check_mapping, check_number, check_sequence, check_str, check_type
 from ..mmu.page_table import WalkStep
 from ..mmu.scenario import AddressChain, SideBySide, TLBRun
+from ..i18n import _, N_
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
@@ -32,6 +32,8 @@ SHADOW = PALETTE[2]     # shadow / composed
 DATA = PALETTE[3]
 GREY = "#BBBBBB"
 TECH_COLORS = {"native": "#555555", "shadow": SHADOW, "nested": HOST}
+#: How the translation techniques are labelled (the keys are the models' values).
+TECHNIQUE_LABELS = {"native": N_("native"), "shadow": N_("shadow"), "nested": N_("nested")}
 
 
 def _lean(*axes, n=5):
@@ -81,8 +83,8 @@ def address_chain(chain, max_links: int = 8):
     ax.set_ylim(-0.8, rows + 0.2)
     ax.axis("off")
     xs = (0.25, 1.5, 2.75)
-    heads = ("guest-virtual\n(virtuelle Adresse)", "guest-physical\n(reale Adresse)",
-             "host-physical\n(physikalische Adresse)")
+    heads = (_("guest-virtual\n(virtuelle Adresse)"), _("guest-physical\n(reale Adresse)"),
+             _("host-physical\n(physikalische Adresse)"))
     for x, head in zip(xs, heads):
         ax.text(x, rows - 0.05, head, ha="center", va="bottom", fontsize=8.5,
                 fontweight="bold")
@@ -100,11 +102,11 @@ def address_chain(chain, max_links: int = 8):
             _arrow(ax, (xs[1] + 0.36, y), (xs[2] - 0.36, y), HOST)
             _arrow(ax, (xs[0] + 0.1, y + 0.17), (xs[2] - 0.1, y + 0.17), SHADOW,
                    style="--", rad=-0.12, lw=0.9)
-    ax.text(0.0, -0.55, "guest page table", color=GUEST, fontsize=8)
-    ax.text(1.1, -0.55, "host table (EPT / NPT)", color=HOST, fontsize=8)
-    ax.text(2.2, -0.55, "- - shadow / composed table", color=SHADOW, fontsize=8)
+    ax.text(0.0, -0.55, _("guest page table"), color=GUEST, fontsize=8)
+    ax.text(1.1, -0.55, _("host table (EPT / NPT)"), color=HOST, fontsize=8)
+    ax.text(2.2, -0.55, _("- - shadow / composed table"), color=SHADOW, fontsize=8)
     if len(chain.links) > len(links):
-        ax.text(3.2, -0.55, f"(+{len(chain.links) - len(links)} more)", fontsize=7,
+        ax.text(3.2, -0.55, _("(+{n} more)").format(n=len(chain.links) - len(links)), fontsize=7,
                 ha="right")
     return fig
 
@@ -147,10 +149,10 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     if m:
         for r in range(rows):
             glevel = n - r if r < n else 0
-            label = f"guest L{glevel}" if glevel else "data gPA"
+            label = _("guest L{level}").format(level=glevel) if glevel else _("data gPA")
             ax.text(-0.15, rows - r - 0.5, label, ha="right", va="center", fontsize=8)
         for c in range(cols):
-            head = f"host L{m - c}" if c < m else "guest\nentry"
+            head = _("host L{level}").format(level=m - c) if c < m else _("guest\nentry")
             ax.text(c + 0.5, rows + 0.1, head, ha="center", va="bottom", fontsize=8)
         for i, s in enumerate(steps):
             r = (n - s.guest_level) if s.guest_level > 0 else n
@@ -162,7 +164,7 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
         for i, s in enumerate(steps):
             pos[i] = (n - s.level, 0)
     if m:
-        ax.text(m + 0.5, 0.5, "data\n(not a PT\nreference)", ha="center", va="center",
+        ax.text(m + 0.5, 0.5, _("data\n(not a PT\nreference)"), ha="center", va="center",
                 fontsize=6.5, color="#777777")
     rects, faces, edges = [], [], []
     for i, s in enumerate(steps):
@@ -178,12 +180,16 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     ax.add_collection(PatchCollection(rects, facecolors=faces, edgecolors=edges, lw=1.0))
     if 0 < upto <= total:
         s = steps[upto - 1]
-        where = {"host": "host table", "guest": "guest table", "shadow": "shadow table",
-                 "native": "page table"}[s.stage]
-        ax.text(-1.3, -0.45, f"reference {upto}/{total}: {where} level {s.level}, "
-                f"entry {s.entry:#x} at {s.addr:#x}", fontsize=8, ha="left")
-    ax.set_title(title or (f"2D walk: {n} guest × {m} host levels = {total} references"
-                           if m else f"walk: {total} references"), fontsize=10)
+        where = _({"host": N_("host table"), "guest": N_("guest table"),
+                   "shadow": N_("shadow table"), "native": N_("page table")}[s.stage])
+        text = _("reference {i}/{total}: {where} level {level}, entry {entry} at {addr}")
+        ax.text(-1.3, -0.45, text.format(i=upto, total=total, where=where, level=s.level,
+                                         entry=f"{s.entry:#x}", addr=f"{s.addr:#x}"),
+                fontsize=8, ha="left")
+    if not title:
+        title = (_("2D walk: {n} guest × {m} host levels = {total} references") if m
+                 else _("walk: {total} references")).format(n=n, m=m, total=total)
+    ax.set_title(title, fontsize=10)
     return fig
 
 
@@ -214,14 +220,14 @@ def shadow_vs_nested(run):
         top = max([b + h for _, b, h, _ in rows] + [0]) or 1
         ax.set_xlim(-0.6, len(techs) - 0.4)
         ax.set_ylim(0, top * room)
-        fast_ticks(ax, "x", range(len(techs)), techs)
+        fast_ticks(ax, "x", range(len(techs)), [_(TECHNIQUE_LABELS[t]) for t in techs])
         fast_ticks(ax, "y", *nice_ticks(0, top * room, n=4))
 
     refs = [run.stats[t].pt_refs for t in techs]
     bars(ax1, [(i, 0, v, TECH_COLORS[t]) for i, (t, v) in enumerate(zip(techs, refs))])
-    ax1.set_title("page-table references", fontsize=9)
-    kinds = [("hidden_faults", "hidden faults"), ("pt_write_traps", "PT-write traps"),
-             ("cr3_traps", "CR3 traps"), ("invlpg_traps", "INVLPG traps")]
+    ax1.set_title(_("page-table references"), fontsize=9)
+    kinds = [("hidden_faults", _("hidden faults")), ("pt_write_traps", _("PT-write traps")),
+             ("cr3_traps", _("CR3 traps")), ("invlpg_traps", _("INVLPG traps"))]
     bottom = [0] * 3
     stack = []
     for k, (attr, label) in enumerate(kinds):
@@ -230,7 +236,7 @@ def shadow_vs_nested(run):
                   if v]
         bottom = [b + v for b, v in zip(bottom, vals)]
     bars(ax2, stack, room=1.4)      # headroom: the key sits above the bars
-    ax2.set_title("VM exits (traps)", fontsize=9)
+    ax2.set_title(_("VM exits (traps)"), fontsize=9)
     # the key (upper left, as the legend was): a thick line sample and a text per kind
     w_pt = ax2.get_position().width * fig.get_figwidth() * 72
     h_pt = ax2.get_position().height * fig.get_figheight() * 72
@@ -239,9 +245,9 @@ def shadow_vs_nested(run):
         [[(6 / w_pt, y), (16 / w_pt, y)] for y in ys],
         colors=[PALETTE[(k + 4) % 8] for k in range(len(kinds))], linewidths=5,
         transform=ax2.transAxes), autolim=False)
-    for y, (_, label) in zip(ys, kinds):
+    for y, (_attr, label) in zip(ys, kinds):
         ax2.text(20 / w_pt, y, label, transform=ax2.transAxes, fontsize=6.5, va="center")
-    fig.suptitle(f"same workload, {run.accesses} memory accesses", fontsize=9)
+    fig.suptitle(_("same workload, {n} memory accesses").format(n=run.accesses), fontsize=9)
     return fig
 
 
@@ -277,19 +283,21 @@ def cost_crossover(knob: str, values, overheads: dict, crossover: float | None =
     ax = fig.add_subplot()
     xs = [v / 1000 for v in values]
     for t in ("native", "shadow", "nested"):
-        ax.plot(xs, [100 * o for o in overheads[t]], label=t, color=TECH_COLORS[t], lw=2)
+        ax.plot(xs, [100 * o for o in overheads[t]], label=_(TECHNIQUE_LABELS[t]),
+                color=TECH_COLORS[t], lw=2)
     if crossover is not None and values[0] <= crossover <= values[-1]:
         ax.axvline(crossover / 1000, color="#C00000", ls="--", lw=1)
         ax.text(crossover / 1000, ax.get_ylim()[1] * 0.95,
-                f" crossover {crossover / 1000:.1f} k/s", color="#C00000", fontsize=8,
+                " " + _("crossover {x} k/s").format(x=f"{crossover / 1000:.1f}"),
+                color="#C00000", fontsize=8,
                 va="top")
     if current is not None:
         ax.axvline(current / 1000, color="black", ls=":", lw=1)
-    label = {"tlb_misses_per_s": "TLB misses", "pt_updates_per_s": "page-table updates",
-             "context_switches_per_s": "context switches",
-             "page_faults_per_s": "guest page faults"}.get(knob, knob)
-    ax.set_xlabel(f"{label} (thousands per second)", fontsize=9)
-    ax.set_ylabel("overhead vs native (% CPU)", fontsize=9)
+    label = {"tlb_misses_per_s": _("TLB misses"), "pt_updates_per_s": _("page-table updates"),
+             "context_switches_per_s": _("context switches"),
+             "page_faults_per_s": _("guest page faults")}.get(knob, knob)
+    ax.set_xlabel(_("{what} (thousands per second)").format(what=label), fontsize=9)
+    ax.set_ylabel(_("overhead vs native (% CPU)"), fontsize=9)
     _lean(ax)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -313,20 +321,20 @@ def tlb_curve(untagged, tagged, current=None):
     fig = new_figure(5.6, 3.0,
                      margins={"left": 0.11, "right": 0.98, "bottom": 0.15, "top": 0.97})
     ax = fig.add_subplot()
-    for runs, label, color in ((untagged, "untagged: flush on switch", PALETTE[5]),
-                               (tagged, "tagged (ASID/VPID)", PALETTE[0])):
+    for runs, label, color in ((untagged, _("untagged: flush on switch"), PALETTE[5]),
+                               (tagged, _("tagged (ASID/VPID)"), PALETTE[0])):
         if runs:
             ax.plot([r.entries for r in runs], [100 * r.hit_rate for r in runs], "o-",
                     label=label, color=color, lw=1.8, ms=4)
     if current is not None:
-        ax.plot([current.entries], [100 * current.hit_rate], "k*", ms=12, label="current")
+        ax.plot([current.entries], [100 * current.hit_rate], "k*", ms=12, label=_("current"))
     ax.set_xscale("log", base=2)
     sizes = sorted({r.entries for r in list(untagged) + list(tagged)})
     if sizes:
         ax.set_xticks(sizes, [str(v) for v in sizes])
         ax.minorticks_off()
-    ax.set_xlabel("TLB entries", fontsize=9)
-    ax.set_ylabel("hit rate (%)", fontsize=9)
+    ax.set_xlabel(_("TLB entries"), fontsize=9)
+    ax.set_ylabel(_("hit rate (%)"), fontsize=9)
     ax.set_ylim(0, 102)
     ax.set_yticks([0, 25, 50, 75, 100])
     ax.grid(alpha=0.3)

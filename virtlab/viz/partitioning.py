@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_type
+from ..i18n import _
 from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
@@ -31,8 +32,8 @@ def assignment_axes(ax, assignment: Assignment) -> None:
     m = assignment.machine
     ent = entitlements(assignment)
     rows = [("CPUs", m.cpus, lambda p: ent[p.name]),
-            ("memory (GiB)", m.memory_gb, lambda p: p.memory_gb),
-            ("I/O channels", m.channels, lambda p: p.channels)]
+            (_("memory (GiB)"), m.memory_gb, lambda p: p.memory_gb),
+            (_("I/O channels"), m.channels, lambda p: p.channels)]
     for y, (label, total, get) in enumerate(rows):
         left = 0.0
         for i, p in enumerate(assignment.partitions):
@@ -45,12 +46,12 @@ def assignment_axes(ax, assignment: Assignment) -> None:
             left += share
         if left < 1 - 1e-9:
             ax.barh(y, 1 - left, left=left, color="#eeeeee", edgecolor="white")
-            ax.text(left + (1 - left) / 2, y, "free", ha="center", va="center", fontsize=7)
+            ax.text(left + (1 - left) / 2, y, _("free"), ha="center", va="center", fontsize=7)
     ax.set_yticks(range(3), [f"{r[0]}\n({r[1]})" for r in rows], fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xticks([])          # the segments are labelled; ticks would only cost time
     ax.invert_yaxis()
-    ax.set_xlabel("share of the machine (hatched: weighted share of the shared CPU pool)",
+    ax.set_xlabel(_("share of the machine (hatched: weighted share of the shared CPU pool)"),
                   fontsize=8)
 
 
@@ -59,8 +60,9 @@ def assignment_figure(assignment: Assignment):
     fig = new_figure(7, 2.6)
     ax = fig.add_subplot(fixed_grid(fig, left=0.15, bottom=0.18, top=0.88)[0])
     assignment_axes(ax, assignment)
-    set_title(ax, f"{assignment.machine.name}: {len(assignment.partitions)} partitions, "
-                 f"shared pool {assignment.pool_cpus} CPUs", fontsize=9)
+    title = _("{machine}: {n} partitions, shared pool {cpus} CPUs")
+    set_title(ax, title.format(machine=assignment.machine.name, n=len(assignment.partitions),
+                               cpus=assignment.pool_cpus), fontsize=9)
     return fig
 
 
@@ -72,16 +74,17 @@ def utilization_axes(ax, result: UtilizationResult) -> None:
     total = [sum(result.demand[n][i] for n in result.names) for i in t]
     st = [sum(result.static[n][i] for n in result.names) for i in t]
     sh = [sum(result.shared[n][i] for n in result.names) for i in t]
-    ax.fill_between(t, total, color="#dddddd", step="mid", label="demand")
+    ax.fill_between(t, total, color="#dddddd", step="mid", label=_("demand"))
     ax.step(t, sh, where="mid", color=PALETTE[2], lw=1.5,
-            label=f"shared pool: {result.shared_util:.0%} used, "
-                  f"{result.shared_unmet:.0%} unmet")
+            label=_("shared pool: {used} used, {unmet} unmet").format(
+                used=f"{result.shared_util:.0%}", unmet=f"{result.shared_unmet:.0%}"))
     ax.step(t, st, where="mid", color=PALETTE[5], lw=1.2,
-            label=f"static: {result.static_util:.0%} used, {result.static_unmet:.0%} unmet")
+            label=_("static: {used} used, {unmet} unmet").format(
+                used=f"{result.static_util:.0%}", unmet=f"{result.static_unmet:.0%}"))
     ax.axhline(result.cpus, color="black", ls="--", lw=0.8)
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.yaxis.set_major_locator(MaxNLocator(4))
-    ax.set_xlabel("time step")
+    ax.set_xlabel(_("time step"))
     ax.set_ylabel("CPUs")
     ax.legend(fontsize=7, loc="upper right")
     ax.set_ylim(0, max(max(total), result.cpus) * 1.35)
@@ -92,8 +95,9 @@ def utilization_figure(result: UtilizationResult):
     fig = new_figure(7, 3.0)
     ax = fig.add_subplot(fixed_grid(fig, left=0.08, bottom=0.15, top=0.9)[0])
     utilization_axes(ax, result)
-    set_title(ax, f"{len(result.names)} partitions on {result.cpus:g} CPUs: the same demand, "
-                 "served statically or from a shared pool", fontsize=9)
+    title = _("{n} partitions on {cpus} CPUs: the same demand, served statically or from a "
+              "shared pool")
+    set_title(ax, title.format(n=len(result.names), cpus=f"{result.cpus:g}"), fontsize=9)
     return fig
 
 
@@ -118,6 +122,6 @@ def timeline_figure(milestones: Sequence[Milestone]):
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    set_title(ax, "From time-sharing to virtual machines to partitions (dates: secondary "
-                 "sources)", fontsize=9)
+    set_title(ax, _("From time-sharing to virtual machines to partitions (dates: secondary "
+                    "sources)"), fontsize=9)
     return fig

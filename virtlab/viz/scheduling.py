@@ -23,6 +23,7 @@ from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..errors import check_number, check_str, check_type
+from ..i18n import _
 from ..scheduler.base import VM
 from ..scheduler.trace import Trace
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
@@ -132,7 +133,7 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
         ax.yaxis.set_major_locator(FixedLocator(range(trace.pcpus)))
         ax.set_yticklabels([str(p) for p in range(trace.pcpus)], fontsize=7)
         ax.set_ylabel("pCPU", fontsize=7)
-    ax.set_xlabel("time (ms)", fontsize=7, labelpad=1 if not compound else None)
+    ax.set_xlabel(_("time (ms)"), fontsize=7, labelpad=1 if not compound else None)
     ax.tick_params(labelsize=7, length=2.5, pad=2)
     if title:        # an explicit y: no measuring of tick labels to place the title
         ax.set_title(title, fontsize=8, y=1.0, pad=4)
@@ -140,7 +141,7 @@ def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
         handles = [Patch(color=c, label=n) for n, c in colors.items()]
         if res:
             handles.append(Patch(facecolor="white", edgecolor=_RESERVED, hatch="///",
-                                 label="held for gang"))
+                                 label=_("held for gang")))
         ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
                   frameon=False)
 
@@ -202,12 +203,12 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
         ax.set_xticks([])
         ax.set_ylim(len(names) - 0.5, -0.5)
         _row_labels(ax, names)
-        ax.set_xlabel("share of one pCPU", fontsize=7, labelpad=3)
+        ax.set_xlabel(_("share of one pCPU"), fontsize=7, labelpad=3)
     else:
         ax.set_yticks(list(y))
         ax.set_yticklabels(names, fontsize=7)
         ax.invert_yaxis()
-        ax.set_xlabel("share of one pCPU", fontsize=7, labelpad=1)
+        ax.set_xlabel(_("share of one pCPU"), fontsize=7, labelpad=1)
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.tick_params(labelsize=7, length=2.5, pad=2)
 
@@ -250,7 +251,8 @@ def lab_figure(trace, window_ms: float = 150.0):
     gs = fig.add_gridspec(1, 2, width_ratios=[3.2, 1])
     ax = fig.add_subplot(gs[0, 0])
     _draw_gantt(ax, trace, start, end, legend=False, labels=False, compound=True,
-                title=f"{trace.scheduler}: first {end - start:g} ms")
+                title=_("{scheduler}: first {ms} ms").format(scheduler=trace.scheduler,
+                                                                  ms=f"{end - start:g}"))
     _draw_shares(fig.add_subplot(gs[0, 1]), trace, lean=True)
     return fig
 
@@ -319,12 +321,12 @@ def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):
                                 arrowprops=dict(arrowstyle="-|>", lw=1.8,
                                                 color=PALETTE[vi % len(PALETTE)]))
         ax.text(0.02, 1.55, f"t = {t_ms:g} ms", fontsize=7, transform=ax.transData)
-    ax.text(width - 0.05, 1.9, "virtual CPUs", ha="right", fontsize=7, style="italic")
-    ax.text(width - 0.05, 0.85, "physical CPUs", ha="right", fontsize=7, style="italic")
+    ax.text(width - 0.05, 1.9, _("virtual CPUs"), ha="right", fontsize=7, style="italic")
+    ax.text(width - 0.05, 0.85, _("physical CPUs"), ha="right", fontsize=7, style="italic")
     ax.set_xlim(0, width)
     ax.set_ylim(0, 3.4)
     ax.axis("off")
-    ax.set_title("vCPU → pCPU: configuration (dashed) and scheduling (arrows)", fontsize=8)
+    ax.set_title(_("vCPU → pCPU: configuration (dashed) and scheduling (arrows)"), fontsize=8)
     return fig
 
 
@@ -364,7 +366,7 @@ def cosched_figure(traces: dict, vm: str = "smp", window_ms: float = 120.0):
     for i, (label, t) in enumerate(traces.items()):
         start, end = _window(t, 0.0, window_ms)
         _draw_gantt(fig.add_subplot(gs[i, :]), t, start, end, legend=(i == 0),
-                    title=f"co-scheduling: {label}")
+                    title=_("co-scheduling: {mode}").format(mode=label))
     labels = list(traces)
     secs = [t.duration_us / 1e6 for t in traces.values()]
     iters = [t.workload(vm).get("iterations", 0) / s for t, s in zip(traces.values(), secs)]
@@ -375,18 +377,18 @@ def cosched_figure(traces: dict, vm: str = "smp", window_ms: float = 120.0):
     share = [t.share(vm) for t in traces.values()]
     ax = fig.add_subplot(gs[n, 0])
     ax.bar(labels, iters, color=PALETTE[0])
-    ax.set_title(f"{vm}: critical sections per second", fontsize=8)
+    ax.set_title(_("{vm}: critical sections per second").format(vm=vm), fontsize=8)
     ax.tick_params(labelsize=7)
     ax2 = fig.add_subplot(gs[n, 1])
     x = range(len(labels))
     w = 0.2
-    ax2.bar([i - 1.5 * w for i in x], share, w, label="CPU share", color=PALETTE[0])
-    ax2.bar([i - 0.5 * w for i in x], spin, w, label="spinning", color=PALETTE[5])
-    ax2.bar([i + 0.5 * w for i in x], costop, w, label="co-stopped", color=PALETTE[3])
-    ax2.bar([i + 1.5 * w for i in x], held, w, label="pCPUs held idle", color=_RESERVED)
+    ax2.bar([i - 1.5 * w for i in x], share, w, label=_("CPU share"), color=PALETTE[0])
+    ax2.bar([i - 0.5 * w for i in x], spin, w, label=_("spinning"), color=PALETTE[5])
+    ax2.bar([i + 0.5 * w for i in x], costop, w, label=_("co-stopped"), color=PALETTE[3])
+    ax2.bar([i + 1.5 * w for i in x], held, w, label=_("pCPUs held idle"), color=_RESERVED)
     ax2.set_xticks(list(x))
     ax2.set_xticklabels(labels)
-    ax2.set_title("pCPU-seconds per second", fontsize=8)
+    ax2.set_title(_("pCPU-seconds per second"), fontsize=8)
     # outside the axes: inside, the legend hid the relaxed group's bars
     ax2.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax2.tick_params(labelsize=7)
@@ -423,9 +425,9 @@ def latency_figure(traces: dict, vm: str = "voip"):
         p95.append(lat[int(0.95 * (len(lat) - 1))] / 1000 if lat else 0.0)
     fig = new_figure(8, 2.3)
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(labels))]
-    for k, (vals, title) in enumerate([(share, "share of one pCPU"),
-                                       (resp, "mean response (ms)"),
-                                       (p95, "95% wake-up latency (ms)")]):
+    for k, (vals, title) in enumerate([(share, _("share of one pCPU")),
+                                       (resp, _("mean response (ms)")),
+                                       (p95, _("95% wake-up latency (ms)"))]):
         ax = fig.add_subplot(1, 3, k + 1)
         ax.bar(range(len(labels)), vals, color=colors)
         ax.set_xticks(range(len(labels)))

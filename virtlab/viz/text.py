@@ -20,6 +20,7 @@ from __future__ import annotations
 from ..asm import REGS
 from ..errors import check_type
 from ..hypervisor import Lockstep, RunResult
+from ..i18n import _
 from ..operations import Metric
 
 __all__ = ["results_table", "lockstep_table", "metric_text"]
@@ -36,11 +37,15 @@ def results_table(results: dict, reference: str = "native") -> str:
         if not isinstance(r, RunResult):
             raise TypeError(f"results values must be RunResult, got {type(r).__name__}")
     ref = results.get(reference) or next(iter(results.values()))
-    lines = [f"{'mode':<20s} {'status':<7s} {'instr':>7s} {'traps/exits':>12s} "
-             f"{'cycles':>8s}  overhead  efficiency  same state"]
+    mode_h, status_h, instr_h, traps_h, cycles_h = (
+        _("mode"), _("status"), _("instr"), _("traps/exits"), _("cycles"))
+    lines = [f"{mode_h:<20s} {status_h:<7s} {instr_h:>7s} {traps_h:>12s} {cycles_h:>8s}  "
+             + _("overhead  efficiency  same state")]
+    yes, differs = _("yes"), _("NO: {registers}")
     for mode, r in results.items():
         ov = r.overhead_vs(ref) * 100 if ref.cycles > 0 else 0.0
-        same = "yes" if r.state == ref.state else "NO: " + ", ".join(r.state.diff(ref.state)[:4])
+        same = yes if r.state == ref.state else differs.format(
+            registers=", ".join(r.state.diff(ref.state)[:4]))
         lines.append(f"{mode:<20s} {r.status:<7s} {r.instructions:>7d} {r.traps:>12d} "
                      f"{r.cycles:>8.0f} {ov:+7.1f} % {r.efficiency:>11.4f}  {same}")
     return "\n".join(lines)
@@ -73,8 +78,9 @@ def lockstep_table(run: Lockstep) -> str:
 
     w = max(len(reference) + 2 + 8 * len(show), 10)
     wb = max(len(mode) + 2 + 8 * len(show), 10)
-    lines = [f"  pc  {'instruction':<20s} | {(reference + ': ' + ' '.join(show)):<{w}s} | "
-             f"{(mode + ': ' + ' '.join(show)):<{wb}s} | {mode} does"]
+    instruction, does = _("instruction"), _("{mode} does").format(mode=mode)
+    lines = [f"  pc  {instruction:<20s} | {(reference + ': ' + ' '.join(show)):<{w}s} | "
+             f"{(mode + ': ' + ' '.join(show)):<{wb}s} | {does}"]
     for r in run.rows:
         mark = "  <==" if r.diverged else ""
         lines.append(f"{r.pc:4d}  {r.text:<20s} | {fmt(r.reference):<{w}s} | "
@@ -107,6 +113,7 @@ def metric_text(metric: Metric) -> str:
     else:
         text = f"{v}" if isinstance(v, int) else f"{v:.1f}"
     if metric.before is not None:
-        text += f" (was {_UNIT_FORMATS.get(metric.unit, '{:,.0f}').format(metric.before)})"
+        before = _UNIT_FORMATS.get(metric.unit, "{:,.0f}").format(metric.before)
+        text += " " + _("(was {before})").format(before=before)
     return text
 

@@ -17,6 +17,7 @@ from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from ..errors import check_int
+from ..i18n import _
 from ..variants import vlan_domains
 from .base import color_for, new_figure
 
@@ -51,8 +52,8 @@ def vlan_graph(ports: Mapping[str, int]):
     nx.draw_networkx_nodes(g, pos, nodelist=hosts, ax=ax, node_size=900,
                            node_color=[color_for(ports[h]) for h in hosts])
     nx.draw_networkx_labels(g, pos, ax=ax, font_size=8, font_color="black")
-    ax.set_title(f"{len(domains)} VLAN(s) on one switch: coloured lines = same "
-                 "broadcast domain", fontsize=9)
+    title = _("{n} VLAN(s) on one switch: coloured lines = same broadcast domain")
+    ax.set_title(title.format(n=len(domains)), fontsize=9)
     ax.set_axis_off()
     ax.margins(0.15)
     return fig
@@ -78,7 +79,8 @@ def stripe_figure(mapping: list[tuple[int, int]], disks: int):
     ax.add_collection(PatchCollection(cells, facecolors=colors, edgecolors="none"))
     ax.set_xlim(0, disks)
     ax.set_ylim(0, rows)
-    ax.set_xticks([d + 0.5 for d in range(disks)], [f"disk {d}" for d in range(disks)])
+    disk = _("disk {d}")
+    ax.set_xticks([d + 0.5 for d in range(disks)], [disk.format(d=d) for d in range(disks)])
     ax.set_yticks([])
-    ax.set_title("logical block → (disk, block)", fontsize=9)
+    ax.set_title(_("logical block → (disk, block)"), fontsize=9)
     return fig

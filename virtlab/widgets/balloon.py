@@ -24,6 +24,7 @@ import ipywidgets as W
 from .. import viz
 from ..balloon import POLICIES, REPLACEMENTS, VMSpec, simulate
 from ..errors import check_choice, check_int
+from ..i18n import _, N_
 from .base import WidgetApp
 
 __all__ = ["BalloonApp", "balloon_lab"]
@@ -42,7 +43,7 @@ class BalloonApp(WidgetApp):
     ('vm1', 'vm2')
     """
 
-    title = "Ballooning: the hypervisor takes memory back without knowing the guest"
+    title = N_("Ballooning: the hypervisor takes memory back without knowing the guest")
 
     def __init__(self, *, vms: int = 3, policy: str = "balloon", host_frames: int = 256,
                  steps: int = 40, seed: int = 0, **per_vm):
@@ -58,10 +59,12 @@ class BalloonApp(WidgetApp):
             else:
                 check_int(key, value, minimum=0, maximum=2 * MEMORY)
         controls = {
-            "policy": W.ToggleButtons(options=list(POLICIES), value=policy,
-                                      description="reclaim by"),
+            "policy": W.ToggleButtons(options=[(_(viz.balloon.POLICY_LABELS.get(p, p)), p)
+                                               for p in POLICIES],
+                                      value=policy,
+                                      description=_("reclaim by")),
             "host_frames": W.IntSlider(value=host_frames, min=64, max=MEMORY * self.n,
-                                       step=8, description="host frames", style=_STYLE,
+                                       step=8, description=_("host frames"), style=_STYLE,
                                        continuous_update=False),
         }
         self.rows = []
@@ -71,15 +74,15 @@ class BalloonApp(WidgetApp):
             row = {
                 f"target_{name}": W.IntSlider(
                     value=per_vm.pop(f"target_{name}", t), min=0, max=MEMORY - 4,
-                    description=f"{name} balloon target", style=_STYLE,
+                    description=_("{vm} balloon target").format(vm=name), style=_STYLE,
                     continuous_update=False, layout=W.Layout(width="300px")),
                 f"ws_{name}": W.IntSlider(
                     value=per_vm.pop(f"ws_{name}", ws), min=0, max=2 * MEMORY,
-                    description="working set", style=_STYLE, continuous_update=False,
+                    description=_("working set"), style=_STYLE, continuous_update=False,
                     layout=W.Layout(width="260px")),
                 f"repl_{name}": W.Dropdown(
                     options=list(REPLACEMENTS), value=per_vm.pop(f"repl_{name}", rep),
-                    description="guest policy", style=_STYLE,
+                    description=_("guest policy"), style=_STYLE,
                     layout=W.Layout(width="190px")),
             }
             controls.update(row)
@@ -128,16 +131,18 @@ class BalloonApp(WidgetApp):
             rows.append((name, trace.balloon[name][-1], trace.resident[name][-1],
                          c["guest_swap_out"] + c["guest_swap_in"], c["disk_reads"],
                          c["hv_swap_out"] + c["hv_swap_in"], c["double_paging"]))
-        head = ["VM", "balloon", "host frames used", "guest swap I/O", "guest disk reads",
-                "hypervisor swap I/O", "double paging"]
+        head = ["VM", _("balloon"), _("host frames used"), _("guest swap I/O"),
+                _("guest disk reads"), _("hypervisor swap I/O"), _("double paging")]
         cells = "".join("<tr>" + "".join(f"<td style='padding:2px 8px'>{html.escape(str(v))}"
                                          "</td>" for v in r) + "</tr>" for r in rows)
         ths = "".join(f"<th style='padding:2px 8px'>{h}</th>" for h in head)
         total = sum(MEMORY for _ in trace.vms)
-        return (f"<table><tr>{ths}</tr>{cells}</table><p>{total} pages configured on "
-                f"{trace.host_frames} host frames (overcommit "
-                f"{total / trace.host_frames:.2f}×); {trace.host_free[-1]} host frames free "
-                f"at the end; {trace.shared[-1]} shared frames.</p>")
+        summary = _("{total} pages configured on {frames} host frames (overcommit "
+                    "{ratio}×); {free} host frames free at the end; {shared} shared frames.")
+        return (f"<table><tr>{ths}</tr>{cells}</table><p>"
+                + summary.format(total=total, frames=trace.host_frames,
+                                 ratio=f"{total / trace.host_frames:.2f}",
+                                 free=trace.host_free[-1], shared=trace.shared[-1]) + "</p>")
 
 
 def balloon_lab(**kwargs) -> BalloonApp:

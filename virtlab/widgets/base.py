@@ -54,6 +54,7 @@ from traitlets import TraitError
 
 import gc
 
+from ..i18n import _
 from ..viz.base import to_svg
 
 __all__ = ["WidgetApp"]
@@ -116,7 +117,7 @@ class WidgetApp:
         self.updates = 0
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        header = [W.HTML(f"<h4>{_html.escape(self.title)}</h4>")] if self.title else []
+        header = [W.HTML(f"<h4>{_html.escape(_(self.title))}</h4>")] if self.title else []
         self.widget = W.VBox(header + [W.HBox(list(self.controls.values()),
                                               layout=W.Layout(flex_flow="row wrap"))]
                              + list(extra or []) + [self.message, self.image, self.html])
@@ -208,8 +209,8 @@ class WidgetApp:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         # A short, stable text form instead of the full widget repr (which
         # would embed the PNG bytes): what a reader of the static page sees.
-        bundle["text/plain"] = f"<{type(self).__name__}: {self.title or 'virtlab app'}>"
+        bundle["text/plain"] = repr(self)
         return bundle
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self.title or 'virtlab app'}>"
+        return f"<{type(self).__name__}: {_(self.title) if self.title else 'virtlab app'}>"

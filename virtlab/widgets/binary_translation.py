@@ -36,6 +36,7 @@ from ..errors import check_int
 from ..hypervisor.binary_translation import BinaryTranslationMachine, translate
 from ..hypervisor.native import NativeMachine
 from ..hypervisor.trap_and_emulate import TrapAndEmulateMachine
+from ..i18n import N_, _
 from ..viz.hypervisor import text_panels
 from .base import WidgetApp
 
@@ -110,15 +111,15 @@ class BinaryTranslationApp(WidgetApp):
     'Binary translation: code patching and the translation cache'
     """
 
-    title = "Binary translation: code patching and the translation cache"
+    title = N_("Binary translation: code patching and the translation cache")
 
     def __init__(self, iterations: int = 5, block: int = 1):
         check_int("iterations", iterations, minimum=1, maximum=50)
         check_int("block", block, minimum=0, maximum=2)
         controls = {
             "iterations": W.IntSlider(value=iterations, min=1, max=50,
-                                      description="iterations"),
-            "block": W.IntSlider(value=block, min=0, max=2, description="block #"),
+                                      description=_("iterations")),
+            "block": W.IntSlider(value=block, min=0, max=2, description=_("block #")),
         }
         super().__init__(controls)
 
@@ -138,20 +139,23 @@ class BinaryTranslationApp(WidgetApp):
         tb = result.selected
         marks = [t != o for o, t in zip(tb.original, tb.translated)]
         addr = [f"{tb.start + i:3d}  " for i in range(len(tb.original))]
+        original = _("guest kernel block {first}-{last} (original)").format(
+            first=tb.start, last=tb.end - 1)
+        title = _("{callouts} callout(s) in this block; translation cache: {misses} misses "
+                  "(blocks translated), {hits} hits").format(
+                      callouts=tb.callouts, misses=result.bt.cache_misses,
+                      hits=result.bt.cache_hits)
         return text_panels(
-            [(f"guest kernel block {tb.start}-{tb.end - 1} (original)",
-              [a + o for a, o in zip(addr, tb.original)]),
-             ("translated (what the VMM runs)",
+            [(original, [a + o for a, o in zip(addr, tb.original)]),
+             (_("translated (what the VMM runs)"),
               [a + t.split(";")[0].rstrip() for a, t in zip(addr, tb.translated)])],
-            marks=[marks, marks], width=8.0,
-            title=f"{tb.callouts} callout(s) in this block; translation cache: "
-                  f"{result.bt.cache_misses} misses (blocks translated), "
-                  f"{result.bt.cache_hits} hits")
+            marks=[marks, marks], width=8.0, title=title)
 
     def describe(self, result: BTLabResult) -> str:
         rows = []
-        for name, r in (("native", result.native), ("binary translation", result.bt),
-                        ("trap-and-emulate (X86_32)", result.te)):
+        yes, no = _("yes"), _("no")
+        for name, r in ((_("native"), result.native), (_("binary translation"), result.bt),
+                        (_("trap-and-emulate (X86_32)"), result.te)):
             c = r.counters
             rows.append(
                 f"<tr><td>{name}</td><td>{r.instructions}</td>"
@@ -159,19 +163,23 @@ class BinaryTranslationApp(WidgetApp):
                 f"<td>{c.get('vmm_traps', 0) + c.get('guest_traps', 0)}</td>"
                 f"<td>{r.cache_misses}/{r.cache_hits}</td>"
                 f"<td>{r.state.registers()['EBX']:#x}</td>"
-                f"<td>{'yes' if r.state.if_ else 'no'}</td>"
+                f"<td>{yes if r.state.if_ else no}</td>"
                 f"<td>{r.state.registers()['EDX']:#x}</td></tr>")
-        verdict = ("BT ends in exactly the native guest state." if result.bt_equivalent
-                   else "BT differs from native: " + ", ".join(result.te_diff))
-        te = ", ".join(result.te_diff) or "nothing"
+        verdict = (_("BT ends in exactly the native guest state.") if result.bt_equivalent
+                   else _("BT differs from native: {diff}").format(
+                       diff=", ".join(result.te_diff)))
+        te = _("Trap-and-emulate differs from native in: <b>{diff}</b> — the critical "
+               "POPF/PUSHF/SGDT run in ring 1 without trapping.").format(
+                   diff=", ".join(result.te_diff) or _("nothing"))
         src = html.escape(result.selected.python)
-        return ("<table><tr><th>run</th><th>instructions</th><th>callouts</th>"
-                "<th>traps</th><th>cache miss/hit</th><th>EBX (flags)</th><th>IF</th>"
-                f"<th>EDX (SGDT)</th></tr>{''.join(rows)}</table>"
-                f"<p>{verdict} Trap-and-emulate differs from native in: <b>{te}</b> — "
-                "the critical POPF/PUSHF/SGDT run in ring 1 without trapping.</p>"
-                "<details><summary>generated host code (Python) of this block"
-                f"</summary><pre style='font-size:10px'>{src}</pre></details>")
+        head = "".join(f"<th>{h}</th>" for h in (
+            _("run"), _("instructions"), _("callouts"), _("traps"), _("cache miss/hit"),
+            _("EBX (flags)"), "IF", "EDX (SGDT)"))
+        summary = _("generated host code (Python) of this block")
+        return (f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+                f"<p>{verdict} {te}</p>"
+                f"<details><summary>{summary}</summary>"
+                f"<pre style='font-size:10px'>{src}</pre></details>")
 
 
 def binary_translation_lab(iterations: int = 5, block: int = 1) -> BinaryTranslationApp:

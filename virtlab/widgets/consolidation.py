@@ -22,10 +22,12 @@ import ipywidgets as W
 from .. import availability as av
 from .. import consolidation as cons
 from ..errors import check_bool, check_choice, check_int, check_number
+from ..i18n import N_, _
 from ..viz import consolidation as viz_cons
 from .base import WidgetApp
 
-__all__ = ["ConsolidationLab", "FailureLab", "consolidation_lab", "failure_lab"]
+__all__ = ["ConsolidationLab", "FailureLab", "consolidation_lab", "failure_lab",
+           "policy_options"]
 
 
 @lru_cache(maxsize=32)
@@ -41,23 +43,34 @@ def _expected(placement: cons.Placement, spares: int, restart: bool) -> av.Avail
     return av.expected_impact(placement, spares=spares, restart=restart)
 
 
+#: labels of the placement policies that are words (the values stay the model's)
+_POLICY_LABELS = {"complementary": N_("complementary")}
+
+
+def policy_options() -> list[tuple[str, str]]:
+    """The placement policies as dropdown options: (label in the current language, value)."""
+    return [(_(_POLICY_LABELS[p]) if p in _POLICY_LABELS else p, p) for p in cons.POLICIES]
+
+
 def _metrics_table(p: cons.Placement) -> str:
-    return ("<table><tr><th></th><th>before (one machine each)</th><th>after</th></tr>"
-            f"<tr><td>machines</td><td>{p.hosts_before}</td><td>{p.hosts_after}</td></tr>"
-            f"<tr><td>mean CPU utilization</td><td>{p.cpu_util_before:.0%}</td>"
-            f"<td>{p.cpu_util_after:.0%}</td></tr>"
-            f"<tr><td>mean memory utilization</td><td>{p.mem_util_before:.0%}</td>"
-            f"<td>{p.mem_util_after:.0%}</td></tr>"
-            f"<tr><td>energy per day incl. cooling</td><td>{p.energy_before_kwh:,.0f} kWh</td>"
-            f"<td>{p.energy_after_kwh:,.0f} kWh</td></tr>"
-            f"<tr><td>VMs per host</td><td>1</td><td>{p.vms_per_host:.1f}</td></tr></table>"
-            "<p><i>Watts, cooling factor and server sizes are illustrative.</i></p>")
+    rows = [(_("machines"), p.hosts_before, p.hosts_after),
+            (_("mean CPU utilization"), f"{p.cpu_util_before:.0%}", f"{p.cpu_util_after:.0%}"),
+            (_("mean memory utilization"), f"{p.mem_util_before:.0%}",
+             f"{p.mem_util_after:.0%}"),
+            (_("energy per day incl. cooling"), f"{p.energy_before_kwh:,.0f} kWh",
+             f"{p.energy_after_kwh:,.0f} kWh"),
+            (_("VMs per host"), 1, f"{p.vms_per_host:.1f}")]
+    body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in rows)
+    before, after = _("before (one machine each)"), _("after")
+    note = _("Watts, cooling factor and server sizes are illustrative.")
+    return (f"<table><tr><th></th><th>{before}</th><th>{after}</th></tr>{body}</table>"
+            f"<p><i>{note}</i></p>")
 
 
 class ConsolidationLab(WidgetApp):
     """Number of servers, policy, overhead → hosts, utilization, energy."""
 
-    title = "Server consolidation (Serverkonsolidierung)"
+    title = N_("Server consolidation (Serverkonsolidierung)")
 
     def __init__(self, servers: int = 40, policy: str = "ffd", overhead: float = 0.07,
                  seed: int = 0):
@@ -66,12 +79,12 @@ class ConsolidationLab(WidgetApp):
         check_number("overhead", overhead, 0.0, 0.3)
         check_int("seed", seed, 0, 50)
         super().__init__({
-            "servers": W.IntSlider(value=servers, min=2, max=200, description="servers"),
-            "policy": W.Dropdown(options=list(cons.POLICIES), value=policy,
-                                 description="policy"),
+            "servers": W.IntSlider(value=servers, min=2, max=200, description=_("servers")),
+            "policy": W.Dropdown(options=policy_options(), value=policy,
+                                 description=_("policy")),
             "overhead": W.FloatSlider(value=overhead, min=0.0, max=0.3, step=0.01,
-                                      description="overhead", readout_format=".0%"),
-            "seed": W.IntSlider(value=seed, min=0, max=50, description="seed"),
+                                      description=_("overhead"), readout_format=".0%"),
+            "seed": W.IntSlider(value=seed, min=0, max=50, description=_("seed")),
         })
 
     def compute(self, servers, policy, overhead, seed):
@@ -87,7 +100,7 @@ class ConsolidationLab(WidgetApp):
 class FailureLab(WidgetApp):
     """Fail one host: what goes down, what restarts where, what is lost."""
 
-    title = "A host fails (Ausfall eines Serverrechners)"
+    title = N_("A host fails (Ausfall eines Serverrechners)")
 
     def __init__(self, servers: int = 40, policy: str = "ffd", failed_host: int = 0,
                  anti_affinity: bool = False, spares: int = 0, restart: bool = False,
@@ -100,15 +113,15 @@ class FailureLab(WidgetApp):
         check_bool("restart", restart)
         check_int("seed", seed, 0, 50)
         super().__init__({
-            "servers": W.IntSlider(value=servers, min=2, max=120, description="servers"),
-            "policy": W.Dropdown(options=list(cons.POLICIES), value=policy,
-                                 description="policy"),
+            "servers": W.IntSlider(value=servers, min=2, max=120, description=_("servers")),
+            "policy": W.Dropdown(options=policy_options(), value=policy,
+                                 description=_("policy")),
             "failed_host": W.IntSlider(value=failed_host, min=0, max=30,
-                                       description="failed host"),
-            "anti_affinity": W.Checkbox(value=anti_affinity, description="anti-affinity"),
-            "spares": W.IntSlider(value=spares, min=0, max=3, description="spare hosts"),
-            "restart": W.Checkbox(value=restart, description="restart elsewhere (HA)"),
-            "seed": W.IntSlider(value=seed, min=0, max=50, description="seed"),
+                                       description=_("failed host")),
+            "anti_affinity": W.Checkbox(value=anti_affinity, description=_("anti-affinity")),
+            "spares": W.IntSlider(value=spares, min=0, max=3, description=_("spare hosts")),
+            "restart": W.Checkbox(value=restart, description=_("restart elsewhere (HA)")),
+            "seed": W.IntSlider(value=seed, min=0, max=50, description=_("seed")),
         })
 
     def compute(self, servers, policy, failed_host, anti_affinity, spares, restart, seed):
@@ -124,12 +137,16 @@ class FailureLab(WidgetApp):
 
     def describe(self, result):
         p, impact, r = result
-        out = ", ".join(impact.services_out) or "none"
-        return (f"<p>{len(impact.vms_down)} VMs down, {len(impact.restarted)} restarted, "
-                f"{len(impact.lost)} lost; services with no replica left: {out}.</p>"
-                f"<p>Averaged over every host failing once: {r.vms_down:.1f} VMs down, "
-                f"<b>{r.vms_lost:.1f} VMs lost</b>, {r.services_out:.1f} services out "
-                f"per failure (before consolidation: 1 server per failure).</p>")
+        out = ", ".join(impact.services_out) or _("none")
+        now = _("{down} VMs down, {restarted} restarted, {lost} lost; services with no "
+                "replica left: {out}.").format(down=len(impact.vms_down),
+                                               restarted=len(impact.restarted),
+                                               lost=len(impact.lost), out=out)
+        mean = _("Averaged over every host failing once: {down} VMs down, <b>{lost} VMs "
+                 "lost</b>, {out} services out per failure (before consolidation: 1 server "
+                 "per failure).").format(down=f"{r.vms_down:.1f}", lost=f"{r.vms_lost:.1f}",
+                                         out=f"{r.services_out:.1f}")
+        return f"<p>{now}</p><p>{mean}</p>"
 
 
 def consolidation_lab(servers: int = 40, policy: str = "ffd", overhead: float = 0.07,

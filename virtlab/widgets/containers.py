@@ -18,16 +18,23 @@ import ipywidgets as W
 
 from .. import containers as ct
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import N_, _
 from ..viz import containers as viz_ct, to_png
 from .base import WidgetApp
 
 __all__ = ["ContainerLab", "container_lab"]
 
 
+#: labels of the model's incidents (the values stay the model's)
+_INCIDENTS = {"app crash": N_("app crash"), "memory hog": N_("memory hog"),
+              "fork bomb": N_("fork bomb"), "kernel bug": N_("kernel bug"),
+              "hypervisor bug": N_("hypervisor bug")}
+
+
 class ContainerLab(WidgetApp):
     """Instances, app size, host memory, an incident → footprint, start-up, density, reach."""
 
-    title = "Containers vs virtual machines"
+    title = N_("Containers vs virtual machines")
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
                  incident: str = "fork bomb", limits: bool = True):
@@ -41,14 +48,14 @@ class ContainerLab(WidgetApp):
         self.diagram = W.Image(format="png", layout=W.Layout(max_width="60%"))
         self._diagram_png: dict[int, bytes] = {}
         controls = {
-            "instances": W.IntSlider(value=instances, min=1, max=200, description="instances"),
+            "instances": W.IntSlider(value=instances, min=1, max=200, description=_("instances")),
             "app_mb": W.IntSlider(value=app_mb, min=10, max=4096, step=10,
-                                  description="app MiB"),
+                                  description=_("app MiB")),
             "host_memory_gb": W.IntSlider(value=host_memory_gb, min=4, max=1024, step=4,
-                                          description="host GiB"),
-            "incident": W.Dropdown(options=list(ct.INCIDENTS), value=incident,
-                                   description="incident"),
-            "limits": W.Checkbox(value=limits, description="cgroup limits"),
+                                          description=_("host GiB")),
+            "incident": W.Dropdown(options=[(_(_INCIDENTS.get(i, i)), i) for i in ct.INCIDENTS],
+                                   value=incident, description=_("incident")),
+            "limits": W.Checkbox(value=limits, description=_("cgroup limits")),
         }
         super().__init__(controls, extra=[W.HBox([self.diagram])])
 
@@ -70,10 +77,15 @@ class ContainerLab(WidgetApp):
                        for a, b, d in comp.rows())
         reach = "".join(f"<tr><td>{r.kind}</td><td><b>{r.scope}</b></td>"
                         f"<td>{html.escape(r.why)}</td></tr>" for r in (c, v))
-        return (f"<table><tr><th></th><th>containers</th><th>VMs</th></tr>{rows}</table>"
-                f"<p>A <b>{html.escape(c.incident)}</b> in one instance reaches:</p>"
-                f"<table><tr><th></th><th>scope</th><th>why</th></tr>{reach}</table>"
-                "<p><i>Costs are illustrative parameters, not measurements.</i></p>")
+        incident = _(_INCIDENTS.get(c.incident, c.incident))
+        reaches = _("A <b>{incident}</b> in one instance reaches:").format(
+            incident=html.escape(incident))
+        containers, scope, why = _("containers"), _("scope"), _("why")
+        note = _("Costs are illustrative parameters, not measurements.")
+        return (f"<table><tr><th></th><th>{containers}</th><th>VMs</th></tr>{rows}</table>"
+                f"<p>{reaches}</p>"
+                f"<table><tr><th></th><th>{scope}</th><th>{why}</th></tr>{reach}</table>"
+                f"<p><i>{note}</i></p>")
 
 
 def container_lab(instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,

@@ -19,6 +19,7 @@ import ipywidgets as W
 from .. import glossary, variants
 from ..course import TOPICS, learning_path
 from ..errors import check_choice, check_int, check_str
+from ..i18n import _, N_
 from ..viz import course as course_viz
 from ..viz import variants as variants_viz
 from .base import WidgetApp
@@ -26,18 +27,18 @@ from .base import WidgetApp
 __all__ = ["CourseMap", "GlossarySearch", "StorageLab", "VlanLab"]
 
 
-_ORIGIN = {"lecture": "slides", "course": "course"}
+_ORIGIN = {"lecture": N_("slides"), "course": N_("course")}
 
 
 class GlossarySearch(WidgetApp):
     """Search the German/English glossary as you type."""
 
-    title = "Glossary / Glossar"
+    title = N_("Glossary / Glossar")
 
     def __init__(self, query: str = ""):
         check_str("query", query, nonempty=False)
-        super().__init__({"query": W.Text(value=query, description="Search",
-                                          placeholder="e.g. Wirt, trap, Schattentabelle",
+        super().__init__({"query": W.Text(value=query, description=_("Search"),
+                                          placeholder=_("e.g. Wirt, trap, Schattentabelle"),
                                           continuous_update=True)})
 
     def compute(self, query):
@@ -45,25 +46,27 @@ class GlossarySearch(WidgetApp):
 
     def describe(self, result):
         if not result:
-            return "<i>No term matches.</i>"
+            none = _("No term matches.")
+            return f"<i>{none}</i>"
         rows = "".join(
             f"<tr><td><b>{html.escape(t.de)}</b></td><td>{html.escape(t.en)}</td>"
             f"<td>{html.escape(t.definition)}</td><td>{t.notebook}</td>"
-            f"<td>{_ORIGIN[t.origin]}</td></tr>" for t in result)
-        return ("<table><tr><th>Deutsch</th><th>English</th><th>Meaning</th>"
-                f"<th>Notebook</th><th>From</th></tr>{rows}</table>")
+            f"<td>{_(_ORIGIN[t.origin])}</td></tr>" for t in result)
+        head = "".join(f"<th>{h}</th>" for h in ("Deutsch", "English", _("Meaning"),
+                                                  _("Notebook"), _("From")))
+        return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 class CourseMap(WidgetApp):
     """Pick a topic: its notebook and everything to do before it light up."""
 
-    title = "Course map"
+    title = N_("Course map")
 
     def __init__(self, topic: str = "12"):
         check_choice("topic", topic, [t.id for t in TOPICS])
-        options = [(f"{t.id} {t.title}", t.id) for t in TOPICS]
+        options = [(f"{t.id} {_(t.title)}", t.id) for t in TOPICS]
         super().__init__({"topic": W.Dropdown(options=options, value=topic,
-                                              description="Topic")})
+                                              description=_("Topic"))})
 
     def compute(self, topic):
         return learning_path(topic)
@@ -72,18 +75,18 @@ class CourseMap(WidgetApp):
         return course_viz.course_map(highlight=result[-1].id)
 
     def describe(self, result):
-        steps = " → ".join(f"{t.id} {html.escape(t.title)}" for t in result)
-        return f"<p>Suggested path: {steps}</p>"
+        steps = " → ".join(f"{t.id} {html.escape(_(t.title))}" for t in result)
+        return "<p>" + _("Suggested path: {steps}").format(steps=steps) + "</p>"
 
 
 class VlanLab(WidgetApp):
     """Network virtualization: VLANs split one switch into broadcast domains."""
 
-    title = "VLANs: one switch, several virtual networks"
+    title = N_("VLANs: one switch, several virtual networks")
 
     def __init__(self, ports: str = "web=10, db=20, mail=10, dns=20, backup=30"):
         check_str("ports", ports, nonempty=False)
-        super().__init__({"ports": W.Text(value=ports, description="host=VLAN",
+        super().__init__({"ports": W.Text(value=ports, description=_("host=VLAN"),
                                           layout=W.Layout(width="32em"),
                                           continuous_update=False)})
 
@@ -102,17 +105,17 @@ class VlanLab(WidgetApp):
 class StorageLab(WidgetApp):
     """Storage virtualization: one logical volume striped over several disks."""
 
-    title = "A logical volume over several disks"
+    title = N_("A logical volume over several disks")
 
     def __init__(self, disks: int = 3, stripe_blocks: int = 2, blocks: int = 12):
         for name, value, hi in (("disks", disks, 6), ("stripe_blocks", stripe_blocks, 4),
                                 ("blocks", blocks, 24)):
             check_int(name, value, minimum=1, maximum=hi)
         super().__init__({
-            "disks": W.IntSlider(value=disks, min=1, max=6, description="disks"),
+            "disks": W.IntSlider(value=disks, min=1, max=6, description=_("disks")),
             "stripe_blocks": W.IntSlider(value=stripe_blocks, min=1, max=4,
-                                         description="stripe"),
-            "blocks": W.IntSlider(value=blocks, min=1, max=24, description="blocks"),
+                                         description=_("stripe")),
+            "blocks": W.IntSlider(value=blocks, min=1, max=24, description=_("blocks")),
         })
 
     def compute(self, disks, stripe_blocks, blocks):

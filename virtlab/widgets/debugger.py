@@ -40,6 +40,7 @@ from ..asm import assemble
 from ..errors import check_choice, check_int, check_str
 from ..hypervisor import machine
 from ..hypervisor.guests import GUESTS
+from ..i18n import N_, _
 from ..viz.hypervisor import debugger_view
 from .base import WidgetApp
 
@@ -49,17 +50,24 @@ __all__ = ["APPS", "TECHNIQUES", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerSta
 #: Technique key -> (label shown in the dropdown, mode of
 #: :func:`virtlab.hypervisor.machine`, its options).
 TECHNIQUES = MappingProxyType({
-    "native": ("native (ring 0, no VMM)", "native", {}),
-    "emulation": ("emulation (interpreter)", "emulation", {}),
-    "trap_and_emulate": ("trap-and-emulate (ring 1)", "trap_and_emulate", {}),
-    "binary_translation": ("binary translation", "binary_translation", {}),
-    "hardware": ("hardware-assisted (VT-x, EPT)", "hardware", {"hardware": "nehalem_ept"}),
-    "hardware_first_gen": ("hardware-assisted (1st gen VT-x, no EPT)", "hardware",
+    "native": (N_("native (ring 0, no VMM)"), "native", {}),
+    "emulation": (N_("emulation (interpreter)"), "emulation", {}),
+    "trap_and_emulate": (N_("trap-and-emulate (ring 1)"), "trap_and_emulate", {}),
+    "binary_translation": (N_("binary translation"), "binary_translation", {}),
+    "hardware": (N_("hardware-assisted (VT-x, EPT)"), "hardware", {"hardware": "nehalem_ept"}),
+    "hardware_first_gen": (N_("hardware-assisted (1st gen VT-x, no EPT)"), "hardware",
                            {"hardware": "first_gen_vt"}),
-    "paravirt": ("paravirtual (Xen hypercalls)", "paravirt", {}),
+    "paravirt": (N_("paravirtual (Xen hypercalls)"), "paravirt", {}),
 })
 #: Technique key -> label shown in the dropdown.
 TECHNIQUE_LABELS = MappingProxyType({k: v[0] for k, v in TECHNIQUES.items()})
+
+#: How the counters are named in the table (the keys are the machines' counter names).
+_COUNTERS = {"instructions": N_("instructions"), "direct": N_("direct"),
+             "interpreted": N_("interpreted"), "guest_traps": N_("guest traps"),
+             "vmm_traps": N_("traps to VMM"), "callouts": N_("callouts"), "exits": N_("VM exits"),
+             "hypercalls": N_("hypercalls"), "cache_hits": N_("cache hits"),
+             "translated_blocks": N_("translated blocks")}
 
 #: The debugger runs at most this many steps per Run.
 RUN_LIMIT = 500
@@ -95,13 +103,13 @@ def make_machine(technique: str, program: str, isa: str | None = None):
     if isa is not None:
         check_choice("isa", isa, ["TOY", "X86_32", "X86_VTX"])
     if program in GUESTS:
-        guest_isa, _, source = GUESTS[program]
+        guest_isa, _desc, source = GUESTS[program]
     elif "\n" in program or " " in program.strip():
         guest_isa, source = "X86_32", program
     else:
         raise ValueError(f"program must be one of {', '.join(GUESTS)} or "
                          f"assembler source; got {program!r}")
-    _, mode, options = TECHNIQUES[technique]
+    _label, mode, options = TECHNIQUES[technique]
     prog = assemble(source, isa="X86_VTX" if mode == "hardware" else isa or guest_isa)
     return machine(prog, mode, **options)
 
@@ -172,22 +180,22 @@ class DebuggerApp(WidgetApp):
     'Step-through debugger: one guest, six techniques'
     """
 
-    title = "Step-through debugger: one guest, six techniques"
+    title = N_("Step-through debugger: one guest, six techniques")
 
     def __init__(self, technique: str = "trap_and_emulate", program: str = "popf_restore"):
         check_choice("technique", technique, TECHNIQUE_LABELS)
         check_choice("program", program, GUESTS)
         controls = {
-            "technique": W.Dropdown(options=[(v, k) for k, v in TECHNIQUE_LABELS.items()],
-                                    value=technique, description="technique"),
+            "technique": W.Dropdown(options=[(_(v), k) for k, v in TECHNIQUE_LABELS.items()],
+                                    value=technique, description=_("technique")),
             "program": W.Dropdown(options=list(GUESTS), value=program,
-                                  description="guest"),
+                                  description=_("guest")),
         }
-        self.step_button = W.Button(description="Step", icon="step-forward",
+        self.step_button = W.Button(description=_("Step"), icon="step-forward",
                                     layout=W.Layout(width="90px"))
-        self.run_button = W.Button(description="Run", icon="play",
+        self.run_button = W.Button(description=_("Run"), icon="play",
                                    layout=W.Layout(width="90px"))
-        self.reset_button = W.Button(description="Reset", icon="undo",
+        self.reset_button = W.Button(description=_("Reset"), icon="undo",
                                      layout=W.Layout(width="90px"))
         self.step_button.on_click(lambda _b: self.step())
         self.run_button.on_click(lambda _b: self.run())
@@ -208,7 +216,7 @@ class DebuggerApp(WidgetApp):
         """Execute ``n`` guest instructions (default one), then redraw once."""
         check_int("n", n, minimum=1, maximum=100_000)
         if self.machine is not None:
-            for _ in range(n):
+            for _i in range(n):
                 self.machine.step()
                 self._steps += 1
         self.update()
@@ -218,7 +226,7 @@ class DebuggerApp(WidgetApp):
         check_int("max_steps", max_steps, minimum=1, maximum=100_000)
         m = self.machine
         if m is not None:
-            for _ in range(max_steps):
+            for _i in range(max_steps):
                 ev = m.step()
                 self._steps += 1
                 if ev.status != "running":
@@ -250,8 +258,8 @@ class DebuggerApp(WidgetApp):
         keys = [k for k in ("instructions", "direct", "interpreted", "guest_traps",
                             "vmm_traps", "callouts", "exits", "hypercalls", "cache_hits",
                             "translated_blocks") if ctr.get(k)]
-        table = "".join(f"<td>{k}: <b>{ctr[k]}</b></td>" for k in keys)
-        tail = "\n".join(result.log[-12:]) or "(no steps yet)"
+        table = "".join(f"<td>{_(_COUNTERS[k])}: <b>{ctr[k]}</b></td>" for k in keys)
+        tail = "\n".join(result.log[-12:]) or _("(no steps yet)")
         return (f"<p>{html.escape(desc)}</p><table><tr>{table}</tr></table>"
                 f"<pre style='font-size:11px;line-height:1.25'>{html.escape(tail)}</pre>")
 

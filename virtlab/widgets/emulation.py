@@ -44,6 +44,7 @@ import ipywidgets as W
 from ..hypervisor import run
 from ..hypervisor.costs import COSTS, cycles
 from ..hypervisor.microbench import workload
+from ..i18n import N_, _
 from ..viz.cpu import overhead_bars
 from ..errors import check_int
 from .base import WidgetApp
@@ -51,6 +52,11 @@ from .base import WidgetApp
 __all__ = ["APPS", "EmulationLab", "EmulationLabResult", "emulation_lab"]
 
 _MODES = ("trap_and_emulate", "binary_translation", "hardware", "paravirt")
+#: How the table names the techniques (the keys are the models' mode names).
+_MODE_LABELS = {"native": N_("native"), "emulation": N_("emulation"),
+                "trap_and_emulate": N_("trap and emulate"),
+                "binary_translation": N_("binary translation"), "hardware": N_("hardware"),
+                "paravirt": N_("paravirtualization")}
 #: Periods of the workload (as in ``microbench.TYPICAL_MIX``).
 PERIODS = 4
 
@@ -101,7 +107,7 @@ def compute_mix(compute: int, syscalls: int, io: int, pt_updates: int, cr_writes
         ctr["direct"] = ctr.get("direct", 0) + extra
         total[m] = cycles(r.mode, ctr, costs)[0]     # EPT on, Xen back end: defaults
     n_instr = runs["native"].instructions + extra
-    emu, _ = cycles("emulation", {"interpreted": n_instr,
+    emu, _parts = cycles("emulation", {"interpreted": n_instr,
                                   "guest_traps": runs["native"].counters.get("guest_traps", 0)},
                     costs)
     rel = {"native": 1.0, "emulation": emu / total["native"]}
@@ -115,7 +121,7 @@ def compute_mix(compute: int, syscalls: int, io: int, pt_updates: int, cr_writes
 class EmulationLab(WidgetApp):
     """Sliders for the instruction mix; bars for the overhead per technique."""
 
-    title = "Emulation vs virtualization: overhead per technique"
+    title = N_("Emulation vs virtualization: overhead per technique")
 
     def __init__(self, compute: int = 12000, syscalls: int = 1, io: int = 1,
                  pt_updates: int = 3, cr_writes: int = 0, vm_exit: int = 2000):
@@ -129,21 +135,21 @@ class EmulationLab(WidgetApp):
         lay = W.Layout(width="380px")
         controls = {
             "compute": W.IntSlider(value=compute, min=250, max=40000, step=250,
-                                   description="loop iterations / syscall", style=style,
+                                   description=_("loop iterations / syscall"), style=style,
                                    layout=lay),
             "syscalls": W.IntSlider(value=syscalls, min=0, max=4,
-                                    description="system calls / period", style=style,
+                                    description=_("system calls / period"), style=style,
                                     layout=lay),
-            "io": W.IntSlider(value=io, min=0, max=8, description="port I/O / syscall",
+            "io": W.IntSlider(value=io, min=0, max=8, description=_("port I/O / syscall"),
                               style=style, layout=lay),
             "pt_updates": W.IntSlider(value=pt_updates, min=0, max=32,
-                                      description="page-table writes / syscall",
+                                      description=_("page-table writes / syscall"),
                                       style=style, layout=lay),
             "cr_writes": W.IntSlider(value=cr_writes, min=0, max=4,
-                                     description="CR writes / syscall", style=style,
+                                     description=_("CR writes / syscall"), style=style,
                                      layout=lay),
             "vm_exit": W.IntSlider(value=vm_exit, min=200, max=8000, step=100,
-                                   description="VM exit (cycles)", style=style, layout=lay),
+                                   description=_("VM exit (cycles)"), style=style, layout=lay),
         }
         super().__init__(controls)
 
@@ -161,26 +167,28 @@ class EmulationLab(WidgetApp):
         for mode, rel in result.relative.items():
             r = result.runs.get(mode)
             if r is None:
-                leaving = "every instruction interpreted"
+                leaving = _("every instruction interpreted")
             else:
                 c = r.counters
                 parts = []
-                for key, label in (("vmm_traps", "traps to VMM"), ("callouts", "callouts"),
-                                   ("exits", "VM exits"), ("hypercalls", "hypercalls"),
-                                   ("guest_traps", "guest traps")):
+                for key, label in (("vmm_traps", _("traps to VMM")), ("callouts", _("callouts")),
+                                   ("exits", _("VM exits")), ("hypercalls", _("hypercalls")),
+                                   ("guest_traps", _("guest traps"))):
                     if c.get(key):
                         parts.append(f"{c[key]} {label}")
                 leaving = ", ".join(parts) or "-"
             band = "✓" if 1.05 <= rel <= 1.10 else ""
-            rows.append(f"<tr><td>{html.escape(mode)}</td><td>{rel:.3f}</td>"
+            name = _(_MODE_LABELS[mode]) if mode in _MODE_LABELS else mode
+            rows.append(f"<tr><td>{html.escape(name)}</td><td>{rel:.3f}</td>"
                         f"<td>{(rel - 1) * 100:+.1f} %</td><td>{band}</td>"
                         f"<td>{html.escape(leaving)}</td></tr>")
-        return ("<table><tr><th>technique</th><th>relative</th><th>overhead</th>"
-                "<th>5-10 %</th><th>events</th></tr>" + "".join(rows) + "</table>"
-                f"<p>{result.instructions:,} guest instructions per technique; cycle prices "
-                "from virtlab.hypervisor.costs (VM exit: SplitX; the rest illustrative)."
-                " Trap-and-emulate is shown for its cost only: on X86_32 it is not "
-                "correct (notebook 06).</p>")
+        head = "".join(f"<th>{h}</th>" for h in (_("technique"), _("relative"), _("overhead"),
+                                                  "5-10 %", _("events")))
+        note = _("{n} guest instructions per technique; cycle prices from "
+                 "virtlab.hypervisor.costs (VM exit: SplitX; the rest illustrative). "
+                 "Trap-and-emulate is shown for its cost only: on X86_32 it is not correct "
+                 "(notebook 06).").format(n=f"{result.instructions:,}")
+        return f"<table><tr>{head}</tr>" + "".join(rows) + f"</table><p>{note}</p>"
 
 
 def emulation_lab(**kwargs: Any) -> EmulationLab:

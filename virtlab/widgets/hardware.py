@@ -36,6 +36,7 @@ import ipywidgets as W
 from ..errors import check_bool, check_int, check_mapping, check_number, check_type
 from ..hypervisor.costs import COSTS, CycleCosts
 from ..hypervisor.microbench import MICROBENCHMARKS, cycles_table
+from ..i18n import N_, _
 from ..viz.hypervisor import grouped_bars
 from .base import WidgetApp
 
@@ -147,16 +148,16 @@ class HardwareApp(WidgetApp):
     'Binary translation vs VT-x: who wins which microbenchmark?'
     """
 
-    title = "Binary translation vs VT-x: who wins which microbenchmark?"
+    title = N_("Binary translation vs VT-x: who wins which microbenchmark?")
 
     def __init__(self, vm_exit: int = 4000, ept: bool = False):
         check_int("vm_exit", vm_exit, minimum=200, maximum=8000)
         check_bool("ept", ept)
         controls = {
             "vm_exit": W.IntSlider(value=vm_exit, min=200, max=8000, step=100,
-                                   description="VM exit cycles",
+                                   description=_("VM exit cycles"),
                                    style={"description_width": "initial"}),
-            "ept": W.Checkbox(value=ept, description="nested paging (EPT/NPT)"),
+            "ept": W.Checkbox(value=ept, description=_("nested paging (EPT/NPT)")),
         }
         super().__init__(controls)
 
@@ -166,17 +167,19 @@ class HardwareApp(WidgetApp):
                                  {k: winner(v) for k, v in table.items()})
 
     def draw(self, result: HardwareLabResult):
-        data = {k: {"native": max(v["native"], 1.0), "BT": max(v["binary_translation"], 1.0),
+        nat = _("native")
+        data = {k: {nat: max(v["native"], 1.0), "BT": max(v["binary_translation"], 1.0),
                     "VT": max(v["hardware"], 1.0)} for k, v in result.table.items()}
-        fig = grouped_bars(data, log=True, ylabel="cycles per iteration (log)",
-                           title=f"VM exit = {result.vm_exit:.0f} cycles, EPT "
-                                 f"{'on' if result.ept else 'off'}",
-                           colors={"native": "#BBBBBB", "BT": "#E69F00", "VT": "#0072B2"},
+        title = (_("VM exit = {cycles} cycles, EPT on") if result.ept
+                 else _("VM exit = {cycles} cycles, EPT off")).format(
+                     cycles=f"{result.vm_exit:.0f}")
+        fig = grouped_bars(data, log=True, ylabel=_("cycles per iteration (log)"), title=title,
+                           colors={nat: "#BBBBBB", "BT": "#E69F00", "VT": "#0072B2"},
                            width=7.5, height=3.0)
         ax = fig.axes[0]
         names = list(result.table)
         ax.set_xticks(range(len(names)),
-                      [f"{n}\n{_SHORT[result.winners[n]]}" for n in names], fontsize=7)
+                      [f"{n}\n{_(_SHORT[result.winners[n]])}" for n in names], fontsize=7)
         return fig
 
     def describe(self, result: HardwareLabResult) -> str:
@@ -185,18 +188,19 @@ class HardwareApp(WidgetApp):
             f"<td style='text-align:right'>{v['native']:,.0f}</td>"
             f"<td style='text-align:right'>{v['binary_translation']:,.0f}</td>"
             f"<td style='text-align:right'>{v['hardware']:,.0f}</td>"
-            f"<td><b>{_LABEL[result.winners[n]]}</b></td>"
+            f"<td><b>{_(_LABEL[result.winners[n]])}</b></td>"
             "</tr>" for n, v in result.table.items())
         vt = sum(w == "hardware" for w in result.winners.values())
-        return ("<table><tr><th>benchmark</th><th></th><th>native</th><th>BT</th>"
-                f"<th>VT</th><th>winner</th></tr>{rows}</table>"
-                f"<p>VT wins {vt} of {len(result.winners)} microbenchmarks. Cycles are "
-                "from the illustrative cost table (only exit prices have sources); they "
-                "are not Adams &amp; Agesen's measurements.</p>")
+        head = "".join(f"<th>{h}</th>" for h in (_("benchmark"), "", _("native"), "BT", "VT",
+                                                  _("winner")))
+        text = _("VT wins {vt} of {n} microbenchmarks. Cycles are from the illustrative cost "
+                 "table (only exit prices have sources); they are not Adams &amp; Agesen's "
+                 "measurements.").format(vt=vt, n=len(result.winners))
+        return f"<table><tr>{head}</tr>{rows}</table><p>{text}</p>"
 
 
-_LABEL = {"binary_translation": "BT", "hardware": "VT", "tie": "tie"}
-_SHORT = {"binary_translation": "BT wins", "hardware": "VT wins", "tie": "tie"}
+_LABEL = {"binary_translation": "BT", "hardware": "VT", "tie": N_("tie")}
+_SHORT = {"binary_translation": N_("BT wins"), "hardware": N_("VT wins"), "tie": N_("tie")}
 
 
 def hardware_lab(vm_exit: int = 4000, ept: bool = False) -> HardwareApp:

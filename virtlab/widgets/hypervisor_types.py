@@ -29,6 +29,7 @@ import ipywidgets as W
 from ..errors import check_choice, check_int
 from ..hypervisor.stacks import (HypervisorStack, IoCost, STACK_KINDS, StackCosts, compare_stacks,
                                  get_stack, vmi_stacks)
+from ..i18n import N_, _
 from ..viz.base import to_svg
 from ..viz.hypervisor import io_cost_bars, stack_diagram
 from .base import WidgetApp
@@ -36,11 +37,11 @@ from .base import WidgetApp
 __all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types_lab"]
 
 _VMI = {s.kind: s for s in vmi_stacks()}
-_CHOICES = [("native (no VM)", "native"), ("Typ 1 (ESX, Hyper-V, XenServer)", "type1"),
-            ("Typ 2 hosted (VMware Workstation)", "type2"),
-            ("Paravirtualisierung (Xen)", "paravirtual"), ("KVM + QEMU", "kvm"),
-            ("VMI: hardware back end", "vmi_native"), ("VMI: VMware back end", "vmi_vmware"),
-            ("VMI: Xen back end", "vmi_xen")]
+_CHOICES = [(N_("native (no VM)"), "native"), (N_("Typ 1 (ESX, Hyper-V, XenServer)"), "type1"),
+            (N_("Typ 2 hosted (VMware Workstation)"), "type2"),
+            (N_("Paravirtualisierung (Xen)"), "paravirtual"), ("KVM + QEMU", "kvm"),
+            (N_("VMI: hardware back end"), "vmi_native"),
+            (N_("VMI: VMware back end"), "vmi_vmware"), (N_("VMI: Xen back end"), "vmi_xen")]
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class HypervisorTypesApp(WidgetApp):
     'Hypervisor types: layers and the cost of one guest I/O request'
     """
 
-    title = "Hypervisor types: layers and the cost of one guest I/O request"
+    title = N_("Hypervisor types: layers and the cost of one guest I/O request")
 
     def __init__(self, stack: str = "type2", size_kib: int = 4, world_switch: int = 6000,
                  vm_exit: int = 2000):
@@ -80,12 +81,13 @@ class HypervisorTypesApp(WidgetApp):
             check_int(name, value, minimum=lo, maximum=hi)
         defaults = StackCosts()
         controls = {
-            "stack": W.Dropdown(options=_CHOICES, value=stack, description="stack"),
-            "size_kib": W.IntSlider(value=size_kib, min=1, max=256, description="I/O KiB"),
+            "stack": W.Dropdown(options=[(_(label), v) for label, v in _CHOICES], value=stack,
+                                description=_("stack")),
+            "size_kib": W.IntSlider(value=size_kib, min=1, max=256, description=_("I/O KiB")),
             "world_switch": W.IntSlider(value=world_switch, min=0, max=30_000, step=500,
-                                        description="world switch"),
+                                        description=_("world switch")),
             "vm_exit": W.IntSlider(value=vm_exit, min=0, max=10_000, step=100,
-                                   description="VM exit"),
+                                   description=_("VM exit")),
         }
         self._defaults = defaults
         # The stack diagram only changes with the stack: it is a second image,
@@ -110,15 +112,17 @@ class HypervisorTypesApp(WidgetApp):
                                                            height=3.6))
         self.diagram.value = self._diagram_png[kind]
         fig = io_cost_bars(result.costs, highlight=kind, width=7.0, height=2.6)
-        fig.axes[0].set_title(f"one {next(iter(result.costs.values())).size_kib} KiB read: "
-                              "cycles by step, every stack", fontsize=9)
+        title = _("one {kib} KiB read: cycles by step, every stack").format(
+            kib=next(iter(result.costs.values())).size_kib)
+        fig.axes[0].set_title(title, fontsize=9)
         return fig
 
     def describe(self, result: HypervisorTypesResult) -> str:
         s = result.stack
         parts = [f"<p><b>{html.escape(s.title)}</b>"]
         if s.examples:
-            parts.append(f" — e.g. {html.escape(', '.join(s.examples))}")
+            parts.append(" — " + _("e.g. {examples}").format(
+                examples=html.escape(", ".join(s.examples))))
         parts.append(f"<br>{html.escape(s.summary)}</p>")
         if s.kind in result.costs:
             c = result.costs[s.kind]
@@ -129,18 +133,20 @@ class HypervisorTypesApp(WidgetApp):
                 f"{' ×' + str(step.count) if step.count > 1 else ''}</td>"
                 f"<td style='text-align:right'>{cyc:,}</td></tr>"
                 for i, (step, cyc) in enumerate(c.steps))
-            parts.append(
-                "<table><tr><th>#</th><th>who</th><th>step</th><th>cost category</th>"
-                f"<th>cycles</th></tr>{rows}</table>"
-                f"<p>Total {c.total:,} cycles = {c.total / base:.2f}× native; "
-                f"{c.copies} copies, {c.context_switches} world/context switches or "
-                f"user exits, {c.privilege_transitions} privilege transitions. "
-                "Costs are illustrative except the VM-exit and KVM user-exit figures "
-                "(facts.md §9).</p>")
+            head = "".join(f"<th>{h}</th>" for h in ("#", _("who"), _("step"),
+                                                      _("cost category"), _("cycles")))
+            total = _("Total {cycles} cycles = {ratio}× native; {copies} copies, {switches} "
+                      "world/context switches or user exits, {transitions} privilege "
+                      "transitions. Costs are illustrative except the VM-exit and KVM "
+                      "user-exit figures (facts.md §9).").format(
+                          cycles=f"{c.total:,}", ratio=f"{c.total / base:.2f}",
+                          copies=c.copies, switches=c.context_switches,
+                          transitions=c.privilege_transitions)
+            parts.append(f"<table><tr>{head}</tr>{rows}</table><p>{total}</p>")
         else:
-            parts.append("<p>VMI picture (after Tanenbaum): the same guest kernel "
-                         "binary runs on every back end; the I/O bars compare the "
-                         "built-in stacks.</p>")
+            parts.append("<p>" + _("VMI picture (after Tanenbaum): the same guest kernel binary "
+                                   "runs on every back end; the I/O bars compare the built-in "
+                                   "stacks.") + "</p>")
         return "".join(parts)
 
 

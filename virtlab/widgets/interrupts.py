@@ -29,15 +29,20 @@ import ipywidgets as W
 
 from ..devices import IOComparison, MODES, compare_io, disk_requests, merge_events, packet_burst
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import N_, _
 from ..interrupts import InterruptTrace, Platform, round_robin_schedule, simulate_interrupts
-from ..viz.interrupts import io_comparison, routing
+from ..viz.interrupts import MODE_LABELS, io_comparison, routing
 from .base import WidgetApp
 
 __all__ = ["APPS", "InterruptLabApp", "InterruptLabResult", "IOModelsApp", "interrupt_lab",
            "io_models_lab"]
 
-_OWNERS = [("dom0 (split driver)", "dom0"), ("domU1 (passthrough)", "domU1"),
-           ("domU2 (passthrough)", "domU2")]
+_OWNERS = [(N_("dom0 (split driver)"), "dom0"), (N_("domU1 (passthrough)"), "domU1"),
+           (N_("domU2 (passthrough)"), "domU2")]
+def _owners() -> list[tuple[str, str]]:
+    return [(_(label), value) for label, value in _OWNERS]
+
+
 _TARGETS = [("domU1", "domU1"), ("domU2", "domU2"), ("dom0", "dom0")]
 _STYLE = {"description_width": "initial"}
 
@@ -75,7 +80,7 @@ class InterruptLabApp(WidgetApp):
     ('domU1', 2, 2, 10.0, 10)
     """
 
-    title = "Interrupt routing: hypervisor, dom0 backends, event channels, passthrough"
+    title = N_("Interrupt routing: hypervisor, dom0 backends, event channels, passthrough")
 
     def __init__(self, nic_owner: str = "dom0", disk_owner: str = "dom0", packets: int = 16,
                  packet_target: str = "domU1", disk_reqs: int = 4, disk_target: str = "domU2",
@@ -89,22 +94,23 @@ class InterruptLabApp(WidgetApp):
             check_int(name, value, minimum=0, maximum=hi)
         check_bool("shared_pcpu", shared_pcpu)
         controls = {
-            "nic_owner": W.Dropdown(options=_OWNERS, value=nic_owner, description="NIC →",
+            "nic_owner": W.Dropdown(options=_owners(), value=nic_owner, description=_("NIC →"),
                                     style=_STYLE),
-            "disk_owner": W.Dropdown(options=_OWNERS, value=disk_owner, description="disk →",
+            "disk_owner": W.Dropdown(options=_owners(), value=disk_owner,
+                                     description=_("disk →"),
                                      style=_STYLE),
-            "packets": W.IntSlider(value=packets, min=0, max=64, description="packets",
+            "packets": W.IntSlider(value=packets, min=0, max=64, description=_("packets"),
                                    style=_STYLE),
             "packet_target": W.Dropdown(options=_TARGETS, value=packet_target,
-                                        description="packets for", style=_STYLE),
+                                        description=_("packets for"), style=_STYLE),
             "disk_reqs": W.IntSlider(value=disk_reqs, min=0, max=32,
-                                     description="disk requests", style=_STYLE),
+                                     description=_("disk requests"), style=_STYLE),
             "disk_target": W.Dropdown(options=_TARGETS, value=disk_target,
-                                      description="disk for", style=_STYLE),
-            "gap_us": W.IntSlider(value=gap_us, min=0, max=50, description="packet gap µs",
+                                      description=_("disk for"), style=_STYLE),
+            "gap_us": W.IntSlider(value=gap_us, min=0, max=50, description=_("packet gap µs"),
                                   style=_STYLE),
             "shared_pcpu": W.Checkbox(value=shared_pcpu,
-                                      description="domUs share one pCPU (100 µs slices)",
+                                      description=_("domUs share one pCPU (100 µs slices)"),
                                       style=_STYLE),
         }
         super().__init__(controls)
@@ -132,14 +138,17 @@ class InterruptLabApp(WidgetApp):
         phys = t.delivered_by_owner()
         merged = len(t.events) - len(t.deliveries)
         owners = ", ".join(f"{d} → {o} ({m})" for d, o, m in t.owners)
-        return (f"<p><b>Owners:</b> {html.escape(owners)}</p>"
-                + _table(["domain", "events handled", "virtual IRQs", "mean latency µs",
-                          "max latency µs"], rows)
-                + f"<p>{len(t.events)} device interrupts; the hypervisor routed "
-                  f"{len(t.deliveries)} physical interrupts "
-                  f"({merged} merged into a line that was still pending) to "
-                  f"{html.escape(', '.join(f'{o}: {n}' for o, n in phys.items()) or 'nobody')}"
-                  f". Still pending: {len(t.pending)}.</p>")
+        routed = ", ".join(f"{o}: {n}" for o, n in phys.items()) or _("nobody")
+        text = _("{events} device interrupts; the hypervisor routed {delivered} physical "
+                 "interrupts ({merged} merged into a line that was still pending) to {to}. "
+                 "Still pending: {pending}.").format(
+                     events=len(t.events), delivered=len(t.deliveries), merged=merged,
+                     to=html.escape(routed), pending=len(t.pending))
+        owners_label = _("Owners:")
+        return (f"<p><b>{owners_label}</b> {html.escape(owners)}</p>"
+                + _table([_("domain"), _("events handled"), _("virtual IRQs"),
+                          _("mean latency µs"), _("max latency µs")], rows)
+                + f"<p>{text}</p>")
 
 
 def interrupt_lab(nic_owner: str = "dom0", disk_owner: str = "dom0", packets: int = 16,
@@ -200,7 +209,7 @@ class IOModelsApp(WidgetApp):
     [7.0, 2.0, 1.0]
     """
 
-    title = "One workload, three device models: emulated, paravirtual, passthrough"
+    title = N_("One workload, three device models: emulated, paravirtual, passthrough")
 
     def __init__(self, kind: str = "nic", requests: int = 64, gap_us: int = 0, batch: int = 8,
                  coalesce: int = 1):
@@ -209,16 +218,16 @@ class IOModelsApp(WidgetApp):
                                     ("batch", batch, 1, 32), ("coalesce", coalesce, 1, 32)):
             check_int(name, value, minimum=lo, maximum=hi)
         controls = {
-            "kind": W.Dropdown(options=[("network (NIC)", "nic"), ("disk", "disk")],
-                               value=kind, description="device", style=_STYLE),
-            "requests": W.IntSlider(value=requests, min=1, max=256, description="requests",
+            "kind": W.Dropdown(options=[(_("network (NIC)"), "nic"), (_("disk"), "disk")],
+                               value=kind, description=_("device"), style=_STYLE),
+            "requests": W.IntSlider(value=requests, min=1, max=256, description=_("requests"),
                                     style=_STYLE),
-            "gap_us": W.IntSlider(value=gap_us, min=0, max=100, description="gap µs",
+            "gap_us": W.IntSlider(value=gap_us, min=0, max=100, description=_("gap µs"),
                                   style=_STYLE),
-            "batch": W.IntSlider(value=batch, min=1, max=32, description="PV batch",
+            "batch": W.IntSlider(value=batch, min=1, max=32, description=_("PV batch"),
                                  style=_STYLE),
             "coalesce": W.IntSlider(value=coalesce, min=1, max=32,
-                                    description="IRQ coalescing", style=_STYLE),
+                                    description=_("IRQ coalescing"), style=_STYLE),
         }
         super().__init__(controls)
 
@@ -231,15 +240,18 @@ class IOModelsApp(WidgetApp):
         return io_comparison(result)
 
     def describe(self, result: IOComparison) -> str:
-        rows = [[r.mode, r.exits, f"{r.exits_per_request:.2f}", r.notifications, r.interrupts,
+        yes, no = _("yes"), _("no")
+        rows = [[_(MODE_LABELS.get(r.mode, r.mode)), r.exits, f"{r.exits_per_request:.2f}",
+                 r.notifications, r.interrupts,
                  f"{r.mean_latency_us:.1f}", r.max_latency_us, f"{r.throughput_kops:.1f}",
-                 "yes" if r.migratable else "no", "yes" if r.shared else "no"]
+                 yes if r.migratable else no, yes if r.shared else no]
                 for r in result.results]
-        return (_table(["model", "VM exits", "exits/request", "notifications", "interrupts",
-                        "mean latency µs", "max latency µs", "k requests/s", "can migrate",
-                        "device shared"], rows)
-                + "<p>Costs are illustrative (a VM exit ≈ 1 µs, facts.md §9); the counts "
-                  "follow from the mechanisms.</p>")
+        note = _("Costs are illustrative (a VM exit ≈ 1 µs, facts.md §9); the counts follow "
+                 "from the mechanisms.")
+        return (_table([_("model"), _("VM exits"), _("exits/request"), _("notifications"),
+                        _("interrupts"), _("mean latency µs"), _("max latency µs"),
+                        _("k requests/s"), _("can migrate"), _("device shared")], rows)
+                + f"<p>{note}</p>")
 
 
 def io_models_lab(kind: str = "nic", requests: int = 64, gap_us: int = 0, batch: int = 8,

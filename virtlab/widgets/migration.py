@@ -18,24 +18,25 @@ import ipywidgets as W
 
 from .. import migration as mig
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import N_, _
 from ..viz import migration as viz_mig
 from .base import WidgetApp
 
 __all__ = ["MigrationLab", "migration_lab"]
 
 _REASONS = {
-    "few_pages": "the last pre-copy round sent fewer than 50 pages: the dirty set converged",
-    "max_iters": "the round limit (29 pre-copy rounds) was reached: the VM dirties pages "
-                 "about as fast as the link sends them",
-    "max_factor": "more than 3× the VM's memory was sent: pre-copy gave up",
-    "rate_limit": "the sending rate was at its maximum and the dirty set grew again",
+    "few_pages": N_("the last pre-copy round sent fewer than 50 pages: the dirty set converged"),
+    "max_iters": N_("the round limit (29 pre-copy rounds) was reached: the VM dirties pages "
+                 "about as fast as the link sends them"),
+    "max_factor": N_("more than 3× the VM's memory was sent: pre-copy gave up"),
+    "rate_limit": N_("the sending rate was at its maximum and the dirty set grew again"),
 }
 
 
 class MigrationLab(WidgetApp):
     """Memory, dirty rate, writable working set and bandwidth → rounds and downtime."""
 
-    title = "Live migration: pre-copy rounds and downtime"
+    title = N_("Live migration: pre-copy rounds and downtime")
 
     def __init__(self, memory_mb: int = 2048, dirty_rate_mbit: int = 200, wws_mb: int = 256,
                  bandwidth_mbit: int = 1000, method: str = "pre-copy",
@@ -48,16 +49,16 @@ class MigrationLab(WidgetApp):
         check_bool("adaptive", adaptive)
         super().__init__({
             "memory_mb": W.IntSlider(value=memory_mb, min=128, max=16384, step=128,
-                                     description="memory MiB"),
+                                     description=_("memory MiB")),
             "dirty_rate_mbit": W.IntSlider(value=dirty_rate_mbit, min=0, max=5000, step=10,
-                                           description="dirty Mbit/s"),
+                                           description=_("dirty Mbit/s")),
             "wws_mb": W.IntSlider(value=wws_mb, min=1, max=16384, step=1,
-                                  description="WWS MiB"),
+                                  description=_("WWS MiB")),
             "bandwidth_mbit": W.IntSlider(value=bandwidth_mbit, min=10, max=10000, step=10,
-                                          description="link Mbit/s"),
+                                          description=_("link Mbit/s")),
             "method": W.Dropdown(options=list(mig.METHODS), value=method,
-                                 description="show"),
-            "adaptive": W.Checkbox(value=adaptive, description="adaptive rate (Clark §5.3)"),
+                                 description=_("show")),
+            "adaptive": W.Checkbox(value=adaptive, description=_("adaptive rate (Clark §5.3)")),
         })
 
     def compute(self, memory_mb, dirty_rate_mbit, wws_mb, bandwidth_mbit, method, adaptive):
@@ -74,12 +75,14 @@ class MigrationLab(WidgetApp):
             f"<td>{r.total_time_s:,.2f} s</td><td>{r.data_sent_mb:,.0f} MiB</td>"
             f"<td>{len(r.rounds)}</td></tr>" for m, r in result.items())
         pre = result["pre-copy"]
-        why = _REASONS.get(pre.stop_reason, pre.stop_reason)
-        extra = (f"<p>Pre-copy stopped because {html.escape(why)}.</p>"
-                 f"<p>Post-copy: about {result['post-copy'].remote_faults:,.0f} pages fetched "
-                 f"on demand (<i>remote faults</i>) while the VM already runs on the target.</p>")
-        return ("<table><tr><th>method</th><th>downtime</th><th>total time</th>"
-                f"<th>data sent</th><th>rounds</th></tr>{rows}</table>{extra}")
+        why = _(_REASONS[pre.stop_reason]) if pre.stop_reason in _REASONS else pre.stop_reason
+        stopped = _("Pre-copy stopped because {why}.").format(why=html.escape(why))
+        post = _("Post-copy: about {pages} pages fetched on demand (<i>remote faults</i>) "
+                 "while the VM already runs on the target.").format(
+                     pages=f"{result['post-copy'].remote_faults:,.0f}")
+        head = "".join(f"<th>{h}</th>" for h in (_("method"), _("downtime"), _("total time"),
+                                                  _("data sent"), _("rounds")))
+        return f"<table><tr>{head}</tr>{rows}</table><p>{stopped}</p><p>{post}</p>"
 
 
 def migration_lab(memory_mb: int = 2048, dirty_rate_mbit: int = 200, wws_mb: int = 256,

@@ -23,6 +23,7 @@ import ipywidgets as W
 
 from .. import viz
 from ..errors import check_bool, check_choice, check_int
+from ..i18n import _, N_
 from ..mmu import X86_32_2LEVEL, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
 from ..mmu import PhysicalMemory, ShadowMMU
 from ..mmu.costs import Workload, compare, crossover, sweep
@@ -33,12 +34,15 @@ __all__ = ["MemoryCostsApp", "PageWalkApp", "ShadowVsNestedApp", "TLBApp", "memo
            "page_walk", "shadow_vs_nested", "tlb_lab"]
 
 _STYLE = {"description_width": "initial"}
-_KNOB_OF = {"TLB misses": "tlb_misses_per_s", "PT updates": "pt_updates_per_s",
-            "context switches": "context_switches_per_s", "guest page faults":
+#: the x-axis choices: labels (translated where shown) are the values the app keeps
+_KNOB_OF = {N_("TLB misses"): "tlb_misses_per_s", N_("PT updates"): "pt_updates_per_s",
+            N_("context switches"): "context_switches_per_s", N_("guest page faults"):
             "page_faults_per_s"}
+_TECH = viz.mmu.TECHNIQUE_LABELS
 
 
 def _slider(value, lo, hi, step, desc, cls=W.IntSlider):
+    # desc: a string marked with _() by the caller
     return cls(value=value, min=lo, max=hi, step=step, description=desc, style=_STYLE,
                continuous_update=False, layout=W.Layout(width="330px"))
 
@@ -59,7 +63,7 @@ class MemoryCostsApp(WidgetApp):
     'nested'
     """
 
-    title = "Shadow tables vs nested paging: what does translation cost?"
+    title = N_("Shadow tables vs nested paging: what does translation cost?")
 
     def __init__(self, *, tlb_misses=500, pt_updates=30, context_switches=2, page_faults=5,
                  sweep_knob="PT updates"):
@@ -69,12 +73,12 @@ class MemoryCostsApp(WidgetApp):
             check_int(name, value, minimum=0, maximum=hi)
         check_choice("sweep_knob", sweep_knob, _KNOB_OF)
         super().__init__({
-            "tlb_misses": _slider(tlb_misses, 0, 3000, 10, "TLB misses (k/s)"),
-            "pt_updates": _slider(pt_updates, 0, 200, 1, "PT updates (k/s)"),
-            "context_switches": _slider(context_switches, 0, 50, 1, "context switches (k/s)"),
-            "page_faults": _slider(page_faults, 0, 100, 1, "guest page faults (k/s)"),
-            "sweep_knob": W.Dropdown(options=list(_KNOB_OF), value=sweep_knob,
-                                     description="x axis", style=_STYLE),
+            "tlb_misses": _slider(tlb_misses, 0, 3000, 10, _("TLB misses (k/s)")),
+            "pt_updates": _slider(pt_updates, 0, 200, 1, _("PT updates (k/s)")),
+            "context_switches": _slider(context_switches, 0, 50, 1, _("context switches (k/s)")),
+            "page_faults": _slider(page_faults, 0, 100, 1, _("guest page faults (k/s)")),
+            "sweep_knob": W.Dropdown(options=[(_(k), k) for k in _KNOB_OF], value=sweep_knob,
+                                     description=_("x axis"), style=_STYLE),
         })
 
     def compute(self, tlb_misses, pt_updates, context_switches, page_faults, sweep_knob):
@@ -95,15 +99,18 @@ class MemoryCostsApp(WidgetApp):
                                       getattr(r["workload"], r["knob"]))
 
     def describe(self, r):
-        rows = [(b.technique, f"{b.walk_cycles / 1e6:.1f}", f"{b.trap_cycles / 1e6:.1f}",
+        rows = [(_(_TECH.get(b.technique, b.technique)), f"{b.walk_cycles / 1e6:.1f}",
+                 f"{b.trap_cycles / 1e6:.1f}",
                  f"{100 * b.overhead:.2f} %") for b in r["breakdown"]]
         x = r["crossover"]
-        cross = ("no crossover for this knob" if x is None else
-                 f"crossover at {x / 1000:.1f} k/s")
-        return (_table(rows, ["technique", "walk Mcycles/s", "trap Mcycles/s",
-                              "overhead vs native"])
-                + f"<p><b>{r['winner']} paging is cheaper here</b>; {cross}. "
-                "Cycle constants are illustrative except ~2,000 cycles per VM exit.</p>")
+        cross = (_("no crossover for this knob") if x is None else
+                 _("crossover at {x} k/s").format(x=f"{x / 1000:.1f}"))
+        cheaper = (_("<b>Shadow paging is cheaper here</b>; {cross}.") if r["winner"] == "shadow"
+                   else _("<b>Nested paging is cheaper here</b>; {cross}.")).format(cross=cross)
+        note = _("Cycle constants are illustrative except ~2,000 cycles per VM exit.")
+        return (_table(rows, [_("technique"), _("walk Mcycles/s"), _("trap Mcycles/s"),
+                              _("overhead vs native")])
+                + f"<p>{cheaper} {note}</p>")
 
 
 def memory_costs(**kwargs) -> MemoryCostsApp:
@@ -127,7 +134,7 @@ class TLBApp(WidgetApp):
     8
     """
 
-    title = "TLB: size, working set and context switches"
+    title = N_("TLB: size, working set and context switches")
     SIZES = (4, 8, 16, 32, 64, 128, 256)
 
     def __init__(self, *, entries=32, pages=64, switch_every=200, tagged=False):
@@ -136,11 +143,11 @@ class TLBApp(WidgetApp):
             check_int(name, value, minimum=lo, maximum=hi)
         check_bool("tagged", tagged)
         super().__init__({
-            "entries": _slider(entries, 1, 256, 1, "TLB entries"),
-            "pages": _slider(pages, 1, 512, 1, "working set (pages)"),
+            "entries": _slider(entries, 1, 256, 1, _("TLB entries")),
+            "pages": _slider(pages, 1, 512, 1, _("working set (pages)")),
             "switch_every": _slider(switch_every, 0, 2000, 10,
-                                    "switch every (accesses, 0 = never)"),
-            "tagged": W.Checkbox(value=tagged, description="tagged TLB (ASID/VPID)"),
+                                    _("switch every (accesses, 0 = never)")),
+            "tagged": W.Checkbox(value=tagged, description=_("tagged TLB (ASID/VPID)")),
         })
 
     def compute(self, entries, pages, switch_every, tagged):
@@ -162,10 +169,12 @@ class TLBApp(WidgetApp):
     def describe(self, r):
         c = r["current"]
         n = c.hits + c.misses
-        return (f"<p>hit rate <b>{100 * c.hit_rate:.1f} %</b> ({c.misses} misses in {n} "
-                f"accesses, {c.flushes} flushes). Page-table references per 1000 accesses: "
-                f"native/shadow (4 levels) <b>{1000 * c.refs_native / n:.0f}</b>, nested 4+4 "
-                f"<b>{1000 * c.refs_nested / n:.0f}</b>.</p>")
+        text = _("hit rate <b>{rate} %</b> ({misses} misses in {n} accesses, {flushes} "
+                 "flushes). Page-table references per 1000 accesses: native/shadow (4 levels) "
+                 "<b>{native}</b>, nested 4+4 <b>{nested}</b>.")
+        return "<p>" + text.format(rate=f"{100 * c.hit_rate:.1f}", misses=c.misses, n=n,
+                                   flushes=c.flushes, native=f"{1000 * c.refs_native / n:.0f}",
+                                   nested=f"{1000 * c.refs_nested / n:.0f}") + "</p>"
 
 
 def tlb_lab(**kwargs) -> TLBApp:
@@ -191,7 +200,7 @@ class PageWalkApp(WidgetApp):
     4
     """
 
-    title = "A page walk, reference by reference"
+    title = N_("A page walk, reference by reference")
 
     def __init__(self, *, technique="nested", guest_levels=4, host_levels=4, step=24):
         check_choice("technique", technique, ["native", "shadow", "nested"])
@@ -199,13 +208,13 @@ class PageWalkApp(WidgetApp):
         check_choice("host_levels", host_levels, [2, 4, 5])
         check_int("step", step, minimum=0, maximum=35)
         super().__init__({
-            "technique": W.ToggleButtons(options=["native", "shadow", "nested"],
-                                         value=technique, description="technique"),
+            "technique": W.ToggleButtons(options=[(_(_TECH[t]), t) for t in _TECH],
+                                         value=technique, description=_("technique")),
             "guest_levels": W.Dropdown(options=[2, 4, 5], value=guest_levels,
-                                       description="guest levels", style=_STYLE),
+                                       description=_("guest levels"), style=_STYLE),
             "host_levels": W.Dropdown(options=[2, 4, 5], value=host_levels,
-                                      description="host levels", style=_STYLE),
-            "step": W.IntSlider(value=step, min=0, max=35, description="reference",
+                                      description=_("host levels"), style=_STYLE),
+            "step": W.IntSlider(value=step, min=0, max=35, description=_("reference"),
                                 continuous_update=True, style=_STYLE),
         })
 
@@ -229,14 +238,14 @@ class PageWalkApp(WidgetApp):
     def describe(self, r):
         n, m, total = r["n"], r["m"], len(r["steps"])
         if r["technique"] == "nested":
-            why = (f"{n}·{m} + {n} + {m} = {total}: each of the {n} guest entries needs a "
-                   f"{m}-level host walk plus the read of the entry, and the final "
-                   f"guest-physical address one more host walk.")
+            why = _("{n}·{m} + {n} + {m} = {total}: each of the {n} guest entries needs a "
+                    "{m}-level host walk plus the read of the entry, and the final "
+                    "guest-physical address one more host walk.").format(n=n, m=m, total=total)
         else:
-            which = "shadow table (built by the VMM)" if r["technique"] == "shadow" else \
-                "page table"
-            why = f"{total} references: one per level of the {which}."
-        return f"<p>{why} The data access itself is not counted.</p>"
+            why = (_("{total} references: one per level of the shadow table (built by the VMM).")
+                   if r["technique"] == "shadow" else
+                   _("{total} references: one per level of the page table.")).format(total=total)
+        return "<p>" + why + " " + _("The data access itself is not counted.") + "</p>"
 
 
 def _walk_steps(technique, guest_levels, host_levels):
@@ -278,7 +287,7 @@ class ShadowVsNestedApp(WidgetApp):
     True
     """
 
-    title = "Shadow vs nested paging on the same workload"
+    title = N_("Shadow vs nested paging on the same workload")
 
     def __init__(self, *, update_every=50, switch_every=100, tlb_entries=16,
                  tagged=False, seed=0):
@@ -290,11 +299,11 @@ class ShadowVsNestedApp(WidgetApp):
         check_bool("tagged", tagged)
         super().__init__({
             "update_every": _slider(update_every, 0, 200, 5,
-                                    "PT update every (accesses, 0 = never)"),
+                                    _("PT update every (accesses, 0 = never)")),
             "switch_every": _slider(switch_every, 0, 400, 10,
-                                    "context switch every (0 = never)"),
-            "tlb_entries": _slider(tlb_entries, 1, 64, 1, "TLB entries"),
-            "tagged": W.Checkbox(value=tagged, description="tagged TLB (ASID/VPID)"),
+                                    _("context switch every (0 = never)")),
+            "tlb_entries": _slider(tlb_entries, 1, 64, 1, _("TLB entries")),
+            "tagged": W.Checkbox(value=tagged, description=_("tagged TLB (ASID/VPID)")),
         })
 
     def compute(self, update_every, switch_every, tlb_entries, tagged):
@@ -313,12 +322,13 @@ class ShadowVsNestedApp(WidgetApp):
         return viz.mmu.shadow_vs_nested(r)
 
     def describe(self, r):
-        rows = [(t, s.tlb_misses, s.pt_refs, f"{s.refs_per_miss:.1f}", s.traps,
+        rows = [(_(_TECH.get(t, t)), s.tlb_misses, s.pt_refs, f"{s.refs_per_miss:.1f}", s.traps,
                  f"{r.cycles[t] / 1000:.0f}") for t, s in r.stats.items()]
-        ok = "identical" if r.translations_agree else "DIFFERENT (a bug!)"
-        return (_table(rows, ["technique", "TLB misses", "PT refs", "refs/miss", "VM exits",
-                              "k cycles"])
-                + f"<p>Translations of all three: <b>{ok}</b>.</p>")
+        ok = (_("Translations of all three: <b>identical</b>.") if r.translations_agree
+              else _("Translations of all three: <b>DIFFERENT (a bug!)</b>."))
+        return (_table(rows, [_("technique"), _("TLB misses"), _("PT refs"), _("refs/miss"),
+                              _("VM exits"), _("k cycles")])
+                + f"<p>{ok}</p>")
 
 
 def shadow_vs_nested(**kwargs) -> ShadowVsNestedApp:

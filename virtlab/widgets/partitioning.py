@@ -16,6 +16,7 @@ import ipywidgets as W
 
 from .. import partitioning as pt
 from ..errors import check_int
+from ..i18n import N_, _
 from ..viz import partitioning as viz_pt
 from ..viz import to_png
 from .base import WidgetApp
@@ -23,12 +24,14 @@ from .base import WidgetApp
 __all__ = ["PartitionLab", "partition_lab"]
 
 _NAMES = ("prod", "test", "dev")
+#: how a partition's CPU mode is labelled (the model's values are the keys)
+_MODES = {"dedicated": N_("dedicated"), "shared": N_("shared")}
 
 
 class PartitionLab(WidgetApp):
     """Three LPARs on an 8-CPU, 64 GiB, 16-channel machine; static vs shared use."""
 
-    title = "Partitioning a mainframe (LPAR / PR/SM)"
+    title = N_("Partitioning a mainframe (LPAR / PR/SM)")
 
     def __init__(self, prod_cpus: int = 3, prod_memory: int = 24, test_weight: int = 2,
                  test_memory: int = 16, dev_weight: int = 1, dev_memory: int = 8,
@@ -41,22 +44,23 @@ class PartitionLab(WidgetApp):
                                     ("dev_memory", dev_memory, 1, 64), ("seed", seed, 0, 50)):
             check_int(name, value, lo, hi)
         def mem(v, name):
-            return W.IntSlider(value=v, min=1, max=64, description=f"{name} GiB")
+            return W.IntSlider(value=v, min=1, max=64,
+                               description=_("{partition} GiB").format(partition=name))
         # The resource bars depend only on the configuration: a second image, cached per
         # configuration, so the demand seed redraws only the utilization plot.
         self.bars = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self._bars_png: dict[tuple, bytes] = {}
         controls = {
             "prod_cpus": W.IntSlider(value=prod_cpus, min=0, max=8,
-                                     description="prod CPUs"),
+                                     description=_("prod CPUs")),
             "prod_memory": mem(prod_memory, "prod"),
             "test_weight": W.IntSlider(value=test_weight, min=1, max=10,
-                                       description="test weight"),
+                                       description=_("test weight")),
             "test_memory": mem(test_memory, "test"),
             "dev_weight": W.IntSlider(value=dev_weight, min=1, max=10,
-                                      description="dev weight"),
+                                      description=_("dev weight")),
             "dev_memory": mem(dev_memory, "dev"),
-            "seed": W.IntSlider(value=seed, min=0, max=50, description="demand seed"),
+            "seed": W.IntSlider(value=seed, min=0, max=50, description=_("demand seed")),
         }
         super().__init__(controls, extra=[self.bars])
 
@@ -85,13 +89,17 @@ class PartitionLab(WidgetApp):
 
     def describe(self, result):
         a, u = result
-        rows = "".join(f"<tr><td>{n}</td><td>{m}</td><td>{c:.2f}</td><td>{g}</td>"
+        rows = "".join(f"<tr><td>{n}</td><td>{_(_MODES[m]) if m in _MODES else m}</td>"
+                       f"<td>{c:.2f}</td><td>{g}</td>"
                        f"<td>{ch}</td></tr>" for n, m, c, g, ch in a.rows())
-        return ("<table><tr><th>partition</th><th>CPUs</th><th>CPU entitlement</th>"
-                f"<th>GiB</th><th>channels</th></tr>{rows}</table>"
-                f"<p>Free: {a.free_memory_gb} GiB, {a.free_channels} channels. "
-                f"Utilization static {u.static_util:.0%} vs shared {u.shared_util:.0%}; "
-                f"unmet demand {u.static_unmet:.0%} vs {u.shared_unmet:.0%}.</p>")
+        head = "".join(f"<th>{h}</th>" for h in (_("partition"), "CPUs", _("CPU entitlement"),
+                                                  "GiB", _("channels")))
+        text = _("Free: {gib} GiB, {channels} channels. Utilization static {static} vs shared "
+                 "{shared}; unmet demand {static_unmet} vs {shared_unmet}.").format(
+                     gib=a.free_memory_gb, channels=a.free_channels,
+                     static=f"{u.static_util:.0%}", shared=f"{u.shared_util:.0%}",
+                     static_unmet=f"{u.static_unmet:.0%}", shared_unmet=f"{u.shared_unmet:.0%}")
+        return f"<table><tr>{head}</tr>{rows}</table><p>{text}</p>"
 
 
 def partition_lab(prod_cpus: int = 3, prod_memory: int = 24, test_weight: int = 2,

@@ -27,12 +27,19 @@ import ipywidgets as W
 
 from .. import viz
 from ..errors import check_choice, check_int, check_number
+from ..i18n import N_, _
 from ..scheduler import COSCHED_MODES, CreditScheduler, scenarios, simulate
 from .base import WidgetApp
 
 __all__ = ["SchedulerLab", "CoschedLab", "scheduler_lab", "cosched_lab", "APPS"]
 
 _NARROW = {"description_width": "88px"}
+#: column headers of the result tables (the keys are the model's row keys)
+_COLUMNS = {"vm": N_("VM"), "vcpus": N_("vCPUs"), "share": N_("share"), "wait_ms": N_("wait ms"),
+            "median_wakeup_ms": N_("median wake-up ms"), "deadline_misses": N_("missed deadlines"),
+            "skew_ms": N_("skew ms")}
+#: co-scheduling modes (the values stay the model's)
+_COSCHED = {"none": N_("none"), "strict": N_("strict"), "relaxed": N_("relaxed")}
 
 
 def _slider(cls, value, lo, hi, step, label):
@@ -50,7 +57,8 @@ def _triple(name, values, lo, hi):
 
 
 def _table(rows, columns) -> str:
-    head = "".join(f"<th style='padding:0 6px'>{html.escape(c)}</th>" for c in columns)
+    head = "".join(f"<th style='padding:0 6px'>{html.escape(_(_COLUMNS.get(c, c)))}</th>"
+                   for c in columns)
     body = ""
     for r in rows:
         cells = "".join(f"<td style='padding:0 6px;text-align:right'>"
@@ -63,7 +71,7 @@ def _table(rows, columns) -> str:
 class SchedulerLab(WidgetApp):
     """Credit / SEDF on three VMs (web: I/O-bound, db and batch: 2 CPU-bound vCPUs)."""
 
-    title = "vCPU scheduling lab (Credit / SEDF)"
+    title = N_("vCPU scheduling lab (Credit / SEDF)")
 
     def __init__(self, scheduler="credit", cosched="none", pcpus=2,
                  weights=(256, 256, 256), caps=(0, 0, 0), periods_ms=(20, 100, 100),
@@ -82,23 +90,23 @@ class SchedulerLab(WidgetApp):
         self.seed = check_int("seed", seed, minimum=0, maximum=2**63 - 1)
         controls = {
             "scheduler": W.Dropdown(options=[("Credit", "credit"), ("SEDF", "sedf"),
-                                             ("round robin", "rr")],
-                                    value=scheduler, description="scheduler",
+                                             (_("round robin"), "rr")],
+                                    value=scheduler, description=_("scheduler"),
                                     style=_NARROW, layout=W.Layout(width="260px")),
-            "cosched": W.Dropdown(options=["none", "strict", "relaxed"], value=cosched,
-                                  description="co-sched", style=_NARROW,
+            "cosched": W.Dropdown(options=[(_(v), k) for k, v in _COSCHED.items()],
+                                  value=cosched, description=_("co-sched"), style=_NARROW,
                                   layout=W.Layout(width="260px")),
             "pcpus": _slider(W.IntSlider, pcpus, 1, 8, 1, "pCPUs"),
         }
-        for i, (name, _, _) in enumerate(scenarios.LAB_VMS):
+        for i, (name, _w, _c) in enumerate(scenarios.LAB_VMS):
             controls[f"{name}_weight"] = _slider(W.IntSlider, weights[i], 32, 1024, 32,
-                                                 f"{name} weight")
+                                                 _("{vm} weight").format(vm=name))
             controls[f"{name}_cap"] = _slider(W.IntSlider, caps[i], 0, 200, 10,
-                                              f"{name} cap %")
+                                              _("{vm} cap %").format(vm=name))
             controls[f"{name}_period"] = _slider(W.IntSlider, periods_ms[i], 5, 200, 5,
-                                                 f"{name} period")
+                                                 _("{vm} period").format(vm=name))
             controls[f"{name}_slice"] = _slider(W.IntSlider, slices_ms[i], 0, 100, 1,
-                                                f"{name} slice")
+                                                _("{vm} slice").format(vm=name))
         super().__init__(controls)
 
     def compute(self, scheduler, cosched, pcpus, **per_vm):
@@ -127,18 +135,19 @@ class SchedulerLab(WidgetApp):
 
     def describe(self, result) -> str:
         if result.scheduler.startswith("credit"):
-            used = "weight and cap are used; period and slice are ignored"
+            used = _("weight and cap are used; period and slice are ignored")
         elif result.scheduler.startswith("sedf"):
-            used = ("period and slice are used (slice 0 = no reservation, extra time only); "
-                    "weight and cap are ignored")
+            used = _("period and slice are used (slice 0 = no reservation, extra time only); "
+                     "weight and cap are ignored")
         else:
-            used = "the textbook baseline: weight, cap, period and slice are all ignored"
+            used = _("the textbook baseline: weight, cap, period and slice are all ignored")
         rows = result.summary()
         cols = ["vm", "vcpus", "share", "wait_ms", "median_wakeup_ms", "deadline_misses",
                 "skew_ms"]
+        shares = _("Shares over {ms} ms, Jain fairness (per weight) {jain}.").format(
+            ms=result.duration_us // 1000, jain=f"{result.fairness():.3f}")
         return (f"<p style='font-size:12px'>{html.escape(result.scheduler)} — {used}. "
-                f"Shares over {result.duration_us // 1000} ms, Jain fairness (per weight) "
-                f"{result.fairness():.3f}.</p>" + _table(rows, cols))
+                f"{shares}</p>" + _table(rows, cols))
 
 
 @functools.lru_cache(maxsize=64)
@@ -150,7 +159,7 @@ def _lock_vms(pcpus, hogs):
 class CoschedLab(WidgetApp):
     """Lock-holder preemption: a 4-vCPU VM with a spinlock under each co-scheduling mode."""
 
-    title = "Co-scheduling and lock-holder preemption"
+    title = N_("Co-scheduling and lock-holder preemption")
 
     def __init__(self, mode="none", hogs=3, pcpus=4, duration_ms=500.0, seed=0):
         check_choice("mode", mode, COSCHED_MODES)
@@ -160,9 +169,9 @@ class CoschedLab(WidgetApp):
                                         maximum=60_000.0)
         self.seed = check_int("seed", seed, minimum=0, maximum=2**63 - 1)
         controls = {
-            "mode": W.ToggleButtons(options=["none", "strict", "relaxed"], value=mode,
-                                    description="co-sched", style=_NARROW),
-            "hogs": _slider(W.IntSlider, hogs, 0, 6, 1, "hogs"),
+            "mode": W.ToggleButtons(options=[(_(v), k) for k, v in _COSCHED.items()],
+                                    value=mode, description=_("co-sched"), style=_NARROW),
+            "hogs": _slider(W.IntSlider, hogs, 0, 6, 1, _("hogs")),
             "pcpus": _slider(W.IntSlider, pcpus, 4, 8, 1, "pCPUs"),
         }
         super().__init__(controls)
@@ -186,13 +195,14 @@ class CoschedLab(WidgetApp):
         w = result.workload("smp")
         secs = result.duration_us / 1e6
         held = sum(e - s for _, s, e, _ in result.reservations) / 1000
-        return ("<p style='font-size:12px'>"
-                f"smp: {w.get('iterations', 0) / secs:.0f} critical sections/s, "
-                f"CPU share {result.share('smp'):.2f}, spinning "
-                f"{w.get('spin_us', 0) / 1000:.0f} ms, co-stopped "
-                f"{result.costop_us('smp') / 1000:.0f} ms, pCPUs held idle {held:.0f} ms, "
-                f"max skew {result.skew('smp') / 1000:.1f} ms "
-                f"(over {result.duration_us // 1000} ms).</p>")
+        text = _("smp: {rate} critical sections/s, CPU share {share}, spinning {spin} ms, "
+                 "co-stopped {costop} ms, pCPUs held idle {held} ms, max skew {skew} ms "
+                 "(over {ms} ms).")
+        return "<p style='font-size:12px'>" + text.format(
+            rate=f"{w.get('iterations', 0) / secs:.0f}", share=f"{result.share('smp'):.2f}",
+            spin=f"{w.get('spin_us', 0) / 1000:.0f}",
+            costop=f"{result.costop_us('smp') / 1000:.0f}", held=f"{held:.0f}",
+            skew=f"{result.skew('smp') / 1000:.1f}", ms=result.duration_us // 1000) + "</p>"
 
 
 def scheduler_lab(**kwargs) -> SchedulerLab:

@@ -29,6 +29,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..errors import check_choice, check_sequence
+from ..i18n import _, N_
 from ..isa import ISAS, X86_32, get_isa
 from ..popek_goldberg import Classification, classify, explain, theorems
 from ..viz.cpu import classification_venn
@@ -53,7 +54,7 @@ class SensitiveResult:
 class SensitiveLab(WidgetApp):
     """ISA dropdown + "make privileged" selection → Venn picture + verdict."""
 
-    title = "Sensitive instructions and Popek & Goldberg's Theorem 1"
+    title = N_("Sensitive instructions and Popek & Goldberg's Theorem 1")
 
     def __init__(self, isa: str = "X86_32", make_privileged: tuple = ()):
         check_choice("isa", isa, ISAS)
@@ -63,7 +64,7 @@ class SensitiveLab(WidgetApp):
             "isa": W.Dropdown(options=list(ISAS), value=isa, description="ISA"),
             "make_privileged": W.SelectMultiple(options=CRITICAL_X86,
                                                 value=tuple(make_privileged),
-                                                description="make privileged",
+                                                description=_("make privileged"),
                                                 rows=6),
         }
         super().__init__(controls)
@@ -83,11 +84,12 @@ class SensitiveLab(WidgetApp):
         return self._figure
 
     def describe(self, result) -> str:
-        verdict = ("<b style='color:#009E73'>virtualizable</b> (Theorem 1)"
+        verdict = (_("<b style='color:#009E73'>virtualizable</b> (Theorem 1)")
                    if result.virtualizable else
-                   "<b style='color:#D55E00'>not virtualizable</b> by Theorem 1")
-        return (f"<p>{html.escape(result.isa)}: {verdict}; hybrid VMM (Theorem 3): "
-                f"{'yes' if result.hybrid else 'no'}.</p>"
+                   _("<b style='color:#D55E00'>not virtualizable</b> by Theorem 1"))
+        hybrid = _("hybrid VMM (Theorem 3): {answer}.").format(
+            answer=_("yes") if result.hybrid else _("no"))
+        return (f"<p>{html.escape(result.isa)}: {verdict}; {hybrid}</p>"
                 f"<pre style='font-size:11px'>{html.escape(result.explanation)}</pre>")
 
 

@@ -26,9 +26,11 @@ from .. import availability as av
 from .. import consolidation as cons
 from .. import operations as ops
 from ..errors import check_choice, check_int
+from ..i18n import N_, _
 from ..viz import consolidation as viz_cons
 from ..viz.text import metric_text
 from .base import WidgetApp
+from .consolidation import policy_options
 
 __all__ = ["CloudLab", "cloud_lab"]
 
@@ -48,7 +50,7 @@ def _report(placement: cons.Placement, spares: int) -> av.AvailabilityReport:
 class CloudLab(WidgetApp):
     """Tenants, servers, link, maintenance host → placement, evacuation, dashboard."""
 
-    title = "A small cloud: consolidation, live migration, operations"
+    title = N_("A small cloud: consolidation, live migration, operations")
 
     def __init__(self, tenants: int = 3, per_tenant: int = 8, policy: str = "complementary",
                  maintenance_host: int = 0, bandwidth_mbit: int = 1000, spares: int = 1,
@@ -61,17 +63,17 @@ class CloudLab(WidgetApp):
         check_int("spares", spares, 0, 2)
         check_int("seed", seed, 0, 50)
         super().__init__({
-            "tenants": W.IntSlider(value=tenants, min=1, max=6, description="tenants"),
+            "tenants": W.IntSlider(value=tenants, min=1, max=6, description=_("tenants")),
             "per_tenant": W.IntSlider(value=per_tenant, min=2, max=20,
-                                      description="VMs/tenant"),
-            "policy": W.Dropdown(options=list(cons.POLICIES), value=policy,
-                                 description="policy"),
+                                      description=_("VMs/tenant")),
+            "policy": W.Dropdown(options=policy_options(), value=policy,
+                                 description=_("policy")),
             "maintenance_host": W.IntSlider(value=maintenance_host, min=0, max=20,
-                                            description="maintain host"),
+                                            description=_("maintain host")),
             "bandwidth_mbit": W.IntSlider(value=bandwidth_mbit, min=100, max=10000, step=100,
-                                          description="link Mbit/s"),
-            "spares": W.IntSlider(value=spares, min=0, max=2, description="spare hosts"),
-            "seed": W.IntSlider(value=seed, min=0, max=50, description="seed"),
+                                          description=_("link Mbit/s")),
+            "spares": W.IntSlider(value=spares, min=0, max=2, description=_("spare hosts")),
+            "seed": W.IntSlider(value=seed, min=0, max=50, description=_("seed")),
         })
 
     def compute(self, tenants, per_tenant, policy, maintenance_host, bandwidth_mbit, spares,
@@ -85,21 +87,22 @@ class CloudLab(WidgetApp):
         return p, report, m
 
     def draw(self, result):
-        p, _, m = result
+        p, _report_, m = result
         moved = av.FailureImpact(m.host, p.hosts[m.host].vms, m.moves, m.stuck, ())
         return viz_cons.host_map(
             p, moved, color_by="tenant",
-            title=(f"maintenance on host {m.host}: {len(m.moves)} VMs live-migrated "
-                   f"(dotted) in {m.evacuation.total_time_s:.0f} s, {len(m.stuck)} without "
-                   f"room (red); colour = tenant"))
+            title=_("maintenance on host {host}: {moved} VMs live-migrated (dotted) in {s} s, "
+                    "{stuck} without room (red); colour = tenant").format(
+                        host=m.host, moved=len(m.moves), s=f"{m.evacuation.total_time_s:.0f}",
+                        stuck=len(m.stuck)))
 
     def describe(self, result):
         rows = "".join(f"<tr><td>{html.escape(m.area)}</td><td>{html.escape(m.metric)}</td>"
                        f"<td>{html.escape(metric_text(m))}</td></tr>"
                        for m in ops.dashboard(*result))
-        return ("<table><tr><th>area</th><th>metric</th><th>value</th></tr>"
-                f"{rows}</table><p><i>Server sizes, watts and dirty rates are "
-                "illustrative.</i></p>")
+        head = "".join(f"<th>{h}</th>" for h in (_("area"), _("metric"), _("value")))
+        note = _("Server sizes, watts and dirty rates are illustrative.")
+        return f"<table><tr>{head}</tr>{rows}</table><p><i>{note}</i></p>"
 
 
 def cloud_lab(tenants: int = 3, per_tenant: int = 8, policy: str = "complementary",
