@@ -35,7 +35,7 @@ pytestmark = pytest.mark.browser
 ROOT = repo_root()
 GERMAN_DIR = ROOT / "notebooks" / "de"
 HOW_MANY = 3
-RUN_ALL_DE = ("Ausführen", "Alle Zellen ausführen")   # the language pack's "Run", "Run All Cells"
+RUN_ALL_DE = ("Ausführen", "Alle Zellen ausführen")  # the pack's "Run", "Run All Cells"
 
 
 def _code_cells(path) -> int:

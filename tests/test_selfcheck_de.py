@@ -1,4 +1,4 @@
-"""The German self-check texts (virtlab/data/selfcheck/de/NN.yaml) translate, they do not change facts."""
+"""German self-check texts (data/selfcheck/de/NN.yaml) translate; they do not change facts."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
+from .errors import check_choice
 from .grading import cli as grading_cli
 from .i18n import ENV as I18N_ENV
 from .i18n import LANGUAGES
@@ -55,8 +56,7 @@ def start_notebook(lang: str) -> str:
     >>> start_notebook("en"), start_notebook("de")
     ('notebooks/00_start_here.ipynb', 'notebooks/de/00_start_here.ipynb')
     """
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+    check_choice("lang", lang, LANGUAGES)
     folder = "notebooks" if lang == LANGUAGES[0] else f"notebooks/{lang}"
     return f"{folder}/00_start_here.ipynb"
 
@@ -73,8 +73,7 @@ def lab_overrides(lang: str, base: dict | None = None) -> dict:
     >>> lab_overrides("de", {"x:y": {"a": 1}})
     {'x:y': {'a': 1}, '@jupyterlab/translation-extension:plugin': {'locale': 'de_DE'}}
     """
-    if lang not in LAB_LOCALES:
-        raise ValueError(f"lang must be one of {', '.join(LAB_LOCALES)}; got {lang!r}")
+    check_choice("lang", lang, LAB_LOCALES)
     out = {k: dict(v) for k, v in (base or {}).items()}
     out.setdefault(_TRANSLATION_PLUGIN, {})["locale"] = LAB_LOCALES[lang]
     return out
@@ -119,7 +118,7 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
     if not notebook.is_file():
         print(f"virtlab lab: no notebook {notebook}", file=sys.stderr)
         return 2
-    if args.lang != "en" and importlib.util.find_spec(
+    if args.lang != LANGUAGES[0] and importlib.util.find_spec(
             "jupyterlab_language_pack_" + LAB_LOCALES[args.lang].replace("-", "_")) is None:
         print(f"virtlab lab: the JupyterLab language pack for {LAB_LOCALES[args.lang]} is not "
               "installed (pip install 'virtlab[lab]'); JupyterLab stays English",
