@@ -19,7 +19,7 @@ ifeq ($(origin LANG),command line)
 unexport LANG
 endif
 
-.PHONY: setup lab test notebooks bench assign clean
+.PHONY: setup lab test notebooks bench assign site clean hub hub-setup test-hub bench-hub
 
 setup: $(STAMP)
 
@@ -53,5 +53,42 @@ bench: setup
 assign: setup
 	$(VENV)/bin/virtlab assign
 
+# -- the course on JupyterHub (deploy/hub, README "The course on JupyterHub") --
+HUB     := deploy/hub
+HUBSTAMP := $(VENV)/.hub-installed
+CHP     := $(HUB)/node/node_modules/.bin/configurable-http-proxy
+# Extra arguments for benchmarks/hub_load.py, e.g. make bench-hub HUB_ARGS="--users 5"
+HUB_ARGS ?=
+
+# JupyterHub from PyPI (the `hub` extra), its proxy from npm into deploy/hub/node
+# (pinned by deploy/hub/node/package-lock.json; never installed globally).
+$(HUBSTAMP): pyproject.toml $(STAMP)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -e '.[hub]'
+	@touch $(HUBSTAMP)
+
+$(CHP): $(HUB)/node/package.json $(HUB)/node/package-lock.json
+	npm ci --prefix $(HUB)/node --no-audit --no-fund --loglevel=error
+	@touch $(CHP)
+
+hub-setup: setup $(HUBSTAMP) $(CHP)
+
+# Serves the course on http://127.0.0.1:8000 (any user name and password).
+hub: hub-setup
+	cd $(HUB) && ../../$(VENV)/bin/jupyterhub -f jupyterhub_config.py
+
+# Two students in the real browser through a hub of their own (about 1-2 minutes).
+test-hub: hub-setup
+	VIRTLAB_TEST_HUB=1 $(VPY) -m pytest -m browser tests/test_hub.py $(PYTEST_ARGS)
+
+# The load test: N = 5, 10, 20, 40 students (tens of minutes); writes
+# benchmarks/hub_results.json, which deploy/z2jh/size.py turns into Helm values.
+bench-hub: hub-setup
+	$(VPY) -m benchmarks.hub_load $(HUB_ARGS)
+	$(VPY) deploy/z2jh/size.py
+
+# The static web edition: site/index.html (offline; stored outputs, no kernel).
+site: setup
+	$(VPY) scripts/build_site.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis site course $(HUB)/node/node_modules $(HUB)/state

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EN = ROOT / "notebooks"
 DE = EN / "de"
 TRANSLATIONS = ROOT / "translations" / "de"
-LANGUAGE_CELL = 'import virtlab\nvirtlab.set_language("de")'
+LANGUAGE_CELL = 'import virtlab\nvirtlab.set_language("de");'  # ";": no output
 LANGUAGE_ID = "set-language-de"
 
 

@@ -106,9 +106,12 @@ def test_grading_never_imports_the_cli():
 
 def test_commands_are_assembled_not_registered():
     import virtlab.grading.cli as gcli
-    assert set(gcli.COMMANDS) == {"assign", "grade", "check-solutions"}
+    import virtlab.coursecli as ccli
+    assert set(gcli.COMMANDS) == {"assign", "grade", "check-solutions", "practice"}
+    assert set(ccli.COMMANDS) == {"slides", "course"}
     assert set(cli.COMMANDS) == {"lab"}  # nobody mutated it at import time
-    assert set(cli.commands()) == {"lab", "assign", "grade", "check-solutions"}
+    assert set(cli.commands()) == {"lab", "assign", "grade", "check-solutions", "practice",
+                                   "slides", "course"}
 
 
 @pytest.mark.parametrize("module", ["virtlab", "virtlab.cli"])

@@ -39,7 +39,11 @@ def test_section_sits_before_the_summary_and_tags_machine_cells(key):
     assert cells[0].source.startswith("## On this machine")
     first = nb.cells.index(cells[0])
     assert nb.cells[first:first + len(cells)] == cells            # one contiguous block
-    assert "## Summary" in nb.cells[first + len(cells)].source    # right before the summary
+    # then the summary, with only the notebook's activity cells (practice, self-check) between
+    rest = nb.cells[first + len(cells):]
+    summary = next(i for i, c in enumerate(rest) if "## Summary" in c.source)
+    assert all(c.metadata.get("virtlab_section") in ("practice", "selfcheck", "predict")
+               for c in rest[:summary])
     for cell in cells:
         if cell.cell_type == "code":
             assert cell.execution_count is not None and not any(

@@ -67,7 +67,8 @@ def _exec_args(monkeypatch, argv, root=ROOT):
     monkeypatch.setattr(cli.os, "chdir", lambda path: None)
     monkeypatch.setattr(cli, "repo_root", lambda: root)
     monkeypatch.setenv("JUPYTERLAB_DIR", str(root / "_lab_app"))
-    monkeypatch.delenv("VIRTLAB_LANG", raising=False)
+    # setenv, not delenv: an absent variable would not be removed again afterwards
+    monkeypatch.setenv("VIRTLAB_LANG", "")
     assert cli.main(["lab", *argv]) == 0
     return seen["cmd"], seen["env"]
 
@@ -76,7 +77,8 @@ def test_lab_de_opens_the_german_edition_in_german(tmp_path, monkeypatch):
     (tmp_path / "notebooks" / "de").mkdir(parents=True)
     (tmp_path / "notebooks" / "de" / "00_start_here.ipynb").write_text("{}")
     cmd, env = _exec_args(monkeypatch, ["--lang", "de", "--no-browser"], tmp_path)
-    assert "notebooks/de/00_start_here.ipynb" in cmd and cmd[-1] == "--no-browser"
+    assert "--LabApp.default_url=/lab/tree/notebooks/de/00_start_here.ipynb" in cmd
+    assert cmd[-1] == "--no-browser"
     assert env["VIRTLAB_LANG"] == "de"       # kernels started by this lab speak German
     settings = next(a for a in cmd if a.startswith("--LabApp.app_settings_dir="))
     written = Path(settings.split("=", 1)[1]) / "overrides.json"
@@ -87,7 +89,7 @@ def test_lab_without_lang_stays_english(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "00_start_here.ipynb").write_text("{}")
     cmd, env = _exec_args(monkeypatch, [], tmp_path)
-    assert "notebooks/00_start_here.ipynb" in cmd
+    assert "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb" in cmd
     assert env["VIRTLAB_LANG"] == "en"
     settings = next(a for a in cmd if a.startswith("--LabApp.app_settings_dir="))
     written = Path(settings.split("=", 1)[1]) / "overrides.json"

@@ -1,14 +1,15 @@
 """The virtlab command line (also run as python -m virtlab or python -m virtlab.cli).
 
 :func:`commands` assembles the subcommand table (name → (help, add
-arguments, run)) from this module's own ``lab`` and the grading package's
-:data:`virtlab.grading.cli.COMMANDS`; nothing registers itself at import
-time, and :mod:`virtlab.grading` never imports this module.
+arguments, run)) from this module's own ``lab``, the course's
+:data:`virtlab.coursecli.COMMANDS` (``slides``, ``course``) and the grading
+package's :data:`virtlab.grading.cli.COMMANDS`; nothing registers itself at
+import time, and neither package imports this module.
 
 Examples
 --------
 >>> sorted(commands())
-['assign', 'check-solutions', 'grade', 'lab']
+['assign', 'check-solutions', 'course', 'grade', 'lab', 'practice', 'slides']
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import __version__
+from . import __version__, coursecli
+from .coursefiles import lab_root
 from .errors import check_choice
 from .grading import cli as grading_cli
 from .i18n import ENV as I18N_ENV
@@ -113,19 +115,21 @@ def lab_settings_dir(lang: str, root: Path) -> Path:
 
 
 def _lab(args: argparse.Namespace, extra: list[str]) -> int:
-    root = repo_root()
+    root = lab_root(repo_root())   # the course-only folder the lab shows (issue 18)
     notebook = root / (args.notebook or start_notebook(args.lang))
     if not notebook.is_file():
-        print(f"virtlab lab: no notebook {notebook}", file=sys.stderr)
+        print(f"virtlab lab: no notebook {notebook} (outside a checkout, make a copy of the "
+              "course with `virtlab course copy DIR` and start the lab in DIR)", file=sys.stderr)
         return 2
     if args.lang != LANGUAGES[0] and importlib.util.find_spec(
             "jupyterlab_language_pack_" + LAB_LOCALES[args.lang].replace("-", "_")) is None:
         print(f"virtlab lab: the JupyterLab language pack for {LAB_LOCALES[args.lang]} is not "
               "installed (pip install 'virtlab[lab]'); JupyterLab stays English",
               file=sys.stderr)
-    cmd = [sys.executable, "-m", "jupyter", "lab", str(notebook.relative_to(root)),
-           f"--ServerApp.root_dir={root}",
-           f"--LabApp.app_settings_dir={lab_settings_dir(args.lang, root)}"]
+    # The printed URL (and the browser) open the notebook itself, not the launcher.
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+           f"--LabApp.default_url=/lab/tree/{notebook.relative_to(root).as_posix()}",
+           f"--LabApp.app_settings_dir={lab_settings_dir(args.lang, repo_root())}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         cmd.append("--allow-root")  # lab machines and containers often run as root
     cmd += extra
@@ -143,8 +147,8 @@ COMMANDS: dict = {
 
 
 def commands() -> dict:
-    """Every subcommand: this module's and the grading package's (a new dict)."""
-    return {**COMMANDS, **grading_cli.COMMANDS}
+    """Every subcommand: this module's, the course's and the grading package's (a new dict)."""
+    return {**COMMANDS, **coursecli.COMMANDS, **grading_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -31,7 +31,9 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_int",
+    "check_mapping",
     "check_number",
+    "check_sequence",
     "check_str",
     "check_type",
 ]
@@ -193,4 +195,70 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     if not ok:
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+    return value
+
+
+def check_sequence(name: str, value: Any, item_types: type | tuple[type, ...] | None = None,
+                   *, min_len: int = 0, max_len: int | None = None) -> tuple:
+    """Return ``value`` as a tuple if it is a list or tuple of ``item_types``.
+
+    Strings, sets, dicts and generators are refused: a model that iterates
+    twice or indexes needs a real sequence.  ``max_len`` bounds what one
+    argument may make a model allocate or loop over.
+
+    Examples
+    --------
+    >>> check_sequence("loads", [0.5, 1.0], float)
+    (0.5, 1.0)
+    >>> check_sequence("loads", "ab", float)
+    Traceback (most recent call last):
+    ...
+    TypeError: loads must be a list or tuple, got str
+    >>> check_sequence("loads", [0.5, None], float)
+    Traceback (most recent call last):
+    ...
+    TypeError: loads[1] must be float, got NoneType
+    >>> check_sequence("vms", [], min_len=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: vms must have at least 1 item(s), got 0
+    """
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple, got {type(value).__name__}")
+    if len(value) < min_len:
+        raise ValueError(f"{name} must have at least {min_len} item(s), got {len(value)}")
+    if max_len is not None and len(value) > max_len:
+        raise ValueError(f"{name} must have at most {max_len} item(s), got {len(value)}")
+    if item_types is not None:
+        for i, item in enumerate(value):
+            if not isinstance(item, item_types):  # the name is built only on failure
+                check_type(f"{name}[{i}]", item, item_types)
+    return tuple(value)
+
+
+def check_mapping(name: str, value: Any, value_types: type | tuple[type, ...] | None = None,
+                  *, min_len: int = 0) -> Mapping:
+    """Return ``value`` if it is a mapping with string keys and ``value_types`` values.
+
+    Examples
+    --------
+    >>> check_mapping("results", {"pre-copy": 1.0}, float)
+    {'pre-copy': 1.0}
+    >>> check_mapping("results", [1.0], float)
+    Traceback (most recent call last):
+    ...
+    TypeError: results must be a mapping, got list
+    >>> check_mapping("results", {"pre-copy": "fast"}, float)
+    Traceback (most recent call last):
+    ...
+    TypeError: results['pre-copy'] must be float, got str
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a mapping, got {type(value).__name__}")
+    if len(value) < min_len:
+        raise ValueError(f"{name} must have at least {min_len} item(s), got {len(value)}")
+    for key, item in value.items():
+        check_type(f"{name} key", key, str)
+        if value_types is not None:
+            check_type(f"{name}[{key!r}]", item, value_types)
     return value

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .errors import check_str
 
-__all__ = ["TERMS", "Term", "find", "lookup", "search"]
+__all__ = ["TERMS", "Term", "find", "fold", "lookup", "search"]
 
 
 @dataclass(frozen=True)
@@ -388,7 +388,14 @@ TERMS: tuple[Term, ...] = (
 )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """``text`` without case and accents, for matching the slides' garbled umlauts.
+
+    Examples
+    --------
+    >>> fold("Binärübersetzung") == fold("BINARUBERSETZUNG")
+    True
+    """
     # Case- and accent-insensitive: "Übersetzung" and "Ubersetzung" match.
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -401,7 +408,7 @@ _ENDINGS = ("ern", "en", "er", "es", "em", "e", "n", "s")
 
 
 def _stems(text: str) -> list[str]:
-    words = "".join(c if c.isalnum() else " " for c in _fold(text)).split()
+    words = "".join(c if c.isalnum() else " " for c in fold(text)).split()
     out = []
     for w in words:
         for end in _ENDINGS:
@@ -439,12 +446,12 @@ def search(query: str) -> list[Term]:
     True
     """
     raw = check_str("query", query, nonempty=False).strip()
-    q = _fold(raw)
+    q = fold(raw)
     q_stems = _stems(raw)
     ranked = []
     for index, term in enumerate(TERMS):
         originals = (term.de, term.en) + term.synonyms
-        names = [_fold(n) for n in originals]
+        names = [fold(n) for n in originals]
         if q in names:
             rank = 0                                   # exact name or synonym
         elif any(n.startswith(q) for n in names):
@@ -453,7 +460,7 @@ def search(query: str) -> list[Term]:
             rank = 2                                   # inside a name
         elif any(_stem_match(q_stems, n) for n in originals):
             rank = 3                                   # inflected or compounded
-        elif q in _fold(term.definition):
+        elif q in fold(term.definition):
             rank = 4                                   # only in the definition
         else:
             continue
@@ -499,8 +506,8 @@ def lookup(name: str) -> Term:
     ...
     ValueError: name 'Kaffee' is not in the glossary
     """
-    key = _fold(check_str("name", name).strip())
+    key = fold(check_str("name", name).strip())
     for term in TERMS:
-        if key in {_fold(n) for n in (term.de, term.en) + term.synonyms}:
+        if key in {fold(n) for n in (term.de, term.en) + term.synonyms}:
             return term
     raise ValueError(f"name {name!r} is not in the glossary")

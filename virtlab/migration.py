@@ -282,6 +282,9 @@ def dirtied_pages(seconds: float, rate_pages: float, hot_pages: int) -> int:
     >>> dirtied_pages(1.0, 0.0, 500)
     0
     """
+    for name, value in (("seconds", seconds), ("rate_pages", rate_pages),
+                        ("hot_pages", hot_pages)):
+        check_number(name, value)
     if hot_pages <= 0 or rate_pages <= 0 or seconds <= 0:
         return 0
     return int(round(hot_pages * -math.expm1(-rate_pages * seconds / hot_pages)))

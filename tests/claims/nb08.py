@@ -5,7 +5,7 @@ from virtlab.hypervisor import machine
 from virtlab.hypervisor.costs import COSTS, HARDWARE
 from virtlab.hypervisor.microbench import compare_bt_vt
 from virtlab.hypervisor.vtx import EXIT_REASONS
-from virtlab.widgets.debugger import GUEST_PROGRAMS
+from virtlab.hypervisor import guests
 
 from . import cite, claim
 
@@ -59,7 +59,7 @@ def _():
 
 @claim("08", "In ring 3 `CLI` raises #GP on every x86, with or without VT-x")
 def _():
-    src = GUEST_PROGRAMS["app_cli"][1]
+    src = guests.source("app_cli_serial")
     for mode, isa in (("native", "X86_32"), ("hardware", "X86_VTX")):
         m = machine(assemble(src, isa=isa), mode)
         while m.step().status == "running":
@@ -70,7 +70,7 @@ def _():
 @claim("08", "in VMX non-root mode that #GP is delivered to the guest kernel through its own "
              "IDT — no VM exit")
 def _():
-    m = machine(assemble(GUEST_PROGRAMS["app_cli"][1], isa="X86_VTX"), "hardware")
+    m = machine(assemble(guests.source("app_cli_serial"), isa="X86_VTX"), "hardware")
     while m.step().status == "running":
         pass
     cli = [line for line in m.log if " CLI " in line]

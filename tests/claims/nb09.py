@@ -2,8 +2,8 @@
 
 from virtlab.asm import assemble
 from virtlab.hypervisor import kvm, run
-from virtlab.hypervisor.stacks import StackCosts, compare_io
-from virtlab.widgets.debugger import GUEST_PROGRAMS
+from virtlab.hypervisor.stacks import StackCosts, compare_stacks
+from virtlab.hypervisor import guests
 
 from . import cite, claim
 
@@ -40,7 +40,7 @@ def _():
 
 @claim("09", "so it costs more.")
 def _():
-    r = compare_io()
+    r = compare_stacks()
     assert r["type2"].total > r["type1"].total
     assert max(r, key=lambda k: r[k].total) == "type2"
 
@@ -49,9 +49,9 @@ def _():
              "moves type 1, KVM and type 2 (whose port accesses trap too); paravirtualization "
              "avoids the exits, so neither price moves it.")
 def _():
-    base = compare_io()
-    ws = compare_io(StackCosts(world_switch=600))
-    ex = compare_io(StackCosts(vm_exit=500))
+    base = compare_stacks()
+    ws = compare_stacks(StackCosts(world_switch=600))
+    ex = compare_stacks(StackCosts(vm_exit=500))
     assert [k for k in base if ws[k].total != base[k].total] == ["type2"]
     assert {k for k in base if ex[k].total != base[k].total} == {"type1", "kvm", "type2"}
     assert ws["paravirtual"].total == ex["paravirtual"].total == base["paravirtual"].total
@@ -59,7 +59,7 @@ def _():
 
 @claim("09", "Same guest binary, different costs:")
 def _():
-    prog = assemble(GUEST_PROGRAMS["syscall"][1])
+    prog = assemble(guests.source("syscall"))
     runs = {b: run(prog, "paravirt", backend=b) for b in ("native", "vmware", "xen")}
     assert len({sum(r.hypercalls.values()) for r in runs.values()}) == 1
     assert runs["native"].cycles < runs["vmware"].cycles < runs["xen"].cycles
@@ -90,7 +90,7 @@ def _():
 
 @claim("09", "an application makes three system calls")
 def _():
-    r = run(assemble(GUEST_PROGRAMS["syscall"][1]), "native")
+    r = run(assemble(guests.source("syscall")), "native")
     assert r.counters["syscalls"] == 3
 
 
@@ -102,6 +102,6 @@ def _():
 
 @claim("09", "there the same system calls never leave the guest")
 def _():
-    r = run(assemble(GUEST_PROGRAMS["syscall"][1], isa="X86_VTX"), "hardware")
+    r = run(assemble(guests.source("syscall"), isa="X86_VTX"), "hardware")
     assert r.counters["syscalls"] == 3
     assert sum(r.exits.values()) == r.exits.get("HLT", 0)    # only the final HLT exits

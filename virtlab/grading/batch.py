@@ -42,14 +42,15 @@ import nbformat
 from ..errors import check_int
 from .exercise import get_exercise
 from .notebook import cell_role, exercise_id_of, rebuild
-from .report import atomic_write, result_path, write_reports, write_result
+from .report import atomic_write, load_results, result_path, write_reports, write_result
 from .runner import (GradeOptions, GradeResult, SubmissionRejected, solutions_dir_of,
                      grade_submission, parse_notebook_bytes, read_submission, source_notebook,
                      student_id_for)
 from .sandbox import check_sandbox
 from .similarity import report_markdown, similarity_report
 
-__all__ = ["grade_many", "parse_shard", "select_shard", "find_submissions", "submission_key"]
+__all__ = ["merge_outputs", "shard_from_env", "grade_many", "parse_shard", "select_shard",
+           "find_submissions", "submission_key"]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -61,6 +62,112 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 1 <= i <= n:
         raise ValueError(f"shard must be i/n with 1 <= i <= n, got {text!r}")
     return i, n
+
+
+def shard_from_env(env: dict | None = None, total: int | None = None) -> tuple[int, int] | None:
+    """The shard ``(i, n)`` of a cluster array job, from its environment, or None.
+
+    Kubernetes Indexed Jobs set ``JOB_COMPLETION_INDEX`` (0-based) but not the
+    number of completions, so ``total`` (``--shards N``, or ``VIRTLAB_SHARDS``)
+    must say it; Slurm job arrays set ``SLURM_ARRAY_TASK_ID`` with
+    ``SLURM_ARRAY_TASK_MIN`` and ``SLURM_ARRAY_TASK_COUNT`` (any start, e.g.
+    ``--array=0-7`` or ``1-8``).
+
+    Examples
+    --------
+    >>> shard_from_env({"JOB_COMPLETION_INDEX": "2"}, total=4)
+    (3, 4)
+    >>> shard_from_env({"SLURM_ARRAY_TASK_ID": "8", "SLURM_ARRAY_TASK_MIN": "1",
+    ...                 "SLURM_ARRAY_TASK_COUNT": "8"})
+    (8, 8)
+    >>> shard_from_env({}) is None
+    True
+    >>> shard_from_env({"JOB_COMPLETION_INDEX": "0"})
+    Traceback (most recent call last):
+    ...
+    ValueError: JOB_COMPLETION_INDEX is set but not the number of shards: pass --shards N (or set VIRTLAB_SHARDS)
+    """
+    env = os.environ if env is None else env
+    if total is None and env.get("VIRTLAB_SHARDS"):
+        total = _env_int(env, "VIRTLAB_SHARDS")
+    if "JOB_COMPLETION_INDEX" in env:
+        if total is None:
+            raise ValueError("JOB_COMPLETION_INDEX is set but not the number of shards: "
+                             "pass --shards N (or set VIRTLAB_SHARDS)")
+        i = _env_int(env, "JOB_COMPLETION_INDEX") + 1
+    elif "SLURM_ARRAY_TASK_ID" in env:
+        first = _env_int(env, "SLURM_ARRAY_TASK_MIN") if "SLURM_ARRAY_TASK_MIN" in env else 0
+        if total is None:
+            if "SLURM_ARRAY_TASK_COUNT" not in env:
+                raise ValueError("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: "
+                                 "pass --shards N")
+            total = _env_int(env, "SLURM_ARRAY_TASK_COUNT")
+        i = _env_int(env, "SLURM_ARRAY_TASK_ID") - first + 1
+    else:
+        return None
+    if not 1 <= i <= total:
+        raise ValueError(f"the array index gives shard {i} of {total}: outside 1..{total}")
+    return i, total
+
+
+def _env_int(env, name: str) -> int:
+    try:
+        return int(env[name])
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {env[name]!r}") from None
+
+
+def merge_outputs(shards: list, out: str | os.PathLike) -> dict:
+    """Merge the output folders of shard runs into ``out``: one report for the course.
+
+    Each shard's ``shard.json`` says which shard it was and which (student,
+    exercise) pairs it was given.  The merge refuses shards of different
+    splits, a shard given twice and a pair graded in two shards; it reports
+    shards that are missing and assigned pairs without a result.  Results are
+    copied as the grader wrote them; ``grades.csv``, the summary and the
+    manual-answer files are rebuilt; the similarity report (computed by every
+    shard over all submissions) is taken from the first shard.
+
+    Returns the summary with ``missing_shards`` and ``missing`` (pairs).
+    """
+    if not shards:
+        raise ValueError("shards must name at least one shard output folder")
+    plans, seen = [], {}
+    for folder in map(Path, shards):
+        plan_file = folder / "shard.json"
+        if not plan_file.is_file():
+            raise ValueError(f"shards: {folder} has no shard.json (not a `virtlab grade` output)")
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+        i, n = plan["shard"]
+        if plans and n != plans[0][1]["shard"][1]:
+            raise ValueError(f"shards: {folder} is shard {i}/{n}, the others are of "
+                             f"{plans[0][1]['shard'][1]}")
+        if i in seen:
+            raise ValueError(f"shards: shard {i}/{n} given twice ({seen[i]} and {folder})")
+        seen[i] = folder
+        plans.append((folder, plan))
+    n = plans[0][1]["shard"][1]
+    rows: dict[tuple[str, str], tuple[Path, dict]] = {}
+    for folder, plan in plans:
+        for row in load_results(folder):
+            key = (row.get("student"), row.get("exercise"))
+            if key in rows:
+                raise ValueError(f"shards: {key[0]} / {key[1]} was graded in both "
+                                 f"{rows[key][0]} and {folder}")
+            rows[key] = (folder, row)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for _folder, row in rows.values():
+        write_result(out, row, (row["student"], row["exercise"]))
+    first_similarity = plans[0][0] / "similarity"
+    if first_similarity.is_dir():
+        for f in sorted(first_similarity.iterdir()):
+            atomic_write(out / "similarity" / f.name, f.read_text(encoding="utf-8"))
+    s = write_reports(out)
+    s["missing_shards"] = sorted(set(range(1, n + 1)) - set(seen))
+    s["missing"] = sorted(tuple(k) for _, plan in plans for k in plan["assigned"]
+                          if tuple(k) not in rows)
+    return s
 
 
 def select_shard(items: list, i: int, n: int) -> list:
@@ -243,7 +350,7 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
     >>> out = tempfile.mkdtemp()
     >>> s = grade_many([], out, jobs=2, progress=io.StringIO())
     >>> s["submissions"], sorted(p.name for p in Path(out).iterdir())
-    (0, ['grades.csv', 'summary.json', 'summary.txt'])
+    (0, ['grades.csv', 'shard.json', 'summary.json', 'summary.txt'])
     """
     jobs = check_int("jobs", jobs, minimum=1, maximum=256)
     i, n = shard
@@ -259,6 +366,8 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
     for root, path in find_submissions(paths):
         groups.setdefault(submission_key(path, root, exercise_id), []).append((root, path))
     keys = select_shard(list(groups), i, n)
+    atomic_write(out / "shard.json", json.dumps({"shard": [i, n], "assigned": sorted(keys)},
+                                                indent=1) + "\n")
     duplicates = {k: groups[k] for k in keys if len(groups[k]) > 1}
     single = [k for k in keys if len(groups[k]) == 1]
     skipped = [k for k in single

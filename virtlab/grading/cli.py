@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..paths import repo_root
 from .assign import assign, release
-from .batch import grade_many, parse_shard
+from .batch import grade_many, merge_outputs, parse_shard, shard_from_env
 from .checks import check_solutions
 from .exercise import exercises
 from .practice import format_practice, practice_problem, worked_solution
@@ -88,10 +88,18 @@ def assign_command(args, extra) -> int:
 
 
 def _grade_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("submissions", nargs="+", help="notebooks or folders of notebooks")
+    p.add_argument("submissions", nargs="*", help="notebooks or folders of notebooks")
     p.add_argument("--out", required=True, help="output folder for reports")
     p.add_argument("-j", "--jobs", type=int, default=1, help="parallel kernels")
-    p.add_argument("--shard", default="1/1", help="grade only shard i/n (e.g. 2/8)")
+    p.add_argument("--shard", default=None,
+                   help="grade only shard i/n (e.g. 2/8); default: from a Kubernetes Indexed "
+                        "Job (JOB_COMPLETION_INDEX, with --shards) or a Slurm array "
+                        "(SLURM_ARRAY_TASK_ID), else everything")
+    p.add_argument("--shards", type=int, default=None,
+                   help="number of shards when the index comes from the environment")
+    p.add_argument("--merge", nargs="+", default=None, metavar="SHARD_OUT",
+                   help="merge the output folders of shard runs into --out (refuses "
+                        "overlaps, reports missing shards and students); grades nothing")
     p.add_argument("--force", action="store_true", help="re-grade already graded submissions")
     p.add_argument("--exercise", default=None, help="expected exercise id")
     p.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell")
@@ -114,8 +122,29 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
 def grade_command(args, extra) -> int:
     """Grade submissions; write results/, grades.csv and the summary."""
     import os
+    if args.merge:
+        if args.submissions:
+            print("virtlab grade: --merge takes shard output folders, not submissions",
+                  file=sys.stderr)
+            return 2
+        try:
+            s = merge_outputs(args.merge, args.out)
+        except ValueError as exc:
+            print(f"virtlab grade: {exc}", file=sys.stderr)
+            return 2
+        print(summary_text(s), end="")
+        for i in s["missing_shards"]:
+            print(f"virtlab grade: shard {i} is missing", file=sys.stderr)
+        for student, exercise in s["missing"]:
+            print(f"virtlab grade: no result for {student} / {exercise}", file=sys.stderr)
+        return 1 if s["missing_shards"] or s["missing"] else 0
+    if not args.submissions:
+        print("virtlab grade: give submissions to grade (or --merge SHARD_OUT ...)",
+              file=sys.stderr)
+        return 2
     try:
-        shard = parse_shard(args.shard)
+        shard = (parse_shard(args.shard) if args.shard
+                 else shard_from_env(total=args.shards) or (1, 1))
     except ValueError as exc:
         print(f"virtlab grade: {exc}", file=sys.stderr)
         return 2

@@ -499,6 +499,12 @@ def exercise_facade(exercise, source) -> dict[str, str]:
     if module is not None and wanted:
         student = [q.name for q in exercise.questions if isinstance(q, Function)]
         files[f"{exercise.id}.py"] = facade_source(module, wanted, student)
+        # shared helper modules of the exercises (``_guest``: building a variant's
+        # guest program) come along as they are: they hold no reference answers
+        for helper in sorted(set(re.findall(r"from virtlab\.grading\.exercises\.(_\w+) import",
+                                            files[f"{exercise.id}.py"]))):
+            path = Path(module.__file__).with_name(f"{helper}.py")
+            files[f"{helper}.py"] = path.read_text(encoding="utf-8")
     return files
 
 

@@ -341,6 +341,7 @@ class KvmRun:
     """
 
     def __init__(self, size: int):
+        check_int("size", size, minimum=VCPU_MMAP_SIZE, maximum=1 << 20)
         self.mem = bytearray(size)
         self.exit_reason = KVM_EXIT_UNKNOWN
         self.immediate_exit = 0

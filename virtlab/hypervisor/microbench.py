@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..asm import Program, assemble
-from ..errors import check_bool, check_choice, check_int, check_type
+from ..errors import check_bool, check_choice, check_int, check_sequence, check_type
 from . import machine, run
 from .costs import COSTS, CycleCosts, HARDWARE, cycles
 
@@ -396,6 +396,7 @@ def overheads(program: Program, costs: CycleCosts = COSTS,
     >>> ov["emulation"] >= 10
     True
     """
+    check_sequence("modes", modes, str, min_len=1, max_len=16)
     native = run(program, "native", costs=costs)
     out = {}
     for m in modes:
@@ -444,6 +445,7 @@ def wallclock(iterations: int = 200_000, repeats: int = 5,
     """
 
     check_int("repeats", repeats, minimum=1, maximum=100)
+    check_sequence("modes", modes, str, min_len=1, max_len=16)
     prog = compute_loop(iterations)
     times: dict[str, list[float]] = {m: [] for m in modes}
     instr: dict[str, int] = {}

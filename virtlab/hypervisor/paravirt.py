@@ -38,7 +38,7 @@ from ..errors import check_choice
 from .costs import cycles
 from .vm import VMMMachine
 
-__all__ = ["paravirtualize", "ParavirtMachine", "HYPERCALL_NAMES", "hypercall_name"]
+__all__ = ["paravirtualize", "ParavirtMachine", "HYPERCALL_NAMES"]
 
 #: Hypercall used for each replaced instruction (by catalogue key).
 HYPERCALL_NAMES = {

@@ -35,9 +35,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..asm import REGS
+from ..asm import REGS, Instruction
 from ..cpu import CPU, PrivState, deliver_irq, execute_special, mmio_complete, mmio_decode
-from ..errors import VirtlabError, check_bool, check_choice, check_int
+from ..errors import VirtlabError, check_bool, check_choice, check_int, check_type
 from .costs import COSTS, HARDWARE, cycles
 from .vm import VMMMachine
 
@@ -240,6 +240,9 @@ def exit_for(ins, controls: dict, cpl: int) -> tuple[str, dict] | None:
     >>> exit_for(P("MOV CR3, EAX"), DEFAULT_CONTROLS, 0) is None   # EPT on
     True
     """
+    check_type("ins", ins, Instruction)
+    check_type("controls", controls, dict)
+    check_int("cpl", cpl, minimum=0, maximum=3)
     key = ins.key
     ept = controls.get("enable_ept", True)
     if key == "VMCALL":

@@ -43,5 +43,5 @@ __all__ = [
     "PAGE_SHIFT", "PAGE_SIZE", "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "PageFault",
     "PageTable", "PagingMode", "PhysicalMemory", "ShadowMMU", "TLB", "TLBStats",
     "TRAP_CYCLES", "WalkStep", "X86_32_2LEVEL", "X86_64", "X86_64_5LEVEL", "Fault", "compose",
-    "hw_walk", "nested_walk_refs", "pte_flags",
+    "nested_walk_refs", "pte_flags",
 ]

@@ -66,6 +66,7 @@ class GuestMemory:
     ALIGN = 4
 
     def __init__(self, vm: "GuestVM"):
+        check_type("vm", vm, GuestVM)
         self.vm = vm
         self.frames = vm.guest_frames
         self.size = self.frames << PAGE_SHIFT

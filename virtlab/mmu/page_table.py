@@ -43,7 +43,7 @@ __all__ = [
     "PTE_A", "PTE_D", "PTE_P", "PTE_PS", "PTE_U", "PTE_W", "X86_32_2LEVEL", "X86_64",
     "X86_64_5LEVEL",
     "Fault", "PageFault", "PageTable", "PagingMode", "WalkStep", "check_access",
-    "hw_walk", "pte_flags",
+    "pte_flags",
 ]
 
 PTE_P = 1 << 0   #: present
@@ -225,6 +225,7 @@ def pte_flags(entry: int) -> str:
     >>> pte_flags(PTE_P | PTE_U | PTE_A)
     'P - U A -'
     """
+    check_int("entry", entry, minimum=0, maximum=(1 << 64) - 1)
     return " ".join(c if entry & bit else "-" for c, bit in
                     (("P", PTE_P), ("W", PTE_W), ("U", PTE_U), ("A", PTE_A), ("D", PTE_D)))
 

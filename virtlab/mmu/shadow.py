@@ -92,6 +92,10 @@ class ShadowMMU(MMU):
     def __init__(self, vm: GuestVM, guest_table: PageTable | None = None, *,
                  tlb: TLB | None = None, vpid: int = 0, trap_cycles: int = TRAP_CYCLES):
         self.vm = check_type("vm", vm, GuestVM)
+        if guest_table is not None:  # checked before vm.memory gets the write hook
+            check_type("guest_table", guest_table, PageTable)
+            if guest_table.memory is not vm.memory:
+                raise ValueError("guest_table must be a guest table of this VM")
         super().__init__(tlb, vpid, trap_cycles)
         self.host = vm.host
         self.shadow: PageTable | None = None

@@ -22,7 +22,12 @@ from .system import simulate
 from .trace import Trace
 from .workloads import CPUBound, IOBound, SpinLock
 
-__all__ = ["LAB_VMS", "lab", "latency_comparison", "lock_comparison", "mapping_example"]
+#: Longest simulated time of a scenario (one minute, as the scheduler widgets
+#: allow); a longer run is a :func:`simulate` call of its own.
+MAX_SCENARIO_MS = 60_000.0
+
+__all__ = ["LAB_VMS", "MAX_SCENARIO_MS", "lab", "latency_comparison", "lock_comparison",
+           "mapping_example"]
 
 #: The three VMs of the scheduler lab: name, vCPUs, workload.
 LAB_VMS = (("web", 1, IOBound(burst_ms=1.0, io_ms=4.0)),
@@ -50,6 +55,8 @@ def lab(scheduler: str = "credit", cosched: str = "none", pcpus: int = 2,
     ...
     ValueError: SEDF admission refused: pCPU 0 would be reserved 2.75 > 1 (...)
     """
+    check_number("duration_ms", duration_ms, minimum=0, strict_minimum=True,
+                 maximum=MAX_SCENARIO_MS)
     check_choice("scheduler", scheduler, ("credit", "sedf", "rr"))
     params = {}
     for name, values in (("weights", weights), ("caps", caps), ("periods_ms", periods_ms),
@@ -84,6 +91,8 @@ def latency_comparison(duration_ms: float = 3000.0, hogs: int = 3, seed: int = 0
     >>> list(t)
     ['Credit', 'Credit, no BOOST', 'SEDF 4/10 ms']
     """
+    check_number("duration_ms", duration_ms, minimum=0, strict_minimum=True,
+                 maximum=MAX_SCENARIO_MS)
     hogs = check_int("hogs", hogs, minimum=0, maximum=16)
     vms = ([VM("voip", period_ms=10, slice_ms=4, workload=IOBound(burst_ms=2, io_ms=4))]
            + [VM(f"batch{i}", extratime=True) for i in range(hogs)])
@@ -107,6 +116,8 @@ def lock_comparison(duration_ms: float = 2000.0, pcpus: int = 4, hogs: int = 3,
     >>> t["strict"].skew("smp")
     0
     """
+    check_number("duration_ms", duration_ms, minimum=0, strict_minimum=True,
+                 maximum=MAX_SCENARIO_MS)
     check_choice("scheduler", scheduler, ("credit", "sedf"))
     pcpus = check_int("pcpus", pcpus, minimum=4, maximum=64)
     hogs = check_int("hogs", hogs, minimum=0, maximum=16)
@@ -126,6 +137,8 @@ def mapping_example(duration_ms: float = 200.0) -> Trace:
     >>> mapping_example().pcpus
     2
     """
+    check_number("duration_ms", duration_ms, minimum=0, strict_minimum=True,
+                 maximum=MAX_SCENARIO_MS)
     vms = [VM("VM-1", vcpus=2), VM("VM-2", vcpus=1, affinity=(1,)),
            VM("VM-n", vcpus=2, workload=IOBound(2, 3))]
     return simulate(CreditScheduler(), vms, 2, duration_ms, seed=1)

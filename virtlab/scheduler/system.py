@@ -44,7 +44,7 @@ from ..sim import Simulator
 from .base import MAX_PCPUS, VM, Scheduler
 from .trace import Trace, build_trace
 
-__all__ = ["simulate", "System", "VCpu", "MAX_DURATION_MS", "MAX_TOTAL_VCPUS"]
+__all__ = ["simulate", "MAX_DURATION_MS", "MAX_TOTAL_VCPUS"]
 
 MAX_DURATION_MS = 3_600_000.0
 #: Upper bound on pcpus × duration_ms (64 pCPUs for 10 simulated minutes), so

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import bisect
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..errors import check_int, check_str, check_type
+from ..errors import check_int, check_number, check_sequence, check_str, check_type
 
-__all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "jain_index",
-           "build_trace"]
+__all__ = ["Trace", "Interval", "VCpuStats", "check_trace", "jain_index"]
 
 
 class Interval(NamedTuple):
@@ -75,7 +75,9 @@ def jain_index(values) -> float:
     ...
     ValueError: values must not be empty
     """
-    xs = [float(x) for x in values]
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"values must be an iterable of numbers, got {type(values).__name__}")
+    xs = [check_number("values item", x) for x in values]
     if not xs:
         raise ValueError("values must not be empty")
     if any(x < 0 or x != x for x in xs):
@@ -121,9 +123,13 @@ class Trace:
     _index: dict = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
+        check_sequence("stats", self.stats, VCpuStats)
+        check_sequence("intervals", self.intervals, Interval)
         index: dict[tuple[str, int], tuple[list, list, list]] = {}
         for s in self.stats:
             index[(s.vm, s.vcpu)] = ([], [], [])
+        if any((iv.vm, iv.vcpu) not in index for iv in self.intervals):
+            raise ValueError("intervals must belong to vCPUs listed in stats")
         for iv in sorted(self.intervals, key=lambda i: i.start):
             starts, ends, pcpus = index[(iv.vm, iv.vcpu)]
             starts.append(iv.start)

@@ -16,7 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
 from ..balloon import BalloonTrace
-from ..errors import check_type
+from ..errors import check_mapping, check_type
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["policy_comparison", "timeline"]
@@ -153,6 +153,7 @@ def policy_comparison(traces: dict):
     """
     if not isinstance(traces, dict) or not traces:
         raise TypeError("traces must be a non-empty dict of policy -> BalloonTrace")
+    check_mapping("traces", traces, BalloonTrace)
     kinds = [("guest swap", ("guest_swap_out", "guest_swap_in")),
              ("guest disk reads", ("disk_reads",)),
              ("hypervisor swap", ("hv_swap_out", "hv_swap_in")),

@@ -15,12 +15,14 @@ import hashlib
 import io
 
 import matplotlib
+
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import check_int, check_number
+from ..errors import check_bool, check_int, check_number, check_type
 
 __all__ = ["PALETTE", "color_for", "fast_ticks", "new_figure", "nice_ticks", "to_png",
            "to_svg"]
@@ -175,6 +177,10 @@ def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
     """
     if which not in ("x", "y"):
         raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    check_type("ax", ax, Axes)
+    check_type("locs", locs, (list, tuple, range))
+    if len(locs) > 1000:  # a tick per pixel is already too many
+        raise ValueError(f"locs must hold at most 1000 positions, got {len(locs)}")
     locs = list(locs)
     fig = ax.figure
     pos = ax.get_position()
@@ -218,6 +224,10 @@ def nice_ticks(lo: float, hi: float, n: int = 4, integer: bool = False):
     >>> nice_ticks(0, 100, 4)
     ([0.0, 25.0, 50.0, 75.0, 100.0], ['0', '25', '50', '75', '100'])
     """
+    check_number("lo", lo)
+    check_number("hi", hi)
+    check_int("n", n, minimum=1, maximum=100)
+    check_bool("integer", integer)
     lo, hi = sorted((float(lo), float(hi)))
     eps = (hi - lo) * 1e-9
     locs = [float(v) for v in MaxNLocator(n, integer=integer).tick_values(lo, hi)

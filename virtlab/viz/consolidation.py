@@ -26,7 +26,7 @@ from ..errors import check_choice, check_str, check_type
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
 
-__all__ = ["availability_figure", "heat_axes", "host_map", "placement_figure",
+__all__ = ["availability_figure", "host_map", "placement_figure",
            "placement_heatmap"]
 
 _BEFORE, _AFTER = "#999999", PALETTE[0]

@@ -17,11 +17,11 @@ from __future__ import annotations
 from matplotlib.patches import Rectangle
 
 from ..containers import ATTACK_SURFACE, Comparison
-from ..errors import check_type
+from ..errors import check_number, check_sequence, check_type
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
 
-__all__ = ["attack_surface_figure", "comparison_figure", "density_figure", "stacks_axes",
+__all__ = ["attack_surface_figure", "comparison_figure", "density_figure",
            "stacks_figure"]
 
 _HW, _HOST, _GUEST, _APP = "#999999", PALETTE[0], PALETTE[4], PALETTE[1]
@@ -111,9 +111,14 @@ def attack_surface_figure(rows=None):
     >>> [ax.get_xlabel() for ax in fig.axes]
     ['MB on disk (log scale)', 'MB of memory in use (log scale)']
     """
-    rows = list(ATTACK_SURFACE if rows is None else rows)
+    rows = list(ATTACK_SURFACE if rows is None
+                else check_sequence("rows", rows, tuple, min_len=1, max_len=100))
     if not rows:
         raise ValueError("rows must not be empty")
+    for i, r in enumerate(rows):
+        if len(r) != 5 or not all(isinstance(r[k], str) for k in (0, 2, 3, 4)):
+            raise ValueError(f"rows[{i}] must be (name, MB, what, source, certainty)")
+        check_number(f"rows[{i}] MB", r[1], minimum=0, strict_minimum=True, maximum=1e12)
     panels = [("on disk", [r for r in rows if "memory" not in r[2]]),
               ("of memory in use", [r for r in rows if "memory" in r[2]])]
     panels = [(what, rs) for what, rs in panels if rs]

@@ -1,4 +1,4 @@
-"""Figures for the course itself: the topic map.
+"""Figures for the course itself: the topic map, and the slide-to-section table.
 
 Examples
 --------
@@ -6,6 +6,9 @@ Examples
 >>> fig = viz.course.course_map(highlight="07")
 >>> len(fig.axes)
 1
+>>> table = viz.course.slide_map_table()
+>>> table.markdown.splitlines()[0]
+'| # | slide (*Folie*) | taught in |'
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import numpy as np
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import FancyBboxPatch, Polygon
 
-from ..course import TOPICS, course_graph, learning_path
+from ..course import TOPICS, course_graph, learning_path, slide_map_rows
 from .base import new_figure
 
-__all__ = ["course_map"]
+__all__ = ["SlideMapTable", "course_map", "slide_map_table"]
 
 #: Edge routes by layout: the same for every highlight, so a widget redraw reuses them.
 _ROUTES: dict = {}
@@ -133,3 +136,55 @@ def course_map(highlight: str | None = None):
                  + (f" (path to {highlight} in blue)" if highlight else ""), fontsize=10)
     ax.set_axis_off()
     return fig
+
+
+class SlideMapTable:
+    """The slide map as a table that Jupyter shows as markdown with links.
+
+    Attributes
+    ----------
+    markdown : str
+        A markdown table, one row per slide; links point to
+        ``notebook.ipynb#heading`` relative to ``notebooks/``.
+    text : str
+        The same rows as plain text (what a terminal or nbval sees).
+    """
+
+    def __init__(self, markdown: str, text: str):
+        self.markdown = markdown
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def slide_map_table(cell_ids: dict | None = None) -> SlideMapTable:
+    """Every lecture slide, in slide order, with links to the sections that teach it.
+
+    Parameters
+    ----------
+    cell_ids : dict, optional
+        Passed to :func:`virtlab.course.slide_map_rows`: link to the heading's
+        cell (``#cell-id=...``) so that JupyterLab scrolls to it.
+
+    Returns
+    -------
+    SlideMapTable
+        Displayed as a markdown table in a notebook; ``repr`` is plain text.
+    """
+    rows = slide_map_rows(cell_ids)
+    md = ["| # | slide (*Folie*) | taught in |", "|---:|---|---|"]
+    text = []
+    for row in rows:
+        links = "<br>".join(f"[{_md_cell(label)}]({link})" for label, link in row["sections"])
+        md.append(f"| {row['number']} | {_md_cell(row['title'])} | {links} |")
+        where = "; ".join(label for label, _ in row["sections"])
+        text.append(f"{row['number']:2d}  {row['title']}  ->  {where}")
+    return SlideMapTable("\n".join(md), "\n".join(text))

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
-from ..errors import check_type
+from ..errors import check_mapping, check_number, check_sequence, check_type
+from ..hypervisor.vm import RunResult
 from .base import PALETTE, new_figure
 
 __all__ = ["overhead_bars", "classification_venn", "microbench_bars", "cycle_breakdown"]
@@ -184,6 +185,7 @@ def cycle_breakdown(results: Mapping[str, object]):
     check_type("results", results, Mapping)
     if not results:
         raise ValueError("results must not be empty")
+    check_mapping("results", results, RunResult)
     fig = new_figure(7.6, 3.0)
     ax = fig.add_subplot()
     found = {k for r in results.values() for k, v in r.cycle_breakdown.items() if v}
@@ -309,6 +311,11 @@ def microbench_bars(table: Mapping[str, Mapping[str, float]], *, configs=None):
     check_type("table", table, Mapping)
     if not table:
         raise ValueError("table must not be empty")
+    for name, row in check_mapping("table", table, Mapping).items():
+        for cfg, value in check_mapping(f"table[{name!r}]", row).items():
+            check_number(f"table[{name!r}][{cfg!r}]", value)
+    if configs is not None:
+        check_sequence("configs", configs, str, max_len=20)
     names = list(table)
     cfgs = list(configs) if configs is not None else list(next(iter(table.values())))
     fig = new_figure(7.0, 3.2, margins={})  # fixed axes, no layout solver

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-__all__ = ["fixed_grid", "plain_log", "set_title"]
+__all__: list[str] = []  # layout helpers for the other viz modules, not public
 
 
 def fixed_grid(fig, nrows: int = 1, ncols: int = 1, **params):

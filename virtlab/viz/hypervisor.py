@@ -19,11 +19,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import networkx as nx
+from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from ..errors import check_bool, check_type
-from ..hypervisor.stacks import HypervisorStack
+from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
+from ..hypervisor.stacks import HypervisorStack, IoCost
 from .base import PALETTE, new_figure
 
 __all__ = [
@@ -31,11 +32,9 @@ __all__ = [
     "io_cost_bars",
     "kvm_run_loop",
     "stack_diagram",
-    "stack_layout",
     "stack_overview",
     "text_panels",
     "counts_bars",
-    "debugger_view",
     "grouped_bars",
 ]
 
@@ -140,6 +139,8 @@ def stack_diagram(stack, *, show_io: bool = True, highlight: str | None = None,
     """
     check_type("stack", stack, HypervisorStack)
     check_bool("show_io", show_io)
+    if ax is not None:
+        check_type("ax", ax, Axes)
     if highlight is not None:
         stack.component(highlight)
     boxes = stack_layout(stack)
@@ -232,6 +233,9 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     """
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
+    check_mapping("costs", costs, IoCost)
+    if ax is not None:
+        check_type("ax", ax, Axes)
     if ax is None:
         fig = _fixed_figure(width, height, left=0.13, right=0.74, bottom=0.17, top=0.9)
         ax = fig.add_subplot()
@@ -407,6 +411,15 @@ def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
     """
     if not isinstance(panels, Sequence) or not panels:
         raise TypeError("panels must be a non-empty sequence of (heading, lines)")
+    for i, panel in enumerate(check_sequence("panels", panels, tuple, max_len=8)):
+        if len(panel) != 2:
+            raise ValueError(f"panels[{i}] must be a (heading, lines) pair")
+        check_str(f"panels[{i}] heading", panel[0], nonempty=False)
+        check_sequence(f"panels[{i}] lines", panel[1], str, max_len=500)
+    if marks is not None:
+        for i, row in enumerate(check_sequence("marks", marks, (list, tuple), max_len=8)):
+            check_sequence(f"marks[{i}]", row, bool, max_len=500)
+    check_str("title", title, nonempty=False)
     nlines = max(len(lines) for _, lines in panels)
     if height is None:
         height = min(8.0, 0.6 + 0.19 * max(nlines, 2))

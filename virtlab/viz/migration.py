@@ -16,13 +16,12 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import check_type
+from ..errors import check_mapping, check_number, check_sequence, check_type
 from ..migration import METHODS, MigrationResult
 from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
 
-__all__ = ["METHOD_COLORS", "compare_axes", "downtime_curve", "migration_figure",
-           "rounds_axes", "rounds_figure"]
+__all__ = ["METHOD_COLORS", "downtime_curve", "migration_figure", "rounds_figure"]
 
 #: One colour per method (Okabe-Ito), the same in every figure.
 METHOD_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "post-copy": PALETTE[2]}
@@ -83,6 +82,8 @@ def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
 
 def migration_figure(result: MigrationResult, results: Mapping[str, MigrationResult]):
     """Rounds of one migration next to the comparison of all methods."""
+    check_type("result", result, MigrationResult)
+    check_mapping("results", results, MigrationResult, min_len=1)
     fig = new_figure(8.5, 3.4)
     grid = fixed_grid(fig, 1, 2, width_ratios=[3, 2], left=0.075, bottom=0.14, top=0.83,
                       wspace=0.22)
@@ -102,6 +103,14 @@ def rounds_figure(result: MigrationResult):
 def downtime_curve(bandwidths: Sequence[float], sweep: Mapping[str, Sequence[MigrationResult]],
                    mark: float | None = None):
     """Downtime against link bandwidth for each method (log-log)."""
+    bandwidths = check_sequence("bandwidths", bandwidths, (int, float), min_len=1, max_len=1000)
+    for i, b in enumerate(bandwidths):
+        check_number(f"bandwidths[{i}]", b, minimum=0, strict_minimum=True)
+    for m, results in check_mapping("sweep", sweep, (list, tuple), min_len=1).items():
+        check_sequence(f"sweep[{m!r}]", results, MigrationResult, min_len=len(bandwidths),
+                       max_len=len(bandwidths))
+    if mark is not None:
+        check_number("mark", mark, minimum=0, strict_minimum=True)
     fig = new_figure(5.5, 3.4)
     ax = fig.add_subplot(fixed_grid(fig, left=0.13, bottom=0.15, top=0.9)[0])
     for m, results in sweep.items():

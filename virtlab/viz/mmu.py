@@ -18,8 +18,10 @@ from matplotlib.collections import LineCollection, PatchCollection, PolyCollecti
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import check_int, check_type
-from ..mmu.scenario import AddressChain, SideBySide
+from ..errors import (check_int, check_mapping, check_number, check_sequence, check_str,
+                      check_type)
+from ..mmu.page_table import WalkStep
+from ..mmu.scenario import AddressChain, SideBySide, TLBRun
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
@@ -127,7 +129,7 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     """
     check_int("guest_levels", guest_levels, minimum=1, maximum=6)
     check_int("host_levels", host_levels, minimum=0, maximum=6)
-    steps = list(steps)
+    steps = list(check_sequence("steps", steps, WalkStep, max_len=64))
     total = len(steps)
     if upto is None:
         upto = total
@@ -256,6 +258,20 @@ def cost_crossover(knob: str, values, overheads: dict, crossover: float | None =
     >>> len(fig.axes[0].lines) >= 3
     True
     """
+    check_str("knob", knob)
+    values = check_sequence("values", values, (int, float), min_len=1, max_len=10_000)
+    for i, v in enumerate(values):
+        check_number(f"values[{i}]", v)
+    check_mapping("overheads", overheads, (list, tuple))
+    for t in ("native", "shadow", "nested"):
+        if t not in overheads:
+            raise ValueError(f"overheads must have a {t!r} entry")
+        for o in check_sequence(f"overheads[{t!r}]", overheads[t], (int, float),
+                                min_len=len(values), max_len=len(values)):
+            check_number(f"overheads[{t!r}] item", o)
+    for name, value in (("crossover", crossover), ("current", current)):
+        if value is not None:
+            check_number(name, value)
     fig = new_figure(6.0, 3.0,
                      margins={"left": 0.1, "right": 0.98, "bottom": 0.15, "top": 0.97})
     ax = fig.add_subplot()
@@ -290,6 +306,10 @@ def tlb_curve(untagged, tagged, current=None):
     >>> len(tlb_curve(runs, []).axes[0].lines)
     1
     """
+    check_sequence("untagged", untagged, TLBRun, max_len=1000)
+    check_sequence("tagged", tagged, TLBRun, max_len=1000)
+    if current is not None:
+        check_type("current", current, TLBRun)
     fig = new_figure(5.6, 3.0,
                      margins={"left": 0.11, "right": 0.98, "bottom": 0.15, "top": 0.97})
     ax = fig.add_subplot()

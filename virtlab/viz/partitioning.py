@@ -22,8 +22,7 @@ from ..partitioning import Assignment, Milestone, UtilizationResult, entitlement
 from .base import PALETTE, color_for, new_figure
 from .datacenter import fixed_grid, set_title
 
-__all__ = ["assignment_axes", "assignment_figure", "timeline_figure", "utilization_axes",
-           "utilization_figure"]
+__all__ = ["assignment_figure", "timeline_figure", "utilization_figure"]
 
 
 def assignment_axes(ax, assignment: Assignment) -> None:

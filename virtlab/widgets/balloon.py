@@ -23,7 +23,7 @@ import ipywidgets as W
 
 from .. import viz
 from ..balloon import POLICIES, REPLACEMENTS, VMSpec, simulate
-from ..errors import check_int
+from ..errors import check_choice, check_int
 from .base import WidgetApp
 
 __all__ = ["BalloonApp", "balloon_lab"]
@@ -49,6 +49,14 @@ class BalloonApp(WidgetApp):
         self.n = check_int("vms", vms, minimum=1, maximum=4)
         self.steps = check_int("steps", steps, minimum=1, maximum=400)
         self.seed = check_int("seed", seed, minimum=0)
+        check_choice("policy", policy, POLICIES)
+        # up to the 4-VM maximum: the default 256 is clamped to the slider's range for one VM
+        check_int("host_frames", host_frames, minimum=64, maximum=MEMORY * 4)
+        for key, value in per_vm.items():
+            if key.startswith("repl_"):
+                check_choice(key, value, REPLACEMENTS)
+            else:
+                check_int(key, value, minimum=0, maximum=2 * MEMORY)
         controls = {
             "policy": W.ToggleButtons(options=list(POLICIES), value=policy,
                                       description="reclaim by"),

@@ -56,7 +56,7 @@ import gc
 
 from ..viz.base import to_svg
 
-__all__ = ["WidgetApp", "error_html"]
+__all__ = ["WidgetApp"]
 
 
 def error_html(message: str) -> str:

@@ -113,6 +113,8 @@ class BinaryTranslationApp(WidgetApp):
     title = "Binary translation: code patching and the translation cache"
 
     def __init__(self, iterations: int = 5, block: int = 1):
+        check_int("iterations", iterations, minimum=1, maximum=50)
+        check_int("block", block, minimum=0, maximum=2)
         controls = {
             "iterations": W.IntSlider(value=iterations, min=1, max=50,
                                       description="iterations"),

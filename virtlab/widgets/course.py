@@ -18,6 +18,7 @@ import ipywidgets as W
 
 from .. import glossary, variants
 from ..course import TOPICS, learning_path
+from ..errors import check_choice, check_int, check_str
 from ..viz import course as course_viz
 from ..viz import variants as variants_viz
 from .base import WidgetApp
@@ -34,6 +35,7 @@ class GlossarySearch(WidgetApp):
     title = "Glossary / Glossar"
 
     def __init__(self, query: str = ""):
+        check_str("query", query, nonempty=False)
         super().__init__({"query": W.Text(value=query, description="Search",
                                           placeholder="e.g. Wirt, trap, Schattentabelle",
                                           continuous_update=True)})
@@ -58,6 +60,7 @@ class CourseMap(WidgetApp):
     title = "Course map"
 
     def __init__(self, topic: str = "12"):
+        check_choice("topic", topic, [t.id for t in TOPICS])
         options = [(f"{t.id} {t.title}", t.id) for t in TOPICS]
         super().__init__({"topic": W.Dropdown(options=options, value=topic,
                                               description="Topic")})
@@ -79,6 +82,7 @@ class VlanLab(WidgetApp):
     title = "VLANs: one switch, several virtual networks"
 
     def __init__(self, ports: str = "web=10, db=20, mail=10, dns=20, backup=30"):
+        check_str("ports", ports, nonempty=False)
         super().__init__({"ports": W.Text(value=ports, description="host=VLAN",
                                           layout=W.Layout(width="32em"),
                                           continuous_update=False)})
@@ -101,6 +105,9 @@ class StorageLab(WidgetApp):
     title = "A logical volume over several disks"
 
     def __init__(self, disks: int = 3, stripe_blocks: int = 2, blocks: int = 12):
+        for name, value, hi in (("disks", disks, 6), ("stripe_blocks", stripe_blocks, 4),
+                                ("blocks", blocks, 24)):
+            check_int(name, value, minimum=1, maximum=hi)
         super().__init__({
             "disks": W.IntSlider(value=disks, min=1, max=6, description="disks"),
             "stripe_blocks": W.IntSlider(value=stripe_blocks, min=1, max=4,

@@ -175,6 +175,8 @@ class DebuggerApp(WidgetApp):
     title = "Step-through debugger: one guest, six techniques"
 
     def __init__(self, technique: str = "trap_and_emulate", program: str = "popf_restore"):
+        check_choice("technique", technique, TECHNIQUE_LABELS)
+        check_choice("program", program, GUESTS)
         controls = {
             "technique": W.Dropdown(options=[(v, k) for k, v in TECHNIQUE_LABELS.items()],
                                     value=technique, description="technique"),

@@ -119,6 +119,12 @@ class EmulationLab(WidgetApp):
 
     def __init__(self, compute: int = 12000, syscalls: int = 1, io: int = 1,
                  pt_updates: int = 3, cr_writes: int = 0, vm_exit: int = 2000):
+        for name, value, lo, hi in (("compute", compute, 250, 40000),
+                                    ("syscalls", syscalls, 0, 4), ("io", io, 0, 8),
+                                    ("pt_updates", pt_updates, 0, 32),
+                                    ("cr_writes", cr_writes, 0, 4),
+                                    ("vm_exit", vm_exit, 200, 8000)):
+            check_int(name, value, minimum=lo, maximum=hi)
         style = {"description_width": "150px"}
         lay = W.Layout(width="380px")
         controls = {

@@ -33,7 +33,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..errors import check_bool, check_int, check_number, check_type
+from ..errors import check_bool, check_int, check_mapping, check_number, check_type
 from ..hypervisor.costs import COSTS, CycleCosts
 from ..hypervisor.microbench import MICROBENCHMARKS, cycles_table
 from ..viz.hypervisor import grouped_bars
@@ -111,6 +111,11 @@ def winner(row: dict) -> str:
     >>> winner({"native": 1, "binary_translation": 50, "hardware": 5})
     'hardware'
     """
+    check_mapping("row", row)
+    for key in ("binary_translation", "hardware"):
+        if key not in row:
+            raise ValueError(f"row must have a {key!r} entry")
+        check_number(f"row[{key!r}]", row[key], minimum=0)
     bt, vt = row["binary_translation"], row["hardware"]
     if abs(bt - vt) <= 0.01 * max(bt, vt):
         return "tie"
@@ -145,6 +150,8 @@ class HardwareApp(WidgetApp):
     title = "Binary translation vs VT-x: who wins which microbenchmark?"
 
     def __init__(self, vm_exit: int = 4000, ept: bool = False):
+        check_int("vm_exit", vm_exit, minimum=200, maximum=8000)
+        check_bool("ept", ept)
         controls = {
             "vm_exit": W.IntSlider(value=vm_exit, min=200, max=8000, step=100,
                                    description="VM exit cycles",

@@ -73,6 +73,11 @@ class HypervisorTypesApp(WidgetApp):
 
     def __init__(self, stack: str = "type2", size_kib: int = 4, world_switch: int = 6000,
                  vm_exit: int = 2000):
+        check_choice("stack", stack, [value for _, value in _CHOICES])
+        for name, value, lo, hi in (("size_kib", size_kib, 1, 256),
+                                    ("world_switch", world_switch, 0, 30_000),
+                                    ("vm_exit", vm_exit, 0, 10_000)):
+            check_int(name, value, minimum=lo, maximum=hi)
         defaults = StackCosts()
         controls = {
             "stack": W.Dropdown(options=_CHOICES, value=stack, description="stack"),

@@ -80,6 +80,14 @@ class InterruptLabApp(WidgetApp):
     def __init__(self, nic_owner: str = "dom0", disk_owner: str = "dom0", packets: int = 16,
                  packet_target: str = "domU1", disk_reqs: int = 4, disk_target: str = "domU2",
                  gap_us: int = 2, shared_pcpu: bool = False):
+        check_choice("nic_owner", nic_owner, [value for _, value in _OWNERS])
+        check_choice("disk_owner", disk_owner, [value for _, value in _OWNERS])
+        check_choice("packet_target", packet_target, [value for _, value in _TARGETS])
+        check_choice("disk_target", disk_target, [value for _, value in _TARGETS])
+        for name, value, hi in (("packets", packets, 64), ("disk_reqs", disk_reqs, 32),
+                                ("gap_us", gap_us, 50)):
+            check_int(name, value, minimum=0, maximum=hi)
+        check_bool("shared_pcpu", shared_pcpu)
         controls = {
             "nic_owner": W.Dropdown(options=_OWNERS, value=nic_owner, description="NIC →",
                                     style=_STYLE),
@@ -196,6 +204,10 @@ class IOModelsApp(WidgetApp):
 
     def __init__(self, kind: str = "nic", requests: int = 64, gap_us: int = 0, batch: int = 8,
                  coalesce: int = 1):
+        check_choice("kind", kind, ["nic", "disk"])
+        for name, value, lo, hi in (("requests", requests, 1, 256), ("gap_us", gap_us, 0, 100),
+                                    ("batch", batch, 1, 32), ("coalesce", coalesce, 1, 32)):
+            check_int(name, value, minimum=lo, maximum=hi)
         controls = {
             "kind": W.Dropdown(options=[("network (NIC)", "nic"), ("disk", "disk")],
                                value=kind, description="device", style=_STYLE),

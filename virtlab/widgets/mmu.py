@@ -22,7 +22,7 @@ import html
 import ipywidgets as W
 
 from .. import viz
-from ..errors import check_choice, check_int
+from ..errors import check_bool, check_choice, check_int
 from ..mmu import X86_32_2LEVEL, X86_64, X86_64_5LEVEL, GuestVM, NestedMMU, NativeMMU, PageTable
 from ..mmu import PhysicalMemory, ShadowMMU
 from ..mmu.costs import Workload, compare, crossover, sweep
@@ -63,6 +63,11 @@ class MemoryCostsApp(WidgetApp):
 
     def __init__(self, *, tlb_misses=500, pt_updates=30, context_switches=2, page_faults=5,
                  sweep_knob="PT updates"):
+        for name, value, hi in (("tlb_misses", tlb_misses, 3000), ("pt_updates", pt_updates, 200),
+                                ("context_switches", context_switches, 50),
+                                ("page_faults", page_faults, 100)):
+            check_int(name, value, minimum=0, maximum=hi)
+        check_choice("sweep_knob", sweep_knob, _KNOB_OF)
         super().__init__({
             "tlb_misses": _slider(tlb_misses, 0, 3000, 10, "TLB misses (k/s)"),
             "pt_updates": _slider(pt_updates, 0, 200, 1, "PT updates (k/s)"),
@@ -126,6 +131,10 @@ class TLBApp(WidgetApp):
     SIZES = (4, 8, 16, 32, 64, 128, 256)
 
     def __init__(self, *, entries=32, pages=64, switch_every=200, tagged=False):
+        for name, value, lo, hi in (("entries", entries, 1, 256), ("pages", pages, 1, 512),
+                                    ("switch_every", switch_every, 0, 2000)):
+            check_int(name, value, minimum=lo, maximum=hi)
+        check_bool("tagged", tagged)
         super().__init__({
             "entries": _slider(entries, 1, 256, 1, "TLB entries"),
             "pages": _slider(pages, 1, 512, 1, "working set (pages)"),
@@ -185,6 +194,10 @@ class PageWalkApp(WidgetApp):
     title = "A page walk, reference by reference"
 
     def __init__(self, *, technique="nested", guest_levels=4, host_levels=4, step=24):
+        check_choice("technique", technique, ["native", "shadow", "nested"])
+        check_choice("guest_levels", guest_levels, [2, 4, 5])
+        check_choice("host_levels", host_levels, [2, 4, 5])
+        check_int("step", step, minimum=0, maximum=35)
         super().__init__({
             "technique": W.ToggleButtons(options=["native", "shadow", "nested"],
                                          value=technique, description="technique"),
@@ -270,6 +283,11 @@ class ShadowVsNestedApp(WidgetApp):
     def __init__(self, *, update_every=50, switch_every=100, tlb_entries=16,
                  tagged=False, seed=0):
         self.seed = check_int("seed", seed, minimum=0)
+        for name, value, lo, hi in (("update_every", update_every, 0, 200),
+                                    ("switch_every", switch_every, 0, 400),
+                                    ("tlb_entries", tlb_entries, 1, 64)):
+            check_int(name, value, minimum=lo, maximum=hi)
+        check_bool("tagged", tagged)
         super().__init__({
             "update_every": _slider(update_every, 0, 200, 5,
                                     "PT update every (accesses, 0 = never)"),

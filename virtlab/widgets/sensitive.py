@@ -28,6 +28,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..errors import check_choice, check_sequence
 from ..isa import ISAS, X86_32, get_isa
 from ..popek_goldberg import Classification, classify, explain, theorems
 from ..viz.cpu import classification_venn
@@ -55,6 +56,9 @@ class SensitiveLab(WidgetApp):
     title = "Sensitive instructions and Popek & Goldberg's Theorem 1"
 
     def __init__(self, isa: str = "X86_32", make_privileged: tuple = ()):
+        check_choice("isa", isa, ISAS)
+        for i, mnemonic in enumerate(check_sequence("make_privileged", make_privileged, str)):
+            check_choice(f"make_privileged[{i}]", mnemonic, CRITICAL_X86)
         controls = {
             "isa": W.Dropdown(options=list(ISAS), value=isa, description="ISA"),
             "make_privileged": W.SelectMultiple(options=CRITICAL_X86,

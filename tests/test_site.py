@@ -1,0 +1,175 @@
+"""The static web edition (`make site`): built offline, every page loads in a real browser.
+
+The site is built into a temporary folder by ``scripts/build_site.py`` and opened
+from ``file://`` in headless Chromium with every non-file request blocked, so a
+page that needs the network fails.  Each page must load without JavaScript
+errors; every picture (figures and the widgets' stored SVGs) must decode;
+every internal link must name an existing page and, with a fragment, an element
+with that id; navigation follows the course order.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import nbformat
+import pytest
+
+from test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401  (fixture)
+from virtlab import course
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site") / "site"
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_site.py"), str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(site, chromium_path):
+    # chromium_path (tests/test_browser.py) skips without Chromium, and fails under CI=true.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, headless=True,
+                               args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_site_has_a_page_per_notebook_and_the_extras(site):
+    for t in course.TOPICS:
+        assert (site / "notebooks" / f"{t.notebook[:-6]}.html").is_file()
+        assert (site / "notebooks" / t.notebook).read_bytes() == \
+            (ROOT / "notebooks" / t.notebook).read_bytes()
+    for name in ("index.html", "slides.html", "glossary.html", "errata.html"):
+        assert (site / name).is_file()
+
+
+def test_every_stored_widget_became_a_picture(site):
+    for t in course.TOPICS:
+        nb = nbformat.read(ROOT / "notebooks" / t.notebook, as_version=4)
+        views = sum(WIDGET_VIEW in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                    for o in c.outputs)
+        page = (site / "notebooks" / f"{t.notebook[:-6]}.html").read_text(encoding="utf-8")
+        assert page.count('class="vl-widget"') == views, t.notebook
+        assert WIDGET_VIEW not in page
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links.append(dict(attrs))
+
+
+def links_of(path: Path) -> list[dict]:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.links
+
+
+def test_navigation_follows_the_course_order(site):
+    linked = [m.group(1) for a in links_of(site / "index.html")
+              if (m := re.fullmatch(r"notebooks/(\d\d)_[\w-]+\.html", a.get("href", "")))]
+    assert linked == [t.id for t in course.TOPICS]
+    for prev, nxt in zip(course.TOPICS, course.TOPICS[1:]):
+        links = links_of(site / "notebooks" / f"{prev.notebook[:-6]}.html")
+        assert {a["href"] for a in links if a.get("rel") == "next"} == \
+            {f"../notebooks/{nxt.notebook[:-6]}.html"}
+        assert any(a.get("href") == prev.notebook and "download" in a for a in links)
+
+
+def _ids(path: Path, cache: dict) -> set[str]:
+    if path not in cache:
+        text = path.read_text(encoding="utf-8")
+        found = re.findall(r"""\bid=(?:"([^"]*)"|'([^']*)')""", text)
+        cache[path] = {html.unescape(a or b) for a, b in found}
+    return cache[path]
+
+
+def test_every_page_loads_without_errors_with_pictures_and_working_links(site, browser):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == len(course.TOPICS) + 4
+    context = browser.new_context()
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    ids: dict = {}
+    pictures = 0
+    for p in pages:
+        errors.clear()
+        page.goto(p.as_uri(), wait_until="load")
+        images = page.evaluate("""() => Array.from(document.images).map(i => (
+            {ok: i.complete && i.naturalWidth > 0, src: i.src.slice(0, 60)}))""")
+        broken = [i["src"] for i in images if not i["ok"]]
+        assert not broken, f"{p.name}: pictures that do not show: {broken[:3]}"
+        pictures += len(images)
+        assert not errors, f"{p.name}: {errors[:3]}"
+        for href in page.evaluate("() => Array.from(document.links).map(a => a.href)"):
+            url = urlparse(href)
+            if url.scheme != "file":
+                continue            # external references (none expected) are not followed
+            target, fragment = urldefrag(href)
+            path = Path(unquote(urlparse(target).path))
+            assert path.is_file(), f"{p.name}: broken link {href}"
+            if fragment and path.suffix == ".html":
+                # Browsers match the raw fragment first, then the decoded one (nbconvert
+                # percent-encodes non-ASCII heading ids, JupyterLab does not).
+                assert {fragment, unquote(fragment)} & _ids(path, ids), \
+                    f"{p.name}: no #{fragment} in {path.name}"
+    assert not blocked, f"pages tried to load from the network: {blocked[:3]}"
+    assert pictures > 3 * len(course.TOPICS)
+    context.close()
+
+
+def test_slide_map_table_links_resolve_on_the_site(site):
+    # Notebook 00 shows viz.course.slide_map_table() (cells inserted by the lead's script);
+    # its links must survive the conversion to pages.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_site
+    from virtlab import viz
+
+    from virtlab.coursefiles import heading_cell_ids
+
+    ids: dict = {}
+    for cell_ids in (None, heading_cell_ids()):   # heading anchors, and cell-id anchors
+        text = build_site.relink(viz.course.slide_map_table(cell_ids).markdown)
+        targets = re.findall(r"\]\((\d\d_[\w-]+\.html)(?:#(.*?))?\)(?=<br>| \|)", text)
+        assert len(targets) == sum(len(s.sections) for s in course.SLIDES)
+        for page, fragment in targets:
+            path = site / "notebooks" / page
+            assert path.is_file(), page
+            if fragment:
+                assert fragment in _ids(path, ids), (page, fragment)
