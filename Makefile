@@ -10,6 +10,14 @@ ARGS   ?=
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k credit"
 PYTEST_ARGS ?=
 JOBS   ?= 2
+# Edition of the course for `make lab`: make lab LANG=de (or COURSE_LANG=de) opens the
+# German notebooks in a German JupyterLab. LANG is also the locale variable: only a LANG
+# given on make's command line selects the edition (a de_DE.UTF-8 from the environment
+# does not), and that "de" is not handed on as a locale to the programs make runs.
+COURSE_LANG ?= $(if $(filter command line,$(origin LANG)),$(LANG),en)
+ifeq ($(origin LANG),command line)
+unexport LANG
+endif
 
 .PHONY: setup lab test notebooks bench assign site clean hub hub-setup test-hub bench-hub
 
@@ -31,7 +39,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: setup
-	$(VENV)/bin/virtlab lab $(ARGS)
+	$(VENV)/bin/virtlab lab --lang $(COURSE_LANG) $(ARGS)
 
 test: setup
 	$(VPY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)

@@ -160,7 +160,8 @@ def _die_with_parent() -> None:
 class JupyterServer:
     """A JupyterLab server on a free localhost port, stopped by its PID."""
 
-    def __init__(self, root_dir: Path, work: Path, log_path: Path):
+    def __init__(self, root_dir: Path, work: Path, log_path: Path,
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -174,13 +175,13 @@ class JupyterServer:
                    JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
                    JUPYTER_CONFIG_DIR=str(work / "config"),
                    JUPYTER_RUNTIME_DIR=str(work / "runtime"),
-                   PYTHONHASHSEED="0")
+                   PYTHONHASHSEED="0", **(env or {}))
         cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
                f"--port={self.port}", "--ip=127.0.0.1",
                f"--ServerApp.token={self.token}",
                f"--ServerApp.root_dir={root_dir}",
                "--ServerApp.port_retries=0",
-               "--LabApp.expose_app_in_browser=True"]
+               "--LabApp.expose_app_in_browser=True", *extra_args]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         self.log_path = log_path
@@ -393,10 +394,15 @@ def wait_for_state(page, panel_id, predicate, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last state {state}")
 
 
-def run_all_cells(page) -> None:
+#: The menu and item of "Run All Cells" (another UI language has other labels).
+RUN_ALL = ("Run", "Run All Cells")
+
+
+def run_all_cells(page, labels: tuple[str, str] = RUN_ALL) -> None:
     """Run → Run All Cells, through the menu as a student would."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    menu, item = (re.compile(f"^{re.escape(label)}$") for label in labels)
+    page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).click()
 
 
 # What the student sees change: the figure's src (when a figure is shown) and
@@ -486,7 +492,8 @@ def move_one_control(page, app):
     return None
 
 
-def run_in_lab(rel: str, expected_widgets: int, shot: Path, jupyter, lab, then) -> None:
+def run_in_lab(rel: str, expected_widgets: int, shot: Path, jupyter, lab, then,
+               run_all: tuple[str, str] = RUN_ALL) -> None:
     """Open ``rel``, run all cells, check errors and widgets, call ``then``, close it.
 
     ``then(page, panel, panel_id)`` makes the test's own checks once every cell
@@ -504,7 +511,7 @@ def run_in_lab(rel: str, expected_widgets: int, shot: Path, jupyter, lab, then) 
         panel = page.locator(f"[id='{panel_id}']")
         wait_for_state(page, panel_id, lambda s: s["ready"] and s["status"] == "idle",
                        60, "the kernel to start")
-        run_all_cells(page)
+        run_all_cells(page, run_all)
         state = wait_for_state(
             page, panel_id,
             lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
