@@ -45,7 +45,7 @@ def _key(ax, entries, fontsize=7, step_pt=11.0, sample_pt=18.0):
             [[(x0, y), (x1, y)] for y, _ in sel], colors=[e[1] for _, e in sel],
             linewidths=[e[2] for _, e in sel], linestyles=style, transform=ax.transAxes,
             clip_on=False))
-    for y, (label, *_) in rows:
+    for y, (label, *_rest) in rows:
         ax.text(xt, y, label, transform=ax.transAxes, fontsize=fontsize, va="center")
 
 
