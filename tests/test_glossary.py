@@ -130,18 +130,25 @@ def test_one_spelling_per_term():
 
 
 def _box_terms(nb) -> list[str]:
-    src = nb.cells[0].source
-    m = re.search(r"\*\*(German terms|Begriffe)[^\n]*?\*\*:?(.*?)(?:\n\n|\Z)", src, re.S)
+    src = next(c.source for c in nb.cells if c.cell_type == "markdown")
+    m = re.search(r"\*\*(German terms[^*]*|Begriffe)\*\*:?", src)
     if not m:
         return []
-    box = m.group(2)
+    rest = src[m.end():]
+    if "*" not in rest.split("\n", 1)[0]:
+        rest = rest.split("\n", 1)[1] if "\n" in rest else ""    # header line, then the box
+    box = rest.lstrip("\n").split("\n\n")[0]
     if "|" in box:
         return [" ".join(r.split("|")[1].split()) for r in box.strip().splitlines()
-                if r.startswith("|") and not r.startswith("|-") and "German" not in r]
+                if r.startswith("|") and not r.startswith("|-")
+                and not re.match(r"\|\s*(German|Deutsch)", r)]
     return [" ".join(t.split()) for t in re.findall(r"\*([^*]+)\*", box)]
 
 
 def _unresolved(entry: str) -> list[str]:
+    if glossary.find(entry):
+        return []
+    entry = re.sub(r"\s*\([^)]*\)", "", entry)        # "(Nested Paging, EPT)", "(Folien: …)"
     if glossary.find(entry):
         return []
     last = entry.split()[-1]
@@ -154,8 +161,9 @@ def _unresolved(entry: str) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
-                         ids=lambda p: p.stem[:2])
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+                         + sorted((ROOT / "notebooks" / "de").glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: ("de-" if p.parent.name == "de" else "") + p.stem[:2])
 def test_every_term_box_term_is_in_the_glossary(notebook):
     nb = nbformat.read(notebook, as_version=4)
     entries = _box_terms(nb)

@@ -357,7 +357,7 @@ TERMS: tuple[Term, ...] = (
     Term("Auslagern (Swapping)", "swapping",
          "Writing pages to disk to free memory; done by the guest or, behind its back, by "
          "the hypervisor (double paging).", "13",
-         ("Swapping", "Auslagerung", "Auslagerungsdatei", "Doppeltes Auslagern"),
+         ("Auslagern", "Swapping", "Auslagerung", "Auslagerungsdatei", "Doppeltes Auslagern"),
          origin="course"),
     Term("Seitencache", "page cache",
          "File pages an OS keeps in memory; cheap to drop.", "13", origin="course"),
