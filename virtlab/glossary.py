@@ -396,6 +396,7 @@ def fold(text: str) -> str:
     >>> fold("Binärübersetzung") == fold("BINARUBERSETZUNG")
     True
     """
+    check_str("text", text, nonempty=False)
     # Case- and accent-insensitive: "Übersetzung" and "Ubersetzung" match.
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -32,7 +32,7 @@ import gettext as _gettext
 import os
 from pathlib import Path
 
-from .errors import check_str
+from .errors import check_choice, check_str
 
 __all__ = ["LANGUAGES", "LOCALE_DIR", "DOMAIN", "language", "set_language", "_", "N_",
            "translations"]
@@ -85,6 +85,8 @@ _CATALOGS: dict[str, _gettext.NullTranslations] = {}
 
 def translations(lang: str | None = None) -> _gettext.NullTranslations:
     """The gettext catalogue of ``lang`` (default: the current language); English is identity."""
+    if lang is not None:
+        check_choice("lang", lang, LANGUAGES)
     lang = lang or language()
     if lang not in _CATALOGS:
         _CATALOGS[lang] = _gettext.translation(DOMAIN, localedir=str(LOCALE_DIR),

@@ -66,8 +66,6 @@ from .semantics import (deliver_irq, deliver_trap, execute, execute_special, int
 from .state import (CPU, HOST_STATE, MEMORY_WORDS, PT_WORDS, VECTOR_DE, VECTOR_GP, VECTOR_UD,
                     GuestState, GuestTrap, PrivState, flags_word, run_status)
 
-__all__ = ["CPU", "PrivState", "GuestState", "GuestTrap", "execute", "interpret",
-           "interpret_step", "BlockCompiler", "run_blocks", "run_native", "native_special",
-           "is_plain", "deliver_trap", "flags_word", "MEMORY_WORDS", "HOST_STATE",
-           "VECTOR_DE", "VECTOR_UD", "VECTOR_GP", "mmio_decode", "mmio_complete", "PT_WORDS",
-           "execute_special", "deliver_irq", "run_status"]
+__all__ = ["CPU", "PrivState", "GuestState", "GuestTrap", "interpret", "interpret_step",
+           "BlockCompiler", "run_native", "MEMORY_WORDS", "HOST_STATE", "VECTOR_DE",
+           "VECTOR_UD", "VECTOR_GP", "PT_WORDS"]

@@ -17,14 +17,15 @@ binary translation uses for its kernel and user caches).
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..asm import MASK, REGS, Instruction, Program
-from ..errors import check_int
+from ..errors import check_bool, check_int, check_type
 from .semantics import CONDITIONS, deliver_irq, is_plain, native_special
-from .state import CPU, run_status
+from .state import CPU, MAX_MEMORY_WORDS, run_status
 
-__all__ = ["BlockCompiler", "run_blocks", "run_native"]
+__all__ = ["BlockCompiler", "run_native"]
 
 M = MASK
 
@@ -435,6 +436,12 @@ class BlockCompiler:
 
     def __init__(self, program: Program, special: Callable, memory_words: int, *,
                  chain_specials: bool = True, wp: bytearray | None = None):
+        check_type("program", program, Program)
+        check_type("special", special, Callable)
+        check_int("memory_words", memory_words, minimum=1, maximum=MAX_MEMORY_WORDS)
+        check_bool("chain_specials", chain_specials)
+        if wp is not None:
+            check_type("wp", wp, bytearray)
         self.program = program
         self.wp = wp if wp is not None else bytearray(memory_words)
         self.special = special
@@ -615,6 +622,9 @@ def run_native(c: CPU, max_steps: int = 1_000_000, compiler: BlockCompiler | Non
     >>> c = CPU(assemble("MOV EAX, 7\\nHLT")); run_native(c), c.regs[0]
     ('halted', 7)
     """
+    check_type("c", c, CPU)
     check_int("max_steps", max_steps, minimum=0)
+    if compiler is not None:
+        check_type("compiler", compiler, BlockCompiler)
     bc = compiler or BlockCompiler(c.program, native_special, c.memory_words, wp=c.wp)
     return run_blocks(c, bc.cache, bc.compile, max_steps)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from itertools import repeat
 from operator import length_hint
-from typing import Callable
+from collections.abc import Callable
 
 from ..asm import Instruction, Program
-from ..errors import check_int
+from ..errors import check_int, check_type
 from .semantics import CONDITIONS, MemFault, deliver_irq, is_plain, native_special, reference_step
 from .state import CPU, run_status
 
@@ -53,7 +53,10 @@ def interpret(c: CPU, max_steps: int = 1_000_000,
     >>> interpret(c), c.regs[0], c.icount, bool(c.zf), c.cf
     ('halted', 6, 11, True, 0)
     """
-    check_int("max_steps", max_steps, minimum=0)
+    check_type("c", c, CPU)
+    check_int("max_steps", max_steps, minimum=0, maximum=10**12)
+    if special is not None:
+        check_type("special", special, Callable)
     return _engine(c)(c, max_steps, special or native_special)
 
 

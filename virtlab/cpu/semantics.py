@@ -14,15 +14,13 @@ equal :func:`interpret_step`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..asm import MASK, Instruction
-from ..errors import check_int
+from ..errors import check_int, check_type
 from .state import CPU, CS, SS, VECTOR_DE, VECTOR_GP, VECTOR_UD, GuestTrap, PrivState, flags_word
 
-__all__ = ["execute", "execute_special", "deliver_trap", "deliver_irq", "is_plain",
-           "interpret_step", "reference_step", "native_special", "mmio_decode", "mmio_complete",
-           "MemFault", "CONDITIONS"]
+__all__ = ["interpret_step", "MemFault", "CONDITIONS"]
 
 M = MASK
 _LOAD_DT = {"LGDT": "gdtr", "LIDT": "idtr", "LLDT": "ldtr", "LTR": "tr"}
@@ -551,6 +549,9 @@ def interpret_step(c: CPU, special: Callable[[CPU, Instruction, int], int] | Non
     >>> interpret_step(c), c.regs[0], interpret_step(c), c.halted
     (1, 2, -1, True)
     """
+    check_type("c", c, CPU)
+    if special is not None:
+        check_type("special", special, Callable)
     pc = c.pc
     prog = c.program.instructions
     if not 0 <= pc < len(prog):

@@ -28,7 +28,7 @@ from ..asm import MASK, REGS, Instruction, Program, check_program
 from ..errors import check_int, check_type
 from ..isa import ISA, X86_32, get_isa
 
-__all__ = ["CPU", "PrivState", "GuestState", "GuestTrap", "flags_word", "run_status",
+__all__ = ["CPU", "PrivState", "GuestState", "GuestTrap",
            "MEMORY_WORDS", "MAX_MEMORY_WORDS", "PT_WORDS", "HOST_STATE", "CR0_BOOT",
            "VECTOR_DE", "VECTOR_UD", "VECTOR_GP"]
 

@@ -16,5 +16,5 @@ True
 from .exercise import Exercise, Function, Manual, Value, exercises, get_exercise, register
 from .session import Session, start
 
-__all__ = ["Exercise", "Function", "Manual", "Value", "Session", "exercises", "get_exercise",
+__all__ = ["Exercise", "Function", "Manual", "Value", "exercises", "get_exercise",
            "register", "start"]

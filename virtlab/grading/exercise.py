@@ -50,13 +50,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import check_choice, check_number, check_str
+from ..errors import check_choice, check_number, check_sequence, check_str, check_type
 from ..rng import make_rng
 from . import _kernel
 from .variants import hidden_seed
 
 __all__ = ["Question", "Value", "Function", "Manual", "Exercise", "exercises", "get_exercise",
-           "register", "load_private", "VALUE_KINDS"]
+           "register", "VALUE_KINDS"]
 
 VALUE_KINDS = ("int", "number", "bool", "str", "set", "list", "dict")
 
@@ -232,17 +232,24 @@ class Exercise:
     def __post_init__(self):
         check_str("id", self.id)
         check_str("title", self.title)
+        check_type("make_problem", self.make_problem, Callable)
+        check_type("solve", self.solve, Callable)
+        for name in ("describe", "crosscheck", "worked"):
+            if getattr(self, name) is not None:
+                check_type(name, getattr(self, name), Callable)
+        check_sequence("questions", self.questions)
+        check_sequence("manual", self.manual)
         if not self.questions:
             raise ValueError("questions must not be empty")
-        ids = [q.id for q in self.questions] + [q.id for q in self.manual]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"questions must have unique ids, got {ids}")
         for q in self.questions:
             if not isinstance(q, (Value, Function)):
                 raise TypeError(f"questions must be Value or Function, got {type(q).__name__}")
         for q in self.manual:
             if not isinstance(q, Manual):
                 raise TypeError(f"manual must hold Manual questions, got {type(q).__name__}")
+        ids = [q.id for q in self.questions] + [q.id for q in self.manual]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"questions must have unique ids, got {ids}")
 
     @property
     def max_points(self) -> float:

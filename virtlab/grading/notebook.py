@@ -49,9 +49,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["ROLES", "language_of", "annotate", "student_version", "stub_solution", "stub_text",
-           "strip_hidden_tests", "exercise_id_of", "rebuild", "Rebuilt", "cell_role",
-           "is_manual", "manual_answers"]
+__all__ = ["ROLES", "language_of", "exercise_id_of", "Rebuilt", "cell_role", "is_manual"]
 
 ROLES = ("intro", "setup", "variant", "prompt", "answer", "check", "reason", "demo", "text")
 TEXT_STUB = "YOUR ANSWER HERE"  # nbgrader's stub for a Markdown solution

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import check_int
+from ..errors import check_int, check_sequence, check_str, check_type
 from ..rng import MAX_SEED
 from .exercise import Exercise, get_exercise
 
@@ -117,6 +117,9 @@ def format_practice(practice: Practice, steps: list[Step], *,
     >>> "Worked solution" in text and "(q1)" in text
     True
     """
+    check_type("practice", practice, Practice)
+    check_sequence("steps", steps, Step)
+    check_str("hint", hint, nonempty=False)
     ex = practice.exercise
     lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", ex.title, ""]
     lines.append(ex.describe(practice.problem) if ex.describe else repr(practice.problem))

@@ -51,7 +51,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 import virtlab
 
-__all__ = ["CappedKernelManager", "SandboxLimits", "SandboxUnavailable", "find_bwrap", "check_sandbox", "bwrap_argv",
+__all__ = ["CappedKernelManager", "SandboxLimits", "SandboxUnavailable", "find_bwrap", "check_sandbox",
            "SandboxedKernelManager", "limits_preexec", "PKG_MOUNT", "kernel_env",
            "PidsCgroup"]
 

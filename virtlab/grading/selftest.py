@@ -21,7 +21,7 @@ from ..rng import make_rng
 from .exercise import Exercise, Function, Value, register
 from .notebook import annotate
 
-__all__ = ["EXERCISE", "make_problem", "solve", "walk_refs"]
+__all__ = ["EXERCISE", "make_problem", "walk_refs"]
 
 
 def make_problem(seed: int) -> dict:

@@ -45,7 +45,7 @@ from .problem_data import decode
 from .variants import DEFAULT_SEED, seed_from_code
 from .verdict import QuestionVerdict, evaluate
 
-__all__ = ["start", "Session", "GradingSession", "Panel"]
+__all__ = ["start", "Panel"]
 
 #: Set by the grader's first cell: {"seed": int, "view": dict}.  Overrides the variant code.
 _GRADING: dict = {}

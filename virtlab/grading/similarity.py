@@ -47,8 +47,10 @@ import keyword
 import tokenize
 from dataclasses import dataclass, field
 
+from ..errors import check_int, check_mapping, check_number, check_str
+
 __all__ = ["K", "W", "THRESHOLD", "MIN_SHARED", "tokens", "fingerprint", "Match",
-           "compare", "similarity_report", "report_markdown"]
+           "compare", "similarity_report"]
 
 #: Tokens per hashed k-gram (noise threshold: shorter shared runs are never seen).
 K = 10
@@ -207,6 +209,12 @@ def similarity_report(exercise: str, answers: dict[str, str], reference: str,
     >>> [(m.a, m.flagged) for m in r.against_reference]
     [('ann', True), ('bob', False)]
     """
+    check_str("exercise", exercise)
+    check_mapping("answers", answers, str)
+    check_str("reference", reference, nonempty=False)
+    check_str("scaffold", scaffold, nonempty=False)
+    check_number("threshold", threshold, minimum=0, maximum=1)
+    check_int("min_shared", min_shared, minimum=1)
     ignore = frozenset(fingerprint(scaffold))
     fps = {sid: fingerprint(code) for sid, code in sorted(answers.items())}
     ref_fp = fingerprint(reference)

@@ -31,7 +31,7 @@ from typing import Any
 from ._kernel import plain_key, to_plain
 from .exercise import Exercise, Function, Value
 
-__all__ = ["TestResult", "QuestionVerdict", "Verdict", "plain_equal", "evaluate",
+__all__ = ["TestResult", "QuestionVerdict", "Verdict", "plain_equal",
            "describe_plain"]
 
 

@@ -144,6 +144,8 @@ def source_note(result) -> str:
     >>> source_note(R())
     'measured now, on this machine'
     """
+    if not hasattr(result, "missing"):
+        raise TypeError(f"result must be a run result (with .missing), got {type(result).__name__}")
     if getattr(result, "recorded", ""):
         return f"{result.missing} -> showing the {result.recorded}"
     if result.missing is not None:

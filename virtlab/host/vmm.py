@@ -623,6 +623,10 @@ def minimal_hypervisor(code: bytes, ram_size: int = 0x10000) -> str:
     >>> minimal_hypervisor(code) if probe_kvm(kernel_log=False).available else 'Hi'
     'Hi'
     """
+    check_type("code", code, (bytes, bytearray))
+    check_int("ram_size", ram_size, minimum=0x1000 + len(code), maximum=0x100000)
+    if ram_size % 0x1000:
+        raise ValueError(f"ram_size must be a multiple of 4096 (whole pages), got {ram_size}")
     kvm = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
     vm = fcntl.ioctl(kvm, KVM_CREATE_VM, 0)
     ram = mmap.mmap(-1, ram_size)                                  # guest RAM

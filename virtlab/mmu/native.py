@@ -43,7 +43,7 @@ from .page_table import (PTE_D, PTE_PS, PTE_U, PTE_W, PageFault, PageTable, chec
                          check_vaddr, hw_walk)
 from .tlb import TLB
 
-__all__ = ["MMU", "MMUStats", "NativeMMU", "PeekView", "compose", "TRAP_CYCLES"]
+__all__ = ["MMU", "MMUStats", "NativeMMU", "compose", "TRAP_CYCLES"]
 
 #: Direct cost of one VM exit + entry in cycles: about 2,000 cycles on a Xeon
 #: X5570 with KVM, EPT and VPID (SplitX, Landau et al.; facts.md §9).

@@ -105,6 +105,7 @@ def metric_text(metric: Metric) -> str:
     >>> metric_text(Metric("capacity", "VMs per host", 4.0)), metric_text(Metric("x", "n", 4))
     ('4.0', '4')
     """
+    check_type("metric", metric, Metric)
     v = metric.value
     if metric.unit == "%":
         text = " / ".join(f"{x:.0%}" for x in v)

@@ -37,6 +37,7 @@ from typing import Any
 import ipywidgets as W
 
 from .. import selfcheck as bank_
+from ..errors import check_type
 from ..grading.practice import format_practice, practice_problem, worked_solution
 from ..i18n import N_, _
 from ..selfcheck import Feedback, Question
@@ -76,6 +77,7 @@ class QuestionWidget:
     button_label = N_("Check")      # translated when the button is made
 
     def __init__(self, question: Question):
+        check_type("question", question, Question)
         self.question = question
         self.last: Feedback | None = None
         self.feedback = W.HTML()
@@ -171,6 +173,7 @@ class Predict(QuestionWidget):
     button_label = N_("Reveal")
 
     def __init__(self, question: Question):
+        check_type("question", question, Question)
         self.app = None
         super().__init__(question)
         self.slot = W.VBox()

@@ -33,8 +33,7 @@ from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "offending",
-           "variant_isa", "behaviour"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "behaviour"]
 
 
 #: What an instruction does, where the catalogue's ``reason`` would give the answer

@@ -30,8 +30,7 @@ from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "needs_callout",
-           "INSTRUCTION_POOL"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "INSTRUCTION_POOL"]
 
 _INNOCUOUS = ["ADD EAX, ECX", "XOR EBX, EBX", "INC EDX", "MOV EAX, EBX", "NOP", "SHL EDX, 1"]
 _SENSITIVE = [["PUSHF", "POPF"], ["SMSW EBX"], ["CLI"], ["STI"], ["SLDT EDX"], ["STR EDX"],

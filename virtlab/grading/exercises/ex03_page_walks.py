@@ -30,7 +30,7 @@ from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "walk_refs"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "walk_refs"]
 
 _MODES = {2: mmu.X86_32_2LEVEL, 4: mmu.X86_64, 5: mmu.X86_64_5LEVEL}
 

@@ -34,8 +34,7 @@ from ...scheduler import BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, simulate
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "fair_shares",
-           "credit_per_period"]
+__all__ = ["EXERCISE", "Problem", "make_problem"]
 
 _NAMES = {BOOST: "BOOST", UNDER: "UNDER", OVER: "OVER", IDLE: "IDLE"}
 

@@ -26,12 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ... import balloon
+from ...errors import check_sequence
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "balloon_targets",
-           "vm_specs"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "balloon_targets", "vm_specs"]
 
 STEPS = 40
 
@@ -74,6 +74,13 @@ def make_problem(seed: int) -> Problem:
 
 def vm_specs(problem: Problem, targets=None) -> list:
     """The variant's VMs as :class:`virtlab.balloon.VMSpec` (60 file pages, 20 shared)."""
+    # duck-typed: in the grading kernel the problem is a look-alike record (problem_data)
+    if not all(hasattr(problem, f) for f in ("memories", "working_sets", "replacements",
+                                             "balloon_target")):
+        raise TypeError(f"problem must be an ex05 Problem, got {type(problem).__name__}")
+    if targets is not None:
+        check_sequence("targets", targets, int, min_len=len(problem.memories),
+                       max_len=len(problem.memories))
     targets = targets or [problem.balloon_target] * 3
     return [balloon.VMSpec(f"vm{i + 1}", m, w, file_pages=60, shared_pages=20, replacement=r,
                            balloon_target=t)

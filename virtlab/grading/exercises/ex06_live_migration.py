@@ -28,8 +28,7 @@ from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "precopy_rounds",
-           "rounds_direct"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "precopy_rounds", "rounds_direct"]
 
 PAGE_KB = 4
 PAGES_PER_MBIT = 1e6 / (PAGE_KB * 8192)     # pages per second per Mbit/s

@@ -29,8 +29,7 @@ from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "pic_acks",
-           "random_ops"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "pic_acks"]
 
 LINES = 8
 DOMAINS = ("dom0", "domU1", "domU2")

@@ -29,8 +29,7 @@ from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
-           "water_fill"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "water_fill"]
 
 STEPS = 4
 

@@ -27,7 +27,7 @@ from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "ps"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "ps"]
 
 HOSTNAME = "server"
 

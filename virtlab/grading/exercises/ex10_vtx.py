@@ -34,8 +34,7 @@ from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 from ._guest import guest_loop
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
-           "exit_reason", "CONTROLS", "REASONS"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "exit_reason", "CONTROLS", "REASONS"]
 
 #: The execution controls a variant sets (the rest keep their defaults).
 CONTROLS = ("hlt_exiting", "unconditional_io_exiting", "cr3_load_exiting",

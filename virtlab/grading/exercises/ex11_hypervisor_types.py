@@ -36,8 +36,7 @@ from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 from ._guest import guest_loop
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked", "outcome",
-           "STACKS"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "outcome", "STACKS"]
 
 #: The stacks whose I/O path a variant asks for.
 STACKS = ("type1", "type2", "paravirtual", "kvm")

@@ -31,8 +31,7 @@ from ...scheduler import VM, SEDFScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
-           "sedf_shares"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "sedf_shares"]
 
 DURATION_MS = 2000
 _PERIODS = (10, 20, 25, 40, 50, 100)

@@ -29,8 +29,7 @@ from ...scheduler import VM, CreditScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
-           "max_skew"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "max_skew"]
 
 DURATION_MS = 600
 MODES = ("none", "strict", "relaxed")

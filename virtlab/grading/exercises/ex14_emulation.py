@@ -37,8 +37,7 @@ from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
 from ._guest import guest_loop
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "solve", "crosscheck", "worked",
-           "mix_cycles", "TECHNIQUES"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "TECHNIQUES"]
 
 #: The techniques this exercise compares.
 TECHNIQUES = ("native", "emulation", "hardware")
