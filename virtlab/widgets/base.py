@@ -53,6 +53,8 @@ import ipywidgets as W
 from traitlets import TraitError
 
 import gc
+import time
+from collections import deque
 
 from ..viz.base import to_svg
 
@@ -99,6 +101,10 @@ class WidgetApp:
         The last model error message, or None.
     updates : int
         Number of successful redraws (tests and benchmarks read it).
+    timings : collections.deque of float
+        Wall-clock seconds of the last (up to 256) successful updates, model
+        + draw + SVG: the kernel-side share of a round trip, which the
+        browser benchmark (benchmarks/bench_browser.py) reads in the kernel.
     """
 
     title = ""
@@ -114,6 +120,7 @@ class WidgetApp:
         self.image_bytes = b""
         self.error: str | None = None
         self.updates = 0
+        self.timings: deque[float] = deque(maxlen=256)
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         header = [W.HTML(f"<h4>{_html.escape(self.title)}</h4>")] if self.title else []
@@ -149,6 +156,7 @@ class WidgetApp:
         # pile up until one full collection frees ten at once, a 50-90 ms
         # pause inside some redraw.  Generations 0-1 hold them (~1 ms).
         gc.collect(1)
+        t0 = time.perf_counter()
         try:
             result = self.compute(**self.values())
             fig = self.draw(result)
@@ -168,6 +176,7 @@ class WidgetApp:
             self.image.layout.display = "none"
         self.html.value = text
         self.updates += 1
+        self.timings.append(time.perf_counter() - t0)
         return True
 
     @property
