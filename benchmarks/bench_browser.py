@@ -10,8 +10,8 @@ its ends with the End/Home keys, a dropdown between two options, a checkbox or
 toggle button back and forth); the first control whose move changes the
 picture is used.  Each move is timed *in the page*: from the input event
 (captured on the app's box) until the new picture is painted — a
-MutationObserver sees the ``<img>`` ``src`` change (the HTML area for apps
-without a picture), then ``img.decode()``, one ``requestAnimationFrame`` and
+MutationObserver sees the ``src`` of one of the app's visible ``<img>`` change
+(the last HTML area for apps without a picture), then ``img.decode()``, one ``requestAnimationFrame`` and
 a task after it (the frame has been painted).  The next move waits until the
 kernel is idle again, so moves do not queue.
 
@@ -55,23 +55,26 @@ BASELINE = "baseline"
 JS_ARM = """
 el => {
   const st = window.__vlbench = {t0: null, t1: null, t2: null, kind: null};
-  const img = Array.from(el.querySelectorAll('img')).find(i => i.offsetParent !== null);
-  const areas = el.querySelectorAll(':scope > .widget-html, :scope .widget-html');
-  const target = img || areas[areas.length - 1];
-  st.kind = img ? 'img' : 'html';
+  const imgs = Array.from(el.querySelectorAll('img')).filter(i => i.offsetParent !== null);
+  const areas = el.querySelectorAll('.widget-html');
+  st.kind = imgs.length ? 'img' : 'html';
   const start = () => { if (st.t0 === null) st.t0 = performance.now(); };
   const events = ['keydown', 'mousedown', 'input', 'change', 'click'];
   events.forEach(e => el.addEventListener(e, start, {capture: true, once: true}));
   const done = () => setTimeout(() => { st.t2 = performance.now(); }, 0);
-  const obs = new MutationObserver(() => {
+  const obs = new MutationObserver(records => {
     if (st.t0 === null || st.t1 !== null) return;
     st.t1 = performance.now();
     obs.disconnect();
     const painted = () => requestAnimationFrame(done);
-    if (img) img.decode().then(painted, painted); else painted();
+    const img = records[0].target;
+    if (img.decode) img.decode().then(painted, painted); else painted();
   });
-  if (img) obs.observe(img, {attributes: true, attributeFilter: ['src']});
-  else obs.observe(target, {subtree: true, childList: true, characterData: true});
+  if (imgs.length) {
+    imgs.forEach(i => obs.observe(i, {attributes: true, attributeFilter: ['src']}));
+  } else {
+    obs.observe(areas[areas.length - 1], {subtree: true, childList: true, characterData: true});
+  }
   return st.kind;
 }
 """
