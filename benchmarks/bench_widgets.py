@@ -67,6 +67,10 @@ def measure_app(factory, repeat: int = REPEAT,
     controls and whether the time budget cut the passes short.
     """
     app = factory()
+    # Cold redraws: the per-state cache (WidgetApp.state_cache) would turn the
+    # timed passes, which revisit the warm-up's values, into cache hits.
+    app.state_cache = 0
+    app._states.clear()
     plan = [(name, c, vals) for name, c in app.controls.items()
             if (vals := control_values(c)) is not None]
     skipped = [name for name, c in app.controls.items() if control_values(c) is None]

@@ -100,3 +100,76 @@ def test_static_layer_is_reused(monkeypatch, name, factory_module, layer_fn, con
     assert app.updates == updates + 1 and app.error is None
     assert calls == [], f"{name} re-rendered its static layer for a {control} change"
     assert bytes(layer.value) == bytes(before)
+
+
+# -- the per-state cache and burst throttling (WidgetApp, issue 21 §2) ----------------
+
+CACHED_APPS = ["hardware_lab", "hypervisor_types_lab", "migration_lab", "partition_lab",
+               "scheduler_lab", "tlb_lab"]
+
+
+@pytest.mark.parametrize("name", CACHED_APPS)
+def test_revisited_state_is_served_from_the_cache_and_equals_a_fresh_render(name):
+    from benchmarks.bench_widgets import control_values
+
+    app = w.apps()[name]()
+    assert app.state_cache > 0
+    first = bytes(app.image_bytes)
+    text = app.html.value
+    for control in app.controls.values():      # the first valid move that changes the output
+        moves = [(a, v) for a, v in control_values(control) or []
+                 if v != getattr(control, a)]
+        if not moves:
+            continue
+        attr, other = moves[-1]
+        original = getattr(control, attr)
+        setattr(control, attr, other)
+        if app.error is None and (bytes(app.image_bytes) != first or app.html.value != text):
+            break
+        setattr(control, attr, original)
+    else:
+        pytest.fail(f"{name}: no control changes the output")
+    calls = []
+    for method in ("compute", "draw", "describe"):
+        real = getattr(app, method)
+        setattr(app, method, lambda *a, _m=method, _r=real, **k: calls.append(_m) or _r(*a, **k))
+    setattr(control, attr, original)          # back to the first state: a cache hit
+    assert calls == [] and app.error is None
+    assert bytes(app.image_bytes) == first and app.html.value == text
+    # and the cached picture is what a fresh app draws for that state
+    fresh = w.apps()[name]()
+    assert bytes(fresh.image_bytes) == first
+
+
+def test_cache_is_bounded_and_errors_are_not_cached():
+    app = w.partition_lab()
+    app.state_cache = 3
+    for seed in range(1, 8):
+        app.controls["seed"].value = seed
+    assert len(app._states) == 3
+    app.controls["prod_memory"].value = 60          # over-assigns memory: a model error
+    assert app.error and len(app._states) == 3
+    assert all(dict(k)["prod_memory"] != 60 for k in app._states)
+
+
+def test_cache_off_by_default_and_layers_run_on_cache_hits():
+    assert w.WidgetApp.state_cache == 0
+    assert w.glossary_search()._states == {}
+    app = w.partition_lab()
+    bars = bytes(app.bars.value)
+    app.controls["prod_cpus"].value = 4                  # new bars
+    assert bytes(app.bars.value) != bars
+    app.controls["prod_cpus"].value = 3                  # cached state: its bars again
+    assert bytes(app.bars.value) == bars
+
+
+@pytest.mark.parametrize("name", sorted(BUDGETS))
+def test_sliders_send_on_release(name):
+    # A drag is one redraw: the browser sends the value when the slider is released.
+    import ipywidgets as W
+
+    app = w.apps()[name]()
+    sliders = [c for c in app.controls.values()
+               if isinstance(c, (W.IntSlider, W.FloatSlider, W.FloatLogSlider,
+                                 W.IntRangeSlider, W.FloatRangeSlider, W.SelectionSlider))]
+    assert all(not s.continuous_update for s in sliders)

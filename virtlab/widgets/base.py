@@ -12,6 +12,19 @@ text, and a message line for errors.  Any control change calls
    :meth:`describe` (HTML),
 4. stores the rendered figure in the image widget.
 
+Two things keep a redraw cheap on a slow machine (issue 21; measured by
+``benchmarks/bench_browser.py``):
+
+* sliders send their value when released (``continuous_update=False``, set
+  here for every slider control): a drag is one redraw, not a queue of
+  thirty that the kernel works off one by one after the hand has stopped;
+* an app whose picture and text are a pure function of its control values
+  sets :attr:`WidgetApp.state_cache` to keep that many rendered states
+  (result, SVG, HTML): going back to a state shown before costs no model run,
+  no matplotlib and no SVG serialisation.  Static layers (a second image that
+  depends on a few controls) are set in :meth:`WidgetApp.layers`, which runs
+  for cached states too.
+
 A model error is shown in the message line and leaves the last good picture in
 place — students see a sentence, never a traceback.  Because the figure is an
 ``Image`` widget (not an ``Output`` area with ``clear_output``), apps can be
@@ -54,7 +67,7 @@ from traitlets import TraitError
 
 import gc
 import time
-from collections import deque
+from collections import OrderedDict, deque
 
 from ..viz.base import to_svg
 
@@ -68,6 +81,8 @@ def error_html(message: str) -> str:
 
 
 _FROZEN = False
+_SLIDERS = (W.IntSlider, W.FloatSlider, W.FloatLogSlider, W.IntRangeSlider,
+            W.FloatRangeSlider, W.SelectionSlider, W.SelectionRangeSlider)
 
 
 def _freeze_imports() -> None:
@@ -108,6 +123,9 @@ class WidgetApp:
     """
 
     title = ""
+    #: Rendered states kept per app (0: off).  Only for apps whose ``compute``,
+    #: ``draw`` and ``describe`` depend on nothing but the control values.
+    state_cache = 0
 
     def __init__(self, controls: dict[str, W.Widget], *, extra: list[W.Widget] | None = None,
                  auto_update: bool = True):
@@ -121,7 +139,10 @@ class WidgetApp:
         self.error: str | None = None
         self.updates = 0
         self.timings: deque[float] = deque(maxlen=256)
+        self._states: OrderedDict[tuple, tuple] = OrderedDict()
         for control in self.controls.values():
+            if isinstance(control, _SLIDERS):
+                control.continuous_update = False
             control.observe(self._on_change, names="value")
         header = [W.HTML(f"<h4>{_html.escape(self.title)}</h4>")] if self.title else []
         self.widget = W.VBox(header + [W.HBox(list(self.controls.values()),
@@ -144,6 +165,13 @@ class WidgetApp:
         """Return HTML shown under the figure (a table, a verdict, ...)."""
         return ""
 
+    def layers(self, result: Any) -> None:
+        """Set static layers (extra images, cached by the app) for ``result``.
+
+        Called after every successful update, also when the state came from
+        :attr:`state_cache`; :meth:`draw` returns the changing picture only.
+        """
+
     # -- machinery ---------------------------------------------------------
     def values(self) -> dict[str, Any]:
         """Current control values by name."""
@@ -157,19 +185,30 @@ class WidgetApp:
         # pause inside some redraw.  Generations 0-1 hold them (~1 ms).
         gc.collect(1)
         t0 = time.perf_counter()
-        try:
-            result = self.compute(**self.values())
-            fig = self.draw(result)
-            text = self.describe(result)
-        except (ValueError, TypeError) as exc:
-            self.error = str(exc)
-            self.message.value = error_html(self.error)
-            return False
+        key = self._state_key()
+        if key in self._states:
+            self._states.move_to_end(key)
+            result, image, text = self._states[key]
+        else:
+            try:
+                result = self.compute(**self.values())
+                fig = self.draw(result)
+                text = self.describe(result)
+            except (ValueError, TypeError) as exc:
+                self.error = str(exc)
+                self.message.value = error_html(self.error)
+                return False
+            image = to_svg(fig) if fig is not None else None
+            if key is not None:
+                self._states[key] = (result, image, text)
+                if len(self._states) > self.state_cache:
+                    self._states.popitem(last=False)
+        self.layers(result)
         self.result = result
         self.error = None
         self.message.value = ""
-        if fig is not None:
-            self.image_bytes = to_svg(fig)
+        if image is not None:
+            self.image_bytes = image
             self.image.value = self.image_bytes
             self.image.layout.display = None
         else:
@@ -178,6 +217,17 @@ class WidgetApp:
         self.updates += 1
         self.timings.append(time.perf_counter() - t0)
         return True
+
+    def _state_key(self) -> tuple | None:
+        """The control values as a cache key, or None (cache off, unhashable value)."""
+        if not self.state_cache:
+            return None
+        key = tuple(self.values().items())
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
 
     @property
     def png(self) -> bytes:

@@ -143,6 +143,9 @@ class HardwareApp(WidgetApp):
     """
 
     title = "Binary translation vs VT-x: who wins which microbenchmark?"
+    # Picture and text depend on the control values only: rendered states are
+    # cached (WidgetApp.state_cache, issue 21), a state shown before costs nothing.
+    state_cache = 64
 
     def __init__(self, vm_exit: int = 4000, ept: bool = False):
         controls = {
