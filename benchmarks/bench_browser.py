@@ -268,7 +268,10 @@ def measure_app(page, app, panel_id, name: str) -> dict[str, Any]:
 
     cached = int(kernel(f"a = APPS[{name!r}]; print(type(a).state_cache); "
                         "a.state_cache = 0; a._states.clear()").strip().splitlines()[-1])
-    for kind, move in movers(page, app):
+    candidates = movers(page, app)
+    if not candidates:
+        return {"skip": "no slider, dropdown, checkbox or toggle (text input only)"}
+    for kind, move in candidates:
         if measure_moves(page, app, panel_id, move, WARMUP) is None:
             continue
         samples = measure_moves(page, app, panel_id, move, MOVES)
@@ -312,7 +315,7 @@ def browser_round_trip() -> list[dict[str, Any]]:
                     error=base["error"])]
     stats = {name: {"p50": statistics.median(g["samples"]), "p95": _p(g["samples"], 0.95),
                     "max": max(g["samples"]), "kernel": statistics.median(g["kernel"])}
-             for name, g in got.items() if "error" not in g}
+             for name, g in got.items() if "samples" in g}
     b = stats[BASELINE]
     rows = [row("browser baseline (naive one-line plot) round trip p50", round(b["p50"], 1),
                 "ms", "(context)", True, x_baseline=1.0, n=len(base["samples"])),
@@ -320,6 +323,10 @@ def browser_round_trip() -> list[dict[str, Any]]:
                 "ms", "(context)", True, x_baseline=1.0)]
     for name in names:
         g = got.get(name, {"error": "not measured"})
+        if "skip" in g:
+            rows.append(row(f"browser {name} round trip", None, "ms", "n/a", True,
+                            note=g["skip"]))
+            continue
         if "error" in g:
             rows.append(row(f"browser {name} round trip", None, "ms", "measured", False,
                             error=g["error"]))
