@@ -32,7 +32,7 @@ BUDGETS: dict[str, tuple[int, str]] = {
     "course_map": (160, "topic graph: one node and label per notebook"),
     "emulation_lab": (105, "instruction-mix bars and overhead curve"),
     "failure_lab": (120, "hosts, VMs and the restart plan"),
-    "hardware_lab": (145, "VMCS / exit diagram with labelled boxes"),
+    "hardware_lab": (105, "grouped bars, 8 microbenchmarks x 3; y ticks as plain artists (was 140)"),
     "hypervisor_types_lab": (160, "three stacks of labelled layers"),
     "interrupt_lab": (170, "interrupt path: sources, hypervisor, guests"),
     "io_models_lab": (70, "three I/O paths as bars"),

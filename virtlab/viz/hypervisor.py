@@ -24,7 +24,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from ..errors import check_bool, check_type
 from ..hypervisor.stacks import HypervisorStack
-from .base import PALETTE, new_figure
+from .base import PALETTE, fast_ticks, new_figure, nice_ticks
 
 __all__ = [
     "KIND_COLORS",
@@ -368,9 +368,13 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
     if log:
         k = int(math.ceil(top)) + 1
         ax.set_ylim(0, k)
-        ax.set_yticks(range(k + 1), [_short_number(10.0 ** e) for e in range(k + 1)])
+        # y ticks as plain artists (fast_ticks): the tick machinery was a third of
+        # hardware_lab's redraw (issue 21); x keeps matplotlib ticks, callers relabel them
+        fast_ticks(ax, "y", range(k + 1), [_short_number(10.0 ** e) for e in range(k + 1)],
+                   fontsize=7)
     else:
         ax.set_ylim(0, top * 1.1 if top > 0 else 1)
+        fast_ticks(ax, "y", *nice_ticks(0, top * 1.1 if top > 0 else 1, 4), fontsize=7)
     ax.set_ylabel(ylabel, fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper left", ncol=n)
