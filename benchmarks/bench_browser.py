@@ -30,7 +30,10 @@ measured in the same page and kernel (kernel p50 / baseline kernel p50 — the
 issue's target is <= 0.35).  Targets (issue 21): p50 <= 50 ms, p95 <= 100 ms
 on an idle machine.
 
-``VIRTLAB_BENCH_APPS=a,b`` limits the apps (for trying a fix quickly).
+``VIRTLAB_BENCH_APPS=a,b`` limits the apps (for trying a fix quickly);
+``VIRTLAB_BENCH_CODE=DIR`` puts another checkout's ``virtlab`` first on the
+kernel's path (before/after comparisons in the same minutes; its
+``WidgetApp`` needs ``timings``).
 Without Chromium or Playwright the benchmark returns one row saying so.
 """
 
@@ -215,7 +218,8 @@ def measure_in_browser(names: list[str]) -> dict[str, dict[str, Any]]:
     root.mkdir()
     scratch_notebook(names, root / "bench.ipynb")
     old_path = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), old_path) if p)
+    code = os.environ.get("VIRTLAB_BENCH_CODE", "").strip()
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (code, str(ROOT), old_path) if p)
     server = tb.JupyterServer(root, work, work / "jupyter-server.log")
     out: dict[str, dict[str, Any]] = {}
     try:
