@@ -270,8 +270,10 @@ def measure_app(page, app, panel_id, name: str) -> dict[str, Any]:
     def kernel(code: str) -> str:
         return page.evaluate(JS_EXECUTE, [panel_id, code])
 
-    cached = int(kernel(f"a = APPS[{name!r}]; print(type(a).state_cache); "
-                        "a.state_cache = 0; a._states.clear()").strip().splitlines()[-1])
+    # getattr: VIRTLAB_BENCH_CODE may point at a checkout from before the cache
+    cached = int(kernel(f"a = APPS[{name!r}]; print(getattr(type(a), 'state_cache', 0)); "
+                        "a.state_cache = 0; getattr(a, '_states', {}).clear()"
+                        ).strip().splitlines()[-1])
     candidates = movers(page, app)
     if not candidates:
         return {"skip": "no slider, dropdown, checkbox or toggle (text input only)"}
