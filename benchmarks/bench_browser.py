@@ -8,12 +8,14 @@ browser test (``tests/test_browser.py``: ``JupyterServer``, ``LabPage``,
 ``WARMUP + MOVES`` times, alternating between two values (a slider one step
 up and back with the arrow keys, else between its ends with End/Home; a
 dropdown between two options; a checkbox or toggle button back and forth); the
-first control whose move changes the picture is used.  Each move is timed *in the page*: from the input event
-(captured on the app's box) until the new picture is painted — a
-MutationObserver sees the ``src`` of one of the app's visible ``<img>`` change
-(the last HTML area for apps without a picture), then ``img.decode()``, one ``requestAnimationFrame`` and
-a task after it (the frame has been painted).  The next move waits until the
-kernel is idle again, so moves do not queue.
+first control whose move changes the picture is used.  Each move is timed *in
+the page*: from the input event (captured on the app's box) until the new picture is painted — a
+MutationObserver sees the ``src`` of the app's visible ``<img>`` elements
+change (the last HTML area for apps without a picture); each change is
+followed by ``img.decode()``, one ``requestAnimationFrame`` and a task after
+it (the frame has been painted), and the clock stops at the paint of the last
+picture the move changed (the kernel is idle by then, so all have arrived:
+apps with a static layer update two images).  Moves do not queue.
 
 The kernel-side share is the app's own update time (model + draw + SVG),
 read afterwards from ``WidgetApp.timings`` in the kernel.
@@ -63,20 +65,22 @@ BASELINE = "baseline"
 # starts the clock; the picture's change, decode and the painted frame stop it.
 JS_ARM = """
 el => {
-  const st = window.__vlbench = {t0: null, t1: null, t2: null, kind: null};
+  const st = window.__vlbench = {t0: null, t2: null, n: 0, pending: 0, kind: null};
   const imgs = Array.from(el.querySelectorAll('img')).filter(i => i.offsetParent !== null);
   const areas = el.querySelectorAll('.widget-html');
   st.kind = imgs.length ? 'img' : 'html';
   const start = () => { if (st.t0 === null) st.t0 = performance.now(); };
   const events = ['keydown', 'mousedown', 'input', 'change', 'click'];
   events.forEach(e => el.addEventListener(e, start, {capture: true, once: true}));
-  const done = () => setTimeout(() => { st.t2 = performance.now(); }, 0);
+  // Every picture that changes (an app may update a static layer and its figure):
+  // the clock stops when the last one has been decoded and its frame painted.
   const obs = new MutationObserver(records => {
-    if (st.t0 === null || st.t1 !== null) return;
-    st.t1 = performance.now();
-    obs.disconnect();
+    if (st.t0 === null) return;
+    st.n += 1;
+    st.pending += 1;
+    const img = records[records.length - 1].target;
+    const done = () => setTimeout(() => { st.t2 = performance.now(); st.pending -= 1; }, 0);
     const painted = () => requestAnimationFrame(done);
-    const img = records[0].target;
     if (img.decode) img.decode().then(painted, painted); else painted();
   });
   if (imgs.length) {
@@ -84,6 +88,7 @@ el => {
   } else {
     obs.observe(areas[areas.length - 1], {subtree: true, childList: true, characterData: true});
   }
+  window.__vlbench_obs = obs;
   return st.kind;
 }
 """
@@ -192,14 +197,18 @@ def measure_moves(page, app, panel_id, move, count: int) -> list[float] | None:
         page.evaluate(JS_ARM, handle)
         move()
         try:
-            page.wait_for_function("() => window.__vlbench.t2 !== null",
-                                   timeout=MOVE_TIMEOUT_MS)
+            page.wait_for_function("() => window.__vlbench.n > 0", timeout=MOVE_TIMEOUT_MS)
         except Exception:  # playwright TimeoutError: this control does not redraw
             page.wait_for_function(idle, timeout=30_000)
+            page.evaluate("() => window.__vlbench_obs.disconnect()")
             return None
-        st = page.evaluate("() => window.__vlbench")
-        got.append(st["t2"] - st["t0"])
+        # The kernel reports idle after its last message to the page, so every
+        # picture of this move has arrived; then wait for the last one's paint.
         page.wait_for_function(idle, timeout=30_000)
+        page.wait_for_function("() => window.__vlbench.pending === 0", timeout=30_000)
+        st = page.evaluate("() => { window.__vlbench_obs.disconnect(); "
+                           "return window.__vlbench; }")
+        got.append(st["t2"] - st["t0"])
     return got
 
 
