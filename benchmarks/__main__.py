@@ -19,6 +19,14 @@ import json
 from .harness import BENCH_DIR, discover, format_markdown, format_table, run, write_results
 
 
+def baseline_line(results: dict) -> str:
+    """The machine's baseline of the run, printed under every table."""
+    base = results.get("baseline_ms")
+    shown = "not measured" if base is None else f"{base:.4g} ms"
+    return (f"\nmachine baseline (naive one-line-plot widget redraw, median, this run): {shown}"
+            "; 'x base' = value / baseline")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__.splitlines()[0])
@@ -41,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.show:
         results = json.loads(args.output.read_text(encoding="utf-8"))
         print(fmt(results["rows"]))
+        print(baseline_line(results))
         machine = results.get("machine", {})
         print(f"\n{results.get('date_utc', '?')}: {machine.get('usable_cpus', '?')} CPUs, "
               f"Python {machine.get('python', '?')}, {results.get('total_seconds', '?')} s")
@@ -55,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                   progress=lambda name: print(f"running {name} ...", file=sys.stderr,
                                               flush=True))
     print(fmt(results["rows"]))
+    print(baseline_line(results))
     machine = results["machine"]
     print(f"\n{len(results['rows'])} rows from {len(results['benchmarks'])} benchmarks in "
           f"{results['total_seconds']:.1f} s on {machine['usable_cpus']} CPUs, "

@@ -33,35 +33,12 @@ def widget_cpu_redraw():
     import statistics
     import time
 
-    import ipywidgets as W
-
     import virtlab.widgets as w
-    from virtlab import viz
-    from virtlab.widgets.base import WidgetApp
-
-    class Baseline(WidgetApp):
-        """A one-line plot: what any redraw costs on this machine right now."""
-
-        def __init__(self):
-            super().__init__({"n": W.IntSlider(value=3, min=1, max=20)})
-
-        def compute(self, n):
-            return list(range(n))
-
-        def draw(self, result):
-            fig = viz.new_figure(6.4, 3.6)
-            fig.add_subplot().plot(result)
-            return fig
+    from benchmarks.baseline import kernel_baseline_ms
 
     rows = []
-    base = Baseline()
-    times = []
-    for v in [4, 5, 6, 7, 8, 9] * 2:
-        t0 = time.perf_counter()
-        base.controls["n"].value = v
-        times.append(time.perf_counter() - t0)
     rows.append({"name": "widget baseline (one-line plot) redraw median",
-                 "value": round(statistics.median(times) * 1000, 1), "unit": "ms",
+                 "value": round(kernel_baseline_ms(), 1), "unit": "ms",
                  "target": "(context)", "ok": True})
     for name, control, values in (("emulation_lab", "compute", [2000, 4000, 8000, 3000]),
                                   ("sensitive_lab", "isa", ["TOY", "X86_VTX", "X86_32"])):

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BENCH_DIR", "ROW_KEYS", "check_rows", "discover", "format_markdown",
+__all__ = ["BENCH_DIR", "ROW_KEYS", "baseline_ms", "check_rows", "discover", "format_markdown",
            "format_table", "format_value", "machine_info", "row", "run", "timed",
            "write_results"]
 
@@ -93,6 +93,24 @@ def summary_ms(samples: Iterable[float]) -> tuple[float, float]:
     """
     samples = list(samples)
     return (round(statistics.median(samples) * 1e3, 3), round(max(samples) * 1e3, 3))
+
+
+_BASELINE_MS: float | None = None
+
+
+def baseline_ms() -> float:
+    """The machine's baseline of this run: a naive one-line-plot widget redraw (ms).
+
+    Measured once per process (:func:`benchmarks.baseline.kernel_baseline_ms`)
+    and then reused, so every benchmark of a run divides by the same figure;
+    :func:`run` measures it first and stores it in the results.
+    """
+    global _BASELINE_MS
+    if _BASELINE_MS is None:
+        from benchmarks.baseline import kernel_baseline_ms
+
+        _BASELINE_MS = kernel_baseline_ms()
+    return _BASELINE_MS
 
 
 # -- discovery and running -------------------------------------------------------------
@@ -178,6 +196,10 @@ def run(paths: Iterable[Path] | None = None, name_filter: str | None = None,
     rows: list[dict[str, Any]] = []
     ran: list[dict[str, Any]] = []
     t_start = time.perf_counter()
+    try:
+        baseline: float | None = baseline_ms()
+    except Exception:  # noqa: BLE001 - no matplotlib: the rows still run
+        baseline = None
     for path in paths:
         module_name = path.stem
         # Import even when the filter does not match the module name: it may
@@ -212,6 +234,7 @@ def run(paths: Iterable[Path] | None = None, name_filter: str | None = None,
                         "ok": all(r["ok"] for r in got)})
     return {
         "machine": machine_info(),
+        "baseline_ms": baseline,
         "filter": name_filter,
         "benchmarks": ran,
         "rows": rows,
@@ -267,6 +290,9 @@ def format_value(value: Any) -> str:
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A plain-text table: name, value, unit, target, ok (and errors).
 
+    Rows carrying ``x_baseline`` (the value as a ratio to the run's
+    baseline, :func:`baseline_ms`) add an "x base" column.
+
     Examples
     --------
     >>> print(format_table([row("a", 1.23456, "ms", "<= 50", True)]))
@@ -274,9 +300,12 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     ----  -----  ----  ------  --
     a     1.235  ms    <= 50   ok
     """
-    header = ("name", "value", "unit", "target", "ok")
-    lines = [(str(r["name"]), format_value(r["value"]), str(r["unit"]), str(r["target"]),
-              ("ok" if r["ok"] else "MISS") + (f"  {r['error']}" if "error" in r else ""))
+    ratios = any("x_baseline" in r for r in rows)
+    header = ("name", "value", "unit") + (("x base",) if ratios else ()) + ("target", "ok")
+    lines = [(str(r["name"]), format_value(r["value"]), str(r["unit"]))
+             + ((format_value(r.get("x_baseline")),) if ratios else ())
+             + (str(r["target"]),
+                ("ok" if r["ok"] else "MISS") + (f"  {r['error']}" if "error" in r else ""))
              for r in rows]
     widths = [max([len(h)] + [len(line[i]) for line in lines]) for i, h in enumerate(header)]
 
@@ -301,11 +330,16 @@ def format_markdown(rows: list[dict[str, Any]]) -> str:
     def cell(text: str) -> str:
         return str(text).replace("|", "\\|")
 
-    out = ["| name | value | unit | target | ok |", "|---|---:|---|---|---|"]
+    ratios = any("x_baseline" in r for r in rows)
+    if ratios:
+        out = ["| name | value | unit | x base | target | ok |", "|---|---:|---|---:|---|---|"]
+    else:
+        out = ["| name | value | unit | target | ok |", "|---|---:|---|---|---|"]
     for r in rows:
         verdict = "ok" if r["ok"] else "**MISS**"
         if "error" in r:
             verdict += f" ({cell(r['error'])})"
-        out.append(f"| {cell(r['name'])} | {format_value(r['value'])} | {cell(r['unit'])} | "
-                   f"{cell(r['target'])} | {verdict} |")
+        ratio = f" {format_value(r.get('x_baseline'))} |" if ratios else ""
+        out.append(f"| {cell(r['name'])} | {format_value(r['value'])} | {cell(r['unit'])} |"
+                   f"{ratio} {cell(r['target'])} | {verdict} |")
     return "\n".join(out)

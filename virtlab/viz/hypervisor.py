@@ -26,7 +26,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
 from ..i18n import _, N_
-from .base import PALETTE, new_figure
+from .base import fast_ticks, new_figure, nice_ticks, PALETTE
 
 __all__ = [
     "KIND_COLORS",
@@ -340,13 +340,15 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
     Each series is one :class:`~matplotlib.collections.PolyCollection` (one
     SVG path group instead of a Rectangle per bar).  With ``log=True`` the
     bars show ``log10(value)`` (values below 1 are drawn as 1) on a linear axis
-    labelled 1, 10, 100, 1k, ... — no log-scale machinery to redraw.
+    labelled 1, 10, 100, 1k, ... — no log-scale machinery to redraw.  The y
+    ticks are plain artists (:func:`~virtlab.viz.base.fast_ticks`).
 
     Examples
     --------
+    >>> from matplotlib.collections import PolyCollection
     >>> fig = grouped_bars({"syscall": {"BT": 1, "VT": 2},
     ...                     "in": {"BT": 3, "VT": 1}}, title="t")
-    >>> len(fig.axes[0].collections)
+    >>> sum(isinstance(c, PolyCollection) for c in fig.axes[0].collections)
     2
     """
     if not isinstance(table, Mapping) or not table:
@@ -379,9 +381,13 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
     if log:
         k = int(math.ceil(top)) + 1
         ax.set_ylim(0, k)
-        ax.set_yticks(range(k + 1), [_short_number(10.0 ** e) for e in range(k + 1)])
+        # y ticks as plain artists (fast_ticks): the tick machinery was a third of
+        # hardware_lab's redraw (issue 21); x keeps matplotlib ticks, callers relabel them
+        fast_ticks(ax, "y", range(k + 1), [_short_number(10.0 ** e) for e in range(k + 1)],
+                   fontsize=7)
     else:
         ax.set_ylim(0, top * 1.1 if top > 0 else 1)
+        fast_ticks(ax, "y", *nice_ticks(0, top * 1.1 if top > 0 else 1, 4), fontsize=7)
     ax.set_ylabel(ylabel, fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper left", ncol=n)

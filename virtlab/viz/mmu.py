@@ -330,13 +330,14 @@ def tlb_curve(untagged, tagged, current=None):
         ax.plot([current.entries], [100 * current.hit_rate], "k*", ms=12, label=_("current"))
     ax.set_xscale("log", base=2)
     sizes = sorted({r.entries for r in list(untagged) + list(tagged)})
+    # Ticks and grid as plain artists (fast_ticks): matplotlib's tick machinery
+    # was half of this widget's redraw (issue 21).
     if sizes:
-        ax.set_xticks(sizes, [str(v) for v in sizes])
         ax.minorticks_off()
+        fast_ticks(ax, "x", sizes, [str(v) for v in sizes], grid=0.3)
     ax.set_xlabel(_("TLB entries"), fontsize=9)
     ax.set_ylabel(_("hit rate (%)"), fontsize=9)
     ax.set_ylim(0, 102)
-    ax.set_yticks([0, 25, 50, 75, 100])
-    ax.grid(alpha=0.3)
+    fast_ticks(ax, "y", *nice_ticks(0, 100, 4), grid=0.3)
     ax.legend(fontsize=8, loc="lower right")
     return fig

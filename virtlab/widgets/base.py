@@ -12,6 +12,19 @@ text, and a message line for errors.  Any control change calls
    :meth:`describe` (HTML),
 4. stores the rendered figure in the image widget.
 
+Two things keep a redraw cheap on a slow machine (issue 21; measured by
+``benchmarks/bench_browser.py``):
+
+* sliders send their value when released (``continuous_update=False``, set
+  here for every slider control): a drag is one redraw, not a queue of
+  thirty that the kernel works off one by one after the hand has stopped;
+* an app whose picture and text are a pure function of its control values
+  sets :attr:`WidgetApp.state_cache` to keep that many rendered states
+  (result, SVG, HTML): going back to a state shown before costs no model run,
+  no matplotlib and no SVG serialisation.  Static layers (a second image that
+  depends on a few controls) are set in :meth:`WidgetApp.layers`, which runs
+  for cached states too.
+
 A model error is shown in the message line and leaves the last good picture in
 place — students see a sentence, never a traceback.  Because the figure is an
 ``Image`` widget (not an ``Output`` area with ``clear_output``), apps can be
@@ -53,8 +66,10 @@ import ipywidgets as W
 from traitlets import TraitError
 
 import gc
+import time
+from collections import OrderedDict, deque
 
-from ..i18n import _
+from ..i18n import _, language
 from ..viz.base import to_svg
 
 __all__ = ["WidgetApp"]
@@ -67,6 +82,8 @@ def error_html(message: str) -> str:
 
 
 _FROZEN = False
+_SLIDERS = (W.IntSlider, W.FloatSlider, W.FloatLogSlider, W.IntRangeSlider,
+            W.FloatRangeSlider, W.SelectionSlider, W.SelectionRangeSlider)
 
 
 def _freeze_imports() -> None:
@@ -100,9 +117,16 @@ class WidgetApp:
         The last model error message, or None.
     updates : int
         Number of successful redraws (tests and benchmarks read it).
+    timings : collections.deque of float
+        Wall-clock seconds of the last (up to 256) successful updates, model
+        + draw + SVG: the kernel-side share of a round trip, which the
+        browser benchmark (benchmarks/bench_browser.py) reads in the kernel.
     """
 
     title = ""
+    #: Rendered states kept per app (0: off).  Only for apps whose ``compute``,
+    #: ``draw`` and ``describe`` depend on nothing but the control values.
+    state_cache = 0
 
     def __init__(self, controls: dict[str, W.Widget], *, extra: list[W.Widget] | None = None,
                  auto_update: bool = True):
@@ -115,7 +139,11 @@ class WidgetApp:
         self.image_bytes = b""
         self.error: str | None = None
         self.updates = 0
+        self.timings: deque[float] = deque(maxlen=256)
+        self._states: OrderedDict[tuple, tuple] = OrderedDict()
         for control in self.controls.values():
+            if isinstance(control, _SLIDERS):
+                control.continuous_update = False
             control.observe(self._on_change, names="value")
         header = [W.HTML(f"<h4>{_html.escape(_(self.title))}</h4>")] if self.title else []
         self.widget = W.VBox(header + [W.HBox(list(self.controls.values()),
@@ -138,6 +166,13 @@ class WidgetApp:
         """Return HTML shown under the figure (a table, a verdict, ...)."""
         return ""
 
+    def layers(self, result: Any) -> None:
+        """Set static layers (extra images, cached by the app) for ``result``.
+
+        Called after every successful update, also when the state came from
+        :attr:`state_cache`; :meth:`draw` returns the changing picture only.
+        """
+
     # -- machinery ---------------------------------------------------------
     def values(self) -> dict[str, Any]:
         """Current control values by name."""
@@ -150,26 +185,52 @@ class WidgetApp:
         # pile up until one full collection frees ten at once, a 50-90 ms
         # pause inside some redraw.  Generations 0-1 hold them (~1 ms).
         gc.collect(1)
-        try:
-            result = self.compute(**self.values())
-            fig = self.draw(result)
-            text = self.describe(result)
-        except (ValueError, TypeError) as exc:
-            self.error = str(exc)
-            self.message.value = error_html(self.error)
-            return False
+        t0 = time.perf_counter()
+        key = self._state_key()
+        if key in self._states:
+            self._states.move_to_end(key)
+            result, image, text = self._states[key]
+        else:
+            try:
+                result = self.compute(**self.values())
+                fig = self.draw(result)
+                text = self.describe(result)
+            except (ValueError, TypeError) as exc:
+                self.error = str(exc)
+                self.message.value = error_html(self.error)
+                return False
+            image = to_svg(fig) if fig is not None else None
+            if key is not None:
+                self._states[key] = (result, image, text)
+                if len(self._states) > self.state_cache:
+                    self._states.popitem(last=False)
+        self.layers(result)
         self.result = result
         self.error = None
         self.message.value = ""
-        if fig is not None:
-            self.image_bytes = to_svg(fig)
+        if image is not None:
+            self.image_bytes = image
             self.image.value = self.image_bytes
             self.image.layout.display = None
         else:
             self.image.layout.display = "none"
         self.html.value = text
         self.updates += 1
+        self.timings.append(time.perf_counter() - t0)
         return True
+
+    def _state_key(self) -> tuple | None:
+        """The control values as a cache key, or None (cache off, unhashable value)."""
+        if not self.state_cache:
+            return None
+        # the language is part of the state: a picture drawn in English must not
+        # be shown after set_language("de")
+        key = (language(), *self.values().items())
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
 
     @property
     def png(self) -> bytes:

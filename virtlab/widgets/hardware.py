@@ -149,6 +149,9 @@ class HardwareApp(WidgetApp):
     """
 
     title = N_("Binary translation vs VT-x: who wins which microbenchmark?")
+    # Picture and text depend on the control values only: rendered states are
+    # cached (WidgetApp.state_cache, issue 21), a state shown before costs nothing.
+    state_cache = 64
 
     def __init__(self, vm_exit: int = 4000, ept: bool = False):
         check_int("vm_exit", vm_exit, minimum=200, maximum=8000)

@@ -71,6 +71,9 @@ class HypervisorTypesApp(WidgetApp):
     """
 
     title = N_("Hypervisor types: layers and the cost of one guest I/O request")
+    # Picture and text depend on the control values only: rendered states are
+    # cached (WidgetApp.state_cache, issue 21), a state shown before costs nothing.
+    state_cache = 64
 
     def __init__(self, stack: str = "type2", size_kib: int = 4, world_switch: int = 6000,
                  vm_exit: int = 2000):
@@ -105,12 +108,15 @@ class HypervisorTypesApp(WidgetApp):
         return HypervisorTypesResult(chosen, compare_stacks(costs, size_kib, STACK_KINDS),
                                      costs)
 
-    def draw(self, result: HypervisorTypesResult):
+    def layers(self, result: HypervisorTypesResult) -> None:
         kind = result.stack.kind
         if kind not in self._diagram_png:
             self._diagram_png[kind] = to_svg(stack_diagram(result.stack, width=6.0,
                                                            height=3.6))
         self.diagram.value = self._diagram_png[kind]
+
+    def draw(self, result: HypervisorTypesResult):
+        kind = result.stack.kind
         fig = io_cost_bars(result.costs, highlight=kind, width=7.0, height=2.6)
         title = _("one {kib} KiB read: cycles by step, every stack").format(
             kib=next(iter(result.costs.values())).size_kib)

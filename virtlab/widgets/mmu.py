@@ -135,6 +135,9 @@ class TLBApp(WidgetApp):
     """
 
     title = N_("TLB: size, working set and context switches")
+    # Picture and text depend on the control values only: rendered states are
+    # cached (WidgetApp.state_cache, issue 21), a state shown before costs nothing.
+    state_cache = 64
     SIZES = (4, 8, 16, 32, 64, 128, 256)
 
     def __init__(self, *, entries=32, pages=64, switch_every=200, tagged=False):
