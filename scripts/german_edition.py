@@ -16,6 +16,8 @@ A changed English cell makes its translation stale (the sha no longer
 matches): ``status`` lists it and the tests fail until it is retranslated.
 Links to other notebooks stay as they are (the German notebooks have the
 English names); links that leave the notebooks folder get one more ``../``.
+Cell metadata is copied as it is (tags, sections, and the RISE slide types
+that scripts/slide_metadata.py puts on the English notebooks).
 After ``build``, run ``make notebooks`` (or scripts/execute_notebooks.py on
 the files) to store the outputs.
 """
@@ -88,6 +90,7 @@ def build(path: Path) -> Path:
     lang = nbformat.v4.new_code_cell(LANGUAGE_CELL)
     lang.id = LANGUAGE_ID
     lang.metadata["virtlab_section"] = "language"
+    lang.metadata["slideshow"] = {"slide_type": "skip"}   # not in the deck (RISE)
     out.append(lang)
     for cell in nb.cells:
         cell = nbformat.from_dict(dict(cell))
