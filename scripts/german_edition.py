@@ -90,7 +90,9 @@ def build(path: Path) -> Path:
     lang = nbformat.v4.new_code_cell(LANGUAGE_CELL)
     lang.id = LANGUAGE_ID
     lang.metadata["virtlab_section"] = "language"
-    lang.metadata["slideshow"] = {"slide_type": "skip"}   # not in the deck (RISE)
+    # The deck's first slide (RISE): a skipped cell never runs, and without it the
+    # widgets speak English; the lecturer's first Shift+Enter runs it.
+    lang.metadata["slideshow"] = {"slide_type": "slide"}
     out.append(lang)
     for cell in nb.cells:
         cell = nbformat.from_dict(dict(cell))

@@ -12,7 +12,7 @@ keeps the deck right (the script is idempotent: a second run changes nothing):
 
 * a markdown cell that starts with a ``#`` or ``##`` heading starts a
   ``slide`` (the title cell, which holds the learning goals, is the first
-  slide on its own, because the setup cell after it is skipped);
+  slide on its own);
   a ``###`` heading starts a ``subslide``;
 * a "Try it" cell (``virtlab_section: try-it``) is a ``slide``, and so is
   the first markdown cell of a predict, practice or self-check section;
@@ -21,7 +21,10 @@ keeps the deck right (the script is idempotent: a second run changes nothing):
   same course section (predict, practice, self-check), then intro and widget
   share one slide and the widget is ``-``;
 * a setup cell (only ``%magics``, imports, ``virtlab.set_language(...)``)
-  is ``skip``;
+  is a ``subslide`` of its own under the title: the audience need not read
+  it, but the deck must run it (a ``skip``ped cell never runs in RISE, and
+  every widget cell needs its imports), so the lecturer's first Shift+Enter
+  after the title runs it;
 * any other code cell continues the slide (``-``): its figure belongs to the
   idea just introduced; a code cell whose output is a table (the source is a
   list comprehension of dicts) is a ``fragment``;
@@ -49,8 +52,8 @@ SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 
 #: notebook stem -> {cell id: slide type}; wins over the rules above.
 EXCEPTIONS: dict[str, dict[str, str]] = {
-    # the setup cell also shows the version (for a student's bug report), not for the audience
-    "00_start_here": {"6b88cbf0": "skip"},
+    # the setup cell also shows the version (for a student's bug report): still the setup slide
+    "00_start_here": {"6b88cbf0": "subslide"},
 }
 
 INTRO_SECTIONS = {"predict", "practice", "selfcheck"}
@@ -95,7 +98,7 @@ def slide_types(nb, stem: str) -> list[str]:
     for cell in nb.cells:
         level = heading_level(cell)
         if cell.cell_type == "code" and is_setup(cell):
-            kind = "skip"
+            kind = "subslide"
         elif cell.cell_type == "markdown" and level in (1, 2):
             kind = "slide"
         elif cell.cell_type == "markdown" and level:
