@@ -10,7 +10,7 @@ Usage::
 The slide types follow from the cells, so re-running after the prose changed
 keeps the deck right (the script is idempotent: a second run changes nothing):
 
-* a markdown cell that starts with a ``#`` or ``##`` heading starts a
+* a markdown cell with a ``#`` or ``##`` heading (anywhere in it) starts a
   ``slide`` (the title cell, which holds the learning goals, is the first
   slide on its own);
   a ``###`` heading starts a ``subslide``;
@@ -87,8 +87,15 @@ def is_widget(cell) -> bool:
 
 
 def heading_level(cell) -> int:
-    m = re.match(r"(#{1,6})\s", cell.source.lstrip()) if cell.cell_type == "markdown" else None
-    return len(m.group(1)) if m else 0
+    """The highest heading level in a markdown cell (1 = ``#``), 0 without a heading.
+
+    A heading anywhere in the cell counts: a section that begins below a
+    closing paragraph still begins a slide.
+    """
+    if cell.cell_type != "markdown":
+        return 0
+    levels = [len(m.group(1)) for m in re.finditer(r"(?m)^(#{1,6})\s", cell.source)]
+    return min(levels, default=0)
 
 
 def slide_types(nb, stem: str) -> list[str]:
