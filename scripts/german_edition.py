@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EN = ROOT / "notebooks"
 DE = EN / "de"
 TRANSLATIONS = ROOT / "translations" / "de"
-LANGUAGE_CELL = 'import virtlab\nvirtlab.set_language("de");'  # ";": no output
+LANGUAGE_CELL = 'import virtlab\n_ = virtlab.set_language("de")'  # an assignment: no output (a ";" is honoured by nbconvert but not under nbval)
 LANGUAGE_ID = "set-language-de"
 
 
