@@ -19,7 +19,7 @@ ifeq ($(origin LANG),command line)
 unexport LANG
 endif
 
-.PHONY: setup lab test notebooks bench assign site clean hub hub-setup test-hub bench-hub
+.PHONY: setup lab present test notebooks bench assign site clean hub hub-setup test-hub bench-hub
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	$(VENV)/bin/virtlab lab --lang $(COURSE_LANG) $(ARGS)
+
+# A notebook as a live RISE slideshow: make present NB=11 (ARGS=--dashboard for Voila)
+NB ?= 00
+present: setup
+	$(VENV)/bin/virtlab present $(NB) $(ARGS)
 
 test: setup
 	$(VPY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)

@@ -18,6 +18,8 @@ A changed English cell makes its translation stale (the sha no longer
 matches): ``status`` lists it and the tests fail until it is retranslated.
 Links to other notebooks stay as they are (the German notebooks have the
 English names); links that leave the notebooks folder get one more ``../``.
+Cell metadata is copied as it is (tags, sections, and the RISE slide types
+that scripts/slide_metadata.py puts on the English notebooks).
 After ``build``, run ``make notebooks`` (or scripts/execute_notebooks.py on
 the files) to store the outputs.
 
@@ -45,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EN = ROOT / "notebooks"
 DE = EN / "de"
 TRANSLATIONS = ROOT / "translations" / "de"
-LANGUAGE_CELL = 'import virtlab\nvirtlab.set_language("de");'  # ";": no output
+LANGUAGE_CELL = 'import virtlab\n_ = virtlab.set_language("de")'  # an assignment: no output (a ";" is honoured by nbconvert but not under nbval)
 LANGUAGE_ID = "set-language-de"
 SOLUTIONS = ROOT / "solutions"
 SOLUTIONS_DE = SOLUTIONS / "de"
@@ -123,6 +125,9 @@ def build(path: Path) -> Path:
     if is_solution(path):
         lang.metadata["nbgrader"] = dict(LANGUAGE_NBGRADER)
         nb.metadata["virtlab"] = {**nb.metadata.get("virtlab", {}), "language": "de"}
+    # The deck's first slide (RISE): a skipped cell never runs, and without it the
+    # widgets speak English; the lecturer's first Shift+Enter runs it.
+    lang.metadata["slideshow"] = {"slide_type": "slide"}
     out.append(lang)
     for cell in nb.cells:
         cell = nbformat.from_dict(dict(cell))

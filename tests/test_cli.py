@@ -108,10 +108,10 @@ def test_commands_are_assembled_not_registered():
     import virtlab.grading.cli as gcli
     import virtlab.coursecli as ccli
     assert set(gcli.COMMANDS) == {"assign", "grade", "check-solutions", "practice"}
-    assert set(ccli.COMMANDS) == {"slides", "course"}
+    assert set(ccli.COMMANDS) == {"slides", "course", "present"}
     assert set(cli.COMMANDS) == {"lab"}  # nobody mutated it at import time
     assert set(cli.commands()) == {"lab", "assign", "grade", "check-solutions", "practice",
-                                   "slides", "course"}
+                                   "slides", "course", "present"}
 
 
 @pytest.mark.parametrize("module", ["virtlab", "virtlab.cli"])
@@ -122,3 +122,26 @@ def test_python_dash_m_runs_grade(module, tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "--unsafe-no-sandbox" in run.stdout and "--out" in run.stdout
+
+
+@pytest.mark.parametrize("number,expected", [("11", "11_cpu_scheduling"), ("3", "03_partitioning")])
+def test_present_builds_a_local_rise_or_voila_command(number, expected):
+    from types import SimpleNamespace
+
+    from virtlab.coursecli import present_cmd
+    from virtlab.paths import repo_root
+
+    args = SimpleNamespace(notebook=number, dashboard=False, de=True, port=None, no_browser=True)
+    cmd, _ = present_cmd(args, repo_root())
+    assert f"--LabApp.default_url=/rise/notebooks/de/{expected}.ipynb" in cmd
+    assert "--ServerApp.ip=127.0.0.1" in cmd and "--no-browser" in cmd
+    args.dashboard = True
+    cmd, _ = present_cmd(args, repo_root())
+    assert cmd[1:4] == ["-m", "voila", f"notebooks/de/{expected}.ipynb"]
+    assert "--Voila.ip=127.0.0.1" in cmd
+
+
+def test_present_refuses_an_unknown_notebook(capsys):
+    assert cli.main(["present", "99"]) == 2
+    assert "notebook" in capsys.readouterr().err
+

@@ -9,7 +9,7 @@ import time, and neither package imports this module.
 Examples
 --------
 >>> sorted(commands())
-['assign', 'check-solutions', 'course', 'grade', 'lab', 'practice', 'slides']
+['assign', 'check-solutions', 'course', 'grade', 'lab', 'practice', 'present', 'slides']
 """
 
 from __future__ import annotations

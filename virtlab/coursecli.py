@@ -1,4 +1,4 @@
-"""Subcommands of the ``virtlab`` command about the course itself: ``slides``, ``course``.
+"""Subcommands of the ``virtlab`` command about the course itself: ``slides``, ``course``, ``present``.
 
 :data:`COMMANDS` holds them (name → (help, add arguments, run)); the
 ``virtlab`` command (:mod:`virtlab.cli`) includes them.  This module does not
@@ -20,13 +20,16 @@ Hauptspeicherverwaltung (1)  (slide 28)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from types import SimpleNamespace as _Args
 
 from .course import SLIDES, find_slides
-from .coursefiles import CourseConflict, copy_course
+from .coursefiles import CourseConflict, copy_course, lab_root
+from .paths import repo_root
 
-__all__ = ["COMMANDS", "course_command", "slides_command"]
+__all__ = ["COMMANDS", "course_command", "present_command", "present_cmd", "slides_command"]
 
 
 def _slides_args(p: argparse.ArgumentParser) -> None:
@@ -82,10 +85,76 @@ def course_command(args, extra) -> int:
     return 0
 
 
+def _present_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("notebook", help="the notebook's number (11) or file name stem (11_cpu_scheduling)")
+    p.add_argument("--dashboard", action="store_true",
+                   help="a Voila dashboard (widgets and text, no code) instead of the RISE deck")
+    p.add_argument("--de", action="store_true", help="the German edition (notebooks/de/)")
+    p.add_argument("--port", type=int, default=None, help="port to serve on (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL")
+
+
+def present_cmd(args, root: str | os.PathLike) -> tuple[list[str], Path]:
+    """The command line that presents ``args.notebook`` of the course at ``root``, and its folder.
+
+    The deck is JupyterLab's RISE extension (``/rise/<path>``: the notebook as a
+    reveal.js slideshow with a live kernel); the dashboard is Voila with the
+    code hidden.  Both listen on 127.0.0.1 only.  Raises ValueError when no
+    single notebook matches.
+
+    Examples
+    --------
+    >>> cmd, cwd = present_cmd(_Args(notebook="11", dashboard=False, de=False, port=8899,
+    ...                              no_browser=True), repo_root())
+    >>> [a for a in cmd if a.startswith("--LabApp.default_url")]
+    ['--LabApp.default_url=/rise/notebooks/11_cpu_scheduling.ipynb']
+    >>> cmd, cwd = present_cmd(_Args(notebook="11", dashboard=True, de=False, port=8899,
+    ...                              no_browser=True), repo_root())
+    >>> cmd[1:3], "--Voila.ip=127.0.0.1" in cmd
+    (['-m', 'voila'], True)
+    """
+    root = Path(root)
+    folder = root / "notebooks" / ("de" if args.de else "")
+    stem = str(args.notebook).strip()
+    matches = sorted(folder.glob(f"{stem.zfill(2) if stem.isdigit() else stem}*.ipynb"))
+    if len(matches) != 1:
+        raise ValueError(f"notebook: no single notebook in {folder} starts with {stem!r} "
+                         f"(found {len(matches)})")
+    notebook = matches[0].relative_to(root).as_posix()
+    port = [f"--port={args.port}"] if args.port else []
+    browser = ["--no-browser"] if args.no_browser else []
+    if args.dashboard:
+        # Voila runs the notebook in a fresh kernel and shows its outputs and
+        # markdown without the code (strip_sources is its default).
+        cmd = [sys.executable, "-m", "voila", notebook, "--Voila.ip=127.0.0.1",
+               "--strip_sources=True", *port, *browser]
+    else:
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/rise/{notebook}",
+               *port, *browser]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")  # lab machines and containers often run as root
+    return cmd, root
+
+
+def present_command(args, extra) -> int:
+    """``virtlab present NN [--dashboard]``: the notebook as a live slideshow (or dashboard)."""
+    try:
+        cmd, cwd = present_cmd(args, lab_root(repo_root()))
+    except ValueError as exc:
+        print(f"virtlab present: {exc}", file=sys.stderr)
+        return 2
+    os.chdir(cwd)
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover - execv does not return
+
+
 #: name -> (help, function adding arguments, function running the command)
 COMMANDS: dict = {
     "slides": ("list the lecture's slides, or show which notebook sections teach one",
                _slides_args, slides_command),
     "course": ("copy the course (notebooks, exercises, glossary, errata) into a folder: "
                "virtlab course copy DIR", _course_args, course_command),
+    "present": ("present a notebook as a live RISE slideshow in JupyterLab "
+                "(--dashboard: a Voila dashboard)", _present_args, present_command),
 }
