@@ -151,3 +151,14 @@ def test_flags_are_exact_when_a_load_faults():
         c = CPU(prog)
         run(c)
         assert c.fault and c.pc == 2 and c.zf and c.regs[0] == 0
+
+
+def test_add_of_a_register_to_itself_sets_overflow_in_every_engine():
+    """Found by the property test: ADD EAX, EAX with EAX = 0x7FFFFFFF overflows (OF = 1).
+
+    The block compiler read the source register after writing the result."""
+    src = "ADD EAX, 2147483647\nADD EAX, EAX\nHLT"
+    for run in (lambda c: interpret(c, 100), lambda c: run_native(c, 100)):
+        c = CPU(assemble(src))
+        run(c)
+        assert c.regs[0] == 0xFFFFFFFE and c.of == 1 and c.cf == 0

@@ -136,8 +136,14 @@ def rows(a) -> dict[str, list[str]]:
         cells = [fold(html.unescape(re.sub(r"<[^>]+>", " ", c)))
                  for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr, flags=re.S)]
         if cells:
+            # the tables name modes for people ("binary translation"); key them by the
+            # models' names ("binary_translation")
             out[cells[0]] = cells[1:]
+            out.setdefault(_MODE_KEYS.get(cells[0], cells[0].replace(" ", "_")), cells[1:])
     return out
+
+
+_MODE_KEYS = {"paravirtualization": "paravirt", "technique": "technique"}
 
 
 def num(cell: str) -> float:
@@ -543,7 +549,8 @@ def _():
     assert "set_trap_table (was LIDT EAX)" in t and "iret (was SYSEXIT)" in t
     assert "trap to the hypervisor, checked, forwarded to the guest kernel (ring 1)" in t
     hw = _steps("hardware", "syscall", 40)
-    assert "VM exit" not in hw.split("HLT")[0] or "INT" not in hw
+    # under VT-x the same INT goes straight to the guest kernel (no VM exit)
+    assert "INT 128 trap vector 128 (INT) → guest kernel via its IDT" in hw
 
 
 def _irq(**kw):
@@ -716,10 +723,10 @@ def _mem(**kw):
              "cheaper. Set **tlb_misses** to 3000 and **pt_updates** to 0: shadow wins clearly "
              "and nested paging's overhead is large")
 def _():
-    assert "shadow paging is cheaper here" in _mem()[1]
-    assert "nested paging is cheaper here" in _mem(pt_updates=200)[1]
+    assert "shadow paging is cheaper here" in _mem()[1].lower()
+    assert "nested paging is cheaper here" in _mem(pt_updates=200)[1].lower()
     ov, t = _mem(tlb_misses=3000, pt_updates=0)
-    assert "shadow paging is cheaper here" in t and ov["nested"] > 10 * ov["shadow"]
+    assert "shadow paging is cheaper here" in t.lower() and ov["nested"] > 10 * ov["shadow"]
 
 
 @claim("12", "raise **entries** from 32 to 128 and the hit rate rises; switch **tagged** on and "

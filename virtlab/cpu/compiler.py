@@ -205,6 +205,9 @@ class _Gen:
         if mn == "ADD":
             if "of" in self.nd:
                 self.emit(f"x = {a}")
+                if b == a:           # ADD r, r: the source is overwritten by the result
+                    self.emit(f"y = {b}")
+                    b = "y"
             self.emit(f"t = {a} + {b}")
             self.setf("cf", "t >> 32")
             self.emit(f"{a} = t & {M}")
