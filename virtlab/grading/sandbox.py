@@ -180,7 +180,12 @@ def bwrap_argv(conn_dir: str, scratch_dir: str, limits: SandboxLimits,
         raise SandboxUnavailable("bwrap (Debian package bubblewrap) is not installed")
     tmp_bytes = str(int(limits.tmp_mb) * 2**20)
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--clearenv",
-            "--hostname", "virtlab-grading", "--ro-bind", "/usr", "/usr"]
+            "--hostname", "virtlab-grading", "--ro-bind", "/usr", "/usr",
+            # the private /tmp first: what is bound below lands on top of it, so a
+            # course or venv that lives under /tmp stays visible (read-only)
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", tmp_bytes, "--tmpfs", "/tmp",
+            "--size", tmp_bytes, "--tmpfs", "/dev/shm"]
     for name in ("lib", "lib64", "lib32", "bin", "sbin"):
         path = f"/{name}"
         if os.path.islink(path):
@@ -202,10 +207,7 @@ def bwrap_argv(conn_dir: str, scratch_dir: str, limits: SandboxLimits,
     for sub in HIDDEN_FILES:
         if (pkg / sub).is_file():
             argv += ["--ro-bind", "/dev/null", f"{target}/{sub}"]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", tmp_bytes, "--tmpfs", "/tmp",
-             "--size", tmp_bytes, "--tmpfs", "/dev/shm",
-             "--bind", conn_dir, conn_dir, "--bind", scratch_dir, scratch_dir,
+    argv += ["--bind", conn_dir, conn_dir, "--bind", scratch_dir, scratch_dir,
              "--remount-ro", "/", "--chdir", scratch_dir]
     for key, value in kernel_env(scratch_dir).items():
         argv += ["--setenv", key, value]
