@@ -5,7 +5,8 @@ The wheel is built from a copy of the files git would put in a fresh clone
 cannot leak into it.  ``pip wheel`` builds in pip's isolated build
 environment (setuptools and wheel come from PyPI or pip's cache).
 
-The fresh venv gets only the wheel (``--no-deps``); to avoid downloading the
+The fresh venv (made without pip; the project's pip installs into it with
+``--python``) gets only the wheel (``--no-deps``); to avoid downloading the
 dependencies again, a ``.pth`` line appends the project venv's
 site-packages to its path — the same effect as ``--system-site-packages``
 would have on a venv made from an interpreter that had them.  Only directories
@@ -66,13 +67,15 @@ def test_wheel_installs_the_course_and_a_notebook_runs(tmp_path):
     assert "virtlab/_course/docs/instructor/running-the-course.md" in names
     assert not [n for n in names if "solutions/" in n], "instructor solutions must not ship"
 
-    _run([sys.executable, "-m", "venv", venv], tmp_path)
+    # no pip inside the fresh venv (ensurepip alone took ~10 s): the project's pip
+    # installs into it with --python, as `pip --python` is meant to be used
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], tmp_path)
     py = venv / "bin" / "python"
     site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                      tmp_path).strip())
     (site / "zz_project_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    _run([py, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-q", wheel],
-         tmp_path)
+    _run([sys.executable, "-m", "pip", "--python", py, "install", "--no-deps",
+          "--disable-pip-version-check", "-q", wheel], tmp_path)
     where = _run([py, "-c", "import virtlab, virtlab.coursefiles as c; "
                             "print(virtlab.__file__); print(c.course_source())"], tmp_path).split()
     assert all(Path(p).is_relative_to(venv) for p in where), where
