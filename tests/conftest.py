@@ -30,3 +30,27 @@ def _default_language(monkeypatch):
     from virtlab import i18n
     monkeypatch.setattr(i18n, "_current", None)
     monkeypatch.delenv("VIRTLAB_LANG", raising=False)
+
+
+def _weight(item) -> int:
+    """0 for a file with a browser test, 1 with a slow test, 2 a notebook, 3 the rest."""
+    marks = {m.name for m in item.iter_markers()}
+    if "browser" in marks:
+        return 0
+    return 1 if "slow" in marks else 2 if str(item.fspath).endswith(".ipynb") else 3
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Longest files first, so `make test`'s two workers finish together.
+
+    ``--dist loadfile`` hands out whole files in collection order; a long file
+    handed out last keeps one worker busy while the other idles.  Files with a
+    browser or slow test go first, then the notebooks, then the quick tests
+    (order kept within each group and file).
+    """
+    first: dict = {}
+    for item in items:
+        w = _weight(item)
+        first[item.fspath] = min(first.get(item.fspath, w), w)
+    order = {path: (w, i) for i, (path, w) in enumerate(first.items())}
+    items.sort(key=lambda item: order[item.fspath])

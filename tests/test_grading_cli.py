@@ -62,6 +62,7 @@ def test_check_solutions_command(course, capsys):
     assert "a test that cannot fail" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_grade_shards_skips_and_force(course, capsys):
     subs = course / "subs"
     for student in ("ann", "ben", "cy"):

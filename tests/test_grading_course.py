@@ -8,6 +8,7 @@ gets full marks while every exercise notebook runs without an error (demo cells
 included) and scores zero.
 """
 
+import pytest
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def test_check_solutions():
     assert check_solutions(SOL, EXE, seeds=8) == []
 
 
+@pytest.mark.slow
 def test_real_grader_full_marks_for_solutions_zero_for_exercises(tmp_path):
     """Solutions score full marks and every untouched exercise zero, graded for
     real (nbclient kernels, -j 2).  The exercises are run *with* their demo cells and

@@ -28,6 +28,9 @@ from virtlab.grading.selftest import source_notebook
 sys.path.insert(0, str(Path(__file__).parent / "grading_fixtures"))
 from crafted import MARK, make_attacks, make_crafted, require_bwrap  # noqa: E402
 
+# every test reads the one batch the module grades (~40 s)
+pytestmark = pytest.mark.slow
+
 SECRET = b"crafted-suite-secret"
 ENV_SECRET = "crafted-env-secret-4711"
 

@@ -29,6 +29,7 @@ def _with_manual(nb, why="YOUR ANSWER HERE", code="# YOUR CODE HERE"):
     return nb
 
 
+@pytest.mark.slow
 def test_manual_answers_are_collected_not_scored(tmp_path):
     require_bwrap()
     sol = tmp_path / "solutions"
