@@ -460,19 +460,20 @@ EXAMPLES = (
 
 #: Size of what a tenant's VM ultimately trusts: (what, MB, measure, source, status).
 #: Sizes are vendor claims or rough forum/blog figures, not measurements of ours.
+#: Measure and status are English msgids (``N_``), translated where drawn.
 ATTACK_SURFACE = (
-    ("VMware ESXi 3.5 (embedded)", 32, "disk footprint",
+    ("VMware ESXi 3.5 (embedded)", 32, N_("disk footprint"),
      "VMware marketing, quoted in Microsoft's 'Hypervisor Footprint Debate Part 1' blog (2009)",
-     "as claimed by VMware; approximate"),
-    ("VMware ESXi 3.5, running", 415, "memory in use, 1 VM powered off",
+     N_("as claimed by VMware; approximate")),
+    ("VMware ESXi 3.5, running", 415, N_("memory in use, 1 VM powered off"),
      "Citrix community post 'How big is a 32MB hypervisor?' (2008)",
-     "one measurement by a competitor"),
-    ("VMware ESX 3.0 with service console", 1600, "install footprint",
-     "Microsoft virtualization blog (2007)", "approximate, by a competitor"),
-    ("Windows Server 2008 Server Core", 1300, "install footprint (pre-release)",
-     "Microsoft virtualization blog (2007)", "approximate"),
-    ("Windows Server 2008, full", 4400, "install footprint (pre-release)",
-     "Microsoft virtualization blog (2007)", "approximate"),
+     N_("one measurement by a competitor")),
+    ("VMware ESX 3.0 with service console", 1600, N_("install footprint"),
+     "Microsoft virtualization blog (2007)", N_("approximate, by a competitor")),
+    ("Windows Server 2008 Server Core", 1300, N_("install footprint (pre-release)"),
+     "Microsoft virtualization blog (2007)", N_("approximate")),
+    ("Windows Server 2008, full", 4400, N_("install footprint (pre-release)"),
+     "Microsoft virtualization blog (2007)", N_("approximate")),
 )
 
 
