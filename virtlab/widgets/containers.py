@@ -29,8 +29,8 @@ __all__ = ["ContainerLab", "container_lab"]
 _INCIDENTS = {"app crash": N_("app crash"), "memory hog": N_("memory hog"),
               "fork bomb": N_("fork bomb"), "kernel bug": N_("kernel bug"),
               "hypervisor bug": N_("hypervisor bug")}
-#: labels of the model's deployment kinds
-_KINDS = {"container": N_("container"), "vm": "VM"}
+#: labels of the model's deployment kinds (English: the kinds themselves, as always shown)
+_KINDS = {"container": N_("container"), "vm": N_("vm")}
 
 
 class ContainerLab(WidgetApp):
