@@ -136,7 +136,7 @@ def test_german_explain_of_virtualizable_catalogues(german):
 
 def test_german_isa_table_translates_labels_not_keys(german):
     rows = isa.X86_32.table("critical").splitlines()
-    assert rows[0] == "Mnemonic  Klasse       Begründung"
+    assert rows[0] == "Befehl    Klasse       Begründung"
     assert rows[1] == "CALL      kritisch     ein Far-CALL durch Gates hängt vom CPL ab und ändert ihn"
     assert isa.X86_32["POPF"].classification == "critical"        # a key: stays English
     assert isa.X86_32["POPF"].reason.startswith("in ring 1")        # the data: stays English
