@@ -42,10 +42,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import check_bool, check_choice, check_int, check_number, check_str, check_type
+from .i18n import N_, _
 
 __all__ = ["ATTACK_SURFACE", "CgroupVerdict", "Comparison", "ContainerHost", "Costs", "EXAMPLES", "INCIDENTS",
-           "KINDS", "NAMESPACES", "Reach", "SideMetrics", "blast_radius", "compare",
-           "namespace_rows"]
+           "KINDS", "NAMESPACES", "Reach", "SCOPES", "SideMetrics", "blast_radius", "compare",
+           "namespace_rows", "scope_label"]
 
 #: The namespaces the lecture's container picture needs (Linux has cgroup and time too).
 NAMESPACES = ("pid", "net", "mnt", "uts", "ipc", "user")
@@ -53,6 +54,9 @@ NAMESPACES = ("pid", "net", "mnt", "uts", "ipc", "user")
 KINDS = ("container", "vm")
 #: Incidents :func:`blast_radius` knows.
 INCIDENTS = ("app crash", "memory hog", "fork bomb", "kernel bug", "hypervisor bug")
+#: What an incident can reach (:attr:`Reach.scope`), smallest first, with display labels
+#: (the keys stay English in every language; :func:`scope_label` translates).
+SCOPES = {"process": N_("process"), "instance": N_("instance"), "host": N_("host")}
 
 
 # -- footprint, start-up, density ----------------------------------------------------------
@@ -136,7 +140,7 @@ class Comparison:
     vm: SideMetrics
 
     def rows(self) -> list[tuple[str, str, str]]:
-        """(metric, container, VM) rows for a table.
+        """(metric, container, VM) rows for a table, labelled in the current language.
 
         Examples
         --------
@@ -144,13 +148,14 @@ class Comparison:
         ('memory per instance', '204 MiB', '488 MiB')
         """
         c, v = self.container, self.vm
-        return [("memory per instance", f"{c.per_instance_mb:.0f} MiB",
+        return [(_("memory per instance"), f"{c.per_instance_mb:.0f} MiB",
                  f"{v.per_instance_mb:.0f} MiB"),
-                (f"memory for {self.instances}", f"{c.total_mb / 1024:.1f} GiB",
+                (_("memory for {n}").format(n=self.instances), f"{c.total_mb / 1024:.1f} GiB",
                  f"{v.total_mb / 1024:.1f} GiB"),
-                ("start-up", f"{c.start_s:g} s", f"{v.start_s:g} s"),
-                (f"density on {self.host_memory_gb:g} GiB", str(c.density), str(v.density)),
-                ("kernels running", str(c.kernels), str(v.kernels))]
+                (_("start-up"), f"{c.start_s:g} s", f"{v.start_s:g} s"),
+                (_("density on {gib} GiB").format(gib=f"{self.host_memory_gb:g}"),
+                 str(c.density), str(v.density)),
+                (_("kernels running"), str(c.kernels), str(v.kernels))]
 
 
 def compare(instances: int = 10, app_mb: float = 200.0, host_memory_gb: float = 64.0,
@@ -191,7 +196,9 @@ class Reach:
     """What an incident in one instance reaches.
 
     ``scope`` is ``"process"`` (only the faulty application), ``"instance"``
-    (its container or VM), or ``"host"`` (every instance on the host).
+    (its container or VM), or ``"host"`` (every instance on the host): a key
+    of :data:`SCOPES`, English in every language.  ``why`` is display text in
+    the language that was current when :func:`blast_radius` built it.
     """
 
     kind: str
@@ -201,28 +208,28 @@ class Reach:
 
 
 _REACH = {
-    ("container", "app crash"): ("process", "the process dies; the kernel cleans up"),
-    ("vm", "app crash"): ("process", "the process dies; its guest kernel cleans up"),
-    ("container", "memory hog", True): ("instance", "the memory cgroup's limit triggers the "
-                                        "OOM killer inside this container only"),
-    ("container", "memory hog", False): ("host", "no memory limit: the host runs out and its "
-                                         "OOM killer may pick processes of any container"),
-    ("vm", "memory hog"): ("instance", "the VM owns a fixed amount of memory; its own guest "
-                           "kernel has to cope"),
-    ("container", "fork bomb", True): ("instance", "the pids cgroup caps the number of "
-                                       "processes of this container"),
-    ("container", "fork bomb", False): ("host", "without a pids limit the bomb fills the "
-                                        "shared kernel's process table"),
-    ("vm", "fork bomb"): ("instance", "it fills the guest kernel's process table; the vCPUs "
-                          "stay within the VM's share"),
-    ("container", "kernel bug"): ("host", "all containers share the host kernel: a kernel "
-                                  "exploit or panic hits every one"),
-    ("vm", "kernel bug"): ("instance", "each VM has its own guest kernel; only this guest "
-                           "is hit"),
-    ("container", "hypervisor bug"): ("host", "containers have no hypervisor; the shared "
-                                      "host kernel plays its part"),
-    ("vm", "hypervisor bug"): ("host", "the hypervisor is shared by every VM: an escape "
-                               "reaches all of them"),
+    ("container", "app crash"): ("process", N_("the process dies; the kernel cleans up")),
+    ("vm", "app crash"): ("process", N_("the process dies; its guest kernel cleans up")),
+    ("container", "memory hog", True): ("instance", N_("the memory cgroup's limit triggers the "
+                                           "OOM killer inside this container only")),
+    ("container", "memory hog", False): ("host", N_("no memory limit: the host runs out and its "
+                                            "OOM killer may pick processes of any container")),
+    ("vm", "memory hog"): ("instance", N_("the VM owns a fixed amount of memory; its own guest "
+                              "kernel has to cope")),
+    ("container", "fork bomb", True): ("instance", N_("the pids cgroup caps the number of "
+                                          "processes of this container")),
+    ("container", "fork bomb", False): ("host", N_("without a pids limit the bomb fills the "
+                                           "shared kernel's process table")),
+    ("vm", "fork bomb"): ("instance", N_("it fills the guest kernel's process table; the vCPUs "
+                             "stay within the VM's share")),
+    ("container", "kernel bug"): ("host", N_("all containers share the host kernel: a kernel "
+                                     "exploit or panic hits every one")),
+    ("vm", "kernel bug"): ("instance", N_("each VM has its own guest kernel; only this guest "
+                              "is hit")),
+    ("container", "hypervisor bug"): ("host", N_("containers have no hypervisor; the shared "
+                                         "host kernel plays its part")),
+    ("vm", "hypervisor bug"): ("host", N_("the hypervisor is shared by every VM: an escape "
+                                  "reaches all of them")),
 }
 
 
@@ -253,7 +260,24 @@ def blast_radius(kind: str, incident: str, *, limits: bool = True) -> Reach:
     check_bool("limits", limits)
     key = (kind, incident, limits) if (kind, incident, limits) in _REACH else (kind, incident)
     scope, why = _REACH[key]
-    return Reach(kind, incident, scope, why)
+    return Reach(kind, incident, scope, _(why))
+
+
+def scope_label(scope: str) -> str:
+    """The display label of a :attr:`Reach.scope` key in the current language.
+
+    Examples
+    --------
+    >>> scope_label("instance")
+    'instance'
+    >>> from virtlab import set_language
+    >>> previous = set_language("de")
+    >>> scope_label("host"), blast_radius("vm", "kernel bug").scope
+    ('Wirt', 'instance')
+    >>> _ = set_language(previous)
+    """
+    check_choice("scope", scope, SCOPES)
+    return _(SCOPES[scope])
 
 
 # -- containers as process groups with namespaces and cgroups ---------------------------------
@@ -436,19 +460,20 @@ EXAMPLES = (
 
 #: Size of what a tenant's VM ultimately trusts: (what, MB, measure, source, status).
 #: Sizes are vendor claims or rough forum/blog figures, not measurements of ours.
+#: Measure and status are English msgids (``N_``), translated where drawn.
 ATTACK_SURFACE = (
-    ("VMware ESXi 3.5 (embedded)", 32, "disk footprint",
+    ("VMware ESXi 3.5 (embedded)", 32, N_("disk footprint"),
      "VMware marketing, quoted in Microsoft's 'Hypervisor Footprint Debate Part 1' blog (2009)",
-     "as claimed by VMware; approximate"),
-    ("VMware ESXi 3.5, running", 415, "memory in use, 1 VM powered off",
+     N_("as claimed by VMware; approximate")),
+    ("VMware ESXi 3.5, running", 415, N_("memory in use, 1 VM powered off"),
      "Citrix community post 'How big is a 32MB hypervisor?' (2008)",
-     "one measurement by a competitor"),
-    ("VMware ESX 3.0 with service console", 1600, "install footprint",
-     "Microsoft virtualization blog (2007)", "approximate, by a competitor"),
-    ("Windows Server 2008 Server Core", 1300, "install footprint (pre-release)",
-     "Microsoft virtualization blog (2007)", "approximate"),
-    ("Windows Server 2008, full", 4400, "install footprint (pre-release)",
-     "Microsoft virtualization blog (2007)", "approximate"),
+     N_("one measurement by a competitor")),
+    ("VMware ESX 3.0 with service console", 1600, N_("install footprint"),
+     "Microsoft virtualization blog (2007)", N_("approximate, by a competitor")),
+    ("Windows Server 2008 Server Core", 1300, N_("install footprint (pre-release)"),
+     "Microsoft virtualization blog (2007)", N_("approximate")),
+    ("Windows Server 2008, full", 4400, N_("install footprint (pre-release)"),
+     "Microsoft virtualization blog (2007)", N_("approximate")),
 )
 
 
@@ -469,7 +494,7 @@ def namespace_rows(namespaces: Mapping[str, str]) -> list[tuple[str, str]]:
     """
     check_type("namespaces", namespaces, Mapping)
     if not namespaces:
-        return [("namespaces", "not available here (not Linux, or /proc not readable)")]
-    rows = [(n, str(namespaces.get(n, "not available"))) for n in NAMESPACES]
+        return [(_("namespaces"), _("not available here (not Linux, or /proc not readable)"))]
+    rows = [(n, str(namespaces.get(n, _("not available")))) for n in NAMESPACES]
     rows += [(n, str(v)) for n, v in sorted(namespaces.items()) if n not in NAMESPACES]
     return rows

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .errors import check_str
+from .i18n import N_, _
 
 __all__ = ["TERMS", "Term", "find", "fold", "lookup", "search"]
 
@@ -32,7 +33,8 @@ class Term:
     de, en : str
         The German term (as on the slides) and its English equivalent.
     definition : str
-        One or two sentences in English.
+        One or two sentences in English, the catalogue's message id (marked
+        with ``N_``); :attr:`meaning` is the text in the current language.
     notebook : str
         Id of the notebook that introduces it (e.g. ``"06"``).
     synonyms : tuple of str
@@ -49,342 +51,359 @@ class Term:
     synonyms: tuple[str, ...] = ()
     origin: str = "lecture"
 
+    @property
+    def meaning(self) -> str:
+        """The definition in the current language (:func:`virtlab.set_language`).
+
+        Examples
+        --------
+        >>> from virtlab import set_language
+        >>> term = lookup("Wirt")
+        >>> term.meaning == term.definition           # English: the definition itself
+        True
+        >>> previous = set_language("de")
+        >>> term.meaning.startswith("Das System, das die virtuellen Maschinen")
+        True
+        >>> _ = set_language(previous)
+        """
+        return _(self.definition)
+
 
 TERMS: tuple[Term, ...] = (
     # -- 00/01: terminology and variants ------------------------------------------
     Term("Virtualisierung", "virtualization",
-         "Methods that abstract resources with the help of software; a virtual machine "
-         "behaves like the real machine.", "01"),
+         N_("Methods that abstract resources with the help of software; a virtual machine "
+            "behaves like the real machine."), "01"),
     Term("Reale Maschine", "real machine",
-         "The physical computer with its processor, memory and devices.", "00"),
+         N_("The physical computer with its processor, memory and devices."), "00"),
     Term("Virtuelle Maschine (VM)", "virtual machine (VM)",
-         "A software-made copy of a machine on which a guest operating system runs.", "00",
+         N_("A software-made copy of a machine on which a guest operating system runs."), "00",
          ("Virtuelle Maschine", "VM", "virtueller Computer", "virtuelle Rechner")),
     Term("Wirt", "host (host operating system)",
-         "The system that provides the virtual machines; on the slides also "
-         "Hostbetriebssystem, Gastgeberbetriebssystem or Hostsystem.", "00",
+         N_("The system that provides the virtual machines; on the slides also "
+            "Hostbetriebssystem, Gastgeberbetriebssystem or Hostsystem."), "00",
          ("Host", "Hostbetriebssystem", "Host-Betriebssystem", "Gastgeberbetriebssystem",
           "Hostsystem", "Host-BS")),
     Term("Gast", "guest (guest operating system)",
-         "The operating system running inside a virtual machine; also Gastbetriebssystem, "
-         "Guest or Gastsystem.", "00",
+         N_("The operating system running inside a virtual machine; also Gastbetriebssystem, "
+            "Guest or Gastsystem."), "00",
          ("Gastbetriebssystem", "Guest", "Gastsystem", "Gast-BS", "Gast-OS")),
     Term("Hypervisor / Virtual Machine Monitor (VMM)", "hypervisor / virtual machine monitor",
-         "The software layer that creates and controls virtual machines and multiplexes the "
-         "real machine among them.", "00", ("VMM", "Hypervisor", "Virtual Machine Monitor")),
+         N_("The software layer that creates and controls virtual machines and multiplexes the "
+            "real machine among them."), "00", ("VMM", "Hypervisor", "Virtual Machine Monitor")),
     Term("Terminologie", "terminology",
-         "The names the lecture uses for the parts of a virtualized system.", "00",
+         N_("The names the lecture uses for the parts of a virtualized system."), "00",
          ("Begriffe",)),
     Term("Servervirtualisierung", "server virtualization",
-         "Virtual computers that run server operating systems; with desktop virtualization "
-         "the lecture's first variant (Betriebssystem- bzw. Plattformvirtualisierung).", "01",
+         N_("Virtual computers that run server operating systems; with desktop virtualization "
+            "the lecture's first variant (Betriebssystem- bzw. Plattformvirtualisierung)."), "01",
          ("Desktopvirtualisierung", "Plattformvirtualisierung",
           "Betriebssystemvirtualisierung")),
     Term("Storage-Virtualisierung", "storage virtualization",
-         "Several disks presented as one virtual disk (striping, RAID).", "01",
+         N_("Several disks presented as one virtual disk (striping, RAID)."), "01",
          ("Storage Virtualisierung", "Speichervirtualisierung")),
     Term("Virtuelle Prozessumgebung", "virtual process environment",
-         "The process model and virtual memory: every process sees its own machine.", "01",
+         N_("The process model and virtual memory: every process sees its own machine."), "01",
          ("Prozessmodell", "virtueller Speicher")),
     Term("Virtueller Prozessor", "virtual processor",
-         "An instruction set implemented in software, such as the Java Virtual Machine.",
+         N_("An instruction set implemented in software, such as the Java Virtual Machine."),
          "01", ("Java Virtual Machine", "JVM")),
     Term("Netzwerkvirtualisierung", "network virtualization",
-         "Several logical networks on one physical one, e.g. VLANs on a switch.", "01",
+         N_("Several logical networks on one physical one, e.g. VLANs on a switch."), "01",
          ("VLAN",)),
     # -- 02: emulation ------------------------------------------------------------------
     Term("Emulation", "emulation",
-         "Complete reproduction of the hardware in software: every guest instruction is "
-         "interpreted.", "02", ("nachbilden", "Nachbildung")),
+         N_("Complete reproduction of the hardware in software: every guest instruction is "
+            "interpreted."), "02", ("nachbilden", "Nachbildung")),
     Term("Befehl", "instruction",
-         "One machine instruction of the processor's instruction set.", "02",
+         N_("One machine instruction of the processor's instruction set."), "02",
          ("Maschinenbefehl",)),
     Term("Direkter Aufruf aus der VM", "direct execution",
-         "Under virtualization most guest instructions run directly on the hardware.", "02",
+         N_("Under virtualization most guest instructions run directly on the hardware."), "02",
          ("direkter Aufruf", "direkte Ausführung")),
     Term("Overhead", "overhead",
-         "The extra time virtualization costs compared with the real hardware (the slides: "
-         "5 to 10 %).", "02"),
+         N_("The extra time virtualization costs compared with the real hardware (the slides: "
+            "5 to 10 %)."), "02"),
     Term("Systemaufruf", "system call",
-         "A call from an application into the operating system kernel (a trap).", "02",
+         N_("A call from an application into the operating system kernel (a trap)."), "02",
          ("Systemcall", "System Call")),
     Term("Taktzyklus", "clock cycle",
-         "One cycle of the processor clock; the unit of the cost models.", "02",
+         N_("One cycle of the processor clock; the unit of the cost models."), "02",
          origin="course"),
     # -- 03: partitioning --------------------------------------------------------------------
     Term("Partitionierung", "partitioning",
-         "Dividing a whole system (classically a mainframe) into subsystems, each running "
-         "its own OS instance; resources are assigned by hardware/firmware.", "03",
+         N_("Dividing a whole system (classically a mainframe) into subsystems, each running "
+            "its own OS instance; resources are assigned by hardware/firmware."), "03",
          ("Partition", "Teilsystem")),
     Term("Betriebssysteminstanz", "operating-system instance",
-         "One running operating system, e.g. in one partition.", "03",
+         N_("One running operating system, e.g. in one partition."), "03",
          ("Betriebssysteminstanzen",)),
     Term("Ressourcen", "resources",
-         "Processor, main memory and I/O system (Prozessor, Hauptspeicher, I/O-System).",
+         N_("Processor, main memory and I/O system (Prozessor, Hauptspeicher, I/O-System)."),
          "03", ("Ressource", "Prozessor", "Hauptspeicher", "I/O-System", "E/A-System")),
     Term("Firmware", "firmware",
-         "Software built into the machine below the operating systems; on mainframes it "
-         "assigns resources to partitions.", "03"),
+         N_("Software built into the machine below the operating systems; on mainframes it "
+            "assigns resources to partitions."), "03"),
     Term("Großrechner", "mainframe",
-         "A large computer (IBM System/360 to IBM Z) on which partitioning began.", "03",
+         N_("A large computer (IBM System/360 to IBM Z) on which partitioning began."), "03",
          ("Mainframe",)),
     Term("Auslastung", "utilization",
-         "The fraction of a resource's capacity in use; most servers are far from fully "
-         "used.", "03", ("Hardwareauslastung",)),
+         N_("The fraction of a resource's capacity in use; most servers are far from fully "
+            "used."), "03", ("Hardwareauslastung",)),
     # -- 04: benefits and drawbacks ------------------------------------------------------------
     Term("Serverkonsolidierung", "server consolidation",
-         "Running many lightly loaded servers as VMs on fewer hosts.", "04",
+         N_("Running many lightly loaded servers as VMs on fewer hosts."), "04",
          ("Konsolidierung",)),
     Term("Leistungsaufnahme", "power consumption",
-         "Electrical power drawn by computers and their cooling (Klimatisierung).", "04",
+         N_("Electrical power drawn by computers and their cooling (Klimatisierung)."), "04",
          ("Stromverbrauch",)),
     Term("Klimatisierung", "cooling (air conditioning)",
-         "Cooling of the machine room; grows with the servers' power.", "04"),
+         N_("Cooling of the machine room; grows with the servers' power."), "04"),
     Term("Bereitstellung", "provisioning",
-         "Setting up a new (virtual) machine; fast with VMs.", "04"),
+         N_("Setting up a new (virtual) machine; fast with VMs."), "04"),
     Term("Live-Migration", "live migration",
-         "Moving a running VM to another host with only a short interruption (the slides "
-         "spell it \"Life-Migration\").", "04", ("Life-Migration",)),
+         N_("Moving a running VM to another host with only a short interruption (the slides "
+            "spell it \"Life-Migration\")."), "04", ("Life-Migration",)),
     Term("Ausfallzeit", "downtime",
-         "The time a service is not available, e.g. the stop phase of a migration.", "04",
+         N_("The time a service is not available, e.g. the stop phase of a migration."), "04",
          ("Downtime",), origin="course"),
     Term("Verfügbarkeit", "availability",
-         "The fraction of time a service is up.", "04", ("Verfügbarkeitskonzepte",)),
+         N_("The fraction of time a service is up."), "04", ("Verfügbarkeitskonzepte",)),
     Term("Ausfallsicherheit", "fault tolerance",
-         "Keeping services available when hardware fails; a failed host takes all its VMs "
-         "down at once, hence the need for redundancy.", "04",
+         N_("Keeping services available when hardware fails; a failed host takes all its VMs "
+            "down at once, hence the need for redundancy."), "04",
          ("Redundanz", "Ausfallsicherheitskonzepte")),
     # -- 05: containers ---------------------------------------------------------------------
     Term("Anwendungsvirtualisierung", "OS-level virtualization (containers)",
-         "The lecture's name for isolated run-time environments (containers) on one host OS "
-         "with no extra guest OS. English sources call this OS-level virtualization; their "
-         "\"application virtualization\" means App-V/ThinApp-style packaging.", "05"),
+         N_("The lecture's name for isolated run-time environments (containers) on one host OS "
+            "with no extra guest OS. English sources call this OS-level virtualization; their "
+            "\"application virtualization\" means App-V/ThinApp-style packaging."), "05"),
     Term("Container", "container",
-         "A group of processes isolated by namespaces and limited by cgroups, sharing the "
-         "host kernel.", "05"),
+         N_("A group of processes isolated by namespaces and limited by cgroups, sharing the "
+            "host kernel."), "05"),
     Term("Isolierte Laufzeitumgebung", "isolated run-time environment",
-         "What a container gives its applications: own names, shared kernel.", "05",
+         N_("What a container gives its applications: own names, shared kernel."), "05",
          ("Laufzeitumgebung", "isolierte Laufzeitumgebungen")),
     Term("Namensraum", "namespace",
-         "A kernel feature that gives a group of processes its own view of one kind of "
-         "resource (PIDs, mounts, network, users, ...).", "05", ("Namespace",),
+         N_("A kernel feature that gives a group of processes its own view of one kind of "
+            "resource (PIDs, mounts, network, users, ...)."), "05", ("Namespace",),
          origin="course"),
     Term("Kontrollgruppe (cgroup)", "control group (cgroup)",
-         "A kernel feature that limits and accounts a process group's resources.", "05",
+         N_("A kernel feature that limits and accounts a process group's resources."), "05",
          ("cgroup", "Kontrollgruppe"), origin="course"),
     Term("Abschottung", "isolation",
-         "Keeping tenants, containers or VMs from seeing or harming each other.", "05"),
+         N_("Keeping tenants, containers or VMs from seeing or harming each other."), "05"),
     Term("Dichte", "density",
-         "How many instances fit on one host.", "05", origin="course"),
+         N_("How many instances fit on one host."), "05", origin="course"),
     # -- 06: sensitive instructions -----------------------------------------------------------
     Term("Privilegierter Befehl", "privileged instruction",
-         "An instruction that traps when executed in user (unprivileged) mode and runs only "
-         "in kernel mode.", "06", ("privilegierte Befehle",)),
+         N_("An instruction that traps when executed in user (unprivileged) mode and runs only "
+            "in kernel mode."), "06", ("privilegierte Befehle",)),
     Term("Sensitiver Befehl", "sensitive instruction",
-         "An instruction that changes (control-sensitive) or depends on (behaviour-"
-         "sensitive) the machine's mode, memory mapping or I/O state.", "06",
+         N_("An instruction that changes (control-sensitive) or depends on (behaviour-"
+            "sensitive) the machine's mode, memory mapping or I/O state."), "06",
          ("sensitive Befehle", "zustandsverändernd")),
     Term("Kritischer Befehl", "critical instruction",
-         "A sensitive instruction that is not privileged: it does not trap in user mode, so "
-         "a trap-and-emulate VMM never sees it (x86: SGDT, POPF, ...). The slide's "
-         "definition \"privilegierte Befehle, die keinen Trap auslösen\" contradicts "
-         "itself.", "06", ("kritische Befehle",)),
+         N_("A sensitive instruction that is not privileged: it does not trap in user mode, so "
+            "a trap-and-emulate VMM never sees it (x86: SGDT, POPF, ...). The slide's "
+            "definition \"privilegierte Befehle, die keinen Trap auslösen\" contradicts "
+            "itself."), "06", ("kritische Befehle",)),
     Term("Trap (Unterbrechung)", "trap",
-         "A synchronous transfer of control into the OS or VMM caused by an instruction.",
+         N_("A synchronous transfer of control into the OS or VMM caused by an instruction."),
          "06", ("Trap", "Unterbrechung", "Ausnahme")),
     Term("Kernelmodus / Usermodus", "kernel mode / user mode",
-         "The privileged and the unprivileged processor mode (x86 rings 0 and 3).", "06",
+         N_("The privileged and the unprivileged processor mode (x86 rings 0 and 3)."), "06",
          ("Kernmodus", "Kernelmodus", "Usermodus", "Ring 0", "Ring 3", "Ring 0-3")),
     Term("Virtualisierbar", "virtualizable",
-         "A processor for which a VMM can be built; Popek & Goldberg: if all sensitive "
-         "instructions are privileged.", "06", ("Virtualisierbarkeit",)),
+         N_("A processor for which a VMM can be built; Popek & Goldberg: if all sensitive "
+            "instructions are privileged."), "06", ("Virtualisierbarkeit",)),
     Term("Befehlssatz", "instruction set",
-         "All instructions of a processor (x86: about 250 on the slide).", "06",
+         N_("All instructions of a processor (x86: about 250 on the slide)."), "06",
          ("x86-Befehlssatz",)),
     Term("Statusregister", "status register",
-         "The register with the processor's flags (x86 EFLAGS, incl. the interrupt flag).",
+         N_("The register with the processor's flags (x86 EFLAGS, incl. the interrupt flag)."),
          "06", ("Flags",)),
     Term("Stackzugriff", "stack access",
-         "PUSH/POP instructions; PUSHF and POPF move the flags register.", "06"),
+         N_("PUSH/POP instructions; PUSHF and POPF move the flags register."), "06"),
     # -- 07: binary translation --------------------------------------------------------------
     Term("Binärübersetzung", "binary translation",
-         "The VMM rewrites guest code before it runs, replacing critical instructions by "
-         "calls into the VMM; also Code Patching.", "07",
+         N_("The VMM rewrites guest code before it runs, replacing critical instructions by "
+            "calls into the VMM; also Code Patching."), "07",
          ("Code Patching", "Binary Translation")),
     Term("Vollvirtualisierung", "full virtualization",
-         "The hardware is completely virtualized; guest OSes run unmodified.", "09",
+         N_("The hardware is completely virtualized; guest OSes run unmodified."), "09",
          ("Vollständige Virtualisierung",)),
     # -- 08: hardware support -----------------------------------------------------------------
     Term("Virtualisierungsunterstützung", "hardware virtualization support",
-         "Processor extensions for virtualization: Intel VT-x (VMX), AMD-V (SVM).", "08",
+         N_("Processor extensions for virtualization: Intel VT-x (VMX), AMD-V (SVM)."), "08",
          ("VT-x", "AMD-V", "VMX", "SVM")),
     Term("VMX root / non-root", "VMX root / non-root operation",
-         "Intel VT-x's host mode (\"ring -1\", the hypervisor) and guest mode. The guest keeps "
-         "its own rings 0-3; the VMCS controls decide which events cause VM exits — VT-x "
-         "does not make critical instructions privileged.", "08",
+         N_("Intel VT-x's host mode (\"ring -1\", the hypervisor) and guest mode. The guest keeps "
+            "its own rings 0-3; the VMCS controls decide which events cause VM exits — VT-x "
+            "does not make critical instructions privileged."), "08",
          ("Ring -1", "Ring −1", "Gast-Modus", "Root-Betriebsmodus", "Wirt-Betriebsmodus",
           "VMX root", "VMX non-root")),
     Term("VMCS", "virtual machine control structure",
-         "Intel's per-vCPU structure holding guest state, host state, execution controls "
-         "and exit information (AMD: VMCB).", "08", ("VMCB",)),
+         N_("Intel's per-vCPU structure holding guest state, host state, execution controls "
+            "and exit information (AMD: VMCB)."), "08", ("VMCB",)),
     Term("VM Exit / VM Entry", "VM exit / VM entry",
-         "The hardware transitions from guest to hypervisor and back.", "08",
+         N_("The hardware transitions from guest to hypervisor and back."), "08",
          ("VMEXIT", "VMENTRY", "VM Exit", "VM Entry")),
     Term("Anwendung", "application",
-         "A user program; on the slides' figures A1, A2 (Anwendungsprozesse).", "08",
+         N_("A user program; on the slides' figures A1, A2 (Anwendungsprozesse)."), "08",
          ("Anwendungsprozess", "Anwendungsprozesse", "Anwendungen")),
     # -- 09: hypervisor types ------------------------------------------------------------------
     Term("Paravirtualisierung", "paravirtualization",
-         "The guest OS is modified to call the hypervisor through hypercalls instead of "
-         "executing sensitive instructions.", "09", ("paravirtualisiertes Betriebssystem",)),
+         N_("The guest OS is modified to call the hypervisor through hypercalls instead of "
+            "executing sensitive instructions."), "09", ("paravirtualisiertes Betriebssystem",)),
     Term("Hypercall", "hypercall",
-         "A call from a (paravirtualized) guest kernel into the hypervisor, like a system "
-         "call one level down.", "09", ("Hypercalls", "Hypervisor-Aufruf")),
+         N_("A call from a (paravirtualized) guest kernel into the hypervisor, like a system "
+            "call one level down."), "09", ("Hypercalls", "Hypervisor-Aufruf")),
     Term("Typ-1-Hypervisor", "type-1 (bare-metal) hypervisor",
-         "A hypervisor running directly on the hardware as a small operating system "
-         "(XenServer, ESX, Hyper-V).", "09", ("Minibetriebssystem", "Typ-1-/Typ-2-Hypervisor")),
+         N_("A hypervisor running directly on the hardware as a small operating system "
+            "(XenServer, ESX, Hyper-V)."), "09", ("Minibetriebssystem", "Typ-1-/Typ-2-Hypervisor")),
     Term("Typ-2-Hypervisor", "type-2 (hosted) hypervisor",
-         "A hypervisor running as a process on a host operating system (VMware "
-         "Workstation).", "09", ("Hosted-Ansatz",)),
+         N_("A hypervisor running as a process on a host operating system (VMware "
+            "Workstation)."), "09", ("Hosted-Ansatz",)),
     Term("Metabetriebssystem", "meta operating system",
-         "The slides' name for a paravirtualizing hypervisor: a reduced OS below the "
-         "guests.", "09"),
+         N_("The slides' name for a paravirtualizing hypervisor: a reduced OS below the "
+            "guests."), "09"),
     Term("VMI (Virtual Machine Interface)", "virtual machine interface",
-         "VMware's paravirtualization interface (Amsden et al. 2006): one guest kernel, "
-         "several back ends; superseded by paravirt_ops.", "09", ("VMI",)),
+         N_("VMware's paravirtualization interface (Amsden et al. 2006): one guest kernel, "
+            "several back ends; superseded by paravirt_ops."), "09", ("VMI",)),
     Term("KVM (Kernel Virtual Machine)", "kernel-based virtual machine",
-         "The Linux module that makes the Linux kernel a hypervisor; QEMU handles I/O.",
+         N_("The Linux module that makes the Linux kernel a hypervisor; QEMU handles I/O."),
          "09", ("KVM", "Linux-Kern", "/dev/kvm", "QEMU")),
     Term("Special Device", "special device file",
-         "A device file such as /dev/kvm through which a user process talks to a driver.",
+         N_("A device file such as /dev/kvm through which a user process talks to a driver."),
          "09"),
     # -- 10: interrupts and I/O ------------------------------------------------------------------
     Term("Interruptverarbeitung", "interrupt handling",
-         "The hypervisor receives every physical interrupt and injects virtual interrupts "
-         "into the VMs.", "10", ("Interruptbearbeitung", "Interrupt")),
+         N_("The hypervisor receives every physical interrupt and injects virtual interrupts "
+            "into the VMs."), "10", ("Interruptbearbeitung", "Interrupt")),
     Term("Gerätesteuerung", "device control",
-         "How VMs reach devices: emulated, paravirtual (split drivers) or passthrough.", "10",
+         N_("How VMs reach devices: emulated, paravirtual (split drivers) or passthrough."), "10",
          ("Gerät", "Geräte")),
     Term("Multiplexer", "multiplexer",
-         "The hypervisor's role for interrupts: one physical controller, many virtual "
-         "ones.", "10"),
+         N_("The hypervisor's role for interrupts: one physical controller, many virtual "
+            "ones."), "10"),
     Term("Interrupt-Controller", "interrupt controller",
-         "The hardware that collects device interrupt lines and signals the CPU (8259 PIC, "
-         "APIC).", "10", ("Interrupt Controller",)),
+         N_("The hardware that collects device interrupt lines and signals the CPU (8259 PIC, "
+            "APIC)."), "10", ("Interrupt Controller",)),
     Term("Privilegierte VM", "privileged VM (driver domain)",
-         "Xen's dom0: the VM with real drivers that serves the other VMs' virtual drivers.",
+         N_("Xen's dom0: the VM with real drivers that serves the other VMs' virtual drivers."),
          "10", ("dom0", "Treiberdomäne")),
     Term("Reale / virtuelle Treiber", "real / virtual drivers",
-         "The backend driver with hardware access and the frontend drivers in the guests "
-         "(Xen's split drivers).", "10", ("realer Treiber", "virtueller Treiber", "Treiber")),
+         N_("The backend driver with hardware access and the frontend drivers in the guests "
+            "(Xen's split drivers)."), "10", ("realer Treiber", "virtueller Treiber", "Treiber")),
     Term("Spezielle Hardware", "special hardware",
-         "Dongles, special graphics cards: hard to virtualize (a drawback on the slides).",
+         N_("Dongles, special graphics cards: hard to virtualize (a drawback on the slides)."),
          "04", ("Hardware-Dongles", "Hardwareunterstützung")),
     # -- 11: scheduling --------------------------------------------------------------------------
     Term("Virtuelle CPU (vCPU)", "virtual CPU (vCPU)",
-         "A VM's processor, scheduled by the hypervisor onto physical CPUs (pCPUs).", "11",
+         N_("A VM's processor, scheduled by the hypervisor onto physical CPUs (pCPUs)."), "11",
          ("vCPU", "virtuelle CPU", "Virtuelle CPUs")),
     Term("Physikalische CPU (pCPU)", "physical CPU (pCPU)",
-         "A real processor core that the hypervisor schedules vCPUs onto.", "11",
+         N_("A real processor core that the hypervisor schedules vCPUs onto."), "11",
          ("pCPU", "physikalische CPU", "Physikalische CPUs")),
     Term("Zuordnung per Konfiguration", "mapping by configuration",
-         "VM → vCPUs and allowed pCPUs (affinity, pinning), fixed by configuration.", "11"),
+         N_("VM → vCPUs and allowed pCPUs (affinity, pinning), fixed by configuration."), "11"),
     Term("Zuordnung per CPU-Scheduling", "mapping by the scheduler",
-         "vCPU → pCPU at run time, decided by the hypervisor's scheduler.", "11",
+         N_("vCPU → pCPU at run time, decided by the hypervisor's scheduler."), "11",
          ("CPU-Scheduling",)),
     Term("Credit-Scheduler", "Credit scheduler",
-         "Xen's proportional-share scheduler: each vCPU gets credits by weight, debited "
-         "while it runs; caps limit it (Credit2 is Xen's default today).", "11",
+         N_("Xen's proportional-share scheduler: each vCPU gets credits by weight, debited "
+            "while it runs; caps limit it (Credit2 is Xen's default today)."), "11",
          ("Credit", "Kredit")),
     Term("SEDF-Scheduler", "SEDF scheduler (Simple Earliest Deadline First)",
-         "Xen's older real-time scheduler: each vCPU has a period and a slice; earliest "
-         "deadline first. Removed from Xen; RTDS replaced it.", "11", ("SEDF",)),
+         N_("Xen's older real-time scheduler: each vCPU has a period and a slice; earliest "
+            "deadline first. Removed from Xen; RTDS replaced it."), "11", ("SEDF",)),
     Term("Zeitscheibe", "timeslice",
-         "The time a vCPU may run before the scheduler decides again (Credit: 30 ms).",
+         N_("The time a vCPU may run before the scheduler decides again (Credit: 30 ms)."),
          "11", origin="course"),
     Term("Frist (Deadline)", "deadline",
-         "The time by which a real-time task must have received its slice (SEDF).", "11",
+         N_("The time by which a real-time task must have received its slice (SEDF)."), "11",
          ("Deadline", "Frist")),
     Term("Co-Scheduling", "co-scheduling (gang scheduling)",
-         "Running the vCPUs of one VM at the same time, strictly or relaxed.", "11",
+         N_("Running the vCPUs of one VM at the same time, strictly or relaxed."), "11",
          ("streng", "relaxed", "Gang Scheduling")),
     Term("Virtueller Multiprozessor", "virtual multiprocessor (SMP VM)",
-         "A VM with several vCPUs, the reason for co-scheduling.", "11",
+         N_("A VM with several vCPUs, the reason for co-scheduling."), "11",
          ("virtuelle Multiprozessoren",)),
     # -- 12: memory ----------------------------------------------------------------------------------
     Term("Hauptspeicherverwaltung", "memory management",
-         "The lecture's name for memory virtualization: two translations, shadow tables or "
-         "EPT/nested paging, ballooning.", "12"),
+         N_("The lecture's name for memory virtualization: two translations, shadow tables or "
+            "EPT/nested paging, ballooning."), "12"),
     Term("Virtuelle Adresse", "(guest-)virtual address",
-         "The address an application uses.", "12"),
+         N_("The address an application uses."), "12"),
     Term("Reale Adresse", "real (guest-physical) address",
-         "The address the guest believes is physical; the VMM maps it to a host-physical "
-         "address.", "12"),
+         N_("The address the guest believes is physical; the VMM maps it to a host-physical "
+            "address."), "12"),
     Term("Physikalische Adresse", "(host-)physical address",
-         "The real RAM address (machine address).", "12"),
+         N_("The real RAM address (machine address)."), "12"),
     Term("Seitentabelle", "page table",
-         "The table that maps virtual pages to frames, walked by the MMU on a TLB miss.",
+         N_("The table that maps virtual pages to frames, walked by the MMU on a TLB miss."),
          "12", origin="course"),
     Term("Schattentabelle", "shadow page table",
-         "A page table kept by the VMM that maps guest-virtual directly to host-physical "
-         "addresses; the guest's own tables are kept write-protected to keep it in sync.",
+         N_("A page table kept by the VMM that maps guest-virtual directly to host-physical "
+            "addresses; the guest's own tables are kept write-protected to keep it in sync."),
          "12", ("Shadow Page Table", "Schattentabellen")),
     Term("Erweiterte Seitentabelle (EPT) / Nested Paging", "extended / nested page tables",
-         "Hardware translates guest-physical to host-physical addresses with a second "
-         "table (Intel EPT, AMD NPT/RVI); a TLB miss may then cost n·m + n + m references.",
+         N_("Hardware translates guest-physical to host-physical addresses with a second "
+            "table (Intel EPT, AMD NPT/RVI); a TLB miss may then cost n·m + n + m references."),
          "12", ("EPT", "NPT", "Extended Page Tables", "Nested Paging",
                 "geschachtelte Seitentabellen")),
     Term("Seitenfehler", "page fault",
-         "The exception when a page is not mapped or not present; the OS (or the VMM) then "
-         "maps it.", "12", ("Page Fault",), origin="course"),
+         N_("The exception when a page is not mapped or not present; the OS (or the VMM) then "
+            "maps it."), "12", ("Page Fault",), origin="course"),
     Term("Adressumsetzpuffer (TLB)", "translation lookaside buffer (TLB)",
-         "The cache of recent translations; a miss starts a page walk.", "12",
+         N_("The cache of recent translations; a miss starts a page walk."), "12",
          ("TLB", "Translation Lookaside Buffer"), origin="course"),
     # -- 13: ballooning ----------------------------------------------------------------------------------
     Term("Ballooning", "ballooning",
-         "A driver in the guest inflates by allocating guest pages, whose memory the "
-         "hypervisor then reclaims; the guest picks the pages itself.", "13"),
+         N_("A driver in the guest inflates by allocating guest pages, whose memory the "
+            "hypervisor then reclaims; the guest picks the pages itself."), "13"),
     Term("Ballon-Treiber", "balloon driver",
-         "The guest driver (the slides: Balloon-Prozess/Treiber) that allocates and pins "
-         "pages on the hypervisor's request.", "13",
+         N_("The guest driver (the slides: Balloon-Prozess/Treiber) that allocates and pins "
+            "pages on the hypervisor's request."), "13",
          ("Balloon-Treiber", "Balloon-Prozess", "Ballontreiber")),
     Term("Seitenersetzungsstrategie", "page-replacement policy",
-         "How an OS picks the page to evict (LRU, FIFO, ...); the hypervisor should not "
-         "need to know the guest's.", "13", ("Seitenersetzungsstrategien",)),
+         N_("How an OS picks the page to evict (LRU, FIFO, ...); the hypervisor should not "
+            "need to know the guest's."), "13", ("Seitenersetzungsstrategien",)),
     Term("Überbuchung", "overcommitment",
-         "Giving VMs more memory in total than the host physically has.", "13",
+         N_("Giving VMs more memory in total than the host physically has."), "13",
          ("Overcommit", "Überbuchung des Speichers"), origin="course"),
     Term("Auslagern (Swapping)", "swapping",
-         "Writing pages to disk to free memory; done by the guest or, behind its back, by "
-         "the hypervisor (double paging).", "13",
+         N_("Writing pages to disk to free memory; done by the guest or, behind its back, by "
+            "the hypervisor (double paging)."), "13",
          ("Auslagern", "Swapping", "Auslagerung", "Auslagerungsdatei", "Doppeltes Auslagern"),
          origin="course"),
     Term("Seitencache", "page cache",
-         "File pages an OS keeps in memory; cheap to drop.", "13", origin="course"),
+         N_("File pages an OS keeps in memory; cheap to drop."), "13", origin="course"),
     Term("Freispeicherliste", "free list",
-         "The list of free page frames of an OS.", "13", origin="course"),
+         N_("The list of free page frames of an OS."), "13", origin="course"),
     Term("Gemeinsam genutzte Seiten", "page sharing",
-         "Identical pages of several VMs backed by one frame (copy-on-write).", "13",
+         N_("Identical pages of several VMs backed by one frame (copy-on-write)."), "13",
          ("Page Sharing",), origin="course"),
     # -- 14: summary ---------------------------------------------------------------------------------------
     Term("Sicherheit", "security",
-         "A topic of its own: small hypervisors reduce what can be attacked.", "14"),
+         N_("A topic of its own: small hypervisors reduce what can be attacked."), "14"),
     Term("Angriffsfläche", "attack surface",
-         "The code and interfaces an attacker can reach; smaller is safer.", "14",
+         N_("The code and interfaces an attacker can reach; smaller is safer."), "14",
          origin="course"),
     Term("Mandant", "tenant",
-         "A customer of a cloud whose VMs must be isolated from other tenants'.", "14",
+         N_("A customer of a cloud whose VMs must be isolated from other tenants'."), "14",
          ("Mandanten",), origin="course"),
     Term("Cloud Computing", "cloud computing",
-         "Computing as a service; uses VMs for isolation and scaling.", "14"),
+         N_("Computing as a service; uses VMs for isolation and scaling."), "14"),
     Term("Skalierung", "scaling",
-         "Adding or removing capacity (VMs) as load changes.", "14"),
+         N_("Adding or removing capacity (VMs) as load changes."), "14"),
     Term("Wartung", "maintenance",
-         "Taking a host out of service; live migration makes it possible without downtime.",
+         N_("Taking a host out of service; live migration makes it possible without downtime."),
          "14", ("vereinfachte Wartung",)),
     Term("Managementinstrumente", "management tools",
-         "Tools to administer the virtual infrastructure (placement, monitoring, "
-         "migration).", "14", ("Administration",)),
+         N_("Tools to administer the virtual infrastructure (placement, monitoring, "
+            "migration)."), "14", ("Administration",)),
 )
 
 
@@ -431,6 +450,9 @@ def _stem_match(query_stems: list[str], name: str) -> bool:
 def search(query: str) -> list[Term]:
     """Terms whose German or English name, synonyms or definition match ``query``.
 
+    The definition is searched in English and in the current language, so a
+    German student finds a term by a word of its German definition too.
+
     Exact names come first, then names starting with ``query``, names
     containing it, names matching it up to German inflection and compounding
     (``"kritische Befehle"`` finds *Kritischer Befehl*), and last terms that
@@ -461,7 +483,7 @@ def search(query: str) -> list[Term]:
             rank = 2                                   # inside a name
         elif any(_stem_match(q_stems, n) for n in originals):
             rank = 3                                   # inflected or compounded
-        elif q in fold(term.definition):
+        elif q in fold(term.definition) or q in fold(term.meaning):
             rank = 4                                   # only in the definition
         else:
             continue

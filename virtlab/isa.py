@@ -81,8 +81,10 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import check_bool, check_str, check_type
+from .i18n import N_, _
 
-__all__ = ["ISA", "InstructionSpec", "TOY", "X86_32", "X86_VTX", "ISAS", "get_isa"]
+__all__ = ["CLASS_LABELS", "ISA", "InstructionSpec", "TOY", "X86_32", "X86_VTX", "ISAS",
+           "get_isa", "reason_text"]
 
 # Sources, cited by key in each entry.
 SOURCES = MappingProxyType({
@@ -96,6 +98,11 @@ SOURCES = MappingProxyType({
     "SDM3C": "Intel SDM vol. 3C, chapters on VMX non-root operation and VM exits",
     "VIRTLAB": "virtlab teaching convention (not a property of a real CPU)",
 })
+
+
+#: Display labels of :attr:`InstructionSpec.classification` (the values stay English keys).
+CLASS_LABELS = {"privileged": N_("privileged"), "critical": N_("critical"),
+                "innocuous": N_("innocuous")}
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,8 @@ class InstructionSpec:
     behavior_sensitive : bool
         Its effect depends on the mode or on where it runs.
     reason : str
-        One line from the literature: why it is (not) sensitive.
+        One line from the literature: why it is (not) sensitive.  English (the
+        catalogue's message id); :attr:`reason_text` is the current language's.
     source : str
         Key into :data:`SOURCES`.
     group : str
@@ -183,6 +191,11 @@ class InstructionSpec:
     def is_user_sensitive(self) -> bool:
         """Sensitive when executed in user mode (Theorem 3)."""
         return self.sensitive if self.user_sensitive is None else self.user_sensitive
+
+    @property
+    def reason_text(self) -> str:
+        """:attr:`reason` in the current language (see :func:`reason_text`)."""
+        return reason_text(self.reason)
 
     @property
     def classification(self) -> str:
@@ -295,6 +308,8 @@ class ISA(Mapping):
     def table(self, kind: str = "critical") -> str:
         """A text table of ``kind`` instructions: mnemonic, class, reason.
 
+        Headings, class labels and reasons are in the current language.
+
         ``kind`` is ``"critical"``, ``"privileged"``, ``"sensitive"``,
         ``"innocuous"`` or ``"all"``.
 
@@ -309,10 +324,14 @@ class ISA(Mapping):
         if kind not in preds:
             raise ValueError(f"kind must be one of {', '.join(repr(k) for k in preds)}; "
                              f"got {kind!r}")
-        rows = [f"{'mnemonic':<9s} {'class':<11s} reason"]
+        labels = {k: _(v) for k, v in CLASS_LABELS.items()}
+        width = max(11, *map(len, labels.values()))
+        # (outside the f-string: Babel does not extract from f-strings)
+        heads = _("mnemonic"), _("class"), _("reason")
+        rows = [f"{heads[0]:<9s} {heads[1]:<{width}s} {heads[2]}"]
         for m in sorted(self.mnemonics(preds[kind])):
             s = self._index[m]
-            rows.append(f"{m:<9s} {s.classification:<11s} {s.reason}")
+            rows.append(f"{m:<9s} {labels[s.classification]:<{width}s} {s.reason_text}")
         return "\n".join(rows)
 
     # Variants (for widgets and exercises) -------------------------------------
@@ -355,72 +374,72 @@ def _s(mn, ops, sem, priv, ctl, beh, reason, source, group, **kw) -> Instruction
 # Innocuous instructions shared by all catalogues (representative set).
 _INNOCUOUS = (
     _s("ADD", "r, r/imm/[m]", "r := r + src; sets ZF SF CF OF", False, False, False,
-       "pure computation on registers: same effect in every mode", "PG74", "arith"),
+       N_("pure computation on registers: same effect in every mode"), "PG74", "arith"),
     _s("SUB", "r, r/imm/[m]", "r := r - src; sets flags", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("AND", "r, r/imm/[m]", "bitwise and; sets flags", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("OR", "r, r/imm/[m]", "bitwise or; sets flags", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("XOR", "r, r/imm/[m]", "bitwise xor; sets flags", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("CMP", "r, r/imm/[m]", "flags of r - src", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("TEST", "r, r/imm", "flags of r and src", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("INC", "r", "r := r + 1 (CF unchanged)", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("DEC", "r", "r := r - 1 (CF unchanged)", False, False, False,
-       "pure computation", "PG74", "arith"),
-    _s("NEG", "r", "r := -r", False, False, False, "pure computation", "PG74", "arith"),
-    _s("NOT", "r", "r := ~r", False, False, False, "pure computation", "PG74", "arith"),
-    _s("SHL", "r, imm", "shift left", False, False, False, "pure computation", "PG74",
+       N_("pure computation"), "PG74", "arith"),
+    _s("NEG", "r", "r := -r", False, False, False, N_("pure computation"), "PG74", "arith"),
+    _s("NOT", "r", "r := ~r", False, False, False, N_("pure computation"), "PG74", "arith"),
+    _s("SHL", "r, imm", "shift left", False, False, False, N_("pure computation"), "PG74",
        "arith"),
-    _s("SHR", "r, imm", "logical shift right", False, False, False, "pure computation",
+    _s("SHR", "r, imm", "logical shift right", False, False, False, N_("pure computation"),
        "PG74", "arith"),
     _s("IMUL", "r, r/imm", "r := r * src (low 32 bits)", False, False, False,
-       "pure computation", "PG74", "arith"),
+       N_("pure computation"), "PG74", "arith"),
     _s("DIV", "r", "EAX, EDX := EAX // r, EAX % r; #DE (vector 0) if r = 0", False, False,
-       False, "computation; a divide error is an ordinary exception", "SDM", "arith"),
-    _s("NOP", "", "nothing", False, False, False, "does nothing in every mode", "PG74",
+       False, N_("computation; a divide error is an ordinary exception"), "SDM", "arith"),
+    _s("NOP", "", "nothing", False, False, False, N_("does nothing in every mode"), "PG74",
        "control"),
     _s("JZ", "label", "jump if ZF (alias JE)", False, False, False,
-       "relative control flow inside the guest", "PG74", "control"),
+       N_("relative control flow inside the guest"), "PG74", "control"),
     _s("JNZ", "label", "jump if not ZF (alias JNE)", False, False, False,
-       "relative control flow", "PG74", "control"),
-    _s("JL", "label", "jump if SF != OF", False, False, False, "relative control flow",
+       N_("relative control flow"), "PG74", "control"),
+    _s("JL", "label", "jump if SF != OF", False, False, False, N_("relative control flow"),
        "PG74", "control"),
-    _s("JGE", "label", "jump if SF = OF", False, False, False, "relative control flow",
+    _s("JGE", "label", "jump if SF = OF", False, False, False, N_("relative control flow"),
        "PG74", "control"),
     _s("JG", "label", "jump if not ZF and SF = OF", False, False, False,
-       "relative control flow", "PG74", "control"),
+       N_("relative control flow"), "PG74", "control"),
     _s("JLE", "label", "jump if ZF or SF != OF", False, False, False,
-       "relative control flow", "PG74", "control"),
+       N_("relative control flow"), "PG74", "control"),
 )
 
 _VMX_EXTRA = (
     _s("VMXON", "", "enter VMX operation (root mode)", True, True, False,
-       "VMX management instruction; in non-root mode it causes a VM exit", "SDM3C", "vmx",
+       N_("VMX management instruction; in non-root mode it causes a VM exit"), "SDM3C", "vmx",
        executable=False),
     _s("VMXOFF", "", "leave VMX operation", True, True, False,
-       "VMX management instruction", "SDM3C", "vmx", executable=False),
+       N_("VMX management instruction"), "SDM3C", "vmx", executable=False),
     _s("VMLAUNCH", "", "VM entry with a clear VMCS", True, True, False,
-       "VMX management instruction: VM entry", "SDM3C", "vmx", executable=False),
+       N_("VMX management instruction: VM entry"), "SDM3C", "vmx", executable=False),
     _s("VMRESUME", "", "VM entry with a launched VMCS (lower latency than VMLAUNCH)",
-       True, True, False, "VMX management instruction: VM entry", "SDM3C", "vmx",
+       True, True, False, N_("VMX management instruction: VM entry"), "SDM3C", "vmx",
        executable=False),
     _s("VMPTRLD", "[m]", "load the current-VMCS pointer", True, True, False,
-       "VMCS maintenance", "SDM3C", "vmx", executable=False),
+       N_("VMCS maintenance"), "SDM3C", "vmx", executable=False),
     _s("VMPTRST", "[m]", "store the current-VMCS pointer", True, False, True,
-       "VMCS maintenance", "SDM3C", "vmx", executable=False),
+       N_("VMCS maintenance"), "SDM3C", "vmx", executable=False),
     _s("VMCLEAR", "[m]", "make a VMCS clear (inactive)", True, True, False,
-       "VMCS maintenance", "SDM3C", "vmx", executable=False),
+       N_("VMCS maintenance"), "SDM3C", "vmx", executable=False),
     _s("VMREAD", "r, field", "read a VMCS field", True, False, True,
-       "VMCS maintenance", "SDM3C", "vmx", executable=False),
+       N_("VMCS maintenance"), "SDM3C", "vmx", executable=False),
     _s("VMWRITE", "field, r", "write a VMCS field", True, True, False,
-       "VMCS maintenance", "SDM3C", "vmx", executable=False),
+       N_("VMCS maintenance"), "SDM3C", "vmx", executable=False),
     _s("VMCALL", "", "hypercall: VM exit to the VMM (#UD outside VMX non-root)", True,
-       True, False, "the guest's explicit call into the hypervisor", "SDM3C", "vmx"),
+       True, False, N_("the guest's explicit call into the hypervisor"), "SDM3C", "vmx"),
 )
 
 
@@ -428,42 +447,42 @@ def _privileged_x86() -> tuple[InstructionSpec, ...]:
     p = "SDM"
     return (
         _s("LGDT", "r", "GDTR := r (load global descriptor table register)", True, True,
-           False, "changes the memory map / segment protection (M and R)", p, "system"),
+           False, N_("changes the memory map / segment protection (M and R)"), p, "system"),
         _s("LIDT", "r", "IDTR := r (interrupt descriptor table)", True, True, False,
-           "changes where traps and interrupts go", p, "system"),
+           N_("changes where traps and interrupts go"), p, "system"),
         _s("LLDT", "r", "LDTR := r", True, True, False,
-           "changes the local descriptor table", p, "system"),
+           N_("changes the local descriptor table"), p, "system"),
         _s("LTR", "r", "TR := r (task register)", True, True, False,
-           "changes the task state segment", p, "system"),
+           N_("changes the task state segment"), p, "system"),
         _s("LMSW", "r", "machine status word := r (low bits of CR0)", True, True, False,
-           "changes the processor mode", p, "system"),
-        _s("CLTS", "", "clear CR0.TS", True, True, False, "changes CR0", p, "system"),
+           N_("changes the processor mode"), p, "system"),
+        _s("CLTS", "", "clear CR0.TS", True, True, False, N_("changes CR0"), p, "system"),
         _s("MOV CR", "CRn, r / r, CRn", "move to/from control register CR0/CR2/CR3/CR4",
-           True, True, True, "CR3 is the page-table base; CR0 the mode", p, "system",
+           True, True, True, N_("CR3 is the page-table base; CR0 the mode"), p, "system",
            sensitive_forms="MOV CRn, r and MOV r, CRn"),
         _s("MOV DR", "DRn, r / r, DRn", "move to/from debug register", True, True, True,
-           "debug registers control breakpoints for the whole machine", p, "system",
+           N_("debug registers control breakpoints for the whole machine"), p, "system",
            sensitive_forms="MOV DRn, r and MOV r, DRn"),
         _s("HLT", "", "halt until the next interrupt", True, True, False,
-           "stops the physical processor", p, "system"),
+           N_("stops the physical processor"), p, "system"),
         _s("CLI", "", "IF := 0 (traps if CPL > IOPL)", True, True, False,
-           "masks interrupts for the whole machine", p, "system"),
+           N_("masks interrupts for the whole machine"), p, "system"),
         _s("STI", "", "IF := 1 (traps if CPL > IOPL)", True, True, False,
-           "unmasks interrupts for the whole machine", p, "system"),
+           N_("unmasks interrupts for the whole machine"), p, "system"),
         _s("IN", "r, port", "r := read I/O port (traps if CPL > IOPL)", True, True, True,
-           "device access (the lecture's example of a sensitive operation)", p, "io"),
+           N_("device access (the lecture's example of a sensitive operation)"), p, "io"),
         _s("OUT", "port, r", "write r to an I/O port (traps if CPL > IOPL)", True, True,
-           False, "device access", p, "io"),
+           False, N_("device access"), p, "io"),
         _s("INVLPG", "r", "invalidate the TLB entry for address r", True, True, False,
-           "changes address translation", p, "system"),
+           N_("changes address translation"), p, "system"),
         _s("RDMSR", "", "EAX := MSR[ECX]", True, False, True,
-           "model-specific registers hold machine-wide configuration", p, "system"),
+           N_("model-specific registers hold machine-wide configuration"), p, "system"),
         _s("WRMSR", "", "MSR[ECX] := EAX", True, True, False,
-           "changes machine-wide configuration", p, "system"),
+           N_("changes machine-wide configuration"), p, "system"),
         _s("SYSEXIT", "", "return to ring 3: EIP := EDX, ESP := ECX (#GP unless CPL 0)",
-           True, True, False, "changes the privilege level", p, "control"),
+           True, True, False, N_("changes the privilege level"), p, "control"),
         _s("WBINVD", "", "write back and invalidate caches", True, True, False,
-           "affects the whole machine", p, "system", executable=False),
+           N_("affects the whole machine"), p, "system", executable=False),
     )
 
 
@@ -471,54 +490,54 @@ def _critical_x86() -> tuple[InstructionSpec, ...]:
     r = "RI00"
     return (
         _s("SGDT", "r", "r := GDTR", False, False, True,
-           "stores the GDTR: a guest sees where the real descriptor table is, not its own",
+           N_("stores the GDTR: a guest sees where the real descriptor table is, not its own"),
            r, "system"),
         _s("SIDT", "r", "r := IDTR", False, False, True,
-           "stores the IDTR: reveals the VMM's interrupt table (the 'red pill' test)", r,
+           N_("stores the IDTR: reveals the VMM's interrupt table (the 'red pill' test)"), r,
            "system"),
         _s("SLDT", "r", "r := LDTR", False, False, True,
-           "stores the LDTR: reveals the real local descriptor table", r, "system"),
+           N_("stores the LDTR: reveals the real local descriptor table"), r, "system"),
         _s("SMSW", "r", "r := machine status word (CR0 low bits)", False, False, True,
-           "reads CR0 bits without trapping: reveals the host's mode bits", r, "system"),
+           N_("reads CR0 bits without trapping: reveals the host's mode bits"), r, "system"),
         _s("PUSHF", "", "push EFLAGS (incl. IF, IOPL)", False, False, True,
-           "pushes the real IF/IOPL: a deprivileged guest sees values it did not set", r,
+           N_("pushes the real IF/IOPL: a deprivileged guest sees values it did not set"), r,
            "stack"),
         _s("POPF", "", "pop EFLAGS; IF changes only if CPL <= IOPL, silently",
            False, True, True,
-           "in ring 1 the IF change is silently dropped instead of trapping", r, "stack"),
+           N_("in ring 1 the IF change is silently dropped instead of trapping"), r, "stack"),
         _s("LAR", "r, sel", "r := access rights of descriptor sel; ZF if accessible",
-           False, False, True, "the check depends on CPL: reveals the deprivileged ring",
+           False, False, True, N_("the check depends on CPL: reveals the deprivileged ring"),
            r, "protection"),
         _s("LSL", "r, sel", "r := segment limit of sel; ZF if accessible", False, False,
-           True, "the check depends on CPL", r, "protection"),
+           True, N_("the check depends on CPL"), r, "protection"),
         _s("VERR", "sel", "ZF := segment sel readable at CPL", False, False, True,
-           "the answer depends on CPL", r, "protection"),
+           N_("the answer depends on CPL"), r, "protection"),
         _s("VERW", "sel", "ZF := segment sel writable at CPL", False, False, True,
-           "the answer depends on CPL", r, "protection"),
+           N_("the answer depends on CPL"), r, "protection"),
         _s("POP", "r / sreg", "pop; POP sreg loads a segment register", False, True,
-           True, "POP to a segment register checks the selector against CPL", r,
+           True, N_("POP to a segment register checks the selector against CPL"), r,
            "stack", sensitive_forms="POP sreg (POP r is innocuous)"),
         _s("PUSH", "r / imm / sreg", "push; PUSH CS/SS reveals the CPL in the selector",
-           False, False, True, "PUSH CS stores the RPL = current ring", r, "stack",
+           False, False, True, N_("PUSH CS stores the RPL = current ring"), r, "stack",
            sensitive_forms="PUSH sreg (PUSH r/imm is innocuous)"),
         _s("CALL", "label (near) / far", "call; far forms check CPL against gates",
-           False, True, True, "far CALL through gates depends on and changes CPL", r,
+           False, True, True, N_("far CALL through gates depends on and changes CPL"), r,
            "control", sensitive_forms="far CALL (not in the executable subset; "
            "near CALL is innocuous)"),
         _s("JMP", "label (near) / far", "jump; far forms load CS", False, True, True,
-           "far JMP checks privilege levels", r, "control",
+           N_("far JMP checks privilege levels"), r, "control",
            sensitive_forms="far JMP (not executable here; near JMP is innocuous)"),
         _s("INT", "imm", "software interrupt: push EIP, CS; CPL := 0; EIP := IDT[n]",
            False, True, True,
-           "gate checks depend on CPL and the pushed CS reveals it", r, "control"),
+           N_("gate checks depend on CPL and the pushed CS reveals it"), r, "control"),
         _s("RET", "(near) / far", "return; far RET reloads CS and checks CPL", False,
-           True, True, "far RET changes and depends on CPL", r, "control",
+           True, True, N_("far RET changes and depends on CPL"), r, "control",
            sensitive_forms="far RET (not executable here; near RET is innocuous)"),
         _s("STR", "r", "r := task register selector", False, False, True,
-           "reveals the real task register", r, "system"),
+           N_("reveals the real task register"), r, "system"),
         _s("MOV", "r, r/imm/[m] / [m], r / r, sreg / sreg, r",
            "move; MOV r, CS/SS reveals the CPL, MOV sreg, r loads a selector", False, True,
-           True, "the segment-register forms read or load protection state", r, "data",
+           True, N_("the segment-register forms read or load protection state"), r, "data",
            sensitive_forms="MOV r, sreg and MOV sreg, r (ordinary MOV is innocuous)"),
     )
 
@@ -555,18 +574,49 @@ def _toy() -> ISA:
                    "CALL": "label", "JMP": "label", "RET": ""}[spec.mnemonic]
             fixed.append(InstructionSpec(
                 spec.mnemonic, ops, spec.semantics.split(";")[0], False, False, False,
-                "TOY has no segment registers or far forms: pure data/control flow",
+                N_("TOY has no segment registers or far forms: pure data/control flow"),
                 v, spec.group, sensitive_forms="none"))
         elif spec.mnemonic == "INT":
             fixed.append(replace(
                 spec, privileged=False, control_sensitive=False, behavior_sensitive=False,
-                source=v, reason="always traps through the vector table the VMM owns; "
-                "pushes no privilege information in TOY"))
+                source=v, reason=N_("always traps through the vector table the VMM owns; "
+                "pushes no privilege information in TOY")))
         else:
             fixed.append(replace(spec, privileged=True, source=v,
-                                 reason="TOY design: traps in user mode, so a VMM sees it"))
+                                 reason=N_("TOY design: traps in user mode, so a VMM sees it")))
     return ISA("TOY", "teaching ISA: every sensitive instruction is privileged",
                _INNOCUOUS + _privileged_x86() + tuple(fixed), segment_registers=False)
+
+
+#: How X86_VTX states a privileged instruction's reason (the X86_32 reason, then VT-x's part).
+_VTX_PRIVILEGED = N_("{reason}; in non-root mode a VM exit or a guest-state-only effect "
+                     "(VMCS controls)")
+_VTX_SUFFIX = _VTX_PRIVILEGED.replace("{reason}", "")
+
+
+def reason_text(reason: str) -> str:
+    """A catalogue reason in the current language (:func:`virtlab.set_language`).
+
+    The catalogues keep their reasons in English (the message ids); this
+    translates one, including the composed reasons of ``X86_VTX``.  A reason
+    with no translation (a student's own spec) comes back unchanged.
+
+    Examples
+    --------
+    >>> reason_text(X86_32["CLI"].reason)
+    'masks interrupts for the whole machine'
+    >>> from virtlab import set_language
+    >>> previous = set_language("de")
+    >>> reason_text(X86_VTX["CLI"].reason).startswith("maskiert Interrupts")
+    True
+    >>> reason_text("my own reason")
+    'my own reason'
+    >>> _ = set_language(previous)
+    """
+    check_str("reason", reason, nonempty=False)
+    if reason.endswith(_VTX_SUFFIX) and reason != _VTX_SUFFIX:
+        return _(_VTX_PRIVILEGED).format(reason=reason_text(reason[:-len(_VTX_SUFFIX)]))
+    return _(reason)
 
 
 def _x86_vtx() -> ISA:
@@ -577,22 +627,21 @@ def _x86_vtx() -> ISA:
             # Not made privileged: it runs natively in the guest's own ring 0 and
             # acts on guest state only, so it is innocuous *relative to the VMM*.
             if spec.mnemonic in dt:
-                why = ("runs natively: reads the guest's own register (VMCS guest-state "
+                why = (N_("runs natively: reads the guest's own register (VMCS guest-state "
                        "area); a VM exit only with 'descriptor-table exiting', which "
-                       "first-generation VT-x lacked")
+                       "first-generation VT-x lacked"))
             elif spec.mnemonic == "SMSW":
-                why = ("runs natively: reads the guest's CR0 (the VMM's read shadow for "
-                       "bits it owns), not the host's")
+                why = (N_("runs natively: reads the guest's CR0 (the VMM's read shadow for "
+                       "bits it owns), not the host's"))
             else:
-                why = ("runs natively and correctly: the guest kernel has its own ring 0 "
+                why = (N_("runs natively and correctly: the guest kernel has its own ring 0 "
                        "in VMX non-root mode, with its own flags and segments (VMCS "
-                       "guest state); no trap and no VM exit")
+                       "guest state); no trap and no VM exit"))
             spec = replace(spec, privileged=False, control_sensitive=False,
                            behavior_sensitive=False, user_sensitive=False, reason=why,
                            source="SDM3C")
         elif spec.privileged:
-            spec = replace(spec, source="SDM3C", reason=spec.reason + "; in non-root "
-                           "mode a VM exit or a guest-state-only effect (VMCS controls)")
+            spec = replace(spec, source="SDM3C", reason=_VTX_PRIVILEGED.format(reason=spec.reason))
         specs.append(spec)
     return ISA("X86_VTX", "x86 with VT-x, seen from VMX non-root mode: the critical "
                "instructions run natively on the guest's own state (not privileged)",

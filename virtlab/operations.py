@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from .availability import AvailabilityReport, host_failure
 from .consolidation import Placement, tenants_per_host
 from .errors import check_choice, check_number, check_type
+from .i18n import N_, _
 from .migration import BANDWIDTH_MBIT_RANGE, METHODS, Evacuation, evacuate
 
-__all__ = ["DIRTY_PROFILES", "Maintenance", "maintenance", "Metric", "dashboard"]
+__all__ = ["AREAS", "DIRTY_PROFILES", "Maintenance", "maintenance", "Metric", "dashboard"]
 
 #: Dirty rate (Mbit/s) and writable working set (fraction of memory) per server kind
 #: (illustrative).
@@ -93,14 +94,23 @@ def maintenance(placement, host: int, bandwidth_mbit: float = 1000.0, *,
     return Maintenance(host, impact.restarted, impact.lost, evac)
 
 
+#: The dashboard's areas (:attr:`Metric.area`, keys that stay English) and their labels.
+AREAS = {"capacity": N_("capacity"), "energy": N_("energy"), "isolation": N_("isolation"),
+         "availability": N_("availability"), "maintenance": N_("maintenance")}
+
+
 @dataclass(frozen=True)
 class Metric:
     """One line of the operator's dashboard, as data.
 
     Attributes
     ----------
-    area, metric : str
-        E.g. ``"capacity"``, ``"hosts in use"``.
+    area : str
+        A key of :data:`AREAS` (``"capacity"``), English in every language;
+        :attr:`area_label` is its display label.
+    metric : str
+        What is measured (``"hosts in use"``): display text in the language that
+        was current when :func:`dashboard` built it.
     value : int, float or tuple of float
         A count, a mean, fractions (``unit="%"``, e.g. CPU and memory) or a
         quantity in ``unit``.
@@ -117,10 +127,18 @@ class Metric:
     unit: str = ""
     before: float | None = None
 
+    @property
+    def area_label(self) -> str:
+        """The area in the current language (``"Kapazität"`` for ``"capacity"`` in German)."""
+        return _(AREAS.get(self.area, self.area))
+
 
 def dashboard(placement: Placement, report: AvailabilityReport | None = None,
               maintenance: Maintenance | None = None) -> list[Metric]:
     """What an operator watches, from the models' results.
+
+    The areas are keys (:data:`AREAS`); the metrics' names are built in the
+    current language (:func:`virtlab.set_language`).
 
     Parameters
     ----------
@@ -140,27 +158,28 @@ def dashboard(placement: Placement, report: AvailabilityReport | None = None,
     p = check_type("placement", placement, Placement)
     peak_c = max(max(h.cpu) for h in p.hosts) / p.host.cpus
     peak_m = max(max(h.memory) for h in p.hosts) / p.host.memory_gb
-    rows = [Metric("capacity", "hosts in use", p.hosts_after),
-            Metric("capacity", "VMs per host", float(p.vms_per_host)),
-            Metric("capacity", "mean CPU / memory utilization",
+    rows = [Metric("capacity", _("hosts in use"), p.hosts_after),
+            Metric("capacity", _("VMs per host"), float(p.vms_per_host)),
+            Metric("capacity", _("mean CPU / memory utilization"),
                    (p.cpu_util_after, p.mem_util_after), "%"),
-            Metric("capacity", "busiest host-hour CPU / memory", (peak_c, peak_m), "%"),
-            Metric("energy", "kWh per day incl. cooling (illustrative)", p.energy_after_kwh,
+            Metric("capacity", _("busiest host-hour CPU / memory"), (peak_c, peak_m), "%"),
+            Metric("energy", _("kWh per day incl. cooling (illustrative)"), p.energy_after_kwh,
                    "kWh", p.energy_before_kwh),
-            Metric("isolation", "most tenants on one host", max(tenants_per_host(p)))]
+            Metric("isolation", _("most tenants on one host"), max(tenants_per_host(p)))]
     if report is not None:
         check_type("report", report, AvailabilityReport)
-        rows += [Metric("availability", "VMs down per host failure", float(report.vms_down)),
-                 Metric("availability", "VMs lost per host failure", float(report.vms_lost)),
-                 Metric("availability", "services out per host failure",
+        rows += [Metric("availability", _("VMs down per host failure"), float(report.vms_down)),
+                 Metric("availability", _("VMs lost per host failure"), float(report.vms_lost)),
+                 Metric("availability", _("services out per host failure"),
                         float(report.services_out))]
     if maintenance is not None:
         m = check_type("maintenance", maintenance, Maintenance)
         e = m.evacuation
-        rows += [Metric("maintenance", f"VMs moved off host {m.host}", len(m.moves)),
-                 Metric("maintenance", "VMs with no room elsewhere", len(m.stuck)),
-                 Metric("maintenance", "time to empty the host", e.total_time_s, "s"),
-                 Metric("maintenance", "worst downtime of one VM", e.max_downtime_s * 1000,
+        rows += [Metric("maintenance", _("VMs moved off host {host}").format(host=m.host),
+                        len(m.moves)),
+                 Metric("maintenance", _("VMs with no room elsewhere"), len(m.stuck)),
+                 Metric("maintenance", _("time to empty the host"), e.total_time_s, "s"),
+                 Metric("maintenance", _("worst downtime of one VM"), e.max_downtime_s * 1000,
                         "ms"),
-                 Metric("maintenance", "data sent", e.data_sent_mb / 1024, "GiB")]
+                 Metric("maintenance", _("data sent"), e.data_sent_mb / 1024, "GiB")]
     return rows

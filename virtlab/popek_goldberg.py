@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import check_bool
+from .i18n import _
 from .isa import ISA, get_isa
 
 __all__ = ["Classification", "TheoremVerdicts", "VMMProperties", "classify",
@@ -207,7 +208,7 @@ def theorems(isa: ISA | str, *, timing_dependent: bool = False) -> TheoremVerdic
 
 
 def explain(isa: ISA | str) -> str:
-    """A plain-text verdict naming the offending instructions and why.
+    """A plain-text verdict naming the offending instructions and why, in the current language.
 
     Examples
     --------
@@ -223,27 +224,30 @@ def explain(isa: ISA | str) -> str:
     c = classify(isa)
     t = theorems(isa)
     if t.theorem1_virtualizable:
-        lines = [f"{isa.name}: virtualizable by Theorem 1 (all {len(c.sensitive)} "
-                 "sensitive instructions are privileged)."]
+        lines = [_("{isa}: virtualizable by Theorem 1 (all {n} sensitive instructions are "
+                   "privileged).").format(isa=isa.name, n=len(c.sensitive))]
         was_critical = sorted(classify("X86_32").critical & c.innocuous) if isa.vmx else []
         if was_critical:
-            lines.append(f"  VT-x did not make x86's {len(was_critical)} critical instructions "
-                         "privileged: in VMX non-root mode the guest kernel has its own ring 0, "
-                         "where they run natively on its own state (not sensitive for the VMM; "
-                         "SGDT/SIDT/SLDT/STR exit only with descriptor-table exiting).")
+            lines.append("  " + _(
+                "VT-x did not make x86's {n} critical instructions privileged: in VMX "
+                "non-root mode the guest kernel has its own ring 0, where they run natively "
+                "on its own state (not sensitive for the VMM; SGDT/SIDT/SLDT/STR exit only "
+                "with descriptor-table exiting).").format(n=len(was_critical)))
     else:
-        lines = [f"{isa.name}: Theorem 1 does not apply: {len(t.offending)} sensitive "
-                 "instructions do not trap in user mode (critical instructions):"]
-        lines += [f"  {m}: {isa[m].reason}" for m in t.offending]
-        lines.append("Theorem 1 is a sufficient condition: such a machine needs another "
-                     "technique (binary translation, paravirtualization, VT-x).")
-    lines.append(f"Theorem 2 (recursive, VMM without timing dependences): "
-                 f"{'yes' if t.theorem2_recursive else 'no'}.")
-    lines.append(f"Theorem 3 (hybrid VMM, user-sensitive ⊆ privileged): "
-                 f"{'yes' if t.theorem3_hybrid else 'no'}"
-                 + ("." if t.theorem3_hybrid else
-                    f" ({len(t.offending_user_mode)} user-sensitive instructions do "
-                    f"not trap: {', '.join(t.offending_user_mode)})."))
+        lines = [_("{isa}: Theorem 1 does not apply: {n} sensitive instructions do not trap "
+                   "in user mode (critical instructions):").format(isa=isa.name,
+                                                                   n=len(t.offending))]
+        lines += [f"  {m}: {isa[m].reason_text}" for m in t.offending]
+        lines.append(_("Theorem 1 is a sufficient condition: such a machine needs another "
+                       "technique (binary translation, paravirtualization, VT-x)."))
+    lines.append(_("Theorem 2 (recursive, VMM without timing dependences): yes.")
+                 if t.theorem2_recursive else
+                 _("Theorem 2 (recursive, VMM without timing dependences): no."))
+    lines.append(_("Theorem 3 (hybrid VMM, user-sensitive ⊆ privileged): yes.")
+                 if t.theorem3_hybrid else
+                 _("Theorem 3 (hybrid VMM, user-sensitive ⊆ privileged): no ({n} "
+                   "user-sensitive instructions do not trap: {mnemonics}).").format(
+                       n=len(t.offending_user_mode), mnemonics=", ".join(t.offending_user_mode)))
     return "\n".join(lines)
 
 

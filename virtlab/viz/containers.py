@@ -136,8 +136,9 @@ def attack_surface_figure(rows=None):
         ax.barh(range(len(rs)), sizes,
                 color=[PALETTE[2] if "ESXi" in n else "#888888" for n in names])
         for i, r in enumerate(rs):
-            ax.text(sizes[i] * 1.1, i, f"{r[1]:,} MB ({r[4]})", va="center", fontsize=6.5)
-        ax.set_yticks(range(len(rs)), [f"{r[0]}\n{r[2]}" for r in rs], fontsize=6.5)
+            # the catalogue's measures and certainties are English msgids: shown translated
+            ax.text(sizes[i] * 1.1, i, f"{r[1]:,} MB ({_(r[4])})", va="center", fontsize=6.5)
+        ax.set_yticks(range(len(rs)), [f"{r[0]}\n{_(r[2])}" for r in rs], fontsize=6.5)
         ax.set_ylim(len(rs) - 0.5, -0.5)
         plain_log(ax, "x")
         ax.set_xlim(10, top * 60)

@@ -29,6 +29,8 @@ __all__ = ["ContainerLab", "container_lab"]
 _INCIDENTS = {"app crash": N_("app crash"), "memory hog": N_("memory hog"),
               "fork bomb": N_("fork bomb"), "kernel bug": N_("kernel bug"),
               "hypervisor bug": N_("hypervisor bug")}
+#: labels of the model's deployment kinds (English: the kinds themselves, as always shown)
+_KINDS = {"container": N_("container"), "vm": N_("vm")}
 
 
 class ContainerLab(WidgetApp):
@@ -75,7 +77,9 @@ class ContainerLab(WidgetApp):
         comp, c, v = result
         rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{b}</td><td>{d}</td></tr>"
                        for a, b, d in comp.rows())
-        reach = "".join(f"<tr><td>{r.kind}</td><td><b>{r.scope}</b></td>"
+        # scope is the model's key; its label and the model's why are in the current language
+        reach = "".join(f"<tr><td>{_(_KINDS[r.kind])}</td>"
+                        f"<td><b>{html.escape(ct.scope_label(r.scope))}</b></td>"
                         f"<td>{html.escape(r.why)}</td></tr>" for r in (c, v))
         incident = _(_INCIDENTS.get(c.incident, c.incident))
         reaches = _("A <b>{incident}</b> in one instance reaches:").format(

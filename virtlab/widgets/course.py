@@ -48,9 +48,12 @@ class GlossarySearch(WidgetApp):
         if not result:
             none = _("No term matches.")
             return f"<i>{none}</i>"
+        # the two name columns are in their own language in every edition (lang= says so);
+        # the meaning is in the current language
         rows = "".join(
-            f"<tr><td><b>{html.escape(t.de)}</b></td><td>{html.escape(t.en)}</td>"
-            f"<td>{html.escape(t.definition)}</td><td>{t.notebook}</td>"
+            f"<tr><td lang='de'><b>{html.escape(t.de)}</b></td>"
+            f"<td lang='en'>{html.escape(t.en)}</td>"
+            f"<td>{html.escape(t.meaning)}</td><td>{t.notebook}</td>"
             f"<td>{_(_ORIGIN[t.origin])}</td></tr>" for t in result)
         head = "".join(f"<th>{h}</th>" for h in ("Deutsch", "English", _("Meaning"),
                                                   _("Notebook"), _("From")))

@@ -97,7 +97,7 @@ class CloudLab(WidgetApp):
                         stuck=len(m.stuck)))
 
     def describe(self, result):
-        rows = "".join(f"<tr><td>{html.escape(m.area)}</td><td>{html.escape(m.metric)}</td>"
+        rows = "".join(f"<tr><td>{html.escape(m.area_label)}</td><td>{html.escape(m.metric)}</td>"
                        f"<td>{html.escape(metric_text(m))}</td></tr>"
                        for m in ops.dashboard(*result))
         head = "".join(f"<th>{h}</th>" for h in (_("area"), _("metric"), _("value")))
