@@ -168,7 +168,13 @@ class GradeResult:
     questions, question_max : dict
         Points and maximum per question id.
     tests : tuple of dict
-        PrairieLearn-style tests (name, points, max_points, message, visibility).
+        PrairieLearn-style tests (name, points, max_points, message, visibility), plus
+        each test's status ``code`` and ``params`` (:mod:`.verdict`): the feedback
+        files render their messages from these in the student's language; ``name``
+        and ``message`` stay English, so results are the same in every language.
+    edition : str
+        The course edition the submission was written in (``"en"`` or ``"de"``;
+        empty when the file was never read as a notebook).
     manual : tuple of dict
         Manually graded answers (grade id, points available, answer text): pending.
     notes, cell_errors : tuple of str
@@ -207,6 +213,7 @@ class GradeResult:
     sha256: str | None = None
     sandboxed: bool = False
     runtime_s: float = 0.0
+    edition: str = ""
 
     def to_dict(self) -> dict:
         """Plain JSON form (tuples become lists)."""
@@ -735,6 +742,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
         raw, nb = parse_notebook_bytes(data)
     except SubmissionRejected as exc:
         return stop(exc.status, exc.reason)
+    base["edition"] = language_of(nb) or "en"
     claimed = exercise_id_of(nb)
     if claimed is None:
         return stop("not_an_exercise", "the notebook is not a virtlab exercise "
@@ -818,7 +826,8 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
             tests.append({"name": f"{qv.id}: {t.name}", "question": qv.id,
                           "points": round(share, 4) if (t.scored and t.passed) else 0.0,
                           "max_points": round(share, 4) if t.scored else 0.0,
-                          "message": t.message, "visibility": t.visibility})
+                          "message": t.text("en"), "code": t.code, "params": t.params,
+                          "visibility": t.visibility})
 
     def origin(i: int) -> str:
         if i == 0:
