@@ -171,9 +171,30 @@ def test_check_all_is_german_throughout(german):
     assert "`answer` soll ein int sein, ist aber 'x'" in text
     assert '`table`: fehlende Schlüssel "1x3", "4x3", "5x4"; unerwartete Schlüssel "zz"' in text
     assert "refs(4, 4) ergab 16, erwartet war 24" in text
+    assert "Hinweis: Verwenden Sie für jede Zeile dieselbe Formel." in text   # the hint too
     for english in ("should be", "missing keys", "returned", "expected", "public test",
-                    "hidden test", "points"):
+                    "hidden test", "points", "hint", "Use the same formula"):
         assert english not in text, english
+    assert ex.hint("q3") == "Geben Sie n*m + n + m zurück."
+
+
+def test_every_exercise_hint_has_a_german_translation():
+    # a new exercise whose hints nobody marked with N_() or translated fails here
+    from virtlab.grading.exercise import Function, Value, exercises, get_exercise
+    from virtlab.i18n import translations
+    german = translations("de")
+    untranslated = [(eid, q.id) for eid in sorted(exercises())
+                    for q in get_exercise(eid).questions
+                    if isinstance(q, (Value, Function)) and german.gettext(q.hint) == q.hint]
+    assert untranslated == []
+
+
+def test_the_grading_kernel_shows_hints_in_its_language(german):
+    from virtlab.grading.session import GradingSession
+    g = GradingSession({"exercise": "ex00_selftest", "seed": 1, "problem": 0,
+                        "hints": {"q2": "Use the same formula for every row."}})
+    assert g.hint("q2") == "Verwenden Sie für jede Zeile dieselbe Formel."
+    assert g.hint("q9") == ""
 
 
 # -- the grader's feedback files ------------------------------------------------------------

@@ -96,7 +96,7 @@ def _question_lines(qv: QuestionVerdict, n_hidden: int) -> list[tuple[str, str]]
     elif status == "fail":
         text = head + _("{n} public test(s) failed\n  first failure: {message}").format(
             n=len(failed), message=failed[0].message)
-        text += "\n  " + _("hint: {hint}").format(hint=qv.hint)
+        text += "\n  " + _("hint: {hint}").format(hint=_(qv.hint) if qv.hint else "")
     else:
         text = head + _("all public tests passed")
     hidden = (_("1 hidden test runs at grading") if n_hidden == 1
@@ -165,8 +165,9 @@ class Session:
         return Panel([("info", line) for line in text.splitlines()], title=self.exercise.title)
 
     def hint(self, qid: str) -> str:
-        """The instructor's hint for question ``qid``."""
-        return self.exercise.question(qid).hint
+        """The instructor's hint for question ``qid`` (in the current language)."""
+        hint = self.exercise.question(qid).hint
+        return _(hint) if hint else hint
 
     def _verdict(self, namespace: dict, hidden: bool = False):
         ex = self.exercise
@@ -261,7 +262,8 @@ class GradingSession:
                      title=self.title)
 
     def hint(self, qid: str) -> str:
-        return self._hints.get(qid, "")
+        hint = str(self._hints.get(qid, ""))
+        return _(hint) if hint else hint
 
     def check(self, qid: str, namespace: dict | None = None) -> Panel:
         return Panel([("info", _("{qid}: checked by the grader").format(qid=qid))])
