@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import check_choice
 from ..i18n import N_, translations
 from ._kernel import plain_key, to_plain
 from .exercise import Exercise, Function, Value
@@ -154,6 +155,8 @@ def question_status(qv: QuestionVerdict) -> str:
     >>> question_status(QuestionVerdict("q1", 0.0, 1.0, (t,)))
     'fail'
     """
+    if not isinstance(qv, QuestionVerdict):
+        raise TypeError(f"qv must be a QuestionVerdict, got {type(qv).__name__}")
     failed = [t for t in qv.public if not t.passed]
     if not failed:
         return "ok"
@@ -350,14 +353,17 @@ def render(code: str, params: dict | None = None, lang: str | None = None) -> st
     >>> render("passed")
     ''
     """
+    check_choice("code", code, CODES)
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict or None, got {type(params).__name__}")
+    gettext = translations(lang).gettext
     if code == "passed":
         return ""
     params = dict(params or {})
-    gettext = translations(lang).gettext
     if code == "malformed" and params.get("variant") == "keys":
         parts = [gettext(_MESSAGES["malformed", f"{k}_keys"]).format(
             keys=", ".join(map(str, params[k]))) for k in ("missing", "unexpected")
-            if params.get(k)]
+            if isinstance(params.get(k), (list, tuple)) and params[k]]
         return f"`{params.get('name', '')}`: " + "; ".join(parts)
     template = _MESSAGES.get((code, params.get("variant", "")))
     if template is None:
@@ -366,7 +372,10 @@ def render(code: str, params: dict | None = None, lang: str | None = None) -> st
     for key in ("got", "expected"):
         if key in params:
             params[key] = describe_plain(params[key], lang=lang)
-    return gettext(template).format(**params)
+    try:
+        return gettext(template).format(**params)
+    except (KeyError, IndexError) as exc:
+        raise ValueError(f"params lacks {exc} for code {code!r}") from None
 
 
 _PASSED = ("passed", {})
