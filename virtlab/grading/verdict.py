@@ -378,7 +378,8 @@ def render(code: str, params: dict | None = None, lang: str | None = None) -> st
         raise ValueError(f"params lacks {exc} for code {code!r}") from None
 
 
-_PASSED = ("passed", {})
+def _passed() -> tuple[str, dict]:
+    return "passed", {}  # a fresh dict each time: results never share their parameters
 
 
 def _answered(name: str, value: Any) -> tuple[str, dict]:
@@ -389,7 +390,7 @@ def _answered(name: str, value: Any) -> tuple[str, dict]:
             return "unanswered", {"name": name}
         if "__unsupported__" in value:
             return "not_plain", {"name": name, "what": str(value["__unsupported__"])}
-    return _PASSED
+    return _passed()
 
 
 def _form(q: Value, value: Any, ref: Any) -> tuple[str, dict]:
@@ -397,15 +398,15 @@ def _form(q: Value, value: Any, ref: Any) -> tuple[str, dict]:
     if kind in ("int", "number", "set"):
         ok = {"int": lambda v: type(v) is int, "number": _is_num,
               "set": lambda v: _as_set(v) is not None}[kind](value)
-        return _PASSED if ok else ("malformed", {"variant": kind, "name": q.name,
+        return _passed() if ok else ("malformed", {"variant": kind, "name": q.name,
                                                  "got": _shown(value)})
     if kind in ("bool", "str"):
         ok = type(value) is (bool if kind == "bool" else str)
-        return _PASSED if ok else ("malformed", {"variant": kind, "name": q.name})
+        return _passed() if ok else ("malformed", {"variant": kind, "name": q.name})
     if kind == "list":
         n = len(ref) if isinstance(ref, list) else None
         ok = isinstance(value, list) and (n is None or len(value) == n)
-        return _PASSED if ok else ("malformed", {"variant": kind, "name": q.name, "n": n})
+        return _passed() if ok else ("malformed", {"variant": kind, "name": q.name, "n": n})
     # dict: the keys are part of the problem statement, so name them
     ans, refp = _as_pairs(value), _as_pairs(ref)
     if ans is None:
@@ -415,7 +416,7 @@ def _form(q: Value, value: Any, ref: Any) -> tuple[str, dict]:
     if missing or extra:
         return "malformed", {"variant": "keys", "name": q.name, "missing": missing,
                              "unexpected": extra}
-    return _PASSED
+    return _passed()
 
 
 def _value_tests(q: Value, value: Any, ref: Any, hidden: bool) -> list[TestResult]:
@@ -435,12 +436,12 @@ def _value_tests(q: Value, value: Any, ref: Any, hidden: bool) -> list[TestResul
             for key in sorted(refp):
                 good = key in ans and plain_equal(ans[key], refp[key], q.rel_tol)
                 tests.append(TestResult(q.id, f"entry {key}", good, True, "hidden",
-                                        *(_PASSED if good else
+                                        *(_passed() if good else
                                           ("wrong", {"variant": "entry", "key": key}))))
         else:
             good = plain_equal(value, ref, q.rel_tol)
             tests.append(TestResult(q.id, "correct value", good, True, "hidden",
-                                    *(_PASSED if good else ("wrong", {"variant": "value"}))))
+                                    *(_passed() if good else ("wrong", {"variant": "value"}))))
     return tests
 
 
@@ -460,7 +461,7 @@ def _function_tests(q: Function, results: list, public: list, public_refs: list,
             call += f" #{i + 1}"
         ok = plain_equal(got, ref, q.rel_tol)
         if ok:
-            code, params = _PASSED
+            code, params = _passed()
         elif isinstance(got, dict) and got.get("__error__") == "NotImplementedError":
             code, params = "not_implemented", {"call": call}
         elif isinstance(got, dict) and "__missing__" in got:
