@@ -230,6 +230,10 @@ def test_feedback_text_in_both_languages():
     assert "  - old text" in feedback_text(old, "de")
     with pytest.raises(ValueError, match="lang"):
         feedback_text(_stored(), "fr")
+    # parameters that do not render (a damaged or foreign result): the stored messages
+    bad = _stored()
+    bad["tests"][0] = {**bad["tests"][0], "params": {"variant": "call"}, "message": "kept"}
+    assert "  - kept" in feedback_text(bad, "de")
 
 
 def test_feedback_follows_the_edition_unless_a_language_is_given(tmp_path):
@@ -242,6 +246,11 @@ def test_feedback_follows_the_edition_unless_a_language_is_given(tmp_path):
     assert "Punkte: 0/5" in ann and "points: 0/5" in bob
     write_reports(tmp_path, lang="en")
     assert "points: 0/5" in feedback_path(tmp_path, "ann", "ex00_selftest").read_text()
+    # a damaged result still gets a feedback file, and the reports are still written
+    write_result(tmp_path, _stored(student="cy", points="many", message="0/5 points"))
+    write_reports(tmp_path)
+    assert feedback_path(tmp_path, "cy", "ex00_selftest").read_text() == (
+        "ex00_selftest -- cy\n0/5 points\n")
     with pytest.raises(ValueError, match="lang"):
         write_reports(tmp_path, lang="xx")
 

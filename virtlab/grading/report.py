@@ -129,17 +129,26 @@ _MAX_LISTED = 8
 
 
 def _stored_tests(r: dict, qid: str) -> list[TestResult] | None:
-    """The stored tests of one question as TestResults (None for results without codes)."""
+    """The stored tests of one question as TestResults.
+
+    None for results stored without status codes (or with codes that do not
+    render): their feedback shows the stored English messages instead.
+    """
     out = []
     for t in r.get("tests", []) or []:
-        if t.get("question") != qid:
+        if not isinstance(t, dict) or t.get("question") != qid:
             continue
-        if t.get("code") not in CODES:
+        params = t.get("params") or {}
+        if t.get("code") not in CODES or not isinstance(params, dict):
             return None
-        out.append(TestResult(qid, str(t.get("name", "")), t["code"] == "passed",
-                              float(t.get("max_points", 0) or 0) > 0,
-                              str(t.get("visibility", "")), t["code"],
-                              dict(t.get("params") or {})))
+        result = TestResult(qid, str(t.get("name", "")), t["code"] == "passed",
+                            float(t.get("max_points", 0) or 0) > 0,
+                            str(t.get("visibility", "")), t["code"], dict(params))
+        try:
+            result.text("en")
+        except (ValueError, TypeError):
+            return None
+        out.append(result)
     return out
 
 
@@ -423,8 +432,11 @@ def write_reports(out: str | os.PathLike, lang: str | None = None) -> dict:
     rows = [r for _path, r in stored]
     for path, r in stored:  # named as its result (the key it was stored under)
         edition = r.get("edition") if r.get("edition") in LANGUAGES else LANGUAGES[0]
-        atomic_write(Path(out) / "feedback" / path.with_suffix(".txt").name,
-                     feedback_text(r, lang or edition))
+        try:
+            text = feedback_text(r, lang or edition)
+        except (ValueError, TypeError, AttributeError):  # a damaged result: still a file
+            text = f"{r.get('exercise', '')} -- {r.get('student', '')}\n{r.get('message', '')}\n"
+        atomic_write(Path(out) / "feedback" / path.with_suffix(".txt").name, text)
     s = summary(rows)
     atomic_write(Path(out) / "grades.csv", grades_csv(rows))
     for exercise, text in manual_csvs(rows).items():
