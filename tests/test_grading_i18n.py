@@ -202,7 +202,7 @@ def test_the_grading_kernel_shows_hints_in_its_language(german):
 def _stored(**more):
     r = {"student": "ann", "exercise": "ex00_selftest", "variant": "0a", "status": "ok",
          "gradable": True, "points": 0.0, "max_points": 5.0, "questions": {"q3": 0.0},
-         "question_max": {"q3": 5.0}, "tests": [
+         "question_max": {"q3": 5.0}, "hints": {"q3": "Return n*m + n + m."}, "tests": [
              {"question": "q3", "name": "q3: refs(4, 4)", "code": "wrong",
               "params": {"variant": "call", "call": "refs(4, 4)", "got": {"__shown__": "16"},
                          "expected": {"__shown__": "24"}}, "max_points": 0.83,
@@ -216,11 +216,12 @@ def _stored(**more):
 def test_feedback_text_in_both_languages():
     assert feedback_text(_stored(), "en") == (
         "ex00_selftest -- ann, variant 0a\npoints: 0/5\nq3: 0/5 points\n"
-        "  - refs(4, 4) returned 16, expected 24\n  - hidden case 1: timed out\n")
+        "  - refs(4, 4) returned 16, expected 24\n  - hidden case 1: timed out\n"
+        "  hint: Return n*m + n + m.\n")
     assert feedback_text(_stored(), "de") == (
         "ex00_selftest -- ann, Variante 0a\nPunkte: 0/5\nq3: 0/5 Punkte\n"
         "  - refs(4, 4) ergab 16, erwartet war 24\n  - verdeckter Fall 1: Zeitlimit "
-        "überschritten\n")
+        "überschritten\n  Hinweis: Geben Sie n*m + n + m zurück.\n")
     late = feedback_text(_stored(status="timeout"), "de").splitlines()[2]
     assert late.startswith("Anmerkung: bei der Bewertung wurde das Zeitlimit überschritten")
     assert feedback_text(_stored(status="empty", gradable=False), "de").splitlines()[1] == (
@@ -293,6 +294,7 @@ def test_a_real_grading_run_writes_german_feedback(tmp_path, capsys):
     assert lines[1:4] == ["Punkte: 2/10", "q1: 2/2 Punkte",
                           "q2: 0/3 Punkte -- nicht beantwortet: `table` ist noch `...`"]
     assert lines[4] == "q3: 0/5 Punkte"
+    assert lines[-1] == "  Hinweis: Geben Sie n*m + n + m zurück."
     assert len([x for x in lines if re.fullmatch(
         r"  - refs\(\d+, \d+\) ergab \d+, erwartet war \d+", x)]) == 2
     assert [x for x in lines if "verdeckter Fall" in x] == [

@@ -222,6 +222,9 @@ def feedback_text(r: dict, lang: str | None = None) -> str:
         if len(failed) > _MAX_LISTED:
             lines.append("  - " + gettext(N_("... and {n} more")).format(
                 n=len(failed) - _MAX_LISTED))
+        hint = (r.get("hints") or {}).get(qid)
+        if failed and isinstance(hint, str) and hint:
+            lines.append("  " + gettext(N_("hint: {hint}")).format(hint=gettext(hint)))
     pending = _pending(r)
     if pending:
         lines.append(gettext(N_("{points} point(s) of answers graded by hand are still "

@@ -65,7 +65,7 @@ import zmq.asyncio
 from nbclient import NotebookClient
 
 from . import _kernel
-from .exercise import Function, get_exercise, load_private
+from .exercise import Function, Value, get_exercise, load_private
 from .facade import facade_source, imported_names
 from .notebook import exercise_id_of, language_of, manual_answers, rebuild, student_version
 from .problem_data import encode
@@ -175,6 +175,9 @@ class GradeResult:
     edition : str
         The course edition the submission was written in (``"en"`` or ``"de"``;
         empty when the file was never read as a notebook).
+    hints : dict
+        The instructor's hint per autograded question (the catalogue's English
+        key; the feedback files show it in the student's language).
     manual : tuple of dict
         Manually graded answers (grade id, points available, answer text): pending.
     notes, cell_errors : tuple of str
@@ -214,6 +217,7 @@ class GradeResult:
     sandboxed: bool = False
     runtime_s: float = 0.0
     edition: str = ""
+    hints: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON form (tuples become lists)."""
@@ -882,6 +886,8 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
                 score=round(verdict.points / verdict.max_points, 4),
                 questions={qv.id: qv.points for qv in verdict.questions},
                 question_max={qv.id: qv.max_points for qv in verdict.questions},
+                hints={q.id: q.hint for q in exercise.questions
+                       if isinstance(q, (Value, Function))},
                 tests=tuple(tests), manual=manual, notes=tuple(rebuilt.notes),
                 cell_errors=tuple(errors), kernel_log="\n".join(x for x in logs if x)[-LOG_CAP:],
                 message=message, sandboxed=bool(options.sandbox))
