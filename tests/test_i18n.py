@@ -268,3 +268,23 @@ def test_check_feedback_speaks_german(german):
     assert text.startswith("q1 (2 Punkte): noch nicht beantwortet -- ")
     assert "0/2 öffentliche Tests bestanden; 1 verdeckter Test läuft bei der Bewertung" in text
     assert repr(ex.check("q1", {"answer": 7})).startswith("q1 (2 Punkte): alle öffentlichen Tests")
+    # the messages inside are German too, and each case gets its status (by code, not phrase)
+
+    def not_yet(n, m):
+        raise NotImplementedError
+    cases = [  # question, namespace, status, the German message
+        ("q1", {"answer": ...}, "todo", "`answer` ist noch `...`"),
+        ("q1", {}, "todo", "`answer` ist nicht definiert: Führen Sie die Zelle aus, die den "
+                           "Wert zuweist"),
+        ("q3", {}, "todo", "`refs` ist nicht definiert: Führen Sie die Zelle aus, die die "
+                           "Funktion definiert"),
+        ("q3", {"refs": not_yet}, "todo", "refs(4, 4): noch nicht implementiert"),
+        ("q1", {"answer": "7"}, "fail", "erster Fehler: `answer` soll ein int sein, ist aber '7'"),
+        ("q2", {"table": [1]}, "fail", "`table` soll ein Dict sein, ist aber [1]"),
+        ("q3", {"refs": lambda n, m: n * m}, "fail", "refs(4, 4) ergab 16, erwartet war 24"),
+    ]
+    for qid, ns, status, message in cases:
+        panel = ex.check(qid, ns)
+        (got, text), = panel.lines
+        assert (got, message in text) == (status, True), (qid, ns, got, text)
+        assert not re.search(r"not defined|implemented|should be|returned|expected|still", text)

@@ -35,7 +35,7 @@ from pathlib import Path
 from .errors import check_choice, check_str
 
 __all__ = ["LANGUAGES", "LOCALE_DIR", "DOMAIN", "language", "set_language", "_", "N_",
-           "translations"]
+           "translations", "normalise_language"]
 
 #: Where the compiled catalogues are: ``LOCALE_DIR/<lang>/LC_MESSAGES/virtlab.mo``.
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -52,6 +52,17 @@ def _normalise(lang: str) -> str | None:
     # "de", "de_DE", "de-DE.UTF-8" all mean German
     code = lang.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
     return code if code in LANGUAGES else None
+
+
+def normalise_language(lang: str) -> str | None:
+    """The edition ``lang`` names (``"de_DE.UTF-8"`` -> ``"de"``), or None if none.
+
+    Examples
+    --------
+    >>> normalise_language("de-DE"), normalise_language("klingon")
+    ('de', None)
+    """
+    return _normalise(check_str("lang", lang, nonempty=False))
 
 
 def language() -> str:

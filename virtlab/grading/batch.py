@@ -39,7 +39,8 @@ from typing import IO
 
 import nbformat
 
-from ..errors import check_int
+from ..errors import check_choice, check_int
+from ..i18n import LANGUAGES
 from .exercise import get_exercise
 from .notebook import cell_role, exercise_id_of, rebuild
 from .report import atomic_write, load_results, result_path, write_reports, write_result
@@ -117,7 +118,7 @@ def _env_int(env, name: str) -> int:
         raise ValueError(f"{name} must be a whole number, got {env[name]!r}") from None
 
 
-def merge_outputs(shards: list, out: str | os.PathLike) -> dict:
+def merge_outputs(shards: list, out: str | os.PathLike, lang: str | None = None) -> dict:
     """Merge the output folders of shard runs into ``out``: one report for the course.
 
     Each shard's ``shard.json`` says which shard it was and which (student,
@@ -125,7 +126,8 @@ def merge_outputs(shards: list, out: str | os.PathLike) -> dict:
     splits, a shard given twice and a pair graded in two shards; it reports
     shards that are missing and assigned pairs without a result.  Results are
     copied as the grader wrote them; ``grades.csv``, the summary and the
-    manual-answer files are rebuilt; the similarity report (computed by every
+    manual-answer files are rebuilt, and the feedback files (in ``lang``, see
+    :func:`~.report.write_reports`); the similarity report (computed by every
     shard over all submissions) is taken from the first shard.
 
     Returns the summary with ``missing_shards`` and ``missing`` (pairs).
@@ -163,7 +165,7 @@ def merge_outputs(shards: list, out: str | os.PathLike) -> dict:
     if first_similarity.is_dir():
         for f in sorted(first_similarity.iterdir()):
             atomic_write(out / "similarity" / f.name, f.read_text(encoding="utf-8"))
-    s = write_reports(out)
+    s = write_reports(out, lang)
     s["missing_shards"] = sorted(set(range(1, n + 1)) - set(seen))
     s["missing"] = sorted(tuple(k) for _, plan in plans for k in plan["assigned"]
                           if tuple(k) not in rows)
@@ -326,7 +328,7 @@ def _bar(done: int, total: int, width: int = 20) -> str:
 def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
                shard: tuple[int, int] = (1, 1), force: bool = False,
                options: GradeOptions | None = None, exercise_id: str | None = None,
-               progress: IO | None = None) -> dict:
+               progress: IO | None = None, lang: str | None = None) -> dict:
     """Grade submissions into ``out``; returns the summary (see :mod:`.report`).
 
     Parameters
@@ -343,6 +345,10 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
         Re-grade submissions that already have a result with the same checksum.
     progress : file, optional
         Where the progress bar goes (default stderr).
+    lang : str, optional
+        Language of the students' feedback files (``"en"`` or ``"de"``); default:
+        each in the edition its student handed in.  Results and CSV do not
+        depend on it.
 
     Examples
     --------
@@ -353,6 +359,8 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
     (0, ['grades.csv', 'shard.json', 'summary.json', 'summary.txt'])
     """
     jobs = check_int("jobs", jobs, minimum=1, maximum=256)
+    if lang is not None:
+        check_choice("lang", lang, LANGUAGES)
     i, n = shard
     check_int("shard", n, minimum=1)
     check_int("shard", i, minimum=1, maximum=n)
@@ -413,7 +421,7 @@ def grade_many(paths: list, out: str | os.PathLike, jobs: int = 1,
                 except BaseException as exc:  # a worker process died
                     result = _failed(path, root, exercise_id, f"worker failed: {exc}")
                 report(key, result)
-    s = write_reports(out)
+    s = write_reports(out, lang)
     s["similarity"] = write_similarity(out, {k: v[0] for k, v in groups.items()
                                              if len(v) == 1}, options)
     wall = time.monotonic() - t0

@@ -12,9 +12,11 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from ..i18n import ENV, LANGUAGES, normalise_language
 from ..paths import repo_root
 from .assign import assign, release
 from .batch import grade_many, merge_outputs, parse_shard, shard_from_env
@@ -27,7 +29,7 @@ from .sandbox import SandboxUnavailable
 from .variants import SECRET_ENV
 
 __all__ = ["COMMANDS", "editions", "assign_command", "grade_command", "check_solutions_command",
-           "practice_command"]
+           "practice_command", "feedback_language"]
 
 UNSAFE_WARNING = """\
 virtlab grade: WARNING: --unsafe-no-sandbox: students' code runs with YOUR permissions.
@@ -142,18 +144,42 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run students' code WITHOUT the bubblewrap sandbox (unsafe; only "
                         "for trusted notebooks)")
+    p.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help="language of the students' feedback files (feedback/*.txt): en or "
+                        "de; default: $VIRTLAB_LANG when set, else the edition each student "
+                        "handed in. grades.csv and results/ are the same in every language")
+
+
+def feedback_language(args, env=None) -> str | None:
+    """The language of the feedback files: ``--lang``, else ``$VIRTLAB_LANG``, else None.
+
+    None means: each student's feedback in the edition they handed in.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> feedback_language(argparse.Namespace(lang=None), {"VIRTLAB_LANG": "de_DE.UTF-8"})
+    'de'
+    >>> feedback_language(argparse.Namespace(lang="en"), {"VIRTLAB_LANG": "de"})
+    'en'
+    >>> feedback_language(argparse.Namespace(lang=None), {}) is None
+    True
+    """
+    if getattr(args, "lang", None):
+        return args.lang
+    value = (os.environ if env is None else env).get(ENV, "")
+    return normalise_language(value) if value else None
 
 
 def grade_command(args, extra) -> int:
-    """Grade submissions; write results/, grades.csv and the summary."""
-    import os
+    """Grade submissions; write results/, grades.csv, the summary and the feedback files."""
     if args.merge:
         if args.submissions:
             print("virtlab grade: --merge takes shard output folders, not submissions",
                   file=sys.stderr)
             return 2
         try:
-            s = merge_outputs(args.merge, args.out)
+            s = merge_outputs(args.merge, args.out, lang=feedback_language(args))
         except ValueError as exc:
             print(f"virtlab grade: {exc}", file=sys.stderr)
             return 2
@@ -186,7 +212,8 @@ def grade_command(args, extra) -> int:
                            sandbox=not args.unsafe_no_sandbox)
     try:
         s = grade_many(args.submissions, args.out, jobs=args.jobs, shard=shard,
-                       force=args.force, options=options, exercise_id=args.exercise)
+                       force=args.force, options=options, exercise_id=args.exercise,
+                       lang=feedback_language(args))
     except SandboxUnavailable as exc:
         print(f"virtlab grade: refusing to grade: {exc}.\n  Install bubblewrap, or pass "
               "--unsafe-no-sandbox for trusted notebooks only.", file=sys.stderr)
@@ -249,7 +276,8 @@ COMMANDS: dict = {
     "assign": ("generate exercises/ (and exercises/de/) from solutions/ (and solutions/de/); "
                "--check compares, --roster releases",
                _assign_args, assign_command),
-    "grade": ("grade submissions in fresh kernels: virtlab grade SUBS... --out DIR -j N",
+    "grade": ("grade submissions in fresh kernels: virtlab grade SUBS... --out DIR -j N "
+              "[--lang de]",
               _grade_args, grade_command),
     "check-solutions": ("every solution full marks, every untouched exercise zero, "
                         "hidden tests present, exercises/ up to date",

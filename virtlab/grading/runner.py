@@ -65,7 +65,7 @@ import zmq.asyncio
 from nbclient import NotebookClient
 
 from . import _kernel
-from .exercise import Function, get_exercise, load_private
+from .exercise import Function, Value, get_exercise, load_private
 from .facade import facade_source, imported_names
 from .notebook import exercise_id_of, language_of, manual_answers, rebuild, student_version
 from .problem_data import encode
@@ -168,7 +168,16 @@ class GradeResult:
     questions, question_max : dict
         Points and maximum per question id.
     tests : tuple of dict
-        PrairieLearn-style tests (name, points, max_points, message, visibility).
+        PrairieLearn-style tests (name, points, max_points, message, visibility), plus
+        each test's status ``code`` and ``params`` (:mod:`.verdict`): the feedback
+        files render their messages from these in the student's language; ``name``
+        and ``message`` stay English, so results are the same in every language.
+    edition : str
+        The course edition the submission was written in (``"en"`` or ``"de"``;
+        empty when the file was never read as a notebook).
+    hints : dict
+        The instructor's hint per autograded question (the catalogue's English
+        key; the feedback files show it in the student's language).
     manual : tuple of dict
         Manually graded answers (grade id, points available, answer text): pending.
     notes, cell_errors : tuple of str
@@ -207,6 +216,8 @@ class GradeResult:
     sha256: str | None = None
     sandboxed: bool = False
     runtime_s: float = 0.0
+    edition: str = ""
+    hints: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON form (tuples become lists)."""
@@ -735,6 +746,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
         raw, nb = parse_notebook_bytes(data)
     except SubmissionRejected as exc:
         return stop(exc.status, exc.reason)
+    base["edition"] = language_of(nb) or "en"
     claimed = exercise_id_of(nb)
     if claimed is None:
         return stop("not_an_exercise", "the notebook is not a virtlab exercise "
@@ -818,7 +830,8 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
             tests.append({"name": f"{qv.id}: {t.name}", "question": qv.id,
                           "points": round(share, 4) if (t.scored and t.passed) else 0.0,
                           "max_points": round(share, 4) if t.scored else 0.0,
-                          "message": t.message, "visibility": t.visibility})
+                          "message": t.text("en"), "code": t.code, "params": t.params,
+                          "visibility": t.visibility})
 
     def origin(i: int) -> str:
         if i == 0:
@@ -873,6 +886,8 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
                 score=round(verdict.points / verdict.max_points, 4),
                 questions={qv.id: qv.points for qv in verdict.questions},
                 question_max={qv.id: qv.max_points for qv in verdict.questions},
+                hints={q.id: q.hint for q in exercise.questions
+                       if isinstance(q, (Value, Function))},
                 tests=tuple(tests), manual=manual, notes=tuple(rebuilt.notes),
                 cell_errors=tuple(errors), kernel_log="\n".join(x for x in logs if x)[-LOG_CAP:],
                 message=message, sandboxed=bool(options.sandbox))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import nbformat
 
+from ..i18n import N_
 from ..rng import make_rng
 from .exercise import Exercise, Function, Value, register
 from .notebook import annotate
@@ -73,11 +74,11 @@ EXERCISE = register(Exercise(
     solve=solve,
     describe=_describe,
     questions=(
-        Value("q1", 2, "Each guest level costs m host references plus one read.",
+        Value("q1", 2, N_("Each guest level costs m host references plus one read."),
               name="answer", kind="int"),
-        Value("q2", 3, "Use the same formula for every row.", name="table", kind="dict",
+        Value("q2", 3, N_("Use the same formula for every row."), name="table", kind="dict",
               per_entry=True),
-        Function("q3", 5, "Return n*m + n + m.", name="refs",
+        Function("q3", 5, N_("Return n*m + n + m."), name="refs",
                  public=lambda p: [(4, 4), (p["n"], p["m"])],
                  hidden=lambda p, rng: [(rng.randint(1, 6), rng.randint(1, 6))
                                         for _ in range(4)],

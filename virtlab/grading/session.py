@@ -43,7 +43,7 @@ from ._kernel import export_answers
 from .exercise import Exercise, get_exercise
 from .problem_data import decode
 from .variants import DEFAULT_SEED, seed_from_code
-from .verdict import QuestionVerdict, evaluate
+from .verdict import QuestionVerdict, evaluate, question_status
 
 __all__ = ["start", "Panel"]
 
@@ -89,23 +89,16 @@ def _question_lines(qv: QuestionVerdict, n_hidden: int) -> list[tuple[str, str]]
     public = qv.public
     passed = sum(t.passed for t in public)
     failed = [t for t in public if not t.passed]
-    answered = all(t.passed for t in public if t.name == "answered")
-    not_impl = any("not implemented yet" in t.message for t in failed)
     head = f"{qv.id} ({_points(qv.max_points)}): "
-    if failed and (not answered or not_impl or all("not defined" in t.message or
-                                                   "not answered" in t.message
-                                                   or "not implemented" in t.message
-                                                   or "answer missing" in t.message
-                                                   for t in failed)):
-        status = "todo"
+    status = question_status(qv)
+    if status == "todo":
         text = head + _("not answered yet -- {message}").format(message=failed[0].message)
-    elif failed:
-        status = "fail"
+    elif status == "fail":
         text = head + _("{n} public test(s) failed\n  first failure: {message}").format(
             n=len(failed), message=failed[0].message)
-        text += "\n  " + _("hint: {hint}").format(hint=qv.hint)
+        text += "\n  " + _("hint: {hint}").format(hint=_(qv.hint) if qv.hint else "")
     else:
-        status, text = "ok", head + _("all public tests passed")
+        text = head + _("all public tests passed")
     hidden = (_("1 hidden test runs at grading") if n_hidden == 1
               else _("{n} hidden tests run at grading").format(n=n_hidden))
     text += "\n  " + _("{passed}/{total} public tests passed; {hidden}").format(
@@ -172,8 +165,9 @@ class Session:
         return Panel([("info", line) for line in text.splitlines()], title=self.exercise.title)
 
     def hint(self, qid: str) -> str:
-        """The instructor's hint for question ``qid``."""
-        return self.exercise.question(qid).hint
+        """The instructor's hint for question ``qid`` (in the current language)."""
+        hint = self.exercise.question(qid).hint
+        return _(hint) if hint else hint
 
     def _verdict(self, namespace: dict, hidden: bool = False):
         ex = self.exercise
@@ -268,7 +262,8 @@ class GradingSession:
                      title=self.title)
 
     def hint(self, qid: str) -> str:
-        return self._hints.get(qid, "")
+        hint = str(self._hints.get(qid, ""))
+        return _(hint) if hint else hint
 
     def check(self, qid: str, namespace: dict | None = None) -> Panel:
         return Panel([("info", _("{qid}: checked by the grader").format(qid=qid))])

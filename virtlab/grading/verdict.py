@@ -28,16 +28,43 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import check_choice
+from ..i18n import N_, translations
 from ._kernel import plain_key, to_plain
 from .exercise import Exercise, Function, Value
 
 __all__ = ["TestResult", "QuestionVerdict", "Verdict", "plain_equal",
-           "describe_plain"]
+           "describe_plain", "render", "question_status", "CODES", "TODO_CODES"]
+
+#: The status codes of a test: what happened, independent of the language shown.
+#: ``passed``; the answer is ``missing`` (name not defined), ``unanswered`` (still
+#: ``...``), ``not_plain`` data, ``malformed`` (wrong type, length or keys), or
+#: ``skipped`` (form not checked, nothing answered); a function is
+#: ``not_implemented``; the value or result is ``wrong``; a hidden case raised an
+#: ``error`` or hit its ``timeout``.
+CODES = ("passed", "missing", "unanswered", "not_plain", "malformed", "skipped",
+         "not_implemented", "wrong", "error", "timeout")
+
+#: Failures that mean "not answered yet" (not a wrong answer): check() says so.
+TODO_CODES = frozenset({"missing", "unanswered", "not_plain", "skipped", "not_implemented"})
 
 
 @dataclass(frozen=True)
 class TestResult:
-    """One test of one question (``visibility`` is "visible" or "hidden")."""
+    """One test of one question (``visibility`` is "visible" or "hidden").
+
+    ``code`` (one of :data:`CODES`) and ``params`` say what happened;
+    :attr:`message` renders them in the current language (:func:`render`).
+
+    Examples
+    --------
+    >>> t = TestResult("q1", "answered", False, False, "visible", "unanswered",
+    ...                {"name": "answer"})
+    >>> t.message
+    '`answer` is still `...`'
+    >>> t.text("de")
+    '`answer` ist noch `...`'
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -46,7 +73,21 @@ class TestResult:
     passed: bool
     scored: bool
     visibility: str
-    message: str = ""
+    code: str = "passed"
+    params: dict = field(default_factory=dict, hash=False)
+
+    def __post_init__(self):
+        if self.code not in CODES:
+            raise ValueError(f"code must be one of {', '.join(CODES)}; got {self.code!r}")
+
+    @property
+    def message(self) -> str:
+        """The human message in the current language ("" for a passed test)."""
+        return render(self.code, self.params)
+
+    def text(self, lang: str | None = None) -> str:
+        """The human message in ``lang`` (default: the current language)."""
+        return render(self.code, self.params, lang)
 
 
 @dataclass(frozen=True)
@@ -99,6 +140,28 @@ class Verdict:
 
     def by_id(self) -> dict:
         return {q.id: q for q in self.questions}
+
+
+def question_status(qv: QuestionVerdict) -> str:
+    """``"todo"`` (not answered yet), ``"fail"`` (a wrong answer) or ``"ok"``, by codes.
+
+    Read from the public tests' status codes, never from their messages, so it
+    is the same in every language.
+
+    Examples
+    --------
+    >>> t = TestResult("q1", "well formed", False, False, "visible", "malformed",
+    ...                {"variant": "bool", "name": "ok"})
+    >>> question_status(QuestionVerdict("q1", 0.0, 1.0, (t,)))
+    'fail'
+    """
+    if not isinstance(qv, QuestionVerdict):
+        raise TypeError(f"qv must be a QuestionVerdict, got {type(qv).__name__}")
+    failed = [t for t in qv.public if not t.passed]
+    if not failed:
+        return "ok"
+    # a missing, unanswered or unimplemented part: the student is not done yet
+    return "todo" if any(t.code in TODO_CODES for t in failed) else "fail"
 
 
 def _is_num(x: Any) -> bool:
@@ -165,8 +228,11 @@ def plain_equal(answer: Any, reference: Any, rel_tol: float = 1e-6) -> bool:
     return False
 
 
-def describe_plain(value: Any, limit: int = 80) -> str:
+def describe_plain(value: Any, limit: int = 80, lang: str | None = None) -> str:
     """Short human text for a plain value or marker (for feedback messages).
+
+    Markers (an error, a value that is not plain data) are described in
+    ``lang`` (default: the current language).
 
     Examples
     --------
@@ -174,84 +240,195 @@ def describe_plain(value: Any, limit: int = 80) -> str:
     "{'A', 'B'}"
     >>> describe_plain({"__error__": "KeyError"})
     'an error (KeyError)'
+    >>> describe_plain({"__error__": "KeyError"}, lang="de")
+    'ein Fehler (KeyError)'
     """
+    gettext = translations(lang).gettext
     if isinstance(value, dict):
         if set(value) == {"__set__"}:
-            text = "{" + ", ".join(describe_plain(v, limit) for v in value["__set__"]) + "}"
+            text = "{" + ", ".join(describe_plain(v, limit, lang)
+                                   for v in value["__set__"]) + "}"
             return text if len(text) <= limit else text[:limit - 3] + "...}"
         if set(value) == {"__error__"}:
-            return f"an error ({value['__error__']})"
+            return gettext(N_("an error ({error})")).format(error=value["__error__"])
         if set(value) == {"__unsupported__"}:
-            return f"a value that is not plain data ({value['__unsupported__']})"
+            return gettext(N_("a value that is not plain data ({what})")).format(
+                what=value["__unsupported__"])
         if set(value) == {"__float__"}:
             return value["__float__"]
         if set(value) == {"__dict__"}:
             try:
                 value = {repr(k): v for k, v in value["__dict__"]}
             except (TypeError, ValueError):
-                return "a malformed value"
+                return gettext(N_("a malformed value"))
+        if set(value) == {"__shown__"}:  # already described (see _shown)
+            return str(value["__shown__"])
+        if set(value) == {"__malformed__"}:
+            return gettext(N_("a malformed value"))
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _answered(name: str, value: Any) -> tuple[bool, str]:
+def _shown(value: Any, limit: int = 80) -> Any:
+    """A value as a test's parameter: small and language-neutral, described at display.
+
+    A marker (an error, a value that is not plain data) stays a marker, so
+    :func:`describe_plain` words it in the language shown; any other value is
+    kept as its description (``{"__shown__": text}``), so a huge answer never
+    reaches a stored result.
+
+    Examples
+    --------
+    >>> _shown({"__error__": "KeyError"}), _shown([1, 2])
+    ({'__error__': 'KeyError'}, {'__shown__': '[1, 2]'})
+    """
+    if isinstance(value, dict) and len(value) == 1:
+        (key, inner), = value.items()
+        if key in ("__error__", "__unsupported__") and isinstance(inner, str):
+            return {key: inner}
+        if key == "__dict__" and describe_plain(value, limit, "en") == "a malformed value":
+            return {"__malformed__": True}
+        if key == "__set__" and isinstance(inner, list) and any(
+                isinstance(v, dict) and len(v) == 1
+                and next(iter(v)) in ("__error__", "__unsupported__") for v in inner):
+            kept, length = [], 1
+            for v in inner:  # enough members to fill the shown text, no more
+                if length > limit:
+                    break
+                kept.append(_shown(v, limit))
+                length += len(describe_plain(kept[-1], limit, "en")) + 2
+            return {"__set__": kept}
+    return {"__shown__": describe_plain(value, limit, lang="en")}
+
+
+#: (code, variant) -> message.  ``variant`` tells messages of one code apart: the
+#: kind a malformed answer should have, a value or a function that is missing.
+_MESSAGES = {
+    ("missing", "value"): N_("`{name}` is not defined: run the cell that assigns it"),
+    ("missing", "function"): N_("`{name}` is not defined: run the cell that defines it"),
+    ("missing", "hidden"): N_("hidden case {case}: function not defined"),
+    ("unanswered", ""): N_("`{name}` is still `...`"),
+    ("not_plain", ""): N_("`{name}` is not plain data ({what}); use numbers, strings, "
+                          "lists, sets or dicts"),
+    ("malformed", "int"): N_("`{name}` should be an int, got {got}"),
+    ("malformed", "number"): N_("`{name}` should be a number, got {got}"),
+    ("malformed", "bool"): N_("`{name}` should be True or False"),
+    ("malformed", "str"): N_("`{name}` should be a string"),
+    ("malformed", "set"): N_("`{name}` should be a set, got {got}"),
+    ("malformed", "list"): N_("`{name}` should be a list of {n} items"),
+    ("malformed", "dict"): N_("`{name}` should be a dict, got {got}"),
+    ("malformed", "missing_keys"): N_("missing keys {keys}"),
+    ("malformed", "unexpected_keys"): N_("unexpected keys {keys}"),
+    ("skipped", ""): N_("not checked: answer missing"),
+    ("not_implemented", ""): N_("{call}: not implemented yet"),
+    ("wrong", "value"): N_("the value is not correct"),
+    ("wrong", "entry"): N_("entry {key} is wrong or missing"),
+    ("wrong", "call"): N_("{call} returned {got}, expected {expected}"),
+    ("wrong", "hidden"): N_("hidden case {case}: returned a wrong result"),
+    ("error", "hidden"): N_("hidden case {case}: raised an error"),
+    ("timeout", "hidden"): N_("hidden case {case}: timed out"),
+}
+
+
+def render(code: str, params: dict | None = None, lang: str | None = None) -> str:
+    """The message of a test result in ``lang`` (default: the current language).
+
+    Parameters
+    ----------
+    code : str
+        One of :data:`CODES`.
+    params : dict, optional
+        The result's parameters (names, values described by :func:`_shown`);
+        ``params["variant"]`` selects among the messages of one code.
+    lang : str, optional
+        ``"en"`` or ``"de"``.
+
+    Examples
+    --------
+    >>> render("wrong", {"variant": "call", "call": "refs(4, 4)",
+    ...                  "got": {"__shown__": "16"}, "expected": {"__shown__": "24"}})
+    'refs(4, 4) returned 16, expected 24'
+    >>> render("not_implemented", {"call": "refs(1, 2)"}, lang="de")
+    'refs(1, 2): noch nicht implementiert'
+    >>> render("passed")
+    ''
+    """
+    check_choice("code", code, CODES)
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict or None, got {type(params).__name__}")
+    gettext = translations(lang).gettext
+    if code == "passed":
+        return ""
+    params = dict(params or {})
+    if code == "malformed" and params.get("variant") == "keys":
+        parts = [gettext(_MESSAGES["malformed", f"{k}_keys"]).format(
+            keys=", ".join(map(str, params[k]))) for k in ("missing", "unexpected")
+            if isinstance(params.get(k), (list, tuple)) and params[k]]
+        return f"`{params.get('name', '')}`: " + "; ".join(parts)
+    template = _MESSAGES.get((code, params.get("variant", "")))
+    if template is None:
+        raise ValueError(f"no message for code {code!r} with variant "
+                         f"{params.get('variant', '')!r}")
+    for key in ("got", "expected"):
+        if key in params:
+            params[key] = describe_plain(params[key], lang=lang)
+    try:
+        return gettext(template).format(**params)
+    except (KeyError, IndexError) as exc:
+        raise ValueError(f"params lacks {exc} for code {code!r}") from None
+
+
+def _passed() -> tuple[str, dict]:
+    return "passed", {}  # a fresh dict each time: results never share their parameters
+
+
+def _answered(name: str, value: Any) -> tuple[str, dict]:
     if isinstance(value, dict):
         if "__missing__" in value:
-            return False, f"`{name}` is not defined: run the cell that assigns it"
+            return "missing", {"variant": "value", "name": name}
         if "__unanswered__" in value:
-            return False, f"`{name}` is still `...`"
+            return "unanswered", {"name": name}
         if "__unsupported__" in value:
-            return False, (f"`{name}` is not plain data ({value['__unsupported__']}); "
-                           "use numbers, strings, lists, sets or dicts")
-    return True, ""
+            return "not_plain", {"name": name, "what": str(value["__unsupported__"])}
+    return _passed()
 
 
-def _form(q: Value, value: Any, ref: Any) -> tuple[bool, str]:
+def _form(q: Value, value: Any, ref: Any) -> tuple[str, dict]:
     kind = q.kind
-    if kind == "int":
-        ok = type(value) is int
-        return ok, "" if ok else f"`{q.name}` should be an int, got {describe_plain(value)}"
-    if kind == "number":
-        ok = _is_num(value)
-        return ok, "" if ok else f"`{q.name}` should be a number, got {describe_plain(value)}"
-    if kind == "bool":
-        ok = type(value) is bool
-        return ok, "" if ok else f"`{q.name}` should be True or False"
-    if kind == "str":
-        ok = type(value) is str
-        return ok, "" if ok else f"`{q.name}` should be a string"
-    if kind == "set":
-        ok = _as_set(value) is not None
-        return ok, "" if ok else f"`{q.name}` should be a set, got {describe_plain(value)}"
+    if kind in ("int", "number", "set"):
+        ok = {"int": lambda v: type(v) is int, "number": _is_num,
+              "set": lambda v: _as_set(v) is not None}[kind](value)
+        return _passed() if ok else ("malformed", {"variant": kind, "name": q.name,
+                                                 "got": _shown(value)})
+    if kind in ("bool", "str"):
+        ok = type(value) is (bool if kind == "bool" else str)
+        return _passed() if ok else ("malformed", {"variant": kind, "name": q.name})
     if kind == "list":
         n = len(ref) if isinstance(ref, list) else None
         ok = isinstance(value, list) and (n is None or len(value) == n)
-        return ok, "" if ok else f"`{q.name}` should be a list of {n} items"
+        return _passed() if ok else ("malformed", {"variant": kind, "name": q.name, "n": n})
     # dict: the keys are part of the problem statement, so name them
     ans, refp = _as_pairs(value), _as_pairs(ref)
     if ans is None:
-        return False, f"`{q.name}` should be a dict, got {describe_plain(value)}"
+        return "malformed", {"variant": "dict", "name": q.name, "got": _shown(value)}
     missing = sorted(set(refp) - set(ans))
     extra = sorted(set(ans) - set(refp))
     if missing or extra:
-        parts = []
-        if missing:
-            parts.append("missing keys " + ", ".join(missing))
-        if extra:
-            parts.append("unexpected keys " + ", ".join(extra))
-        return False, f"`{q.name}`: " + "; ".join(parts)
-    return True, ""
+        return "malformed", {"variant": "keys", "name": q.name, "missing": missing,
+                             "unexpected": extra}
+    return _passed()
 
 
 def _value_tests(q: Value, value: Any, ref: Any, hidden: bool) -> list[TestResult]:
     tests = []
-    ok, msg = _answered(q.name, value)
-    tests.append(TestResult(q.id, "answered", ok, False, "visible", msg))
-    if ok:
-        ok, msg = _form(q, value, ref)
+    code, params = _answered(q.name, value)
+    tests.append(TestResult(q.id, "answered", code == "passed", False, "visible", code, params))
+    if code == "passed":
+        code, params = _form(q, value, ref)
     else:
-        msg = "not checked: answer missing"
-    tests.append(TestResult(q.id, "well formed", ok, False, "visible", msg))
+        code, params = "skipped", {}
+    tests.append(TestResult(q.id, "well formed", code == "passed", False, "visible", code,
+                            params))
     if hidden:
         if q.per_entry and _as_pairs(ref) is not None:
             refp = _as_pairs(ref)
@@ -259,16 +436,17 @@ def _value_tests(q: Value, value: Any, ref: Any, hidden: bool) -> list[TestResul
             for key in sorted(refp):
                 good = key in ans and plain_equal(ans[key], refp[key], q.rel_tol)
                 tests.append(TestResult(q.id, f"entry {key}", good, True, "hidden",
-                                        "" if good else f"entry {key} is wrong or missing"))
+                                        *(_passed() if good else
+                                          ("wrong", {"variant": "entry", "key": key}))))
         else:
             good = plain_equal(value, ref, q.rel_tol)
             tests.append(TestResult(q.id, "correct value", good, True, "hidden",
-                                    "" if good else "the value is not correct"))
+                                    *(_passed() if good else ("wrong", {"variant": "value"}))))
     return tests
 
 
 def _call_text(name: str, args: list) -> str:
-    inner = ", ".join(describe_plain(a, 40) for a in args)
+    inner = ", ".join(describe_plain(a, 40, lang="en") for a in args)
     return f"{name}({inner})"
 
 
@@ -283,31 +461,33 @@ def _function_tests(q: Function, results: list, public: list, public_refs: list,
             call += f" #{i + 1}"
         ok = plain_equal(got, ref, q.rel_tol)
         if ok:
-            msg = ""
+            code, params = _passed()
         elif isinstance(got, dict) and got.get("__error__") == "NotImplementedError":
-            msg = f"{call}: not implemented yet"
+            code, params = "not_implemented", {"call": call}
         elif isinstance(got, dict) and "__missing__" in got:
-            msg = f"`{q.name}` is not defined: run the cell that defines it"
+            code, params = "missing", {"variant": "function", "name": q.name}
         else:
-            msg = f"{call} returned {describe_plain(got)}, expected {describe_plain(ref)}"
-        tests.append(TestResult(q.id, call, ok, True, "visible", msg))
+            code, params = "wrong", {"variant": "call", "call": call, "got": _shown(got),
+                                     "expected": _shown(ref)}
+        tests.append(TestResult(q.id, call, ok, True, "visible", code, params))
     if hidden_refs is not None:
         offset = len(public)
         for j, ref in enumerate(hidden_refs):
             got = results[offset + j] if offset + j < len(results) else {"__missing__": q.name}
             ok = plain_equal(got, ref, q.rel_tol)
             if ok:
-                msg = ""
+                code = "passed"
             elif isinstance(got, dict) and "__error__" in got:
                 # the exception's type name is the student's text and may carry
                 # the hidden input: never shown for a hidden case
-                msg = "timed out" if got["__error__"] == "timeout" else "raised an error"
+                code = "timeout" if got["__error__"] == "timeout" else "error"
             elif isinstance(got, dict) and "__missing__" in got:
-                msg = "function not defined"
+                code = "missing"
             else:
-                msg = "returned a wrong result"
+                code = "wrong"
+            params = {} if ok else {"variant": "hidden", "case": j + 1}
             tests.append(TestResult(q.id, f"hidden case {j + 1}", ok, True, "hidden",
-                                    f"hidden case {j + 1}: {msg}" if msg else ""))
+                                    code, params))
     return tests
 
 

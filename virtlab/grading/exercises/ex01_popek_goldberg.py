@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ...i18n import N_
 from ...isa import ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
@@ -255,20 +256,20 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 2, "Sensitive = control-sensitive (it changes the configuration of the "
-              "machine's resources: mode, interrupts, memory map, devices, ...) or "
-              "behaviour-sensitive (its effect depends on or reveals the mode or the real "
-              "location/state of those resources), whether or not it traps. Pure "
-              "computation and relative jumps are innocuous.", name="sensitive", kind="set"),
-        Value("q2", 2, "Critical (kritisch) = sensitive but not privileged: it does not trap "
-              "in user mode, so trap-and-emulate never sees it.", name="critical", kind="set"),
-        Value("q3", 1, "Theorem 1: a VMM may be built if every sensitive instruction is "
-              "privileged (a sufficient condition).", name="virtualizable", kind="bool"),
-        Value("q4", 1, "Theorem 3: a hybrid VMM interprets everything in virtual supervisor "
-              "mode, so only instructions sensitive in USER mode must trap.",
+        Value("q1", 2, N_("Sensitive = control-sensitive (it changes the configuration of the "
+                 "machine's resources: mode, interrupts, memory map, devices, ...) or "
+                 "behaviour-sensitive (its effect depends on or reveals the mode or the real "
+                 "location/state of those resources), whether or not it traps. Pure "
+                 "computation and relative jumps are innocuous."), name="sensitive", kind="set"),
+        Value("q2", 2, N_("Critical (kritisch) = sensitive but not privileged: it does not trap "
+                 "in user mode, so trap-and-emulate never sees it."), name="critical", kind="set"),
+        Value("q3", 1, N_("Theorem 1: a VMM may be built if every sensitive instruction is "
+                 "privileged (a sufficient condition)."), name="virtualizable", kind="bool"),
+        Value("q4", 1, N_("Theorem 3: a hybrid VMM interprets everything in virtual supervisor "
+                 "mode, so only instructions sensitive in USER mode must trap."),
               name="hybrid", kind="bool"),
-        Function("q5", 3, "Collect the instructions that are sensitive (control or "
-                 "behaviour) and not privileged; return them sorted.", name="offending",
+        Function("q5", 3, N_("Collect the instructions that are sensitive (control or "
+                    "behaviour) and not privileged; return them sorted."), name="offending",
                  public=lambda p: [({"CLI": [True, True, False], "POPF": [False, True, True],
                                      "ADD": [False, False, False]},),
                                    ({m: [pr, c, b] for m, pr, c, b, u in p.table},)],

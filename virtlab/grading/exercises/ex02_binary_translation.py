@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...asm import assemble
 from ...hypervisor import run
 from ...isa import X86_32
@@ -216,20 +217,20 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 2, "Binary translation replaces every sensitive instruction of kernel "
-              "code -- privileged AND critical -- by a call into the VMM; innocuous ones are "
-              "copied. HLT is privileged too.", name="callout_set", kind="set"),
-        Value("q2", 2, "Count the callouts per loop iteration, multiply by the number of "
-              "iterations, add those after the loop.", name="callouts", kind="int"),
-        Value("q3", 2, "A block is translated the first time it is entered and ends at a "
-              "branch: the entry block runs into the first iteration; the loop head is a new "
-              "block entered once per further iteration; the code after the loop is a third.",
+        Value("q1", 2, N_("Binary translation replaces every sensitive instruction of kernel "
+                 "code -- privileged AND critical -- by a call into the VMM; innocuous ones are "
+                 "copied. HLT is privileged too."), name="callout_set", kind="set"),
+        Value("q2", 2, N_("Count the callouts per loop iteration, multiply by the number of "
+                 "iterations, add those after the loop."), name="callouts", kind="int"),
+        Value("q3", 2, N_("A block is translated the first time it is entered and ends at a "
+                 "branch: the entry block runs into the first iteration; the loop head is a new "
+                 "block entered once per further iteration; the code after the loop is a third."),
               name="cache", kind="dict", per_entry=True),
-        Value("q4", 2, "Under trap-and-emulate (kernel in ring 1) only privileged "
-              "instructions trap; critical ones run directly and silently misbehave.",
+        Value("q4", 2, N_("Under trap-and-emulate (kernel in ring 1) only privileged "
+                 "instructions trap; critical ones run directly and silently misbehave."),
               name="te", kind="dict", per_entry=True),
-        Function("q5", 3, "Privileged or critical (sensitive but unprivileged) forms need a "
-                 "callout; mind the forms: PUSH EAX is harmless, PUSH DS is not.",
+        Function("q5", 3, N_("Privileged or critical (sensitive but unprivileged) forms need a "
+                    "callout; mind the forms: PUSH EAX is harmless, PUSH DS is not."),
                  name="needs_callout",
                  public=lambda p: [("POPF",), ("ADD EAX, 3",), ("CLI",)],
                  hidden=lambda p, rng: [(t,) for t in rng.sample(INSTRUCTION_POOL, 8)],

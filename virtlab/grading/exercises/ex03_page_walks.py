@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ... import mmu
 from ...mmu import costs
 from ...rng import make_rng
@@ -249,29 +250,29 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 2, "Each of the n guest entries is a guest-physical address: m host "
-              "references to find it plus 1 to read it; the final guest-physical address "
-              "needs m more. The data access itself is not counted.",
+        Value("q1", 2, N_("Each of the n guest entries is a guest-physical address: m host "
+                 "references to find it plus 1 to read it; the final guest-physical address "
+                 "needs m more. The data access itself is not counted."),
               name="nested_refs", kind="int"),
-        Value("q2", 2, "Replay the pages through an LRU cache of the TLB's size; a page not "
-              "in the cache is a miss (and then evicts the least recently used one).",
+        Value("q2", 2, N_("Replay the pages through an LRU cache of the TLB's size; a page not "
+                 "in the cache is a miss (and then evicts the least recently used one)."),
               name="misses", kind="int"),
-        Value("q3", 2, "Every TLB miss costs one full walk: n references natively, "
-              "n·m + n + m with nested paging.", name="refs", kind="dict", per_entry=True),
-        Value("q4", 2, "The shadow table starts empty: the first touch of each page is a "
-              "hidden page fault the VMM handles; later misses find the shadow entry.",
+        Value("q3", 2, N_("Every TLB miss costs one full walk: n references natively, "
+                 "n·m + n + m with nested paging."), name="refs", kind="dict", per_entry=True),
+        Value("q4", 2, N_("The shadow table starts empty: the first touch of each page is a "
+                 "hidden page fault the VMM handles; later misses find the shadow entry."),
               name="hidden_faults", kind="int"),
-        Function("q5", 3, "Native and shadow walks read one entry per guest level; nested "
-                 "walks cost n·m + n + m.", name="walk_refs",
+        Function("q5", 3, N_("Native and shadow walks read one entry per guest level; nested "
+                    "walks cost n·m + n + m."), name="walk_refs",
                  public=lambda p: [("nested", 4, 4), ("shadow", 4, 4),
                                    ("native", p.guest_levels, p.host_levels)],
                  hidden=lambda p, rng: [(rng.choice(["native", "shadow", "nested"]),
                                          rng.randint(1, 6), rng.randint(1, 6))
                                         for _ in range(6)],
                  reference=lambda p, t, n, m: walk_refs(t, n, m)),
-        Value("q6", 2, "Shadow paging pays a trap (~2,000 cycles) for every page-table "
-              "update, context switch and page fault; nested paging pays longer walks on "
-              "every TLB miss. Compare both with virtlab.mmu.costs.",
+        Value("q6", 2, N_("Shadow paging pays a trap (~2,000 cycles) for every page-table "
+                 "update, context switch and page fault; nested paging pays longer walks on "
+                 "every TLB miss. Compare both with virtlab.mmu.costs."),
               name="cheaper", kind="str"),
     ),
 )

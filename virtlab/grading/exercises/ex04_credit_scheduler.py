@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...rng import make_rng
 from ...scheduler import BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, simulate
 from ..practice import Step
@@ -264,18 +265,18 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 3, "Shares are proportional to weight; a VM may not exceed its cap "
-              "(percent of one pCPU), and what a capped VM cannot use goes to the others "
-              "in proportion to their weights.", name="shares", kind="dict", per_entry=True,
+        Value("q1", 3, N_("Shares are proportional to weight; a VM may not exceed its cap "
+                 "(percent of one pCPU), and what a capped VM cannot use goes to the others "
+                 "in proportion to their weights."), name="shares", kind="dict", per_entry=True,
               rel_tol=0.02),
-        Value("q2", 2, "Each accounting period (30 ms) hands out 300 credits per pCPU, split "
-              "in proportion to weight and rounded up.", name="credit", kind="int"),
-        Value("q3", 2, "Credit < 0 means OVER, otherwise UNDER. Only an UNDER vCPU that wakes "
-              "up is BOOSTed; the next tick that finds it running ends the BOOST. An empty "
-              "run queue is IDLE.", name="priorities", kind="dict", per_entry=True),
-        Function("q4", 3, "Water-filling: give every uncapped VM its weight-proportional "
-                 "part of what is left, fix VMs whose part exceeds their cap at the cap, "
-                 "and repeat with the rest.", name="fair_shares",
+        Value("q2", 2, N_("Each accounting period (30 ms) hands out 300 credits per pCPU, split "
+                 "in proportion to weight and rounded up."), name="credit", kind="int"),
+        Value("q3", 2, N_("Credit < 0 means OVER, otherwise UNDER. Only an UNDER vCPU that wakes "
+                 "up is BOOSTed; the next tick that finds it running ends the BOOST. An empty "
+                 "run queue is IDLE."), name="priorities", kind="dict", per_entry=True),
+        Function("q4", 3, N_("Water-filling: give every uncapped VM its weight-proportional "
+                    "part of what is left, fix VMs whose part exceeds their cap at the cap, "
+                    "and repeat with the rest."), name="fair_shares",
                  public=lambda p: [([256, 512, 256], [0, 0, 0]),
                                    (list(p.weights), list(p.caps))],
                  hidden=lambda p, rng: [([rng.choice([64, 128, 256, 512, 1024])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ... import balloon
 from ...errors import check_sequence
 from ...rng import make_rng
@@ -223,19 +224,19 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 1, "Overcommit = configured guest memory / host memory.",
+        Value("q1", 1, N_("Overcommit = configured guest memory / host memory."),
               name="overcommit", kind="number", rel_tol=1e-3),
-        Value("q2", 2, "If every guest touched all its configured memory, how many frames "
-              "would be missing?", name="min_reclaim", kind="int"),
-        Value("q3", 2, "Run virtlab.balloon.compare_policies(p.host_frames, vm_specs(p), "
-              "steps=40) and sum the counter hv_swap_out over the VMs of each run "
-              "(trace.totals()).", name="hv_swap_out", kind="dict", per_entry=True),
-        Value("q4", 2, "Double paging needs the hypervisor to have swapped out a page that "
-              "the guest then evicts itself; read totals()['double_paging'] of each run.",
+        Value("q2", 2, N_("If every guest touched all its configured memory, how many frames "
+                 "would be missing?"), name="min_reclaim", kind="int"),
+        Value("q3", 2, N_("Run virtlab.balloon.compare_policies(p.host_frames, vm_specs(p), "
+                 "steps=40) and sum the counter hv_swap_out over the VMs of each run "
+                 "(trace.totals())."), name="hv_swap_out", kind="dict", per_entry=True),
+        Value("q4", 2, N_("Double paging needs the hypervisor to have swapped out a page that "
+                 "the guest then evicts itself; read totals()['double_paging'] of each run."),
               name="double_paging", kind="set"),
-        Function("q5", 3, "Idle memory = configured - working set. Floor the proportional "
-                 "parts, then hand out the missing pages one each, most idle VM first; if "
-                 "the need exceeds all idle memory, take all of it.",
+        Function("q5", 3, N_("Idle memory = configured - working set. Floor the proportional "
+                    "parts, then hand out the missing pages one each, most idle VM first; if "
+                    "the need exceeds all idle memory, take all of it."),
                  name="balloon_targets",
                  public=lambda p: [([128, 128, 128], [60, 50, 40], 256),
                                    (list(p.memories), list(p.working_sets), p.host_frames)],

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ... import migration
 from ...rng import make_rng
 from ..practice import Step
@@ -223,24 +224,24 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 2, "Stop-and-copy pauses the VM for the whole transfer: all memory plus "
-              "the state, at the link rate. Mind MiB vs Mbit.", name="stop_copy_s",
+        Value("q1", 2, N_("Stop-and-copy pauses the VM for the whole transfer: all memory plus "
+                 "the state, at the link rate. Mind MiB vs Mbit."), name="stop_copy_s",
               kind="number", rel_tol=0.01),
-        Value("q2", 1, "Round 1 sends every page of the VM.", name="round1_pages",
+        Value("q2", 1, N_("Round 1 sends every page of the VM."), name="round1_pages",
               kind="int"),
-        Value("q3", 2, "Round 2 sends the pages dirtied while round 1 ran: with W hot pages "
-              "written at r pages/s for t seconds that is about W·(1 − exp(−r·t/W)) "
-              "(virtlab.migration.dirtied_pages).", name="round2_pages", kind="int"),
-        Value("q4", 2, "Follow the rounds until one of Xen's three rules fires: "
-              "'few_pages', 'max_iters' or 'max_factor'.", name="stop_reason", kind="str"),
-        Function("q5", 4, "Loop: send the pages, compute the time this takes and the pages "
-                 "dirtied meanwhile; stop after a round of < 50 pages, after 29 rounds, or "
-                 "once more than 3x the pages have been sent.", name="precopy_rounds",
+        Value("q3", 2, N_("Round 2 sends the pages dirtied while round 1 ran: with W hot pages "
+                 "written at r pages/s for t seconds that is about W·(1 − exp(−r·t/W)) "
+                 "(virtlab.migration.dirtied_pages)."), name="round2_pages", kind="int"),
+        Value("q4", 2, N_("Follow the rounds until one of Xen's three rules fires: "
+                 "'few_pages', 'max_iters' or 'max_factor'."), name="stop_reason", kind="str"),
+        Function("q5", 4, N_("Loop: send the pages, compute the time this takes and the pages "
+                    "dirtied meanwhile; stop after a round of < 50 pages, after 29 rounds, or "
+                    "once more than 3x the pages have been sent."), name="precopy_rounds",
                  public=lambda p: [(131072, 1000 * PAGES_PER_MBIT, 100 * PAGES_PER_MBIT, 8192),
                                    _args(p)],
                  hidden=_hidden, reference=lambda p, *a: precopy_rounds(*a)),
-        Value("q6", 2, "The downtime is the final stop-and-copy round: the last dirty set "
-              "plus the state, at the link rate.", name="downtime_ms", kind="number",
+        Value("q6", 2, N_("The downtime is the final stop-and-copy round: the last dirty set "
+                 "plus the state, at the link rate."), name="downtime_ms", kind="number",
               rel_tol=0.01),
     ),
 )

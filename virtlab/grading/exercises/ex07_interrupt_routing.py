@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...devices import IOEvent
 from ...interrupts import HYPERVISOR, InterruptController, Platform, simulate_interrupts
 from ...rng import make_rng
@@ -262,18 +263,18 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 3, "ack takes the most urgent pending, unmasked line that outranks every "
-              "line in service, and reports how many raises merged behind its pending bit "
-              "(a model convention: a real 8259 keeps one bit and loses the extra edges); "
-              "eoi ends the most urgent line in service.", name="acks", kind="list"),
-        Value("q2", 3, "Every physical interrupt reaches the hypervisor first. The timer stays "
-              "there; a split-driver device goes to dom0, whose backend notifies the domU "
-              "by an event channel; a passed-through device goes straight to its domU.",
+        Value("q1", 3, N_("ack takes the most urgent pending, unmasked line that outranks every "
+                 "line in service, and reports how many raises merged behind its pending bit "
+                 "(a model convention: a real 8259 keeps one bit and loses the extra edges); "
+                 "eoi ends the most urgent line in service."), name="acks", kind="list"),
+        Value("q2", 3, N_("Every physical interrupt reaches the hypervisor first. The timer stays "
+                 "there; a split-driver device goes to dom0, whose backend notifies the domU "
+                 "by an event channel; a passed-through device goes straight to its domU."),
               name="paths", kind="dict", per_entry=True),
-        Value("q3", 1, "dom0 opens one event channel per split-driver device and domU.",
+        Value("q3", 1, N_("dom0 opens one event channel per split-driver device and domU."),
               name="channels", kind="int"),
-        Function("q4", 3, "Keep a count per line, a mask bit per line and a list of lines "
-                 "in service; compare priorities (the line number) as in q1.",
+        Function("q4", 3, N_("Keep a count per line, a mask bit per line and a list of lines "
+                    "in service; compare priorities (the line number) as in q1."),
                  name="pic_acks",
                  public=lambda p: [([["raise", 5], ["raise", 3], ["ack"], ["raise", 1],
                                      ["ack"], ["eoi"], ["ack"]],),

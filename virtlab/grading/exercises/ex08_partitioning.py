@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...partitioning import (Firmware, Machine, Partition, assign, compare_static_shared,
                              entitlements)
 from ...partitioning import water_fill as _model_water_fill
@@ -336,23 +337,23 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 1, "The shared pool is every CPU no partition has dedicated.",
+        Value("q1", 1, N_("The shared pool is every CPU no partition has dedicated."),
               name="pool", kind="int"),
-        Value("q2", 2, "A dedicated partition is entitled to its CPUs; a shared one to "
-              "pool * weight / (sum of the shared weights).", name="entitlement",
+        Value("q2", 2, N_("A dedicated partition is entitled to its CPUs; a shared one to "
+                 "pool * weight / (sum of the shared weights)."), name="entitlement",
               kind="dict", per_entry=True),
-        Value("q3", 2, "The firmware refuses a change that over-assigns dedicated CPUs, memory "
-              "or channels, or that leaves shared partitions without a pool.",
+        Value("q3", 2, N_("The firmware refuses a change that over-assigns dedicated CPUs, memory "
+                 "or channels, or that leaves shared partitions without a pool."),
               name="accepted", kind="dict", per_entry=True),
-        Function("q4", 3, "Give everyone its weighted share of what is left; whoever wants "
-                 "less keeps only its demand and its leftover is shared again among the "
-                 "others, until nothing is left or everybody is satisfied.",
+        Function("q4", 3, N_("Give everyone its weighted share of what is left; whoever wants "
+                    "less keeps only its demand and its leftover is shared again among the "
+                    "others, until nothing is left or everybody is satisfied."),
                  name="water_fill",
                  public=lambda p: [(6, [1, 5, 5], [1, 1, 1]), (6, [9, 9], [2, 1])],
                  hidden=_hidden, reference=lambda p, c, d, w: water_fill(c, d, w)),
-        Value("q5", 2, "Static: each partition gets min(demand, its entitlement) per step. "
-              "Shared: water_fill(pool, demands, weights) per step. Utilization = served "
-              "CPU time / (pool * steps).", name="util", kind="dict", per_entry=True),
+        Value("q5", 2, N_("Static: each partition gets min(demand, its entitlement) per step. "
+                 "Shared: water_fill(pool, demands, weights) per step. Utilization = served "
+                 "CPU time / (pool * steps)."), name="util", kind="dict", per_entry=True),
     ),
     manual=(
         Manual("q6", 2, "Full marks: the gap shrinks (towards zero). Sharing only helps when "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
@@ -324,29 +325,29 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 1, "A container adds only its run-time overhead to the application; a VM "
-              "adds a whole guest OS and the hypervisor's per-VM memory.", name="memory",
+        Value("q1", 1, N_("A container adds only its run-time overhead to the application; a VM "
+                 "adds a whole guest OS and the hypervisor's per-VM memory."), name="memory",
               kind="dict", per_entry=True),
-        Value("q2", 2, "Density = how many whole instances fit into the host memory left "
-              "after the host's reservation (integer division).", name="density",
+        Value("q2", 2, N_("Density = how many whole instances fit into the host memory left "
+                 "after the host's reservation (integer division)."), name="density",
               kind="dict", per_entry=True),
-        Function("q3", 3, "With its own pid namespace a viewer sees only its own processes, "
-                 "numbered from 1 in start order; without one (or from the host) it sees "
-                 "every process with its host PID (init is 1).", name="ps",
+        Function("q3", 3, N_("With its own pid namespace a viewer sees only its own processes, "
+                    "numbered from 1 in start order; without one (or from the host) it sees "
+                    "every process with its host PID (init is 1)."), name="ps",
                  public=lambda p: [([["sshd", None], ["nginx", "web"], ["db", "sql"]], "web",
                                     True),
                                    ([["sshd", None], ["nginx", "web"]], "web", False)],
                  hidden=_hidden, reference=lambda p, procs, viewer, own: ps(procs, viewer,
                                                                                own)),
-        Value("q4", 2, "ps: see q3. uname: a container with a uts namespace sees its own "
-              "hostname, otherwise the host's.", name="views", kind="dict", per_entry=True),
-        Value("q5", 2, "Shared parts decide the reach: every container shares the host "
-              "kernel, every VM the hypervisor; cgroup limits keep a memory hog or a fork "
-              "bomb inside its container; an application crash stays in its process.",
+        Value("q4", 2, N_("ps: see q3. uname: a container with a uts namespace sees its own "
+                 "hostname, otherwise the host's."), name="views", kind="dict", per_entry=True),
+        Value("q5", 2, N_("Shared parts decide the reach: every container shares the host "
+                 "kernel, every VM the hypervisor; cgroup limits keep a memory hog or a fork "
+                 "bomb inside its container; an application crash stays in its process."),
               name="reach", kind="dict", per_entry=True),
-        Value("q6", 2, "CPU above the limit is throttled; memory above the limit triggers "
-              "the OOM killer in the container; forks beyond pids minus the running "
-              "processes are refused.", name="cgroup", kind="dict", per_entry=True),
+        Value("q6", 2, N_("CPU above the limit is throttled; memory above the limit triggers "
+                 "the OOM killer in the container; forks beyond pids minus the running "
+                 "processes are refused."), name="cgroup", kind="dict", per_entry=True),
     ),
     manual=(
         Manual("q7", 2, "Full marks: the host's kernel release. The uts namespace only "

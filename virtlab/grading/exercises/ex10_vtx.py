@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...asm import assemble, parse_instruction
 from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
 from ...isa import X86_VTX
@@ -310,25 +311,25 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Function("q1", 3, "VMCALL always exits. Otherwise only the guest kernel (cpl 0) causes "
-                 "exits: a privileged instruction of an application raises #GP inside the "
-                 "guest. Then look at the control that governs the instruction; with EPT, "
-                 "CR3 accesses and INVLPG need no exit; CR0/CR4 writes, CLTS and LMSW exit "
-                 "(the guest/host masks own every bit), reads of CR0/CR4 use the read "
-                 "shadows.", name="exit_reason",
+        Function("q1", 3, N_("VMCALL always exits. Otherwise only the guest kernel (cpl 0) causes "
+                    "exits: a privileged instruction of an application raises #GP inside the "
+                    "guest. Then look at the control that governs the instruction; with EPT, "
+                    "CR3 accesses and INVLPG need no exit; CR0/CR4 writes, CLTS and LMSW exit "
+                    "(the guest/host masks own every bit), reads of CR0/CR4 use the read "
+                    "shadows."), name="exit_reason",
                  public=lambda p: [("HLT", {"hlt_exiting": True}, 0),
                                    ("HLT", {"hlt_exiting": True}, 3),
                                    ("MOV CR3, EAX", {"enable_ept": True,
                                                      "cr3_load_exiting": True}, 0)],
                  hidden=_hidden,
                  reference=lambda p, ins, ctl, cpl: exit_reason(ins, ctl, cpl)),
-        Value("q2", 2, "Apply your exit_reason to each instruction with the variant's "
-              "controls.", name="exits", kind="dict", per_entry=True),
-        Value("q3", 3, "Each exiting instruction in the loop body exits once per iteration; "
-              "the final HLT exits once if HLT exiting is on. List every reason of REASONS, "
-              "0 where none.", name="loop_exits", kind="dict", per_entry=True),
-        Value("q4", 2, "Switch enable_ept and count again: which exits come and go with "
-              "nested paging?", name="other_ept_total", kind="int"),
+        Value("q2", 2, N_("Apply your exit_reason to each instruction with the variant's "
+                 "controls."), name="exits", kind="dict", per_entry=True),
+        Value("q3", 3, N_("Each exiting instruction in the loop body exits once per iteration; "
+                 "the final HLT exits once if HLT exiting is on. List every reason of REASONS, "
+                 "0 where none."), name="loop_exits", kind="dict", per_entry=True),
+        Value("q4", 2, N_("Switch enable_ept and count again: which exits come and go with "
+                 "nested paging?"), name="other_ept_total", kind="int"),
     ),
     manual=(
         Manual("q5", 2, "Full marks: CR3 loads (CR_ACCESS) dominate without EPT, with "

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import groupby
 
+from ...i18n import N_
 from ...asm import assemble, parse_instruction
 from ...hypervisor.paravirt import ParavirtMachine, paravirtualize
 from ...hypervisor.stacks import get_stack
@@ -258,22 +259,22 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Function("q1", 3, "Sensitive = control- or behaviour-sensitive. In ring 1 a privileged "
-                 "instruction traps to the VMM; a critical one (sensitive, not privileged) "
-                 "runs without a trap. A paravirtualized kernel calls the hypervisor for "
-                 "every sensitive instruction.", name="outcome",
+        Function("q1", 3, N_("Sensitive = control- or behaviour-sensitive. In ring 1 a privileged "
+                    "instruction traps to the VMM; a critical one (sensitive, not privileged) "
+                    "runs without a trap. A paravirtualized kernel calls the hypervisor for "
+                    "every sensitive instruction."), name="outcome",
                  public=lambda p: [("CLI",), ("POPF",), ("ADD EAX, 1",)],
                  hidden=lambda p, rng: [(x,) for x in rng.sample(_POOL, 8)],
                  reference=lambda p, ins: outcome(ins)),
-        Value("q2", 2, "Count the trapping instructions of the loop body times the iterations, "
-              "plus the final HLT.", name="traps", kind="int"),
-        Value("q3", 1, "Count the critical instructions of the loop body times the iterations.",
-              name="silent", kind="int"),
-        Value("q4", 2, "Every sensitive instruction of the kernel became a hypercall, the "
-              "final HLT too.", name="hypercalls", kind="int"),
-        Value("q5", 3, "Follow a block read from the application down to the hardware and "
-              "back: who runs the device model, who owns the real driver (the hypervisor "
-              "itself, the host OS, dom0, or Linux with QEMU in user space)?",
+        Value("q2", 2, N_("Count the trapping instructions of the loop body times the iterations, "
+                 "plus the final HLT."), name="traps", kind="int"),
+        Value("q3", 1, N_("Count the critical instructions of the loop body times the "
+                          "iterations."), name="silent", kind="int"),
+        Value("q4", 2, N_("Every sensitive instruction of the kernel became a hypercall, the "
+                 "final HLT too."), name="hypercalls", kind="int"),
+        Value("q5", 3, N_("Follow a block read from the application down to the hardware and "
+                 "back: who runs the device model, who owns the real driver (the hypervisor "
+                 "itself, the host OS, dom0, or Linux with QEMU in user space)?"),
               name="io_path", kind="dict", per_entry=True),
     ),
     manual=(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...rng import make_rng
 from ...scheduler import VM, SEDFScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
@@ -254,21 +255,21 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 1, "Each VM reserves slice/period of the pCPU; add them up.",
+        Value("q1", 1, N_("Each VM reserves slice/period of the pCPU; add them up."),
               name="reserved", kind="number"),
-        Value("q2", 2, "Earliest deadline first can meet every deadline on one CPU exactly "
-              "when the reservations add up to at most 1.", name="admit", kind="dict",
+        Value("q2", 2, N_("Earliest deadline first can meet every deadline on one CPU exactly "
+                 "when the reservations add up to at most 1."), name="admit", kind="dict",
               per_entry=True),
-        Function("q3", 3, "Every VM gets its reservation slice/period. What nobody reserved "
-                 "goes round-robin to the VMs with extratime, in equal quanta: an equal "
-                 "part each. VMs without extratime get nothing more.", name="sedf_shares",
+        Function("q3", 3, N_("Every VM gets its reservation slice/period. What nobody reserved "
+                    "goes round-robin to the VMs with extratime, in equal quanta: an equal "
+                    "part each. VMs without extratime get nothing more."), name="sedf_shares",
                  public=lambda p: [([[100, 10, False], [50, 20, True], [20, 2, True]],),
                                    ([[40, 10, False]],)],
                  hidden=_hidden, reference=lambda p, vms: sedf_shares(vms), rel_tol=0.02),
-        Value("q4", 2, "Apply sedf_shares to your three VMs (CPU-bound: they always want to "
-              "run).", name="shares", kind="dict", per_entry=True, rel_tol=0.02),
-        Value("q5", 1, "Time nobody uses: 1 minus the shares; with an extratime VM around, "
-              "nothing stays idle.", name="idle", kind="number", rel_tol=0.02),
+        Value("q4", 2, N_("Apply sedf_shares to your three VMs (CPU-bound: they always want to "
+                 "run)."), name="shares", kind="dict", per_entry=True, rel_tol=0.02),
+        Value("q5", 1, N_("Time nobody uses: 1 minus the shares; with an extratime VM around, "
+                 "nothing stays idle."), name="idle", kind="number", rel_tol=0.02),
     ),
     manual=(
         Manual("q6", 2, "Full marks: only the extratime VMs lose (they share a smaller "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...rng import make_rng
 from ...scheduler import VM, CreditScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
@@ -263,23 +264,23 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 1, "Strict co-scheduling starts all vCPUs of a VM at once, each on its own "
-              "pCPU: a VM with more vCPUs than the pCPUs it may use never runs.",
+        Value("q1", 1, N_("Strict co-scheduling starts all vCPUs of a VM at once, each on its own "
+                 "pCPU: a VM with more vCPUs than the pCPUs it may use never runs."),
               name="strict_ok", kind="dict", per_entry=True),
-        Function("q2", 3, "Progress = CPU time received so far. At every start and end of an "
-                 "interval, compare the vCPU with the most progress with the one with the "
-                 "least (a vCPU that never ran has 0); keep the largest gap.",
+        Function("q2", 3, N_("Progress = CPU time received so far. At every start and end of an "
+                    "interval, compare the vCPU with the most progress with the one with the "
+                    "least (a vCPU that never ran has 0); keep the largest gap."),
                  name="max_skew",
                  public=lambda p: [([[0, 0, 30], [1, 0, 10], [1, 20, 40]], 2),
                                    ([[0, 0, 5], [1, 0, 5]], 2)],
                  hidden=_hidden, reference=lambda p, ivs, n: max_skew(ivs, n)),
-        Value("q3", 3, "Without co-scheduling: max_skew of your intervals. Strict: the vCPUs "
-              "only ever run together. Relaxed: a vCPU that gets the threshold ahead of its "
-              "slowest sibling is co-stopped, so the skew never grows beyond it.",
+        Value("q3", 3, N_("Without co-scheduling: max_skew of your intervals. Strict: the vCPUs "
+                 "only ever run together. Relaxed: a vCPU that gets the threshold ahead of its "
+                 "slowest sibling is co-stopped, so the skew never grows beyond it."),
               name="skew", kind="dict", per_entry=True),
-        Value("q4", 2, "Is a pCPU ever idle although a vCPU is waiting to run? Without "
-              "co-scheduling any waiting vCPU takes a free pCPU; a strict gang needs n free "
-              "pCPUs at the same time.", name="fragmentation", kind="dict", per_entry=True),
+        Value("q4", 2, N_("Is a pCPU ever idle although a vCPU is waiting to run? Without "
+                 "co-scheduling any waiting vCPU takes a free pCPU; a strict gang needs n free "
+                 "pCPUs at the same time."), name="fragmentation", kind="dict", per_entry=True),
     ),
     manual=(
         Manual("q5", 2, "Full marks: without co-scheduling. A descheduled vCPU makes its "

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ...i18n import N_
 from ...asm import assemble
 from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
@@ -258,23 +259,23 @@ EXERCISE = Exercise(
     crosscheck=crosscheck,
     worked=worked,
     questions=(
-        Value("q1", 2, "Count executed instructions: the first MOV, every loop iteration "
-              "(body plus DEC and JNZ), the final HLT. Exits: every I/O instruction executed "
-              "plus the HLT.", name="counts", kind="dict", per_entry=True),
-        Function("q2", 3, "Native: every instruction costs a direct instruction. Emulation: "
-                 "every instruction is interpreted. Hardware support: the exiting ones cost "
-                 "an exit plus the handler, the rest run directly.", name="mix_cycles",
+        Value("q1", 2, N_("Count executed instructions: the first MOV, every loop iteration "
+                 "(body plus DEC and JNZ), the final HLT. Exits: every I/O instruction executed "
+                 "plus the HLT."), name="counts", kind="dict", per_entry=True),
+        Function("q2", 3, N_("Native: every instruction costs a direct instruction. Emulation: "
+                    "every instruction is interpreted. Hardware support: the exiting ones cost "
+                    "an exit plus the handler, the rest run directly."), name="mix_cycles",
                  public=lambda p: [(100, 2, "native"), (100, 2, "emulation"),
                                    (100, 2, "hardware")],
                  hidden=_hidden,
                  reference=lambda p, n, x, t: mix_cycles(n, x, t, p.costs())),
-        Value("q3", 2, "Apply mix_cycles to your counts for each technique.", name="cycles",
+        Value("q3", 2, N_("Apply mix_cycles to your counts for each technique."), name="cycles",
               kind="dict", per_entry=True),
-        Value("q4", 1, "Divide by the native cycles.", name="slowdown", kind="dict",
+        Value("q4", 1, N_("Divide by the native cycles."), name="slowdown", kind="dict",
               per_entry=True),
-        Value("q5", 2, "Per I/O instruction, k ordinary instructions: find the smallest k "
-              "for which mix_cycles(k + 1, 1, 'hardware') is below mix_cycles(k + 1, 1, "
-              "'emulation') (the inequality k*direct + exit + handler < (k + 1)*interpreted).",
+        Value("q5", 2, N_("Per I/O instruction, k ordinary instructions: find the smallest k "
+                 "for which mix_cycles(k + 1, 1, 'hardware') is below mix_cycles(k + 1, 1, "
+                 "'emulation') (the inequality k*direct + exit + handler < (k + 1)*interpreted)."),
               name="break_even", kind="int"),
     ),
     manual=(
