@@ -32,7 +32,6 @@ become links between pages; nbconvert gives headings the same ids as JupyterLab.
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import re
 import shutil
