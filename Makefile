@@ -92,6 +92,8 @@ bench-hub: hub-setup
 	$(VPY) deploy/z2jh/size.py
 
 # The static web edition: site/index.html (offline; stored outputs, no kernel).
+# The static web edition (English and German): make site; for a JupyterHub's
+# "open in JupyterLab" links: make site ARGS="--lab-url https://<hub>/hub/user-redirect/lab/tree/"
 site: setup
 	$(VPY) scripts/build_site.py $(ARGS)
 

@@ -39,6 +39,7 @@ yet", and the demo widgets rendered (as many as the solution notebook shows).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -242,20 +243,27 @@ def chromium_path():
     return path
 
 
-@pytest.fixture(scope="module")
-def jupyter(chromium_path, tmp_path_factory):
+@contextlib.contextmanager
+def serve_stripped(tmp_path_factory, log_name: str, extra_args: tuple[str, ...] = ()):
+    """A :class:`JupyterServer` on stripped copies of the notebooks and exercises."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     work = tmp_path_factory.mktemp("jupyter")
     served = work / "root"
     copy_stripped(NOTEBOOK_DIR, served / "notebooks")
     if (ROOT / "exercises").is_dir():
         copy_stripped(ROOT / "exercises", served / "exercises")
-    server = JupyterServer(served, work, ARTIFACTS / "jupyter-server.log")
+    server = JupyterServer(served, work, ARTIFACTS / log_name, extra_args=extra_args)
     try:
         server.wait_ready()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def jupyter(chromium_path, tmp_path_factory):
+    with serve_stripped(tmp_path_factory, "jupyter-server.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

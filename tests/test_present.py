@@ -8,9 +8,14 @@ dashboard that ``virtlab present --dashboard 11`` serves (its command line from
 :func:`virtlab.coursecli.present_cmd`) loads with no JavaScript error, shows
 no code, and its widget reacts.
 
-The Jupyter server, the browser and the control-moving helper are
-tests/test_browser.py's (one server for every deck; it serves the notebooks
-with their outputs stripped, so every widget is made live in the page).
+The browser and the control-moving helper are tests/test_browser.py's, and so is
+the Jupyter server (one for every deck; it serves the notebooks with their
+outputs stripped, so every widget is made live in the page) -- started with the
+extension options that ``virtlab present``'s command line carries
+(:func:`virtlab.coursecli.lab_extension_args`): without them the deck shows
+every widget as its text repr (``VBox(children=...)``), because the
+ipywidgets manager cannot load in RISE's app (see
+virtlab/labextensions/virtlab-rise-widgets/README.md).
 """
 
 from __future__ import annotations
@@ -27,14 +32,17 @@ import nbformat
 import pytest
 from test_browser import (  # noqa: F401 - fixtures are used by name
     ARTIFACTS,
+    CHANGE_TIMEOUT_MS,
+    JS_SIGNATURE,
     NOTEBOOK_DIR,
     _die_with_parent,
     browser_context,
     chromium_path,
     copy_stripped,
     free_port,
-    jupyter,
+    app_signature,
     move_one_control,
+    serve_stripped,
 )
 
 from virtlab.coursecli import present_cmd
@@ -55,6 +63,61 @@ JS_CURRENT = """
   return inner || top;
 }
 """
+
+# A widget's text repr, as an output shows it when no widget manager takes the view:
+# a virtlab app's "<PageWalkApp: title>", an ipywidget's "VBox(children=...)".
+REPR = re.compile(r"<[A-Z]\w*: |\b[A-Z]\w*\((children|value|description)=")
+JS_APP_OR_REPR = """
+(present) => {
+  if (document.querySelector(present + ' .virtlab-app')) return true;
+  const out = document.querySelector(present + ' .jp-OutputArea-output');
+  return !!out && /<[A-Z]\\w*: |\\b[A-Z]\\w*\\((children|value|description)=/.test(out.innerText);
+}
+"""
+
+
+def click_first_slider(page, app) -> bool:
+    """Click the far end of the app's first slider track with the mouse.
+
+    In the deck the keyboard is reveal.js's: Home/End or the arrows on a focused
+    slider handle also move the slideshow, so the lecturer (and this test) use
+    the mouse.  A click on the track moves the handle there (noUiSlider) and,
+    released at once, sends the value to the kernel.  True when the app's
+    figure or text changed (a second click if the first only selected the cell).
+    """
+    handle = app.locator(".noUi-handle").first
+    if not handle.count():
+        return False
+    for _ in range(2):
+        before = app_signature(app)
+        now = float(handle.get_attribute("aria-valuenow") or 0)
+        top = float(handle.get_attribute("aria-valuemax") or now + 1)
+        track = app.locator(".noUi-base").first.bounding_box()
+        x = track["x"] + (2 if now >= top else track["width"] - 2)
+        page.mouse.click(x, track["y"] + track["height"] / 2)
+        try:
+            page.wait_for_function(f"([el, before]) => ({JS_SIGNATURE})(el) !== before",
+                                   arg=[app.element_handle(), before],
+                                   timeout=CHANGE_TIMEOUT_MS)
+            return True
+        except Exception:  # playwright TimeoutError
+            continue
+    raise AssertionError("clicking the slider track did not change the app's figure or text")
+
+
+def present_server_args() -> list[str]:
+    """The extension options of ``virtlab present 11``'s ``jupyter lab`` command line."""
+    cmd, _ = present_cmd(SimpleNamespace(notebook=DASHBOARD, dashboard=False, de=False,
+                                         port=None, no_browser=True), NOTEBOOK_DIR.parent)
+    return [a for a in cmd if "labextensions_path" in a]
+
+
+@pytest.fixture(scope="module")
+def jupyter(chromium_path, tmp_path_factory):
+    """tests/test_browser.py's server, with ``virtlab present``'s extension options."""
+    with serve_stripped(tmp_path_factory, "jupyter-server-present.log",
+                        tuple(present_server_args())) as server:
+        yield server
 
 
 def slide_type(cell) -> str:
@@ -162,18 +225,21 @@ def test_deck_opens_advances_and_its_widget_reacts(stem, jupyter, deck_page):
         output = page.locator(f"{PRESENT} .jp-OutputArea-output").first
         output.wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
         assert not errors, f"JavaScript errors in the deck: {errors}"
+        # A live widget, not its text repr ("VBox(children=...)": what the deck shows
+        # without virtlab-rise-widgets; jupyterlab-contrib/rise#126, #119).
+        page.wait_for_function(JS_APP_OR_REPR, arg=PRESENT, timeout=RUN_TIMEOUT_MS)
+        assert not REPR.search(output.inner_text()), \
+            f"the deck shows the widget's text repr: {output.inner_text()[:80]!r}"
         app = page.locator(f"{PRESENT} .virtlab-app").first
-        if not app.count() and re.search(r"<\w+: ", output.inner_text()):
-            # Upstream bug: jupyterlab-rise 0.43.1 shows ipywidgets 8 views as their
-            # text repr (jupyterlab-contrib/rise#126, #119).  Once fixed, this
-            # branch is dead and the checks below run.
-            pytest.xfail("jupyterlab-rise 0.43.1 renders ipywidgets 8 as text "
-                         "(jupyterlab-contrib/rise#126)")
         app.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+        assert page.locator(f"{PRESENT} .widget-slider, {PRESENT} .widget-dropdown, "
+                            f"{PRESENT} .widget-toggle-buttons").count() > 0, \
+            "the widget slide has no control"
         assert page.locator(f"{PRESENT} .virtlab-app").count() == 1, \
             "a widget slide shows more than one app"
-        moved = move_one_control(page, app)
-        assert moved, f"{stem}: the app on the slide has no control to move"
+        hash_before = page.evaluate("() => location.hash")
+        assert click_first_slider(page, app), f"{stem}: the app on the slide has no slider"
+        assert page.evaluate("() => location.hash") == hash_before, "the click moved the deck"
         assert not errors, f"JavaScript errors in the deck: {errors}"
     finally:
         page.screenshot(path=str(shot))

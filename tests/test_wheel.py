@@ -66,6 +66,12 @@ def test_wheel_installs_the_course_and_a_notebook_runs(tmp_path):
     assert "virtlab/_course/docs/errata.md" in names
     assert "virtlab/_course/docs/instructor/running-the-course.md" in names
     assert not [n for n in names if "solutions/" in n], "instructor solutions must not ship"
+    # virtlab-rise-widgets (live widgets in RISE decks), in the package and as an installed
+    # JupyterLab extension
+    rise = "labextensions/virtlab-rise-widgets/static/remoteEntry.js"
+    assert f"virtlab/{rise}" in names
+    assert any(n.endswith(f".data/data/share/jupyter/{rise}") for n in names), \
+        "the wheel does not install virtlab-rise-widgets into share/jupyter"
 
     # no pip inside the fresh venv (ensurepip alone took ~10 s): the project's pip
     # installs into it with --python, as `pip --python` is meant to be used
@@ -79,6 +85,7 @@ def test_wheel_installs_the_course_and_a_notebook_runs(tmp_path):
     where = _run([py, "-c", "import virtlab, virtlab.coursefiles as c; "
                             "print(virtlab.__file__); print(c.course_source())"], tmp_path).split()
     assert all(Path(p).is_relative_to(venv) for p in where), where
+    assert (venv / "share" / "jupyter" / rise).is_file()
 
     out = _run([venv / "bin" / "virtlab", "course", "copy", student], tmp_path)
     assert "file(s) written" in out

@@ -29,7 +29,12 @@ from .course import SLIDES, find_slides
 from .coursefiles import CourseConflict, copy_course, lab_root
 from .paths import repo_root
 
-__all__ = ["COMMANDS", "course_command", "present_command", "present_cmd", "slides_command"]
+__all__ = ["COMMANDS", "LAB_EXTENSIONS", "course_command", "lab_extension_args",
+           "present_command", "present_cmd", "slides_command"]
+
+#: JupyterLab extensions virtlab ships (prebuilt, committed; no npm at run time):
+#: ``virtlab-rise-widgets`` makes ipywidgets live in the RISE deck (see its README.md).
+LAB_EXTENSIONS = Path(__file__).resolve().parent / "labextensions"
 
 
 def _slides_args(p: argparse.ArgumentParser) -> None:
@@ -94,11 +99,27 @@ def _present_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-browser", action="store_true", help="only print the URL")
 
 
+def lab_extension_args() -> list[str]:
+    """``jupyter lab`` options that load :data:`LAB_EXTENSIONS` into JupyterLab and RISE.
+
+    The RISE deck (``/rise/<path>``) is a separate JupyterLab application
+    (``RiseApp``) with its own extension path; its extensions' files are served
+    by JupyterLab's ``/lab/extensions/`` handler, so both need the folder.
+
+    Examples
+    --------
+    >>> [a.split("=")[0] for a in lab_extension_args()]
+    ['--LabApp.extra_labextensions_path', '--RiseApp.extra_labextensions_path']
+    """
+    return [f"--{app}.extra_labextensions_path={LAB_EXTENSIONS}" for app in ("LabApp", "RiseApp")]
+
+
 def present_cmd(args, root: str | os.PathLike) -> tuple[list[str], Path]:
     """The command line that presents ``args.notebook`` of the course at ``root``, and its folder.
 
     The deck is JupyterLab's RISE extension (``/rise/<path>``: the notebook as a
-    reveal.js slideshow with a live kernel); the dashboard is Voila with the
+    reveal.js slideshow with a live kernel, its widgets live through
+    :func:`lab_extension_args`); the dashboard is Voila with the
     code hidden.  Both listen on 127.0.0.1 only.  Raises ValueError when no
     single notebook matches.
 
@@ -131,7 +152,7 @@ def present_cmd(args, root: str | os.PathLike) -> tuple[list[str], Path]:
     else:
         cmd = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/rise/{notebook}",
-               *port, *browser]
+               *lab_extension_args(), *port, *browser]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")  # lab machines and containers often run as root
     return cmd, root
