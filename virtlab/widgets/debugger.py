@@ -283,8 +283,8 @@ def snapshot(machine, technique: str, program: str, steps: int = 0) -> DebuggerS
     vmcs = getattr(machine, "vmcs", None)
     if vmcs is not None and vmcs.exit_reason_name:
         q = ", ".join(f"{k}={v}" for k, v in vmcs.exit_qualification.items())
-        last_exit = f"VM exit {vmcs.exit_reason_name} (#{vmcs.exit_reason})" + (
-            f" [{q}]" if q else "")
+        last_exit = _("VM exit {reason} (#{number})").format(
+            reason=vmcs.exit_reason_name, number=vmcs.exit_reason) + (f" [{q}]" if q else "")
     elif machine.last_vmm_step is not None:
         # the machine marks the steps that left guest code (in any language)
         line = machine.log[machine.last_vmm_step]
