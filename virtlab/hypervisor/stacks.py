@@ -118,7 +118,8 @@ class Component:
         Where its code runs, e.g. ``"ring 0"``, ``"ring 1"``, ``"ring 3"``,
         ``"VMX root (ring -1)"``, ``"VMX non-root, ring 0"``.
     note : str
-        One sentence for the diagram's legend / the notebook.
+        One sentence for the diagram's legend / the notebook (built-in stacks:
+        in the current language).
 
     Examples
     --------
@@ -156,7 +157,8 @@ class IoStep:
     actor : str
         Name of the component doing the work.
     action : str
-        What happens (English, with the lecture's term where there is one).
+        What happens, with the lecture's term where there is one (the built-in
+        stacks say it in the current language of :mod:`virtlab.i18n`).
     category : str
         One of :data:`COST_CATEGORIES`; its price comes from :class:`StackCosts`.
     count : int
