@@ -154,7 +154,7 @@ def test_microbenchmark_descriptions(german, patterns):
     app = hardware_lab()
     assert "<td>in</td><td>Port-Eingabe im Kernel (IN)</td>" in app.describe(app.result)
     assert {r.name: r.description for r in compare_bt_vt(iterations=5)}["divzero"] == (
-        "Ausnahme Division durch null, vom Gast-Kernel behandelt")
+        "Ausnahme Division durch null, vom Gastkernel behandelt")
     virtlab.set_language("en")
     assert MICROBENCHMARKS["in"] == "port input in the kernel (IN)"
     assert {r.name: r.description for r in compare_bt_vt(iterations=5)}["divzero"] == (
