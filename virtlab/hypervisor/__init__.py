@@ -19,7 +19,9 @@ Build a guest with :func:`virtlab.asm.assemble` (text → ``Program``), then:
     A steppable machine: ``.step() -> StepEvent`` (pc, text, what, ring,
     guest_ring, status), ``.run(max_steps) -> RunResult``, ``.reset()``,
     ``.registers()``, ``.state()`` (``GuestState``), ``.ring``,
-    ``.guest_ring``, ``.log`` (list of str), ``.last_event``, ``.cpu``
+    ``.guest_ring``, ``.log`` (list of str, in the current language),
+    ``.last_vmm_step`` (index in ``.log`` of the last trap / exit / hypercall /
+    callout, or None), ``.last_event``, ``.cpu``
     (raw :class:`virtlab.cpu.CPU`), ``.cpu.raise_irq(vector)``; hardware mode
     also ``.vmcs`` (:class:`vtx.VMCS`: guest/host/controls/exit reason and
     qualification) and ``.vmx.log`` (one vCPU per machine, so one VMCS);

@@ -48,6 +48,7 @@ from dataclasses import dataclass, replace
 from ..asm import Instruction, Program, check_program
 from ..cpu import BlockCompiler, CPU, run_blocks
 from ..errors import check_int
+from ..i18n import _
 from .vm import VMMMachine
 
 __all__ = ["BinaryTranslationMachine", "TranslatedBlock", "translate"]
@@ -140,7 +141,9 @@ class BinaryTranslationMachine(VMMMachine):
             return self.direct(c, ins, pc)
         c.count("callouts")
         if self.tracing:
-            self.note = f"callout: VMM emulates {ins.key} (translated kernel code)"
+            self.note = _("callout: VMM emulates {instruction} (translated kernel "
+                          "code)").format(instruction=ins.key)
+            self.note_event = True
         return self.emulate(c, ins, pc)
 
     def special(self, c: CPU, ins: Instruction, pc: int) -> int:
@@ -161,7 +164,8 @@ class BinaryTranslationMachine(VMMMachine):
             elif c.pc == self.program.entry or self._block_start(c.pc):
                 self._kbc.compile(c.pc)
                 s, e = self._kbc.block_range(c.pc)
-                prefix = f"[translated block {s}-{e - 1}: cache miss] "
+                prefix = _("[translated block {first}-{last}: cache miss]").format(
+                    first=s, last=e - 1) + " "
         ret = (self.vcpu.cpl == 0 and 0 <= c.pc < len(self.program)
                and self.program[c.pc].mnemonic == "RET")
         ev = super().step()

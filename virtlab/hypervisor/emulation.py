@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 from ..cpu import interpret
+from ..i18n import _
 from .vm import Machine
 
 __all__ = ["EmulationMachine"]
@@ -44,8 +45,8 @@ class EmulationMachine(Machine):
 
     def special(self, c, ins, pc):
         npc = super().special(c, ins, pc)
-        if self.tracing and self.note.startswith("executed"):
-            self.note = "interpreted (fetch, decode, execute in software)"
+        if self.tracing and not self.note_event:    # no trap: the interpreter did it
+            self.note = _("interpreted (fetch, decode, execute in software)")
         return npc
 
     def _run(self, max_steps: int) -> str:

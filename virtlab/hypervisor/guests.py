@@ -17,9 +17,10 @@ from types import MappingProxyType
 
 from ..asm import Program, assemble
 from ..errors import check_choice
+from ..i18n import N_, _
 from . import machine
 
-__all__ = ["GUESTS", "program", "source", "interrupt_in_critical_section"]
+__all__ = ["GUESTS", "description", "program", "source", "interrupt_in_critical_section"]
 
 _APP_CLI = """\
         MOV EAX, 0x200
@@ -133,26 +134,41 @@ loop:   ADD EAX, ECX
 """
 
 #: name -> (ISA, one-line description, source); the one catalogue of named guests
-#: (notebooks, tests and the step-through debugger).
+#: (notebooks, tests and the step-through debugger).  The description is an English
+#: msgid of the catalogue: :func:`description` gives it in the current language.
 GUESTS = MappingProxyType({
-    "app_cli": ("X86_32", "an application tries CLI in ring 3: #GP into the kernel", _APP_CLI),
-    "popf": ("X86_32", "the kernel disables interrupts with PUSH 0 / POPF", _POPF),
-    "popf_toy": ("TOY", "the same on TOY, where POPF is privileged", _POPF),
-    "popf_irq": ("X86_32", "an interrupt arrives in the POPF-protected section", _POPF_IRQ),
-    "leak": ("X86_32", "SGDT and SMSW read the real machine's registers", _LEAK),
-    "popf_restore": ("X86_32", "The POPF problem: the kernel restores flags with IF=1 via POPF. "
-                     "In ring 1 (trap-and-emulate on X86_32) the IF change is silently "
-                     "dropped.", _POPF_RESTORE),
-    "syscall": ("X86_32", "An application makes three system calls (INT 0x80); the kernel "
-                "handles them and returns with SYSEXIT.", _SYSCALL),
-    "port_io": ("X86_32", "The guest kernel writes 'Hi' to the serial port (OUT) and halts.",
-                _PORT_IO),
-    "app_cli_serial": ("X86_32", "Who issued it? The application executes CLI (the guest "
-                       "kernel's #GP handler deals with it), then the guest kernel does port "
-                       "I/O.", _APP_CLI_SERIAL),
-    "loop": ("X86_32", "A compute loop: innocuous instructions only, plus the final HLT.",
+    "app_cli": ("X86_32", N_("an application tries CLI in ring 3: #GP into the kernel"),
+                _APP_CLI),
+    "popf": ("X86_32", N_("the kernel disables interrupts with PUSH 0 / POPF"), _POPF),
+    "popf_toy": ("TOY", N_("the same on TOY, where POPF is privileged"), _POPF),
+    "popf_irq": ("X86_32", N_("an interrupt arrives in the POPF-protected section"),
+                 _POPF_IRQ),
+    "leak": ("X86_32", N_("SGDT and SMSW read the real machine's registers"), _LEAK),
+    "popf_restore": ("X86_32", N_("The POPF problem: the kernel restores flags with IF=1 via "
+                                  "POPF. In ring 1 (trap-and-emulate on X86_32) the IF change "
+                                  "is silently dropped."), _POPF_RESTORE),
+    "syscall": ("X86_32", N_("An application makes three system calls (INT 0x80); the kernel "
+                             "handles them and returns with SYSEXIT."), _SYSCALL),
+    "port_io": ("X86_32", N_("The guest kernel writes 'Hi' to the serial port (OUT) and "
+                             "halts."), _PORT_IO),
+    "app_cli_serial": ("X86_32", N_("Who issued it? The application executes CLI (the guest "
+                                    "kernel's #GP handler deals with it), then the guest "
+                                    "kernel does port I/O."), _APP_CLI_SERIAL),
+    "loop": ("X86_32", N_("A compute loop: innocuous instructions only, plus the final HLT."),
              _LOOP),
 })
+
+
+def description(name: str) -> str:
+    """The one-line description of guest ``name``, in the current language.
+
+    Examples
+    --------
+    >>> description("popf")
+    'the kernel disables interrupts with PUSH 0 / POPF'
+    """
+    check_choice("name", name, list(GUESTS))
+    return _(GUESTS[name][1])
 
 
 def source(name: str) -> str:
@@ -170,7 +186,7 @@ def program(name: str) -> Program:
     'TOY'
     """
     check_choice("name", name, list(GUESTS))
-    isa, _, src = GUESTS[name]
+    isa, _desc, src = GUESTS[name]
     return assemble(src, isa=isa)
 
 
@@ -188,7 +204,7 @@ def interrupt_in_critical_section(mode: str, *, after_steps: int = 8) -> int:
     '0xbad'
     """
     m = machine(program("popf_irq"), mode)
-    for _ in range(after_steps):
+    for _i in range(after_steps):
         m.step()
     m.cpu.raise_irq(32)
     return m.run().state.regs[6]

@@ -48,6 +48,7 @@ from types import MappingProxyType
 
 from ..asm import Program, assemble
 from ..errors import check_bool, check_choice, check_int, check_sequence, check_type
+from ..i18n import N_, _
 from . import machine, run
 from .costs import COSTS, CycleCosts, HARDWARE, cycles
 
@@ -157,17 +158,18 @@ _BENCH_BODY = {
     "ptemod": None,   # kernel-side loop
 }
 
-#: The microbenchmarks: name → one-line description.
+#: The microbenchmarks: name → one-line description (an English msgid of the
+#: catalogue: show it with ``virtlab.i18n._(MICROBENCHMARKS[name])``).
 MICROBENCHMARKS = MappingProxyType({
-    "syscall": "system call from ring 3 and return (INT 0x80 / SYSEXIT)",
-    "in": "port input in the kernel (IN)",
-    "crwr": "control-register write in the kernel (A&A: cr8wr; here CR4)",
-    "callret": "near call and return in the kernel (innocuous, but BT pays for the "
-               "RET: an indirect branch looked up in the translation cache)",
-    "divzero": "divide-by-zero exception handled by the guest kernel",
-    "ptemod": "guest page-table entry update in the kernel",
-    "pgfault": "guest page fault handled by the guest kernel (event profile)",
-    "forkwait": "fork + wait of a child process (event profile, illustrative mix)",
+    "syscall": N_("system call from ring 3 and return (INT 0x80 / SYSEXIT)"),
+    "in": N_("port input in the kernel (IN)"),
+    "crwr": N_("control-register write in the kernel (A&A: cr8wr; here CR4)"),
+    "callret": N_("near call and return in the kernel (innocuous, but BT pays for the "
+                  "RET: an indirect branch looked up in the translation cache)"),
+    "divzero": N_("divide-by-zero exception handled by the guest kernel"),
+    "ptemod": N_("guest page-table entry update in the kernel"),
+    "pgfault": N_("guest page fault handled by the guest kernel (event profile)"),
+    "forkwait": N_("fork + wait of a child process (event profile, illustrative mix)"),
 })
 
 
@@ -323,7 +325,8 @@ def compare_bt_vt(costs: CycleCosts = COSTS, iterations: int = 50) -> list[Bench
     iterations = check_int("iterations", iterations, minimum=2, maximum=100_000)
     rows = []
     measured: dict[str, dict[str, float]] = {}
-    for name, desc in MICROBENCHMARKS.items():
+    for name, msgid in MICROBENCHMARKS.items():
+        desc = _(msgid)     # the row's description in the current language
         if name in _BENCH_BODY:
             cyc = {cfg: _program_cycles(name, cfg, costs, iterations) for cfg in _CONFIGS}
             measured[name] = cyc

@@ -35,6 +35,7 @@ from __future__ import annotations
 from ..asm import Instruction, Program, check_program
 from ..cpu import CPU, deliver_trap, execute_special
 from ..errors import check_choice
+from ..i18n import _
 from .costs import cycles
 from .vm import VMMMachine
 
@@ -160,7 +161,8 @@ class ParavirtMachine(VMMMachine):
                 c.count("hypercalls_refused")
                 c.count("reflections")
                 if self.tracing:
-                    self.note = "hypercall from ring 3 refused: #GP into the guest kernel"
+                    self.note = _("hypercall from ring 3 refused: #GP into the guest kernel")
+                    self.note_event = True
                 npc = deliver_trap(c, v, 13, pc)
                 self.sync()
                 return npc
@@ -168,10 +170,14 @@ class ParavirtMachine(VMMMachine):
             name = ins.name
             self.hypercalls[name] = self.hypercalls.get(name, 0) + 1
             if self.tracing:
-                where = {"xen": "hypercall (ring 1 → 0) into the hypervisor",
-                         "vmware": "VMI call into the VMM",
-                         "native": "VMI native library executes"}[self.backend]
-                self.note = f"{where}: {name} (was {ins.inner.text})"
+                template = {
+                    "xen": _("hypercall (ring 1 → 0) into the hypervisor: {name} (was "
+                             "{instruction})"),
+                    "vmware": _("VMI call into the VMM: {name} (was {instruction})"),
+                    "native": _("VMI native library executes: {name} (was "
+                                "{instruction})")}[self.backend]
+                self.note = template.format(name=name, instruction=ins.inner.text)
+                self.note_event = self.backend != "native"    # native: no VMM involved
             note = self.note
             npc = self.emulate(c, ins.inner, pc)
             if self.tracing and note != self.note and self.note.startswith("; "):
@@ -186,10 +192,12 @@ class ParavirtMachine(VMMMachine):
                 0 < c.mem[v.idtr + vec] < len(c.program)
             c.count("forwarded" if handler_ok else "refused_syscalls")
             if self.tracing:
-                self.note = (f"system call INT {vec:#x}: trap to the hypervisor, checked, "
-                             f"forwarded to the guest kernel (ring 1)" if handler_ok else
-                             f"system call INT {vec:#x} without a registered handler")
-            npc, _ = execute_special(c, ins, pc, v, trap_events=())   # INT always traps
+                self.note = (_("system call INT {vector}: trap to the hypervisor, checked, "
+                               "forwarded to the guest kernel (ring 1)") if handler_ok else
+                             _("system call INT {vector} without a registered handler")
+                             ).format(vector=f"{vec:#x}")
+                self.note_event = bool(handler_ok)
+            npc, _trap = execute_special(c, ins, pc, v, trap_events=())   # INT always traps
             self.sync()
             return npc
         return self.direct(c, ins, pc)

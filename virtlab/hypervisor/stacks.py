@@ -56,6 +56,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import check_choice, check_int, check_number, check_str, check_type
+from ..i18n import _, language
 from .costs import COSTS, CycleCosts
 
 __all__ = [
@@ -117,7 +118,8 @@ class Component:
         Where its code runs, e.g. ``"ring 0"``, ``"ring 1"``, ``"ring 3"``,
         ``"VMX root (ring -1)"``, ``"VMX non-root, ring 0"``.
     note : str
-        One sentence for the diagram's legend / the notebook.
+        One sentence for the diagram's legend / the notebook (built-in stacks:
+        in the current language).
 
     Examples
     --------
@@ -155,7 +157,8 @@ class IoStep:
     actor : str
         Name of the component doing the work.
     action : str
-        What happens (English, with the lecture's term where there is one).
+        What happens, with the lecture's term where there is one (the built-in
+        stacks say it in the current language of :mod:`virtlab.i18n`).
     category : str
         One of :data:`COST_CATEGORIES`; its price comes from :class:`StackCosts`.
     count : int
@@ -619,205 +622,210 @@ def check_stack(stack: HypervisorStack) -> list[str]:
 
 
 # -- the catalogue -----------------------------------------------------------
+# The stacks' display text (notes, privileges, I/O steps, summaries) is built in the
+# current language (virtlab.i18n): get_stack caches one stack per language and kind.
+# Names, kinds, categories and the lecture's box labels are the same in every language.
 
 def _apps(prefix: str, guest: str, privilege: str) -> tuple[Component, ...]:
-    return (Component(f"app{prefix}a", "A1", "app", guest, privilege,
-                      "application process (Anwendungsprozess)"),
-            Component(f"app{prefix}b", "A2", "app", guest, privilege,
-                      "application process (Anwendungsprozess)"))
+    note = _("application process (Anwendungsprozess)")
+    return (Component(f"app{prefix}a", "A1", "app", guest, privilege, note),
+            Component(f"app{prefix}b", "A2", "app", guest, privilege, note))
+
+
+def _hardware() -> Component:
+    return Component("hw", "Hardware", "hardware", None, "-", _("the real machine"))
 
 
 def _native() -> HypervisorStack:
     comps = (
-        Component("hw", "Hardware", "hardware", None, "-", "the real machine"),
-        Component("os", "Betriebssystem", "host_os", "hw", "ring 0",
-                  "one operating system owns the machine"),
-        Component("app1", "A1", "app", "os", "ring 3", "application process"),
-        Component("app2", "A2", "app", "os", "ring 3", "application process"),
+        _hardware(),
+        Component("os", "Betriebssystem", "host_os", "hw", _("ring 0"),
+                  _("one operating system owns the machine")),
+        Component("app1", "A1", "app", "os", _("ring 3"), _("application process")),
+        Component("app2", "A2", "app", "os", _("ring 3"), _("application process")),
     )
     io = (
-        IoStep("app1", "read() system call", "syscall"),
-        IoStep("os", "disk driver issues the request", "driver"),
-        IoStep("hw", "disk reads the block (DMA)", "device"),
-        IoStep("os", "completion interrupt", "interrupt"),
-        IoStep("os", "copy kernel buffer -> user buffer", "copy_kib"),
+        IoStep("app1", _("read() system call"), "syscall"),
+        IoStep("os", _("disk driver issues the request"), "driver"),
+        IoStep("hw", _("disk reads the block (DMA)"), "device"),
+        IoStep("os", _("completion interrupt"), "interrupt"),
+        IoStep("os", _("copy kernel buffer -> user buffer"), "copy_kib"),
     )
     return HypervisorStack(
-        "native", "Ohne Virtualisierung (native)", (), comps, io,
+        "native", _("Ohne Virtualisierung (native)"), (), comps, io,
         full_virtualization=False, needs_hw_support=False,
-        summary="One operating system on the real machine: the baseline every "
-                "overhead is measured against.")
+        summary=_("One operating system on the real machine: the baseline every "
+                  "overhead is measured against."))
 
 
 def _type1() -> HypervisorStack:
+    guest = _("unmodified guest OS (Gastbetriebssystem)")
     comps = (
-        Component("hw", "Hardware", "hardware", None, "-", "the real machine"),
-        Component("vmm", "Typ-1-Hypervisor", "hypervisor", "hw", "VMX root (ring -1)",
-                  "VMM directly on the hardware, a small operating system with the "
-                  "real device drivers"),
-        Component("guest1", "Windows", "guest_os", "vmm", "VMX non-root, ring 0",
-                  "unmodified guest OS (Gastbetriebssystem)"),
-        Component("guest2", "Linux", "guest_os", "vmm", "VMX non-root, ring 0",
-                  "unmodified guest OS (Gastbetriebssystem)"),
-        *_apps("1", "guest1", "VMX non-root, ring 3"),
-        *_apps("2", "guest2", "VMX non-root, ring 3"),
+        _hardware(),
+        Component("vmm", "Typ-1-Hypervisor", "hypervisor", "hw", _("VMX root (ring -1)"),
+                  _("VMM directly on the hardware, a small operating system with the "
+                    "real device drivers")),
+        Component("guest1", "Windows", "guest_os", "vmm", _("VMX non-root, ring 0"), guest),
+        Component("guest2", "Linux", "guest_os", "vmm", _("VMX non-root, ring 0"), guest),
+        *_apps("1", "guest1", _("VMX non-root, ring 3")),
+        *_apps("2", "guest2", _("VMX non-root, ring 3")),
     )
     io = (
-        IoStep("app1a", "read() system call into the guest kernel (no exit)", "syscall"),
-        IoStep("guest1", "guest disk driver programs the virtual controller",
+        IoStep("app1a", _("read() system call into the guest kernel (no exit)"), "syscall"),
+        IoStep("guest1", _("guest disk driver programs the virtual controller"),
                "driver"),
-        IoStep("guest1", "each port/MMIO register access exits to the VMM", "vm_exit", 4),
-        IoStep("vmm", "VMM's device model decodes the accesses", "device_emulation"),
-        IoStep("vmm", "VMM's real driver issues the request", "driver"),
-        IoStep("hw", "disk reads the block (DMA)", "device"),
-        IoStep("vmm", "physical completion interrupt taken by the VMM", "interrupt"),
-        IoStep("vmm", "copy VMM buffer -> guest memory", "copy_kib"),
-        IoStep("vmm", "virtual interrupt injected on VM entry", "irq_injection"),
-        IoStep("guest1", "guest interrupt handler acknowledges (EOI exits)", "vm_exit"),
-        IoStep("guest1", "copy guest kernel buffer -> user buffer", "copy_kib"),
+        IoStep("guest1", _("each port/MMIO register access exits to the VMM"), "vm_exit", 4),
+        IoStep("vmm", _("VMM's device model decodes the accesses"), "device_emulation"),
+        IoStep("vmm", _("VMM's real driver issues the request"), "driver"),
+        IoStep("hw", _("disk reads the block (DMA)"), "device"),
+        IoStep("vmm", _("physical completion interrupt taken by the VMM"), "interrupt"),
+        IoStep("vmm", _("copy VMM buffer -> guest memory"), "copy_kib"),
+        IoStep("vmm", _("virtual interrupt injected on VM entry"), "irq_injection"),
+        IoStep("guest1", _("guest interrupt handler acknowledges (EOI exits)"), "vm_exit"),
+        IoStep("guest1", _("copy guest kernel buffer -> user buffer"), "copy_kib"),
     )
     return HypervisorStack(
-        "type1", "Typ-1-Hypervisor", ("XenServer (Citrix)", "vSphere ESX (VMware)",
-                                      "Hyper-V (Microsoft)"),
+        "type1", _("Typ-1-Hypervisor"), ("XenServer (Citrix)", "vSphere ESX (VMware)",
+                                         "Hyper-V (Microsoft)"),
         comps, io, full_virtualization=True, needs_hw_support=True,
-        summary="The VMM runs directly on the hardware as a small operating system "
-                "(Minibetriebssystem). The lecture: on x86 this needs processor "
-                "support (VT-x/AMD-V).")
+        summary=_("The VMM runs directly on the hardware as a small operating system "
+                  "(Minibetriebssystem). The lecture: on x86 this needs processor "
+                  "support (VT-x/AMD-V)."))
 
 
 def _type2() -> HypervisorStack:
+    guest = _("unmodified guest OS, its kernel code is translated")
     comps = (
-        Component("hw", "Hardware", "hardware", None, "-", "the real machine"),
-        Component("host", "Host-BS", "host_os", "hw", "ring 0",
-                  "host OS (Gastgeberbetriebssystem) owns the devices"),
-        Component("hostapp", "Host-Anwendung", "host_app", "host", "ring 3",
-                  "an ordinary program next to the VMM"),
-        Component("vmm", "Typ-2-Hypervisor", "vmm_process", "host", "ring 3 + driver",
-                  "VMM as a process on the host OS (plus a small host driver); binary "
-                  "translation of guest kernel code"),
-        Component("guest1", "Windows", "guest_os", "vmm", "ring 1 (translated)",
-                  "unmodified guest OS, its kernel code is translated"),
-        Component("guest2", "Linux", "guest_os", "vmm", "ring 1 (translated)",
-                  "unmodified guest OS, its kernel code is translated"),
-        *_apps("1", "guest1", "ring 3"),
-        *_apps("2", "guest2", "ring 3"),
+        _hardware(),
+        Component("host", "Host-BS", "host_os", "hw", _("ring 0"),
+                  _("host OS (Gastgeberbetriebssystem) owns the devices")),
+        Component("hostapp", "Host-Anwendung", "host_app", "host", _("ring 3"),
+                  _("an ordinary program next to the VMM")),
+        Component("vmm", "Typ-2-Hypervisor", "vmm_process", "host", _("ring 3 + driver"),
+                  _("VMM as a process on the host OS (plus a small host driver); binary "
+                    "translation of guest kernel code")),
+        Component("guest1", "Windows", "guest_os", "vmm", _("ring 1 (translated)"), guest),
+        Component("guest2", "Linux", "guest_os", "vmm", _("ring 1 (translated)"), guest),
+        *_apps("1", "guest1", _("ring 3")),
+        *_apps("2", "guest2", _("ring 3")),
     )
     io = (
-        IoStep("app1a", "read() system call into the guest kernel", "syscall"),
-        IoStep("guest1", "guest disk driver programs the virtual controller", "driver"),
-        IoStep("guest1", "each port access traps into the VMM (BT callout/trap)",
+        IoStep("app1a", _("read() system call into the guest kernel"), "syscall"),
+        IoStep("guest1", _("guest disk driver programs the virtual controller"), "driver"),
+        IoStep("guest1", _("each port access traps into the VMM (BT callout/trap)"),
                "vm_exit", 4),
-        IoStep("vmm", "VMM's device model decodes the accesses", "device_emulation"),
-        IoStep("vmm", "world switch: VMM world -> host world", "world_switch"),
-        IoStep("vmm", "host scheduler runs the VMM's user process (VMApp)",
+        IoStep("vmm", _("VMM's device model decodes the accesses"), "device_emulation"),
+        IoStep("vmm", _("world switch: VMM world -> host world"), "world_switch"),
+        IoStep("vmm", _("host scheduler runs the VMM's user process (VMApp)"),
                "context_switch"),
-        IoStep("vmm", "copy guest memory -> VMApp buffer", "copy_kib"),
-        IoStep("vmm", "VMApp calls read() on the host OS", "host_syscall"),
-        IoStep("host", "host disk driver issues the request", "driver"),
-        IoStep("hw", "disk reads the block (DMA)", "device"),
-        IoStep("host", "completion interrupt taken by the host OS", "interrupt"),
-        IoStep("host", "copy host kernel buffer -> VMApp buffer", "copy_kib"),
-        IoStep("host", "host scheduler wakes the VMM process", "context_switch"),
-        IoStep("vmm", "world switch: host world -> VMM world", "world_switch"),
-        IoStep("vmm", "virtual interrupt raised in the guest", "irq_injection"),
-        IoStep("guest1", "copy guest kernel buffer -> user buffer", "copy_kib"),
+        IoStep("vmm", _("copy guest memory -> VMApp buffer"), "copy_kib"),
+        IoStep("vmm", _("VMApp calls read() on the host OS"), "host_syscall"),
+        IoStep("host", _("host disk driver issues the request"), "driver"),
+        IoStep("hw", _("disk reads the block (DMA)"), "device"),
+        IoStep("host", _("completion interrupt taken by the host OS"), "interrupt"),
+        IoStep("host", _("copy host kernel buffer -> VMApp buffer"), "copy_kib"),
+        IoStep("host", _("host scheduler wakes the VMM process"), "context_switch"),
+        IoStep("vmm", _("world switch: host world -> VMM world"), "world_switch"),
+        IoStep("vmm", _("virtual interrupt raised in the guest"), "irq_injection"),
+        IoStep("guest1", _("copy guest kernel buffer -> user buffer"), "copy_kib"),
     )
     return HypervisorStack(
-        "type2", "Typ-2-Hypervisor (hosted)", ("VMware Workstation",),
+        "type2", _("Typ-2-Hypervisor (hosted)"), ("VMware Workstation",),
         comps, io, full_virtualization=True, needs_hw_support=False,
-        summary="The VMM is a process on a host OS; every device access goes through "
-                "the host (world switches, extra copies): more overhead than type 1, "
-                "used for test and development rather than production.")
+        summary=_("The VMM is a process on a host OS; every device access goes through "
+                  "the host (world switches, extra copies): more overhead than type 1, "
+                  "used for test and development rather than production."))
 
 
 def _paravirtual() -> HypervisorStack:
+    guest = _("modified guest kernel (paravirtualisiertes Betriebssystem)")
     comps = (
-        Component("hw", "Hardware", "hardware", None, "-", "the real machine"),
-        Component("xen", "Hypervisor (Xen)", "hypervisor", "hw", "ring 0",
-                  "reduced meta operating system (Minibetriebssystem); only it is "
-                  "privileged"),
-        Component("api", "Hypervisor-API (Hypercalls)", "interface", "xen", "ring 0 entry",
-                  "special hypervisor calls instead of sensitive instructions"),
-        Component("dom0", "dom0 (Host-BS)", "host_os", "api", "ring 1",
-                  "privileged domain with the real drivers (split-driver backend)"),
-        Component("guest1", "Windows (PV)", "pv_guest_os", "api", "ring 1",
-                  "modified guest kernel (paravirtualisiertes Betriebssystem)"),
-        Component("guest2", "Linux (PV)", "pv_guest_os", "api", "ring 1",
-                  "modified guest kernel (paravirtualisiertes Betriebssystem)"),
-        *_apps("1", "guest1", "ring 3"),
-        *_apps("2", "guest2", "ring 3"),
+        _hardware(),
+        Component("xen", "Hypervisor (Xen)", "hypervisor", "hw", _("ring 0"),
+                  _("reduced meta operating system (Minibetriebssystem); only it is "
+                    "privileged")),
+        Component("api", "Hypervisor-API (Hypercalls)", "interface", "xen", _("ring 0 entry"),
+                  _("special hypervisor calls instead of sensitive instructions")),
+        Component("dom0", "dom0 (Host-BS)", "host_os", "api", _("ring 1"),
+                  _("privileged domain with the real drivers (split-driver backend)")),
+        Component("guest1", "Windows (PV)", "pv_guest_os", "api", _("ring 1"), guest),
+        Component("guest2", "Linux (PV)", "pv_guest_os", "api", _("ring 1"), guest),
+        *_apps("1", "guest1", _("ring 3")),
+        *_apps("2", "guest2", _("ring 3")),
     )
     io = (
-        IoStep("app1a", "read() system call: traps to Xen, checked, forwarded to the "
-                        "guest kernel", "syscall", 2),
-        IoStep("guest1", "frontend driver puts the request on the shared ring", "driver"),
-        IoStep("guest1", "notify dom0: event-channel hypercall", "hypercall"),
-        IoStep("xen", "event delivered to dom0 (upcall)", "event_channel"),
-        IoStep("dom0", "backend validates, real driver issues the request", "driver"),
-        IoStep("hw", "disk reads the block (DMA into the granted page)", "device"),
-        IoStep("dom0", "completion interrupt taken by dom0", "interrupt"),
-        IoStep("dom0", "response on the ring, event-channel hypercall", "hypercall"),
-        IoStep("xen", "event delivered to the guest (upcall)", "event_channel"),
-        IoStep("guest1", "copy guest kernel buffer -> user buffer", "copy_kib"),
+        IoStep("app1a", _("read() system call: traps to Xen, checked, forwarded to the "
+                          "guest kernel"), "syscall", 2),
+        IoStep("guest1", _("frontend driver puts the request on the shared ring"), "driver"),
+        IoStep("guest1", _("notify dom0: event-channel hypercall"), "hypercall"),
+        IoStep("xen", _("event delivered to dom0 (upcall)"), "event_channel"),
+        IoStep("dom0", _("backend validates, real driver issues the request"), "driver"),
+        IoStep("hw", _("disk reads the block (DMA into the granted page)"), "device"),
+        IoStep("dom0", _("completion interrupt taken by dom0"), "interrupt"),
+        IoStep("dom0", _("response on the ring, event-channel hypercall"), "hypercall"),
+        IoStep("xen", _("event delivered to the guest (upcall)"), "event_channel"),
+        IoStep("guest1", _("copy guest kernel buffer -> user buffer"), "copy_kib"),
     )
     return HypervisorStack(
-        "paravirtual", "Paravirtualisierung (Xen)", ("Xen",), comps, io,
+        "paravirtual", _("Paravirtualisierung (Xen)"), ("Xen",), comps, io,
         full_virtualization=False, needs_hw_support=False,
-        summary="A modified guest kernel in ring 1 calls the hypervisor (ring 0) "
-                "through a hypercall API; the real drivers live in dom0, guests talk "
-                "to them through shared rings and event channels (split drivers).")
+        summary=_("A modified guest kernel in ring 1 calls the hypervisor (ring 0) "
+                  "through a hypercall API; the real drivers live in dom0, guests talk "
+                  "to them through shared rings and event channels (split drivers)."))
 
 
 def _kvm() -> HypervisorStack:
     comps = (
-        Component("hw", "Hardware", "hardware", None, "-", "the real machine"),
-        Component("linux", "Linux-Kern + kvm.ko", "hypervisor", "hw", "VMX root, ring 0",
-                  "the Linux kernel with the KVM module is the hypervisor"),
+        _hardware(),
+        Component("linux", "Linux-Kern + kvm.ko", "hypervisor", "hw", _("VMX root, ring 0"),
+                  _("the Linux kernel with the KVM module is the hypervisor")),
         Component("devkvm", "/dev/kvm", "interface", "linux", "ioctl",
-                  "special device: create VMs, memory slots, vCPUs; KVM_RUN"),
-        Component("qemu1", "QEMU", "vmm_process", "devkvm", "VMX root, ring 3",
-                  "one normal Linux process per VM, handles I/O exits"),
-        Component("hostapp", "Anwendung", "host_app", "linux", "VMX root, ring 3",
-                  "a normal application next to the VMs"),
-        Component("guest1", "Gast-BS", "guest_os", "qemu1", "VMX non-root, ring 0",
-                  "unmodified guest, its vCPUs are threads of the QEMU process"),
-        *_apps("1", "guest1", "VMX non-root, ring 3"),
+                  _("special device: create VMs, memory slots, vCPUs; KVM_RUN")),
+        Component("qemu1", "QEMU", "vmm_process", "devkvm", _("VMX root, ring 3"),
+                  _("one normal Linux process per VM, handles I/O exits")),
+        Component("hostapp", "Anwendung", "host_app", "linux", _("VMX root, ring 3"),
+                  _("a normal application next to the VMs")),
+        Component("guest1", "Gast-BS", "guest_os", "qemu1", _("VMX non-root, ring 0"),
+                  _("unmodified guest, its vCPUs are threads of the QEMU process")),
+        *_apps("1", "guest1", _("VMX non-root, ring 3")),
     )
     io = (
-        IoStep("app1a", "read() system call into the guest kernel (no exit)", "syscall"),
-        IoStep("guest1", "guest disk driver programs the virtual controller", "driver"),
-        IoStep("guest1", "each port/MMIO access: VM exit into kvm.ko", "vm_exit", 4),
-        IoStep("linux", "KVM_RUN returns to QEMU (KVM_EXIT_IO / KVM_EXIT_MMIO)",
+        IoStep("app1a", _("read() system call into the guest kernel (no exit)"), "syscall"),
+        IoStep("guest1", _("guest disk driver programs the virtual controller"), "driver"),
+        IoStep("guest1", _("each port/MMIO access: VM exit into kvm.ko"), "vm_exit", 4),
+        IoStep("linux", _("KVM_RUN returns to QEMU (KVM_EXIT_IO / KVM_EXIT_MMIO)"),
                "user_exit", 4),
-        IoStep("qemu1", "QEMU's device model decodes the accesses", "device_emulation"),
-        IoStep("qemu1", "QEMU calls pread() on the host", "host_syscall"),
-        IoStep("linux", "host disk driver issues the request", "driver"),
-        IoStep("hw", "disk reads the block (DMA)", "device"),
-        IoStep("linux", "completion interrupt taken by the host", "interrupt"),
-        IoStep("linux", "copy host buffer -> guest memory (QEMU's mapping)", "copy_kib"),
-        IoStep("linux", "scheduler wakes the QEMU I/O thread", "context_switch"),
-        IoStep("qemu1", "QEMU raises the guest IRQ (ioctl), injected on entry",
+        IoStep("qemu1", _("QEMU's device model decodes the accesses"), "device_emulation"),
+        IoStep("qemu1", _("QEMU calls pread() on the host"), "host_syscall"),
+        IoStep("linux", _("host disk driver issues the request"), "driver"),
+        IoStep("hw", _("disk reads the block (DMA)"), "device"),
+        IoStep("linux", _("completion interrupt taken by the host"), "interrupt"),
+        IoStep("linux", _("copy host buffer -> guest memory (QEMU's mapping)"), "copy_kib"),
+        IoStep("linux", _("scheduler wakes the QEMU I/O thread"), "context_switch"),
+        IoStep("qemu1", _("QEMU raises the guest IRQ (ioctl), injected on entry"),
                "irq_injection"),
-        IoStep("guest1", "guest interrupt handler acknowledges (EOI exits)", "vm_exit"),
-        IoStep("guest1", "copy guest kernel buffer -> user buffer", "copy_kib"),
+        IoStep("guest1", _("guest interrupt handler acknowledges (EOI exits)"), "vm_exit"),
+        IoStep("guest1", _("copy guest kernel buffer -> user buffer"), "copy_kib"),
     )
     return HypervisorStack(
-        "kvm", "KVM (Kernel Virtual Machine)", ("KVM + QEMU",), comps, io,
+        "kvm", _("KVM (Kernel Virtual Machine)"), ("KVM + QEMU",), comps, io,
         full_virtualization=True, needs_hw_support=True,
-        summary="KVM is a module of the Linux kernel, so Linux is the hypervisor; each "
-                "VM is a QEMU process that talks to /dev/kvm and handles I/O exits in "
-                "user space.")
+        summary=_("KVM is a module of the Linux kernel, so Linux is the hypervisor; each "
+                  "VM is a QEMU process that talks to /dev/kvm and handles I/O exits in "
+                  "user space."))
 
 
 _BUILDERS = {"native": _native, "type1": _type1, "type2": _type2,
              "paravirtual": _paravirtual, "kvm": _kvm}
-_CACHE: dict[str, HypervisorStack] = {}
+_CACHE: dict[tuple[str, str], HypervisorStack] = {}
 
 
 def get_stack(kind: str) -> HypervisorStack:
     """The built-in stack of ``kind`` (one of :data:`STACK_KINDS`).
 
-    Stacks are immutable, so the same object is returned each time.
+    Stacks are immutable, so the same object is returned each time (one per
+    language: notes, privileges, I/O steps and summary are in the current
+    language of :mod:`virtlab.i18n`; names, kinds and categories never change).
 
     Examples
     --------
@@ -829,9 +837,10 @@ def get_stack(kind: str) -> HypervisorStack:
     ValueError: kind must be one of 'native', 'type1', 'type2', 'paravirtual', 'kvm'; got 'type3'
     """
     check_choice("kind", kind, STACK_KINDS)
-    if kind not in _CACHE:
-        _CACHE[kind] = _BUILDERS[kind]()
-    return _CACHE[kind]
+    key = (language(), kind)
+    if key not in _CACHE:
+        _CACHE[key] = _BUILDERS[kind]()
+    return _CACHE[key]
 
 
 def all_stacks() -> tuple[HypervisorStack, ...]:
@@ -852,7 +861,7 @@ def vmi_stacks() -> tuple[HypervisorStack, ...]:
     Interface; a small library below it binds the interface to the real
     hardware (sensitive instructions go straight to the hardware), to VMware,
     or to Xen (hypervisor calls, no sensitive instructions any more).  Same
-    guest, three back ends.
+    guest, three back ends.  The texts are in the current language.
 
     Examples
     --------
@@ -861,28 +870,41 @@ def vmi_stacks() -> tuple[HypervisorStack, ...]:
     >>> {s.component("guest").label for s in vmi_stacks()}
     {'VMI Linux'}
     """
+    key = language()
+    if key not in _VMI_CACHE:
+        _VMI_CACHE[key] = _vmi_stacks()
+    return _VMI_CACHE[key]
+
+
+_VMI_CACHE: dict[str, tuple[HypervisorStack, ...]] = {}
+
+
+def _vmi_stacks() -> tuple[HypervisorStack, ...]:
+    direct = _("sensitive instructions go directly to the hardware")
+    calls = _("hypervisor calls instead of sensitive instructions")
     out = []
-    for kind, lib, hyp, note in (
-            ("vmi_native", "HW-Interface-Library", None,
-             "sensitive instructions go directly to the hardware"),
-            ("vmi_vmware", "VMware-Library", "VMware",
-             "hypervisor calls instead of sensitive instructions"),
-            ("vmi_xen", "Xen-Library", "Xen",
-             "hypervisor calls instead of sensitive instructions")):
-        comps = [Component("hw", "Hardware", "hardware", None, "-", "the real machine")]
+    for kind, lib, hyp, note, summary in (
+            ("vmi_native", "HW-Interface-Library", None, direct,
+             _("VMI Linux on bare hardware: sensitive instructions go directly to the "
+               "hardware.")),
+            ("vmi_vmware", "VMware-Library", "VMware", calls,
+             _("VMI Linux on VMware: hypervisor calls instead of sensitive instructions.")),
+            ("vmi_xen", "Xen-Library", "Xen", calls,
+             _("VMI Linux on Xen: hypervisor calls instead of sensitive instructions."))):
+        comps = [_hardware()]
         below = "hw"
         if hyp is not None:
-            comps.append(Component("hyp", hyp, "hypervisor", "hw", "ring 0",
-                                   f"{hyp} hypervisor"))
+            comps.append(Component("hyp", hyp, "hypervisor", "hw", _("ring 0"),
+                                   _("{name} hypervisor").format(name=hyp)))
             below = "hyp"
-        comps.append(Component("lib", lib, "interface", below, "ring 0/1", note))
+        comps.append(Component("lib", lib, "interface", below, _("ring 0/1"), note))
         comps.append(Component("guest", "VMI Linux", "pv_guest_os" if hyp else "guest_os",
-                               "lib", "ring 1" if hyp else "ring 0",
-                               "one kernel binary for every back end"))
-        comps.extend(_apps("", "guest", "ring 3"))
+                               "lib", _("ring 1") if hyp else _("ring 0"),
+                               _("one kernel binary for every back end")))
+        comps.extend(_apps("", "guest", _("ring 3")))
         out.append(HypervisorStack(
             kind, f"VMI: {lib}", (), tuple(comps), (), full_virtualization=False,
-            summary=f"VMI Linux on {'bare hardware' if hyp is None else hyp}: {note}."))
+            summary=summary))
     return tuple(out)
 
 

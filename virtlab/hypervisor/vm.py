@@ -37,6 +37,7 @@ from ..asm import Instruction, Program, REGS, check_program
 from ..cpu import (BlockCompiler, CPU, GuestState, MEMORY_WORDS, PrivState, deliver_irq,
                    deliver_trap, execute_special, interpret_step, is_plain, run_blocks, run_native)
 from ..errors import VirtlabError, check_int, check_type
+from ..i18n import N_, _
 from ..isa import ISA, get_isa
 from .costs import COSTS, CycleCosts, cycles
 
@@ -199,8 +200,12 @@ class Machine:
         self.cpu = CPU(self.program, isa=self.isa, memory_words=self.memory_words,
                        ports=self.ports)
         self.log: list[str] = []
+        #: Index in ``log`` of the last step that left guest code (trap, VM exit,
+        #: hypercall, callout, a critical instruction the VMM missed), or None.
+        self.last_vmm_step: int | None = None
         self.tracing = False
         self.note = ""
+        self.note_event = False
         self.last_event: StepEvent | None = None
         self.exits: dict[str, int] = {}
         self.hypercalls: dict[str, int] = {}
@@ -213,18 +218,23 @@ class Machine:
     # -- what a mode decides ----------------------------------------------------
     def special(self, c: CPU, ins: Instruction, pc: int) -> int:
         """Handle a special instruction; return the next EIP (-1 stops)."""
-        return self._on_guest_state(c, ins, pc, c.real, "executed directly (ring {cpl})")
+        return self._on_guest_state(c, ins, pc, c.real, N_("executed directly (ring {cpl})"))
 
     def _on_guest_state(self, c: CPU, ins: Instruction, pc: int, p: PrivState,
                         note: str) -> int:
         """Execute ``ins`` on the guest's state ``p``; traps go through the guest's own IDT.
 
-        ``note`` describes a step without a trap; ``{cpl}`` in it is the ring after it.
+        ``note`` (an English msgid) describes a step without a trap; ``{cpl}`` in it
+        is the ring after it.
         """
         npc, trap = execute_special(c, ins, pc, p)
         if self.tracing:
-            self.note = (note.format(cpl=p.cpl) if trap is None else
-                         f"trap vector {trap.vector} ({trap.reason}) → guest kernel via its IDT")
+            if trap is None:
+                self.note = _(note).format(cpl=p.cpl)
+            else:
+                self.note = _("trap vector {vector} ({reason}) → guest kernel via its "
+                              "IDT").format(vector=trap.vector, reason=trap.reason)
+                self.note_event = True
         return npc
 
     def guest_priv(self) -> PrivState:
@@ -262,12 +272,14 @@ class Machine:
         >>> m = NativeMachine(assemble("HLT"))
         >>> m.step().status, m.step().what
         ('halted', 'machine stopped')
+
+        The description is in the current language (:mod:`virtlab.i18n`).
         """
         c = self.cpu
         if getattr(self, "pending_exit", None) is not None:
             raise VirtlabError("a VM exit is pending: call complete_exit() first")
         if c.halted or c.fault is not None:
-            ev = StepEvent(c.pc, "", "machine stopped", self.ring, self.guest_ring,
+            ev = StepEvent(c.pc, "", _("machine stopped"), self.ring, self.guest_ring,
                            "halted" if c.halted else "fault")
             self.last_event = ev
             return ev
@@ -275,22 +287,27 @@ class Machine:
         text = (c.program[pc].text if 0 <= pc < len(c.program) else "?")
         self.tracing = True
         self.note = ""
+        self.note_event = False
         try:
             self._before_step()
             npc = interpret_step(c, self.special)
         finally:
             self.tracing = False
         ins = c.program[pc] if 0 <= pc < len(c.program) else None
-        what = self.note or (f"executed directly (ring {self.ring})"
+        what = self.note or (_("executed directly (ring {cpl})").format(cpl=self.ring)
                              if ins is not None and is_plain(ins) else "")
         if self.mode == "emulation" and not self.note:
-            what = "interpreted (fetch, decode, execute in software)"
+            what = _("interpreted (fetch, decode, execute in software)")
         status = ("exit" if getattr(self, "pending_exit", None) is not None else
                   "fault" if c.fault is not None else "halted" if c.halted else "running")
+        event = self.note_event
         if npc < 0 and c.fault is not None:
-            what = f"fault: {c.fault}"
+            what = _("fault: {fault}").format(fault=c.fault)
+            event = False
         ev = StepEvent(pc, text, what, self.ring, self.guest_ring, status)
         self.log.append(f"{pc:4d}  {text:<24s} {what}")
+        if event:
+            self.last_vmm_step = len(self.log) - 1
         self.last_event = ev
         return ev
 
@@ -406,7 +423,9 @@ class VMMMachine(Machine):
         npc, trap = execute_special(c, ins, pc, self.vcpu, trap_events=("reflections",))
         self.sync()
         if trap is not None and self.tracing:
-            self.note += f"; VMM injects vector {trap.vector} into the guest kernel"
+            self.note += "; " + _("VMM injects vector {vector} into the guest "
+                                  "kernel").format(vector=trap.vector)
+            self.note_event = True
         return npc
 
     def direct(self, c: CPU, ins: Instruction, pc: int) -> int:
@@ -417,9 +436,12 @@ class VMMMachine(Machine):
             if self.vcpu.cpl == 0:
                 c.count("emulated")
                 if self.tracing:
-                    self.note = f"trap (ring {real.cpl} → 0): VMM emulates {ins.key}"
+                    self.note = _("trap (ring {ring} → 0): VMM emulates {instruction}").format(
+                        ring=real.cpl, instruction=ins.key)
             elif self.tracing:
-                self.note = f"trap: privileged {ins.key} from an application"
+                self.note = _("trap: privileged {instruction} from an application").format(
+                    instruction=ins.key)
+            self.note_event = self.tracing
             return self.emulate(c, ins, pc)
         # A trap goes to the real IDT, which belongs to the VMM: it reflects
         # the trap into the guest kernel (the virtual CPU's IDT).
@@ -427,17 +449,19 @@ class VMMMachine(Machine):
                                     idt=self.vcpu)
         if trap is not None:
             if self.tracing:
-                self.note = (f"trap vector {trap.vector} goes to the VMM, which reflects it "
-                             "to the guest kernel")
+                self.note = _("trap vector {vector} goes to the VMM, which reflects it to the "
+                              "guest kernel").format(vector=trap.vector)
+                self.note_event = True
             self.sync()
             return npc
         if ins.sensitive_form and self.isa[ins.key].critical:
             c.count("critical_direct")
             if self.tracing:
-                self.note = (f"critical {ins.key} ran directly in ring {real.cpl}: "
-                             "no trap, the VMM never sees it")
+                self.note = _("critical {instruction} ran directly in ring {ring}: no trap, "
+                              "the VMM never sees it").format(instruction=ins.key, ring=real.cpl)
+                self.note_event = True      # the event the VMM missed
         elif self.tracing:
-            self.note = f"executed directly (ring {real.cpl})"
+            self.note = _("executed directly (ring {cpl})").format(cpl=real.cpl)
         return npc
 
     def special(self, c: CPU, ins: Instruction, pc: int) -> int:
@@ -452,7 +476,8 @@ class VMMMachine(Machine):
             npc = deliver_trap(c, self.vcpu, vec, pc)
             self.sync()
             if self.tracing:
-                self.note = f"VMM injects interrupt {vec} (virtual IF = 1)"
+                self.note = _("VMM injects interrupt {vector} (virtual IF = 1)").format(
+                    vector=vec)
             return npc
         return pc
 

@@ -38,6 +38,7 @@ from typing import Any
 from ..asm import REGS, Instruction
 from ..cpu import CPU, PrivState, deliver_irq, execute_special, mmio_complete, mmio_decode
 from ..errors import VirtlabError, check_bool, check_choice, check_int, check_type
+from ..i18n import N_, _
 from .costs import COSTS, HARDWARE, cycles
 from .vm import VMMMachine
 
@@ -401,7 +402,9 @@ class HardwareMachine(VMMMachine):
         self.vmx.vm_exit("EPT_VIOLATION", qual)
         self.exits["EPT_VIOLATION"] = self.exits.get("EPT_VIOLATION", 0) + 1
         if self.tracing:
-            self.note = "VM exit EPT_VIOLATION (#48): MMIO access at " + hex(a)
+            self.note = _("VM exit EPT_VIOLATION (#48): MMIO access at {address}").format(
+                address=hex(a))
+            self.note_event = True
         if "EPT_VIOLATION" in self.stop_on:
             self.pending_exit = ("EPT_VIOLATION", qual)
             self._pending_ins = ins
@@ -460,8 +463,8 @@ class HardwareMachine(VMMMachine):
         ex = exit_for(ins, self.controls, v.cpl)
         if ex is None:
             # Runs in non-root mode on guest state: no VMM involvement.
-            return self._on_guest_state(c, ins, pc, v, "executed in VMX non-root ring {cpl} "
-                                        "on guest state (no exit)")
+            return self._on_guest_state(c, ins, pc, v, N_("executed in VMX non-root ring {cpl} "
+                                                          "on guest state (no exit)"))
         reason, qual = ex
         c.pc = pc
         if reason == "IO_INSTRUCTION":
@@ -478,7 +481,9 @@ class HardwareMachine(VMMMachine):
             self.pending_exit = (reason, qual)
             self._pending_ins = ins
             if self.tracing:
-                self.note = f"VM exit {reason} (#{EXIT_REASONS[reason]}) → returned to caller"
+                self.note = _("VM exit {reason} (#{number}) → returned to caller").format(
+                    reason=reason, number=EXIT_REASONS[reason])
+                self.note_event = True
             return -1
         if reason == "IO_INSTRUCTION" and self.io_handler is not None:
             if ins.mnemonic == "OUT":
@@ -498,8 +503,9 @@ class HardwareMachine(VMMMachine):
             if trap is None:
                 c.count("exit_emulated")
         if self.tracing:
-            self.note = (f"VM exit {reason} (#{EXIT_REASONS[reason]}) → VMM in root mode "
-                         "executes it → VMRESUME")
+            self.note = _("VM exit {reason} (#{number}) → VMM in root mode executes it → "
+                          "VMRESUME").format(reason=reason, number=EXIT_REASONS[reason])
+            self.note_event = True
         if not c.halted:
             self.vmx.vmresume()
         return npc

@@ -599,7 +599,7 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
                                linewidth=0.5))
         ax.text(x2 + 0.08, y + bar_h / 2, label, fontsize=7, va="center")
     if vt:
-        ax.text(x2 + w2 - 0.05, (ys[0] + ys[3]) / 2, "VMX non-root", fontsize=6.5,
+        ax.text(x2 + w2 - 0.05, (ys[0] + ys[3]) / 2, _("VMX non-root"), fontsize=6.5,
                 ha="right", va="center", color="#0072B2", rotation=90)
     real = -1 if (vt and state.vmx == "root") else state.ring
     ax.plot([x2 + w2 - 0.55], [ys[real]], "o", color="#D55E00", markersize=9)

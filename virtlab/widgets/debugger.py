@@ -253,7 +253,7 @@ class DebuggerApp(WidgetApp):
         return debugger_view(result)
 
     def describe(self, result: DebuggerState) -> str:
-        desc = GUESTS[result.program][1] if result.program in GUESTS else ""
+        desc = _(GUESTS[result.program][1]) if result.program in GUESTS else ""
         ctr = result.counters
         keys = [k for k in ("instructions", "direct", "interpreted", "guest_traps",
                             "vmm_traps", "callouts", "exits", "hypercalls", "cache_hits",
@@ -283,14 +283,13 @@ def snapshot(machine, technique: str, program: str, steps: int = 0) -> DebuggerS
     vmcs = getattr(machine, "vmcs", None)
     if vmcs is not None and vmcs.exit_reason_name:
         q = ", ".join(f"{k}={v}" for k, v in vmcs.exit_qualification.items())
-        last_exit = f"VM exit {vmcs.exit_reason_name} (#{vmcs.exit_reason})" + (
-            f" [{q}]" if q else "")
-    else:
-        for line in reversed(machine.log):
-            if any(w in line for w in ("trap", "callout", "hypercall", "exit", "emulat")):
-                last_exit = line.split(None, 1)[1] if " " in line.strip() else line
-                last_exit = " ".join(last_exit.split())
-                break
+        last_exit = _("VM exit {reason} (#{number})").format(
+            reason=vmcs.exit_reason_name, number=vmcs.exit_reason) + (f" [{q}]" if q else "")
+    elif machine.last_vmm_step is not None:
+        # the machine marks the steps that left guest code (in any language)
+        line = machine.log[machine.last_vmm_step]
+        last_exit = line.split(None, 1)[1] if " " in line.strip() else line
+        last_exit = " ".join(last_exit.split())
     status = "fault" if c.fault is not None else "halted" if c.halted else "running"
     ev = machine.last_event
     return DebuggerState(

@@ -187,7 +187,7 @@ class HardwareApp(WidgetApp):
 
     def describe(self, result: HardwareLabResult) -> str:
         rows = "".join(
-            f"<tr><td>{n}</td><td>{html.escape(MICROBENCHMARKS[n])}</td>"
+            f"<tr><td>{n}</td><td>{html.escape(_(MICROBENCHMARKS[n]))}</td>"
             f"<td style='text-align:right'>{v['native']:,.0f}</td>"
             f"<td style='text-align:right'>{v['binary_translation']:,.0f}</td>"
             f"<td style='text-align:right'>{v['hardware']:,.0f}</td>"

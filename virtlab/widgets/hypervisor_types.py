@@ -29,19 +29,29 @@ import ipywidgets as W
 from ..errors import check_choice, check_int
 from ..hypervisor.stacks import (HypervisorStack, IoCost, STACK_KINDS, StackCosts, compare_stacks,
                                  get_stack, vmi_stacks)
-from ..i18n import N_, _
+from ..i18n import N_, _, language
 from ..viz.base import to_svg
 from ..viz.hypervisor import io_cost_bars, stack_diagram
 from .base import WidgetApp
 
 __all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types_lab"]
 
-_VMI = {s.kind: s for s in vmi_stacks()}
 _CHOICES = [(N_("native (no VM)"), "native"), (N_("Typ 1 (ESX, Hyper-V, XenServer)"), "type1"),
             (N_("Typ 2 hosted (VMware Workstation)"), "type2"),
             (N_("Paravirtualisierung (Xen)"), "paravirtual"), ("KVM + QEMU", "kvm"),
             (N_("VMI: hardware back end"), "vmi_native"),
             (N_("VMI: VMware back end"), "vmi_vmware"), (N_("VMI: Xen back end"), "vmi_xen")]
+
+#: How the cost categories of virtlab.hypervisor.stacks are shown in the step table
+#: (English: the identifier itself; the keys stay the model's).
+_CATEGORY_LABELS = {
+    "syscall": N_("syscall"), "driver": N_("driver"), "device": N_("device"),
+    "interrupt": N_("interrupt"), "copy_kib": N_("copy_kib"), "vm_exit": N_("vm_exit"),
+    "user_exit": N_("user_exit"), "world_switch": N_("world_switch"),
+    "host_syscall": N_("host_syscall"), "context_switch": N_("context_switch"),
+    "device_emulation": N_("device_emulation"), "hypercall": N_("hypercall"),
+    "event_channel": N_("event_channel"), "irq_injection": N_("irq_injection"),
+}
 
 
 @dataclass(frozen=True)
@@ -97,23 +107,24 @@ class HypervisorTypesApp(WidgetApp):
         # rendered once per stack and cached, so moving a cost slider redraws
         # only the bar chart (half the redraw time).
         self.diagram = W.Image(format="svg+xml", layout=W.Layout(max_width="100%"))
-        self._diagram_png: dict[str, bytes] = {}
+        self._diagram_png: dict[tuple[str, str], bytes] = {}
         super().__init__(controls, extra=[self.diagram])
 
     def compute(self, stack: str, size_kib: int, world_switch: int,
                 vm_exit: int) -> HypervisorTypesResult:
         costs = StackCosts(**{**self._defaults.__dict__, "world_switch": world_switch,
                               "vm_exit": vm_exit})
-        chosen = _VMI[stack] if stack in _VMI else get_stack(stack)
+        vmi = {s.kind: s for s in vmi_stacks()}     # the stacks speak the current language
+        chosen = vmi[stack] if stack in vmi else get_stack(stack)
         return HypervisorTypesResult(chosen, compare_stacks(costs, size_kib, STACK_KINDS),
                                      costs)
 
     def layers(self, result: HypervisorTypesResult) -> None:
-        kind = result.stack.kind
-        if kind not in self._diagram_png:
-            self._diagram_png[kind] = to_svg(stack_diagram(result.stack, width=6.0,
-                                                           height=3.6))
-        self.diagram.value = self._diagram_png[kind]
+        key = (language(), result.stack.kind)
+        if key not in self._diagram_png:
+            self._diagram_png[key] = to_svg(stack_diagram(result.stack, width=6.0,
+                                                          height=3.6))
+        self.diagram.value = self._diagram_png[key]
 
     def draw(self, result: HypervisorTypesResult):
         kind = result.stack.kind
@@ -135,7 +146,8 @@ class HypervisorTypesApp(WidgetApp):
             base = result.costs["native"].total
             rows = "".join(
                 f"<tr><td>{i + 1}</td><td>{html.escape(step.actor)}</td>"
-                f"<td>{html.escape(step.action)}</td><td>{html.escape(step.category)}"
+                f"<td>{html.escape(step.action)}</td>"
+                f"<td>{html.escape(_(_CATEGORY_LABELS.get(step.category, step.category)))}"
                 f"{' ×' + str(step.count) if step.count > 1 else ''}</td>"
                 f"<td style='text-align:right'>{cyc:,}</td></tr>"
                 for i, (step, cyc) in enumerate(c.steps))
