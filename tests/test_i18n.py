@@ -234,15 +234,7 @@ def _untranslated(app):
                    for word in _foreign_words(text, patterns)})
 
 
-#: Apps that still show English in German, and why.  Strict xfail: an app that becomes
-#: German fails here until it is taken off the list.
-NOT_YET_GERMAN = {
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET_GERMAN[n], strict=True))
-    if n in NOT_YET_GERMAN else n for n in sorted(virtlab.widgets.apps())])
+@pytest.mark.parametrize("name", sorted(virtlab.widgets.apps()))
 def test_every_widget_app_speaks_german(name, german):
     app = virtlab.widgets.apps()[name]()
     assert app.error is None, app.error
