@@ -26,7 +26,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
 from ..i18n import _, N_
-from .base import fast_ticks, new_figure, nice_ticks, PALETTE
+from .base import fast_legend, fast_ticks, freeze_ticks, new_figure, nice_ticks, PALETTE
 
 __all__ = [
     "KIND_COLORS",
@@ -234,8 +234,8 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     --------
     >>> from virtlab.hypervisor.stacks import compare_stacks
     >>> fig = io_cost_bars(compare_stacks(), highlight="type2")
-    >>> len(fig.axes[0].get_yticklabels())
-    5
+    >>> [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
+    ['type2']
     """
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
@@ -260,14 +260,9 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
                  for i, (x0, v) in enumerate(zip(left, vals)) if v]
         ax.add_collection(PolyCollection(verts, facecolors=_GROUP_COLORS[j],
                                          edgecolors="white", linewidths=0.5))
-        handles.append(Patch(facecolor=_GROUP_COLORS[j], label=_(group)))
+        handles.append((_(group), _GROUP_COLORS[j]))
         left = [a + b for a, b in zip(left, vals)]
     ax.set_ylim(len(kinds) - 0.5, -0.5)
-    ax.set_yticks(range(len(kinds)), [_(KIND_LABELS[k]) if k in KIND_LABELS else k
-                                      for k in kinds])
-    for kind, lbl in zip(kinds, ax.get_yticklabels()):
-        if kind == highlight:
-            lbl.set_fontweight("bold")
     for i, k in enumerate(kinds):
         txt = f"{costs[k].total / 1000:.1f}k"
         if base is not None and base.total:
@@ -275,9 +270,17 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
         ax.text(left[i], i, " " + txt, va="center", fontsize=7)
     ax.set_xlabel(_("k cycles per I/O request"))
     ax.set_xlim(0, max(left) * 1.38)
-    ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
-              frameon=False)
-    ax.tick_params(labelsize=8)
+    # Ticks and legend as plain artists (issue 21: matplotlib's tick and legend
+    # layout were most of the hypervisor-types redraw); the chosen stack's
+    # label in bold.
+    first = len(ax.texts)
+    fast_ticks(ax, "y", list(range(len(kinds))),
+               [_(KIND_LABELS[k]) if k in KIND_LABELS else k for k in kinds], fontsize=8)
+    for kind, label in zip(kinds, ax.texts[first:]):
+        if kind == highlight:
+            label.set_fontweight("bold")
+    freeze_ticks(ax, "x", fontsize=8)
+    fast_legend(ax, handles, fontsize=6, outside=True)
     return fig
 
 
