@@ -30,7 +30,7 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from ..errors import check_bool, check_int, check_number, check_type
 
 __all__ = ["PALETTE", "color_for", "fast_legend", "fast_ticks", "freeze_ticks", "new_figure",
-           "nice_ticks", "to_png", "to_svg"]
+           "nice_ticks", "plain_ticks", "to_png", "to_svg"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), used for VMs, techniques, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -253,17 +253,20 @@ def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
 
 
 def freeze_ticks(ax, which: str = "xy", *, fontsize: float | str | None = None,
-                 grid: float | None = None, length: float = 3.5, pad: float = 2.0) -> None:
+                 grid: float | None = None, length: float | None = None,
+                 pad: float | None = None) -> None:
     """Replace ``ax``'s matplotlib ticks by :func:`fast_ticks` at the same places.
 
     The positions and labels are the ones matplotlib would draw: the axis's
     own locator and formatter (log scales, ``MaxNLocator``, fixed labels set
     with ``set_xticks(locs, labels)``) evaluated for the final limits — so
-    call it after the limits are set.  The picture is the same; the ticks
-    cost one collection plus one text per label instead of five artists and
-    a layout pass each.  ``fontsize`` defaults to the rc tick label size.
-    An axis whose formatter needs an offset text (``1e6`` beside the axis)
-    keeps matplotlib's ticks.  Needs fixed margins, like :func:`fast_ticks`.
+    call it after the limits are set.  Label size, tick length, pad and grid
+    lines default to the axis's own settings (``tick_params``, ``ax.grid``);
+    minor ticks become unlabelled marks.  The picture is the same; the ticks
+    cost a collection plus one text per label instead of five artists and a
+    layout pass each.  An axis that is hidden draws nothing; one whose
+    formatter needs an offset text (``1e6`` beside the axis) keeps
+    matplotlib's ticks.  Needs fixed margins, like :func:`fast_ticks`.
 
     Examples
     --------
@@ -282,15 +285,50 @@ def freeze_ticks(ax, which: str = "xy", *, fontsize: float | str | None = None,
         axis = ax.xaxis if w == "x" else ax.yaxis
         lo, hi = sorted(ax.get_xlim() if w == "x" else ax.get_ylim())
         eps = (hi - lo) * 1e-9
-        locs = [float(v) for v in axis.get_major_locator()() if lo - eps <= v <= hi + eps]
+        # as Axis._update_ticks: the formatter sees every location, then the
+        # ones outside the view are dropped
+        every = [float(v) for v in axis.get_major_locator()()]
         fmt = axis.get_major_formatter()
-        fmt.set_locs(locs)
+        labels = fmt.format_ticks(every)
         if isinstance(fmt, ScalarFormatter) and fmt.get_offset():
             continue
-        labels = fmt.format_ticks(locs)
-        size = _points(fontsize if fontsize is not None
-                        else matplotlib.rcParams[f"{w}tick.labelsize"])
-        fast_ticks(ax, w, locs, labels, fontsize=size, grid=grid, length=length, pad=pad)
+        shown = [(v, t) for v, t in zip(every, labels) if lo - eps <= v <= hi + eps]
+        minor = [float(v) for v in axis.get_minor_locator()() if lo - eps <= v <= hi + eps]
+        # the axis's own look, from its template ticks (matplotlib keeps one of
+        # each, updated by tick_params and grid)
+        major = axis.majorTicks[0]
+        visible = ax.axison and axis.get_visible()
+        if visible and shown:
+            line = major.gridline
+            fast_ticks(ax, w, [v for v, _ in shown],
+                       [t for _, t in shown] if major.label1.get_visible() else None,
+                       fontsize=_points(fontsize) if fontsize is not None
+                       else major.label1.get_fontsize(),
+                       length=(length if length is not None else major.get_tick_padding()
+                               if major.tick1line.get_visible() else 0.0),
+                       pad=pad if pad is not None else major.get_pad(),
+                       grid=grid if grid is not None else
+                       ((line.get_alpha() or 1.0) if line.get_visible() else None))
+        if visible and minor:
+            fast_ticks(ax, w, minor, None, length=axis.minorTicks[0].get_tick_padding())
+        (ax.set_xticks if w == "x" else ax.set_yticks)([])
+        (ax.set_xticks if w == "x" else ax.set_yticks)([], minor=True)
+
+
+def plain_ticks(fig: Figure) -> Figure:
+    """:func:`freeze_ticks` on every axes of ``fig``; returns ``fig`` (for widget redraws).
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2, margins={"left": 0.2, "bottom": 0.2})
+    >>> _ = fig.add_subplot().plot([0, 10], [0, 1])
+    >>> len(plain_ticks(fig).axes[0].get_xticks())
+    0
+    """
+    check_type("fig", fig, Figure)
+    for ax in fig.axes:
+        freeze_ticks(ax)
+    return fig
 
 
 def _points(size: float | str) -> float:

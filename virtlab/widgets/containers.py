@@ -34,6 +34,8 @@ _INCIDENTS = {"app crash": N_("app crash"), "memory hog": N_("memory hog"),
 class ContainerLab(WidgetApp):
     """Instances, app size, host memory, an incident → footprint, start-up, density, reach."""
 
+    plain_ticks = True   # ticks as plain artists (issue 21)
+
     title = N_("Containers vs virtual machines")
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
