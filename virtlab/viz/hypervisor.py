@@ -22,6 +22,7 @@ import networkx as nx
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
@@ -251,17 +252,19 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     base = costs.get("native")
     left = [0.0] * len(kinds)
     handles = []
+    verts, faces = [], []
     for j, (group, cats) in enumerate(COST_GROUPS.items()):
         vals = [sum(costs[k].by_category.get(c, 0) for c in cats) / 1000 for k in kinds]
         if not any(vals):
             continue
-        # one collection per group instead of a Rectangle per bar: cheaper to draw
-        verts = [[(x0, i - 0.4), (x0 + v, i - 0.4), (x0 + v, i + 0.4), (x0, i + 0.4)]
-                 for i, (x0, v) in enumerate(zip(left, vals)) if v]
-        ax.add_collection(PolyCollection(verts, facecolors=_GROUP_COLORS[j],
-                                         edgecolors="white", linewidths=0.5))
+        verts += [[(x0, i - 0.4), (x0 + v, i - 0.4), (x0 + v, i + 0.4), (x0, i + 0.4)]
+                  for i, (x0, v) in enumerate(zip(left, vals)) if v]
+        faces += [_GROUP_COLORS[j]] * sum(1 for v in vals if v)
         handles.append((_(group), _GROUP_COLORS[j]))
         left = [a + b for a, b in zip(left, vals)]
+    # every segment in one collection (one SVG group) instead of a Rectangle per bar
+    ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="white",
+                                     linewidths=0.5))
     ax.set_ylim(len(kinds) - 0.5, -0.5)
     for i, k in enumerate(kinds):
         txt = f"{costs[k].total / 1000:.1f}k"
@@ -279,6 +282,7 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     for kind, label in zip(kinds, ax.texts[first:]):
         if kind == highlight:
             label.set_fontweight("bold")
+    ax.xaxis.set_major_locator(MaxNLocator(5))   # a scale, not a grid: each label is a text
     freeze_ticks(ax, "x", fontsize=8)
     fast_legend(ax, handles, fontsize=6, outside=True)
     return fig
