@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import is_color_like
 from matplotlib.font_manager import FontProperties
 from matplotlib.figure import Figure
 from matplotlib.textpath import TextToPath
@@ -281,6 +282,11 @@ def freeze_ticks(ax, which: str = "xy", *, fontsize: float | str | None = None,
     if not which or set(which) - {"x", "y"}:
         raise ValueError(f"which must be 'x', 'y' or 'xy', got {which!r}")
     check_type("ax", ax, Axes)
+    for name, value, top in (("grid", grid, 1), ("length", length, 50), ("pad", pad, 50)):
+        if value is not None:
+            check_number(name, value, minimum=0, maximum=top)
+    if fontsize is not None and not isinstance(fontsize, str):
+        check_number("fontsize", fontsize, minimum=1, maximum=100)
     for w in dict.fromkeys(which):
         axis = ax.xaxis if w == "x" else ax.yaxis
         lo, hi = sorted(ax.get_xlim() if w == "x" else ax.get_ylim())
@@ -359,7 +365,20 @@ def fast_legend(ax, entries, *, fontsize: float = 7, loc: str = "upper right",
     check_type("ax", ax, Axes)
     if loc not in ("upper right", "upper left"):
         raise ValueError(f"loc must be 'upper right' or 'upper left', got {loc!r}")
-    entries = [(str(e[0]), e[1], e[2] if len(e) > 2 else "patch") for e in entries]
+    check_number("fontsize", fontsize, minimum=1, maximum=100)
+    check_bool("outside", outside)
+    check_type("entries", entries, (list, tuple))
+    if len(entries) > 100:
+        raise ValueError(f"entries must hold at most 100 rows, got {len(entries)}")
+    for i, e in enumerate(entries):
+        check_type(f"entries[{i}]", e, (list, tuple))
+        if len(e) not in (2, 3) or not isinstance(e[0], str) or (len(e) == 3 and
+                                                                 e[2] not in ("patch", "line")):
+            raise ValueError(f"entries[{i}] must be (label, colour) or (label, colour, "
+                             f"'patch' | 'line') with a str label, got {e!r:.80}")
+        if not is_color_like(e[1]):
+            raise ValueError(f"entries[{i}] colour must be a matplotlib colour, got {e[1]!r:.40}")
+    entries = [(e[0], e[1], e[2] if len(e) > 2 else "patch") for e in entries]
     if not entries:
         return
     fig = ax.figure
