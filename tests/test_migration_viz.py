@@ -14,9 +14,13 @@ def test_migration_figure_for_each_method(method):
     assert len(fig.axes) == 2
     title = fig.axes[0].get_title()
     assert method in title and "downtime" in title
-    # one bar per round (plus invisible legend handles at x=0)
-    bars = [p for p in fig.axes[0].patches if p.get_height() > 0 and p.get_x() > 0.3]
+    # one bar per round, as high as the MiB it sent (one collection: issue 21)
+    bars = fig.axes[0].collections[0].get_paths()
     assert len(bars) == len(c[method].rounds)
+    assert [max(b.vertices[:, 1]) for b in bars] == pytest.approx(
+        [max(r.mb, 1e-3) for r in c[method].rounds])
+    assert [(min(b.vertices[:, 0]) + max(b.vertices[:, 0])) / 2 for b in bars] == pytest.approx(
+        [r.index for r in c[method].rounds])
     assert to_png(fig)[:4] == b"\x89PNG"
 
 

@@ -11,6 +11,8 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import io
 
@@ -18,14 +20,18 @@ import matplotlib
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import is_color_like
+from matplotlib.font_manager import FontProperties
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.textpath import TextToPath
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from ..errors import check_bool, check_int, check_number, check_type
 
-__all__ = ["PALETTE", "color_for", "fast_ticks", "new_figure", "nice_ticks", "to_png",
-           "to_svg"]
+__all__ = ["PALETTE", "color_for", "fast_legend", "fast_ticks", "freeze_ticks", "new_figure",
+           "nice_ticks", "plain_ticks", "to_png", "to_svg"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), used for VMs, techniques, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -131,6 +137,37 @@ def to_png(fig: Figure, dpi: int = WIDGET_DPI) -> bytes:
 _SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "virtlab"}
 
 
+@functools.lru_cache(maxsize=4096)
+def _measure(s, prop, ismath):
+    return _TEXT2PATH.get_text_width_height_descent(s, prop, ismath)
+
+
+_TEXT2PATH = TextToPath()
+
+
+def _svg_text_size(renderer, s, prop, ismath):
+    # Placing a text (alignment, layout) measures its string with FreeType; for
+    # SVG output that is a pure function of the string, the font properties and
+    # the math flag (the SVG renderer works at a fixed 72 dpi and measures with
+    # a TextToPath, like this).  matplotlib caches it per renderer, i.e. per
+    # figure, so every widget redraw measured the same tick labels, titles and
+    # legend entries again.  Here they are kept for the process.  The key holds
+    # a copy of the properties: a FontProperties is mutable (matplotlib's own
+    # cache does the same).
+    return _measure(s, prop.copy(), ismath)
+
+
+@contextlib.contextmanager
+def _measured_text():
+    # Only while our SVG is drawn: other SVG output in the process is untouched.
+    own = RendererSVG.get_text_width_height_descent
+    RendererSVG.get_text_width_height_descent = _svg_text_size
+    try:
+        yield
+    finally:
+        RendererSVG.get_text_width_height_descent = own
+
+
 def to_svg(fig: Figure) -> bytes:
     """Render ``fig`` to SVG bytes (deterministic: no date, fixed ids).
 
@@ -149,7 +186,7 @@ def to_svg(fig: Figure) -> bytes:
     if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    with matplotlib.rc_context(_SVG_RC):
+    with matplotlib.rc_context(_SVG_RC), _measured_text():
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
@@ -214,6 +251,179 @@ def fast_ticks(ax, which: str, locs, labels=None, *, fontsize: float = 8,
             extra = fontsize + 2 if which == "x" else \
                 0.62 * fontsize * max((len(str(t)) for t in labels), default=0) + 2
             (ax.xaxis if which == "x" else ax.yaxis).labelpad = length + pad + extra
+
+
+def freeze_ticks(ax, which: str = "xy", *, fontsize: float | str | None = None,
+                 grid: float | None = None, length: float | None = None,
+                 pad: float | None = None) -> None:
+    """Replace ``ax``'s matplotlib ticks by :func:`fast_ticks` at the same places.
+
+    The positions and labels are the ones matplotlib would draw: the axis's
+    own locator and formatter (log scales, ``MaxNLocator``, fixed labels set
+    with ``set_xticks(locs, labels)``) evaluated for the final limits — so
+    call it after the limits are set.  Label size, tick length, pad and grid
+    lines default to the axis's own settings (``tick_params``, ``ax.grid``);
+    minor ticks become unlabelled marks.  The picture is the same; the ticks
+    cost a collection plus one text per label instead of five artists and a
+    layout pass each.  An axis that is hidden draws nothing; one whose
+    formatter needs an offset text (``1e6`` beside the axis) keeps
+    matplotlib's ticks.  Needs fixed margins, like :func:`fast_ticks`.
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2, margins={"left": 0.2, "bottom": 0.2})
+    >>> ax = fig.add_subplot()
+    >>> _ = ax.plot([0, 10], [0, 1])
+    >>> freeze_ticks(ax, "x")
+    >>> [t.get_text() for t in ax.texts]
+    ['0.0', '2.5', '5.0', '7.5', '10.0']
+    """
+    check_type("which", which, str)
+    if not which or set(which) - {"x", "y"}:
+        raise ValueError(f"which must be 'x', 'y' or 'xy', got {which!r}")
+    check_type("ax", ax, Axes)
+    for name, value, top in (("grid", grid, 1), ("length", length, 50), ("pad", pad, 50)):
+        if value is not None:
+            check_number(name, value, minimum=0, maximum=top)
+    if fontsize is not None and not isinstance(fontsize, str):
+        check_number("fontsize", fontsize, minimum=1, maximum=100)
+    for w in dict.fromkeys(which):
+        axis = ax.xaxis if w == "x" else ax.yaxis
+        lo, hi = sorted(ax.get_xlim() if w == "x" else ax.get_ylim())
+        eps = (hi - lo) * 1e-9
+        # as Axis._update_ticks: the formatter sees every location, then the
+        # ones outside the view are dropped
+        every = [float(v) for v in axis.get_major_locator()()]
+        fmt = axis.get_major_formatter()
+        labels = fmt.format_ticks(every)
+        if isinstance(fmt, ScalarFormatter) and fmt.get_offset():
+            continue
+        shown = [(v, t) for v, t in zip(every, labels) if lo - eps <= v <= hi + eps]
+        minor = [float(v) for v in axis.get_minor_locator()() if lo - eps <= v <= hi + eps]
+        # the axis's own look, from its template ticks (matplotlib keeps one of
+        # each, updated by tick_params and grid)
+        major = axis.majorTicks[0]
+        visible = ax.axison and axis.get_visible()
+        if visible and shown:
+            line = major.gridline
+            fast_ticks(ax, w, [v for v, _ in shown],
+                       [t for _, t in shown] if major.label1.get_visible() else None,
+                       fontsize=_points(fontsize) if fontsize is not None
+                       else major.label1.get_fontsize(),
+                       length=(length if length is not None else major.get_tick_padding()
+                               if major.tick1line.get_visible() else 0.0),
+                       pad=pad if pad is not None else major.get_pad(),
+                       grid=grid if grid is not None else
+                       ((line.get_alpha() or 1.0) if line.get_visible() else None))
+        if visible and minor:
+            fast_ticks(ax, w, minor, None, length=axis.minorTicks[0].get_tick_padding())
+        (ax.set_xticks if w == "x" else ax.set_yticks)([])
+        (ax.set_xticks if w == "x" else ax.set_yticks)([], minor=True)
+
+
+def plain_ticks(fig: Figure) -> Figure:
+    """:func:`freeze_ticks` on every axes of ``fig``; returns ``fig`` (for widget redraws).
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2, margins={"left": 0.2, "bottom": 0.2})
+    >>> _ = fig.add_subplot().plot([0, 10], [0, 1])
+    >>> len(plain_ticks(fig).axes[0].get_xticks())
+    0
+    """
+    check_type("fig", fig, Figure)
+    for ax in fig.axes:
+        freeze_ticks(ax)
+    return fig
+
+
+def _points(size: float | str) -> float:
+    # a font size in points ("small" -> 8.33 with the default 10 pt font)
+    return FontProperties(size=size).get_size_in_points()
+
+
+def fast_legend(ax, entries, *, fontsize: float = 7, loc: str = "upper right",
+                outside: bool = False) -> None:
+    """A legend as plain artists: one collection of colour swatches and a text per entry.
+
+    matplotlib's ``Legend`` lays its entries out in a tree of offset boxes on
+    every draw (a tenth of a widget redraw); this places them once, from the
+    font size.  ``entries`` are ``(label, colour)`` pairs (a filled swatch) or
+    ``(label, colour, "line")`` (a short line, for plotted lines); ``loc`` is
+    ``"upper right"`` or ``"upper left"`` inside the axes, or with
+    ``outside`` the entries start right of the axes' top edge (like
+    ``loc="upper left", bbox_to_anchor=(1, 1)``).  Needs fixed margins.
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2, margins={"left": 0.2, "bottom": 0.2})
+    >>> ax = fig.add_subplot()
+    >>> fast_legend(ax, [("pre-copy", "#0072B2"), ("push", "#009E73")])
+    >>> [t.get_text() for t in ax.texts], len(ax.collections)
+    (['pre-copy', 'push'], 1)
+    """
+    check_type("ax", ax, Axes)
+    if loc not in ("upper right", "upper left"):
+        raise ValueError(f"loc must be 'upper right' or 'upper left', got {loc!r}")
+    check_number("fontsize", fontsize, minimum=1, maximum=100)
+    check_bool("outside", outside)
+    check_type("entries", entries, (list, tuple))
+    if len(entries) > 100:
+        raise ValueError(f"entries must hold at most 100 rows, got {len(entries)}")
+    for i, e in enumerate(entries):
+        check_type(f"entries[{i}]", e, (list, tuple))
+        if len(e) not in (2, 3) or not isinstance(e[0], str) or (len(e) == 3 and
+                                                                 e[2] not in ("patch", "line")):
+            raise ValueError(f"entries[{i}] must be (label, colour) or (label, colour, "
+                             f"'patch' | 'line') with a str label, got {e!r:.80}")
+        if not is_color_like(e[1]):
+            raise ValueError(f"entries[{i}] colour must be a matplotlib colour, got {e[1]!r:.40}")
+    entries = [(e[0], e[1], e[2] if len(e) > 2 else "patch") for e in entries]
+    if not entries:
+        return
+    fig = ax.figure
+    pos = ax.get_position()
+    w_pt, h_pt = pos.width * fig.get_figwidth() * 72, pos.height * fig.get_figheight() * 72
+    row, box, gap = 1.4 * fontsize, 1.4 * fontsize, 0.6 * fontsize
+    longest = max(0.6 * fontsize * len(label) for label, _, _ in entries)
+    if outside:
+        x0 = 1.0 + gap / w_pt
+    elif loc == "upper left":
+        x0 = gap / w_pt
+    else:
+        x0 = 1.0 - (1.5 * gap + box + 0.5 * fontsize + longest) / w_pt
+    y0 = 1.0 - (0 if outside else gap) / h_pt
+    swatches, faces, edges = [], [], []
+    if not outside:   # matplotlib's legend frame: white at 80 %, light grey edge
+        right = x0 + (box + 0.5 * fontsize + longest + gap) / w_pt
+        bottom = y0 - (len(entries) * row + gap / 2) / h_pt
+        x_f, y_f = x0 - 0.5 * gap / w_pt, y0 + 0.5 * gap / h_pt
+        swatches.append([(x_f, bottom), (x_f, y_f), (right, y_f), (right, bottom)])
+        faces.append((1, 1, 1, 0.8))
+        edges.append("#cccccc")
+    lines, line_colors = [], []
+    for i, (label, color, kind) in enumerate(entries):
+        top = y0 - i * row / h_pt
+        mid = top - 0.5 * row / h_pt
+        half = 0.35 * fontsize / h_pt
+        if kind == "line":
+            lines.append([(x0, mid), (x0 + box / w_pt, mid)])
+            line_colors.append(color)
+        else:
+            swatches.append([(x0, mid - half), (x0, mid + half), (x0 + box / w_pt, mid + half),
+                             (x0 + box / w_pt, mid - half)])
+            faces.append(color)
+            edges.append("none")
+        ax.text(x0 + (box + 0.5 * fontsize) / w_pt, mid, label, transform=ax.transAxes,
+                fontsize=fontsize, va="center", ha="left", clip_on=False, zorder=6)
+    ax.add_collection(PolyCollection(swatches, facecolors=faces, edgecolors=edges,
+                                     linewidths=0.8, transform=ax.transAxes, clip_on=False,
+                                     zorder=5),
+                      autolim=False)
+    if lines:
+        ax.add_collection(LineCollection(lines, colors=line_colors, linewidths=1.5,
+                                         transform=ax.transAxes, clip_on=False, zorder=5.5),
+                          autolim=False)
 
 
 def nice_ticks(lo: float, hi: float, n: int = 4, integer: bool = False):

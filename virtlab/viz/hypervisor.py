@@ -22,11 +22,12 @@ import networkx as nx
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
 from ..i18n import _, N_
-from .base import fast_ticks, new_figure, nice_ticks, PALETTE
+from .base import fast_legend, fast_ticks, freeze_ticks, new_figure, nice_ticks, PALETTE
 
 __all__ = [
     "KIND_COLORS",
@@ -234,8 +235,8 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     --------
     >>> from virtlab.hypervisor.stacks import compare_stacks
     >>> fig = io_cost_bars(compare_stacks(), highlight="type2")
-    >>> len(fig.axes[0].get_yticklabels())
-    5
+    >>> [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
+    ['type2']
     """
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
@@ -251,23 +252,20 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     base = costs.get("native")
     left = [0.0] * len(kinds)
     handles = []
+    verts, faces = [], []
     for j, (group, cats) in enumerate(COST_GROUPS.items()):
         vals = [sum(costs[k].by_category.get(c, 0) for c in cats) / 1000 for k in kinds]
         if not any(vals):
             continue
-        # one collection per group instead of a Rectangle per bar: cheaper to draw
-        verts = [[(x0, i - 0.4), (x0 + v, i - 0.4), (x0 + v, i + 0.4), (x0, i + 0.4)]
-                 for i, (x0, v) in enumerate(zip(left, vals)) if v]
-        ax.add_collection(PolyCollection(verts, facecolors=_GROUP_COLORS[j],
-                                         edgecolors="white", linewidths=0.5))
-        handles.append(Patch(facecolor=_GROUP_COLORS[j], label=_(group)))
+        verts += [[(x0, i - 0.4), (x0 + v, i - 0.4), (x0 + v, i + 0.4), (x0, i + 0.4)]
+                  for i, (x0, v) in enumerate(zip(left, vals)) if v]
+        faces += [_GROUP_COLORS[j]] * sum(1 for v in vals if v)
+        handles.append((_(group), _GROUP_COLORS[j]))
         left = [a + b for a, b in zip(left, vals)]
+    # every segment in one collection (one SVG group) instead of a Rectangle per bar
+    ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="white",
+                                     linewidths=0.5))
     ax.set_ylim(len(kinds) - 0.5, -0.5)
-    ax.set_yticks(range(len(kinds)), [_(KIND_LABELS[k]) if k in KIND_LABELS else k
-                                      for k in kinds])
-    for kind, lbl in zip(kinds, ax.get_yticklabels()):
-        if kind == highlight:
-            lbl.set_fontweight("bold")
     for i, k in enumerate(kinds):
         txt = f"{costs[k].total / 1000:.1f}k"
         if base is not None and base.total:
@@ -275,9 +273,18 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
         ax.text(left[i], i, " " + txt, va="center", fontsize=7)
     ax.set_xlabel(_("k cycles per I/O request"))
     ax.set_xlim(0, max(left) * 1.38)
-    ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
-              frameon=False)
-    ax.tick_params(labelsize=8)
+    # Ticks and legend as plain artists (issue 21: matplotlib's tick and legend
+    # layout were most of the hypervisor-types redraw); the chosen stack's
+    # label in bold.
+    first = len(ax.texts)
+    fast_ticks(ax, "y", list(range(len(kinds))),
+               [_(KIND_LABELS[k]) if k in KIND_LABELS else k for k in kinds], fontsize=8)
+    for kind, label in zip(kinds, ax.texts[first:]):
+        if kind == highlight:
+            label.set_fontweight("bold")
+    ax.xaxis.set_major_locator(MaxNLocator(5))   # a scale, not a grid: each label is a text
+    freeze_ticks(ax, "x", fontsize=8)
+    fast_legend(ax, handles, fontsize=6, outside=True)
     return fig
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from matplotlib.collections import PolyCollection
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_mapping, check_number, check_sequence, check_type
 from ..i18n import _
 from ..migration import METHODS, MigrationResult
-from .base import PALETTE, new_figure
+from .base import PALETTE, fast_legend, freeze_ticks, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
 
 __all__ = ["METHOD_COLORS", "downtime_curve", "migration_figure", "rounds_figure"]
@@ -27,6 +28,8 @@ __all__ = ["METHOD_COLORS", "downtime_curve", "migration_figure", "rounds_figure
 #: One colour per method (Okabe-Ito), the same in every figure.
 METHOD_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "post-copy": PALETTE[2]}
 _KIND_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "push": PALETTE[2]}
+#: Where the bars of the log-scale rounds plot start (rounds are clamped to >= 1e-3 MiB).
+_BAR_FLOOR = 1e-6
 
 
 def _ms(seconds: float) -> str:
@@ -38,8 +41,17 @@ def rounds_axes(ax, result: MigrationResult) -> None:
     check_type("result", result, MigrationResult)
     xs = [r.index for r in result.rounds]
     ys = [max(r.mb, 1e-3) for r in result.rounds]
-    ax.bar(xs, ys, color=[_KIND_COLORS[r.kind] for r in result.rounds], width=0.8)
     plain_log(ax)
+    # One collection instead of a Rectangle per round; the limits are what
+    # ax.bar gives (autoscaled on the bar tops: the bottoms are below any
+    # log-scale view).
+    ax.add_collection(PolyCollection(
+        [[(x - 0.4, _BAR_FLOOR), (x - 0.4, y), (x + 0.4, y), (x + 0.4, _BAR_FLOOR)]
+         for x, y in zip(xs, ys)],
+        facecolors=[_KIND_COLORS[r.kind] for r in result.rounds], linewidths=0),
+        autolim=False)
+    ax.update_datalim(list(zip(xs, ys)))
+    ax.autoscale_view()
     ax.set_xlabel(_("round"))
     ax.set_ylabel(_("MiB sent"))
     if result.method == "pre-copy":
@@ -50,12 +62,14 @@ def rounds_axes(ax, result: MigrationResult) -> None:
     stop = _(", stop: {reason}").format(reason=result.stop_reason)
     set_title(ax, title + (stop if result.method == "pre-copy" else ""),
                  fontsize=9)
-    handles = [ax.bar([0], [0], color=c, label=k) for k, c in _KIND_COLORS.items()
-               if any(r.kind == k for r in result.rounds)]
-    if handles:
-        ax.legend(fontsize=7, loc="upper right")
     ax.set_xlim(0.3, max(xs) + 0.7)
     ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+    # Ticks and legend as plain artists (issue 21): matplotlib's tick and legend
+    # layout were two thirds of a widget redraw; the positions and labels are
+    # the locators' own.
+    freeze_ticks(ax)
+    fast_legend(ax, [(k, c) for k, c in _KIND_COLORS.items()
+                     if any(r.kind == k for r in result.rounds)])
 
 
 def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:

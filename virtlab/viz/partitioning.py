@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from ..errors import check_type
 from ..i18n import _
 from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
-from .base import PALETTE, color_for, new_figure
+from .base import PALETTE, color_for, fast_legend, fast_ticks, freeze_ticks, new_figure
 from .datacenter import fixed_grid, set_title
 
 __all__ = ["assignment_figure", "timeline_figure", "utilization_figure"]
@@ -47,10 +47,11 @@ def assignment_axes(ax, assignment: Assignment) -> None:
         if left < 1 - 1e-9:
             ax.barh(y, 1 - left, left=left, color="#eeeeee", edgecolor="white")
             ax.text(left + (1 - left) / 2, y, _("free"), ha="center", va="center", fontsize=7)
-    ax.set_yticks(range(3), [f"{r[0]}\n({r[1]})" for r in rows], fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xticks([])          # the segments are labelled; ticks would only cost time
     ax.invert_yaxis()
+    # row names as plain artists (a matplotlib tick is five artists and a layout pass)
+    fast_ticks(ax, "y", [0, 1, 2], [f"{r[0]}\n({r[1]})" for r in rows], fontsize=8)
     ax.set_xlabel(_("share of the machine (hatched: weighted share of the shared CPU pool)"),
                   fontsize=8)
 
@@ -74,20 +75,26 @@ def utilization_axes(ax, result: UtilizationResult) -> None:
     total = [sum(result.demand[n][i] for n in result.names) for i in t]
     st = [sum(result.static[n][i] for n in result.names) for i in t]
     sh = [sum(result.shared[n][i] for n in result.names) for i in t]
-    ax.fill_between(t, total, color="#dddddd", step="mid", label=_("demand"))
-    ax.step(t, sh, where="mid", color=PALETTE[2], lw=1.5,
-            label=_("shared pool: {used} used, {unmet} unmet").format(
-                used=f"{result.shared_util:.0%}", unmet=f"{result.shared_unmet:.0%}"))
-    ax.step(t, st, where="mid", color=PALETTE[5], lw=1.2,
-            label=_("static: {used} used, {unmet} unmet").format(
-                used=f"{result.static_util:.0%}", unmet=f"{result.static_unmet:.0%}"))
+    legend = [(_("demand"), "#dddddd"),
+              (_("shared pool: {used} used, {unmet} unmet").format(
+                  used=f"{result.shared_util:.0%}", unmet=f"{result.shared_unmet:.0%}"),
+               PALETTE[2], "line"),
+              (_("static: {used} used, {unmet} unmet").format(
+                  used=f"{result.static_util:.0%}", unmet=f"{result.static_unmet:.0%}"),
+               PALETTE[5], "line")]
+    ax.fill_between(t, total, color=legend[0][1], step="mid")
+    ax.step(t, sh, where="mid", color=PALETTE[2], lw=1.5)
+    ax.step(t, st, where="mid", color=PALETTE[5], lw=1.2)
     ax.axhline(result.cpus, color="black", ls="--", lw=0.8)
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.set_xlabel(_("time step"))
     ax.set_ylabel("CPUs")
-    ax.legend(fontsize=7, loc="upper right")
     ax.set_ylim(0, max(max(total), result.cpus) * 1.35)
+    # Ticks and legend as plain artists (issue 21): matplotlib's tick and legend
+    # layout were most of the partition lab's redraw.
+    freeze_ticks(ax)
+    fast_legend(ax, legend)
 
 
 def utilization_figure(result: UtilizationResult):

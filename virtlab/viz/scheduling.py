@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.collections import PathCollection, PolyCollection
-from matplotlib.patches import FancyBboxPatch, Patch
+from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator, MaxNLocator
+from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox
 
 from ..errors import check_number, check_str, check_type
 from ..i18n import _
@@ -179,18 +180,43 @@ def _row_labels(ax, labels, fontsize=7):
         ax.text(-0.012, i, label, transform=tr, ha="right", va="center", fontsize=fontsize)
 
 
-def _draw_shares(ax, trace, entitled=None, lean=False):
+def _shares_panel(fig, box, trace):
+    """The share bars of :func:`lab_figure` as plain artists in the figure box ``box``.
+
+    ``box`` is ``(left, bottom, right, top)`` in figure fractions.  A second
+    Axes cost about a third of the lab's redraw (an Axes builds its tick and
+    spine machinery when created); this panel needs none of it: a frame, one
+    collection of bars and its texts, placed by one transform from
+    (share, row) to the box.
+    """
+    colors = vm_colors(trace)
+    names = list(trace.vm_names)
+    shares = [trace.share(n) for n in names]
+    right = max(1.0, max(shares) * 1.25)
+    n = len(names)
+    panel = BboxTransform(Bbox([[0.0, n - 0.5], [right, -0.5]]),
+                          TransformedBbox(Bbox([box[:2], box[2:]]), fig.transFigure))
+    fig.add_artist(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1],
+                             transform=fig.transFigure, facecolor="white",
+                             edgecolor="black", linewidth=0.8, zorder=0))
+    fig.add_artist(PolyCollection(
+        [[(0, i - 0.4), (0, i + 0.4), (s, i + 0.4), (s, i - 0.4)] for i, s in enumerate(shares)],
+        facecolors=[colors[v] for v in names], linewidths=0, transform=panel))
+    for i, (name, share) in enumerate(zip(names, shares)):
+        fig.text(share, i, f" {share:.2f}", va="center", fontsize=7, transform=panel)
+        # row names left of the frame, as _row_labels puts them beside an Axes
+        fig.text(-0.012 * right, i, name, ha="right", va="center", fontsize=7,
+                 transform=panel)
+    fig.text((box[0] + box[2]) / 2, box[1] - 5 / 72 / fig.get_figheight(),
+             _("share of one pCPU"), ha="center", va="top", fontsize=7)
+
+
+def _draw_shares(ax, trace, entitled=None):
     colors = vm_colors(trace)
     names = list(trace.vm_names)
     shares = [trace.share(n) for n in names]
     y = range(len(names))
-    if lean:         # one collection instead of a Rectangle per bar
-        ax.add_collection(PolyCollection(
-            [[(0, i - 0.4), (0, i + 0.4), (s, i + 0.4), (s, i - 0.4)]
-             for i, s in enumerate(shares)], facecolors=[colors[n] for n in names],
-            linewidths=0), autolim=False)
-    else:
-        ax.barh(y, shares, color=[colors[n] for n in names])
+    ax.barh(y, shares, color=[colors[n] for n in names])
     if entitled:
         for i, n in enumerate(names):
             if n in entitled:
@@ -198,19 +224,12 @@ def _draw_shares(ax, trace, entitled=None, lean=False):
     for i, s in enumerate(shares):
         ax.text(s, i, f" {s:.2f}", va="center", fontsize=7)
     ax.set_xlim(0, max(1.0, max(shares) * 1.25))
-    if lean:         # the widget: names as texts, no x ticks (each bar shows its value)
-        ax.set_yticks([])
-        ax.set_xticks([])
-        ax.set_ylim(len(names) - 0.5, -0.5)
-        _row_labels(ax, names)
-        ax.set_xlabel(_("share of one pCPU"), fontsize=7, labelpad=3)
-    else:
-        ax.set_yticks(list(y))
-        ax.set_yticklabels(names, fontsize=7)
-        ax.invert_yaxis()
-        ax.set_xlabel(_("share of one pCPU"), fontsize=7, labelpad=1)
-        ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax.tick_params(labelsize=7, length=2.5, pad=2)
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(_("share of one pCPU"), fontsize=7, labelpad=1)
+    ax.xaxis.set_major_locator(MaxNLocator(3))
+    ax.tick_params(labelsize=7, length=2.5, pad=2)
 
 
 def share_bars(trace, entitled: dict | None = None):
@@ -237,8 +256,9 @@ def lab_figure(trace, window_ms: float = 150.0):
     Examples
     --------
     >>> from virtlab.scheduler import CreditScheduler, VM, simulate
-    >>> len(lab_figure(simulate(CreditScheduler(), [VM("a")], 1, 200)).axes)
-    2
+    >>> fig = lab_figure(simulate(CreditScheduler(), [VM("a")], 1, 200))
+    >>> len(fig.axes), [t.get_text() for t in fig.texts]   # the shares: no second Axes
+    (1, [' 1.00', 'a', 'share of one pCPU'])
     """
     check_type("trace", trace, _trace_type())
     window = check_number("window_ms", window_ms, minimum=1.0)
@@ -253,7 +273,9 @@ def lab_figure(trace, window_ms: float = 150.0):
     _draw_gantt(ax, trace, start, end, legend=False, labels=False, compound=True,
                 title=_("{scheduler}: first {ms} ms").format(scheduler=trace.scheduler,
                                                                   ms=f"{end - start:g}"))
-    _draw_shares(fig.add_subplot(gs[0, 1]), trace, lean=True)
+    # the share bars where a second Axes would be (gs[0, 1]), without one
+    cell = gs[0, 1].get_position(fig)
+    _shares_panel(fig, (cell.x0, cell.y0, cell.x1, cell.y1), trace)
     return fig
 
 

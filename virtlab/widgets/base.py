@@ -70,7 +70,7 @@ import time
 from collections import OrderedDict, deque
 
 from ..i18n import _, language
-from ..viz.base import to_svg
+from ..viz.base import plain_ticks, to_svg
 
 __all__ = ["WidgetApp"]
 
@@ -127,6 +127,12 @@ class WidgetApp:
     #: Rendered states kept per app (0: off).  Only for apps whose ``compute``,
     #: ``draw`` and ``describe`` depend on nothing but the control values.
     state_cache = 0
+    #: Draw the figure's ticks as plain artists (:func:`virtlab.viz.base.plain_ticks`:
+    #: the same positions and labels; a matplotlib tick is five artists and a
+    #: layout pass).  For apps whose figures have fixed margins and whose
+    #: figure is not reused between redraws; the static notebook figures drawn
+    #: by the same viz functions keep matplotlib's ticks.
+    plain_ticks = False
 
     def __init__(self, controls: dict[str, W.Widget], *, extra: list[W.Widget] | None = None,
                  auto_update: bool = True):
@@ -199,6 +205,8 @@ class WidgetApp:
                 self.error = str(exc)
                 self.message.value = error_html(self.error)
                 return False
+            if fig is not None and self.plain_ticks:
+                plain_ticks(fig)
             image = to_svg(fig) if fig is not None else None
             if key is not None:
                 self._states[key] = (result, image, text)

@@ -70,6 +70,8 @@ def _metrics_table(p: cons.Placement) -> str:
 class ConsolidationLab(WidgetApp):
     """Number of servers, policy, overhead → hosts, utilization, energy."""
 
+    plain_ticks = True   # ticks as plain artists (issue 21)
+
     title = N_("Server consolidation (Serverkonsolidierung)")
 
     def __init__(self, servers: int = 40, policy: str = "ffd", overhead: float = 0.07,
@@ -99,6 +101,8 @@ class ConsolidationLab(WidgetApp):
 
 class FailureLab(WidgetApp):
     """Fail one host: what goes down, what restarts where, what is lost."""
+
+    plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("A host fails (Ausfall eines Serverrechners)")
 

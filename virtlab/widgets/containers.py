@@ -19,7 +19,7 @@ import ipywidgets as W
 from .. import containers as ct
 from ..errors import check_bool, check_choice, check_int
 from ..i18n import N_, _
-from ..viz import containers as viz_ct, to_png
+from ..viz import containers as viz_ct, to_svg
 from .base import WidgetApp
 
 __all__ = ["ContainerLab", "container_lab"]
@@ -37,6 +37,7 @@ class ContainerLab(WidgetApp):
     """Instances, app size, host memory, an incident → footprint, start-up, density, reach."""
 
     title = N_("Containers vs virtual machines")
+    plain_ticks = True   # ticks as plain artists (issue 21)
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
                  incident: str = "fork bomb", limits: bool = True):
@@ -47,8 +48,8 @@ class ContainerLab(WidgetApp):
         check_bool("limits", limits)
         # The stack picture changes only with the number of boxes shown (1-4): a second
         # image, rendered once per count and cached; a redraw renders the bar chart only.
-        self.diagram = W.Image(format="png", layout=W.Layout(max_width="60%"))
-        self._diagram_png: dict[int, bytes] = {}
+        self.diagram = W.Image(format="svg+xml", layout=W.Layout(max_width="60%"))
+        self._diagram_svg: dict[int, bytes] = {}
         controls = {
             "instances": W.IntSlider(value=instances, min=1, max=200, description=_("instances")),
             "app_mb": W.IntSlider(value=app_mb, min=10, max=4096, step=10,
@@ -66,11 +67,13 @@ class ContainerLab(WidgetApp):
                 ct.blast_radius("container", incident, limits=limits),
                 ct.blast_radius("vm", incident))
 
-    def draw(self, result):
+    def layers(self, result):
         shown = max(1, min(result[0].instances, 4))
-        if shown not in self._diagram_png:
-            self._diagram_png[shown] = to_png(viz_ct.stacks_figure(shown))
-        self.diagram.value = self._diagram_png[shown]
+        if shown not in self._diagram_svg:
+            self._diagram_svg[shown] = to_svg(viz_ct.stacks_figure(shown))
+        self.diagram.value = self._diagram_svg[shown]
+
+    def draw(self, result):
         return viz_ct.density_figure(result[0])
 
     def describe(self, result):

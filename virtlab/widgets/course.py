@@ -108,6 +108,8 @@ class VlanLab(WidgetApp):
 class StorageLab(WidgetApp):
     """Storage virtualization: one logical volume striped over several disks."""
 
+    plain_ticks = True   # ticks as plain artists (issue 21)
+
     title = N_("A logical volume over several disks")
 
     def __init__(self, disks: int = 3, stripe_blocks: int = 2, blocks: int = 12):

@@ -148,6 +148,8 @@ class HardwareApp(WidgetApp):
     'Binary translation vs VT-x: who wins which microbenchmark?'
     """
 
+    plain_ticks = True   # ticks as plain artists (issue 21)
+
     title = N_("Binary translation vs VT-x: who wins which microbenchmark?")
     # Picture and text depend on the control values only: rendered states are
     # cached (WidgetApp.state_cache, issue 21), a state shown before costs nothing.

@@ -131,7 +131,7 @@ class HypervisorTypesApp(WidgetApp):
         fig = io_cost_bars(result.costs, highlight=kind, width=7.0, height=2.6)
         title = _("one {kib} KiB read: cycles by step, every stack").format(
             kib=next(iter(result.costs.values())).size_kib)
-        fig.axes[0].set_title(title, fontsize=9)
+        fig.axes[0].set_title(title, fontsize=9, y=1.0)  # a fixed place: no title layout
         return fig
 
     def describe(self, result: HypervisorTypesResult) -> str:

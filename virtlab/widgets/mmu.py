@@ -63,6 +63,8 @@ class MemoryCostsApp(WidgetApp):
     'nested'
     """
 
+    plain_ticks = True   # ticks as plain artists (issue 21)
+
     title = N_("Shadow tables vs nested paging: what does translation cost?")
 
     def __init__(self, *, tlb_misses=500, pt_updates=30, context_switches=2, page_faults=5,

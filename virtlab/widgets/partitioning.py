@@ -18,7 +18,7 @@ from .. import partitioning as pt
 from ..errors import check_int
 from ..i18n import N_, _
 from ..viz import partitioning as viz_pt
-from ..viz import to_png
+from ..viz import to_svg
 from .base import WidgetApp
 
 __all__ = ["PartitionLab", "partition_lab"]
@@ -51,8 +51,8 @@ class PartitionLab(WidgetApp):
                                description=_("{partition} GiB").format(partition=name))
         # The resource bars depend only on the configuration: a second image, cached per
         # configuration, so the demand seed redraws only the utilization plot.
-        self.bars = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self._bars_png: dict[tuple, bytes] = {}
+        self.bars = W.Image(format="svg+xml", layout=W.Layout(max_width="100%"))
+        self._bars_svg: dict[tuple, bytes] = {}
         controls = {
             "prod_cpus": W.IntSlider(value=prod_cpus, min=0, max=8,
                                      description=_("prod CPUs")),
@@ -83,11 +83,11 @@ class PartitionLab(WidgetApp):
     def layers(self, result):
         assignment, _ = result
         key = assignment.partitions
-        if key not in self._bars_png:
-            if len(self._bars_png) > 64:
-                self._bars_png.clear()
-            self._bars_png[key] = to_png(viz_pt.assignment_figure(assignment))
-        self.bars.value = self._bars_png[key]
+        if key not in self._bars_svg:
+            if len(self._bars_svg) > 64:
+                self._bars_svg.clear()
+            self._bars_svg[key] = to_svg(viz_pt.assignment_figure(assignment))
+        self.bars.value = self._bars_svg[key]
 
     def draw(self, result):
         return viz_pt.utilization_figure(result[1])

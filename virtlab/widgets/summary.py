@@ -50,6 +50,8 @@ def _report(placement: cons.Placement, spares: int) -> av.AvailabilityReport:
 class CloudLab(WidgetApp):
     """Tenants, servers, link, maintenance host → placement, evacuation, dashboard."""
 
+    plain_ticks = True   # ticks as plain artists (issue 21)
+
     title = N_("A small cloud: consolidation, live migration, operations")
 
     def __init__(self, tenants: int = 3, per_tenant: int = 8, policy: str = "complementary",
