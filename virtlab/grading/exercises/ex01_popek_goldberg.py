@@ -27,7 +27,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ...isa import ISA, X86_32
+from ...i18n import N_, _
+from ...isa import CLASS_LABELS, ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
 from ..practice import Step
@@ -39,10 +40,10 @@ __all__ = ["EXERCISE", "Problem", "make_problem", "behaviour"]
 #: What an instruction does, where the catalogue's ``reason`` would give the answer
 #: away (it names the class or says whether it traps).
 _EFFECT = {
-    "IN": "reads a device register (an I/O port)",
-    "POPF": "pops EFLAGS, including the interrupt flag; whether IF changes depends on "
-            "the current privilege level",
-    "SMSW": "reads the machine status word (the mode bits of CR0)",
+    "IN": N_("reads a device register (an I/O port)"),
+    "POPF": N_("pops EFLAGS, including the interrupt flag; whether IF changes depends on "
+               "the current privilege level"),
+    "SMSW": N_("reads the machine status word (the mode bits of CR0)"),
 }
 
 
@@ -56,14 +57,15 @@ def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: 
     in user mode it traps to the supervisor (general-protection fault)
     its effect is the same whichever mode executes it
     """
-    text = _EFFECT.get(mnemonic, X86_32[mnemonic].reason)
-    text += ("; in user mode it traps to the supervisor (general-protection fault)"
-             if privileged else "; in user mode it runs without a trap")
+    # in the current language: the clauses are joined like list items
+    clauses = [_(_EFFECT[mnemonic]) if mnemonic in _EFFECT else X86_32[mnemonic].reason_text,
+               _("in user mode it traps to the supervisor (general-protection fault)")
+               if privileged else _("in user mode it runs without a trap")]
     if sensitive:
-        text += ("; its effect is the same whichever mode executes it" if user_sensitive
-                 else "; the designers made it harmless in user mode: executed there, it "
-                      "neither changes nor reveals any system state")
-    return text
+        clauses.append(_("its effect is the same whichever mode executes it") if user_sensitive
+                       else _("the designers made it harmless in user mode: executed there, "
+                              "it neither changes nor reveals any system state"))
+    return "; ".join(clauses)
 
 
 @dataclass(frozen=True)
@@ -215,35 +217,46 @@ def worked(problem: Problem) -> list[Step]:
     rows = []
     text = problem.descriptions()
     for m, p, c, b, u in problem.table:
-        kind = ("critical" if (c or b) and not p else "privileged" if p else "innocuous")
-        why = " and ".join(w for w, f in (("changes machine state", c),
-                                          ("depends on machine state", b)) if f) or "neither"
-        rows.append(f"  {m}: {text[m]}.\n    → {why}; {'traps' if p else 'does not trap'} "
-                    f"in user mode → {'sensitive, ' if c or b else ''}{kind}")
+        kind = _(CLASS_LABELS["critical" if (c or b) and not p else
+                              "privileged" if p else "innocuous"])
+        verdict = _("sensitive, {kind}").format(kind=kind) if c or b else kind
+        rule = (_("{why}; traps in user mode → {verdict}") if p else
+                _("{why}; does not trap in user mode → {verdict}"))
+        rows.append(f"  {m}: {text[m]}.\n    → "
+                    + rule.format(why=_(_STATE_WHY[bool(c), bool(b)]), verdict=verdict))
     user_crit = sorted(m for m, p, c, b, u in problem.table if u and not p)
+    hybrid = (_("A hybrid VMM interprets virtual supervisor mode, so only instructions that "
+                "are sensitive in user mode and unprivileged break it: {names} → no hybrid "
+                "VMM.").format(names=", ".join(user_crit)) if user_crit else
+              _("A hybrid VMM interprets virtual supervisor mode, so only instructions that "
+                "are sensitive in user mode and unprivileged break it: none → a hybrid VMM "
+                "can be built."))
     return [
-        Step("sensitive instructions",
-             "An instruction is sensitive if it is control-sensitive (changes the machine's "
-             "mode or resources) or behaviour-sensitive (its effect depends on them), whether "
-             "or not it traps:\n" + "\n".join(rows),
+        Step(_("sensitive instructions"),
+             _("An instruction is sensitive if it is control-sensitive (changes the machine's "
+               "mode or resources) or behaviour-sensitive (its effect depends on them), "
+               "whether or not it traps:\n{rows}").format(rows="\n".join(rows)),
              {"sensitive": sol["sensitive"]}),
-        Step("critical instructions",
-             "Critical = sensitive but not privileged (it does not trap in user mode, so a "
-             "trap-and-emulate VMM never sees it): "
-             + (", ".join(sorted(sol["critical"])) or "none") + ".",
+        Step(_("critical instructions"),
+             _("Critical = sensitive but not privileged (it does not trap in user mode, so a "
+               "trap-and-emulate VMM never sees it): {names}.").format(
+                 names=", ".join(sorted(sol["critical"])) or _("none")),
              {"critical": sol["critical"]}),
-        Step("Theorem 1",
-             "A VMM can be built if every sensitive instruction is privileged, i.e. if there "
-             "is no critical instruction: " + ("yes." if sol["virtualizable"] else
-                                               "not guaranteed — there are critical ones."),
+        Step(_("Theorem 1"),
+             _("A VMM can be built if every sensitive instruction is privileged, i.e. if there "
+               "is no critical instruction: yes.") if sol["virtualizable"] else
+             _("A VMM can be built if every sensitive instruction is privileged, i.e. if there "
+               "is no critical instruction: not guaranteed — there are critical ones."),
              {"virtualizable": sol["virtualizable"]}),
-        Step("Theorem 3",
-             "A hybrid VMM interprets virtual supervisor mode, so only instructions that are "
-             "sensitive in user mode and unprivileged break it: "
-             + (", ".join(user_crit) + " → no hybrid VMM." if user_crit
-                else "none → a hybrid VMM can be built."),
-             {"hybrid": sol["hybrid"]}),
+        Step(_("Theorem 3"), hybrid, {"hybrid": sol["hybrid"]}),
     ]
+
+
+#: (changes machine state, depends on machine state) → the worked solution's reason.
+_STATE_WHY = {(True, True): N_("changes machine state and depends on machine state"),
+              (True, False): N_("changes machine state"),
+              (False, True): N_("depends on machine state"),
+              (False, False): N_("neither")}
 
 
 EXERCISE = Exercise(

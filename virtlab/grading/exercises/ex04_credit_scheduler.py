@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ...i18n import _
 from ...rng import make_rng
 from ...scheduler import BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, simulate
 from ..practice import Step
@@ -231,26 +232,30 @@ def worked(problem: Problem) -> list[Step]:
     total = sum(problem.weights)
     naive = ", ".join(f"{n} {w}/{total} = {w / total:.3f}"
                       for n, w in zip(problem.names, problem.weights))
-    capped = [f"{n} (cap {c} % = {c / 100:.2f})" for n, c in zip(problem.names, problem.caps) if c]
+    capped = [_("{name} (cap {cap} % = {fraction})").format(name=n, cap=c,
+                                                              fraction=f"{c / 100:.2f}")
+              for n, c in zip(problem.names, problem.caps) if c]
     shares = ", ".join(f"{n} {s:.3f}" for n, s in sol["shares"].items())
     w0 = problem.weights[0]
     return [
-        Step("long-run shares of the pCPU",
-             f"By weight alone: {naive}. "
-             + (f"Caps: {', '.join(capped)}; a VM whose part exceeds its cap is fixed at the "
-                "cap and the rest is split again by weight among the others (water-filling). "
-                if capped else "No caps, so the shares are weight-proportional. ")
-             + f"Result: {shares}.",
+        Step(_("long-run shares of the pCPU"),
+             (_("By weight alone: {naive}. Caps: {caps}; a VM whose part exceeds its cap is "
+                "fixed at the cap and the rest is split again by weight among the others "
+                "(water-filling). Result: {shares}.") if capped else
+              _("By weight alone: {naive}. No caps, so the shares are weight-proportional. "
+                "Result: {shares}.")).format(naive=naive, caps=", ".join(capped),
+                                             shares=shares),
              {"shares": sol["shares"]}),
-        Step("credits per accounting period",
-             f"Every 30 ms the pCPU hands out 300 credits in proportion to weight, rounded up: "
-             f"⌈300 · {w0} / {total}⌉ = {sol['credit']} for {problem.names[0]}.",
+        Step(_("credits per accounting period"),
+             _("Every 30 ms the pCPU hands out 300 credits in proportion to weight, rounded "
+               "up: ⌈300 · {weight} / {total}⌉ = {credit} for {name}.").format(
+                 weight=w0, total=total, credit=sol["credit"], name=problem.names[0]),
              {"credit": sol["credit"]}),
-        Step("priorities",
-             "Credit ≥ 0 is UNDER, < 0 is OVER; an UNDER vCPU that wakes up is BOOSTed, and "
-             "the tick that finds a BOOSTed vCPU running ends the BOOST; no runnable vCPU "
-             "means IDLE: " + ", ".join(f"{k} → {v}" for k, v in sol["priorities"].items())
-             + ".",
+        Step(_("priorities"),
+             _("Credit ≥ 0 is UNDER, < 0 is OVER; an UNDER vCPU that wakes up is BOOSTed, and "
+               "the tick that finds a BOOSTed vCPU running ends the BOOST; no runnable vCPU "
+               "means IDLE: {priorities}.").format(priorities=", ".join(
+                   f"{k} → {v}" for k, v in sol["priorities"].items())),
              {"priorities": sol["priorities"]}),
     ]
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ... import migration
+from ...i18n import _
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -189,27 +190,32 @@ def worked(problem: Problem) -> list[Step]:
     sol = solve(problem)
     rounds = rounds_direct(*_args(problem))
     return [
-        Step("stop-and-copy time",
-             f"Memory plus 256 KiB of CPU and device state, in Mbit, over the link: "
-             f"({problem.memory_mb} + 0.25) MiB × 8.388608 Mbit/MiB / {problem.bandwidth_mbit} "
-             f"Mbit/s = {sol['stop_copy_s']:.3f} s, all of it downtime.",
+        Step(_("stop-and-copy time"),
+             _("Memory plus 256 KiB of CPU and device state, in Mbit, over the link: "
+               "({memory} + 0.25) MiB × 8.388608 Mbit/MiB / {bandwidth} Mbit/s = {seconds} s, "
+               "all of it downtime.").format(memory=problem.memory_mb,
+                                             bandwidth=problem.bandwidth_mbit,
+                                             seconds=f"{sol['stop_copy_s']:.3f}"),
              {"stop_copy_s": sol["stop_copy_s"]}),
-        Step("the first two pre-copy rounds",
-             f"Round 1 sends every page: {sol['round1_pages']} pages. While it is sent the VM "
-             f"dirties pages of its {problem.wws_mb} MiB writable working set at "
-             f"{problem.dirty_rate_mbit} Mbit/s; those are round 2: {sol['round2_pages']} "
-             "pages.",
+        Step(_("the first two pre-copy rounds"),
+             _("Round 1 sends every page: {round1} pages. While it is sent the VM dirties "
+               "pages of its {wws} MiB writable working set at {rate} Mbit/s; those are "
+               "round 2: {round2} pages.").format(
+                 round1=sol["round1_pages"], wws=problem.wws_mb,
+                 rate=problem.dirty_rate_mbit, round2=sol["round2_pages"]),
              {"round1_pages": sol["round1_pages"], "round2_pages": sol["round2_pages"]}),
-        Step("why pre-copy stops",
-             f"Repeat until one of Xen's rules fires — a round of fewer than "
-             f"{migration.MIN_PAGES} pages, {migration.DEF_MAX_ITERS} rounds, or more than "
-             f"{migration.DEF_MAX_FACTOR}× the memory sent. Rounds: "
-             + ", ".join(map(str, rounds[:6])) + (" …" if len(rounds) > 6 else "")
-             + f" → stop reason {sol['stop_reason']}.",
+        Step(_("why pre-copy stops"),
+             _("Repeat until one of Xen's rules fires — a round of fewer than {min_pages} "
+               "pages, {max_iters} rounds, or more than {max_factor}× the memory sent. "
+               "Rounds: {rounds} → stop reason {reason}.").format(
+                 min_pages=migration.MIN_PAGES, max_iters=migration.DEF_MAX_ITERS,
+                 max_factor=migration.DEF_MAX_FACTOR,
+                 rounds=", ".join(map(str, rounds[:6])) + (" …" if len(rounds) > 6 else ""),
+                 reason=sol["stop_reason"]),
              {"stop_reason": sol["stop_reason"]}),
-        Step("downtime",
-             "The VM pauses for the last dirty pages plus the 256 KiB of state: "
-             f"{sol['downtime_ms']:.3f} ms.",
+        Step(_("downtime"),
+             _("The VM pauses for the last dirty pages plus the 256 KiB of state: "
+               "{downtime} ms.").format(downtime=f"{sol['downtime_ms']:.3f}"),
              {"downtime_ms": sol["downtime_ms"]}),
     ]
 

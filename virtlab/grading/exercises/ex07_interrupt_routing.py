@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...devices import IOEvent
+from ...i18n import _
 from ...interrupts import HYPERVISOR, InterruptController, Platform, simulate_interrupts
 from ...rng import make_rng
 from ..practice import Step
@@ -232,23 +233,26 @@ def worked(problem: Problem) -> list[Step]:
     True
     """
     sol = solve(problem)
-    pt = (f"{problem.passthrough[0]} belongs to {problem.passthrough[1]} (passthrough)"
-          if problem.passthrough else "no device is passed through")
+    pt = (_("{device} belongs to {domain} (passthrough)").format(
+              device=problem.passthrough[0], domain=problem.passthrough[1])
+          if problem.passthrough else _("no device is passed through"))
     return [
-        Step("what the controller acknowledges",
-             "Replay the operations on the controller: a raise sets the line's pending bit, "
-             "an ack hands the CPU the most urgent pending, unmasked line (line 0 first) and "
-             "clears its bit: " + ", ".join(map(str, sol["acks"])) + ".",
+        Step(_("what the controller acknowledges"),
+             _("Replay the operations on the controller: a raise sets the line's pending bit, "
+               "an ack hands the CPU the most urgent pending, unmasked line (line 0 first) "
+               "and clears its bit: {acks}.").format(acks=", ".join(map(str, sol["acks"]))),
              {"acks": sol["acks"]}),
-        Step("interrupt paths",
-             f"The timer belongs to the hypervisor; nic and disk belong to dom0 unless passed "
-             f"through ({pt}). A dom0 device's interrupt goes hypervisor → dom0 → the domU the "
-             "data is for; a passed-through one goes hypervisor → its domU: "
-             + "; ".join(f"{k}: {' → '.join(v)}" for k, v in sol["paths"].items()) + ".",
+        Step(_("interrupt paths"),
+             _("The timer belongs to the hypervisor; nic and disk belong to dom0 unless "
+               "passed through ({passthrough}). A dom0 device's interrupt goes hypervisor → "
+               "dom0 → the domU the data is for; a passed-through one goes hypervisor → its "
+               "domU: {paths}.").format(
+                 passthrough=pt,
+                 paths="; ".join(f"{k}: {' → '.join(v)}" for k, v in sol["paths"].items())),
              {"paths": sol["paths"]}),
-        Step("event channels",
-             "Each split-driver device in dom0 needs one event channel per domU frontend "
-             f"(two domUs): {sol['channels']} channels.",
+        Step(_("event channels"),
+             _("Each split-driver device in dom0 needs one event channel per domU frontend "
+               "(two domUs): {channels} channels.").format(channels=sol["channels"]),
              {"channels": sol["channels"]}),
     ]
 
