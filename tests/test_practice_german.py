@@ -3,8 +3,9 @@
 Every step of every exercise's ``worked()`` is checked under ``set_language("de")`` for a few
 practice numbers: its title and text contain no English (the word check of
 ``tests/test_i18n.py`` plus a list of English function words), they state exactly the numbers
-of the English step, and they establish the same answers.  The English text stays as it was
-(pinned literally for one exercise).
+of the English step, and they establish the same answers; so does the problem statement
+(``describe``) with the exercise's title.  The English text stays as it was (pinned
+literally for one exercise).
 """
 
 from __future__ import annotations
@@ -98,8 +99,7 @@ def _steps(exercise_id, number, lang):
 def test_worked_steps_are_german_with_the_english_numbers(exercise_id, patterns):
     for number in NUMBERS:
         problem = practice.practice_problem(exercise_id, number).problem
-        names = set(_DATA_TOKEN.findall(repr(problem))) | _model_names(exercise_id, problem)
-        allowed = ALWAYS | names | {w for n in names for w in _LETTERS.findall(n)}
+        allowed = _allowed(exercise_id, problem)
         english_model = _model_english(exercise_id, problem)
         en, de = _steps(exercise_id, number, "en"), _steps(exercise_id, number, "de")
         assert len(de) == len(en)
@@ -115,6 +115,32 @@ def test_worked_steps_are_german_with_the_english_numbers(exercise_id, patterns)
                 text = text.replace(model_text, " ")
             for part in (d.title, text):
                 assert _english_in(part, allowed, patterns) == [], (where, part)
+
+
+def _allowed(exercise_id, problem):
+    names = set(_DATA_TOKEN.findall(repr(problem))) | _model_names(exercise_id, problem)
+    return ALWAYS | names | {w for n in names for w in _LETTERS.findall(n)}
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_problem_statement_and_title_are_german(exercise_id, patterns):
+    # what `virtlab practice` and the practice widget show before the solution
+    for number in NUMBERS:
+        p = practice.practice_problem(exercise_id, number)
+        previous = virtlab.set_language("de")
+        try:
+            de = practice.format_practice(p, [])
+        finally:
+            virtlab.set_language(previous)
+        en = practice.format_practice(p, [])
+        assert de != en
+        de_lines, en_lines = de.splitlines(), en.splitlines()
+        # the ARG lines name the parameters, as OSTEP's simulators do: never translated
+        assert [ln for ln in de_lines if ln.startswith("ARG ")] == en_lines[:2]
+        assert de_lines[3].startswith("Übung ") and en_lines[3].startswith("Exercise ")
+        text = "\n".join(ln for ln in de_lines if not ln.startswith("ARG "))
+        assert _english_in(text, _allowed(exercise_id, p.problem), patterns) == [], text
+        assert _numbers(de) == _numbers(en), exercise_id
 
 
 @pytest.mark.parametrize("exercise_id", sorted(MODEL_TEXT_STILL_ENGLISH))
@@ -147,6 +173,15 @@ def test_english_steps_are_unchanged():
     assert steps[0].text.startswith(
         "By weight alone: web 768/1792 = 0.429, db 256/1792 = 0.143, batch 768/1792 = 0.429. "
         "Caps: db (cap 20 % = 0.20); a VM whose part exceeds its cap is fixed at the cap")
+
+
+def test_english_problem_statement_is_unchanged():
+    p = practice.practice_problem("ex04_credit_scheduler", 3)
+    text = practice.format_practice(p, [])
+    assert "\n\nExercise 4: Credit scheduler shares, caps and BOOST\n\n" in text
+    assert ("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
+            "scheduler:\n  web    weight  768  cap none\n  db     weight  256  cap 20%\n") in text
+    assert text.endswith("\n\n(add --solve for the worked solution)")
 
 
 def test_german_step_pinned():
@@ -193,6 +228,8 @@ def test_virtlab_practice_prints_german_with_virtlab_lang():
     assert "2. Credits pro Abrechnungsperiode (q2)" in out.stdout
     assert "⌈300 · 768 / 1792⌉ = 129 für web." in out.stdout
     assert "Worked solution" not in out.stdout and "rounded up" not in out.stdout
+    assert "\nÜbung 4: Credit-Scheduler — Anteile, Caps und BOOST\n" in out.stdout
+    assert "  db     Gewicht  256  Cap 20%\n" in out.stdout
 
 
 def test_every_firmware_refusal_has_a_german_wording():

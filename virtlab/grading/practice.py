@@ -128,7 +128,7 @@ def format_practice(practice: Practice, steps: list[Step], *,
         hint = _("(add --solve for the worked solution)")
     check_str("hint", hint, nonempty=False)
     ex = practice.exercise
-    lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", ex.title, ""]
+    lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", _(ex.title), ""]
     lines.append(ex.describe(practice.problem) if ex.describe else repr(practice.problem))
     if steps:
         by_name = {q.name: q.id for q in ex.questions}

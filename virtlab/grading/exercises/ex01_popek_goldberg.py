@@ -189,11 +189,11 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    lines = ["A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
-             "mode. What each instruction does:"]
+    lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
+               "mode. What each instruction does:")]
     for m, text in problem.descriptions().items():
         lines.append(f"  {m}: {text}.")
-    lines.append("The same descriptions are p.descriptions() (dict mnemonic -> text).")
+    lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
 
 
@@ -261,7 +261,7 @@ _STATE_WHY = {(True, True): N_("changes machine state and depends on machine sta
 
 EXERCISE = Exercise(
     id="ex01_popek_goldberg",
-    title="Exercise 1: Popek & Goldberg classification",
+    title=N_("Exercise 1: Popek & Goldberg classification"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

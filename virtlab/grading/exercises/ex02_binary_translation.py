@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ...asm import assemble
 from ...hypervisor import run
-from ...i18n import _
+from ...i18n import N_, _
 from ...isa import CLASS_LABELS, X86_32
 from ...rng import make_rng
 from ..practice import Step
@@ -157,8 +157,9 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return ("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit x86:\n"
-            + problem.source + f"\n(The loop body runs {problem.loops} times; ECX counts down.)")
+    return _("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit "
+             "x86:\n{source}\n(The loop body runs {loops} times; ECX counts down.)").format(
+                 source=problem.source, loops=problem.loops)
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -212,7 +213,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex02_binary_translation",
-    title="Exercise 2: binary translation vs trap-and-emulate",
+    title=N_("Exercise 2: binary translation vs trap-and-emulate"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

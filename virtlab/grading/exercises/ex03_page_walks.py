@@ -178,14 +178,14 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return (f"Guest page tables: {problem.guest_levels} levels; host (EPT/NPT) tables: "
-            f"{problem.host_levels} levels.\n"
-            f"A program touches these guest-virtual pages, in order: "
-            f"{', '.join(map(str, problem.pages))}\n"
-            f"The TLB holds {problem.tlb_entries} entries (LRU) and starts empty; all pages "
-            "are mapped.\n"
-            f"Workload: {problem.pt_updates_per_s:,.0f} guest page-table updates/s, other "
-            "rates as in virtlab.mmu.costs.Workload().")
+    return _("Guest page tables: {guest} levels; host (EPT/NPT) tables: {host} levels.\n"
+             "A program touches these guest-virtual pages, in order: {pages}\n"
+             "The TLB holds {entries} entries (LRU) and starts empty; all pages are mapped.\n"
+             "Workload: {updates} guest page-table updates/s, other rates as in "
+             "virtlab.mmu.costs.Workload().").format(
+                 guest=problem.guest_levels, host=problem.host_levels,
+                 pages=", ".join(map(str, problem.pages)), entries=problem.tlb_entries,
+                 updates=f"{problem.pt_updates_per_s:,.0f}")
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -251,7 +251,7 @@ _TECHNIQUE = {"shadow": N_("shadow paging"), "nested": N_("nested paging")}
 
 EXERCISE = Exercise(
     id="ex03_page_walks",
-    title="Exercise 3: page walks, shadow vs nested paging",
+    title=N_("Exercise 3: page walks, shadow vs nested paging"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

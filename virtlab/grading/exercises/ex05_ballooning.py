@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ... import balloon
 from ...errors import check_sequence
-from ...i18n import _
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -160,13 +160,15 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    rows = [f"  vm{i + 1}: {m} pages configured, working set {w} pages, guest policy {r}"
+    rows = ["  " + _("vm{n}: {pages} pages configured, working set {ws} pages, guest policy "
+                     "{policy}").format(n=i + 1, pages=m, ws=w, policy=r)
             for i, (m, w, r) in enumerate(zip(problem.memories, problem.working_sets,
                                               problem.replacements))]
-    return (f"Host: {problem.host_frames} frames of 4 KiB. VMs (each also reads 60 file "
-            "pages and has 20 OS pages identical in all VMs):\n" + "\n".join(rows)
-            + f"\nThe hypervisor asks every VM to give back {problem.balloon_target} pages."
-            "\nvm_specs(p) builds these VMs for virtlab.balloon (40 steps, seed 0).")
+    return _("Host: {frames} frames of 4 KiB. VMs (each also reads 60 file pages and has 20 "
+             "OS pages identical in all VMs):\n{rows}\nThe hypervisor asks every VM to give "
+             "back {target} pages.\nvm_specs(p) builds these VMs for virtlab.balloon (40 "
+             "steps, seed 0).").format(frames=problem.host_frames, rows="\n".join(rows),
+                                       target=problem.balloon_target)
 
 
 def _hidden(problem, rng):
@@ -222,7 +224,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex05_ballooning",
-    title="Exercise 5: ballooning and overcommit",
+    title=N_("Exercise 5: ballooning and overcommit"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

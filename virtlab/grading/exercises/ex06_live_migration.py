@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ... import migration
-from ...i18n import _
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -158,13 +158,14 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return (f"A VM with {problem.memory_mb} MiB of memory (4 KiB pages) is live-migrated over "
-            f"a {problem.bandwidth_mbit} Mbit/s link.\n"
-            f"While running it writes {problem.dirty_rate_mbit} Mbit/s, uniformly into a "
-            f"writable working set of {problem.wws_mb} MiB.\n"
-            "CPU and device state: 256 KiB, sent while the VM is paused. 1 MiB = 8.388608 "
-            "Mbit.\nXen's rules: stop pre-copy after a round of fewer than 50 pages, after 29 "
-            "rounds, or once more than 3x the memory has been sent.")
+    return _("A VM with {memory} MiB of memory (4 KiB pages) is live-migrated over a "
+             "{bandwidth} Mbit/s link.\nWhile running it writes {rate} Mbit/s, uniformly into "
+             "a writable working set of {wws} MiB.\nCPU and device state: 256 KiB, sent while "
+             "the VM is paused. 1 MiB = 8.388608 Mbit.\nXen's rules: stop pre-copy after a "
+             "round of fewer than 50 pages, after 29 rounds, or once more than 3x the memory "
+             "has been sent.").format(memory=problem.memory_mb,
+                                      bandwidth=problem.bandwidth_mbit,
+                                      rate=problem.dirty_rate_mbit, wws=problem.wws_mb)
 
 
 def _hidden(problem, rng):
@@ -222,7 +223,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex06_live_migration",
-    title="Exercise 6: live-migration rounds",
+    title=N_("Exercise 6: live-migration rounds"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

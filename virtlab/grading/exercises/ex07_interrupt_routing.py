@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...devices import IOEvent
-from ...i18n import _
+from ...i18n import N_, _
 from ...interrupts import HYPERVISOR, InterruptController, Platform, simulate_interrupts
 from ...rng import make_rng
 from ..practice import Step
@@ -212,14 +212,16 @@ def describe(problem: Problem) -> str:
     True
     """
     ops = ", ".join(f"{op[0]} {op[1]}" if len(op) > 1 else op[0] for op in problem.ops)
-    pt = (f"{problem.passthrough[0]} is passed through to {problem.passthrough[1]} (IOMMU)"
-          if problem.passthrough else "no device is passed through")
-    ev = "\n".join(f"  {k}: {d} interrupt" + (f" for data of {t}" if t else "")
+    pt = (_("{device} is passed through to {domain} (IOMMU)").format(
+              device=problem.passthrough[0], domain=problem.passthrough[1])
+          if problem.passthrough else _("no device is passed through"))
+    ev = "\n".join("  " + (_("{key}: {device} interrupt for data of {domain}") if t else
+                            _("{key}: {device} interrupt")).format(key=k, device=d, domain=t)
                    for k, d, t in problem.events)
-    return ("Interrupt controller with 8 lines, all unmasked, nothing pending; line 0 is "
-            "most urgent.\nOperations: " + ops + "\n"
-            "Platform: hypervisor (timer), dom0 (driver domain: nic, disk), domU1, domU2; "
-            + pt + ".\nDevice interrupts:\n" + ev)
+    return _("Interrupt controller with 8 lines, all unmasked, nothing pending; line 0 is "
+             "most urgent.\nOperations: {ops}\nPlatform: hypervisor (timer), dom0 (driver "
+             "domain: nic, disk), domU1, domU2; {passthrough}.\nDevice interrupts:\n"
+             "{events}").format(ops=ops, passthrough=pt, events=ev)
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -259,7 +261,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex07_interrupt_routing",
-    title="Exercise 7: interrupt routing",
+    title=N_("Exercise 7: interrupt routing"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -231,16 +231,22 @@ def describe(problem: Problem) -> str:
     >>> "dedicated" in describe(make_problem(0))
     True
     """
-    lines = [f"Machine: {problem.cpus} CPUs, {problem.memory_gb} GiB, "
-             f"{problem.channels} I/O channels.", "Partitions (accepted by the firmware):"]
+    lines = [_("Machine: {cpus} CPUs, {memory} GiB, {channels} I/O channels.").format(
+                 cpus=problem.cpus, memory=problem.memory_gb, channels=problem.channels),
+             _("Partitions (accepted by the firmware):")]
     for name, mem, ch, ded, w in problem.partitions:
-        cpu = f"{ded} dedicated CPU(s)" if ded else f"weight {w} in the shared pool"
-        lines.append(f"  {name:5s} {mem:3d} GiB, {ch} channel(s), {cpu}")
-    lines.append("Change requests (each applied on its own to the configuration above):")
+        cpu = (_("{n} dedicated CPU(s)").format(n=ded) if ded else
+               _("weight {weight} in the shared pool").format(weight=w))
+        lines.append("  " + _("{name} {memory} GiB, {channels} channel(s), {cpu}").format(
+            name=f"{name:5s}", memory=f"{mem:3d}", channels=ch, cpu=cpu))
+    lines.append(_("Change requests (each applied on its own to the configuration above):"))
     for key, act, (name, mem, ch, ded, w) in problem.requests:
-        cpu = f"{ded} dedicated CPU(s)" if ded else f"weight {w}"
-        lines.append(f"  {key}: {act} {name}: {mem} GiB, {ch} channel(s), {cpu}")
-    lines.append("CPU demand of the shared partitions in 4 time steps:")
+        cpu = (_("{n} dedicated CPU(s)").format(n=ded) if ded else
+               _("weight {weight}").format(weight=w))
+        lines.append("  " + _("{key}: {action} {name}: {memory} GiB, {channels} channel(s), "
+                              "{cpu}").format(key=key, action=_(_ACTIONS[act]), name=name,
+                                              memory=mem, channels=ch, cpu=cpu))
+    lines.append(_("CPU demand of the shared partitions in 4 time steps:"))
     for name, series in problem.demand:
         lines.append(f"  {name:5s} " + "  ".join(f"{x:4.1f}" for x in series))
     return "\n".join(lines)
@@ -375,7 +381,7 @@ def _refusal_text(message: str) -> str:
 
 EXERCISE = Exercise(
     id="ex08_partitioning",
-    title="Exercise 8: partitioning -- static partitions vs a shared pool",
+    title=N_("Exercise 8: partitioning -- static partitions vs a shared pool"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

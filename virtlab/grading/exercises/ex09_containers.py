@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare, scope_label
-from ...i18n import _
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -209,24 +209,31 @@ def describe(problem: Problem) -> str:
     True
     """
     k = Costs()
-    lines = [f"Density: {problem.instances} copies of a {problem.app_mb} MiB application on a "
-             f"host with {problem.host_memory_gb} GiB ({k.host_reserved_mb:g} MiB reserved for "
-             "the host).",
-             f"  per container: + {k.container_overhead_mb:g} MiB run-time overhead; per VM: + "
-             f"{k.guest_os_mb:g} MiB guest OS + {k.vm_overhead_mb:g} MiB hypervisor overhead",
-             f"Container host '{HOSTNAME}' (PID 1 = init):"]
+    lines = [_("Density: {n} copies of a {app} MiB application on a host with {gib} GiB "
+               "({reserved} MiB reserved for the host).").format(
+                 n=problem.instances, app=problem.app_mb, gib=problem.host_memory_gb,
+                 reserved=f"{k.host_reserved_mb:g}"),
+             "  " + _("per container: + {overhead} MiB run-time overhead; per VM: + {guest_os} "
+                      "MiB guest OS + {vm_overhead} MiB hypervisor overhead").format(
+                 overhead=f"{k.container_overhead_mb:g}", guest_os=f"{k.guest_os_mb:g}",
+                 vm_overhead=f"{k.vm_overhead_mb:g}"),
+             _("Container host '{host}' (PID 1 = init):").format(host=HOSTNAME)]
     for name, ns, hostname, cpu, mem, pids in problem.containers:
-        lines.append(f"  {name}: own namespaces {', '.join(ns) or 'none'}; hostname "
-                     f"{hostname or '(not set)'}; limits cpu={cpu}, memory_mb={mem}, "
-                     f"pids={pids}")
-    lines.append("Processes started after init, in order: " + ", ".join(
-        f"{cmd} ({owner or 'host'})" for cmd, owner in problem.procs))
-    lines.append("Incidents: " + "; ".join(
-        f"{key}: {inc} in a {kind}" + ("" if kind == "vm" else
-                                       " with cgroup limits" if lim else " without limits")
-        for key, kind, inc, lim in problem.incidents))
+        lines.append("  " + _("{name}: own namespaces {namespaces}; hostname {hostname}; limits "
+                              "cpu={cpu}, memory_mb={memory}, pids={pids}").format(
+            name=name, namespaces=", ".join(ns) or _("none"),
+            hostname=hostname or _("(not set)"), cpu=cpu, memory=mem, pids=pids))
+    lines.append(_("Processes started after init, in order: {procs}").format(procs=", ".join(
+        f"{cmd} ({owner or _('host')})" for cmd, owner in problem.procs)))
+    lines.append(_("Incidents: {incidents}").format(incidents="; ".join(
+        (_("{key}: {incident} in a vm") if kind == "vm" else
+         _("{key}: {incident} in a container with cgroup limits") if lim else
+         _("{key}: {incident} in a container without limits")).format(key=key,
+                                                                      incident=_(inc))
+        for key, kind, inc, lim in problem.incidents)))
     name, cpu, mem, forks = problem.demand
-    lines.append(f"Demand in container {name}: {cpu} CPUs, {mem} MiB, {forks} more forks.")
+    lines.append(_("Demand in container {name}: {cpu} CPUs, {memory} MiB, {forks} more "
+                   "forks.").format(name=name, cpu=cpu, memory=mem, forks=forks))
     return "\n".join(lines)
 
 
@@ -337,7 +344,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex09_containers",
-    title="Exercise 9: containers vs VMs",
+    title=N_("Exercise 9: containers vs VMs"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

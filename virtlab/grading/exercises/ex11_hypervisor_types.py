@@ -187,14 +187,16 @@ def describe(problem: Problem) -> str:
     >>> "Guest kernel" in describe(make_problem(0))
     True
     """
-    lines = ["Guest kernel code (unmodified; ring 0 on bare hardware):"]
+    lines = [_("Guest kernel code (unmodified; ring 0 on bare hardware):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
     for kind in problem.stacks:
         s = get_stack(kind)
-        lines.append(f"Stack {kind}: {s.title}")
+        lines.append(_("Stack {kind}: {title}").format(kind=kind, title=s.title))
         for comp in s.components:
             if comp.kind != "app" or comp.name.endswith("1a"):
-                lines.append(f"  {comp.label:28s} kind {comp.kind:12s} ({comp.privilege})")
+                lines.append("  " + _("{label} kind {kind} ({privilege})").format(
+                    label=f"{comp.label:28s}", kind=f"{comp.kind:12s}",
+                    privilege=comp.privilege))
     return "\n".join(lines)
 
 
@@ -257,7 +259,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex11_hypervisor_types",
-    title="Exercise 11: hypervisor types and paravirtual interfaces",
+    title=N_("Exercise 11: hypervisor types and paravirtual interfaces"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

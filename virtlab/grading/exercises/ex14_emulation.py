@@ -32,7 +32,7 @@ from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
 from ...hypervisor.native import NativeMachine
 from ...hypervisor.vtx import HardwareMachine
-from ...i18n import _
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -182,11 +182,13 @@ def describe(problem: Problem) -> str:
     >>> "interpreted" in describe(make_problem(0))
     True
     """
-    lines = [f"Prices (cycles): direct instruction {COSTS.direct_instruction:g}, interpreted "
-             f"instruction {problem.interpreted:g}, VM exit {problem.vm_exit:g} "
-             f"({problem.hardware}) + exit handler {problem.exit_handling:g}.",
-             "Guest kernel code (I/O and HLT exit with hardware support; everything else "
-             "runs directly):"]
+    lines = [_("Prices (cycles): direct instruction {direct}, interpreted instruction "
+               "{interpreted}, VM exit {vm_exit} ({hardware}) + exit handler {handling}.").format(
+                 direct=f"{COSTS.direct_instruction:g}", interpreted=f"{problem.interpreted:g}",
+                 vm_exit=f"{problem.vm_exit:g}", hardware=problem.hardware,
+                 handling=f"{problem.exit_handling:g}"),
+             _("Guest kernel code (I/O and HLT exit with hardware support; everything else "
+               "runs directly):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
     return "\n".join(lines)
 
@@ -261,7 +263,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex14_emulation",
-    title="Exercise 14: emulation vs virtualization -- the price of an instruction mix",
+    title=N_("Exercise 14: emulation vs virtualization -- the price of an instruction mix"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,
