@@ -24,7 +24,7 @@ from virtlab.grading import practice
 from virtlab.grading.exercise import exercises
 from virtlab.widgets.quiz import PracticeWidget
 
-from test_i18n import _foreign_words, _german_patterns
+from test_i18n import _WORD, UNTRANSLATED, messages
 
 EXERCISES = sorted(e for e in exercises() if e != "ex00_selftest")
 NUMBERS = (0, 1, 2, 3)
@@ -38,7 +38,7 @@ ENGLISH = frozenset("""the and of is are with for by which that its from at on t
 #: VM, partition, process and host names, namespaces) and Python values a step shows.
 _DATA_TOKEN = re.compile(r"'([\w.-]+)'")
 _LETTERS = re.compile(r"[A-Za-zÄÖÜäöüß]+")
-ALWAYS = {"True", "False", "cpl", "init", "server"}
+ALWAYS = {"True", "False", "None", "cpl", "init", "server"}
 
 #: Step titles that German courses say in the same words.
 SAME_IN_GERMAN = {"Theorem 1", "Theorem 3"}
@@ -64,9 +64,12 @@ def _model_names(exercise_id, problem):
     if exercise_id == "ex11_hypervisor_types":
         from virtlab.hypervisor.stacks import get_stack
         stacks = [get_stack(kind) for kind in problem.stacks]
-        # component kinds are identifiers; stack titles are the glossary's German headwords
+        # component kinds are identifiers; stack titles are the glossary's German headwords;
+        # component labels and privilege levels are the model's names
         return ({c.kind for s in stacks for c in s.components}
-                | {w for s in stacks for w in _LETTERS.findall(s.title)})
+                | {w for s in stacks for w in _LETTERS.findall(s.title)}
+                | {w for s in stacks for c in s.components
+                   for w in _LETTERS.findall(f"{c.label} {c.privilege}")})
     return set()
 
 
@@ -84,7 +87,34 @@ def _english_in(text, allowed, patterns):
 
 @pytest.fixture(scope="module")
 def patterns():
-    return _german_patterns()
+    """test_i18n's msgstr patterns, made for multi-line text: one pattern per line of a msgstr.
+
+    A step is checked line by line, and a placeholder matches within one line only, so
+    a msgstr cannot explain (and remove) English text on other lines; a leading
+    placeholder is dropped for the same reason (and it cost quadratic time).
+    """
+    pats = []
+    for msg in messages.load_po("de"):
+        if not (msg.id and msg.string):
+            continue
+        text = msg.string if isinstance(msg.string, str) else msg.string[0]
+        for piece in text.split("\n"):
+            parts = re.split(r"\{[^{}]*\}", piece.strip())
+            while parts and not _LETTERS.search(parts[0]):     # "{key}: {x} in einer VM"
+                parts.pop(0)
+            if parts:
+                pats.append(re.compile(".*?".join(re.escape(p) for p in parts)))
+    return sorted(pats, key=lambda p: -len(p.pattern))
+
+
+def _foreign_words(text, patterns):
+    """Letter words of ``text`` that neither a German msgstr line nor the allowlist explains."""
+    for line in text.splitlines():
+        for pat in patterns:
+            if not _WORD.search(line):
+                break
+            line = pat.sub(" ", line)
+        yield from _WORD.findall(UNTRANSLATED.sub(" ", line))
 
 
 def _steps(exercise_id, number, lang):
@@ -160,6 +190,10 @@ def test_the_check_finds_an_english_step(patterns):
     en = _steps("ex04_credit_scheduler", 3, "en")
     assert "the" in _english_in(en[1].text, set(), patterns)
     assert "by" in _english_in("Die Anteile werden by weight verteilt", set(), patterns)
+    # a German sentence around an English placeholder value does not hide it
+    assert {"kernel", "bug"} <= set(_english_in("Vorfälle: i1: kernel bug in einer VM", set(),
+                                                patterns))
+    assert _english_in("Vorfälle: i1: Kernel-Fehler in einer VM", set(), patterns) == []
 
 
 def test_english_steps_are_unchanged():
