@@ -218,6 +218,25 @@ def test_english_problem_statement_is_unchanged():
     assert text.endswith("\n\n(add --solve for the worked solution)")
 
 
+def test_ex01_descriptions_are_english_data_and_shown_in_german():
+    # p.descriptions() is what the student's code reads (the same code in both editions,
+    # and the model solution matches its English wording); what is shown is German
+    from virtlab.grading.exercises import ex01_popek_goldberg as ex01
+    p = ex01.make_problem(0)
+    english = p.descriptions()
+    previous = virtlab.set_language("de")
+    try:
+        assert p.descriptions() == english
+        shown = p.shown_descriptions()
+        text = ex01.describe(p)
+    finally:
+        virtlab.set_language(previous)
+    assert shown.keys() == english.keys()
+    assert all("im Usermodus" in t and "user mode" in english[m] for m, t in shown.items())
+    assert all(f"  {m}: {t}." in text for m, t in shown.items())
+    assert p.shown_descriptions() == english
+
+
 def test_german_step_pinned():
     steps = _steps("ex04_credit_scheduler", 3, "de")
     assert steps[1].title == "Credits pro Abrechnungsperiode"

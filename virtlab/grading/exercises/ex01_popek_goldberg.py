@@ -47,8 +47,14 @@ _EFFECT = {
 }
 
 
-def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool) -> str:
+def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool, *,
+              translate: bool = False) -> str:
     """A description of one instruction's behaviour on the variant CPU (no class names).
+
+    English by default: it is the data :meth:`Problem.descriptions` hands the student's
+    code (the same in both editions, like all code) and :func:`crosscheck` reads.
+    ``translate=True`` gives it in the current language, for what is shown
+    (:func:`describe`, :func:`worked`).
 
     Examples
     --------
@@ -57,14 +63,18 @@ def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: 
     in user mode it traps to the supervisor (general-protection fault)
     its effect is the same whichever mode executes it
     """
-    # in the current language: the clauses are joined like list items
-    clauses = [_(_EFFECT[mnemonic]) if mnemonic in _EFFECT else X86_32[mnemonic].reason_text,
-               _("in user mode it traps to the supervisor (general-protection fault)")
-               if privileged else _("in user mode it runs without a trap")]
+    tr = _ if translate else str       # the texts are msgids (N_): English as they are
+    # the clauses are joined like list items
+    spec = X86_32[mnemonic]
+    clauses = [tr(_EFFECT[mnemonic]) if mnemonic in _EFFECT else
+               (spec.reason_text if translate else spec.reason),
+               tr(N_("in user mode it traps to the supervisor (general-protection fault)"))
+               if privileged else tr(N_("in user mode it runs without a trap"))]
     if sensitive:
-        clauses.append(_("its effect is the same whichever mode executes it") if user_sensitive
-                       else _("the designers made it harmless in user mode: executed there, "
-                              "it neither changes nor reveals any system state"))
+        clauses.append(tr(N_("its effect is the same whichever mode executes it"))
+                       if user_sensitive else
+                       tr(N_("the designers made it harmless in user mode: executed there, it "
+                             "neither changes nor reveals any system state")))
     return "; ".join(clauses)
 
 
@@ -91,6 +101,10 @@ class Problem:
         True
         """
         return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in self.table}
+
+    def shown_descriptions(self) -> dict:
+        """:meth:`descriptions` in the current language (what the student reads)."""
+        return {m: behaviour(m, p, c or b, u, translate=True) for m, p, c, b, u in self.table}
 
 
 def make_problem(seed: int) -> Problem:
@@ -191,7 +205,7 @@ def describe(problem: Problem) -> str:
     """
     lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
                "mode. What each instruction does:")]
-    for m, text in problem.descriptions().items():
+    for m, text in problem.shown_descriptions().items():
         lines.append(f"  {m}: {text}.")
     lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
@@ -215,7 +229,7 @@ def worked(problem: Problem) -> list[Step]:
     """
     sol = solve(problem)
     rows = []
-    text = problem.descriptions()
+    text = problem.shown_descriptions()
     for m, p, c, b, u in problem.table:
         kind = _(CLASS_LABELS["critical" if (c or b) and not p else
                               "privileged" if p else "innocuous"])
