@@ -79,7 +79,8 @@ def _numbers(text):
 
 def _english_in(text, allowed, patterns):
     """English words in ``text``: function words, and words neither German nor allowed."""
-    words = re.findall(r"[A-Za-zÄÖÜäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*", text)  # compounds whole
+    words = re.findall(r"[A-Za-zÄÖÜäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*", text)   # compounds whole:
+    # "Trap-and-Emulate" is a German course term, its "and" no English sentence
     found = {w for w in words if w.lower() in ENGLISH and not w.isupper() and w not in allowed}
     found |= {w for w in _foreign_words(text, patterns) if w not in allowed}
     return sorted(found)

@@ -8,8 +8,9 @@ below work the same in a checkout and after ``pip install virtlab``.
 
 - :func:`copy_course` writes a student's copy: notebooks, exercises, the
   glossary (``glossary.md``, generated from :data:`virtlab.glossary.TERMS`;
-  the German edition's ``glossary.de.md`` beside it) and the slide errata.  It remembers what it wrote (``.virtlab-course.json``)
-  and refuses to overwrite a file the student has changed, unless forced.
+  the German edition's ``glossary.de.md`` beside it) and the slide errata.  It
+  remembers what it wrote (``.virtlab-course.json``) and refuses to overwrite a file
+  the student has changed, unless forced.
 - :func:`course_view` builds the folder ``virtlab lab`` serves in a checkout:
   ``course/`` with links to ``notebooks/`` and ``exercises/``, the errata and
   the glossary — the course, without the developer tree around it.
