@@ -1,11 +1,11 @@
 """Practice mode in German: the worked solutions and the practice frame come from the catalogue.
 
 Every step of every exercise's ``worked()`` is checked under ``set_language("de")`` for a few
-practice numbers: its title and text contain no English (the word check of
-``tests/test_i18n.py`` plus a list of English function words), they state exactly the numbers
-of the English step, and they establish the same answers; so does the problem statement
-(``describe``) with the exercise's title.  The English text stays as it was (pinned
-literally for one exercise).
+practice numbers: its title and text contain no English (the msgstr-pattern word check of
+``tests/test_i18n.py``, made line by line, plus English function words), they state exactly
+the numbers of the English step, and they establish the same answers; so does the problem
+statement (``describe``) with the exercise's title.  The English text stays as it was
+(pinned literally for one exercise).
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ import pytest
 import virtlab
 from virtlab.grading import practice
 from virtlab.grading.exercise import exercises
+from virtlab.grading.exercises import ex01_popek_goldberg as ex01
+from virtlab.grading.exercises import ex08_partitioning as ex08
+from virtlab.hypervisor.stacks import get_stack
 from virtlab.widgets.quiz import PracticeWidget
 
 from test_i18n import _WORD, UNTRANSLATED, messages
@@ -53,7 +56,6 @@ MODEL_TEXT_STILL_ENGLISH = {
 def _model_english(exercise_id, problem):
     """The English display texts of models that ``exercise_id``'s steps quote, longest first."""
     if exercise_id == "ex11_hypervisor_types":
-        from virtlab.hypervisor.stacks import get_stack
         return sorted({st.action for kind in problem.stacks for st in get_stack(kind).io_path},
                       key=len, reverse=True)
     return []
@@ -62,7 +64,6 @@ def _model_english(exercise_id, problem):
 def _model_names(exercise_id, problem):
     """Names a step quotes from a model: identifiers and glossary headwords."""
     if exercise_id == "ex11_hypervisor_types":
-        from virtlab.hypervisor.stacks import get_stack
         stacks = [get_stack(kind) for kind in problem.stacks]
         # component kinds are identifiers; stack titles are the glossary's German headwords;
         # component labels and privilege levels are the model's names
@@ -222,7 +223,6 @@ def test_english_problem_statement_is_unchanged():
 def test_ex01_descriptions_are_english_data_and_shown_in_german():
     # p.descriptions() is what the student's code reads (the same code in both editions,
     # and the model solution matches its English wording); what is shown is German
-    from virtlab.grading.exercises import ex01_popek_goldberg as ex01
     p = ex01.make_problem(0)
     english = p.descriptions()
     previous = virtlab.set_language("de")
@@ -288,7 +288,6 @@ def test_virtlab_practice_prints_german_with_virtlab_lang():
 
 def test_every_firmware_refusal_has_a_german_wording():
     # ex08 words the firmware's refusals by the message's form; a new form would stay English
-    from virtlab.grading.exercises import ex08_partitioning as ex08
     seen = set()
     for seed in range(150):
         p = ex08.make_problem(seed)
