@@ -30,7 +30,7 @@ from virtlab.widgets.quiz import PracticeWidget
 from test_i18n import _WORD, UNTRANSLATED, messages
 
 EXERCISES = sorted(e for e in exercises() if e != "ex00_selftest")
-NUMBERS = (0, 1, 2, 3)
+NUMBERS = tuple(range(6))
 
 #: English words that no German sentence of ours contains; any of them in a German step
 #: means an English sentence (or fragment) got through.
