@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import virtlab
 from virtlab import cli, coursefiles, glossary
 from virtlab.coursefiles import CourseConflict, copy_course, course_view
 
@@ -18,7 +19,7 @@ def expected_files() -> set[str]:
     return ({f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
             | {f"notebooks/de/{p.name}" for p in (ROOT / "notebooks" / "de").glob("*.ipynb")}
             | {f"exercises/{p.name}" for p in (ROOT / "exercises").glob("*.ipynb")}
-            | {"glossary.md", "docs/errata.md"})
+            | {"glossary.md", "glossary.de.md", "docs/errata.md"})
 
 
 def files_in(folder: Path) -> set[str]:
@@ -45,6 +46,51 @@ def test_glossary_page_has_every_term():
     assert len(rows) == len(glossary.TERMS) + 1              # header + one row per term
     for term in glossary.TERMS:
         assert f"| {term.de}" in text and term.en in text
+
+
+def _rows(page):
+    return [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
+
+
+def test_german_glossary_page_speaks_german():
+    en, de = coursefiles.glossary_markdown("en"), coursefiles.glossary_markdown("de")
+    assert de.splitlines()[0] == "# Glossar (*Glossary*)"
+    assert "Die deutschen Begriffe der Vorlesung" in de and "The lecture's" not in de
+    assert _rows(de)[0] == "| Deutsch | Englisch | Bedeutung | Notebook |"
+    assert len(_rows(de)) == len(_rows(en)) == len(glossary.TERMS) + 1
+    previous = virtlab.set_language("de")
+    try:
+        meanings = [t.meaning for t in glossary.TERMS]
+    finally:
+        virtlab.set_language(previous)
+    for term, meaning, row_en, row_de in zip(glossary.TERMS, meanings, _rows(en)[1:],
+                                             _rows(de)[1:]):
+        # the same term columns, the meaning in German (Term.meaning under "de")
+        assert row_de.startswith(f"| {term.de}") and f"| {term.en} |" in row_de
+        assert f"| {meaning.replace('|', chr(92) + '|')} | {term.notebook} |" in row_de
+        assert row_de.count(" | ") == row_en.count(" | ")
+        if term.synonyms:
+            assert f"(auch: {', '.join(term.synonyms)})" in row_de
+    # German meanings, not English definitions: every one is a catalogue translation
+    assert sum(t.definition not in de for t in glossary.TERMS) == len(glossary.TERMS)
+
+
+def test_glossary_pages_do_not_follow_the_current_language():
+    en, de = coursefiles.glossary_markdown("en"), coursefiles.glossary_markdown("de")
+    assert en != de
+    previous = virtlab.set_language("de")
+    try:
+        assert coursefiles.glossary_markdown() == en          # the English page stays English
+        assert coursefiles.student_files()["glossary.md"] == en.encode()
+    finally:
+        virtlab.set_language(previous)
+    assert coursefiles.student_files()["glossary.de.md"] == de.encode()
+
+
+@pytest.mark.parametrize("bad, exc", [("fr", ValueError), ("", ValueError), (None, ValueError)])
+def test_glossary_page_of_an_unknown_language(bad, exc):
+    with pytest.raises(exc, match="language"):
+        coursefiles.glossary_markdown(bad)
 
 
 def test_second_copy_writes_nothing(tmp_path):
@@ -126,8 +172,10 @@ def test_course_view_shows_only_the_course(tmp_path):
     (tmp_path / "docs" / "errata.md").write_text("# errata")
     view = course_view(tmp_path)
     assert view == tmp_path / "course"
-    assert sorted(p.name for p in view.iterdir()) == ["docs", "exercises", "glossary.md",
-                                                      "notebooks"]
+    assert sorted(p.name for p in view.iterdir()) == ["docs", "exercises", "glossary.de.md",
+                                                      "glossary.md", "notebooks"]
+    assert (view / "glossary.de.md").read_text(encoding="utf-8") == \
+        coursefiles.glossary_markdown("de")
     assert (view / "notebooks" / "00_start_here.ipynb").read_text() == "{}"
     assert [p.name for p in (view / "docs").iterdir()] == ["errata.md"]   # no instructor notes
     assert (view / "docs" / "errata.md").read_text() == "# errata"

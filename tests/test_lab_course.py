@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_checkout_is_served_through_the_course_view():
     root = lab_root(ROOT)
     assert root == ROOT / "course"
-    assert sorted(p.name for p in root.iterdir()) == ["docs", "exercises", "glossary.md",
-                                                      "notebooks"]
+    assert sorted(p.name for p in root.iterdir()) == ["docs", "exercises", "glossary.de.md",
+                                                      "glossary.md", "notebooks"]
     assert (root / "notebooks" / "00_start_here.ipynb").samefile(
         ROOT / "notebooks" / "00_start_here.ipynb")
 
@@ -67,7 +67,7 @@ def test_lab_prints_a_url_that_opens_start_here_on_the_course_only(tmp_path):
                 time.sleep(0.5)
         # The file browser's root: the course, nothing of the developer tree.
         assert sorted(c["name"] for c in listing["content"]) == \
-            ["docs", "exercises", "glossary.md", "notebooks"]
+            ["docs", "exercises", "glossary.de.md", "glossary.md", "notebooks"]
         with urllib.request.urlopen(f"{api}notebooks?token={token}", timeout=10) as resp:
             names = {c["name"] for c in json.load(resp)["content"] if c["type"] == "notebook"}
         assert names == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}

@@ -93,6 +93,7 @@ def test_wheel_installs_the_course_and_a_notebook_runs(tmp_path):
     assert {p.name for p in (student / "exercises").glob("*.ipynb")} == \
         {p.name for p in (ROOT / "exercises").glob("*.ipynb")}
     assert (student / "glossary.md").is_file() and (student / "docs" / "errata.md").is_file()
+    assert (student / "glossary.de.md").read_text(encoding="utf-8").startswith("# Glossar ")
 
     # Run notebook 00 in the student's folder with the venv's own kernel, and ask the
     # kernel which virtlab it imported.

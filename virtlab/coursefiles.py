@@ -7,9 +7,10 @@ time).  :func:`course_source` finds whichever is present, so the functions
 below work the same in a checkout and after ``pip install virtlab``.
 
 - :func:`copy_course` writes a student's copy: notebooks, exercises, the
-  glossary (``glossary.md``, generated from :data:`virtlab.glossary.TERMS`)
-  and the slide errata.  It remembers what it wrote (``.virtlab-course.json``)
-  and refuses to overwrite a file the student has changed, unless forced.
+  glossary (``glossary.md``, generated from :data:`virtlab.glossary.TERMS`;
+  the German edition's ``glossary.de.md`` beside it) and the slide errata.  It
+  remembers what it wrote (``.virtlab-course.json``) and refuses to overwrite a file
+  the student has changed, unless forced.
 - :func:`course_view` builds the folder ``virtlab lab`` serves in a checkout:
   ``course/`` with links to ``notebooks/`` and ``exercises/``, the errata and
   the glossary — the course, without the developer tree around it.
@@ -20,7 +21,7 @@ Examples
 >>> dest = Path(tempfile.mkdtemp()) / "my-course"
 >>> report = copy_course(dest)
 >>> sorted(p.name for p in dest.iterdir())
-['.virtlab-course.json', 'docs', 'exercises', 'glossary.md', 'notebooks']
+['.virtlab-course.json', 'docs', 'exercises', 'glossary.de.md', 'glossary.md', 'notebooks']
 >>> (dest / "notebooks" / "00_start_here.ipynb").is_file()
 True
 >>> copy_course(dest).written      # nothing changed since: nothing to write
@@ -39,10 +40,16 @@ from pathlib import Path
 import nbformat
 
 from .course import TOPICS
+from .errors import check_choice
 from .glossary import TERMS
+from .i18n import LANGUAGES, N_, translations
 
-__all__ = ["CopyReport", "CourseConflict", "copy_course", "course_source", "course_view",
-           "glossary_markdown", "heading_cell_ids", "lab_root", "student_files"]
+__all__ = ["CopyReport", "CourseConflict", "GLOSSARY_PAGES", "copy_course", "course_source",
+           "course_view", "glossary_markdown", "heading_cell_ids", "lab_root", "student_files"]
+
+#: The glossary page of each edition, beside each other in the course folder:
+#: file name → language (the German edition's notebooks live in ``notebooks/de/``).
+GLOSSARY_PAGES = {"glossary.md": "en", "glossary.de.md": "de"}
 
 _PACKAGE = Path(__file__).resolve().parent
 MANIFEST = ".virtlab-course.json"
@@ -61,24 +68,39 @@ def course_source() -> Path:
         f"{_PACKAGE.parent} (checkout) holds notebooks/ and exercises/")
 
 
-def glossary_markdown() -> str:
+def glossary_markdown(language: str = "en") -> str:
     """The glossary (German, English, meaning, notebook) as a markdown page.
+
+    Parameters
+    ----------
+    language : str
+        The edition the page is for: ``"en"`` (``glossary.md``) or ``"de"``
+        (``glossary.de.md``): headings, introduction and the meanings
+        (:attr:`virtlab.glossary.Term.meaning`) in that language, whatever the
+        current language is.  The term columns are the same in both.
 
     Examples
     --------
     >>> glossary_markdown().splitlines()[0]
     '# Glossary (*Glossar*)'
+    >>> glossary_markdown("de").splitlines()[0]
+    '# Glossar (*Glossary*)'
     """
+    check_choice("language", language, LANGUAGES)
+    tr = translations(language).gettext
+
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    lines = ["# Glossary (*Glossar*)", "",
-             "The lecture's German terms with their English equivalents, in course order. "
-             "Notebook 00 has a search box for them.", "",
-             "| Deutsch | English | meaning | notebook |", "|---|---|---|---|"]
+    lines = [tr(N_("# Glossary (*Glossar*)")), "",
+             tr(N_("The lecture's German terms with their English equivalents, in course "
+                   "order. Notebook 00 has a search box for them.")), "",
+             tr(N_("| Deutsch | English | meaning | notebook |")), "|---|---|---|---|"]
+    also = tr(N_("also: {names}"))
     for t in TERMS:
-        de = t.de + (f" (also: {', '.join(t.synonyms)})" if t.synonyms else "")
-        lines.append(f"| {cell(de)} | {cell(t.en)} | {cell(t.definition)} | {t.notebook} |")
+        de = t.de + (f" ({also.format(names=', '.join(t.synonyms))})" if t.synonyms else "")
+        lines.append(f"| {cell(de)} | {cell(t.en)} | {cell(tr(t.definition))} "
+                     f"| {t.notebook} |")
     return "\n".join(lines) + "\n"
 
 
@@ -86,15 +108,16 @@ def student_files(source: Path | None = None) -> dict[str, bytes]:
     """What a student gets: relative path → content.
 
     Every notebook of ``notebooks/`` and every exercise in ``exercises/`` (whatever
-    is there, not a fixed list), ``glossary.md`` and ``docs/errata.md`` (the path
-    the notebooks link to).
+    is there, not a fixed list), the glossary pages of both editions
+    (:data:`GLOSSARY_PAGES`) and ``docs/errata.md`` (the path the notebooks link to).
     """
     src = course_source() if source is None else Path(source)
     files: dict[str, bytes] = {}
     for folder in ("notebooks", "notebooks/de", "exercises"):    # de: the German edition
         for path in sorted((src / folder).glob("*.ipynb")):
             files[f"{folder}/{path.name}"] = path.read_bytes()
-    files["glossary.md"] = glossary_markdown().encode()
+    for name, language in GLOSSARY_PAGES.items():
+        files[name] = glossary_markdown(language).encode()
     errata = src / "docs" / "errata.md"
     if errata.is_file():
         files["docs/errata.md"] = errata.read_bytes()
@@ -195,8 +218,8 @@ def course_view(root: str | os.PathLike) -> Path:
 
     It holds relative links ``notebooks`` and ``exercises`` to the checkout's
     folders, ``docs/errata.md`` linked to the checkout's (the path the notebooks
-    link to; the instructor notes beside it stay out of view), and a generated
-    ``glossary.md``.  Returns the folder.
+    link to; the instructor notes beside it stay out of view), and the generated
+    glossary pages (:data:`GLOSSARY_PAGES`).  Returns the folder.
     """
     root = Path(root)
     view = root / "course"
@@ -218,12 +241,13 @@ def course_view(root: str | os.PathLike) -> Path:
         tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
         tmp.symlink_to(target, target_is_directory=(name != "docs/errata.md"))
         os.replace(tmp, link)
-    glossary = view / "glossary.md"
-    text = glossary_markdown()
-    if not glossary.is_file() or glossary.read_text(encoding="utf-8") != text:
-        tmp = view / f".glossary.md.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, glossary)
+    for name, language in GLOSSARY_PAGES.items():
+        glossary = view / name
+        text = glossary_markdown(language)
+        if not glossary.is_file() or glossary.read_text(encoding="utf-8") != text:
+            tmp = view / f".{name}.{os.getpid()}.tmp"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, glossary)
     return view
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import check_int, check_sequence, check_str, check_type
+from ..i18n import _
 from ..rng import MAX_SEED
 from .exercise import Exercise, get_exercise
 
@@ -103,10 +104,14 @@ def worked_solution(exercise_id: str, number: int = 0) -> list[Step]:
 
 
 def format_practice(practice: Practice, steps: list[Step], *,
-                    hint: str = "(add --solve for the worked solution)") -> str:
+                    hint: str | None = None) -> str:
     """The practice problem and worked steps as plain text (CLI and widget).
 
-    Echoes its parameters first (``ARG exercise …``), as OSTEP's simulators do.
+    Echoes its parameters first (``ARG exercise …``), as OSTEP's simulators do;
+    the ``ARG`` lines and the ``→ name = value`` lines are the same in every
+    language (they name parameters and answers), the rest is in the current
+    language (:func:`virtlab.set_language`).  ``hint`` is shown when there are
+    no steps; ``None`` means the CLI's "(add --solve …)", ``""`` nothing.
 
     Examples
     --------
@@ -119,13 +124,15 @@ def format_practice(practice: Practice, steps: list[Step], *,
     """
     check_type("practice", practice, Practice)
     check_sequence("steps", steps, Step)
+    if hint is None:
+        hint = _("(add --solve for the worked solution)")
     check_str("hint", hint, nonempty=False)
     ex = practice.exercise
-    lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", ex.title, ""]
+    lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", _(ex.title), ""]
     lines.append(ex.describe(practice.problem) if ex.describe else repr(practice.problem))
     if steps:
         by_name = {q.name: q.id for q in ex.questions}
-        lines += ["", "Worked solution"]
+        lines += ["", _("Worked solution")]
         for k, step in enumerate(steps, 1):
             qids = ", ".join(by_name[n] for n in step.answers if n in by_name)
             lines += ["", f"{k}. {step.title}" + (f" ({qids})" if qids else ""),

@@ -27,8 +27,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ...i18n import N_
-from ...isa import ISA, X86_32
+from ...i18n import N_, _
+from ...isa import CLASS_LABELS, ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
 from ..practice import Step
@@ -40,15 +40,21 @@ __all__ = ["EXERCISE", "Problem", "make_problem", "behaviour"]
 #: What an instruction does, where the catalogue's ``reason`` would give the answer
 #: away (it names the class or says whether it traps).
 _EFFECT = {
-    "IN": "reads a device register (an I/O port)",
-    "POPF": "pops EFLAGS, including the interrupt flag; whether IF changes depends on "
-            "the current privilege level",
-    "SMSW": "reads the machine status word (the mode bits of CR0)",
+    "IN": N_("reads a device register (an I/O port)"),
+    "POPF": N_("pops EFLAGS, including the interrupt flag; whether IF changes depends on "
+               "the current privilege level"),
+    "SMSW": N_("reads the machine status word (the mode bits of CR0)"),
 }
 
 
-def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool) -> str:
+def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool, *,
+              translate: bool = False) -> str:
     """A description of one instruction's behaviour on the variant CPU (no class names).
+
+    English by default: it is the data :meth:`Problem.descriptions` hands the student's
+    code (the same in both editions, like all code) and :func:`crosscheck` reads.
+    ``translate=True`` gives it in the current language, for what is shown
+    (:func:`describe`, :func:`worked`).
 
     Examples
     --------
@@ -57,14 +63,19 @@ def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: 
     in user mode it traps to the supervisor (general-protection fault)
     its effect is the same whichever mode executes it
     """
-    text = _EFFECT.get(mnemonic, X86_32[mnemonic].reason)
-    text += ("; in user mode it traps to the supervisor (general-protection fault)"
-             if privileged else "; in user mode it runs without a trap")
+    tr = _ if translate else str       # the texts are msgids (N_): English as they are
+    # the clauses are joined like list items
+    spec = X86_32[mnemonic]
+    clauses = [tr(_EFFECT[mnemonic]) if mnemonic in _EFFECT else
+               (spec.reason_text if translate else spec.reason),
+               tr(N_("in user mode it traps to the supervisor (general-protection fault)"))
+               if privileged else tr(N_("in user mode it runs without a trap"))]
     if sensitive:
-        text += ("; its effect is the same whichever mode executes it" if user_sensitive
-                 else "; the designers made it harmless in user mode: executed there, it "
-                      "neither changes nor reveals any system state")
-    return text
+        clauses.append(tr(N_("its effect is the same whichever mode executes it"))
+                       if user_sensitive else
+                       tr(N_("the designers made it harmless in user mode: executed there, it "
+                             "neither changes nor reveals any system state")))
+    return "; ".join(clauses)
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,10 @@ class Problem:
         True
         """
         return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in self.table}
+
+    def shown_descriptions(self) -> dict:
+        """:meth:`descriptions` in the current language (what the student reads)."""
+        return {m: behaviour(m, p, c or b, u, translate=True) for m, p, c, b, u in self.table}
 
 
 def make_problem(seed: int) -> Problem:
@@ -188,11 +203,11 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    lines = ["A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
-             "mode. What each instruction does:"]
-    for m, text in problem.descriptions().items():
+    lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
+               "mode. What each instruction does:")]
+    for m, text in problem.shown_descriptions().items():
         lines.append(f"  {m}: {text}.")
-    lines.append("The same descriptions are p.descriptions() (dict mnemonic -> text).")
+    lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
 
 
@@ -214,42 +229,53 @@ def worked(problem: Problem) -> list[Step]:
     """
     sol = solve(problem)
     rows = []
-    text = problem.descriptions()
+    text = problem.shown_descriptions()
     for m, p, c, b, u in problem.table:
-        kind = ("critical" if (c or b) and not p else "privileged" if p else "innocuous")
-        why = " and ".join(w for w, f in (("changes machine state", c),
-                                          ("depends on machine state", b)) if f) or "neither"
-        rows.append(f"  {m}: {text[m]}.\n    → {why}; {'traps' if p else 'does not trap'} "
-                    f"in user mode → {'sensitive, ' if c or b else ''}{kind}")
+        kind = _(CLASS_LABELS["critical" if (c or b) and not p else
+                              "privileged" if p else "innocuous"])
+        verdict = _("sensitive, {kind}").format(kind=kind) if c or b else kind
+        rule = (_("{why}; traps in user mode → {verdict}") if p else
+                _("{why}; does not trap in user mode → {verdict}"))
+        rows.append(f"  {m}: {text[m]}.\n    → "
+                    + rule.format(why=_(_STATE_WHY[bool(c), bool(b)]), verdict=verdict))
     user_crit = sorted(m for m, p, c, b, u in problem.table if u and not p)
+    hybrid = (_("A hybrid VMM interprets virtual supervisor mode, so only instructions that "
+                "are sensitive in user mode and unprivileged break it: {names} → no hybrid "
+                "VMM.").format(names=", ".join(user_crit)) if user_crit else
+              _("A hybrid VMM interprets virtual supervisor mode, so only instructions that "
+                "are sensitive in user mode and unprivileged break it: none → a hybrid VMM "
+                "can be built."))
     return [
-        Step("sensitive instructions",
-             "An instruction is sensitive if it is control-sensitive (changes the machine's "
-             "mode or resources) or behaviour-sensitive (its effect depends on them), whether "
-             "or not it traps:\n" + "\n".join(rows),
+        Step(_("sensitive instructions"),
+             _("An instruction is sensitive if it is control-sensitive (changes the machine's "
+               "mode or resources) or behaviour-sensitive (its effect depends on them), "
+               "whether or not it traps:\n{rows}").format(rows="\n".join(rows)),
              {"sensitive": sol["sensitive"]}),
-        Step("critical instructions",
-             "Critical = sensitive but not privileged (it does not trap in user mode, so a "
-             "trap-and-emulate VMM never sees it): "
-             + (", ".join(sorted(sol["critical"])) or "none") + ".",
+        Step(_("critical instructions"),
+             _("Critical = sensitive but not privileged (it does not trap in user mode, so a "
+               "trap-and-emulate VMM never sees it): {names}.").format(
+                 names=", ".join(sorted(sol["critical"])) or _("none")),
              {"critical": sol["critical"]}),
-        Step("Theorem 1",
-             "A VMM can be built if every sensitive instruction is privileged, i.e. if there "
-             "is no critical instruction: " + ("yes." if sol["virtualizable"] else
-                                               "not guaranteed — there are critical ones."),
+        Step(_("Theorem 1"),
+             _("A VMM can be built if every sensitive instruction is privileged, i.e. if there "
+               "is no critical instruction: yes.") if sol["virtualizable"] else
+             _("A VMM can be built if every sensitive instruction is privileged, i.e. if there "
+               "is no critical instruction: not guaranteed — there are critical ones."),
              {"virtualizable": sol["virtualizable"]}),
-        Step("Theorem 3",
-             "A hybrid VMM interprets virtual supervisor mode, so only instructions that are "
-             "sensitive in user mode and unprivileged break it: "
-             + (", ".join(user_crit) + " → no hybrid VMM." if user_crit
-                else "none → a hybrid VMM can be built."),
-             {"hybrid": sol["hybrid"]}),
+        Step(_("Theorem 3"), hybrid, {"hybrid": sol["hybrid"]}),
     ]
+
+
+#: (changes machine state, depends on machine state) → the worked solution's reason.
+_STATE_WHY = {(True, True): N_("changes machine state and depends on machine state"),
+              (True, False): N_("changes machine state"),
+              (False, True): N_("depends on machine state"),
+              (False, False): N_("neither")}
 
 
 EXERCISE = Exercise(
     id="ex01_popek_goldberg",
-    title="Exercise 1: Popek & Goldberg classification",
+    title=N_("Exercise 1: Popek & Goldberg classification"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from ...i18n import N_
 from ...asm import assemble
 from ...hypervisor import run
-from ...isa import X86_32
+from ...i18n import N_, _
+from ...isa import CLASS_LABELS, X86_32
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -157,8 +158,9 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return ("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit x86:\n"
-            + problem.source + f"\n(The loop body runs {problem.loops} times; ECX counts down.)")
+    return _("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit "
+             "x86:\n{source}\n(The loop body runs {loops} times; ECX counts down.)").format(
+                 source=problem.source, loops=problem.loops)
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -178,39 +180,41 @@ def worked(problem: Problem) -> list[Step]:
             kinds.append((ins, "innocuous"))
         else:
             kinds.append((ins, "privileged" if X86_32[ins.key].privileged else "critical"))
-    listing = "\n".join(f"  {ins.text:16s} {kind}" for ins, kind in kinds)
+    listing = "\n".join(f"  {ins.text:16s} {_(CLASS_LABELS[kind])}" for ins, kind in kinds)
     sol = solve(problem)
     bt = sol["cache"]
     return [
-        Step("which instructions become callouts",
-             "Classify every instruction of the kernel code (its form matters: PUSH EAX is "
-             "innocuous, PUSH DS is not):\n" + listing + "\nPrivileged and critical forms "
-             "are replaced by callouts into the VMM; innocuous ones are copied.",
+        Step(_("which instructions become callouts"),
+             _("Classify every instruction of the kernel code (its form matters: PUSH EAX is "
+               "innocuous, PUSH DS is not):\n{listing}\nPrivileged and critical forms are "
+               "replaced by callouts into the VMM; innocuous ones are copied.").format(
+                 listing=listing),
              {"callout_set": sol["callout_set"]}),
-        Step("how many callouts run",
-             f"Count the sensitive instructions in the loop body, multiply by the "
-             f"{problem.loops} iterations, add the sensitive ones before and after the loop "
-             f"(HLT is privileged): {sol['callouts']} callouts.",
+        Step(_("how many callouts run"),
+             _("Count the sensitive instructions in the loop body, multiply by the {loops} "
+               "iterations, add the sensitive ones before and after the loop (HLT is "
+               "privileged): {callouts} callouts.").format(loops=problem.loops,
+                                                          callouts=sol["callouts"]),
              {"callouts": sol["callouts"]}),
-        Step("translated blocks and cache hits",
-             "A block ends at a branch. The entry block runs from the first instruction into "
-             "the first iteration up to JNZ; the loop head 'l' is a new block, translated when "
-             f"first re-entered and then found in the cache {bt['cache_hits']} more times; "
-             f"the code after the loop is the last block: {bt['translated_blocks']} "
-             "translated blocks.",
+        Step(_("translated blocks and cache hits"),
+             _("A block ends at a branch. The entry block runs from the first instruction "
+               "into the first iteration up to JNZ; the loop head 'l' is a new block, "
+               "translated when first re-entered and then found in the cache {hits} more "
+               "times; the code after the loop is the last block: {blocks} translated "
+               "blocks.").format(hits=bt["cache_hits"], blocks=bt["translated_blocks"]),
              {"cache": bt}),
-        Step("trap-and-emulate instead",
-             "With the guest kernel in ring 1, only privileged instructions trap "
-             f"({sol['te']['vmm_traps']} traps); critical ones run directly and misbehave "
-             f"silently ({sol['te']['critical_direct']} times), which is why plain "
-             "trap-and-emulate fails on x86.",
+        Step(_("trap-and-emulate instead"),
+             _("With the guest kernel in ring 1, only privileged instructions trap ({traps} "
+               "traps); critical ones run directly and misbehave silently ({direct} times), "
+               "which is why plain trap-and-emulate fails on x86.").format(
+                 traps=sol["te"]["vmm_traps"], direct=sol["te"]["critical_direct"]),
              {"te": sol["te"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex02_binary_translation",
-    title="Exercise 2: binary translation vs trap-and-emulate",
+    title=N_("Exercise 2: binary translation vs trap-and-emulate"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

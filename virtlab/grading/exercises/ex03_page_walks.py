@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from ...i18n import N_
 from ... import mmu
+from ...i18n import N_, _
 from ...mmu import costs
 from ...rng import make_rng
 from ..practice import Step
@@ -178,14 +179,14 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return (f"Guest page tables: {problem.guest_levels} levels; host (EPT/NPT) tables: "
-            f"{problem.host_levels} levels.\n"
-            f"A program touches these guest-virtual pages, in order: "
-            f"{', '.join(map(str, problem.pages))}\n"
-            f"The TLB holds {problem.tlb_entries} entries (LRU) and starts empty; all pages "
-            "are mapped.\n"
-            f"Workload: {problem.pt_updates_per_s:,.0f} guest page-table updates/s, other "
-            "rates as in virtlab.mmu.costs.Workload().")
+    return _("Guest page tables: {guest} levels; host (EPT/NPT) tables: {host} levels.\n"
+             "A program touches these guest-virtual pages, in order: {pages}\n"
+             "The TLB holds {entries} entries (LRU) and starts empty; all pages are mapped.\n"
+             "Workload: {updates} guest page-table updates/s, other rates as in "
+             "virtlab.mmu.costs.Workload().").format(
+                 guest=problem.guest_levels, host=problem.host_levels,
+                 pages=", ".join(map(str, problem.pages)), entries=problem.tlb_entries,
+                 updates=f"{problem.pt_updates_per_s:,.0f}")
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -213,37 +214,45 @@ def worked(problem: Problem) -> list[Step]:
         trace.append(f"{page}{'' if hit else '*'}")
     refs = sol["refs"]
     return [
-        Step("references of one nested TLB miss",
-             f"Each of the {n} guest page-table entries lives at a guest-physical address "
-             f"that needs a {m}-level host walk ({m} references) plus the read itself, and the "
-             f"final guest-physical address needs one more host walk: "
-             f"{n}·{m} + {n} + {m} = {sol['nested_refs']}.",
+        Step(_("references of one nested TLB miss"),
+             _("Each of the {n} guest page-table entries lives at a guest-physical address "
+               "that needs a {m}-level host walk ({m} references) plus the read itself, and "
+               "the final guest-physical address needs one more host walk: "
+               "{n}·{m} + {n} + {m} = {refs}.").format(n=n, m=m, refs=sol["nested_refs"]),
              {"nested_refs": sol["nested_refs"]}),
-        Step("TLB misses",
-             f"Simulate the {problem.tlb_entries}-entry LRU TLB (* = miss): "
-             + " ".join(trace) + f" → {sol['misses']} misses.",
+        Step(_("TLB misses"),
+             _("Simulate the {entries}-entry LRU TLB (* = miss): {trace} → {misses} "
+               "misses.").format(entries=problem.tlb_entries, trace=" ".join(trace),
+                                 misses=sol["misses"]),
              {"misses": sol["misses"]}),
-        Step("page-table references",
-             f"Natively each miss walks {n} levels: {sol['misses']} × {n} = {refs['native']}; "
-             f"nested: {sol['misses']} × {sol['nested_refs']} = {refs['nested']}.",
+        Step(_("page-table references"),
+             _("Natively each miss walks {n} levels: {misses} × {n} = {native}; nested: "
+               "{misses} × {per_miss} = {nested}.").format(
+                 n=n, misses=sol["misses"], native=refs["native"],
+                 per_miss=sol["nested_refs"], nested=refs["nested"]),
              {"refs": refs}),
-        Step("hidden faults under shadow paging",
-             "The shadow table starts empty, so the first touch of every distinct page "
-             f"faults into the hypervisor (a hidden fault): {sol['hidden_faults']} distinct "
-             "pages.",
+        Step(_("hidden faults under shadow paging"),
+             _("The shadow table starts empty, so the first touch of every distinct page "
+               "faults into the hypervisor (a hidden fault): {faults} distinct "
+               "pages.").format(faults=sol["hidden_faults"]),
              {"hidden_faults": sol["hidden_faults"]}),
-        Step("which technique is cheaper",
-             "Shadow paging pays hypervisor traps per page-table update (and context switch "
-             "and page fault), nested paging pays the longer walk per TLB miss; with "
-             f"{problem.pt_updates_per_s:,.0f} updates/s the cost model "
-             f"(virtlab.mmu.costs.compare) finds {sol['cheaper']} paging cheaper.",
+        Step(_("which technique is cheaper"),
+             _("Shadow paging pays hypervisor traps per page-table update (and context switch "
+               "and page fault), nested paging pays the longer walk per TLB miss; with "
+               "{updates} updates/s the cost model (virtlab.mmu.costs.compare) finds "
+               "{cheaper} cheaper.").format(updates=f"{problem.pt_updates_per_s:,.0f}",
+                                            cheaper=_(_TECHNIQUE[sol["cheaper"]])),
              {"cheaper": sol["cheaper"]}),
     ]
 
 
+#: The cost model's answer (``"shadow"`` / ``"nested"``) as the worked solution names it.
+_TECHNIQUE = {"shadow": N_("shadow paging"), "nested": N_("nested paging")}
+
+
 EXERCISE = Exercise(
     id="ex03_page_walks",
-    title="Exercise 3: page walks, shadow vs nested paging",
+    title=N_("Exercise 3: page walks, shadow vs nested paging"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

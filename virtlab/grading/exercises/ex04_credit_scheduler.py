@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...rng import make_rng
 from ...scheduler import BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, simulate
 from ..practice import Step
@@ -206,16 +206,24 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    rows = [f"  {n:6s} weight {w:4d}  cap {c or 'none'}{'%' if c else ''}"
+    rows = ["  " + (_("{name} weight {weight}  cap {cap}%") if c else
+                    _("{name} weight {weight}  cap none")).format(
+                name=f"{n:6s}", weight=f"{w:4d}", cap=c)
             for n, w, c in zip(problem.names, problem.weights, problem.caps)]
-    text = {"runnable": "is runnable, waiting in the run queue",
-            "woke": "has just woken up from I/O",
-            "tick": "was BOOSTed and a 10 ms tick now finds it running",
-            "empty": "(no runnable vCPU on this pCPU at all)"}
-    sits = [f"  {k}: credit {c:+d}, {text[e]}" if e != "empty" else f"  {k}: {text[e]}"
+    sits = ["  " + (_("{key}: credit {credit}, {situation}") if e != "empty" else
+                    "{key}: {situation}").format(key=k, credit=f"{c:+d}",
+                                                 situation=_(_SITUATIONS[e]))
             for k, c, e in problem.situations]
-    return ("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
-            "scheduler:\n" + "\n".join(rows) + "\nSituations of a vCPU:\n" + "\n".join(sits))
+    return _("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
+             "scheduler:\n{rows}\nSituations of a vCPU:\n{situations}").format(
+                 rows="\n".join(rows), situations="\n".join(sits))
+
+
+#: What happens to the vCPU in a situation of the problem statement.
+_SITUATIONS = {"runnable": N_("is runnable, waiting in the run queue"),
+               "woke": N_("has just woken up from I/O"),
+               "tick": N_("was BOOSTed and a 10 ms tick now finds it running"),
+               "empty": N_("(no runnable vCPU on this pCPU at all)")}
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -232,33 +240,37 @@ def worked(problem: Problem) -> list[Step]:
     total = sum(problem.weights)
     naive = ", ".join(f"{n} {w}/{total} = {w / total:.3f}"
                       for n, w in zip(problem.names, problem.weights))
-    capped = [f"{n} (cap {c} % = {c / 100:.2f})" for n, c in zip(problem.names, problem.caps) if c]
+    capped = [_("{name} (cap {cap} % = {fraction})").format(name=n, cap=c,
+                                                              fraction=f"{c / 100:.2f}")
+              for n, c in zip(problem.names, problem.caps) if c]
     shares = ", ".join(f"{n} {s:.3f}" for n, s in sol["shares"].items())
     w0 = problem.weights[0]
     return [
-        Step("long-run shares of the pCPU",
-             f"By weight alone: {naive}. "
-             + (f"Caps: {', '.join(capped)}; a VM whose part exceeds its cap is fixed at the "
-                "cap and the rest is split again by weight among the others (water-filling). "
-                if capped else "No caps, so the shares are weight-proportional. ")
-             + f"Result: {shares}.",
+        Step(_("long-run shares of the pCPU"),
+             (_("By weight alone: {naive}. Caps: {caps}; a VM whose part exceeds its cap is "
+                "fixed at the cap and the rest is split again by weight among the others "
+                "(water-filling). Result: {shares}.") if capped else
+              _("By weight alone: {naive}. No caps, so the shares are weight-proportional. "
+                "Result: {shares}.")).format(naive=naive, caps=", ".join(capped),
+                                             shares=shares),
              {"shares": sol["shares"]}),
-        Step("credits per accounting period",
-             f"Every 30 ms the pCPU hands out 300 credits in proportion to weight, rounded up: "
-             f"⌈300 · {w0} / {total}⌉ = {sol['credit']} for {problem.names[0]}.",
+        Step(_("credits per accounting period"),
+             _("Every 30 ms the pCPU hands out 300 credits in proportion to weight, rounded "
+               "up: ⌈300 · {weight} / {total}⌉ = {credit} for {name}.").format(
+                 weight=w0, total=total, credit=sol["credit"], name=problem.names[0]),
              {"credit": sol["credit"]}),
-        Step("priorities",
-             "Credit ≥ 0 is UNDER, < 0 is OVER; an UNDER vCPU that wakes up is BOOSTed, and "
-             "the tick that finds a BOOSTed vCPU running ends the BOOST; no runnable vCPU "
-             "means IDLE: " + ", ".join(f"{k} → {v}" for k, v in sol["priorities"].items())
-             + ".",
+        Step(_("priorities"),
+             _("Credit ≥ 0 is UNDER, < 0 is OVER; an UNDER vCPU that wakes up is BOOSTed, and "
+               "the tick that finds a BOOSTed vCPU running ends the BOOST; no runnable vCPU "
+               "means IDLE: {priorities}.").format(priorities=", ".join(
+                   f"{k} → {v}" for k, v in sol["priorities"].items())),
              {"priorities": sol["priorities"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex04_credit_scheduler",
-    title="Exercise 4: Credit scheduler shares, caps and BOOST",
+    title=N_("Exercise 4: Credit scheduler shares, caps and BOOST"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

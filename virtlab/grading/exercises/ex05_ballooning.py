@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from ...i18n import N_
 from ... import balloon
 from ...errors import check_sequence
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -160,13 +161,15 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    rows = [f"  vm{i + 1}: {m} pages configured, working set {w} pages, guest policy {r}"
+    rows = ["  " + _("vm{n}: {pages} pages configured, working set {ws} pages, guest policy "
+                     "{policy}").format(n=i + 1, pages=m, ws=w, policy=r)
             for i, (m, w, r) in enumerate(zip(problem.memories, problem.working_sets,
                                               problem.replacements))]
-    return (f"Host: {problem.host_frames} frames of 4 KiB. VMs (each also reads 60 file "
-            "pages and has 20 OS pages identical in all VMs):\n" + "\n".join(rows)
-            + f"\nThe hypervisor asks every VM to give back {problem.balloon_target} pages."
-            "\nvm_specs(p) builds these VMs for virtlab.balloon (40 steps, seed 0).")
+    return _("Host: {frames} frames of 4 KiB. VMs (each also reads 60 file pages and has 20 "
+             "OS pages identical in all VMs):\n{rows}\nThe hypervisor asks every VM to give "
+             "back {target} pages.\nvm_specs(p) builds these VMs for virtlab.balloon (40 "
+             "steps, seed 0).").format(frames=problem.host_frames, rows="\n".join(rows),
+                                       target=problem.balloon_target)
 
 
 def _hidden(problem, rng):
@@ -192,32 +195,37 @@ def worked(problem: Problem) -> list[Step]:
     sol = solve(problem)
     mem = sum(problem.memories)
     return [
-        Step("overcommit ratio",
-             f"Configured guest memory over host frames: {' + '.join(map(str, problem.memories))}"
-             f" = {mem} pages over {problem.host_frames} frames = {sol['overcommit']:.3f}.",
+        Step(_("overcommit ratio"),
+             _("Configured guest memory over host frames: {memories} = {total} pages over "
+               "{frames} frames = {ratio}.").format(
+                 memories=" + ".join(map(str, problem.memories)), total=mem,
+                 frames=problem.host_frames, ratio=f"{sol['overcommit']:.3f}"),
              {"overcommit": sol["overcommit"]}),
-        Step("worst-case reclaim",
-             f"If every VM touches all its memory, the host lacks max(0, {mem} − "
-             f"{problem.host_frames}) = {sol['min_reclaim']} frames.",
+        Step(_("worst-case reclaim"),
+             _("If every VM touches all its memory, the host lacks max(0, {total} − {frames}) "
+               "= {lack} frames.").format(total=mem, frames=problem.host_frames,
+                                          lack=sol["min_reclaim"]),
              {"min_reclaim": sol["min_reclaim"]}),
-        Step("hypervisor swap-outs per policy",
-             f"Run the three reclamation policies for {STEPS} steps "
-             "(virtlab.balloon.compare_policies). Ballooning lets the guests give up pages "
-             "themselves; hypervisor swapping takes pages behind their backs; sharing merges "
-             "identical pages first: " + ", ".join(f"{k} {v}" for k, v in
-                                                  sol["hv_swap_out"].items()) + ".",
+        Step(_("hypervisor swap-outs per policy"),
+             _("Run the three reclamation policies for {steps} steps "
+               "(virtlab.balloon.compare_policies). Ballooning lets the guests give up pages "
+               "themselves; hypervisor swapping takes pages behind their backs; sharing "
+               "merges identical pages first: {counts}.").format(
+                 steps=STEPS, counts=", ".join(f"{k} {v}" for k, v in
+                                               sol["hv_swap_out"].items())),
              {"hv_swap_out": sol["hv_swap_out"]}),
-        Step("where double paging happens",
-             "Double paging needs a page the hypervisor swapped out that the guest then picks "
-             "to page out itself; it occurs only where the hypervisor swaps: "
-             + (", ".join(sorted(sol["double_paging"])) or "nowhere in this variant") + ".",
+        Step(_("where double paging happens"),
+             _("Double paging needs a page the hypervisor swapped out that the guest then "
+               "picks to page out itself; it occurs only where the hypervisor swaps: "
+               "{where}.").format(where=", ".join(sorted(sol["double_paging"]))
+                                  or _("nowhere in this variant")),
              {"double_paging": sol["double_paging"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex05_ballooning",
-    title="Exercise 5: ballooning and overcommit",
+    title=N_("Exercise 5: ballooning and overcommit"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ...i18n import N_
 from ... import migration
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -158,13 +159,14 @@ def describe(problem: Problem) -> str:
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return (f"A VM with {problem.memory_mb} MiB of memory (4 KiB pages) is live-migrated over "
-            f"a {problem.bandwidth_mbit} Mbit/s link.\n"
-            f"While running it writes {problem.dirty_rate_mbit} Mbit/s, uniformly into a "
-            f"writable working set of {problem.wws_mb} MiB.\n"
-            "CPU and device state: 256 KiB, sent while the VM is paused. 1 MiB = 8.388608 "
-            "Mbit.\nXen's rules: stop pre-copy after a round of fewer than 50 pages, after 29 "
-            "rounds, or once more than 3x the memory has been sent.")
+    return _("A VM with {memory} MiB of memory (4 KiB pages) is live-migrated over a "
+             "{bandwidth} Mbit/s link.\nWhile running it writes {rate} Mbit/s, uniformly into "
+             "a writable working set of {wws} MiB.\nCPU and device state: 256 KiB, sent while "
+             "the VM is paused. 1 MiB = 8.388608 Mbit.\nXen's rules: stop pre-copy after a "
+             "round of fewer than 50 pages, after 29 rounds, or once more than 3x the memory "
+             "has been sent.").format(memory=problem.memory_mb,
+                                      bandwidth=problem.bandwidth_mbit,
+                                      rate=problem.dirty_rate_mbit, wws=problem.wws_mb)
 
 
 def _hidden(problem, rng):
@@ -190,34 +192,39 @@ def worked(problem: Problem) -> list[Step]:
     sol = solve(problem)
     rounds = rounds_direct(*_args(problem))
     return [
-        Step("stop-and-copy time",
-             f"Memory plus 256 KiB of CPU and device state, in Mbit, over the link: "
-             f"({problem.memory_mb} + 0.25) MiB × 8.388608 Mbit/MiB / {problem.bandwidth_mbit} "
-             f"Mbit/s = {sol['stop_copy_s']:.3f} s, all of it downtime.",
+        Step(_("stop-and-copy time"),
+             _("Memory plus 256 KiB of CPU and device state, in Mbit, over the link: "
+               "({memory} + 0.25) MiB × 8.388608 Mbit/MiB / {bandwidth} Mbit/s = {seconds} s, "
+               "all of it downtime.").format(memory=problem.memory_mb,
+                                             bandwidth=problem.bandwidth_mbit,
+                                             seconds=f"{sol['stop_copy_s']:.3f}"),
              {"stop_copy_s": sol["stop_copy_s"]}),
-        Step("the first two pre-copy rounds",
-             f"Round 1 sends every page: {sol['round1_pages']} pages. While it is sent the VM "
-             f"dirties pages of its {problem.wws_mb} MiB writable working set at "
-             f"{problem.dirty_rate_mbit} Mbit/s; those are round 2: {sol['round2_pages']} "
-             "pages.",
+        Step(_("the first two pre-copy rounds"),
+             _("Round 1 sends every page: {round1} pages. While it is sent the VM dirties "
+               "pages of its {wws} MiB writable working set at {rate} Mbit/s; those are "
+               "round 2: {round2} pages.").format(
+                 round1=sol["round1_pages"], wws=problem.wws_mb,
+                 rate=problem.dirty_rate_mbit, round2=sol["round2_pages"]),
              {"round1_pages": sol["round1_pages"], "round2_pages": sol["round2_pages"]}),
-        Step("why pre-copy stops",
-             f"Repeat until one of Xen's rules fires — a round of fewer than "
-             f"{migration.MIN_PAGES} pages, {migration.DEF_MAX_ITERS} rounds, or more than "
-             f"{migration.DEF_MAX_FACTOR}× the memory sent. Rounds: "
-             + ", ".join(map(str, rounds[:6])) + (" …" if len(rounds) > 6 else "")
-             + f" → stop reason {sol['stop_reason']}.",
+        Step(_("why pre-copy stops"),
+             _("Repeat until one of Xen's rules fires — a round of fewer than {min_pages} "
+               "pages, {max_iters} rounds, or more than {max_factor}× the memory sent. "
+               "Rounds: {rounds} → stop reason {reason}.").format(
+                 min_pages=migration.MIN_PAGES, max_iters=migration.DEF_MAX_ITERS,
+                 max_factor=migration.DEF_MAX_FACTOR,
+                 rounds=", ".join(map(str, rounds[:6])) + (" …" if len(rounds) > 6 else ""),
+                 reason=sol["stop_reason"]),
              {"stop_reason": sol["stop_reason"]}),
-        Step("downtime",
-             "The VM pauses for the last dirty pages plus the 256 KiB of state: "
-             f"{sol['downtime_ms']:.3f} ms.",
+        Step(_("downtime"),
+             _("The VM pauses for the last dirty pages plus the 256 KiB of state: "
+               "{downtime} ms.").format(downtime=f"{sol['downtime_ms']:.3f}"),
              {"downtime_ms": sol["downtime_ms"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex06_live_migration",
-    title="Exercise 6: live-migration rounds",
+    title=N_("Exercise 6: live-migration rounds"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

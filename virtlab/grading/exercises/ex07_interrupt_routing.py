@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ...i18n import N_
 from ...devices import IOEvent
+from ...i18n import N_, _
 from ...interrupts import HYPERVISOR, InterruptController, Platform, simulate_interrupts
 from ...rng import make_rng
 from ..practice import Step
@@ -212,14 +213,16 @@ def describe(problem: Problem) -> str:
     True
     """
     ops = ", ".join(f"{op[0]} {op[1]}" if len(op) > 1 else op[0] for op in problem.ops)
-    pt = (f"{problem.passthrough[0]} is passed through to {problem.passthrough[1]} (IOMMU)"
-          if problem.passthrough else "no device is passed through")
-    ev = "\n".join(f"  {k}: {d} interrupt" + (f" for data of {t}" if t else "")
+    pt = (_("{device} is passed through to {domain} (IOMMU)").format(
+              device=problem.passthrough[0], domain=problem.passthrough[1])
+          if problem.passthrough else _("no device is passed through"))
+    ev = "\n".join("  " + (_("{key}: {device} interrupt for data of {domain}") if t else
+                            _("{key}: {device} interrupt")).format(key=k, device=d, domain=t)
                    for k, d, t in problem.events)
-    return ("Interrupt controller with 8 lines, all unmasked, nothing pending; line 0 is "
-            "most urgent.\nOperations: " + ops + "\n"
-            "Platform: hypervisor (timer), dom0 (driver domain: nic, disk), domU1, domU2; "
-            + pt + ".\nDevice interrupts:\n" + ev)
+    return _("Interrupt controller with 8 lines, all unmasked, nothing pending; line 0 is "
+             "most urgent.\nOperations: {ops}\nPlatform: hypervisor (timer), dom0 (driver "
+             "domain: nic, disk), domU1, domU2; {passthrough}.\nDevice interrupts:\n"
+             "{events}").format(ops=ops, passthrough=pt, events=ev)
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -233,30 +236,33 @@ def worked(problem: Problem) -> list[Step]:
     True
     """
     sol = solve(problem)
-    pt = (f"{problem.passthrough[0]} belongs to {problem.passthrough[1]} (passthrough)"
-          if problem.passthrough else "no device is passed through")
+    pt = (_("{device} belongs to {domain} (passthrough)").format(
+              device=problem.passthrough[0], domain=problem.passthrough[1])
+          if problem.passthrough else _("no device is passed through"))
     return [
-        Step("what the controller acknowledges",
-             "Replay the operations on the controller: a raise sets the line's pending bit, "
-             "an ack hands the CPU the most urgent pending, unmasked line (line 0 first) and "
-             "clears its bit: " + ", ".join(map(str, sol["acks"])) + ".",
+        Step(_("what the controller acknowledges"),
+             _("Replay the operations on the controller: a raise sets the line's pending bit, "
+               "an ack hands the CPU the most urgent pending, unmasked line (line 0 first) "
+               "and clears its bit: {acks}.").format(acks=", ".join(map(str, sol["acks"]))),
              {"acks": sol["acks"]}),
-        Step("interrupt paths",
-             f"The timer belongs to the hypervisor; nic and disk belong to dom0 unless passed "
-             f"through ({pt}). A dom0 device's interrupt goes hypervisor → dom0 → the domU the "
-             "data is for; a passed-through one goes hypervisor → its domU: "
-             + "; ".join(f"{k}: {' → '.join(v)}" for k, v in sol["paths"].items()) + ".",
+        Step(_("interrupt paths"),
+             _("The timer belongs to the hypervisor; nic and disk belong to dom0 unless "
+               "passed through ({passthrough}). A dom0 device's interrupt goes hypervisor → "
+               "dom0 → the domU the data is for; a passed-through one goes hypervisor → its "
+               "domU: {paths}.").format(
+                 passthrough=pt,
+                 paths="; ".join(f"{k}: {' → '.join(v)}" for k, v in sol["paths"].items())),
              {"paths": sol["paths"]}),
-        Step("event channels",
-             "Each split-driver device in dom0 needs one event channel per domU frontend "
-             f"(two domUs): {sol['channels']} channels.",
+        Step(_("event channels"),
+             _("Each split-driver device in dom0 needs one event channel per domU frontend "
+               "(two domUs): {channels} channels.").format(channels=sol["channels"]),
              {"channels": sol["channels"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex07_interrupt_routing",
-    title="Exercise 7: interrupt routing",
+    title=N_("Exercise 7: interrupt routing"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

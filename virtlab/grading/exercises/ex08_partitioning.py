@@ -20,12 +20,14 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...i18n import N_
 from ...partitioning import (Firmware, Machine, Partition, assign, compare_static_shared,
                              entitlements)
 from ...partitioning import water_fill as _model_water_fill
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -230,16 +232,22 @@ def describe(problem: Problem) -> str:
     >>> "dedicated" in describe(make_problem(0))
     True
     """
-    lines = [f"Machine: {problem.cpus} CPUs, {problem.memory_gb} GiB, "
-             f"{problem.channels} I/O channels.", "Partitions (accepted by the firmware):"]
+    lines = [_("Machine: {cpus} CPUs, {memory} GiB, {channels} I/O channels.").format(
+                 cpus=problem.cpus, memory=problem.memory_gb, channels=problem.channels),
+             _("Partitions (accepted by the firmware):")]
     for name, mem, ch, ded, w in problem.partitions:
-        cpu = f"{ded} dedicated CPU(s)" if ded else f"weight {w} in the shared pool"
-        lines.append(f"  {name:5s} {mem:3d} GiB, {ch} channel(s), {cpu}")
-    lines.append("Change requests (each applied on its own to the configuration above):")
+        cpu = (_("{n} dedicated CPU(s)").format(n=ded) if ded else
+               _("weight {weight} in the shared pool").format(weight=w))
+        lines.append("  " + _("{name} {memory} GiB, {channels} channel(s), {cpu}").format(
+            name=f"{name:5s}", memory=f"{mem:3d}", channels=ch, cpu=cpu))
+    lines.append(_("Change requests (each applied on its own to the configuration above):"))
     for key, act, (name, mem, ch, ded, w) in problem.requests:
-        cpu = f"{ded} dedicated CPU(s)" if ded else f"weight {w}"
-        lines.append(f"  {key}: {act} {name}: {mem} GiB, {ch} channel(s), {cpu}")
-    lines.append("CPU demand of the shared partitions in 4 time steps:")
+        cpu = (_("{n} dedicated CPU(s)").format(n=ded) if ded else
+               _("weight {weight}").format(weight=w))
+        lines.append("  " + _("{key}: {action} {name}: {memory} GiB, {channels} channel(s), "
+                              "{cpu}").format(key=key, action=_(_ACTIONS[act]), name=name,
+                                              memory=mem, channels=ch, cpu=cpu))
+    lines.append(_("CPU demand of the shared partitions in 4 time steps:"))
     for name, series in problem.demand:
         lines.append(f"  {name:5s} " + "  ".join(f"{x:4.1f}" for x in series))
     return "\n".join(lines)
@@ -276,12 +284,17 @@ def worked(problem: Problem) -> list[Step]:
     for key, act, row in problem.requests:
         new = _changed(rows, act, row)
         why = _refusal(problem, act, row)
-        verdicts.append(
-            f"{key} ({act} {row[0]}): afterwards {sum(r[3] for r in new)} of {problem.cpus} "
-            f"CPUs dedicated, {sum(r[1] for r in new)} of {problem.memory_gb} GiB, "
-            f"{sum(r[2] for r in new)} of {problem.channels} channels"
-            + (f" → refused ({why.removeprefix('partitions').lstrip(': ')})." if why
-               else " → accepted."))
+        verdict = (_("{key} ({action} {name}): afterwards {cpus} of {machine_cpus} CPUs "
+                     "dedicated, {memory} of {machine_memory} GiB, {channels} of "
+                     "{machine_channels} channels → refused ({reason}).") if why else
+                   _("{key} ({action} {name}): afterwards {cpus} of {machine_cpus} CPUs "
+                     "dedicated, {memory} of {machine_memory} GiB, {channels} of "
+                     "{machine_channels} channels → accepted."))
+        verdicts.append(verdict.format(
+            key=key, action=_(_ACTIONS[act]), name=row[0], cpus=sum(r[3] for r in new),
+            machine_cpus=problem.cpus, memory=sum(r[1] for r in new),
+            machine_memory=problem.memory_gb, channels=sum(r[2] for r in new),
+            machine_channels=problem.channels, reason=_refusal_text(why) if why else ""))
 
     names = [n for n, _ in problem.demand]
     weights = {r[0]: r[4] for r in shared}
@@ -290,47 +303,86 @@ def worked(problem: Problem) -> list[Step]:
     for t in range(STEPS):
         st = [r.static[n][t] for n in names]
         sh = [r.shared[n][t] for n in names]
-        lines.append(f"step {t + 1}: demand {' / '.join(f'{r.demand[n][t]:g}' for n in names)}"
-                     f"; static {' + '.join(f'{x:g}' for x in st)} = {sum(st):g}"
-                     f"; shared {' + '.join(f'{x:g}' for x in sh)} = {sum(sh):g}")
+        lines.append(_("step {step}: demand {demand}; static {static} = {static_sum}; shared "
+                       "{shared} = {shared_sum}").format(
+            step=t + 1, demand=" / ".join(f"{r.demand[n][t]:g}" for n in names),
+            static=" + ".join(f"{x:g}" for x in st), static_sum=f"{sum(st):g}",
+            shared=" + ".join(f"{x:g}" for x in sh), shared_sum=f"{sum(sh):g}"))
     tot_st = sum(sum(r.static[n]) for n in names)
     tot_sh = sum(sum(r.shared[n]) for n in names)
     util = sol["util"]
     return [
-        Step("the shared pool",
-             f"The machine has {problem.cpus} CPUs; the dedicated ones are "
-             + " + ".join(f"{r[3]} ({r[0]})" for r in ded)
-             + f", so the pool keeps {problem.cpus} − {sum(r[3] for r in ded)} = {pool} CPUs.",
+        Step(_("the shared pool"),
+             _("The machine has {cpus} CPUs; the dedicated ones are {dedicated}, so the pool "
+               "keeps {cpus} − {dedicated_sum} = {pool} CPUs.").format(
+                 cpus=problem.cpus, dedicated=" + ".join(f"{r[3]} ({r[0]})" for r in ded),
+                 dedicated_sum=sum(r[3] for r in ded), pool=pool),
              {"pool": pool}),
-        Step("CPU entitlements",
-             "Dedicated partitions are entitled to their own CPUs: "
-             + ", ".join(f"{r[0]} {ent[r[0]]:g}" for r in ded)
-             + f". The shared weights add up to {' + '.join(str(r[4]) for r in shared)} = "
-             f"{wsum}, so a shared partition gets {pool} · weight / {wsum}: "
-             + ", ".join(f"{r[0]} {pool} · {r[4]} / {wsum} = {ent[r[0]]:g}" for r in shared)
-             + ".",
+        Step(_("CPU entitlements"),
+             _("Dedicated partitions are entitled to their own CPUs: {dedicated}. The shared "
+               "weights add up to {weights} = {wsum}, so a shared partition gets {pool} · "
+               "weight / {wsum}: {shares}.").format(
+                 dedicated=", ".join(f"{r[0]} {ent[r[0]]:g}" for r in ded),
+                 weights=" + ".join(str(r[4]) for r in shared), wsum=wsum, pool=pool,
+                 shares=", ".join(f"{r[0]} {pool} · {r[4]} / {wsum} = {ent[r[0]]:g}"
+                                  for r in shared)),
              {"entitlement": ent}),
-        Step("which changes the firmware accepts",
-             "Apply each request on its own and add up dedicated CPUs, memory and channels; "
-             "any sum above the machine's, or no CPU left in the pool while shared "
-             "partitions exist, is refused:\n" + "\n".join(verdicts),
+        Step(_("which changes the firmware accepts"),
+             _("Apply each request on its own and add up dedicated CPUs, memory and channels; "
+               "any sum above the machine's, or no CPU left in the pool while shared "
+               "partitions exist, is refused:\n{verdicts}").format(
+                 verdicts="\n".join(verdicts)),
              {"accepted": sol["accepted"]}),
-        Step("utilization, static vs shared",
-             "Static: each shared partition ("
-             + ", ".join(f"{n} {ent[n]:g}" for n in names)
-             + ") is served min(demand, entitlement). Shared: the whole pool of "
-             f"{pool} CPUs is split by water_fill (weighted, unused parts passed on). "
-             "CPUs served per step (" + " / ".join(names) + "):\n" + "\n".join(lines)
-             + f"\nUtilization = served / ({pool} CPUs · {STEPS} steps = {pool * STEPS}): "
-             f"static {tot_st:g} / {pool * STEPS} = {util['static']:.4g}, "
-             f"shared {tot_sh:g} / {pool * STEPS} = {util['shared']:.4g}.",
+        Step(_("utilization, static vs shared"),
+             _("Static: each shared partition ({entitlements}) is served min(demand, "
+               "entitlement). Shared: the whole pool of {pool} CPUs is split by water_fill "
+               "(weighted, unused parts passed on). CPUs served per step ({names}):\n"
+               "{lines}\nUtilization = served / ({pool} CPUs · {steps} steps = {capacity}): "
+               "static {static} / {capacity} = {static_util}, shared {shared} / {capacity} "
+               "= {shared_util}.").format(
+                 entitlements=", ".join(f"{n} {ent[n]:g}" for n in names), pool=pool,
+                 names=" / ".join(names), lines="\n".join(lines), steps=STEPS,
+                 capacity=pool * STEPS, static=f"{tot_st:g}",
+                 static_util=f"{util['static']:.4g}", shared=f"{tot_sh:g}",
+                 shared_util=f"{util['shared']:.4g}"),
              {"util": util}),
     ]
 
 
+#: A change request's action as the worked solution names it.
+_ACTIONS = {"add": N_("add"), "replace": N_("replace")}
+
+#: The firmware's refusals (:func:`virtlab.partitioning.assign`'s messages) as the
+#: worked solution words them, by the message's form; the numbers are the firmware's.
+_REFUSALS = (
+    (re.compile(r"partitions over-assign CPUs: (?P<n>\d+) dedicated CPUs requested, "
+                r"the machine has (?P<have>\d+)$"),
+     N_("over-assign CPUs: {n} dedicated CPUs requested, the machine has {have}")),
+    (re.compile(r"partitions over-assign memory: (?P<n>\d+) GiB requested, "
+                r"the machine has (?P<have>\d+) GiB$"),
+     N_("over-assign memory: {n} GiB requested, the machine has {have} GiB")),
+    (re.compile(r"partitions over-assign I/O channels: (?P<n>\d+) requested, "
+                r"the machine has (?P<have>\d+)$"),
+     N_("over-assign I/O channels: {n} requested, the machine has {have}")),
+    (re.compile(r"partitions: shared partitions need a shared pool, but all "
+                r"(?P<n>\d+) CPUs are dedicated$"),
+     N_("shared partitions need a shared pool, but all {n} CPUs are dedicated")),
+)
+
+
+def _refusal_text(message: str) -> str:
+    # the firmware's reason in the current language; a message of another form (a
+    # changed model) stays as the firmware wrote it, minus its "partitions" prefix
+    for pattern, text in _REFUSALS:
+        m = pattern.match(message)
+        if m:
+            return _(text).format(**m.groupdict())
+    return message.removeprefix("partitions").lstrip(": ")
+
+
 EXERCISE = Exercise(
     id="ex08_partitioning",
-    title="Exercise 8: partitioning -- static partitions vs a shared pool",
+    title=N_("Exercise 8: partitioning -- static partitions vs a shared pool"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
-from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare
+from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare, scope_label
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -209,24 +209,31 @@ def describe(problem: Problem) -> str:
     True
     """
     k = Costs()
-    lines = [f"Density: {problem.instances} copies of a {problem.app_mb} MiB application on a "
-             f"host with {problem.host_memory_gb} GiB ({k.host_reserved_mb:g} MiB reserved for "
-             "the host).",
-             f"  per container: + {k.container_overhead_mb:g} MiB run-time overhead; per VM: + "
-             f"{k.guest_os_mb:g} MiB guest OS + {k.vm_overhead_mb:g} MiB hypervisor overhead",
-             f"Container host '{HOSTNAME}' (PID 1 = init):"]
+    lines = [_("Density: {n} copies of a {app} MiB application on a host with {gib} GiB "
+               "({reserved} MiB reserved for the host).").format(
+                 n=problem.instances, app=problem.app_mb, gib=problem.host_memory_gb,
+                 reserved=f"{k.host_reserved_mb:g}"),
+             "  " + _("per container: + {overhead} MiB run-time overhead; per VM: + {guest_os} "
+                      "MiB guest OS + {vm_overhead} MiB hypervisor overhead").format(
+                 overhead=f"{k.container_overhead_mb:g}", guest_os=f"{k.guest_os_mb:g}",
+                 vm_overhead=f"{k.vm_overhead_mb:g}"),
+             _("Container host '{host}' (PID 1 = init):").format(host=HOSTNAME)]
     for name, ns, hostname, cpu, mem, pids in problem.containers:
-        lines.append(f"  {name}: own namespaces {', '.join(ns) or 'none'}; hostname "
-                     f"{hostname or '(not set)'}; limits cpu={cpu}, memory_mb={mem}, "
-                     f"pids={pids}")
-    lines.append("Processes started after init, in order: " + ", ".join(
-        f"{cmd} ({owner or 'host'})" for cmd, owner in problem.procs))
-    lines.append("Incidents: " + "; ".join(
-        f"{key}: {inc} in a {kind}" + ("" if kind == "vm" else
-                                       " with cgroup limits" if lim else " without limits")
-        for key, kind, inc, lim in problem.incidents))
+        lines.append("  " + _("{name}: own namespaces {namespaces}; hostname {hostname}; limits "
+                              "cpu={cpu}, memory_mb={memory}, pids={pids}").format(
+            name=name, namespaces=", ".join(ns) or _("none"),
+            hostname=hostname or _("(not set)"), cpu=cpu, memory=mem, pids=pids))
+    lines.append(_("Processes started after init, in order: {procs}").format(procs=", ".join(
+        f"{cmd} ({owner or _('host')})" for cmd, owner in problem.procs)))
+    lines.append(_("Incidents: {incidents}").format(incidents="; ".join(
+        (_("{key}: {incident} in a vm") if kind == "vm" else
+         _("{key}: {incident} in a container with cgroup limits") if lim else
+         _("{key}: {incident} in a container without limits")).format(key=key,
+                                                                      incident=_(inc))
+        for key, kind, inc, lim in problem.incidents)))
     name, cpu, mem, forks = problem.demand
-    lines.append(f"Demand in container {name}: {cpu} CPUs, {mem} MiB, {forks} more forks.")
+    lines.append(_("Demand in container {name}: {cpu} CPUs, {memory} MiB, {forks} more "
+                   "forks.").format(name=name, cpu=cpu, memory=mem, forks=forks))
     return "\n".join(lines)
 
 
@@ -258,67 +265,86 @@ def worked(problem: Problem) -> list[Step]:
 
     views = sol["views"]
     seen = []
-    for name, ns, hostname, *_ in problem.containers:
+    for name, ns, hostname, *_rest in problem.containers:
         mine = [cmd for cmd, owner in problem.procs if owner == name]
         if "pid" in ns:
-            how = (f"{name} has its own pid namespace: it sees only its own "
-                   f"{len(mine)} process(es), numbered from 1 in start order")
+            how = _("{name} has its own pid namespace: it sees only its own {n} process(es), "
+                    "numbered from 1 in start order").format(name=name, n=len(mine))
         else:
-            how = (f"{name} shares the host's pid namespace: it sees init and all "
-                   f"{len(problem.procs)} processes with their host PIDs")
-        ps_text = ", ".join(f"{pid} {cmd}" for pid, cmd in views[f"ps {name}"]) or "nothing"
-        uts = (f"its own uts namespace, so uname -n gives its hostname "
-               f"{views[f'uname {name}']}" if "uts" in ns else
-               f"no uts namespace, so uname -n gives the host's name {views[f'uname {name}']}")
+            how = _("{name} shares the host's pid namespace: it sees init and all {n} "
+                    "processes with their host PIDs").format(name=name, n=len(problem.procs))
+        ps_text = ", ".join(f"{pid} {cmd}" for pid, cmd in views[f"ps {name}"]) or _("nothing")
+        uts = (_("its own uts namespace, so uname -n gives its hostname {hostname}")
+               if "uts" in ns else
+               _("no uts namespace, so uname -n gives the host's name {hostname}")).format(
+                   hostname=views[f"uname {name}"])
         seen.append(f"{how}: {ps_text}; {uts}.")
 
     reach = []
     for key, kind, inc, lim in problem.incidents:
         r = blast_radius(kind, inc, limits=lim)
-        where = kind if kind == "vm" else f"container {'with' if lim else 'without'} limits"
-        reach.append(f"{key} ({inc} in a {where}): {r.scope} — {r.why}.")
+        line = (_("{key} ({incident} in a vm): {scope} — {why}.") if kind == "vm" else
+                _("{key} ({incident} in a container with limits): {scope} — {why}.") if lim
+                else _("{key} ({incident} in a container without limits): {scope} — {why}."))
+        # incident names are containers.INCIDENTS, whose labels the catalogue has
+        reach.append(line.format(key=key, incident=_(inc), scope=scope_label(r.scope),
+                                 why=r.why))
 
     name, cpu, mem_mb, forks = problem.demand
-    _, _, _, cpu_lim, mem_lim, pids = dict((x[0], x) for x in problem.containers)[name]
-    running = sum(1 for _, owner in problem.procs if owner == name)
+    *_spec, cpu_lim, mem_lim, pids = dict((x[0], x) for x in problem.containers)[name]
+    running = sum(1 for _cmd, owner in problem.procs if owner == name)
     cg = sol["cgroup"]
-    cpu_text = (f"CPU: {cpu:g} wanted, limit {cpu_lim:g} → {cg['cpu_granted']:g} granted"
-                if cpu_lim is not None else f"CPU: no limit → all {cg['cpu_granted']:g} granted")
-    mem_text = (f"memory: {mem_mb} MiB against a limit of {mem_lim} MiB → "
-                + ("over it, the OOM killer strikes" if cg["oom_killed"] else "fits, no OOM kill")
-                if mem_lim is not None else "memory: no limit → no OOM kill")
-    pid_text = (f"pids: limit {pids} with {running} running leaves room for "
-                f"{max(0, pids - running)} more, so of {forks} forks "
-                f"{cg['forks_refused']} are refused"
-                if pids is not None else "pids: no limit → no fork refused")
+    cpu_text = (_("CPU: {wanted} wanted, limit {limit} → {granted} granted").format(
+                    wanted=f"{cpu:g}", limit=f"{cpu_lim:g}", granted=f"{cg['cpu_granted']:g}")
+                if cpu_lim is not None else
+                _("CPU: no limit → all {granted} granted").format(
+                    granted=f"{cg['cpu_granted']:g}"))
+    mem_text = ((_("memory: {wanted} MiB against a limit of {limit} MiB → over it, the OOM "
+                   "killer strikes") if cg["oom_killed"] else
+                 _("memory: {wanted} MiB against a limit of {limit} MiB → fits, no OOM "
+                   "kill")).format(wanted=mem_mb, limit=mem_lim)
+                if mem_lim is not None else _("memory: no limit → no OOM kill"))
+    pid_text = (_("pids: limit {limit} with {running} running leaves room for {room} more, "
+                  "so of {forks} forks {refused} are refused").format(
+                      limit=pids, running=running, room=max(0, pids - running), forks=forks,
+                      refused=cg["forks_refused"])
+                if pids is not None else _("pids: no limit → no fork refused"))
     return [
-        Step("memory for all instances",
-             f"Container: {app} MiB + {k.container_overhead_mb:g} MiB overhead = "
-             f"{c.container.per_instance_mb:g} MiB each, × {n} = {mem['container']:g} MiB. "
-             f"VM: {app} + {k.guest_os_mb:g} (guest OS) + {k.vm_overhead_mb:g} (hypervisor) = "
-             f"{c.vm.per_instance_mb:g} MiB each, × {n} = {mem['vm']:g} MiB.",
+        Step(_("memory for all instances"),
+             _("Container: {app} MiB + {overhead} MiB overhead = {per_container} MiB each, "
+               "× {n} = {containers} MiB. VM: {app} + {guest_os} (guest OS) + {vm_overhead} "
+               "(hypervisor) = {per_vm} MiB each, × {n} = {vms} MiB.").format(
+                 app=app, overhead=f"{k.container_overhead_mb:g}",
+                 per_container=f"{c.container.per_instance_mb:g}", n=n,
+                 containers=f"{mem['container']:g}", guest_os=f"{k.guest_os_mb:g}",
+                 vm_overhead=f"{k.vm_overhead_mb:g}", per_vm=f"{c.vm.per_instance_mb:g}",
+                 vms=f"{mem['vm']:g}"),
              {"memory": mem}),
-        Step("density",
-             f"The host keeps {k.host_reserved_mb:g} MiB of its {problem.host_memory_gb} GiB "
-             f"= {problem.host_memory_gb * 1024} MiB, leaving {room:g} MiB. Containers: "
-             f"{room:g} // {c.container.per_instance_mb:g} = {dens['container']}; VMs: "
-             f"{room:g} // {c.vm.per_instance_mb:g} = {dens['vm']}.",
+        Step(_("density"),
+             _("The host keeps {reserved} MiB of its {gib} GiB = {mib} MiB, leaving {room} "
+               "MiB. Containers: {room} // {per_container} = {containers}; VMs: {room} // "
+               "{per_vm} = {vms}.").format(
+                 reserved=f"{k.host_reserved_mb:g}", gib=problem.host_memory_gb,
+                 mib=problem.host_memory_gb * 1024, room=f"{room:g}",
+                 per_container=f"{c.container.per_instance_mb:g}",
+                 containers=dens["container"], per_vm=f"{c.vm.per_instance_mb:g}",
+                 vms=dens["vm"]),
              {"density": dens}),
-        Step("what ps and uname show inside each container",
+        Step(_("what ps and uname show inside each container"),
              "\n".join(seen), {"views": views}),
-        Step("how far an incident reaches",
-             "Whatever the instances share is hit together: containers share the host "
-             "kernel, VMs the hypervisor; cgroup limits keep a hog inside its container.\n"
-             + "\n".join(reach),
+        Step(_("how far an incident reaches"),
+             _("Whatever the instances share is hit together: containers share the host "
+               "kernel, VMs the hypervisor; cgroup limits keep a hog inside its "
+               "container.\n{incidents}").format(incidents="\n".join(reach)),
              {"reach": sol["reach"]}),
-        Step(f"the cgroup limits of {name}",
+        Step(_("the cgroup limits of {name}").format(name=name),
              f"{cpu_text}; {mem_text}; {pid_text}.", {"cgroup": cg}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex09_containers",
-    title="Exercise 9: containers vs VMs",
+    title=N_("Exercise 9: containers vs VMs"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from ...i18n import N_
 from ...asm import assemble, parse_instruction
 from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
+from ...i18n import N_, _
 from ...isa import X86_VTX
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
@@ -146,17 +147,19 @@ def _rule(ins: str, ctl: dict, cpl: int):
 def _why(ins: str, ctl: dict, cpl: int):
     # Intel SDM 3C ch. 25 as in facts.md §9: VMCALL always exits; nothing else
     # from ring 3 (the guest kernel handles #GP); then per control.
-    # Returns (exit reason or None, the rule in words).
+    # Returns (exit reason or None, the rule in words -- in the current language).
     mn, *ops = ins.replace(",", " ").split()
     if mn == "VMCALL":
-        return "VMCALL", "VMCALL always exits"
+        return "VMCALL", _("VMCALL always exits")
     if cpl > 0:
-        return None, "a guest application (cpl 3) causes no exit: #GP goes to the guest kernel"
+        return None, _("a guest application (cpl 3) causes no exit: #GP goes to the guest "
+                       "kernel")
     ept = ctl["enable_ept"]
 
     def by(control, reason, on=True):
         state = ctl[control]
-        return (reason if state == on else None), f"{control} is {state}"
+        return (reason if state == on else None), _("{control} is {state}").format(
+            control=control, state=state)
 
     if mn == "HLT":
         return by("hlt_exiting", "HLT")
@@ -164,25 +167,27 @@ def _why(ins: str, ctl: dict, cpl: int):
         return by("unconditional_io_exiting", "IO_INSTRUCTION")
     if mn == "MOV" and "CR3" in ops:
         if ept:
-            return None, "with enable_ept the guest owns CR3"
+            return None, _("with enable_ept the guest owns CR3")
         return by("cr3_load_exiting" if ops[0] == "CR3" else "cr3_store_exiting", "CR_ACCESS")
     if mn == "MOV" and ops[0] in ("CR0", "CR4") or mn in ("CLTS", "LMSW"):
-        return "CR_ACCESS", "CR0/CR4 writes always exit (the guest/host masks own every bit)"
+        return "CR_ACCESS", _("CR0/CR4 writes always exit (the guest/host masks own every "
+                              "bit)")
     if mn == "MOV" and ops[1] in ("CR0", "CR4") or mn == "SMSW":
-        return None, "CR0/CR4 reads come from the read shadow"
+        return None, _("CR0/CR4 reads come from the read shadow")
     if mn == "MOV" and "DR7" in ops:
         return by("mov_dr_exiting", "DR_ACCESS")
     if mn in ("RDMSR", "WRMSR"):
         return by("use_msr_bitmaps", mn, on=False)
     if mn == "INVLPG":
         if ept:
-            return None, "with enable_ept the guest flushes its own TLB entries"
+            return None, _("with enable_ept the guest flushes its own TLB entries")
         return by("invlpg_exiting", "INVLPG")
     if mn in ("LGDT", "LIDT", "SGDT", "SIDT"):
         return by("descriptor_table_exiting", "GDTR_IDTR")
     if mn in ("LLDT", "LTR", "SLDT", "STR"):
         return by("descriptor_table_exiting", "LDTR_TR")
-    return None, f"no execution control governs {mn}: it runs in non-root ring 0"
+    return None, _("no execution control governs {mnemonic}: it runs in non-root "
+                   "ring 0").format(mnemonic=mn)
 
 
 def crosscheck(problem: Problem, solution: dict) -> list[str]:
@@ -225,12 +230,12 @@ def describe(problem: Problem) -> str:
     >>> "VMCS" in describe(make_problem(0))
     True
     """
-    lines = ["VMCS execution controls of your variant:"]
+    lines = [_("VMCS execution controls of your variant:")]
     lines += [f"  {c:26s} {v}" for c, v in problem.controls]
-    lines.append("Instructions (cpl 0 = guest kernel in non-root ring 0, cpl 3 = guest "
-                 "application):")
+    lines.append(_("Instructions (cpl 0 = guest kernel in non-root ring 0, cpl 3 = guest "
+                   "application):"))
     lines += [f"  {k}: {ins:14s} cpl {cpl}" for k, ins, cpl in problem.instructions]
-    lines.append("Guest kernel code (runs in non-root ring 0):")
+    lines.append(_("Guest kernel code (runs in non-root ring 0):"))
     lines += ["  " + line for line in problem.program_text().splitlines()]
     return "\n".join(lines)
 
@@ -248,13 +253,14 @@ def _loop_text(problem: Problem, ctl: dict) -> tuple:
     lines, n = [], {}
     for ins in problem.body:
         reason, why = _why(ins, ctl, 0)
-        lines.append(f"{ins}: {why} → {reason or 'no exit'}")
+        lines.append(f"{ins}: {why} → {reason or _('no exit')}")
         if reason:
             n[reason] = n.get(reason, 0) + 1
     terms = [f"{r} {k} × {problem.loops} = {k * problem.loops}" for r, k in n.items()]
     total = sum(n.values()) * problem.loops
     reason, why = _why("HLT", ctl, 0)
-    lines.append(f"the final HLT (once): {why} → {reason or 'no exit'}")
+    lines.append(_("the final HLT (once): {why} → {reason}").format(
+        why=why, reason=reason or _("no exit")))
     if reason:
         terms.append("HLT 1")
         total += 1
@@ -277,34 +283,42 @@ def worked(problem: Problem) -> list[Step]:
     per = []
     for key, ins, cpl in problem.instructions:
         reason, why = _why(ins, ctl, cpl)
-        per.append(f"{key} {ins} (cpl {cpl}): {why} → {reason or 'no exit'}")
-    lines, terms, _ = _loop_text(problem, ctl)
-    other_lines, other_terms, other_total = _loop_text(problem, dict(ctl, enable_ept=not ept))
-    changed = [f"{a.split(':')[0]} gives {b.split('→ ')[1]} instead of {a.split('→ ')[1]}"
-               for a, b in zip(lines, other_lines) if a.split("→ ")[1] != b.split("→ ")[1]]
+        per.append(f"{key} {ins} (cpl {cpl}): {why} → {reason or _('no exit')}")
+    lines, terms, _total = _loop_text(problem, ctl)
+    other_terms = _loop_text(problem, dict(ctl, enable_ept=not ept))[1]
+    other = dict(ctl, enable_ept=not ept)
+    changed = []
+    for ins in problem.body:            # the final HLT does not depend on enable_ept
+        now, then = _why(ins, ctl, 0)[0], _why(ins, other, 0)[0]
+        if now != then:
+            changed.append(_("{instruction} gives {other} instead of {now}").format(
+                instruction=ins, other=then or _("no exit"), now=now or _("no exit")))
+    none = _("no exits at all")
     return [
-        Step("which instruction exits, and why",
-             "VMCALL always exits; a cpl-3 instruction never does; otherwise the control "
-             "that governs the instruction decides:\n" + "\n".join(per),
+        Step(_("which instruction exits, and why"),
+             _("VMCALL always exits; a cpl-3 instruction never does; otherwise the control "
+               "that governs the instruction decides:\n{rules}").format(rules="\n".join(per)),
              {"exits": sol["exits"]}),
-        Step("exits of the guest loop",
-             f"MOV ECX, DEC ECX and JNZ never exit. Each exiting body instruction exits "
-             f"once per iteration, {problem.loops} times:\n" + "\n".join(lines)
-             + f"\nCounts: {', '.join(terms) or 'no exits at all'}; every other reason 0.",
+        Step(_("exits of the guest loop"),
+             _("MOV ECX, DEC ECX and JNZ never exit. Each exiting body instruction exits "
+               "once per iteration, {loops} times:\n{lines}\nCounts: {counts}; every other "
+               "reason 0.").format(loops=problem.loops, lines="\n".join(lines),
+                                   counts=", ".join(terms) or none),
              {"loop_exits": sol["loop_exits"]}),
-        Step(f"the same loop with enable_ept = {not ept}",
-             "Nested paging changes only CR3 accesses and INVLPG"
-             + (": " + "; ".join(changed) if changed else
-                "; this loop has none whose exit changes")
-             + f". Counts: {', '.join(other_terms) or 'no exits at all'}; "
-             f"total {sol['other_ept_total']}.",
+        Step(_("the same loop with enable_ept = {ept}").format(ept=not ept),
+             (_("Nested paging changes only CR3 accesses and INVLPG: {changes}. Counts: "
+                "{counts}; total {total}.") if changed else
+              _("Nested paging changes only CR3 accesses and INVLPG; this loop has none whose "
+                "exit changes. Counts: {counts}; total {total}.")).format(
+                 changes="; ".join(changed), counts=", ".join(other_terms) or none,
+                 total=sol["other_ept_total"]),
              {"other_ept_total": sol["other_ept_total"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex10_vtx",
-    title="Exercise 10: VT-x -- VM exits under VMCS controls",
+    title=N_("Exercise 10: VT-x -- VM exits under VMCS controls"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -30,6 +30,7 @@ from ...asm import assemble, parse_instruction
 from ...hypervisor.paravirt import ParavirtMachine, paravirtualize
 from ...hypervisor.stacks import get_stack
 from ...hypervisor.trap_and_emulate import TrapAndEmulateMachine
+from ...i18n import N_, _
 from ...isa import X86_32
 from ...popek_goldberg import classify
 from ...rng import make_rng
@@ -187,20 +188,22 @@ def describe(problem: Problem) -> str:
     >>> "Guest kernel" in describe(make_problem(0))
     True
     """
-    lines = ["Guest kernel code (unmodified; ring 0 on bare hardware):"]
+    lines = [_("Guest kernel code (unmodified; ring 0 on bare hardware):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
     for kind in problem.stacks:
         s = get_stack(kind)
-        lines.append(f"Stack {kind}: {s.title}")
+        lines.append(_("Stack {kind}: {title}").format(kind=kind, title=s.title))
         for comp in s.components:
             if comp.kind != "app" or comp.name.endswith("1a"):
-                lines.append(f"  {comp.label:28s} kind {comp.kind:12s} ({comp.privilege})")
+                lines.append("  " + _("{label} kind {kind} ({privilege})").format(
+                    label=f"{comp.label:28s}", kind=f"{comp.kind:12s}",
+                    privilege=comp.privilege))
     return "\n".join(lines)
 
 
-_WHAT = {"trap": "privileged: traps to the VMM in ring 1",
-         "silent": "critical: sensitive but not privileged, runs in ring 1 without a trap",
-         "direct": "innocuous: runs directly"}
+_WHAT = {"trap": N_("privileged: traps to the VMM in ring 1"),
+         "silent": N_("critical: sensitive but not privileged, runs in ring 1 without a trap"),
+         "direct": N_("innocuous: runs directly")}
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -216,8 +219,9 @@ def worked(problem: Problem) -> list[Step]:
     sol = solve(problem)
     n = problem.loops
     per = [(ins, *outcome(ins)) for ins in problem.body]
-    lines = [f"{ins}: {_WHAT[te]}; paravirtualized: "
-             + ("a hypercall" if pv == "hypercall" else "unchanged")
+    lines = [(_("{instruction}: {what}; paravirtualized: a hypercall") if pv == "hypercall"
+              else _("{instruction}: {what}; paravirtualized: unchanged")).format(
+                 instruction=ins, what=_(_WHAT[te]))
              for ins, te, pv in per]
     traps = sum(te == "trap" for _, te, _ in per)
     silent = sum(te == "silent" for _, te, _ in per)
@@ -229,30 +233,34 @@ def worked(problem: Problem) -> list[Step]:
                 for k, group in groupby(s.io_path, key=lambda st: s.component(st.actor).kind)]
         paths.append(f"{kind} ({s.title}):\n" + "\n".join(hops))
     return [
-        Step("traps under trap-and-emulate, instruction by instruction",
-             f"The loop runs {n} times; MOV ECX, DEC ECX and JNZ are innocuous. Under "
-             "trap-and-emulate the kernel runs deprivileged in ring 1:\n" + "\n".join(lines)
-             + f"\nTraps: {traps} privileged instruction(s) × {n} iterations + 1 for the "
-             f"final HLT (privileged) = {sol['traps']}.",
+        Step(_("traps under trap-and-emulate, instruction by instruction"),
+             _("The loop runs {n} times; MOV ECX, DEC ECX and JNZ are innocuous. Under "
+               "trap-and-emulate the kernel runs deprivileged in ring 1:\n{lines}\nTraps: "
+               "{privileged} privileged instruction(s) × {n} iterations + 1 for the final HLT "
+               "(privileged) = {traps}.").format(n=n, lines="\n".join(lines),
+                                                 privileged=traps, traps=sol["traps"]),
              {"traps": sol["traps"]}),
-        Step("instructions that go wrong silently",
-             f"Critical instructions in the body: {silent}, each once per iteration: "
-             f"{silent} × {n} = {sol['silent']}.",
+        Step(_("instructions that go wrong silently"),
+             _("Critical instructions in the body: {critical}, each once per iteration: "
+               "{critical} × {n} = {silent}.").format(critical=silent, n=n,
+                                                      silent=sol["silent"]),
              {"silent": sol["silent"]}),
-        Step("hypercalls of the paravirtualized kernel",
-             f"Every sensitive instruction became a hypercall: {sensitive} in the body × {n} "
-             f"+ 1 for the final HLT (sched_op_block) = {sol['hypercalls']}.",
+        Step(_("hypercalls of the paravirtualized kernel"),
+             _("Every sensitive instruction became a hypercall: {sensitive} in the body × {n} "
+               "+ 1 for the final HLT (sched_op_block) = {hypercalls}.").format(
+                 sensitive=sensitive, n=n, hypercalls=sol["hypercalls"]),
              {"hypercalls": sol["hypercalls"]}),
-        Step("the block-read path",
-             "Follow the steps of a block read and note the kind of component that acts, "
-             "merging repeats:\n" + "\n".join(paths),
+        Step(_("the block-read path"),
+             # the steps' actions are hypervisor.stacks' display text (English for now)
+             _("Follow the steps of a block read and note the kind of component that acts, "
+               "merging repeats:\n{paths}").format(paths="\n".join(paths)),
              {"io_path": sol["io_path"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex11_hypervisor_types",
-    title="Exercise 11: hypervisor types and paravirtual interfaces",
+    title=N_("Exercise 11: hypervisor types and paravirtual interfaces"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...rng import make_rng
 from ...scheduler import VM, SEDFScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
@@ -172,13 +172,17 @@ def describe(problem: Problem) -> str:
     >>> "extratime" in describe(make_problem(0))
     True
     """
-    lines = ["SEDF on one pCPU; every VM has one CPU-bound vCPU:"]
+    lines = [_("SEDF on one pCPU; every VM has one CPU-bound vCPU:")]
     for name, period, slice_ms, extra in problem.vms:
-        lines.append(f"  {name}: slice {slice_ms:g} ms every {period} ms, "
-                     f"extratime {'on' if extra else 'off'}")
-    lines.append("Candidates (each asks to join the three above on its own; extratime off):")
+        lines.append("  " + (_("{name}: slice {slice} ms every {period} ms, extratime on")
+                             if extra else
+                             _("{name}: slice {slice} ms every {period} ms, extratime off")
+                             ).format(name=name, slice=f"{slice_ms:g}", period=period))
+    lines.append(_("Candidates (each asks to join the three above on its own; extratime "
+                   "off):"))
     for name, period, slice_ms in problem.candidates:
-        lines.append(f"  {name}: slice {slice_ms:g} ms every {period} ms")
+        lines.append("  " + _("{name}: slice {slice} ms every {period} ms").format(
+            name=name, slice=f"{slice_ms:g}", period=period))
     return "\n".join(lines)
 
 
@@ -209,46 +213,53 @@ def worked(problem: Problem) -> list[Step]:
     admit = []
     for name, period, slice_ms in problem.candidates:
         total = util + slice_ms / period
-        admit.append(f"{name}: {util:.4g} + {slice_ms:g}/{period} = {total:.4g} "
-                     + ("≤ 1 → admitted" if sol["admit"][name] else "> 1 → refused"))
+        admit.append((_("{name}: {util} + {slice}/{period} = {total} ≤ 1 → admitted")
+                      if sol["admit"][name] else
+                      _("{name}: {util} + {slice}/{period} = {total} > 1 → refused")).format(
+            name=name, util=f"{util:.4g}", slice=f"{slice_ms:g}", period=period,
+            total=f"{total:.4g}"))
     rest = max(0.0, 1 - util)
     extra = [v[0] for v in problem.vms if v[3]]
     ideal = sedf_shares([v[1:] for v in problem.vms])
     defs = ", ".join(f"{n} {s / p:.4g} + {rest:.4g}/{len(extra)} = {w:.4g}" if e else
-                     f"{n} {w:.4g} (no extratime)"
+                     _("{name} {share} (no extratime)").format(name=n, share=f"{w:.4g}")
                      for (n, p, s, e), w in zip(problem.vms, ideal))
     shares = sol["shares"]
     measured = ", ".join(f"{n} {v:.5g}" for n, v in shares.items())
     same = all(abs(shares[v[0]] - w) < 1e-9 for v, w in zip(problem.vms, ideal))
     return [
-        Step("reserved utilization",
-             f"Each VM reserves slice/period: {parts}; together {sol['reserved']:.4g}.",
+        Step(_("reserved utilization"),
+             _("Each VM reserves slice/period: {parts}; together {reserved}.").format(
+                 parts=parts, reserved=f"{sol['reserved']:.4g}"),
              {"reserved": sol["reserved"]}),
-        Step("admission",
-             "EDF meets every deadline on one pCPU exactly when the reservations add up to "
-             "at most 1; each candidate is checked with the three admitted VMs:\n"
-             + "\n".join(admit),
+        Step(_("admission"),
+             _("EDF meets every deadline on one pCPU exactly when the reservations add up to "
+               "at most 1; each candidate is checked with the three admitted VMs:\n"
+               "{candidates}").format(candidates="\n".join(admit)),
              {"admit": sol["admit"]}),
-        Step("long-run shares",
-             f"Reservations come first; the unreserved rest 1 − {util:.4g} = {rest:.4g} goes "
-             f"in equal round-robin quanta to the extratime VM(s) ({', '.join(extra)}): "
-             f"{defs}. "
-             + ("The SEDF model's two-second run measures exactly these shares."
-                if same else
-                f"The SEDF model's two-second run measures {measured}: a new period can cut "
-                "an extra-time quantum short, so the split of the rest is not exactly equal."),
+        Step(_("long-run shares"),
+             (_("Reservations come first; the unreserved rest 1 − {util} = {rest} goes in "
+                "equal round-robin quanta to the extratime VM(s) ({extra}): {shares}. The "
+                "SEDF model's two-second run measures exactly these shares.") if same else
+              _("Reservations come first; the unreserved rest 1 − {util} = {rest} goes in "
+                "equal round-robin quanta to the extratime VM(s) ({extra}): {shares}. The "
+                "SEDF model's two-second run measures {measured}: a new period can cut an "
+                "extra-time quantum short, so the split of the rest is not exactly "
+                "equal.")).format(util=f"{util:.4g}", rest=f"{rest:.4g}",
+                                  extra=", ".join(extra), shares=defs, measured=measured),
              {"shares": shares}),
-        Step("idle time",
-             f"1 − ({' + '.join(f'{v:.5g}' for v in shares.values())}) = {sol['idle']:g}"
-             + (": an extratime VM is always ready to use what is left, so nothing stays idle."
-                if extra else "."),
+        Step(_("idle time"),
+             (_("{sum} = {idle}: an extratime VM is always ready to use what is left, so "
+                "nothing stays idle.") if extra else "{sum} = {idle}.").format(
+                 sum=f"1 − ({' + '.join(f'{v:.5g}' for v in shares.values())})",
+                 idle=f"{sol['idle']:g}"),
              {"idle": sol["idle"]}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex12_sedf",
-    title="Exercise 12: SEDF -- admission, guaranteed shares, extra time",
+    title=N_("Exercise 12: SEDF -- admission, guaranteed shares, extra time"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...rng import make_rng
 from ...scheduler import VM, CreditScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
@@ -176,16 +176,19 @@ def describe(problem: Problem) -> str:
     >>> "pCPUs" in describe(make_problem(0))
     True
     """
-    lines = [f"Host: {problem.pcpus} pCPUs, Credit scheduler. VM smp: {problem.vcpus} CPU-bound "
-             f"vCPUs; {problem.hogs} CPU hog VM(s) with one vCPU each.",
-             f"Relaxed co-scheduling threshold: {problem.threshold_ms} ms.",
-             f"Without co-scheduling smp's vCPUs ran in {len(problem.intervals)} intervals "
-             "(p.intervals, ms), e.g.:"]
+    lines = [_("Host: {pcpus} pCPUs, Credit scheduler. VM smp: {vcpus} CPU-bound vCPUs; "
+               "{hogs} CPU hog VM(s) with one vCPU each.").format(
+                 pcpus=problem.pcpus, vcpus=problem.vcpus, hogs=problem.hogs),
+             _("Relaxed co-scheduling threshold: {ms} ms.").format(ms=problem.threshold_ms),
+             _("Without co-scheduling smp's vCPUs ran in {n} intervals (p.intervals, ms), "
+               "e.g.:").format(n=len(problem.intervals))]
     lines += [f"  vCPU {v}: {s:g}-{e:g} ms" for v, s, e in problem.intervals[:6]]
-    lines.append("Candidates for strict co-scheduling on this host (each on its own):")
+    lines.append(_("Candidates for strict co-scheduling on this host (each on its own):"))
     for name, vcpus, aff in problem.candidates:
-        where = "any pCPU" if aff is None else f"pCPUs {list(aff)}"
-        lines.append(f"  {name}: {vcpus} vCPUs, may run on {where}")
+        where = (_("any pCPU") if aff is None else
+                 _("pCPUs {pcpus}").format(pcpus=list(aff)))
+        lines.append("  " + _("{name}: {vcpus} vCPUs, may run on {where}").format(
+            name=name, vcpus=vcpus, where=where))
     return "\n".join(lines)
 
 
@@ -219,9 +222,12 @@ def worked(problem: Problem) -> list[Step]:
     P, n = problem.pcpus, problem.vcpus
     strict = []
     for name, vcpus, aff in problem.candidates:
-        where = f"all {P} pCPUs" if aff is None else f"{len(aff)} pCPU(s) {list(aff)}"
-        strict.append(f"{name}: {vcpus} vCPUs, may use {where} → "
-                      + ("fits" if sol["strict_ok"][name] else "never runs"))
+        where = (_("all {n} pCPUs").format(n=P) if aff is None else
+                 _("{n} pCPU(s) {pcpus}").format(n=len(aff), pcpus=list(aff)))
+        strict.append((_("{name}: {vcpus} vCPUs, may use {where} → fits")
+                       if sol["strict_ok"][name] else
+                       _("{name}: {vcpus} vCPUs, may use {where} → never runs")).format(
+            name=name, vcpus=vcpus, where=where))
     skew = sol["skew"]
     t, prog = max(_progress([list(x) for x in problem.intervals], n),
                   key=lambda tp: max(tp[1]) - min(tp[1]))
@@ -229,35 +235,41 @@ def worked(problem: Problem) -> list[Step]:
     th = problem.threshold_ms
     util = {m: _trace(problem, m).utilization() for m in ("none", "strict")}
     frag = sol["fragmentation"]
+    fragmentation = {m: (_("{util} utilization: fragmentation") if frag[m] else
+                         _("{util} utilization: no fragmentation")).format(
+                             util=f"{util[m]:.1%}") for m in ("none", "strict")}
     return [
-        Step("which VMs strict co-scheduling can run",
-             "A strict gang starts all its vCPUs at once, each on its own pCPU, so it needs at "
-             "least as many pCPUs as vCPUs among those it may use:\n" + "\n".join(strict),
+        Step(_("which VMs strict co-scheduling can run"),
+             _("A strict gang starts all its vCPUs at once, each on its own pCPU, so it needs "
+               "at least as many pCPUs as vCPUs among those it may use:\n{vms}").format(
+                 vms="\n".join(strict)),
              {"strict_ok": sol["strict_ok"]}),
-        Step("skew in the three modes",
-             f"Without co-scheduling: add up each vCPU's run time at every interval boundary; "
-             f"the gap peaks at {t:g} ms, where vCPU {ahead} has run {max(prog):g} ms and "
-             f"vCPU {behind} {min(prog):g} ms: skew {skew['none']:g} ms. Strict: the vCPUs "
-             f"only ever run together, skew {skew['strict']:g}. Relaxed: a vCPU that gets "
-             f"{th} ms ahead of its slowest sibling is co-stopped: min({skew['none']:g}, {th}) "
-             f"= {skew['relaxed']:g} ms.",
+        Step(_("skew in the three modes"),
+             _("Without co-scheduling: add up each vCPU's run time at every interval "
+               "boundary; the gap peaks at {t} ms, where vCPU {ahead} has run {most} ms and "
+               "vCPU {behind} {least} ms: skew {none} ms. Strict: the vCPUs only ever run "
+               "together, skew {strict}. Relaxed: a vCPU that gets {threshold} ms ahead of "
+               "its slowest sibling is co-stopped: min({none}, {threshold}) = {relaxed} "
+               "ms.").format(t=f"{t:g}", ahead=ahead, most=f"{max(prog):g}", behind=behind,
+                             least=f"{min(prog):g}", none=f"{skew['none']:g}",
+                             strict=f"{skew['strict']:g}", threshold=th,
+                             relaxed=f"{skew['relaxed']:g}"),
              {"skew": skew}),
-        Step("idle pCPUs although vCPUs wait",
-             f"{n} smp vCPUs + {problem.hogs} hog(s) = {n + problem.hogs} runnable vCPUs on "
-             f"{P} pCPUs: more work than pCPUs all the time. Without co-scheduling a free pCPU "
-             f"always takes a waiting vCPU (the model measures {util['none']:.1%} "
-             f"utilization: {'' if frag['none'] else 'no '}fragmentation). Strict: while "
-             f"hogs hold pCPUs, the gang of {n} cannot find {n} free pCPUs at the same "
-             "time, so the free ones idle "
-             f"({util['strict']:.1%} utilization: {'' if frag['strict'] else 'no '}"
-             "fragmentation).",
+        Step(_("idle pCPUs although vCPUs wait"),
+             _("{n} smp vCPUs + {hogs} hog(s) = {runnable} runnable vCPUs on {pcpus} pCPUs: "
+               "more work than pCPUs all the time. Without co-scheduling a free pCPU always "
+               "takes a waiting vCPU (the model measures {none}). Strict: while hogs hold "
+               "pCPUs, the gang of {n} cannot find {n} free pCPUs at the same time, so the "
+               "free ones idle ({strict}).").format(
+                 n=n, hogs=problem.hogs, runnable=n + problem.hogs, pcpus=P,
+                 none=fragmentation["none"], strict=fragmentation["strict"]),
              {"fragmentation": frag}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex13_coscheduling",
-    title="Exercise 13: co-scheduling -- skew, co-stop, strict vs relaxed",
+    title=N_("Exercise 13: co-scheduling -- skew, co-stop, strict vs relaxed"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

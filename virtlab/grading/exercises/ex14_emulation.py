@@ -33,6 +33,7 @@ from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
 from ...hypervisor.native import NativeMachine
 from ...hypervisor.vtx import HardwareMachine
+from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -182,11 +183,13 @@ def describe(problem: Problem) -> str:
     >>> "interpreted" in describe(make_problem(0))
     True
     """
-    lines = [f"Prices (cycles): direct instruction {COSTS.direct_instruction:g}, interpreted "
-             f"instruction {problem.interpreted:g}, VM exit {problem.vm_exit:g} "
-             f"({problem.hardware}) + exit handler {problem.exit_handling:g}.",
-             "Guest kernel code (I/O and HLT exit with hardware support; everything else "
-             "runs directly):"]
+    lines = [_("Prices (cycles): direct instruction {direct}, interpreted instruction "
+               "{interpreted}, VM exit {vm_exit} ({hardware}) + exit handler {handling}.").format(
+                 direct=f"{COSTS.direct_instruction:g}", interpreted=f"{problem.interpreted:g}",
+                 vm_exit=f"{problem.vm_exit:g}", hardware=problem.hardware,
+                 handling=f"{problem.exit_handling:g}"),
+             _("Guest kernel code (I/O and HLT exit with hardware support; everything else "
+               "runs directly):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
     return "\n".join(lines)
 
@@ -225,34 +228,43 @@ def worked(problem: Problem) -> list[Step]:
 
     checks = [side(k)] + ([side(k - 1)] if k > 0 else [])
     return [
-        Step("executed instructions and exits",
-             f"MOV ECX once, then {loops} iterations of {body} body instruction(s) + DEC + "
-             f"JNZ, then HLT: 1 + {loops} × {body + 2} + 1 = {n} instructions. Exits with "
-             f"hardware support: {io} I/O instruction(s) × {loops} + 1 HLT = {x}.",
+        Step(_("executed instructions and exits"),
+             _("MOV ECX once, then {loops} iterations of {body} body instruction(s) + DEC + "
+               "JNZ, then HLT: 1 + {loops} × {per_loop} + 1 = {n} instructions. Exits with "
+               "hardware support: {io} I/O instruction(s) × {loops} + 1 HLT = {exits}.").format(
+                 loops=loops, body=body, per_loop=body + 2, n=n, io=io, exits=x),
              {"counts": sol["counts"]}),
-        Step("cycles per technique",
-             f"Native: {n} × {d:g} = {cyc['native']:.0f}. Emulation: {n} × {i:g} = "
-             f"{cyc['emulation']:.0f}. Hardware: ({n} − {x}) × {d:g} direct + {x} × "
-             f"({problem.vm_exit:g} exit + {problem.exit_handling:g} handler) = "
-             f"{cyc['hardware']:.0f}.",
+        Step(_("cycles per technique"),
+             _("Native: {n} × {direct} = {native}. Emulation: {n} × {interpreted} = "
+               "{emulation}. Hardware: ({n} − {exits}) × {direct} direct + {exits} × "
+               "({vm_exit} exit + {handling} handler) = {hardware}.").format(
+                 n=n, direct=f"{d:g}", native=f"{cyc['native']:.0f}", interpreted=f"{i:g}",
+                 emulation=f"{cyc['emulation']:.0f}", exits=x,
+                 vm_exit=f"{problem.vm_exit:g}", handling=f"{problem.exit_handling:g}",
+                 hardware=f"{cyc['hardware']:.0f}"),
              {"cycles": cyc}),
-        Step("slowdown against native",
-             f"Emulation {cyc['emulation']:.0f} / {cyc['native']:.0f} = "
-             f"{slow['emulation']:.4g}; hardware {cyc['hardware']:.0f} / {cyc['native']:.0f} "
-             f"= {slow['hardware']:.4g}.",
+        Step(_("slowdown against native"),
+             _("Emulation {emulation} / {native} = {emulation_slowdown}; hardware {hardware} / "
+               "{native} = {hardware_slowdown}.").format(
+                 emulation=f"{cyc['emulation']:.0f}", native=f"{cyc['native']:.0f}",
+                 emulation_slowdown=f"{slow['emulation']:.4g}",
+                 hardware=f"{cyc['hardware']:.0f}",
+                 hardware_slowdown=f"{slow['hardware']:.4g}"),
              {"slowdown": slow}),
-        Step("break-even mix",
-             f"One I/O instruction among k ordinary ones: hardware pays k × {d:g} + {ex:g}, "
-             f"emulation (k + 1) × {i:g}. Hardware wins when k > ({ex:g} − {i:g}) / "
-             f"({i:g} − {d:g}) = {(ex - i) / (i - d):.4g}, so the smallest k is {k}. "
-             "Check (hardware vs emulation cycles): " + "; ".join(checks) + ".",
+        Step(_("break-even mix"),
+             _("One I/O instruction among k ordinary ones: hardware pays k × {direct} + "
+               "{exit}, emulation (k + 1) × {interpreted}. Hardware wins when k > ({exit} − "
+               "{interpreted}) / ({interpreted} − {direct}) = {bound}, so the smallest k is "
+               "{k}. Check (hardware vs emulation cycles): {checks}.").format(
+                 direct=f"{d:g}", exit=f"{ex:g}", interpreted=f"{i:g}",
+                 bound=f"{(ex - i) / (i - d):.4g}", k=k, checks="; ".join(checks)),
              {"break_even": k}),
     ]
 
 
 EXERCISE = Exercise(
     id="ex14_emulation",
-    title="Exercise 14: emulation vs virtualization -- the price of an instruction mix",
+    title=N_("Exercise 14: emulation vs virtualization -- the price of an instruction mix"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,
