@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import check_int, check_sequence, check_str, check_type
+from ..i18n import _
 from ..rng import MAX_SEED
 from .exercise import Exercise, get_exercise
 
@@ -121,7 +122,7 @@ def format_practice(practice: Practice, steps: list[Step], *,
     check_sequence("steps", steps, Step)
     check_str("hint", hint, nonempty=False)
     ex = practice.exercise
-    lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", ex.title, ""]
+    lines = [f"ARG exercise {ex.id}", f"ARG seed {practice.number}", "", _(ex.title), ""]
     lines.append(ex.describe(practice.problem) if ex.describe else repr(practice.problem))
     if steps:
         by_name = {q.name: q.id for q in ex.questions}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...isa import ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
@@ -40,10 +40,10 @@ __all__ = ["EXERCISE", "Problem", "make_problem", "behaviour"]
 #: What an instruction does, where the catalogue's ``reason`` would give the answer
 #: away (it names the class or says whether it traps).
 _EFFECT = {
-    "IN": "reads a device register (an I/O port)",
-    "POPF": "pops EFLAGS, including the interrupt flag; whether IF changes depends on "
-            "the current privilege level",
-    "SMSW": "reads the machine status word (the mode bits of CR0)",
+    "IN": N_("reads a device register (an I/O port)"),
+    "POPF": N_("pops EFLAGS, including the interrupt flag; whether IF changes depends on "
+               "the current privilege level"),
+    "SMSW": N_("reads the machine status word (the mode bits of CR0)"),
 }
 
 
@@ -57,14 +57,15 @@ def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: 
     in user mode it traps to the supervisor (general-protection fault)
     its effect is the same whichever mode executes it
     """
-    text = _EFFECT.get(mnemonic, X86_32[mnemonic].reason)
-    text += ("; in user mode it traps to the supervisor (general-protection fault)"
-             if privileged else "; in user mode it runs without a trap")
+    # in the current language: the clauses are joined like list items
+    clauses = [_(_EFFECT[mnemonic]) if mnemonic in _EFFECT else X86_32[mnemonic].reason_text,
+               _("in user mode it traps to the supervisor (general-protection fault)")
+               if privileged else _("in user mode it runs without a trap")]
     if sensitive:
-        text += ("; its effect is the same whichever mode executes it" if user_sensitive
-                 else "; the designers made it harmless in user mode: executed there, it "
-                      "neither changes nor reveals any system state")
-    return text
+        clauses.append(_("its effect is the same whichever mode executes it") if user_sensitive
+                       else _("the designers made it harmless in user mode: executed there, "
+                              "it neither changes nor reveals any system state"))
+    return "; ".join(clauses)
 
 
 @dataclass(frozen=True)
@@ -181,18 +182,18 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    lines = ["A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
-             "mode. What each instruction does:"]
+    lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
+               "mode. What each instruction does:")]
     for m, text in problem.descriptions().items():
         lines.append(f"  {m}: {text}.")
-    lines.append("The same descriptions are p.descriptions() (dict mnemonic -> text).")
+    lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
 
 
@@ -249,7 +250,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex01_popek_goldberg",
-    title="Exercise 1: Popek & Goldberg classification",
+    title=N_("Exercise 1: Popek & Goldberg classification"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

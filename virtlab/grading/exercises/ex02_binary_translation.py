@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble
 from ...hypervisor import run
 from ...isa import X86_32
@@ -150,15 +150,17 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return ("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit x86:\n"
-            + problem.source + f"\n(The loop body runs {problem.loops} times; ECX counts down.)")
+    return (_("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit x86:")
+            + "\n" + problem.source + "\n"
+            + _("(The loop body runs {loops} times; ECX counts down.)").format(
+                loops=problem.loops))
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -210,7 +212,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex02_binary_translation",
-    title="Exercise 2: binary translation vs trap-and-emulate",
+    title=N_("Exercise 2: binary translation vs trap-and-emulate"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

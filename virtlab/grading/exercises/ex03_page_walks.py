@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _, language
 from ... import mmu
 from ...mmu import costs
 from ...rng import make_rng
@@ -171,21 +171,25 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return (f"Guest page tables: {problem.guest_levels} levels; host (EPT/NPT) tables: "
-            f"{problem.host_levels} levels.\n"
-            f"A program touches these guest-virtual pages, in order: "
-            f"{', '.join(map(str, problem.pages))}\n"
-            f"The TLB holds {problem.tlb_entries} entries (LRU) and starts empty; all pages "
-            "are mapped.\n"
-            f"Workload: {problem.pt_updates_per_s:,.0f} guest page-table updates/s, other "
-            "rates as in virtlab.mmu.costs.Workload().")
+    # thousands grouped as the language writes them: 20,000 / 20.000
+    rate = f"{problem.pt_updates_per_s:,.0f}"
+    rate = rate.replace(",", ".") if language() == "de" else rate
+    return "\n".join([
+        _("Guest page tables: {guest} levels; host (EPT/NPT) tables: {host} levels.").format(
+            guest=problem.guest_levels, host=problem.host_levels),
+        _("A program touches these guest-virtual pages, in order: {pages}").format(
+            pages=", ".join(map(str, problem.pages))),
+        _("The TLB holds {entries} entries (LRU) and starts empty; all pages are "
+          "mapped.").format(entries=problem.tlb_entries),
+        _("Workload: {rate} guest page-table updates/s, other rates as in "
+          "virtlab.mmu.costs.Workload().").format(rate=rate)])
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -243,7 +247,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex03_page_walks",
-    title="Exercise 3: page walks, shadow vs nested paging",
+    title=N_("Exercise 3: page walks, shadow vs nested paging"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

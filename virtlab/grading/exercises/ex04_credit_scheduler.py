@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...rng import make_rng
 from ...scheduler import BOOST, IDLE, OVER, UNDER, VM, CreditScheduler, simulate
 from ..practice import Step
@@ -199,23 +199,27 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    rows = [f"  {n:6s} weight {w:4d}  cap {c or 'none'}{'%' if c else ''}"
+    rows = ["  " + _("{name} weight {weight}  cap {cap}").format(
+                name=f"{n:6s}", weight=f"{w:4d}", cap=f"{c}%" if c else _("none"))
             for n, w, c in zip(problem.names, problem.weights, problem.caps)]
-    text = {"runnable": "is runnable, waiting in the run queue",
-            "woke": "has just woken up from I/O",
-            "tick": "was BOOSTed and a 10 ms tick now finds it running",
-            "empty": "(no runnable vCPU on this pCPU at all)"}
-    sits = [f"  {k}: credit {c:+d}, {text[e]}" if e != "empty" else f"  {k}: {text[e]}"
+    text = {"runnable": N_("is runnable, waiting in the run queue"),
+            "woke": N_("has just woken up from I/O"),
+            "tick": N_("was BOOSTed and a 10 ms tick now finds it running"),
+            "empty": N_("(no runnable vCPU on this pCPU at all)")}
+    sits = ["  " + (_("{key}: credit {credit}, {situation}") if e != "empty"
+                    else "{key}: {situation}").format(key=k, credit=f"{c:+d}",
+                                                      situation=_(text[e]))
             for k, c, e in problem.situations]
-    return ("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
-            "scheduler:\n" + "\n".join(rows) + "\nSituations of a vCPU:\n" + "\n".join(sits))
+    return (_("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
+              "scheduler:") + "\n" + "\n".join(rows) + "\n" + _("Situations of a vCPU:")
+            + "\n" + "\n".join(sits))
 
 
 def worked(problem: Problem) -> list[Step]:
@@ -258,7 +262,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex04_credit_scheduler",
-    title="Exercise 4: Credit scheduler shares, caps and BOOST",
+    title=N_("Exercise 4: Credit scheduler shares, caps and BOOST"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

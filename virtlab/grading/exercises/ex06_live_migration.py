@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ... import migration
 from ...rng import make_rng
 from ..practice import Step
@@ -151,20 +151,21 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return (f"A VM with {problem.memory_mb} MiB of memory (4 KiB pages) is live-migrated over "
-            f"a {problem.bandwidth_mbit} Mbit/s link.\n"
-            f"While running it writes {problem.dirty_rate_mbit} Mbit/s, uniformly into a "
-            f"writable working set of {problem.wws_mb} MiB.\n"
-            "CPU and device state: 256 KiB, sent while the VM is paused. 1 MiB = 8.388608 "
-            "Mbit.\nXen's rules: stop pre-copy after a round of fewer than 50 pages, after 29 "
-            "rounds, or once more than 3x the memory has been sent.")
+    return "\n".join([
+        _("A VM with {memory} MiB of memory (4 KiB pages) is live-migrated over a {bandwidth} "
+          "Mbit/s link.").format(memory=problem.memory_mb, bandwidth=problem.bandwidth_mbit),
+        _("While running it writes {rate} Mbit/s, uniformly into a writable working set of "
+          "{wws} MiB.").format(rate=problem.dirty_rate_mbit, wws=problem.wws_mb),
+        _("CPU and device state: 256 KiB, sent while the VM is paused. 1 MiB = 8.388608 Mbit."),
+        _("Xen's rules: stop pre-copy after a round of fewer than 50 pages, after 29 rounds, or "
+          "once more than 3x the memory has been sent.")])
 
 
 def _hidden(problem, rng):
@@ -217,7 +218,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex06_live_migration",
-    title="Exercise 6: live-migration rounds",
+    title=N_("Exercise 6: live-migration rounds"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...partitioning import (Firmware, Machine, Partition, assign, compare_static_shared,
                              entitlements)
 from ...partitioning import water_fill as _model_water_fill
@@ -223,23 +223,37 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "dedicated" in describe(make_problem(0))
     True
     """
-    lines = [f"Machine: {problem.cpus} CPUs, {problem.memory_gb} GiB, "
-             f"{problem.channels} I/O channels.", "Partitions (accepted by the firmware):"]
+    lines = [_("Machine: {cpus} CPUs, {memory} GiB, {channels} I/O channels.").format(
+                 cpus=problem.cpus, memory=problem.memory_gb, channels=problem.channels),
+             _("Partitions (accepted by the firmware):")]
     for name, mem, ch, ded, w in problem.partitions:
-        cpu = f"{ded} dedicated CPU(s)" if ded else f"weight {w} in the shared pool"
-        lines.append(f"  {name:5s} {mem:3d} GiB, {ch} channel(s), {cpu}")
-    lines.append("Change requests (each applied on its own to the configuration above):")
+        row = (_("{name} {memory} GiB, {channels} channel(s), {dedicated} dedicated CPU(s)")
+               if ded else
+               _("{name} {memory} GiB, {channels} channel(s), weight {weight} in the shared "
+                 "pool"))
+        lines.append("  " + row.format(name=f"{name:5s}", memory=f"{mem:3d}", channels=ch,
+                                       dedicated=ded, weight=w))
+    lines.append(_("Change requests (each applied on its own to the configuration above):"))
+    requests = {  # (action, dedicated?) -> one whole sentence per case
+        ("add", True): N_("{key}: add {name}: {memory} GiB, {channels} channel(s), "
+                          "{dedicated} dedicated CPU(s)"),
+        ("add", False): N_("{key}: add {name}: {memory} GiB, {channels} channel(s), "
+                           "weight {weight}"),
+        ("replace", True): N_("{key}: replace {name}: {memory} GiB, {channels} channel(s), "
+                              "{dedicated} dedicated CPU(s)"),
+        ("replace", False): N_("{key}: replace {name}: {memory} GiB, {channels} channel(s), "
+                               "weight {weight}")}
     for key, act, (name, mem, ch, ded, w) in problem.requests:
-        cpu = f"{ded} dedicated CPU(s)" if ded else f"weight {w}"
-        lines.append(f"  {key}: {act} {name}: {mem} GiB, {ch} channel(s), {cpu}")
-    lines.append("CPU demand of the shared partitions in 4 time steps:")
+        lines.append("  " + _(requests[act, bool(ded)]).format(
+            key=key, name=name, memory=mem, channels=ch, dedicated=ded, weight=w))
+    lines.append(_("CPU demand of the shared partitions in 4 time steps:"))
     for name, series in problem.demand:
         lines.append(f"  {name:5s} " + "  ".join(f"{x:4.1f}" for x in series))
     return "\n".join(lines)
@@ -330,7 +344,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex08_partitioning",
-    title="Exercise 8: partitioning -- static partitions vs a shared pool",
+    title=N_("Exercise 8: partitioning -- static partitions vs a shared pool"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

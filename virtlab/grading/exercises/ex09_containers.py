@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...containers import NAMESPACES, ContainerHost, Costs, blast_radius, compare
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
@@ -201,7 +201,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -209,24 +209,32 @@ def describe(problem: Problem) -> str:
     True
     """
     k = Costs()
-    lines = [f"Density: {problem.instances} copies of a {problem.app_mb} MiB application on a "
-             f"host with {problem.host_memory_gb} GiB ({k.host_reserved_mb:g} MiB reserved for "
-             "the host).",
-             f"  per container: + {k.container_overhead_mb:g} MiB run-time overhead; per VM: + "
-             f"{k.guest_os_mb:g} MiB guest OS + {k.vm_overhead_mb:g} MiB hypervisor overhead",
-             f"Container host '{HOSTNAME}' (PID 1 = init):"]
+    lines = [_("Density: {instances} copies of a {app} MiB application on a host with {host} GiB "
+               "({reserved} MiB reserved for the host).").format(
+                 instances=problem.instances, app=problem.app_mb, host=problem.host_memory_gb,
+                 reserved=f"{k.host_reserved_mb:g}"),
+             "  " + _("per container: + {container} MiB run-time overhead; per VM: + {guest} MiB "
+                      "guest OS + {vm} MiB hypervisor overhead").format(
+                 container=f"{k.container_overhead_mb:g}", guest=f"{k.guest_os_mb:g}",
+                 vm=f"{k.vm_overhead_mb:g}"),
+             _("Container host '{host}' (PID 1 = init):").format(host=HOSTNAME)]
     for name, ns, hostname, cpu, mem, pids in problem.containers:
-        lines.append(f"  {name}: own namespaces {', '.join(ns) or 'none'}; hostname "
-                     f"{hostname or '(not set)'}; limits cpu={cpu}, memory_mb={mem}, "
-                     f"pids={pids}")
-    lines.append("Processes started after init, in order: " + ", ".join(
-        f"{cmd} ({owner or 'host'})" for cmd, owner in problem.procs))
-    lines.append("Incidents: " + "; ".join(
-        f"{key}: {inc} in a {kind}" + ("" if kind == "vm" else
-                                       " with cgroup limits" if lim else " without limits")
-        for key, kind, inc, lim in problem.incidents))
+        lines.append("  " + _("{name}: own namespaces {namespaces}; hostname {hostname}; limits "
+                              "cpu={cpu}, memory_mb={memory}, pids={pids}").format(
+            name=name, namespaces=", ".join(ns) or _("none"),
+            hostname=hostname or _("(not set)"), cpu=cpu, memory=mem, pids=pids))
+    lines.append(_("Processes started after init, in order: {processes}").format(
+        processes=", ".join(f"{cmd} ({owner or _('host')})" for cmd, owner in problem.procs)))
+    # incident names are containers.INCIDENTS, whose labels the catalogue has
+    incidents = [(_("{key}: {incident} in a vm") if kind == "vm" else
+                  _("{key}: {incident} in a container with cgroup limits") if lim else
+                  _("{key}: {incident} in a container without limits")).format(
+                      key=key, incident=_(inc))
+                 for key, kind, inc, lim in problem.incidents]
+    lines.append(_("Incidents: {incidents}").format(incidents="; ".join(incidents)))
     name, cpu, mem, forks = problem.demand
-    lines.append(f"Demand in container {name}: {cpu} CPUs, {mem} MiB, {forks} more forks.")
+    lines.append(_("Demand in container {name}: {cpu} CPUs, {memory} MiB, {forks} more "
+                   "forks.").format(name=name, cpu=cpu, memory=mem, forks=forks))
     return "\n".join(lines)
 
 
@@ -318,7 +326,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex09_containers",
-    title="Exercise 9: containers vs VMs",
+    title=N_("Exercise 9: containers vs VMs"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble, parse_instruction
 from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
 from ...isa import X86_VTX
@@ -218,19 +218,19 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "VMCS" in describe(make_problem(0))
     True
     """
-    lines = ["VMCS execution controls of your variant:"]
+    lines = [_("VMCS execution controls of your variant:")]
     lines += [f"  {c:26s} {v}" for c, v in problem.controls]
-    lines.append("Instructions (cpl 0 = guest kernel in non-root ring 0, cpl 3 = guest "
-                 "application):")
+    lines.append(_("Instructions (cpl 0 = guest kernel in non-root ring 0, cpl 3 = guest "
+                   "application):"))
     lines += [f"  {k}: {ins:14s} cpl {cpl}" for k, ins, cpl in problem.instructions]
-    lines.append("Guest kernel code (runs in non-root ring 0):")
+    lines.append(_("Guest kernel code (runs in non-root ring 0):"))
     lines += ["  " + line for line in problem.program_text().splitlines()]
     return "\n".join(lines)
 
@@ -304,7 +304,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex10_vtx",
-    title="Exercise 10: VT-x -- VM exits under VMCS controls",
+    title=N_("Exercise 10: VT-x -- VM exits under VMCS controls"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import groupby
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble, parse_instruction
 from ...hypervisor.paravirt import ParavirtMachine, paravirtualize
 from ...hypervisor.stacks import get_stack
@@ -180,21 +180,24 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "Guest kernel" in describe(make_problem(0))
     True
     """
-    lines = ["Guest kernel code (unmodified; ring 0 on bare hardware):"]
+    lines = [_("Guest kernel code (unmodified; ring 0 on bare hardware):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
     for kind in problem.stacks:
         s = get_stack(kind)
-        lines.append(f"Stack {kind}: {s.title}")
+        # the stacks' titles and labels are the lecture's German names in every edition
+        lines.append(_("Stack {kind}: {title}").format(kind=kind, title=s.title))
         for comp in s.components:
             if comp.kind != "app" or comp.name.endswith("1a"):
-                lines.append(f"  {comp.label:28s} kind {comp.kind:12s} ({comp.privilege})")
+                lines.append("  " + _("{label} kind {kind} ({privilege})").format(
+                    label=f"{comp.label:28s}", kind=f"{comp.kind:12s}",
+                    privilege=comp.privilege))
     return "\n".join(lines)
 
 
@@ -252,7 +255,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex11_hypervisor_types",
-    title="Exercise 11: hypervisor types and paravirtual interfaces",
+    title=N_("Exercise 11: hypervisor types and paravirtual interfaces"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

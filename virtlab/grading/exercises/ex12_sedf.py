@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...rng import make_rng
 from ...scheduler import VM, SEDFScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
@@ -165,20 +165,22 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "extratime" in describe(make_problem(0))
     True
     """
-    lines = ["SEDF on one pCPU; every VM has one CPU-bound vCPU:"]
+    lines = [_("SEDF on one pCPU; every VM has one CPU-bound vCPU:")]
     for name, period, slice_ms, extra in problem.vms:
-        lines.append(f"  {name}: slice {slice_ms:g} ms every {period} ms, "
-                     f"extratime {'on' if extra else 'off'}")
-    lines.append("Candidates (each asks to join the three above on its own; extratime off):")
+        row = (_("{name}: slice {slice} ms every {period} ms, extratime on") if extra else
+               _("{name}: slice {slice} ms every {period} ms, extratime off"))
+        lines.append("  " + row.format(name=name, slice=f"{slice_ms:g}", period=period))
+    lines.append(_("Candidates (each asks to join the three above on its own; extratime off):"))
     for name, period, slice_ms in problem.candidates:
-        lines.append(f"  {name}: slice {slice_ms:g} ms every {period} ms")
+        lines.append("  " + _("{name}: slice {slice} ms every {period} ms").format(
+            name=name, slice=f"{slice_ms:g}", period=period))
     return "\n".join(lines)
 
 
@@ -248,7 +250,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex12_sedf",
-    title="Exercise 12: SEDF -- admission, guaranteed shares, extra time",
+    title=N_("Exercise 12: SEDF -- admission, guaranteed shares, extra time"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...rng import make_rng
 from ...scheduler import VM, CreditScheduler, simulate
 from ..exercise import Exercise, Function, Manual, Value
@@ -169,23 +169,26 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "pCPUs" in describe(make_problem(0))
     True
     """
-    lines = [f"Host: {problem.pcpus} pCPUs, Credit scheduler. VM smp: {problem.vcpus} CPU-bound "
-             f"vCPUs; {problem.hogs} CPU hog VM(s) with one vCPU each.",
-             f"Relaxed co-scheduling threshold: {problem.threshold_ms} ms.",
-             f"Without co-scheduling smp's vCPUs ran in {len(problem.intervals)} intervals "
-             "(p.intervals, ms), e.g.:"]
+    lines = [_("Host: {pcpus} pCPUs, Credit scheduler. VM smp: {vcpus} CPU-bound vCPUs; {hogs} "
+               "CPU hog VM(s) with one vCPU each.").format(
+                 pcpus=problem.pcpus, vcpus=problem.vcpus, hogs=problem.hogs),
+             _("Relaxed co-scheduling threshold: {threshold} ms.").format(
+                 threshold=problem.threshold_ms),
+             _("Without co-scheduling smp's vCPUs ran in {n} intervals (p.intervals, ms), "
+               "e.g.:").format(n=len(problem.intervals))]
     lines += [f"  vCPU {v}: {s:g}-{e:g} ms" for v, s, e in problem.intervals[:6]]
-    lines.append("Candidates for strict co-scheduling on this host (each on its own):")
+    lines.append(_("Candidates for strict co-scheduling on this host (each on its own):"))
     for name, vcpus, aff in problem.candidates:
-        where = "any pCPU" if aff is None else f"pCPUs {list(aff)}"
-        lines.append(f"  {name}: {vcpus} vCPUs, may run on {where}")
+        row = (_("{name}: {vcpus} vCPUs, may run on any pCPU") if aff is None else
+               _("{name}: {vcpus} vCPUs, may run on pCPUs {pcpus}"))
+        lines.append("  " + row.format(name=name, vcpus=vcpus, pcpus=list(aff or ())))
     return "\n".join(lines)
 
 
@@ -257,7 +260,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex13_coscheduling",
-    title="Exercise 13: co-scheduling -- skew, co-stop, strict vs relaxed",
+    title=N_("Exercise 13: co-scheduling -- skew, co-stop, strict vs relaxed"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble
 from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
@@ -175,18 +175,20 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "interpreted" in describe(make_problem(0))
     True
     """
-    lines = [f"Prices (cycles): direct instruction {COSTS.direct_instruction:g}, interpreted "
-             f"instruction {problem.interpreted:g}, VM exit {problem.vm_exit:g} "
-             f"({problem.hardware}) + exit handler {problem.exit_handling:g}.",
-             "Guest kernel code (I/O and HLT exit with hardware support; everything else "
-             "runs directly):"]
+    lines = [_("Prices (cycles): direct instruction {direct}, interpreted instruction "
+               "{interpreted}, VM exit {exit} ({hardware}) + exit handler {handler}.").format(
+                 direct=f"{COSTS.direct_instruction:g}", interpreted=f"{problem.interpreted:g}",
+                 exit=f"{problem.vm_exit:g}", hardware=problem.hardware,
+                 handler=f"{problem.exit_handling:g}"),
+             _("Guest kernel code (I/O and HLT exit with hardware support; everything else "
+               "runs directly):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
     return "\n".join(lines)
 
@@ -252,7 +254,7 @@ def worked(problem: Problem) -> list[Step]:
 
 EXERCISE = Exercise(
     id="ex14_emulation",
-    title="Exercise 14: emulation vs virtualization -- the price of an instruction mix",
+    title=N_("Exercise 14: emulation vs virtualization -- the price of an instruction mix"),
     make_problem=make_problem,
     solve=solve,
     describe=describe,
