@@ -197,3 +197,22 @@ def test_practice_frame_shows_the_german_title(german):
     text = format_practice(practice, [], hint="")
     assert "Übung 5: Ballooning und Überbuchung" in text
     assert "Der Hypervisor fordert jede VM auf" in text
+
+
+def test_the_grading_kernel_gets_the_statement_of_the_submissions_edition():
+    # the sandboxed kernel cannot build the statement: the grader words it in the
+    # submission's edition and leaves its own language as it was
+    from virtlab.grading.runner import kernel_view
+    ex = get_exercise("ex06_live_migration")
+    problem = ex.make_problem(4)
+    de = kernel_view(ex, problem, 4, "de")
+    assert de["describe"] == _statement("ex06_live_migration", 4, "de")
+    assert virtlab.language() == "en"
+    assert kernel_view(ex, problem, 4, "en")["describe"] == _statement("ex06_live_migration", 4,
+                                                                       "en")
+    assert kernel_view(ex, problem, 4, "xx")["describe"] == _statement("ex06_live_migration", 4,
+                                                                       "en")
+    assert de["title"] == ex.title  # the msgid; the kernel translates it
+    virtlab.set_language("de")
+    assert GradingSession(de).show().title == "Übung 6: Runden der Live-Migration"
+    assert repr(GradingSession(de).show()).splitlines()[1].startswith("Eine VM mit ")
