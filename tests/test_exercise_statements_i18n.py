@@ -216,3 +216,21 @@ def test_the_grading_kernel_gets_the_statement_of_the_submissions_edition():
     virtlab.set_language("de")
     assert GradingSession(de).show().title == "Übung 6: Runden der Live-Migration"
     assert repr(GradingSession(de).show()).splitlines()[1].startswith("Eine VM mit ")
+
+
+def test_ex01_descriptions_stay_english_data_in_every_edition(german):
+    # p.descriptions() is what a solution searches for phrases ("runs without a trap"),
+    # and the German solution runs the same code: English in every edition; the
+    # statement shows the same descriptions in German
+    from virtlab.grading.exercises.ex01_popek_goldberg import make_problem
+    p = make_problem(0)
+    virtlab.set_language("en")
+    english = p.descriptions()
+    virtlab.set_language("de")
+    assert p.descriptions() == english
+    shown = _statement("ex01_popek_goldberg", 0, "de")
+    assert all(f"  {m}: {t}." not in shown for m, t in english.items())
+    from virtlab.grading.exercises.ex01_popek_goldberg import behaviour
+    assert all(f"  {m}: {behaviour(m, pr, c or b, u)}." in shown for m, pr, c, b, u in p.table)
+    assert shown.splitlines()[-1] == ("Dieselben Beschreibungen liefert p.descriptions(), auf "
+                                      "Englisch (Dict Mnemonic -> Text).")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ...i18n import N_, _
+from ...i18n import N_, _, translations
 from ...isa import ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
@@ -47,8 +47,12 @@ _EFFECT = {
 }
 
 
-def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool) -> str:
+def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool,
+              lang: str | None = None) -> str:
     """A description of one instruction's behaviour on the variant CPU (no class names).
+
+    In ``lang`` (default: the current language).  :meth:`Problem.descriptions`
+    asks for English: solutions search that text for its phrases.
 
     Examples
     --------
@@ -56,15 +60,20 @@ def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: 
     masks interrupts for the whole machine
     in user mode it traps to the supervisor (general-protection fault)
     its effect is the same whichever mode executes it
+    >>> behaviour("CLI", True, False, False, lang="de")
+    'maskiert Interrupts für die ganze Maschine; im Usermodus löst er einen Trap zum Supervisor aus (General-Protection-Fault)'
     """
-    # in the current language: the clauses are joined like list items
-    clauses = [_(_EFFECT[mnemonic]) if mnemonic in _EFFECT else X86_32[mnemonic].reason_text,
-               _("in user mode it traps to the supervisor (general-protection fault)")
-               if privileged else _("in user mode it runs without a trap")]
+    # the clauses are joined like list items; each is a catalogue entry (X86_32's
+    # reasons are plain msgids, so the catalogue translates them directly)
+    tr = translations(lang).gettext
+    clauses = [tr(_EFFECT.get(mnemonic, X86_32[mnemonic].reason)),
+               tr(N_("in user mode it traps to the supervisor (general-protection fault)"))
+               if privileged else tr(N_("in user mode it runs without a trap"))]
     if sensitive:
-        clauses.append(_("its effect is the same whichever mode executes it") if user_sensitive
-                       else _("the designers made it harmless in user mode: executed there, "
-                              "it neither changes nor reveals any system state"))
+        clauses.append(tr(N_("its effect is the same whichever mode executes it"))
+                       if user_sensitive else
+                       tr(N_("the designers made it harmless in user mode: executed there, "
+                             "it neither changes nor reveals any system state")))
     return "; ".join(clauses)
 
 
@@ -83,14 +92,20 @@ class Problem:
     table: tuple = field(repr=False)
 
     def descriptions(self) -> dict:
-        """Mnemonic → a description of its behaviour on this CPU.
+        """Mnemonic → a description of its behaviour on this CPU, in English.
+
+        English in every edition: the text is data that solutions search for
+        phrases ("runs without a trap"), and the German solution runs the same
+        code.  ``ex.show()`` shows the descriptions in the student's language.
+        (No parameters: the grader hands zero-argument methods' results to the
+        grading kernel, see :mod:`..problem_data`.)
 
         Examples
         --------
         >>> "ADD" in make_problem(0).descriptions() or len(make_problem(0).descriptions()) > 8
         True
         """
-        return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in self.table}
+        return {m: behaviour(m, p, c or b, u, "en") for m, p, c, b, u in self.table}
 
 
 def make_problem(seed: int) -> Problem:
@@ -191,8 +206,8 @@ def describe(problem: Problem) -> str:
     """
     lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
                "mode. What each instruction does:")]
-    for m, text in problem.descriptions().items():
-        lines.append(f"  {m}: {text}.")
+    for m, p, c, b, u in problem.table:  # p.descriptions(), in the current language
+        lines.append(f"  {m}: {behaviour(m, p, c or b, u)}.")
     lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
 
