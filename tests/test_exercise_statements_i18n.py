@@ -150,7 +150,7 @@ def test_german_statement_states_the_same_numbers(eid):
 
 def test_german_thousands_and_decimals(german):
     # "20,000" would read as twenty in German: grouped with a point there
-    assert "Last: 20.000 Änderungen an Seitentabellen" in _statement("ex03_page_walks", 0, "de")
+    assert "Arbeitslast: 20.000 Änderungen an Seitentabellen" in _statement("ex03_page_walks", 0, "de")
     assert "1 MiB = 8,388608 Mbit." in _statement("ex06_live_migration", 0, "de")
 
 
