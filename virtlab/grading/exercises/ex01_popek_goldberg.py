@@ -34,7 +34,7 @@ from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "behaviour"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "behaviour", "shown_descriptions"]
 
 
 #: What an instruction does, where the catalogue's ``reason`` would give the answer
@@ -196,6 +196,17 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
     return out
 
 
+def shown_descriptions(problem: Problem) -> dict:
+    """:meth:`Problem.descriptions` in the current language: what ``ex.show()`` prints.
+
+    Examples
+    --------
+    >>> shown_descriptions(make_problem(0)) == make_problem(0).descriptions()
+    True
+    """
+    return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in problem.table}
+
+
 def describe(problem: Problem) -> str:
     """The problem statement shown by ``ex.show()``, in the current language.
 
@@ -206,8 +217,8 @@ def describe(problem: Problem) -> str:
     """
     lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
                "mode. What each instruction does:")]
-    for m, p, c, b, u in problem.table:  # p.descriptions(), in the current language
-        lines.append(f"  {m}: {behaviour(m, p, c or b, u)}.")
+    for m, text in shown_descriptions(problem).items():
+        lines.append(f"  {m}: {text}.")
     lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
 
