@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ...errors import check_type
 from ...i18n import N_, _, translations
 from ...isa import ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
@@ -204,6 +205,7 @@ def shown_descriptions(problem: Problem) -> dict:
     >>> shown_descriptions(make_problem(0)) == make_problem(0).descriptions()
     True
     """
+    check_type("problem", problem, Problem)
     return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in problem.table}
 
 
