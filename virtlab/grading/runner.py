@@ -73,6 +73,7 @@ from .sandbox import (CappedKernelManager, PidsCgroup, SandboxedKernelManager, S
                       check_sandbox, limits_preexec)
 from .variants import SECRET_ENV, check_student_id, load_secret, variant_code, variant_seed
 from .verdict import evaluate
+from ..i18n import normalise_language, set_language
 from ..paths import repo_root
 
 __all__ = ["GradeOptions", "GradeResult", "grade_submission", "student_id_for", "solutions_dir_of",
@@ -410,18 +411,31 @@ def source_notebook(exercise_id: str, solutions_dir: str | Path, language: str |
     return _SOURCE_CACHE[key]
 
 
-def kernel_view(exercise, problem, seed: int) -> dict:
+def kernel_view(exercise, problem, seed: int, language: str | None = None) -> dict:
     """What the grading kernel learns of the variant: data, never a solver.
+
+    The statement (``describe``) is worded in ``language``, the submission's
+    edition (default: the current language), because the sandboxed kernel
+    cannot build it; the title and the hints stay their English msgids, which
+    the kernel translates where it shows them.
 
     Examples
     --------
     >>> from virtlab.grading.selftest import EXERCISE as ex
     >>> sorted(kernel_view(ex, ex.make_problem(3), 3))
     ['describe', 'exercise', 'hints', 'problem', 'seed', 'title']
+    >>> kernel_view(ex, {"n": 2, "m": 3, "pairs": []}, 3, "de")["describe"].splitlines()[0]
+    'Ein Gast verwendet Seitentabellen mit 2 Stufen, der Wirt 3 Stufen.'
     """
+    lang = normalise_language(language) if isinstance(language, str) else None
+    previous = set_language(lang) if lang else None
+    try:
+        describe = exercise.describe(problem) if exercise.describe else repr(problem)
+    finally:
+        if previous is not None:
+            set_language(previous)
     return {"exercise": exercise.id, "title": exercise.title, "seed": int(seed),
-            "problem": encode(problem),
-            "describe": exercise.describe(problem) if exercise.describe else repr(problem),
+            "problem": encode(problem), "describe": describe,
             "hints": {q.id: q.hint for q in exercise.questions}}
 
 
@@ -772,7 +786,7 @@ def grade_submission(path: str | os.PathLike, student_id: str | None = None,
     problem = exercise.make_problem(seed)
     solution = exercise.solve(problem)
     hidden = exercise.hidden_cases(problem, seed, secret)
-    view = kernel_view(exercise, problem, seed)
+    view = kernel_view(exercise, problem, seed, base["edition"])
     facade = exercise_facade(exercise, source)
 
     try:

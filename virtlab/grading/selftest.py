@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import nbformat
 
-from ..i18n import N_
+from ..i18n import N_, _
 from ..rng import make_rng
 from .exercise import Exercise, Function, Value, register
 from .notebook import annotate
@@ -63,13 +63,15 @@ def solve(problem: dict) -> dict:
 
 
 def _describe(problem: dict) -> str:
-    return (f"A guest uses {problem['n']}-level page tables, the host {problem['m']} levels.\n"
-            f"Table rows: {', '.join(f'{a}x{b}' for a, b in problem['pairs'])}")
+    pairs = ", ".join(f"{a}x{b}" for a, b in problem["pairs"])
+    return (_("A guest uses {n}-level page tables, the host {m} levels.").format(
+                n=problem["n"], m=problem["m"])
+            + "\n" + _("Table rows: {pairs}").format(pairs=pairs))
 
 
 EXERCISE = register(Exercise(
     id="ex00_selftest",
-    title="Toolchain self-test: 2D page walks",
+    title=N_("Toolchain self-test: 2D page walks"),
     make_problem=make_problem,
     solve=solve,
     describe=_describe,

@@ -85,6 +85,12 @@ def _points(p: float) -> str:
     return (_("{n} point") if p == 1 else _("{n} points")).format(n=p)
 
 
+def _title(title: str) -> str:
+    # an exercise's title is an N_() msgid; a title nobody translated (a private
+    # exercise's) comes back unchanged, and "" is not looked up (gettext's header)
+    return _(title) if title else title
+
+
 def _question_lines(qv: QuestionVerdict, n_hidden: int) -> list[tuple[str, str]]:
     public = qv.public
     passed = sum(t.passed for t in public)
@@ -136,8 +142,10 @@ class Session:
         self._solution = None
 
     def __repr__(self) -> str:
-        variant = "default variant" if self.seed == 0 else f"variant {self.seed:016x}"
-        return f"<exercise {self.exercise.id}: {self.exercise.title} ({variant})>"
+        variant = (_("default variant") if self.seed == 0
+                   else _("variant {code}").format(code=f"{self.seed:016x}"))
+        return _("<exercise {exercise}: {title} ({variant})>").format(
+            exercise=self.exercise.id, title=_title(self.exercise.title), variant=variant)
 
     @property
     def solution(self) -> dict:
@@ -162,7 +170,8 @@ class Session:
         """The problem statement of this variant."""
         text = (self.exercise.describe(self.problem) if self.exercise.describe
                 else repr(self.problem))
-        return Panel([("info", line) for line in text.splitlines()], title=self.exercise.title)
+        return Panel([("info", line) for line in text.splitlines()],
+                     title=_title(self.exercise.title))
 
     def hint(self, qid: str) -> str:
         """The instructor's hint for question ``qid`` (in the current language)."""
@@ -251,7 +260,8 @@ class GradingSession:
         self._hints = dict(view.get("hints", {}))
 
     def __repr__(self) -> str:
-        return f"<exercise {self.exercise_id}: {self.title} (graded variant)>"
+        return _("<exercise {exercise}: {title} ({variant})>").format(
+            exercise=self.exercise_id, title=_title(self.title), variant=_("graded variant"))
 
     @property
     def solution(self):
@@ -259,7 +269,7 @@ class GradingSession:
 
     def show(self) -> Panel:
         return Panel([("info", line) for line in self._describe.splitlines()],
-                     title=self.title)
+                     title=_title(self.title))
 
     def hint(self, qid: str) -> str:
         hint = str(self._hints.get(qid, ""))

@@ -27,14 +27,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ...i18n import N_, _
+from ...errors import check_type
+from ...i18n import N_, _, translations
 from ...isa import CLASS_LABELS, ISA, X86_32
 from ...popek_goldberg import classify, hybrid_vmm_possible, is_virtualizable
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
 
-__all__ = ["EXERCISE", "Problem", "make_problem", "behaviour"]
+__all__ = ["EXERCISE", "Problem", "make_problem", "behaviour", "shown_descriptions"]
 
 
 #: What an instruction does, where the catalogue's ``reason`` would give the answer
@@ -47,14 +48,12 @@ _EFFECT = {
 }
 
 
-def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool, *,
-              translate: bool = False) -> str:
+def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: bool,
+              lang: str | None = None) -> str:
     """A description of one instruction's behaviour on the variant CPU (no class names).
 
-    English by default: it is the data :meth:`Problem.descriptions` hands the student's
-    code (the same in both editions, like all code) and :func:`crosscheck` reads.
-    ``translate=True`` gives it in the current language, for what is shown
-    (:func:`describe`, :func:`worked`).
+    In ``lang`` (default: the current language).  :meth:`Problem.descriptions`
+    asks for English: solutions search that text for its phrases.
 
     Examples
     --------
@@ -62,19 +61,20 @@ def behaviour(mnemonic: str, privileged: bool, sensitive: bool, user_sensitive: 
     masks interrupts for the whole machine
     in user mode it traps to the supervisor (general-protection fault)
     its effect is the same whichever mode executes it
+    >>> behaviour("CLI", True, False, False, lang="de")
+    'maskiert Interrupts für die ganze Maschine; im Usermodus löst er einen Trap zum Supervisor aus (General-Protection-Fault)'
     """
-    tr = _ if translate else str       # the texts are msgids (N_): English as they are
-    # the clauses are joined like list items
-    spec = X86_32[mnemonic]
-    clauses = [tr(_EFFECT[mnemonic]) if mnemonic in _EFFECT else
-               (spec.reason_text if translate else spec.reason),
+    # the clauses are joined like list items; each is a catalogue entry (X86_32's
+    # reasons are plain msgids, so the catalogue translates them directly)
+    tr = translations(lang).gettext
+    clauses = [tr(_EFFECT.get(mnemonic, X86_32[mnemonic].reason)),
                tr(N_("in user mode it traps to the supervisor (general-protection fault)"))
                if privileged else tr(N_("in user mode it runs without a trap"))]
     if sensitive:
         clauses.append(tr(N_("its effect is the same whichever mode executes it"))
                        if user_sensitive else
-                       tr(N_("the designers made it harmless in user mode: executed there, it "
-                             "neither changes nor reveals any system state")))
+                       tr(N_("the designers made it harmless in user mode: executed there, "
+                             "it neither changes nor reveals any system state")))
     return "; ".join(clauses)
 
 
@@ -93,18 +93,20 @@ class Problem:
     table: tuple = field(repr=False)
 
     def descriptions(self) -> dict:
-        """Mnemonic → a description of its behaviour on this CPU.
+        """Mnemonic → a description of its behaviour on this CPU, in English.
+
+        English in every edition: the text is data that solutions search for
+        phrases ("runs without a trap"), and the German solution runs the same
+        code.  ``ex.show()`` shows the descriptions in the student's language.
+        (No parameters: the grader hands zero-argument methods' results to the
+        grading kernel, see :mod:`..problem_data`.)
 
         Examples
         --------
         >>> "ADD" in make_problem(0).descriptions() or len(make_problem(0).descriptions()) > 8
         True
         """
-        return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in self.table}
-
-    def shown_descriptions(self) -> dict:
-        """:meth:`descriptions` in the current language (what the student reads)."""
-        return {m: behaviour(m, p, c or b, u, translate=True) for m, p, c, b, u in self.table}
+        return {m: behaviour(m, p, c or b, u, "en") for m, p, c, b, u in self.table}
 
 
 def make_problem(seed: int) -> Problem:
@@ -195,8 +197,20 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
     return out
 
 
+def shown_descriptions(problem: Problem) -> dict:
+    """:meth:`Problem.descriptions` in the current language: what ``ex.show()`` prints.
+
+    Examples
+    --------
+    >>> shown_descriptions(make_problem(0)) == make_problem(0).descriptions()
+    True
+    """
+    check_type("problem", problem, Problem)
+    return {m: behaviour(m, p, c or b, u) for m, p, c, b, u in problem.table}
+
+
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -205,7 +219,7 @@ def describe(problem: Problem) -> str:
     """
     lines = [_("A hypothetical CPU derived from 32-bit x86, with a user mode and a supervisor "
                "mode. What each instruction does:")]
-    for m, text in problem.shown_descriptions().items():
+    for m, text in shown_descriptions(problem).items():
         lines.append(f"  {m}: {text}.")
     lines.append(_("The same descriptions are p.descriptions() (dict mnemonic -> text)."))
     return "\n".join(lines)
@@ -229,7 +243,7 @@ def worked(problem: Problem) -> list[Step]:
     """
     sol = solve(problem)
     rows = []
-    text = problem.shown_descriptions()
+    text = shown_descriptions(problem)
     for m, p, c, b, u in problem.table:
         kind = _(CLASS_LABELS["critical" if (c or b) and not p else
                               "privileged" if p else "innocuous"])

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble
 from ...hypervisor import run
-from ...i18n import N_, _
 from ...isa import CLASS_LABELS, X86_32
 from ...rng import make_rng
 from ..practice import Step
@@ -151,16 +150,17 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return _("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit "
-             "x86:\n{source}\n(The loop body runs {loops} times; ECX counts down.)").format(
-                 source=problem.source, loops=problem.loops)
+    return (_("This guest-KERNEL code (virtual ring 0) runs under a VMM on classic 32-bit x86:")
+            + "\n" + problem.source + "\n"
+            + _("(The loop body runs {loops} times; ECX counts down.)").format(
+                loops=problem.loops))
 
 
 def worked(problem: Problem) -> list[Step]:

@@ -24,9 +24,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _, language
 from ... import mmu
-from ...i18n import N_, _
 from ...mmu import costs
 from ...rng import make_rng
 from ..practice import Step
@@ -172,21 +171,25 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return _("Guest page tables: {guest} levels; host (EPT/NPT) tables: {host} levels.\n"
-             "A program touches these guest-virtual pages, in order: {pages}\n"
-             "The TLB holds {entries} entries (LRU) and starts empty; all pages are mapped.\n"
-             "Workload: {updates} guest page-table updates/s, other rates as in "
-             "virtlab.mmu.costs.Workload().").format(
-                 guest=problem.guest_levels, host=problem.host_levels,
-                 pages=", ".join(map(str, problem.pages)), entries=problem.tlb_entries,
-                 updates=f"{problem.pt_updates_per_s:,.0f}")
+    # thousands grouped as the language writes them: 20,000 / 20.000
+    rate = f"{problem.pt_updates_per_s:,.0f}"
+    rate = rate.replace(",", ".") if language() == "de" else rate
+    return "\n".join([
+        _("Guest page tables: {guest} levels; host (EPT/NPT) tables: {host} levels.").format(
+            guest=problem.guest_levels, host=problem.host_levels),
+        _("A program touches these guest-virtual pages, in order: {pages}").format(
+            pages=", ".join(map(str, problem.pages))),
+        _("The TLB holds {entries} entries (LRU) and starts empty; all pages are "
+          "mapped.").format(entries=problem.tlb_entries),
+        _("Workload: {rate} guest page-table updates/s, other rates as in "
+          "virtlab.mmu.costs.Workload().").format(rate=rate)])
 
 
 def worked(problem: Problem) -> list[Step]:

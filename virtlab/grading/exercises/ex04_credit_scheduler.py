@@ -199,31 +199,27 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    rows = ["  " + (_("{name} weight {weight}  cap {cap}%") if c else
-                    _("{name} weight {weight}  cap none")).format(
-                name=f"{n:6s}", weight=f"{w:4d}", cap=c)
+    rows = ["  " + _("{name} weight {weight}  cap {cap}").format(
+                name=f"{n:6s}", weight=f"{w:4d}", cap=f"{c}%" if c else _("none"))
             for n, w, c in zip(problem.names, problem.weights, problem.caps)]
-    sits = ["  " + (_("{key}: credit {credit}, {situation}") if e != "empty" else
-                    "{key}: {situation}").format(key=k, credit=f"{c:+d}",
-                                                 situation=_(_SITUATIONS[e]))
+    text = {"runnable": N_("is runnable, waiting in the run queue"),
+            "woke": N_("has just woken up from I/O"),
+            "tick": N_("was BOOSTed and a 10 ms tick now finds it running"),
+            "empty": N_("(no runnable vCPU on this pCPU at all)")}
+    sits = ["  " + (_("{key}: credit {credit}, {situation}") if e != "empty"
+                    else "{key}: {situation}").format(key=k, credit=f"{c:+d}",
+                                                      situation=_(text[e]))
             for k, c, e in problem.situations]
-    return _("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
-             "scheduler:\n{rows}\nSituations of a vCPU:\n{situations}").format(
-                 rows="\n".join(rows), situations="\n".join(sits))
-
-
-#: What happens to the vCPU in a situation of the problem statement.
-_SITUATIONS = {"runnable": N_("is runnable, waiting in the run queue"),
-               "woke": N_("has just woken up from I/O"),
-               "tick": N_("was BOOSTed and a 10 ms tick now finds it running"),
-               "empty": N_("(no runnable vCPU on this pCPU at all)")}
+    return (_("Three CPU-bound VMs with one vCPU each share ONE pCPU under Xen's Credit "
+              "scheduler:") + "\n" + "\n".join(rows) + "\n" + _("Situations of a vCPU:")
+            + "\n" + "\n".join(sits))
 
 
 def worked(problem: Problem) -> list[Step]:

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ... import balloon
 from ...errors import check_sequence
-from ...i18n import N_, _
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -154,22 +153,25 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    rows = ["  " + _("vm{n}: {pages} pages configured, working set {ws} pages, guest policy "
-                     "{policy}").format(n=i + 1, pages=m, ws=w, policy=r)
+    rows = ["  " + _("{vm}: {configured} pages configured, working set {working} pages, guest "
+                     "policy {policy}").format(vm=f"vm{i + 1}", configured=m, working=w,
+                                                policy=r)
             for i, (m, w, r) in enumerate(zip(problem.memories, problem.working_sets,
                                               problem.replacements))]
-    return _("Host: {frames} frames of 4 KiB. VMs (each also reads 60 file pages and has 20 "
-             "OS pages identical in all VMs):\n{rows}\nThe hypervisor asks every VM to give "
-             "back {target} pages.\nvm_specs(p) builds these VMs for virtlab.balloon (40 "
-             "steps, seed 0).").format(frames=problem.host_frames, rows="\n".join(rows),
-                                       target=problem.balloon_target)
+    return "\n".join([
+        _("Host: {frames} frames of 4 KiB. VMs (each also reads 60 file pages and has 20 OS "
+          "pages identical in all VMs):").format(frames=problem.host_frames),
+        *rows,
+        _("The hypervisor asks every VM to give back {pages} pages.").format(
+            pages=problem.balloon_target),
+        _("vm_specs(p) builds these VMs for virtlab.balloon (40 steps, seed 0).")])
 
 
 def _hidden(problem, rng):

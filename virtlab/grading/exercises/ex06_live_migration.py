@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
-from ... import migration
 from ...i18n import N_, _
+from ... import migration
 from ...rng import make_rng
 from ..practice import Step
 from ..exercise import Exercise, Function, Value
@@ -152,21 +151,21 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> len(describe(make_problem(0)).splitlines()) > 2
     True
     """
-    return _("A VM with {memory} MiB of memory (4 KiB pages) is live-migrated over a "
-             "{bandwidth} Mbit/s link.\nWhile running it writes {rate} Mbit/s, uniformly into "
-             "a writable working set of {wws} MiB.\nCPU and device state: 256 KiB, sent while "
-             "the VM is paused. 1 MiB = 8.388608 Mbit.\nXen's rules: stop pre-copy after a "
-             "round of fewer than 50 pages, after 29 rounds, or once more than 3x the memory "
-             "has been sent.").format(memory=problem.memory_mb,
-                                      bandwidth=problem.bandwidth_mbit,
-                                      rate=problem.dirty_rate_mbit, wws=problem.wws_mb)
+    return "\n".join([
+        _("A VM with {memory} MiB of memory (4 KiB pages) is live-migrated over a {bandwidth} "
+          "Mbit/s link.").format(memory=problem.memory_mb, bandwidth=problem.bandwidth_mbit),
+        _("While running it writes {rate} Mbit/s, uniformly into a writable working set of "
+          "{wws} MiB.").format(rate=problem.dirty_rate_mbit, wws=problem.wws_mb),
+        _("CPU and device state: 256 KiB, sent while the VM is paused. 1 MiB = 8.388608 Mbit."),
+        _("Xen's rules: stop pre-copy after a round of fewer than 50 pages, after 29 rounds, or "
+          "once more than 3x the memory has been sent.")])
 
 
 def _hidden(problem, rng):

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
-from ...devices import IOEvent
 from ...i18n import N_, _
+from ...devices import IOEvent
 from ...interrupts import HYPERVISOR, InterruptController, Platform, simulate_interrupts
 from ...rng import make_rng
 from ..practice import Step
@@ -205,7 +204,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -213,16 +212,19 @@ def describe(problem: Problem) -> str:
     True
     """
     ops = ", ".join(f"{op[0]} {op[1]}" if len(op) > 1 else op[0] for op in problem.ops)
-    pt = (_("{device} is passed through to {domain} (IOMMU)").format(
-              device=problem.passthrough[0], domain=problem.passthrough[1])
-          if problem.passthrough else _("no device is passed through"))
-    ev = "\n".join("  " + (_("{key}: {device} interrupt for data of {domain}") if t else
-                            _("{key}: {device} interrupt")).format(key=k, device=d, domain=t)
-                   for k, d, t in problem.events)
-    return _("Interrupt controller with 8 lines, all unmasked, nothing pending; line 0 is "
-             "most urgent.\nOperations: {ops}\nPlatform: hypervisor (timer), dom0 (driver "
-             "domain: nic, disk), domU1, domU2; {passthrough}.\nDevice interrupts:\n"
-             "{events}").format(ops=ops, passthrough=pt, events=ev)
+    platform = (_("Platform: hypervisor (timer), dom0 (driver domain: nic, disk), domU1, domU2; "
+                  "{device} is passed through to {domain} (IOMMU).").format(
+                      device=problem.passthrough[0], domain=problem.passthrough[1])
+                if problem.passthrough else
+                _("Platform: hypervisor (timer), dom0 (driver domain: nic, disk), domU1, domU2; "
+                  "no device is passed through."))
+    events = ["  " + (_("{key}: {device} interrupt for data of {domain}") if t
+                      else _("{key}: {device} interrupt")).format(key=k, device=d, domain=t)
+              for k, d, t in problem.events]
+    return "\n".join([
+        _("Interrupt controller with 8 lines, all unmasked, nothing pending; line 0 is most "
+          "urgent."),
+        _("Operations: {ops}").format(ops=ops), platform, _("Device interrupts:"), *events])
 
 
 def worked(problem: Problem) -> list[Step]:

@@ -23,11 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...partitioning import (Firmware, Machine, Partition, assign, compare_static_shared,
                              entitlements)
 from ...partitioning import water_fill as _model_water_fill
-from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -225,7 +224,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -236,17 +235,25 @@ def describe(problem: Problem) -> str:
                  cpus=problem.cpus, memory=problem.memory_gb, channels=problem.channels),
              _("Partitions (accepted by the firmware):")]
     for name, mem, ch, ded, w in problem.partitions:
-        cpu = (_("{n} dedicated CPU(s)").format(n=ded) if ded else
-               _("weight {weight} in the shared pool").format(weight=w))
-        lines.append("  " + _("{name} {memory} GiB, {channels} channel(s), {cpu}").format(
-            name=f"{name:5s}", memory=f"{mem:3d}", channels=ch, cpu=cpu))
+        row = (_("{name} {memory} GiB, {channels} channel(s), {dedicated} dedicated CPU(s)")
+               if ded else
+               _("{name} {memory} GiB, {channels} channel(s), weight {weight} in the shared "
+                 "pool"))
+        lines.append("  " + row.format(name=f"{name:5s}", memory=f"{mem:3d}", channels=ch,
+                                       dedicated=ded, weight=w))
     lines.append(_("Change requests (each applied on its own to the configuration above):"))
+    requests = {  # (action, dedicated?) -> one whole sentence per case
+        ("add", True): N_("{key}: add {name}: {memory} GiB, {channels} channel(s), "
+                          "{dedicated} dedicated CPU(s)"),
+        ("add", False): N_("{key}: add {name}: {memory} GiB, {channels} channel(s), "
+                           "weight {weight}"),
+        ("replace", True): N_("{key}: replace {name}: {memory} GiB, {channels} channel(s), "
+                              "{dedicated} dedicated CPU(s)"),
+        ("replace", False): N_("{key}: replace {name}: {memory} GiB, {channels} channel(s), "
+                               "weight {weight}")}
     for key, act, (name, mem, ch, ded, w) in problem.requests:
-        cpu = (_("{n} dedicated CPU(s)").format(n=ded) if ded else
-               _("weight {weight}").format(weight=w))
-        lines.append("  " + _("{key}: {action} {name}: {memory} GiB, {channels} channel(s), "
-                              "{cpu}").format(key=key, action=_(_ACTIONS[act]), name=name,
-                                              memory=mem, channels=ch, cpu=cpu))
+        lines.append("  " + _(requests[act, bool(ded)]).format(
+            key=key, name=name, memory=mem, channels=ch, dedicated=ded, weight=w))
     lines.append(_("CPU demand of the shared partitions in 4 time steps:"))
     for name, series in problem.demand:
         lines.append(f"  {name:5s} " + "  ".join(f"{x:4.1f}" for x in series))

@@ -201,7 +201,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -209,28 +209,29 @@ def describe(problem: Problem) -> str:
     True
     """
     k = Costs()
-    lines = [_("Density: {n} copies of a {app} MiB application on a host with {gib} GiB "
+    lines = [_("Density: {instances} copies of a {app} MiB application on a host with {host} GiB "
                "({reserved} MiB reserved for the host).").format(
-                 n=problem.instances, app=problem.app_mb, gib=problem.host_memory_gb,
+                 instances=problem.instances, app=problem.app_mb, host=problem.host_memory_gb,
                  reserved=f"{k.host_reserved_mb:g}"),
-             "  " + _("per container: + {overhead} MiB run-time overhead; per VM: + {guest_os} "
-                      "MiB guest OS + {vm_overhead} MiB hypervisor overhead").format(
-                 overhead=f"{k.container_overhead_mb:g}", guest_os=f"{k.guest_os_mb:g}",
-                 vm_overhead=f"{k.vm_overhead_mb:g}"),
+             "  " + _("per container: + {container} MiB run-time overhead; per VM: + {guest} MiB "
+                      "guest OS + {vm} MiB hypervisor overhead").format(
+                 container=f"{k.container_overhead_mb:g}", guest=f"{k.guest_os_mb:g}",
+                 vm=f"{k.vm_overhead_mb:g}"),
              _("Container host '{host}' (PID 1 = init):").format(host=HOSTNAME)]
     for name, ns, hostname, cpu, mem, pids in problem.containers:
         lines.append("  " + _("{name}: own namespaces {namespaces}; hostname {hostname}; limits "
                               "cpu={cpu}, memory_mb={memory}, pids={pids}").format(
             name=name, namespaces=", ".join(ns) or _("none"),
             hostname=hostname or _("(not set)"), cpu=cpu, memory=mem, pids=pids))
-    lines.append(_("Processes started after init, in order: {procs}").format(procs=", ".join(
-        f"{cmd} ({owner or _('host')})" for cmd, owner in problem.procs)))
-    lines.append(_("Incidents: {incidents}").format(incidents="; ".join(
-        (_("{key}: {incident} in a vm") if kind == "vm" else
-         _("{key}: {incident} in a container with cgroup limits") if lim else
-         _("{key}: {incident} in a container without limits")).format(key=key,
-                                                                      incident=_(inc))
-        for key, kind, inc, lim in problem.incidents)))
+    lines.append(_("Processes started after init, in order: {processes}").format(
+        processes=", ".join(f"{cmd} ({owner or _('host')})" for cmd, owner in problem.procs)))
+    # incident names are containers.INCIDENTS, whose labels the catalogue has
+    incidents = [(_("{key}: {incident} in a vm") if kind == "vm" else
+                  _("{key}: {incident} in a container with cgroup limits") if lim else
+                  _("{key}: {incident} in a container without limits")).format(
+                      key=key, incident=_(inc))
+                 for key, kind, inc, lim in problem.incidents]
+    lines.append(_("Incidents: {incidents}").format(incidents="; ".join(incidents)))
     name, cpu, mem, forks = problem.demand
     lines.append(_("Demand in container {name}: {cpu} CPUs, {memory} MiB, {forks} more "
                    "forks.").format(name=name, cpu=cpu, memory=mem, forks=forks))

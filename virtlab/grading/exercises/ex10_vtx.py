@@ -26,10 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble, parse_instruction
 from ...hypervisor.vtx import DEFAULT_CONTROLS, HardwareMachine, exit_for
-from ...i18n import N_, _
 from ...isa import X86_VTX
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
@@ -223,7 +222,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------

@@ -25,12 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import groupby
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble, parse_instruction
 from ...hypervisor.paravirt import ParavirtMachine, paravirtualize
 from ...hypervisor.stacks import get_stack
 from ...hypervisor.trap_and_emulate import TrapAndEmulateMachine
-from ...i18n import N_, _
 from ...isa import X86_32
 from ...popek_goldberg import classify
 from ...rng import make_rng
@@ -181,7 +180,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -192,6 +191,7 @@ def describe(problem: Problem) -> str:
     lines += ["  " + line for line in problem.program_text().splitlines()]
     for kind in problem.stacks:
         s = get_stack(kind)
+        # the stacks' titles and labels are the lecture's German names in every edition
         lines.append(_("Stack {kind}: {title}").format(kind=kind, title=s.title))
         for comp in s.components:
             if comp.kind != "app" or comp.name.endswith("1a"):

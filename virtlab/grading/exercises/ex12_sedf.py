@@ -165,7 +165,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -174,12 +174,10 @@ def describe(problem: Problem) -> str:
     """
     lines = [_("SEDF on one pCPU; every VM has one CPU-bound vCPU:")]
     for name, period, slice_ms, extra in problem.vms:
-        lines.append("  " + (_("{name}: slice {slice} ms every {period} ms, extratime on")
-                             if extra else
-                             _("{name}: slice {slice} ms every {period} ms, extratime off")
-                             ).format(name=name, slice=f"{slice_ms:g}", period=period))
-    lines.append(_("Candidates (each asks to join the three above on its own; extratime "
-                   "off):"))
+        row = (_("{name}: slice {slice} ms every {period} ms, extratime on") if extra else
+               _("{name}: slice {slice} ms every {period} ms, extratime off"))
+        lines.append("  " + row.format(name=name, slice=f"{slice_ms:g}", period=period))
+    lines.append(_("Candidates (each asks to join the three above on its own; extratime off):"))
     for name, period, slice_ms in problem.candidates:
         lines.append("  " + _("{name}: slice {slice} ms every {period} ms").format(
             name=name, slice=f"{slice_ms:g}", period=period))

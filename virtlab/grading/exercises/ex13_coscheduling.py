@@ -169,26 +169,26 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
     >>> "pCPUs" in describe(make_problem(0))
     True
     """
-    lines = [_("Host: {pcpus} pCPUs, Credit scheduler. VM smp: {vcpus} CPU-bound vCPUs; "
-               "{hogs} CPU hog VM(s) with one vCPU each.").format(
+    lines = [_("Host: {pcpus} pCPUs, Credit scheduler. VM smp: {vcpus} CPU-bound vCPUs; {hogs} "
+               "CPU hog VM(s) with one vCPU each.").format(
                  pcpus=problem.pcpus, vcpus=problem.vcpus, hogs=problem.hogs),
-             _("Relaxed co-scheduling threshold: {ms} ms.").format(ms=problem.threshold_ms),
+             _("Relaxed co-scheduling threshold: {threshold} ms.").format(
+                 threshold=problem.threshold_ms),
              _("Without co-scheduling smp's vCPUs ran in {n} intervals (p.intervals, ms), "
                "e.g.:").format(n=len(problem.intervals))]
     lines += [f"  vCPU {v}: {s:g}-{e:g} ms" for v, s, e in problem.intervals[:6]]
     lines.append(_("Candidates for strict co-scheduling on this host (each on its own):"))
     for name, vcpus, aff in problem.candidates:
-        where = (_("any pCPU") if aff is None else
-                 _("pCPUs {pcpus}").format(pcpus=list(aff)))
-        lines.append("  " + _("{name}: {vcpus} vCPUs, may run on {where}").format(
-            name=name, vcpus=vcpus, where=where))
+        row = (_("{name}: {vcpus} vCPUs, may run on any pCPU") if aff is None else
+               _("{name}: {vcpus} vCPUs, may run on pCPUs {pcpus}"))
+        lines.append("  " + row.format(name=name, vcpus=vcpus, pcpus=list(aff or ())))
     return "\n".join(lines)
 
 

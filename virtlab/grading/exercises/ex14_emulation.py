@@ -27,13 +27,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...asm import assemble
 from ...hypervisor.costs import COSTS, HARDWARE, CycleCosts, cycles
 from ...hypervisor.emulation import EmulationMachine
 from ...hypervisor.native import NativeMachine
 from ...hypervisor.vtx import HardwareMachine
-from ...i18n import N_, _
 from ...rng import make_rng
 from ..exercise import Exercise, Function, Manual, Value
 from ..practice import Step
@@ -176,7 +175,7 @@ def crosscheck(problem: Problem, solution: dict) -> list[str]:
 
 
 def describe(problem: Problem) -> str:
-    """The problem statement shown by ``ex.show()``.
+    """The problem statement shown by ``ex.show()``, in the current language.
 
     Examples
     --------
@@ -184,10 +183,10 @@ def describe(problem: Problem) -> str:
     True
     """
     lines = [_("Prices (cycles): direct instruction {direct}, interpreted instruction "
-               "{interpreted}, VM exit {vm_exit} ({hardware}) + exit handler {handling}.").format(
+               "{interpreted}, VM exit {exit} ({hardware}) + exit handler {handler}.").format(
                  direct=f"{COSTS.direct_instruction:g}", interpreted=f"{problem.interpreted:g}",
-                 vm_exit=f"{problem.vm_exit:g}", hardware=problem.hardware,
-                 handling=f"{problem.exit_handling:g}"),
+                 exit=f"{problem.vm_exit:g}", hardware=problem.hardware,
+                 handler=f"{problem.exit_handling:g}"),
              _("Guest kernel code (I/O and HLT exit with hardware support; everything else "
                "runs directly):")]
     lines += ["  " + line for line in problem.program_text().splitlines()]
