@@ -31,14 +31,14 @@ IDS = sorted(exercises())
 #: test_i18n.UNTRANSLATED: the interrupt controller's operations (ex07), VM and VMCS control
 #: names (ex08, ex10: cr3_load_exiting), namespace,
 #: command and host names (ex09; "web" also inside "web3"), Python values, the stack
-#: kinds and privilege notes of hypervisor.stacks (ex11; the stacks' display text is
-#: not yet German, see test_i18n.NOT_YET_GERMAN), the SEDF parameter ``extratime``.
+#: component kinds of hypervisor.stacks (ex11: identifiers such as host_app), the SEDF
+#: parameter ``extratime``.
 STATEMENT_DATA = frozenset("""
     mask unmask ack raise eoi
     pid net mnt ipc user uts init server nginx php fpm redis postgres cron worker sshd rsyslogd
     cpu pids web db app qa
     None True False cpl cr load store exiting
-    hardware interface root non translated driver entry ioctl hosted Kernel Virtual Machine Typ
+    hardware interface root non ioctl hosted Kernel Virtual Machine Typ
     extratime
 """.split())
 
