@@ -73,3 +73,20 @@ def test_shadow_vs_nested_app_update_rate():
     assert app.result.stats["shadow"].pt_write_traps > quiet
     assert app.result.stats["nested"].traps == 0
     assert "identical" in app.html.value
+
+
+def test_page_walk_slider_ends_at_the_walks_last_reference():
+    # 4 x 4 nested: n*m + n + m = 24 references; native 4: positions beyond do nothing,
+    # so the track must end there (a lecturer's click on its far end must move the picture)
+    app = w.page_walk(technique="nested", guest_levels=4, host_levels=4, step=3)
+    step = app.controls["step"]
+    assert step.max == 24
+    app.controls["technique"].value = "native"
+    assert step.max == 4 and step.value == 3
+    app.controls["step"].value = 4
+    app.controls["technique"].value = "nested"
+    assert step.max == 24 and app.result["upto"] == 4
+    app.set(technique="nested", guest_levels=5, host_levels=5, step=35)
+    assert step.max == 35 and step.value == 35 and app.result["upto"] == 35
+    app.controls["guest_levels"].value = 2         # 2*5 + 2 + 5 = 17: the value is clamped
+    assert step.max == 17 and step.value == 17 and app.result["upto"] == 17

@@ -196,6 +196,10 @@ def tlb_lab(**kwargs) -> TLBApp:
 _MODES = {2: X86_32_2LEVEL, 4: X86_64, 5: X86_64_5LEVEL}
 
 
+#: References of the longest walk the app offers (5-level guest x 5-level host, nested).
+_MAX_STEP = 5 * 5 + 5 + 5
+
+
 class PageWalkApp(WidgetApp):
     """Step through the references of one TLB miss.
 
@@ -211,7 +215,7 @@ class PageWalkApp(WidgetApp):
         check_choice("technique", technique, ["native", "shadow", "nested"])
         check_choice("guest_levels", guest_levels, [2, 4, 5])
         check_choice("host_levels", host_levels, [2, 4, 5])
-        check_int("step", step, minimum=0, maximum=35)
+        check_int("step", step, minimum=0, maximum=_MAX_STEP)
         super().__init__({
             "technique": W.ToggleButtons(options=[(_(_TECH[t]), t) for t in _TECH],
                                          value=technique, description=_("technique")),
@@ -219,7 +223,7 @@ class PageWalkApp(WidgetApp):
                                        description=_("guest levels"), style=_STYLE),
             "host_levels": W.Dropdown(options=[2, 4, 5], value=host_levels,
                                       description=_("host levels"), style=_STYLE),
-            "step": W.IntSlider(value=step, min=0, max=35, description=_("reference"),
+            "step": W.IntSlider(value=step, min=0, max=_MAX_STEP, description=_("reference"),
                                 continuous_update=True, style=_STYLE),
         })
 
@@ -239,6 +243,23 @@ class PageWalkApp(WidgetApp):
 
     def draw(self, r):
         return viz.mmu.page_walk(r["steps"], r["n"], r["m"], r["upto"])
+
+    def set(self, **values):
+        # a step beyond the current walk's end is allowed when the walk changes with it
+        if "step" in values and hasattr(self.controls["step"], "max"):
+            self.controls["step"].max = _MAX_STEP
+        super().set(**values)
+
+    def layers(self, r):
+        # the slider ends at this walk's last reference (4 native, 24 for 4x4 nested,
+        # 35 for 5x5): no stretch of the track where moving changes nothing
+        slider = self.controls["step"]
+        if getattr(slider, "max", None) not in (None, len(r["steps"])):
+            slider.unobserve(self._on_change, names="value")
+            try:
+                slider.max = len(r["steps"])          # a larger value is clamped to it
+            finally:
+                slider.observe(self._on_change, names="value")
 
     def describe(self, r):
         n, m, total = r["n"], r["m"], len(r["steps"])
