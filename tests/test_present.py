@@ -83,17 +83,21 @@ def click_first_slider(page, app) -> bool:
     slider handle also move the slideshow, so the lecturer (and this test) use
     the mouse.  A click on the track moves the handle there (noUiSlider) and,
     released at once, sends the value to the kernel.  True when the app's
-    figure or text changed (a second click if the first only selected the cell).
+    figure or text changed (a second click, at the other end, if the first only
+    selected the cell or landed where the picture does not change).
     """
     handle = app.locator(".noUi-handle").first
     if not handle.count():
         return False
+    far = None
     for _ in range(2):
         before = app_signature(app)
         now = float(handle.get_attribute("aria-valuenow") or 0)
         top = float(handle.get_attribute("aria-valuemax") or now + 1)
+        # the far end unless the handle is there; a second try takes the other end
+        far = now < top if far is None else not far
         track = app.locator(".noUi-base").first.bounding_box()
-        x = track["x"] + (2 if now >= top else track["width"] - 2)
+        x = track["x"] + (track["width"] - 2 if far else 2)
         page.mouse.click(x, track["y"] + track["height"] / 2)
         try:
             page.wait_for_function(f"([el, before]) => ({JS_SIGNATURE})(el) !== before",
