@@ -36,6 +36,11 @@ $(STAMP): pyproject.toml
 	@for ext in assignment_list course_list formgrader validate_assignment; do \
 	    $(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || true; \
 	done
+	@# jsonschema (under every Jupyter server, nbformat, the grader) imports rfc3987-syntax
+	@# when present, which builds ~35 Earley parsers at import: ~0.9 s for every such
+	@# process. It only checks the "iri" formats, which no Jupyter schema uses
+	@# (python-jsonschema/jsonschema#1428); without it jsonschema skips those checkers.
+	@$(VPY) -m pip uninstall --yes --quiet rfc3987-syntax >/dev/null 2>&1 || true
 	@touch $(STAMP)
 
 lab: setup

@@ -110,3 +110,16 @@ def test_no_merge_conflict_markers_are_committed():
                                            "Makefile", ".ipynb", ".po", ".sh", "run"))
            and (ROOT / f).is_file() and marker.search((ROOT / f).read_text(errors="ignore"))]
     assert bad == []
+
+
+def test_the_project_venv_has_no_slow_iri_checker():
+    # make setup removes rfc3987-syntax: with it, importing jsonschema (every Jupyter
+    # server, nbformat, grader process) builds ~35 Earley parsers, ~0.9 s each time
+    import subprocess
+    import sys
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("not the project's .venv (made by `make setup`)")
+    out = subprocess.run([sys.executable, "-c", "import sys, nbformat; "
+                          "print('rfc3987_syntax' in sys.modules)"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
