@@ -1,6 +1,8 @@
 """The course as shipped: layout, notebooks' conventions, README in sync."""
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -115,8 +117,6 @@ def test_no_merge_conflict_markers_are_committed():
 def test_the_project_venv_has_no_slow_iri_checker():
     # make setup removes rfc3987-syntax: with it, importing jsonschema (every Jupyter
     # server, nbformat, grader process) builds ~35 Earley parsers, ~0.9 s each time
-    import subprocess
-    import sys
     if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
         pytest.skip("not the project's .venv (made by `make setup`)")
     out = subprocess.run([sys.executable, "-c", "import sys, nbformat; "
