@@ -104,7 +104,6 @@ def test_notebook_outputs_stored_and_portable(notebook):
 
 def test_no_merge_conflict_markers_are_committed():
     """A merge left half-done must not land: no tracked text file holds conflict markers."""
-    import subprocess
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
     marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
