@@ -22,8 +22,9 @@ the network.  Two editions, each with the same pages:
   controls with their stored values (disabled) — so the pictures show without
   a kernel and without the ipywidgets JavaScript;
 - ``slides.html`` (the slide-to-section map; the German one names the German
-  sections), ``glossary.html``, ``errata.html`` (English text; the German pages
-  say so and mark it ``lang='en'``).
+  sections), ``glossary.html`` (in the edition's language: German meanings on the
+  German page), ``errata.html`` (English text; the German page says so and marks
+  it ``lang='en'``).
 
 Links between notebooks (``12_memory_virtualization.ipynb#3.-Shadow...``)
 become links between pages; nbconvert gives headings the same ids as JupyterLab.
@@ -491,12 +492,11 @@ def build_edition(edition: Edition, out: Path, exporter: HTMLExporter,
         page = root / rel
         page.write_text(body, encoding="utf-8")
         pages.append(page)
-    glossary = markdown2html_mistune(glossary_markdown())
+    glossary = markdown2html_mistune(glossary_markdown(edition.lang))   # German meanings in de/
     errata = markdown2html_mistune((ROOT / "docs" / "errata.md").read_text(encoding="utf-8"))
     extra = {"index.html": (w["course"], index_body(edition)),
              "slides.html": (w["slides_title"], slides_body(edition)),
-             "glossary.html": (w["glossary_title"],
-                               only_english(edition, w["glossary_title"], glossary)),
+             "glossary.html": (w["glossary_title"], glossary),
              "errata.html": (w["errata_title"],
                              only_english(edition, w["errata_title"], errata))}
     for name, (title, body) in extra.items():

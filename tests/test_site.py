@@ -26,7 +26,9 @@ import nbformat
 import pytest
 
 from test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401  (fixture)
+import virtlab
 from virtlab import course
+from virtlab.glossary import TERMS
 from virtlab.coursefiles import lab_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,22 @@ def test_site_has_a_page_per_notebook_and_the_extras(site, folder):
             (ROOT / EDITIONS[folder] / t.notebook).read_bytes()
     for name in ("index.html", "slides.html", "glossary.html", "errata.html"):
         assert (site / folder / name).is_file()
+
+
+def test_the_german_glossary_page_has_the_german_meanings(site):
+    english = (site / "glossary.html").read_text(encoding="utf-8")
+    german = (site / "de" / "glossary.html").read_text(encoding="utf-8")
+    term = TERMS[0]
+    previous = virtlab.set_language("de")
+    try:
+        meaning_de = term.meaning
+    finally:
+        virtlab.set_language(previous)
+    assert meaning_de != term.definition
+    assert html.escape(meaning_de, quote=False) in german
+    assert html.escape(term.definition, quote=False) not in german
+    assert html.escape(term.definition, quote=False) in english
+    assert "Bedeutung" in german and "meaning" in english
 
 
 @pytest.mark.parametrize("folder", EDITIONS)
