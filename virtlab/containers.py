@@ -46,7 +46,7 @@ from .i18n import N_, _
 
 __all__ = ["ATTACK_SURFACE", "CgroupVerdict", "Comparison", "ContainerHost", "Costs", "EXAMPLES", "INCIDENTS",
            "KINDS", "NAMESPACES", "Reach", "SCOPES", "SideMetrics", "blast_radius", "compare",
-           "namespace_rows", "scope_label"]
+           "namespace_rows", "scope_label", "example_rows", "attack_surface_rows"]
 
 #: The namespaces the lecture's container picture needs (Linux has cgroup and time too).
 NAMESPACES = ("pid", "net", "mnt", "uts", "ipc", "user")
@@ -280,6 +280,30 @@ def scope_label(scope: str) -> str:
     return _(SCOPES[scope])
 
 
+def example_rows() -> list[tuple[str, int, str, str, str]]:
+    """:data:`EXAMPLES` with each one-line description in the current language.
+
+    Examples
+    --------
+    >>> example_rows()[-1][:2], example_rows()[-1][3] == EXAMPLES[-1][3]
+    (('Docker', 2013), True)
+    """
+    return [(name, year, platform, _(line), source)
+            for name, year, platform, line, source in EXAMPLES]
+
+
+def attack_surface_rows() -> list[tuple[str, int, str, str, str]]:
+    """:data:`ATTACK_SURFACE` with the measure and its status in the current language.
+
+    Examples
+    --------
+    >>> attack_surface_rows()[0][:3]
+    ('VMware ESXi 3.5 (embedded)', 32, 'disk footprint')
+    """
+    return [(what, mb, _(measure), source, _(status))
+            for what, mb, measure, source, status in ATTACK_SURFACE]
+
+
 # -- containers as process groups with namespaces and cgroups ---------------------------------
 
 @dataclass(frozen=True)
@@ -445,17 +469,17 @@ class ContainerHost:
 #: Years are first public releases from secondary sources ([S]).
 EXAMPLES = (
     ("FreeBSD jails", 2000, "FreeBSD 4.0",
-     "chroot grown up: own root, processes and IP address per jail",
+     N_("chroot grown up: own root, processes and IP address per jail"),
      "[S] Kamp & Watson, 'Jails: Confining the omnipotent root', SANE 2000"),
     ("Linux-VServer", 2001, "Linux (kernel patch)",
-     "security contexts that separate process groups on one kernel", "[S] Wikipedia"),
+     N_("security contexts that separate process groups on one kernel"), "[S] Wikipedia"),
     ("Solaris containers (zones)", 2005, "Solaris 10",
-     "zones for isolation plus resource management for limits", "[S] Wikipedia"),
+     N_("zones for isolation plus resource management for limits"), "[S] Wikipedia"),
     ("OpenVZ", 2005, "Linux (kernel patch)",
-     "virtual environments with their own root, users and network for hosting",
+     N_("virtual environments with their own root, users and network for hosting"),
      "[S] Wikipedia"),
     ("Docker", 2013, "Linux namespaces + cgroups",
-     "image format and tooling that made containers an everyday tool", "[S] Wikipedia"),
+     N_("image format and tooling that made containers an everyday tool"), "[S] Wikipedia"),
 )
 
 #: Size of what a tenant's VM ultimately trusts: (what, MB, measure, source, status).
