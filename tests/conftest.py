@@ -32,6 +32,15 @@ def _default_language(monkeypatch):
     monkeypatch.delenv("VIRTLAB_LANG", raising=False)
 
 
+@pytest.fixture
+def german():
+    """The test runs in German (``set_language("de")``), then the language is restored."""
+    from virtlab import set_language
+    previous = set_language("de")
+    yield
+    set_language(previous)
+
+
 def _weight(item) -> int:
     """0 for a file with a browser test, 1 with a slow test, 2 a notebook, 3 the rest."""
     marks = {m.name for m in item.iter_markers()}

@@ -43,13 +43,6 @@ STATEMENT_DATA = frozenset("""
 """.split())
 
 
-@pytest.fixture
-def german():
-    previous = virtlab.set_language("de")
-    yield
-    virtlab.set_language(previous)
-
-
 def _statement(eid: str, seed: int, lang: str) -> str:
     previous = virtlab.set_language(lang)
     try:

@@ -23,13 +23,6 @@ from virtlab.grading.verdict import (CODES, QuestionVerdict, TestResult, evaluat
                                      question_status, render)
 
 
-@pytest.fixture
-def german():
-    previous = virtlab.set_language("de")
-    yield
-    virtlab.set_language(previous)
-
-
 def _refs_not_implemented(n, m):
     raise NotImplementedError
 

@@ -21,13 +21,6 @@ from virtlab.widgets.hardware import hardware_lab
 from virtlab.widgets.hypervisor_types import hypervisor_types_lab
 
 
-@pytest.fixture
-def german():
-    previous = virtlab.set_language("de")
-    yield
-    virtlab.set_language(previous)
-
-
 @pytest.fixture(scope="module")
 def patterns():
     return _german_patterns()

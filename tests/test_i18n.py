@@ -18,13 +18,6 @@ messages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(messages)
 
 
-@pytest.fixture
-def german():
-    previous = virtlab.set_language("de")
-    yield
-    virtlab.set_language(previous)
-
-
 def test_every_marked_string_has_a_german_translation():
     assert messages.missing("de") == [], "scripts/messages.py update, translate, compile"
 

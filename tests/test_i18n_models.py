@@ -9,9 +9,7 @@ translated.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
@@ -20,17 +18,7 @@ from virtlab import availability, containers as ct, glossary, isa, operations as
 from virtlab import popek_goldberg as pg
 from virtlab.consolidation import consolidate, make_servers
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("messages", ROOT / "scripts" / "messages.py")
-messages = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(messages)
-
-
-@pytest.fixture
-def german():
-    previous = virtlab.set_language("de")
-    yield
-    virtlab.set_language(previous)
+from test_i18n import ROOT, messages  # scripts/messages.py, loaded once
 
 
 def _cloud():
