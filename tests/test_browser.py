@@ -57,6 +57,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from virtlab.coursecli import server_args
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +161,11 @@ def _die_with_parent() -> None:
 
 
 class JupyterServer:
-    """A JupyterLab server on a free localhost port, stopped by its PID."""
+    """A JupyterLab server on a free localhost port, stopped by its PID.
+
+    It gets the server options `virtlab lab` passes (:func:`virtlab.coursecli.server_args`),
+    so the tests and the browser benchmark see the websockets students get.
+    """
 
     def __init__(self, root_dir: Path, work: Path, log_path: Path,
                  extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
@@ -182,7 +188,9 @@ class JupyterServer:
                f"--ServerApp.token={self.token}",
                f"--ServerApp.root_dir={root_dir}",
                "--ServerApp.port_retries=0",
-               "--LabApp.expose_app_in_browser=True", *extra_args]
+               "--LabApp.expose_app_in_browser=True",
+               *server_args(),   # as `virtlab lab`: kernel websockets with TCP_NODELAY
+               *extra_args]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         self.log_path = log_path

@@ -106,6 +106,18 @@ def test_language_choice_reaches_the_server_environment(hub_config, tmp_path):
     assert 'name="lang"' in c.Spawner.options_form
 
 
+def test_every_students_server_gets_nodelay_websockets(hub_config, monkeypatch):
+    from virtlab.coursecli import server_args
+
+    c, _ = hub_config
+    assert set(server_args()) <= set(c.Spawner.args)
+    monkeypatch.setenv("VIRTLAB_HUB_LEAN", "0")   # not one of the switchable savings
+    c2 = Config()
+    exec(compile(HUB_CONFIG.read_text(), str(HUB_CONFIG), "exec"),  # noqa: S102
+         {"get_config": lambda: c2, "__file__": str(HUB_CONFIG)})
+    assert set(server_args()) <= set(c2.Spawner.args)
+
+
 def test_lean_settings_switch(hub_config, monkeypatch, tmp_path):
     c, _ = hub_config
     assert c.Spawner.environment["JUPYTER_CONFIG_PATH"].endswith("singleuser")

@@ -130,6 +130,7 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
            f"--LabApp.default_url=/lab/tree/{notebook.relative_to(root).as_posix()}",
            f"--LabApp.app_settings_dir={lab_settings_dir(args.lang, repo_root())}",
+           *coursecli.server_args(),          # kernel websockets without Nagle's delay
            *coursecli.lab_extension_args()]   # widgets in the RISE deck opened from the lab
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         cmd.append("--allow-root")  # lab machines and containers often run as root

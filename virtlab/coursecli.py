@@ -29,12 +29,19 @@ from .course import SLIDES, find_slides
 from .coursefiles import CourseConflict, copy_course, lab_root
 from .paths import repo_root
 
-__all__ = ["COMMANDS", "LAB_EXTENSIONS", "course_command", "lab_extension_args",
-           "present_command", "present_cmd", "slides_command"]
+__all__ = ["COMMANDS", "KERNEL_CONNECTION", "LAB_EXTENSIONS", "course_command",
+           "lab_extension_args", "present_command", "present_cmd", "server_args",
+           "slides_command"]
 
 #: JupyterLab extensions virtlab ships (prebuilt, committed; no npm at run time):
 #: ``virtlab-rise-widgets`` makes ipywidgets live in the RISE deck (see its README.md).
 LAB_EXTENSIONS = Path(__file__).resolve().parent / "labextensions"
+
+#: The kernel websocket connection every server virtlab starts uses: jupyter_server's
+#: own with ``TCP_NODELAY`` (:mod:`virtlab.labserver`; a widget round trip without
+#: Nagle's 40 ms stall).  The hub's ``deploy/hub/singleuser/jupyter_server_config.json``
+#: names the same class.
+KERNEL_CONNECTION = "virtlab.labserver.NoDelayKernelConnection"
 
 
 def _slides_args(p: argparse.ArgumentParser) -> None:
@@ -114,6 +121,17 @@ def lab_extension_args() -> list[str]:
     return [f"--{app}.extra_labextensions_path={LAB_EXTENSIONS}" for app in ("LabApp", "RiseApp")]
 
 
+def server_args(app: str = "ServerApp") -> list[str]:
+    """Options for a Jupyter server started by virtlab (``app``: ``ServerApp`` or ``Voila``).
+
+    Examples
+    --------
+    >>> server_args("Voila")
+    ['--Voila.kernel_websocket_connection_class=virtlab.labserver.NoDelayKernelConnection']
+    """
+    return [f"--{app}.kernel_websocket_connection_class={KERNEL_CONNECTION}"]
+
+
 def present_cmd(args, root: str | os.PathLike) -> tuple[list[str], Path]:
     """The command line that presents ``args.notebook`` of the course at ``root``, and its folder.
 
@@ -148,11 +166,11 @@ def present_cmd(args, root: str | os.PathLike) -> tuple[list[str], Path]:
         # Voila runs the notebook in a fresh kernel and shows its outputs and
         # markdown without the code (strip_sources is its default).
         cmd = [sys.executable, "-m", "voila", notebook, "--Voila.ip=127.0.0.1",
-               "--strip_sources=True", *port, *browser]
+               "--strip_sources=True", *server_args("Voila"), *port, *browser]
     else:
         cmd = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/rise/{notebook}",
-               *lab_extension_args(), *port, *browser]
+               *server_args(), *lab_extension_args(), *port, *browser]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")  # lab machines and containers often run as root
     return cmd, root
