@@ -168,12 +168,13 @@ class JupyterServer:
     """
 
     def __init__(self, root_dir: Path, work: Path, log_path: Path,
-                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+                 lab_settings: dict | None = None):
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
         settings = work / "lab-settings"
-        for rel, content in LAB_SETTINGS.items():
+        for rel, content in (LAB_SETTINGS if lab_settings is None else lab_settings).items():
             target = settings / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(content))

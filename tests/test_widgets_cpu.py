@@ -27,6 +27,7 @@ def test_emulation_lab_more_compute_means_less_overhead():
 def test_emulation_lab_bad_input_shows_error():
     app = w.emulation_lab()
     app.compute = lambda **kw: compute_mix(**{**kw, "compute": -3})
+    app._states.clear()          # the same control values: else served from the state cache
     app.update()
     assert app.error and "compute" in app.error
 

@@ -44,6 +44,7 @@ class BalloonApp(WidgetApp):
     """
 
     title = N_("Ballooning: the hypervisor takes memory back without knowing the guest")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, *, vms: int = 3, policy: str = "balloon", host_frames: int = 256,
                  steps: int = 40, seed: int = 0, **per_vm):

@@ -23,7 +23,13 @@ Two things keep a redraw cheap on a slow machine (issue 21; measured by
   (result, SVG, HTML): going back to a state shown before costs no model run,
   no matplotlib and no SVG serialisation.  Static layers (a second image that
   depends on a few controls) are set in :meth:`WidgetApp.layers`, which runs
-  for cached states too.
+  for cached states too;
+* such an app also renders, while the kernel is idle after a move, the
+  states one step of the moved control away (:attr:`WidgetApp.prefetch`:
+  the next slider step either way, the neighbouring options, the other
+  checkbox value), so a student nudging a control is served from the cache.
+  The rendering runs in the kernel's event loop, one state per turn, and is
+  dropped when the next move arrives.
 
 A model error is shown in the message line and leaves the last good picture in
 place — students see a sentence, never a traceback.  Because the figure is an
@@ -65,6 +71,7 @@ from typing import Any
 import ipywidgets as W
 from traitlets import TraitError
 
+import asyncio
 import gc
 import time
 from collections import OrderedDict, deque
@@ -121,6 +128,9 @@ class WidgetApp:
         Wall-clock seconds of the last (up to 256) successful updates, model
         + draw + SVG: the kernel-side share of a round trip, which the
         browser benchmark (benchmarks/bench_browser.py) reads in the kernel.
+    prefetched : int
+        States rendered ahead by :meth:`prefetch_neighbours` (tests and
+        benchmarks read it).
     """
 
     title = ""
@@ -133,6 +143,14 @@ class WidgetApp:
     #: figure is not reused between redraws; the static notebook figures drawn
     #: by the same viz functions keep matplotlib's ticks.
     plain_ticks = False
+    #: After a move, how many states one step of the moved control away are
+    #: rendered into the state cache while the kernel is idle (needs
+    #: ``state_cache``; 0: off).  Two covers a slider's next step either way.
+    prefetch = 2
+    #: Seconds the kernel waits after a redraw before rendering ahead, so the
+    #: browser decodes and paints the picture just sent without competing for
+    #: the CPU with the kernel.
+    prefetch_delay = 0.05
 
     def __init__(self, controls: dict[str, W.Widget], *, extra: list[W.Widget] | None = None,
                  auto_update: bool = True):
@@ -146,7 +164,9 @@ class WidgetApp:
         self.error: str | None = None
         self.updates = 0
         self.timings: deque[float] = deque(maxlen=256)
+        self.prefetched = 0
         self._states: OrderedDict[tuple, tuple] = OrderedDict()
+        self._generation = 0      # bumped by every move: pending prefetches of older moves stop
         for control in self.controls.values():
             if isinstance(control, _SLIDERS):
                 control.continuous_update = False
@@ -192,26 +212,12 @@ class WidgetApp:
         # pause inside some redraw.  Generations 0-1 hold them (~1 ms).
         gc.collect(1)
         t0 = time.perf_counter()
-        key = self._state_key()
-        if key in self._states:
-            self._states.move_to_end(key)
-            result, image, text = self._states[key]
-        else:
-            try:
-                result = self.compute(**self.values())
-                fig = self.draw(result)
-                text = self.describe(result)
-            except (ValueError, TypeError) as exc:
-                self.error = str(exc)
-                self.message.value = error_html(self.error)
-                return False
-            if fig is not None and self.plain_ticks:
-                plain_ticks(fig)
-            image = to_svg(fig) if fig is not None else None
-            if key is not None:
-                self._states[key] = (result, image, text)
-                if len(self._states) > self.state_cache:
-                    self._states.popitem(last=False)
+        try:
+            result, image, text = self._rendered(self.values())
+        except (ValueError, TypeError) as exc:
+            self.error = str(exc)
+            self.message.value = error_html(self.error)
+            return False
         self.layers(result)
         self.result = result
         self.error = None
@@ -227,13 +233,128 @@ class WidgetApp:
         self.timings.append(time.perf_counter() - t0)
         return True
 
-    def _state_key(self) -> tuple | None:
-        """The control values as a cache key, or None (cache off, unhashable value)."""
+    def _rendered(self, values: dict[str, Any]) -> tuple[Any, bytes | None, str]:
+        """(result, SVG or None, HTML) for ``values``: from the state cache, else rendered.
+
+        Raises the model's ``ValueError``/``TypeError``; a rendered state is
+        cached when :attr:`state_cache` is on.
+        """
+        key = self._state_key(values)
+        if key in self._states:
+            self._states.move_to_end(key)
+            return self._states[key]
+        result = self.compute(**values)
+        fig = self.draw(result)
+        text = self.describe(result)
+        if fig is not None and self.plain_ticks:
+            plain_ticks(fig)
+        image = to_svg(fig) if fig is not None else None
+        if key is not None:
+            self._states[key] = (result, image, text)
+            if len(self._states) > self.state_cache:
+                self._states.popitem(last=False)
+        return result, image, text
+
+    # -- rendering ahead ---------------------------------------------------
+    def neighbours(self, name: str, direction: int = 1) -> list[dict[str, Any]]:
+        """Control values one step of control ``name`` away from now, ``direction`` first.
+
+        A slider's next step up and down (within its range), the next and
+        previous option of a selection, the other value of a checkbox or
+        toggle button; other controls (text, multiple selection) have none.
+
+        Examples
+        --------
+        >>> import ipywidgets as W
+        >>> class Two(WidgetApp):
+        ...     def __init__(self):
+        ...         super().__init__({"n": W.IntSlider(value=5, min=0, max=5),
+        ...                           "kind": W.Dropdown(options=["a", "b", "c"])})
+        ...     def compute(self, n, kind):
+        ...         return n
+        >>> [v["n"] for v in Two().neighbours("n")]     # 6 is out of range
+        [4]
+        >>> [v["kind"] for v in Two().neighbours("kind", direction=-1)]
+        ['b']
+        """
+        if name not in self.controls:
+            raise ValueError(f"name: unknown control {name!r}; controls are "
+                             f"{sorted(self.controls)}")
+        control = self.controls[name]
+        steps = (1, -1) if direction >= 0 else (-1, 1)
+        values: list[Any] = []
+        if isinstance(control, (W.IntSlider, W.FloatSlider)):
+            for sign in steps:
+                v = control.value + sign * control.step
+                if isinstance(control, W.FloatSlider):
+                    v = round(v, 12)
+                if control.min <= v <= control.max:
+                    values.append(v)
+        elif isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons,
+                                  W.SelectionSlider)) and control.index is not None:
+            options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            for sign in steps:
+                if 0 <= control.index + sign < len(options):
+                    values.append(options[control.index + sign])
+        elif isinstance(control, (W.Checkbox, W.ToggleButton)):
+            values.append(not control.value)
+        now = self.values()
+        return [{**now, name: v} for v in values]
+
+    def prefetch_neighbours(self, name: str, direction: int = 1) -> int:
+        """Render the :meth:`neighbours` of ``name`` into the state cache now; return how many.
+
+        At most :attr:`prefetch` states; states already cached, and states
+        the model refuses, are skipped (nothing is shown).  The app's
+        visible state (``result``, pictures, text, ``updates``) is not touched.
+        """
+        if not (self.state_cache and self.prefetch):
+            return 0
+        done = 0
+        for values in self.neighbours(name, direction)[:self.prefetch]:
+            if self._prefetch_one(values):
+                done += 1
+        return done
+
+    def _prefetch_one(self, values: dict[str, Any]) -> bool:
+        if self._state_key(values) in self._states:
+            return False
+        try:
+            self._rendered(values)
+        except (ValueError, TypeError):
+            return False
+        self.prefetched += 1
+        return True
+
+    def _schedule_prefetch(self, name: str, direction: int) -> None:
+        """Render the neighbours of ``name`` in the kernel's idle time (one per loop turn)."""
+        self._generation += 1
+        if not (self.state_cache and self.prefetch):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:        # no event loop (a script, a test): nothing runs later
+            return
+        generation = self._generation
+        pending = self.neighbours(name, direction)[:self.prefetch]
+
+        def step() -> None:
+            # a newer move makes these neighbours stale; its own prefetch takes over
+            if generation != self._generation or not pending:
+                return
+            self._prefetch_one(pending.pop(0))
+            if pending:
+                loop.call_soon(step)
+
+        loop.call_later(self.prefetch_delay, step)
+
+    def _state_key(self, values: dict[str, Any]) -> tuple | None:
+        """Control values as a cache key, or None (cache off, unhashable value)."""
         if not self.state_cache:
             return None
         # the language is part of the state: a picture drawn in English must not
         # be shown after set_language("de")
-        key = (language(), *self.values().items())
+        key = (language(), *values.items())
         try:
             hash(key)
         except TypeError:
@@ -272,7 +393,14 @@ class WidgetApp:
         self.update()
 
     def _on_change(self, change: dict) -> None:
-        self.update()
+        if not self.update():
+            return
+        name = next((n for n, c in self.controls.items() if c is change["owner"]), None)
+        if name is not None:
+            old, new = change.get("old"), change.get("new")
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                          for v in (old, new))
+            self._schedule_prefetch(name, -1 if numbers and new < old else 1)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}

@@ -112,6 +112,7 @@ class BinaryTranslationApp(WidgetApp):
     """
 
     title = N_("Binary translation: code patching and the translation cache")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, iterations: int = 5, block: int = 1):
         check_int("iterations", iterations, minimum=1, maximum=50)

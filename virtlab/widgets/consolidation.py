@@ -73,6 +73,7 @@ class ConsolidationLab(WidgetApp):
     plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("Server consolidation (Serverkonsolidierung)")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, servers: int = 40, policy: str = "ffd", overhead: float = 0.07,
                  seed: int = 0):
@@ -105,6 +106,7 @@ class FailureLab(WidgetApp):
     plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("A host fails (Ausfall eines Serverrechners)")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, servers: int = 40, policy: str = "ffd", failed_host: int = 0,
                  anti_affinity: bool = False, spares: int = 0, restart: bool = False,

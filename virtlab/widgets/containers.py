@@ -37,6 +37,7 @@ class ContainerLab(WidgetApp):
     """Instances, app size, host memory, an incident → footprint, start-up, density, reach."""
 
     title = N_("Containers vs virtual machines")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
     plain_ticks = True   # ticks as plain artists (issue 21)
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,

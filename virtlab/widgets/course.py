@@ -64,6 +64,7 @@ class CourseMap(WidgetApp):
     """Pick a topic: its notebook and everything to do before it light up."""
 
     title = N_("Course map")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, topic: str = "12"):
         check_choice("topic", topic, [t.id for t in TOPICS])
@@ -111,6 +112,7 @@ class StorageLab(WidgetApp):
     plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("A logical volume over several disks")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, disks: int = 3, stripe_blocks: int = 2, blocks: int = 12):
         for name, value, hi in (("disks", disks, 6), ("stripe_blocks", stripe_blocks, 4),

@@ -122,6 +122,7 @@ class EmulationLab(WidgetApp):
     """Sliders for the instruction mix; bars for the overhead per technique."""
 
     title = N_("Emulation vs virtualization: overhead per technique")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, compute: int = 12000, syscalls: int = 1, io: int = 1,
                  pt_updates: int = 3, cr_writes: int = 0, vm_exit: int = 2000):

@@ -81,6 +81,7 @@ class InterruptLabApp(WidgetApp):
     """
 
     title = N_("Interrupt routing: hypervisor, dom0 backends, event channels, passthrough")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, nic_owner: str = "dom0", disk_owner: str = "dom0", packets: int = 16,
                  packet_target: str = "domU1", disk_reqs: int = 4, disk_target: str = "domU2",
@@ -210,6 +211,7 @@ class IOModelsApp(WidgetApp):
     """
 
     title = N_("One workload, three device models: emulated, paravirtual, passthrough")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, kind: str = "nic", requests: int = 64, gap_us: int = 0, batch: int = 8,
                  coalesce: int = 1):

@@ -66,6 +66,7 @@ class MemoryCostsApp(WidgetApp):
     plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("Shadow tables vs nested paging: what does translation cost?")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, *, tlb_misses=500, pt_updates=30, context_switches=2, page_faults=5,
                  sweep_knob="PT updates"):
@@ -210,6 +211,7 @@ class PageWalkApp(WidgetApp):
     """
 
     title = N_("A page walk, reference by reference")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, *, technique="nested", guest_levels=4, host_levels=4, step=24):
         check_choice("technique", technique, ["native", "shadow", "nested"])
@@ -314,6 +316,7 @@ class ShadowVsNestedApp(WidgetApp):
     """
 
     title = N_("Shadow vs nested paging on the same workload")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, *, update_every=50, switch_every=100, tlb_entries=16,
                  tagged=False, seed=0):

@@ -163,6 +163,7 @@ class CoschedLab(WidgetApp):
     """Lock-holder preemption: a 4-vCPU VM with a spinlock under each co-scheduling mode."""
 
     title = N_("Co-scheduling and lock-holder preemption")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, mode="none", hogs=3, pcpus=4, duration_ms=500.0, seed=0):
         check_choice("mode", mode, COSCHED_MODES)

@@ -55,6 +55,7 @@ class SensitiveLab(WidgetApp):
     """ISA dropdown + "make privileged" selection → Venn picture + verdict."""
 
     title = N_("Sensitive instructions and Popek & Goldberg's Theorem 1")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, isa: str = "X86_32", make_privileged: tuple = ()):
         check_choice("isa", isa, ISAS)

@@ -53,6 +53,7 @@ class CloudLab(WidgetApp):
     plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("A small cloud: consolidation, live migration, operations")
+    state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
     def __init__(self, tenants: int = 3, per_tenant: int = 8, policy: str = "complementary",
                  maintenance_host: int = 0, bandwidth_mbit: int = 1000, spares: int = 1,

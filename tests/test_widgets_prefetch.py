@@ -1,0 +1,153 @@
+"""Rendering ahead (WidgetApp.prefetch, issue 21): the next step is already drawn.
+
+After a move, an app with a state cache renders the states one step of the
+moved control away while the kernel is idle, so a student nudging a slider is
+served from the cache.  These tests pin what is rendered (the right states,
+identical to a fresh render), what is not touched (the visible picture, text,
+counters), what is skipped (refused states, stale moves) and that it really
+runs in the idle time of a real IPython kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import ipywidgets as W
+import nbformat
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from nbclient import NotebookClient
+
+import virtlab.widgets as w
+from virtlab.widgets.base import WidgetApp
+
+
+class Counting(WidgetApp):
+    """n → n squared; refuses n > 7; counts model runs."""
+
+    state_cache = 16
+
+    def __init__(self, n=3):
+        self.runs = []
+        super().__init__({"n": W.IntSlider(value=n, min=0, max=10),
+                          "shape": W.Dropdown(options=["a", "b", "c"], value="b"),
+                          "on": W.Checkbox(value=False),
+                          "note": W.Text(value="")})
+
+    def compute(self, n, shape, on, note):
+        self.runs.append(n)
+        if n > 7:
+            raise ValueError("n must be at most 7")
+        return n * n
+
+    def describe(self, result):
+        return f"<b>{result}</b>"
+
+
+def test_neighbours_of_each_control_kind():
+    app = Counting()
+    assert [v["n"] for v in app.neighbours("n")] == [4, 2]
+    assert [v["n"] for v in app.neighbours("n", direction=-1)] == [2, 4]
+    assert [v["shape"] for v in app.neighbours("shape")] == ["c", "a"]
+    assert [v["on"] for v in app.neighbours("on")] == [True]
+    assert app.neighbours("note") == []                      # a text field has no step
+    # only the named control differs from the current values
+    for v in app.neighbours("n") + app.neighbours("shape"):
+        assert {k for k in v if v[k] != app.values()[k]} <= {"n", "shape"}
+    with pytest.raises(ValueError, match="name"):
+        app.neighbours("size")
+
+
+@given(lo=st.integers(-50, 50), span=st.integers(0, 60), step=st.integers(1, 7),
+       offset=st.integers(0, 60))
+def test_slider_neighbours_stay_in_range_one_step_away(lo, span, step, offset):
+    slider = W.IntSlider(min=lo, max=lo + span, step=step, value=lo + min(offset, span))
+
+    class One(WidgetApp):
+        def __init__(self):
+            super().__init__({"x": slider}, auto_update=False)
+
+    got = [v["x"] for v in One().neighbours("x")]
+    assert len(got) == len(set(got)) <= 2
+    for v in got:
+        assert lo <= v <= lo + span and abs(v - slider.value) == step
+
+
+def test_prefetch_renders_the_next_states_and_leaves_the_picture_alone():
+    app = Counting()
+    shown = (app.result, app.html.value, app.updates, app.error, list(app.timings))
+    assert app.prefetch_neighbours("n") == 2 and app.prefetched == 2
+    assert (app.result, app.html.value, app.updates, app.error, list(app.timings)) == shown
+    runs = len(app.runs)
+    app.controls["n"].value = 4                 # rendered ahead: no model run
+    assert len(app.runs) == runs and app.result == 16 and app.html.value == "<b>16</b>"
+    assert app.prefetch_neighbours("n") == 1    # 3 is cached already, 5 is new
+    assert app.prefetch_neighbours("n") == 0
+
+
+def test_refused_states_are_skipped_silently_and_not_cached():
+    app = Counting(n=7)
+    assert app.prefetch_neighbours("n") == 1          # 8 is refused, 6 is rendered
+    assert app.error is None and app.message.value == ""
+    assert all(dict(k[1:])["n"] != 8 for k in app._states)
+
+
+def test_no_prefetch_without_a_cache():
+    app = Counting()
+    app.state_cache = 0
+    app._states.clear()
+    runs = len(app.runs)
+    assert app.prefetch_neighbours("n") == 0 and app._states == {} and len(app.runs) == runs
+
+
+def test_a_prefetched_picture_equals_a_fresh_render():
+    app = w.tlb_lab()
+    name = "entries"
+    assert app.prefetch_neighbours(name) == 2
+    target = app.neighbours(name)[0][name]
+    app.controls[name].value = target
+    fresh = w.tlb_lab()
+    fresh.state_cache = 0
+    fresh.controls[name].value = target
+    assert bytes(app.image_bytes) == bytes(fresh.image_bytes)
+    assert app.html.value == fresh.html.value
+
+
+def test_moves_schedule_prefetch_in_the_event_loop_and_a_new_move_cancels_the_old():
+    async def session():
+        app = Counting()
+        app.prefetch_delay = 0.01
+        app.controls["n"].value = 4          # neighbours 5 (the direction moved) and 3
+        app.controls["n"].value = 5          # before the delay: 4's neighbours are stale
+        assert app.prefetched == 0           # nothing runs inside the move itself
+        await asyncio.sleep(0.2)
+        return app
+
+    app = asyncio.run(session())
+    cached = sorted(dict(k[1:])["n"] for k in app._states)
+    assert cached == [3, 4, 5, 6]            # 6 rendered ahead; 4's neighbour 5 was shown anyway
+    assert app.prefetched == 1
+
+
+def test_without_an_event_loop_a_move_renders_nothing_ahead():
+    app = Counting()
+    app.controls["n"].value = 4
+    assert app.prefetched == 0
+
+
+def test_prefetch_runs_in_the_idle_time_of_a_real_kernel():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import asyncio, virtlab.widgets as w\n"
+            "app = w.tlb_lab()\n"
+            "app.controls['entries'].value += 1\n"
+            "before = app.prefetched"),
+        nbformat.v4.new_code_cell(
+            "await asyncio.sleep(2)\n"
+            "print(before, app.prefetched)"),
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    before, after = map(int, nb.cells[1].outputs[0]["text"].split())
+    assert before == 0 and after >= 1
