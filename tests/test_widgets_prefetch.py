@@ -114,12 +114,17 @@ def test_a_prefetched_picture_equals_a_fresh_render():
     assert app.html.value == fresh.html.value
 
 
+def browser_move(control, value):
+    """What ipywidgets does with a value the browser sends (comm message "update")."""
+    control.set_state({"value": value})
+
+
 def test_moves_schedule_prefetch_in_the_event_loop_and_a_new_move_cancels_the_old():
     async def session():
         app = Counting()
         app.prefetch_delay = 0.01
-        app.controls["n"].value = 4          # neighbours 5 (the direction moved) and 3
-        app.controls["n"].value = 5          # before the delay: 4's neighbours are stale
+        browser_move(app.controls["n"], 4)   # neighbours 5 (the direction moved) and 3
+        browser_move(app.controls["n"], 5)   # before the delay: 4's neighbours are stale
         assert app.prefetched == 0           # nothing runs inside the move itself
         await asyncio.sleep(0.2)
         return app
@@ -132,8 +137,20 @@ def test_moves_schedule_prefetch_in_the_event_loop_and_a_new_move_cancels_the_ol
 
 def test_without_an_event_loop_a_move_renders_nothing_ahead():
     app = Counting()
-    app.controls["n"].value = 4
-    assert app.prefetched == 0
+    browser_move(app.controls["n"], 4)
+    assert app.prefetched == 0 and app.result == 16
+
+
+def test_a_value_set_by_code_renders_nothing_ahead():
+    async def session():
+        app = Counting()
+        app.prefetch_delay = 0.01
+        app.controls["n"].value = 4          # a notebook cell or a test, not a student's move
+        await asyncio.sleep(0.1)
+        return app
+
+    app = asyncio.run(session())
+    assert app.result == 16 and app.prefetched == 0
 
 
 def test_prefetch_runs_in_the_idle_time_of_a_real_kernel():
@@ -142,7 +159,8 @@ def test_prefetch_runs_in_the_idle_time_of_a_real_kernel():
         nbformat.v4.new_code_cell(
             "import asyncio, virtlab.widgets as w\n"
             "app = w.tlb_lab()\n"
-            "app.controls['entries'].value += 1\n"
+            "c = app.controls['entries']\n"
+            "c.set_state({'value': c.value + 1})   # as a comm message from the browser\n"
             "before = app.prefetched"),
         nbformat.v4.new_code_cell(
             "await asyncio.sleep(2)\n"
@@ -151,3 +169,33 @@ def test_prefetch_runs_in_the_idle_time_of_a_real_kernel():
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     before, after = map(int, nb.cells[1].outputs[0]["text"].split())
     assert before == 0 and after >= 1
+
+
+def test_prefetch_renders_the_static_layers_too(monkeypatch):
+    from virtlab.viz import partitioning as viz_pt
+
+    app = w.partition_lab()
+    target = app.neighbours("prod_cpus")[0]["prod_cpus"]
+    assert app.prefetch_neighbours("prod_cpus") >= 1
+    calls = []
+    real = viz_pt.assignment_figure
+    monkeypatch.setattr(viz_pt, "assignment_figure",
+                        lambda *a, **k: calls.append(a) or real(*a, **k))
+    app.controls["prod_cpus"].value = target
+    assert calls == [] and app.error is None            # bars and picture: rendered ahead
+    fresh = w.partition_lab(prod_cpus=target)
+    assert bytes(app.bars.value) == bytes(fresh.bars.value)
+
+
+def test_static_layers_are_kept_per_language():
+    from virtlab import set_language
+
+    app = w.partition_lab()
+    english = bytes(app.bars.value)
+    previous = set_language("de")
+    try:
+        app.controls["seed"].value += 1          # same partitions: the bars' own key
+        german = bytes(app.bars.value)
+    finally:
+        set_language(previous)
+    assert b"Hauptspeicher (GiB)" in german and b"Hauptspeicher" not in english

@@ -22,10 +22,10 @@ Two things keep a redraw cheap on a slow machine (issue 21; measured by
   sets :attr:`WidgetApp.state_cache` to keep that many rendered states
   (result, SVG, HTML): going back to a state shown before costs no model run,
   no matplotlib and no SVG serialisation.  Static layers (a second image that
-  depends on a few controls) are set in :meth:`WidgetApp.layers`, which runs
-  for cached states too;
-* such an app also renders, while the kernel is idle after a move, the
-  states one step of the moved control away (:attr:`WidgetApp.prefetch`:
+  depends on a few controls) come from :meth:`WidgetApp.layer_images`, which
+  runs for cached states too;
+* such an app also renders, while the kernel is idle after a move in the
+  browser, the states one step of the moved control away (:attr:`WidgetApp.prefetch`:
   the next slider step either way, the neighbouring options, the other
   checkbox value), so a student nudging a control is served from the cache.
   The rendering runs in the kernel's event loop, one state per turn, and is
@@ -192,11 +192,23 @@ class WidgetApp:
         """Return HTML shown under the figure (a table, a verdict, ...)."""
         return ""
 
-    def layers(self, result: Any) -> None:
-        """Set static layers (extra images, cached by the app) for ``result``.
+    def layer_images(self, result: Any) -> dict[W.Image, bytes]:
+        """Static layers for ``result``: extra image widgets and their SVG.
 
-        Called after every successful update, also when the state came from
-        :attr:`state_cache`; :meth:`draw` returns the changing picture only.
+        An app whose picture has a part that depends on a few controls only
+        shows it in an image of its own, rendered once per value of those
+        controls (the app keeps the renders) and returned here; :meth:`draw`
+        returns the changing picture only.  Called after every successful
+        update, also when the state came from :attr:`state_cache`, and when a
+        state is rendered ahead (then only to fill the app's own store).
+        """
+        return {}
+
+    def layers(self, result: Any) -> None:
+        """Adjust controls to ``result`` after an update (e.g. a slider's range).
+
+        Called after every successful update, after the layer images are set;
+        never for states rendered ahead.
         """
 
     # -- machinery ---------------------------------------------------------
@@ -218,6 +230,8 @@ class WidgetApp:
             self.error = str(exc)
             self.message.value = error_html(self.error)
             return False
+        for widget, layer in self.layer_images(result).items():
+            widget.value = layer
         self.layers(result)
         self.result = result
         self.error = None
@@ -320,9 +334,10 @@ class WidgetApp:
         if self._state_key(values) in self._states:
             return False
         try:
-            self._rendered(values)
+            result, _image, _text = self._rendered(values)
         except (ValueError, TypeError):
             return False
+        self.layer_images(result)        # the static layers of that state, into the app's store
         self.prefetched += 1
         return True
 
@@ -396,7 +411,11 @@ class WidgetApp:
         if not self.update():
             return
         name = next((n for n, c in self.controls.items() if c is change["owner"]), None)
-        if name is not None:
+        # Render ahead only for a student's move in the browser: ipywidgets holds
+        # the property lock while a value received from the front end notifies
+        # (Widget.set_state); a value set by code (a notebook cell, a test) is not
+        # followed by another, so nothing is drawn for it.
+        if name is not None and "value" in getattr(change["owner"], "_property_lock", {}):
             old, new = change.get("old"), change.get("new")
             numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
                           for v in (old, new))

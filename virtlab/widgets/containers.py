@@ -18,7 +18,7 @@ import ipywidgets as W
 
 from .. import containers as ct
 from ..errors import check_bool, check_choice, check_int
-from ..i18n import N_, _
+from ..i18n import N_, _, language
 from ..viz import containers as viz_ct, to_svg
 from .base import WidgetApp
 
@@ -50,7 +50,7 @@ class ContainerLab(WidgetApp):
         # The stack picture changes only with the number of boxes shown (1-4): a second
         # image, rendered once per count and cached; a redraw renders the bar chart only.
         self.diagram = W.Image(format="svg+xml", layout=W.Layout(max_width="60%"))
-        self._diagram_svg: dict[int, bytes] = {}
+        self._diagram_svg: dict[tuple[str, int], bytes] = {}
         controls = {
             "instances": W.IntSlider(value=instances, min=1, max=200, description=_("instances")),
             "app_mb": W.IntSlider(value=app_mb, min=10, max=4096, step=10,
@@ -68,11 +68,11 @@ class ContainerLab(WidgetApp):
                 ct.blast_radius("container", incident, limits=limits),
                 ct.blast_radius("vm", incident))
 
-    def layers(self, result):
-        shown = max(1, min(result[0].instances, 4))
-        if shown not in self._diagram_svg:
-            self._diagram_svg[shown] = to_svg(viz_ct.stacks_figure(shown))
-        self.diagram.value = self._diagram_svg[shown]
+    def layer_images(self, result):
+        key = (language(), max(1, min(result[0].instances, 4)))   # labels: current language
+        if key not in self._diagram_svg:
+            self._diagram_svg[key] = to_svg(viz_ct.stacks_figure(key[1]))
+        return {self.diagram: self._diagram_svg[key]}
 
     def draw(self, result):
         return viz_ct.density_figure(result[0])

@@ -119,12 +119,12 @@ class HypervisorTypesApp(WidgetApp):
         return HypervisorTypesResult(chosen, compare_stacks(costs, size_kib, STACK_KINDS),
                                      costs)
 
-    def layers(self, result: HypervisorTypesResult) -> None:
+    def layer_images(self, result: HypervisorTypesResult) -> dict:
         key = (language(), result.stack.kind)
         if key not in self._diagram_png:
             self._diagram_png[key] = to_svg(stack_diagram(result.stack, width=6.0,
                                                           height=3.6))
-        self.diagram.value = self._diagram_png[key]
+        return {self.diagram: self._diagram_png[key]}
 
     def draw(self, result: HypervisorTypesResult):
         kind = result.stack.kind

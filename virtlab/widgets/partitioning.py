@@ -16,7 +16,7 @@ import ipywidgets as W
 
 from .. import partitioning as pt
 from ..errors import check_int
-from ..i18n import N_, _
+from ..i18n import N_, _, language
 from ..viz import partitioning as viz_pt
 from ..viz import to_svg
 from .base import WidgetApp
@@ -80,14 +80,14 @@ class PartitionLab(WidgetApp):
         demand = pt.make_demand(list(_NAMES), steps=96, seed=seed, mean=2.0, burst=4.0)
         return a, pt.compare_static_shared(machine.cpus, demand, ent)
 
-    def layers(self, result):
-        assignment, _ = result
-        key = assignment.partitions
+    def layer_images(self, result):
+        assignment, _u = result
+        key = (language(), assignment.partitions)    # its labels are in the current language
         if key not in self._bars_svg:
             if len(self._bars_svg) > 64:
                 self._bars_svg.clear()
             self._bars_svg[key] = to_svg(viz_pt.assignment_figure(assignment))
-        self.bars.value = self._bars_svg[key]
+        return {self.bars: self._bars_svg[key]}
 
     def draw(self, result):
         return viz_pt.utilization_figure(result[1])
