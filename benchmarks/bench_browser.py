@@ -2,9 +2,12 @@
 
 JupyterLab and headless system Chromium are started with the helpers of the
 browser test (``tests/test_browser.py``: ``JupyterServer``, ``LabPage``,
-``find_chromium``).  A scratch notebook shows the naive baseline app
-(:class:`benchmarks.baseline.BaselineApp`) and every app of
-:func:`virtlab.widgets.apps`, one per cell.  For each app one control is moved
+``find_chromium``).  The apps of :func:`virtlab.widgets.apps` are shown page
+by page as the course shows them (:func:`course_pages`: the apps of one course
+notebook, at most four, on one page): a scratch notebook per page with the
+naive baseline app (:class:`benchmarks.baseline.BaselineApp`) and those apps,
+one per cell, opened, measured, closed and its kernel shut down before the
+next.  For each app one control is moved
 ``WARMUP + MOVES`` times, alternating between two values (a slider one step
 up and back with the arrow keys, else between its ends with End/Home; a
 dropdown between two options; a checkbox or toggle button back and forth); the
@@ -34,7 +37,7 @@ at the ends of its range) with ``WALK_PAUSE_S`` between moves — a student
 looking at each picture — so each move's state was drawn ahead during the
 pause.  The first move of the series is cold.
 
-The page is a scratch notebook under JupyterLab's default settings as
+Each page is a scratch notebook under JupyterLab's default settings as
 students have them (windowing "contentVisibility"), and the server gets the
 options ``virtlab lab`` passes (kernel websockets with ``TCP_NODELAY``,
 :mod:`virtlab.labserver`).
@@ -56,6 +59,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -270,15 +274,48 @@ def _p(samples: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
+def course_pages(names: list[str], folder: Path = ROOT / "notebooks") -> list[tuple[str, list[str]]]:
+    """``names`` grouped as the course shows them: (notebook stem, apps) per page.
+
+    An app belongs to the first course notebook whose code calls it; apps no
+    notebook calls get a page each.
+
+    Examples
+    --------
+    >>> dict(course_pages(["tlb_lab", "page_walk", "partition_lab"]))["12_memory_virtualization"]
+    ['tlb_lab', 'page_walk']
+    """
+    pages: dict[str, list[str]] = {}
+    placed: set[str] = set()
+    for nb in sorted(folder.glob("[0-9]*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        found = [n for n in names if n not in placed and re.search(rf"\b{n}\(", code)]
+        if found:
+            pages[nb.stem] = found
+            placed.update(found)
+    for n in names:
+        if n not in placed:
+            pages[n] = [n]
+    return list(pages.items())
+
+
 def measure_in_browser(names: list[str]) -> dict[str, dict[str, Any]]:
-    """Per app (and ``baseline``): round-trip samples (ms), control kind, kernel ms."""
+    """Per app: round-trip samples (ms), control kind, kernel ms, and its page's baseline.
+
+    Each page shows the baseline app and the apps of one course notebook
+    (:func:`course_pages`: at most four), as a student has them; the page is
+    closed and its kernel shut down before the next.
+    """
     from playwright.sync_api import sync_playwright
 
     tb = _browser_helpers()
     work = Path(tempfile.mkdtemp(prefix="virtlab-bench-browser-"))
     root = work / "root"
     root.mkdir()
-    scratch_notebook(names, root / "bench.ipynb")
+    pages = course_pages(names)
+    for stem, apps_ in pages:
+        scratch_notebook(apps_, root / f"bench-{stem}.ipynb")
     old_path = os.environ.get("PYTHONPATH")
     code = os.environ.get("VIRTLAB_BENCH_CODE", "").strip()
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (code, str(ROOT), old_path) if p)
@@ -298,27 +335,15 @@ def measure_in_browser(names: list[str]) -> dict[str, dict[str, Any]]:
             try:
                 lab = tb.LabPage(context, server)
                 lab.ensure_fresh()
-                page = lab.page
-                panel_id = page.evaluate(tb.JS_OPEN, "bench.ipynb")
-                tb.wait_for_state(page, panel_id,
-                                  lambda s: s["ready"] and s["status"] == "idle",
-                                  90, "the kernel to start")
-                tb.run_all_cells(page)
-                state = tb.wait_for_state(
-                    page, panel_id,
-                    lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
-                    300, "all apps to be built")
-                if state["errors"]:
-                    raise RuntimeError(f"scratch notebook raised: {state['errors'][0]}")
-                cells = page.locator(f"[id='{panel_id}'] .jp-CodeCell")
-                for i, name in enumerate([BASELINE] + names, start=1):
-                    app = cells.nth(i).locator(".virtlab-app").first
+                for stem, apps_ in pages:
                     try:
-                        app.wait_for(timeout=30_000)
-                        app.scroll_into_view_if_needed()
-                        out[name] = measure_app(page, app, panel_id, name)
-                    except Exception as exc:  # noqa: BLE001 - one app must not hide the rest
-                        out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+                        got = measure_page(lab.page, tb, f"bench-{stem}.ipynb", apps_)
+                    except Exception as exc:  # noqa: BLE001 - one page must not hide the rest
+                        got = {n: {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+                               for n in apps_}
+                    finally:
+                        server.shutdown_sessions(f"bench-{stem}.ipynb")
+                    out.update(got)
             finally:
                 context.close()
     finally:
@@ -329,6 +354,37 @@ def measure_in_browser(names: list[str]) -> dict[str, dict[str, Any]]:
             os.environ["PYTHONPATH"] = old_path
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def measure_page(page, tb, path: str, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Open the scratch notebook ``path``, run it, measure its baseline and apps, close it."""
+    panel_id = page.evaluate(tb.JS_OPEN, path)
+    try:
+        tb.wait_for_state(page, panel_id, lambda s: s["ready"] and s["status"] == "idle",
+                          90, "the kernel to start")
+        tb.run_all_cells(page)
+        state = tb.wait_for_state(
+            page, panel_id,
+            lambda s: s["errors"] or (s["pending"] == 0 and s["status"] == "idle"),
+            300, "all apps to be built")
+        if state["errors"]:
+            raise RuntimeError(f"scratch notebook raised: {state['errors'][0]}")
+        cells = page.locator(f"[id='{panel_id}'] .jp-CodeCell")
+        measured: dict[str, dict[str, Any]] = {}
+        for i, name in enumerate([BASELINE] + names, start=1):
+            app = cells.nth(i).locator(".virtlab-app").first
+            try:
+                app.wait_for(timeout=30_000)
+                app.scroll_into_view_if_needed()
+                measured[name] = measure_app(page, app, panel_id, name)
+            except Exception as exc:  # noqa: BLE001 - one app must not hide the rest
+                measured[name] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        base = measured.pop(BASELINE)
+        for name in names:
+            measured[name]["baseline"] = base
+        return measured
+    finally:
+        page.evaluate(tb.JS_CLOSE, panel_id)
 
 
 def measure_app(page, app, panel_id, name: str) -> dict[str, Any]:
@@ -396,20 +452,29 @@ def browser_round_trip() -> list[dict[str, Any]]:
         return [row("browser round trip", None, "ms", "runs", False, error=reason)]
     t0 = time.perf_counter()
     got = measure_in_browser(names)
-    base = got.get(BASELINE, {})
-    if "error" in base:
-        return [row("browser baseline round trip", None, "ms", "runs", False,
-                    error=base["error"])]
-    stats = {name: {"p50": statistics.median(g["samples"]), "p95": _p(g["samples"], 0.95),
-                    "max": max(g["samples"]), "kernel": statistics.median(g["kernel"])}
-             for name, g in got.items() if "samples" in g}
-    b = stats[BASELINE]
-    rows = [row("browser baseline (naive one-line plot) round trip p50", round(b["p50"], 1),
-                "ms", "(context)", True, x_baseline=1.0, n=len(base["samples"])),
-            row("browser baseline (naive one-line plot) kernel p50", round(b["kernel"], 1),
-                "ms", "(context)", True, x_baseline=1.0)]
+
+    def summary(g):
+        return {"p50": statistics.median(g["samples"]), "p95": _p(g["samples"], 0.95),
+                "max": max(g["samples"]), "kernel": statistics.median(g["kernel"])}
+
+    # every page measured its own baseline; each app's ratios use its page's
+    bases = {id(g["baseline"]): g["baseline"] for g in got.values() if "baseline" in g}
+    good = [summary(b) for b in bases.values() if "samples" in b]
+    if not good:
+        why = next((b.get("error") for b in bases.values()), None) or "no page measured"
+        return [row("browser baseline round trip", None, "ms", "runs", False, error=why)]
+    rows = [row("browser baseline (naive one-line plot) round trip p50",
+                round(statistics.median(b["p50"] for b in good), 1), "ms", "(context)", True,
+                x_baseline=1.0, pages=len(good),
+                range=[round(min(b["p50"] for b in good), 1),
+                       round(max(b["p50"] for b in good), 1)]),
+            row("browser baseline (naive one-line plot) kernel p50",
+                round(statistics.median(b["kernel"] for b in good), 1), "ms", "(context)",
+                True, x_baseline=1.0)]
     for name in names:
         g = got.get(name, {"error": "not measured"})
+        if "samples" in g and "samples" not in g.get("baseline", {}):
+            g = {"error": "its page's baseline was not measured"}
         if "skip" in g:
             rows.append(row(f"browser {name} round trip", None, "ms", "n/a", True,
                             note=g["skip"]))
@@ -418,7 +483,7 @@ def browser_round_trip() -> list[dict[str, Any]]:
             rows.append(row(f"browser {name} round trip", None, "ms", "measured", False,
                             error=g["error"]))
             continue
-        s = stats[name]
+        s, b = summary(g), summary(g["baseline"])
         extra = {"n": len(g["samples"]), "control": g["control"],
                  "kernel_share": round(s["kernel"] / s["p50"], 3)}
         rows += [

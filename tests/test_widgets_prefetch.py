@@ -31,7 +31,7 @@ class Counting(WidgetApp):
     def __init__(self, n=3):
         self.runs = []
         super().__init__({"n": W.IntSlider(value=n, min=0, max=10),
-                          "shape": W.Dropdown(options=["a", "b", "c"], value="b"),
+                          "shape": W.Dropdown(options=["a", "b", "c", "d"], value="b"),
                           "on": W.Checkbox(value=False),
                           "note": W.Text(value="")})
 
@@ -50,6 +50,8 @@ def test_neighbours_of_each_control_kind():
     assert [v["n"] for v in app.neighbours("n")] == [4, 2]
     assert [v["n"] for v in app.neighbours("n", direction=-1)] == [2, 4]
     assert [v["shape"] for v in app.neighbours("shape")] == ["c", "a"]
+    app.controls["shape"].value = "d"
+    assert [v["shape"] for v in app.neighbours("shape")] == ["c"]          # the last option
     assert [v["on"] for v in app.neighbours("on")] == [True]
     assert app.neighbours("note") == []                      # a text field has no step
     # only the named control differs from the current values
@@ -115,8 +117,15 @@ def test_a_prefetched_picture_equals_a_fresh_render():
 
 
 def browser_move(control, value):
-    """What ipywidgets does with a value the browser sends (comm message "update")."""
-    control.set_state({"value": value})
+    """What ipywidgets does with a value the browser sends (comm message "update").
+
+    A selection (dropdown, toggle buttons) sends its ``index``, a slider or a
+    checkbox its ``value``.
+    """
+    if isinstance(control, (W.Dropdown, W.ToggleButtons)):
+        control.set_state({"index": control.options.index(value)})
+    else:
+        control.set_state({"value": value})
 
 
 def test_moves_schedule_prefetch_in_the_event_loop_and_a_new_move_cancels_the_old():
@@ -133,6 +142,19 @@ def test_moves_schedule_prefetch_in_the_event_loop_and_a_new_move_cancels_the_ol
     cached = sorted(dict(k[1:])["n"] for k in app._states)
     assert cached == [3, 4, 5, 6]            # 6 rendered ahead; 4's neighbour 5 was shown anyway
     assert app.prefetched == 1
+
+
+def test_a_selection_moved_in_the_browser_renders_its_neighbours():
+    async def session():
+        app = Counting()
+        app.prefetch_delay = 0.01
+        browser_move(app.controls["shape"], "c")     # the browser sends index 2
+        await asyncio.sleep(0.2)
+        return app
+
+    app = asyncio.run(session())
+    assert app.values()["shape"] == "c" and app.prefetched == 1      # "b" was shown before
+    assert sorted(dict(k[1:])["shape"] for k in app._states) == ["b", "c", "d"]
 
 
 def test_without_an_event_loop_a_move_renders_nothing_ahead():

@@ -412,10 +412,11 @@ class WidgetApp:
             return
         name = next((n for n, c in self.controls.items() if c is change["owner"]), None)
         # Render ahead only for a student's move in the browser: ipywidgets holds
-        # the property lock while a value received from the front end notifies
-        # (Widget.set_state); a value set by code (a notebook cell, a test) is not
-        # followed by another, so nothing is drawn for it.
-        if name is not None and "value" in getattr(change["owner"], "_property_lock", {}):
+        # the property lock while a state received from the front end notifies
+        # (Widget.set_state; "value", or "index" for a selection); a value set by
+        # code (a notebook cell, a test) is not followed by another, so nothing
+        # is drawn for it.
+        if name is not None and getattr(change["owner"], "_property_lock", None):
             old, new = change.get("old"), change.get("new")
             numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
                           for v in (old, new))
