@@ -158,6 +158,36 @@ def test_plain_ticks_apps_draw_matplotlibs_labels_as_plain_texts(name):
     assert all(label in texts for label in want)
 
 
+@pytest.mark.parametrize("name", sorted(w.apps()))
+def test_dropping_unseen_ticks_changes_no_byte(name):
+    # viz.base.drop_hidden_ticks (every redraw): axes drawn without ticks lose their
+    # tick machinery; the picture must be byte for byte what matplotlib writes anyway
+    from virtlab.viz.base import drop_hidden_ticks, plain_ticks
+
+    app = w.apps()[name]()
+    if app.draw(app.result) is None:
+        pytest.skip(f"{name} draws no figure")
+
+    def svg(drop):
+        fig = app.draw(app.result)
+        if drop:
+            drop_hidden_ticks(fig)
+        return to_svg(plain_ticks(fig) if app.plain_ticks else fig)
+
+    assert svg(True) == svg(False)
+
+
+def test_every_redraw_drops_the_ticks_nobody_sees(monkeypatch):
+    import virtlab.widgets.base as base
+
+    seen = []
+    monkeypatch.setattr(base, "to_svg", lambda fig: seen.append(fig) or b"<svg/>")
+    app = w.page_walk()                       # a diagram on an Axes with the axis off
+    app.controls["step"].value = 3
+    assert seen and all(not ax.axison for ax in seen[-1].axes)
+    assert all(len(ax.get_xticks()) == len(ax.get_yticks()) == 0 for ax in seen[-1].axes)
+
+
 def test_text_measuring_is_shared_across_redraws_and_changes_no_byte():
     # viz.base keeps matplotlib's SVG text measurements for the process: a second
     # redraw of the same picture measures nothing anew, and the SVG is byte for

@@ -30,8 +30,8 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from ..errors import check_bool, check_int, check_number, check_type
 
-__all__ = ["PALETTE", "color_for", "fast_legend", "fast_ticks", "freeze_ticks", "new_figure",
-           "nice_ticks", "plain_ticks", "to_png", "to_svg"]
+__all__ = ["PALETTE", "color_for", "drop_hidden_ticks", "fast_legend", "fast_ticks",
+           "freeze_ticks", "new_figure", "nice_ticks", "plain_ticks", "to_png", "to_svg"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), used for VMs, techniques, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -319,6 +319,32 @@ def freeze_ticks(ax, which: str = "xy", *, fontsize: float | str | None = None,
             fast_ticks(ax, w, minor, None, length=axis.minorTicks[0].get_tick_padding())
         (ax.set_xticks if w == "x" else ax.set_yticks)([])
         (ax.set_xticks if w == "x" else ax.set_yticks)([], minor=True)
+
+
+def drop_hidden_ticks(fig: Figure) -> Figure:
+    """Remove the ticks of every axis that draws none (axes off, axis hidden); returns ``fig``.
+
+    matplotlib still locates, formats and lays out the ticks of an axis it
+    does not draw (the diagrams drawn on an Axes with ``set_axis_off``: the
+    page walk, the course map, translated code); that was 2–8 ms of such a
+    widget redraw on the development machine.  The SVG is byte for byte the
+    same (tested for every app).
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2, margins={})
+    >>> ax = fig.add_subplot()
+    >>> ax.set_axis_off()
+    >>> len(drop_hidden_ticks(fig).axes[0].get_xticks())
+    0
+    """
+    check_type("fig", fig, Figure)
+    for ax in fig.axes:
+        for axis, set_ticks in ((ax.xaxis, ax.set_xticks), (ax.yaxis, ax.set_yticks)):
+            if not (ax.axison and axis.get_visible()):
+                set_ticks([])
+                set_ticks([], minor=True)
+    return fig
 
 
 def plain_ticks(fig: Figure) -> Figure:

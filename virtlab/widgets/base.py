@@ -77,7 +77,7 @@ import time
 from collections import OrderedDict, deque
 
 from ..i18n import _, language
-from ..viz.base import plain_ticks, to_svg
+from ..viz.base import drop_hidden_ticks, plain_ticks, to_svg
 
 __all__ = ["WidgetApp"]
 
@@ -260,8 +260,10 @@ class WidgetApp:
         result = self.compute(**values)
         fig = self.draw(result)
         text = self.describe(result)
-        if fig is not None and self.plain_ticks:
-            plain_ticks(fig)
+        if fig is not None:
+            drop_hidden_ticks(fig)          # the same picture, without locating unseen ticks
+            if self.plain_ticks:
+                plain_ticks(fig)
         image = to_svg(fig) if fig is not None else None
         if key is not None:
             self._states[key] = (result, image, text)
