@@ -99,7 +99,7 @@ def layer(module: str) -> str:
     if module == "virtlab":
         return "root"
     if module in ("virtlab.cli", "virtlab.__main__", "virtlab.coursecli",
-                  "virtlab.coursefiles"):
+                  "virtlab.coursefiles", "virtlab.labserver"):
         return "cli"
     if module == "virtlab.paths":
         return "tooling"
