@@ -74,6 +74,8 @@ HUB_ARGS ?=
 # (pinned by deploy/hub/node/package-lock.json; never installed globally).
 $(HUBSTAMP): pyproject.toml $(STAMP)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -e '.[hub]'
+	@# the hub's packages pull rfc3987-syntax back in: removed again, as in setup
+	@$(VPY) -m pip uninstall --yes --quiet rfc3987-syntax >/dev/null 2>&1 || true
 	@touch $(HUBSTAMP)
 
 $(CHP): $(HUB)/node/package.json $(HUB)/node/package-lock.json

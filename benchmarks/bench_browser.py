@@ -42,11 +42,12 @@ students have them (windowing "contentVisibility"), and the server gets the
 options ``virtlab lab`` passes (kernel websockets with ``TCP_NODELAY``,
 :mod:`virtlab.labserver`).
 
-Rows per app: round trip p50 / p95 / max and kernel-side p50, each with
+Rows per app: round trip p50 / p95 / max and kernel-side p50 (cold), p50 /
+p95 of the revisits, p50 / p95 and kernel p50 of stepping on; each with
 ``x_baseline``: the figure divided by the same statistic of the baseline app
-measured in the same page and kernel (kernel p50 / baseline kernel p50 — the
-issue's target is <= 0.35).  Targets (issue 21): p50 <= 50 ms, p95 <= 100 ms
-on an idle machine.
+measured on the same page and kernel (kernel p50 / baseline kernel p50 — the
+issue's target is <= 0.35).  The baseline rows give the median over the
+pages.  Targets (issue 21): p50 <= 50 ms, p95 <= 100 ms on an idle machine.
 
 ``VIRTLAB_BENCH_APPS=a,b`` limits the apps (for trying a fix quickly);
 ``VIRTLAB_BENCH_CODE=DIR`` puts another checkout's ``virtlab`` first on the

@@ -373,9 +373,10 @@ def main(argv: list[str] | None = None) -> int:
         "p95_target_ms": P95_TARGET_MS,
         "runs": runs,
         "capacity": capacity(runs),
-        "note": ("measured on a machine shared with other work: the load average "
-                 "(load_avg_1min_*) includes other users' processes, so these figures "
-                 "are pessimistic for an idle machine"),
+        "note": ("load_avg_1min_* is the whole machine's load: on a machine shared with "
+                 "other work it includes their processes, and the figures are then "
+                 "pessimistic; each student moves the first slider of the notebook, so "
+                 "once its values have been shown the widgets' state cache serves them"),
     }
     tmp_out = args.out.with_suffix(".json.tmp")
     tmp_out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")

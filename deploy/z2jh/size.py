@@ -187,7 +187,7 @@ def header(s: dict[str, Any]) -> str:
         f"#   memory per student {m['rss_per_student_mib']} MiB RSS (server + kernel), "
         f"CPU {m['cpu_per_student_cores']} cores per interacting student,",
         f"#   widget p95 {m['widget_p95_ms']} ms at load average "
-        f"{m['load_avg_1min_before']} (a shared machine: pessimistic).",
+        f"{m['load_avg_1min_before']} (README 'How many students fit').",
         f"# => {s['students_per_node']} students per {s['node']['cpu']:g}-core / "
         f"{s['node']['mem_gib']:g} GiB node ({s['binding_resource']} binds), "
         f"{s['nodes']} user nodes; see deploy/z2jh/sizing.json.",
