@@ -62,6 +62,8 @@ EXCLUDED_MODULES = {
                            "with dest='' would write the course into the working directory; "
                            "tests/test_coursefiles.py covers its refusals",
     "virtlab.grading.cli": "the grading subcommands of the command line (see virtlab.cli)",
+    "virtlab.labserver": "a plug-in class the Jupyter server instantiates (its constructor is "
+                         "jupyter_server's, a traitlets configurable); tests/test_labserver.py",
     "virtlab.grading.report": _FILES_AND_KERNELS,
     "virtlab.grading.runner": _FILES_AND_KERNELS,
 }

@@ -96,3 +96,14 @@ def test_factories_refuse_bad_presets_naming_them():
     for factory, name, value in cases:
         with pytest.raises((ValueError, TypeError), match=name):
             factory(**{name: value})
+
+
+def test_migrated_vms_are_a_dotted_outline_not_a_dot_pattern():
+    # issue 21: the '..' hatch of migrated VMs was one SVG <pattern> of 67 KB of circle
+    # paths, 80 % of cloud_lab's picture, decoded and painted by the browser every move
+    import re
+
+    svg = bytes(w.cloud_lab().image_bytes)
+    assert b"stroke-dasharray" in svg                      # the dotted outline
+    assert max(len(d) for d in re.findall(rb' d="([^"]*)"', svg)) < 5_000
+    assert len(svg) < 30_000

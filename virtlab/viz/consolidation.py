@@ -150,7 +150,7 @@ def host_map(placement: Placement, impact: FailureImpact | None = None, *,
     styles = {"normal": {"edgecolors": "white", "linewidths": 0.5},
               "failed": {"edgecolors": "white", "linewidths": 0.5, "hatch": "///",
                          "alpha": 0.35},
-              "moved": {"edgecolors": "#d62728", "linewidths": 1.2, "hatch": ".."}}
+              "moved": {"edgecolors": "#d62728", "linewidths": 1.2, "linestyles": ":"}}
     for style, (xs, hs, ys, cs) in groups.items():
         # one collection per style: far cheaper than a Rectangle patch per VM
         verts = [[(x - 0.4, y), (x + 0.4, y), (x + 0.4, y + h), (x - 0.4, y + h)]
