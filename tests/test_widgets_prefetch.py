@@ -185,7 +185,10 @@ def test_prefetch_runs_in_the_idle_time_of_a_real_kernel():
             "c.set_state({'value': c.value + 1})   # as a comm message from the browser\n"
             "before = app.prefetched"),
         nbformat.v4.new_code_cell(
-            "await asyncio.sleep(2)\n"
+            "for _ in range(100):          # the kernel is idle between these sleeps\n"
+            "    await asyncio.sleep(0.05)\n"
+            "    if app.prefetched:\n"
+            "        break\n"
             "print(before, app.prefetched)"),
     ]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
