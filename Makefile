@@ -51,8 +51,11 @@ NB ?= 00
 present: setup
 	$(VENV)/bin/virtlab present $(NB) $(ARGS)
 
+# --no-loadscope-reorder: xdist would otherwise hand out files by their number of tests,
+# not in the longest-first order tests/conftest.py gives them (the browser files, few tests
+# but minutes long, came last and kept one worker busy while the other idled).
 test: setup
-	$(VPY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
+	$(VPY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 notebooks: setup
 	$(VPY) scripts/execute_notebooks.py $(ARGS)

@@ -52,10 +52,12 @@ def _weight(item) -> int:
 def pytest_collection_modifyitems(session, config, items):
     """Longest files first, so `make test`'s two workers finish together.
 
-    ``--dist loadfile`` hands out whole files in collection order; a long file
-    handed out last keeps one worker busy while the other idles.  Files with a
-    browser or slow test go first, then the notebooks, then the quick tests
-    (order kept within each group and file).
+    ``--dist loadfile`` hands out whole files in collection order (with
+    ``--no-loadscope-reorder``, which `make test` passes: by default xdist
+    reorders files by their number of tests); a long file handed out last keeps
+    one worker busy while the other idles.  Files with a browser or slow test
+    go first, then the notebooks, then the quick tests (order kept within each
+    group and file).
     """
     first: dict = {}
     for item in items:
