@@ -12,7 +12,7 @@ text, and a message line for errors.  Any control change calls
    :meth:`describe` (HTML),
 4. stores the rendered figure in the image widget.
 
-Two things keep a redraw cheap on a slow machine (issue 21; measured by
+Three things keep a redraw cheap on a slow machine (issue 21; measured by
 ``benchmarks/bench_browser.py``):
 
 * sliders send their value when released (``continuous_update=False``, set
@@ -166,7 +166,7 @@ class WidgetApp:
         self.timings: deque[float] = deque(maxlen=256)
         self.prefetched = 0
         self._states: OrderedDict[tuple, tuple] = OrderedDict()
-        self._generation = 0      # bumped by every move: pending prefetches of older moves stop
+        self._generation = 0      # bumped by every browser move: older prefetches stop
         for control in self.controls.values():
             if isinstance(control, _SLIDERS):
                 control.continuous_update = False
@@ -324,13 +324,13 @@ class WidgetApp:
         the model refuses, are skipped (nothing is shown).  The app's
         visible state (``result``, pictures, text, ``updates``) is not touched.
         """
+        return sum(self._prefetch_one(values) for values in self._ahead(name, direction))
+
+    def _ahead(self, name: str, direction: int) -> list[dict[str, Any]]:
+        """The states to render ahead for a move of ``name`` ([] when it is off)."""
         if not (self.state_cache and self.prefetch):
-            return 0
-        done = 0
-        for values in self.neighbours(name, direction)[:self.prefetch]:
-            if self._prefetch_one(values):
-                done += 1
-        return done
+            return []
+        return self.neighbours(name, direction)[:self.prefetch]
 
     def _prefetch_one(self, values: dict[str, Any]) -> bool:
         if self._state_key(values) in self._states:
@@ -346,14 +346,14 @@ class WidgetApp:
     def _schedule_prefetch(self, name: str, direction: int) -> None:
         """Render the neighbours of ``name`` in the kernel's idle time (one per loop turn)."""
         self._generation += 1
-        if not (self.state_cache and self.prefetch):
+        pending = self._ahead(name, direction)
+        if not pending:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:        # no event loop (a script, a test): nothing runs later
             return
         generation = self._generation
-        pending = self.neighbours(name, direction)[:self.prefetch]
 
         def step() -> None:
             # a newer move makes these neighbours stale; its own prefetch takes over
