@@ -19,6 +19,9 @@ ifeq ($(origin LANG),command line)
 unexport LANG
 endif
 
+# rfc3987-syntax out of the venv (why: in the setup recipe below)
+DROP_IRI_CHECKER = $(VPY) -m pip uninstall --yes --quiet rfc3987-syntax >/dev/null 2>&1 || true
+
 .PHONY: setup lab present test notebooks bench assign site clean hub hub-setup test-hub bench-hub
 
 setup: $(STAMP)
@@ -40,7 +43,7 @@ $(STAMP): pyproject.toml
 	@# when present, which builds ~35 Earley parsers at import: ~0.9 s for every such
 	@# process. It only checks the "iri" formats, which no Jupyter schema uses
 	@# (python-jsonschema/jsonschema#1428); without it jsonschema skips those checkers.
-	@$(VPY) -m pip uninstall --yes --quiet rfc3987-syntax >/dev/null 2>&1 || true
+	@$(DROP_IRI_CHECKER)
 	@touch $(STAMP)
 
 lab: setup
@@ -78,7 +81,7 @@ HUB_ARGS ?=
 $(HUBSTAMP): pyproject.toml $(STAMP)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -e '.[hub]'
 	@# the hub's packages pull rfc3987-syntax back in: removed again, as in setup
-	@$(VPY) -m pip uninstall --yes --quiet rfc3987-syntax >/dev/null 2>&1 || true
+	@$(DROP_IRI_CHECKER)
 	@touch $(HUBSTAMP)
 
 $(CHP): $(HUB)/node/package.json $(HUB)/node/package-lock.json
