@@ -31,7 +31,7 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from ..errors import check_bool, check_int, check_number, check_type
 
 __all__ = ["PALETTE", "color_for", "drop_hidden_ticks", "fast_legend", "fast_ticks",
-           "freeze_ticks", "new_figure", "nice_ticks", "plain_ticks", "to_png", "to_svg"]
+           "freeze_ticks", "measure_text", "new_figure", "nice_ticks", "plain_ticks", "to_png", "to_svg"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), used for VMs, techniques, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -143,6 +143,21 @@ def _measure(s, prop, ismath):
 
 
 _TEXT2PATH = TextToPath()
+
+
+def measure_text(s: str, prop: FontProperties) -> tuple[float, float, float]:
+    """Width, height and descent of ``s`` in points, as matplotlib's SVG output measures it.
+
+    Kept for the process (the measure is a pure function of the string and
+    the font properties at SVG's fixed 72 dpi).
+
+    Examples
+    --------
+    >>> w, h, d = measure_text("Hg", FontProperties(size=10))
+    >>> 0 < d < h < 12 and w > 0
+    True
+    """
+    return _measure(s, prop.copy(), False)
 
 
 def _svg_text_size(renderer, s, prop, ismath):

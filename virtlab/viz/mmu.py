@@ -23,8 +23,10 @@ from ..mmu.page_table import WalkStep
 from ..mmu.scenario import AddressChain, SideBySide, TLBRun
 from ..i18n import _, N_
 from .base import PALETTE, fast_ticks, new_figure, nice_ticks
+from .scene import Scene
 
-__all__ = ["address_chain", "cost_crossover", "page_walk", "shadow_vs_nested", "tlb_curve"]
+__all__ = ["address_chain", "cost_crossover", "page_walk", "page_walk_scene", "shadow_vs_nested",
+           "tlb_curve"]
 
 GUEST = PALETTE[0]      # guest page table
 HOST = PALETTE[1]       # host table (EPT/NPT)
@@ -119,7 +121,8 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     level plus the final guest-physical address, one column per host level
     plus the guest entry itself; each cell holds the reference's number.  For
     a native or shadow walk (``host_levels`` = 0) one row of ``guest_levels``
-    references.
+    references.  The figure draws :func:`page_walk_scene` (the widget shows
+    that scene as SVG).
 
     Examples
     --------
@@ -129,6 +132,21 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     >>> fig.axes[0].get_title()
     '2D walk: 4 guest × 4 host levels = 24 references'
     """
+    return page_walk_scene(steps, guest_levels, host_levels, upto, title).figure()
+
+
+def page_walk_scene(steps, guest_levels: int, host_levels: int = 0, upto: int | None = None,
+                    title: str | None = None) -> Scene:
+    """:func:`page_walk` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    Examples
+    --------
+    >>> from virtlab.mmu import NestedMMU, scenario
+    >>> vm, gpt = scenario.demo_vm()
+    >>> scene = page_walk_scene(NestedMMU(vm, gpt).walk_steps(0x400000), 4, 4, upto=5)
+    >>> sum(kind == "rect" for kind, *_ in scene.items)     # one cell per reference
+    24
+    """
     check_int("guest_levels", guest_levels, minimum=1, maximum=6)
     check_int("host_levels", host_levels, minimum=0, maximum=6)
     steps = list(check_sequence("steps", steps, WalkStep, max_len=64))
@@ -136,61 +154,51 @@ def page_walk(steps, guest_levels: int, host_levels: int = 0, upto: int | None =
     if upto is None:
         upto = total
     check_int("upto", upto, minimum=0, maximum=max(total, 0))
+    if title is not None:
+        check_str("title", title)
     n, m = guest_levels, host_levels
     rows = n + 1 if m else 1
     cols = m + 1 if m else n
-    fig = new_figure(1.0 + 0.8 * cols, 1.0 + 0.5 * rows,
-                     margins={"left": 0.01, "right": 0.99, "bottom": 0.01, "top": 0.9})
-    ax = fig.add_subplot()
-    ax.set_xlim(-1.4, cols + 0.1)
-    ax.set_ylim(-0.6, rows + 0.75)
-    ax.axis("off")
+    if not title:
+        title = (_("2D walk: {n} guest × {m} host levels = {total} references") if m
+                 else _("walk: {total} references")).format(n=n, m=m, total=total)
+    scene = Scene(1.0 + 0.8 * cols, 1.0 + 0.5 * rows, xlim=(-1.4, cols + 0.1),
+                  ylim=(-0.6, rows + 0.75), box=(0.01, 0.01, 0.99, 0.9), title=title)
     pos: dict[int, tuple[float, float]] = {}
     if m:
         for r in range(rows):
             glevel = n - r if r < n else 0
             label = _("guest L{level}").format(level=glevel) if glevel else _("data gPA")
-            ax.text(-0.15, rows - r - 0.5, label, ha="right", va="center", fontsize=8)
+            scene.text(-0.15, rows - r - 0.5, label, ha="right")
         for c in range(cols):
             head = _("host L{level}").format(level=m - c) if c < m else _("guest\nentry")
-            ax.text(c + 0.5, rows + 0.1, head, ha="center", va="bottom", fontsize=8)
+            scene.text(c + 0.5, rows + 0.1, head, va="bottom")
         for i, s in enumerate(steps):
             r = (n - s.guest_level) if s.guest_level > 0 else n
             c = (m - s.level) if s.stage == "host" else m
             pos[i] = (c, rows - r - 1)
+        scene.text(m + 0.5, 0.5, _("data\n(not a PT\nreference)"), size=6.5, color="#777777")
     else:
         for c in range(cols):
-            ax.text(c + 0.5, 1.1, f"L{n - c}", ha="center", va="bottom", fontsize=8)
+            scene.text(c + 0.5, 1.1, f"L{n - c}", va="bottom")
         for i, s in enumerate(steps):
             pos[i] = (n - s.level, 0)
-    if m:
-        ax.text(m + 0.5, 0.5, _("data\n(not a PT\nreference)"), ha="center", va="center",
-                fontsize=6.5, color="#777777")
-    rects, faces, edges = [], [], []
     for i, s in enumerate(steps):
         c, r = pos[i]
         done = i < upto
         color = HOST if s.stage == "host" else (SHADOW if s.stage == "shadow" else GUEST)
-        rects.append(Rectangle((c + 0.08, r + 0.08), 0.84, 0.84))
-        faces.append(color if done else "white")
-        edges.append(color)
-        if done:       # numbers appear as the walk proceeds (fewer texts: faster redraw)
-            ax.text(c + 0.5, r + 0.5, str(i + 1), ha="center", va="center", fontsize=9,
-                    color="white", fontweight="bold")
-    ax.add_collection(PatchCollection(rects, facecolors=faces, edgecolors=edges, lw=1.0))
+        scene.rect(c + 0.08, r + 0.08, 0.84, 0.84, fc=color if done else "white", ec=color)
+        if done:       # numbers appear as the walk proceeds
+            scene.text(c + 0.5, r + 0.5, str(i + 1), size=9, color="white", weight="bold")
     if 0 < upto <= total:
         s = steps[upto - 1]
         where = _({"host": N_("host table"), "guest": N_("guest table"),
                    "shadow": N_("shadow table"), "native": N_("page table")}[s.stage])
         text = _("reference {i}/{total}: {where} level {level}, entry {entry} at {addr}")
-        ax.text(-1.3, -0.45, text.format(i=upto, total=total, where=where, level=s.level,
-                                         entry=f"{s.entry:#x}", addr=f"{s.addr:#x}"),
-                fontsize=8, ha="left")
-    if not title:
-        title = (_("2D walk: {n} guest × {m} host levels = {total} references") if m
-                 else _("walk: {total} references")).format(n=n, m=m, total=total)
-    ax.set_title(title, fontsize=10)
-    return fig
+        scene.text(-1.3, -0.45, text.format(i=upto, total=total, where=where, level=s.level,
+                                            entry=f"{s.entry:#x}", addr=f"{s.addr:#x}"),
+                   ha="left", va="baseline")
+    return scene
 
 
 def shadow_vs_nested(run):

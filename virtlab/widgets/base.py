@@ -78,6 +78,7 @@ from collections import OrderedDict, deque
 
 from ..i18n import _, language
 from ..viz.base import drop_hidden_ticks, plain_ticks, to_svg
+from ..viz.scene import Scene
 
 __all__ = ["WidgetApp"]
 
@@ -185,7 +186,8 @@ class WidgetApp:
         raise NotImplementedError
 
     def draw(self, result: Any):
-        """Return a matplotlib Figure for ``result`` (or None for no picture)."""
+        """Return the picture of ``result``: a :class:`~virtlab.viz.scene.Scene`
+        (written as SVG directly), a matplotlib Figure, or None for no picture."""
         return None
 
     def describe(self, result: Any) -> str:
@@ -260,11 +262,15 @@ class WidgetApp:
         result = self.compute(**values)
         fig = self.draw(result)
         text = self.describe(result)
-        if fig is not None:
+        if isinstance(fig, Scene):          # a diagram as data: SVG written directly
+            image = fig.svg()
+        elif fig is not None:
             drop_hidden_ticks(fig)          # the same picture, without locating unseen ticks
             if self.plain_ticks:
                 plain_ticks(fig)
-        image = to_svg(fig) if fig is not None else None
+            image = to_svg(fig)
+        else:
+            image = None
         if key is not None:
             self._states[key] = (result, image, text)
             if len(self._states) > self.state_cache:

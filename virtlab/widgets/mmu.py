@@ -244,7 +244,7 @@ class PageWalkApp(WidgetApp):
                 "upto": min(step, len(steps))}
 
     def draw(self, r):
-        return viz.mmu.page_walk(r["steps"], r["n"], r["m"], r["upto"])
+        return viz.mmu.page_walk_scene(r["steps"], r["n"], r["m"], r["upto"])
 
     def set(self, **values):
         # a step beyond the current walk's end is allowed when the walk changes with it
