@@ -68,10 +68,10 @@ NO_PICTURE = {"glossary_search"}  # a search box: text only
 def artists(fig) -> int:
     """Artists of ``fig`` once rendered (the lazily created ticks included).
 
-    A :class:`~virtlab.viz.scene.Scene` counts its shapes and texts (and title).
+    A :class:`~virtlab.viz.scene.Scene` counts its shapes and texts (and titles).
     """
     if isinstance(fig, Scene):
-        return len(fig.items) + bool(fig.title)
+        return len(fig.items) + sum(bool(p.title) for p in fig.panels)
     to_svg(fig)
     return len(fig.findobj())
 

@@ -162,40 +162,41 @@ def page_walk_scene(steps, guest_levels: int, host_levels: int = 0, upto: int | 
     if not title:
         title = (_("2D walk: {n} guest × {m} host levels = {total} references") if m
                  else _("walk: {total} references")).format(n=n, m=m, total=total)
-    scene = Scene(1.0 + 0.8 * cols, 1.0 + 0.5 * rows, xlim=(-1.4, cols + 0.1),
-                  ylim=(-0.6, rows + 0.75), box=(0.01, 0.01, 0.99, 0.9), title=title)
+    scene = Scene(1.0 + 0.8 * cols, 1.0 + 0.5 * rows)
+    ax = scene.panel(xlim=(-1.4, cols + 0.1), ylim=(-0.6, rows + 0.75),
+                     box=(0.01, 0.01, 0.99, 0.9), title=title)
     pos: dict[int, tuple[float, float]] = {}
     if m:
         for r in range(rows):
             glevel = n - r if r < n else 0
             label = _("guest L{level}").format(level=glevel) if glevel else _("data gPA")
-            scene.text(-0.15, rows - r - 0.5, label, ha="right")
+            ax.text(-0.15, rows - r - 0.5, label, ha="right")
         for c in range(cols):
             head = _("host L{level}").format(level=m - c) if c < m else _("guest\nentry")
-            scene.text(c + 0.5, rows + 0.1, head, va="bottom")
+            ax.text(c + 0.5, rows + 0.1, head, va="bottom")
         for i, s in enumerate(steps):
             r = (n - s.guest_level) if s.guest_level > 0 else n
             c = (m - s.level) if s.stage == "host" else m
             pos[i] = (c, rows - r - 1)
-        scene.text(m + 0.5, 0.5, _("data\n(not a PT\nreference)"), size=6.5, color="#777777")
+        ax.text(m + 0.5, 0.5, _("data\n(not a PT\nreference)"), size=6.5, color="#777777")
     else:
         for c in range(cols):
-            scene.text(c + 0.5, 1.1, f"L{n - c}", va="bottom")
+            ax.text(c + 0.5, 1.1, f"L{n - c}", va="bottom")
         for i, s in enumerate(steps):
             pos[i] = (n - s.level, 0)
     for i, s in enumerate(steps):
         c, r = pos[i]
         done = i < upto
         color = HOST if s.stage == "host" else (SHADOW if s.stage == "shadow" else GUEST)
-        scene.rect(c + 0.08, r + 0.08, 0.84, 0.84, fc=color if done else "white", ec=color)
+        ax.rect(c + 0.08, r + 0.08, 0.84, 0.84, fc=color if done else "white", ec=color)
         if done:       # numbers appear as the walk proceeds
-            scene.text(c + 0.5, r + 0.5, str(i + 1), size=9, color="white", weight="bold")
+            ax.text(c + 0.5, r + 0.5, str(i + 1), size=9, color="white", weight="bold")
     if 0 < upto <= total:
         s = steps[upto - 1]
         where = _({"host": N_("host table"), "guest": N_("guest table"),
                    "shadow": N_("shadow table"), "native": N_("page table")}[s.stage])
         text = _("reference {i}/{total}: {where} level {level}, entry {entry} at {addr}")
-        scene.text(-1.3, -0.45, text.format(i=upto, total=total, where=where, level=s.level,
+        ax.text(-1.3, -0.45, text.format(i=upto, total=total, where=where, level=s.level,
                                             entry=f"{s.entry:#x}", addr=f"{s.addr:#x}"),
                    ha="left", va="baseline")
     return scene
