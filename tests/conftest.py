@@ -1,9 +1,16 @@
-"""Shared pytest set-up: hypothesis profiles, headless matplotlib."""
+"""Shared pytest set-up: hypothesis profiles, headless matplotlib, nbval kernels over IPC."""
 
+import atexit
 import os
+import shutil
+import tempfile
+import uuid
 
 import matplotlib
+import nbval.kernel
 from hypothesis import HealthCheck, settings
+from jupyter_client.manager import KernelManager
+from traitlets import default
 
 matplotlib.use("Agg")
 
@@ -17,6 +24,34 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 import pytest  # noqa: E402
+
+#: Where the notebook kernels' sockets live (short: a socket path has ~100 bytes).
+IPC_DIR = tempfile.mkdtemp(prefix="virtlab-ipc-")
+atexit.register(shutil.rmtree, IPC_DIR, ignore_errors=True)
+
+
+class IPCKernelManager(KernelManager):
+    """A kernel manager whose kernel talks over Unix sockets instead of TCP ports.
+
+    jupyter_client picks a kernel's five TCP ports by binding and releasing
+    them; two xdist workers (or a browser test's Jupyter server) starting
+    kernels at the same moment can pick the same port, and nbval then fails
+    with "Kernel died before replying to kernel_info" (seen once in nine
+    ``make test`` runs).  Sockets named by a fresh id cannot collide.  The
+    path is absolute: nbval starts each kernel in its notebook's folder.
+    """
+
+    @default("transport")
+    def _transport_default(self):
+        return "ipc"
+
+    @default("ip")
+    def _ip_default(self):
+        return os.path.join(IPC_DIR, uuid.uuid4().hex[:16])
+
+
+# nbval builds its kernels with the KernelManager named in its module
+nbval.kernel.KernelManager = IPCKernelManager
 
 
 @pytest.fixture(autouse=True)
