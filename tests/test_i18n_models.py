@@ -238,3 +238,16 @@ def test_an_english_definition_in_a_marked_cell_is_still_caught(german):
     app.html.value += "<table><tr><td lang='en'>The system that provides VMs</td></tr></table>"
     words = {w for _, w, _ in test_i18n._untranslated(app)}
     assert {"system", "provides"} <= words
+
+
+def test_a_traps_reason_speaks_the_students_language(german):
+    # notebook 06: the guest application's CLI in ring 3 traps to its kernel; the
+    # machine's log said "(CLI in ring 3)" inside a German sentence
+    from virtlab import hypervisor
+    from virtlab.hypervisor import guests
+
+    m = hypervisor.machine(guests.program("app_cli"), "native")
+    while m.step().status == "running":
+        pass
+    (line,) = [entry for entry in m.log if "CLI" in entry and "13" in entry]
+    assert "(CLI in Ring 3)" in line and "in ring" not in line

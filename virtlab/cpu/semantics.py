@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from ..asm import MASK, Instruction
 from ..errors import check_int, check_type
+from ..i18n import N_
 from .state import CPU, CS, SS, VECTOR_DE, VECTOR_GP, VECTOR_UD, GuestTrap, PrivState, flags_word
 
 __all__ = ["interpret_step", "MemFault", "CONDITIONS"]
@@ -219,7 +220,8 @@ _FLOW = frozenset({*CONDITIONS, "JMP", "CALL", "RET", "PUSH", "POP", "PUSHF", "P
 def _execute(c: CPU, ins: Instruction, pc: int, p: PrivState) -> int:
     """:func:`execute` without the memory-fault handling (raises :class:`MemFault`)."""
     if c.traps_at(ins, p):
-        raise GuestTrap(VECTOR_GP, pc, f"{ins.key} in ring {p.cpl}")
+        raise GuestTrap(VECTOR_GP, pc, N_("{instruction} in ring {cpl}"), instruction=ins.key,
+                        cpl=p.cpl)
     mn = ins.mnemonic
     if mn in _DATA:
         return _execute_data(c, mn, ins.operands, pc, p)
@@ -287,7 +289,7 @@ def _execute_data(c: CPU, mn: str, ops: tuple, pc: int, p: PrivState) -> int:
     if mn == "DIV":
         b = regs[ops[0][1]]
         if b == 0:
-            raise GuestTrap(VECTOR_DE, pc, "divide by zero")
+            raise GuestTrap(VECTOR_DE, pc, N_("divide by zero"))
         a = regs[0]
         regs[0], regs[2] = a // b, a % b
         return nxt
@@ -410,7 +412,7 @@ def _execute_system(c: CPU, mn: str, ops: tuple, pc: int, p: PrivState) -> int:
         c.regs[4] = regs[1]
         return regs[2]
     if mn == "VMCALL":
-        raise GuestTrap(VECTOR_UD, pc, "VMCALL outside VMX non-root operation")
+        raise GuestTrap(VECTOR_UD, pc, N_("VMCALL outside VMX non-root operation"))
     raise AssertionError(f"no semantics for {mn}")  # pragma: no cover
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable
 from ..asm import MASK, REGS, Instruction, Program, check_program
 from ..errors import check_int, check_type
 from ..isa import ISA, X86_32, get_isa
+from ..i18n import _
 
 __all__ = ["CPU", "PrivState", "GuestState", "GuestTrap",
            "MEMORY_WORDS", "MAX_MEMORY_WORDS", "PT_WORDS", "HOST_STATE", "CR0_BOOT",
@@ -50,13 +51,35 @@ HOST_STATE = {"gdtr": 0xFFC0_1000, "idtr": 0xFFC0_2000, "ldtr": 0x30, "tr": 0x28
 
 
 class GuestTrap(Exception):
-    """A trap/exception raised by an instruction (vector, faulting EIP)."""
+    """A trap/exception raised by an instruction (vector, faulting EIP).
 
-    def __init__(self, vector: int, pc: int, reason: str = ""):
+    ``reason`` is an English message id with ``{placeholders}`` filled from
+    the keyword arguments (kept in ``params``); :attr:`reason` holds it filled in (English, for logs and
+    comparisons), :meth:`describe` in the student's language.
+
+    Examples
+    --------
+    >>> from virtlab.i18n import set_language
+    >>> t = GuestTrap(13, 0x40, "{instruction} in ring {cpl}", instruction="CLI", cpl=3)
+    >>> t.reason
+    'CLI in ring 3'
+    >>> previous = set_language("de")
+    >>> t.describe()
+    'CLI in Ring 3'
+    >>> _ = set_language(previous)
+    """
+
+    def __init__(self, vector: int, pc: int, reason: str = "", **params: object):
+        self.msgid, self.params = reason, params
+        reason = reason.format(**params) if params else reason
         super().__init__(vector, pc, reason)
         self.vector = vector
         self.pc = pc
         self.reason = reason
+
+    def describe(self) -> str:
+        """The reason in the current language (:func:`virtlab.i18n.set_language`)."""
+        return _(self.msgid).format(**self.params) if self.msgid else ""
 
 
 class PrivState:

@@ -233,7 +233,7 @@ class Machine:
                 self.note = _(note).format(cpl=p.cpl)
             else:
                 self.note = _("trap vector {vector} ({reason}) → guest kernel via its "
-                              "IDT").format(vector=trap.vector, reason=trap.reason)
+                              "IDT").format(vector=trap.vector, reason=trap.describe())
                 self.note_event = True
         return npc
 
