@@ -12,6 +12,7 @@ import pytest
 import virtlab
 from virtlab import i18n, selfcheck
 from virtlab.widgets.quiz import PracticeWidget, Predict, QuestionWidget
+from virtlab.viz.scene import Scene
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("messages", ROOT / "scripts" / "messages.py")
@@ -225,7 +226,10 @@ def _shown_texts(app):
             text = re.sub(r"(?s)<details>.*?</details>", "", w.value)
             texts.append((type(w).__name__, _without_glossary_names(text)))
     fig = app.draw(app.result)
-    if fig is not None:
+    if isinstance(fig, Scene):
+        # a scene's monospace texts are listings: code, not prose (as below)
+        texts.extend(("figure", t) for t in fig.texts(family="sans-serif") if t)
+    elif fig is not None:
         for t in fig.findobj(matplotlib.text.Text):
             # listings and register dumps are set in a monospace font: code, not prose
             if t.get_text() and "monospace" not in t.get_fontfamily():

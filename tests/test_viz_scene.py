@@ -38,6 +38,7 @@ def demo() -> Scene:
         ax.text(x, 1.5, f"{va} gy", va=va)
     ax.text(0.5, 0.5, "two\nlines", size=6.5, ha="left", weight="bold")
     ax.text(3.0, 0.5, "R&D <ok>", ha="right", color="#777777")
+    ax.text(3.9, 0.2, "MOV EAX, 1", family="monospace", size=7, ha="right")
     ax.frame(xticks=[(0, "0"), (2, "2"), (4, "4")], yticks=[(0, "0"), (1, "1.0")],
              xlabel="time (ms)", ylabel="share", grid="y")
     ax.legend([("guest", "#0072B2"), ("host", "#E69F00", "line")])
@@ -87,6 +88,10 @@ def test_svg_is_well_formed_and_holds_every_shape_and_text():
                          "R&D <ok>"]
     assert {"0", "2", "4", "1.0", "time (ms)", "share", "guest", "host", "side",
             "a <title>"} <= set(texts)
+    (mono,) = [t for t in root.iter(f"{SVG}text") if "".join(t.itertext()) == "MOV EAX, 1"]
+    assert "Mono" in mono.get("font-family")
+    # Scene.texts: the same texts, a multi-line one with its line break
+    assert set(demo().texts()) == (set(texts) - {"twolines"}) | {"two\nlines"}
 
 
 def test_shapes_are_drawn_in_matplotlibs_order():
@@ -221,6 +226,8 @@ def test_figure_draws_the_same_scene_with_matplotlib():
     assert [t.get_va() for t in ax.texts][:4] == ["top", "center", "bottom", "baseline"]
     assert len([p for p in ax.patches if isinstance(p, FancyBboxPatch)]) == 1
     assert [t.get_rotation() for t in side.texts] == [90.0]
+    (mono,) = [t for t in ax.texts if t.get_text() == "MOV EAX, 1"]
+    assert mono.get_fontfamily() == ["monospace"]
 
 
 def test_arrows_end_short_of_their_points_with_a_head():
@@ -249,6 +256,7 @@ def test_arrows_end_short_of_their_points_with_a_head():
     (lambda p: p.text(0, 0, "x", va="centre"), "va"),
     (lambda p: p.text(0, 0, "x", weight="heavy"), "weight"),
     (lambda p: p.text(0, 0, "x", rotation=45), "rotation"),
+    (lambda p: p.text(0, 0, "x", family="serif"), "family"),
     (lambda p: p.text(0, 0, 5), "s"),
     (lambda p: p.text(0, math.inf, "x"), "y"),
     (lambda p: p.line([0, 1], [0]), "line"),

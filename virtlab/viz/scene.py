@@ -58,6 +58,9 @@ FONT_FAMILY = "'DejaVu Sans', 'Bitstream Vera Sans', 'Arial', 'Helvetica', sans-
 _HA = {"left": "start", "center": "middle", "right": "end"}
 _VA = ("top", "center", "bottom", "baseline")
 _WEIGHTS = ("normal", "bold")
+#: Font families a text may ask for: matplotlib's generic names and their SVG fonts.
+_FAMILIES = {"sans-serif": FONT_FAMILY,
+             "monospace": "'DejaVu Sans Mono', 'Bitstream Vera Sans Mono', monospace"}
 _COORDS = ("data", "axes", "xaxis", "yaxis")
 _DASH = {"solid": None, "dashed": (3.7, 1.6), "dotted": (1.0, 1.65)}   # matplotlib's, per lw
 #: Drawing order (matplotlib's default z-orders): grid, filled shapes, lines, texts.
@@ -230,10 +233,11 @@ class Panel:
 
     def text(self, x: float, y: float, s: str, *, size: float = 8.0, color: str = "black",
              ha: str = "center", va: str = "center", weight: str = "normal",
-             rotation: int = 0, alpha: float = 1.0, coords: str = "data",
-             offset=(0.0, 0.0), zorder: float | None = None) -> None:
+             rotation: int = 0, alpha: float = 1.0, family: str = "sans-serif",
+             coords: str = "data", offset=(0.0, 0.0), zorder: float | None = None) -> None:
         """A text at (x, y), aligned like matplotlib's ``ax.text`` (``ha``, ``va``;
-        ``rotation`` 0 or 90 degrees, aligned by the rotated box as matplotlib does)."""
+        ``rotation`` 0 or 90 degrees, aligned by the rotated box as matplotlib does;
+        ``family`` ``"sans-serif"`` or ``"monospace"``)."""
         x, y = _finite("x", x), _finite("y", y)
         check_str("s", s, nonempty=False)
         check_number("size", size, minimum=1, maximum=72)
@@ -246,8 +250,11 @@ class Panel:
             raise ValueError(f"weight must be one of {list(_WEIGHTS)}, got {weight!r}")
         if rotation not in (0, 90) or isinstance(rotation, bool):
             raise ValueError(f"rotation must be 0 or 90, got {rotation!r}")
+        if family not in _FAMILIES:
+            raise ValueError(f"family must be one of {list(_FAMILIES)}, got {family!r}")
         self._add("text", self._place(coords, offset), x, y, s, float(size),
-                  _color("color", color), ha, va, weight, rotation, float(alpha), zorder=zorder)
+                  _color("color", color), ha, va, weight, rotation, float(alpha), family,
+                  zorder=zorder)
 
     # -- composite shapes ----------------------------------------------------
     def frame(self, *, xticks=(), yticks=(), xlabel: str = "", ylabel: str = "",
@@ -392,6 +399,24 @@ class Scene:
         self.panels.append(p)
         return p
 
+    def texts(self, family: str | None = None) -> list[str]:
+        """Every text the picture shows, in the order added (panel titles last);
+        with ``family``, only the texts in that font family.
+
+        Examples
+        --------
+        >>> s = Scene(2, 1)
+        >>> p = s.panel(xlim=(0, 1), ylim=(0, 1), title="t")
+        >>> p.text(0.5, 0.5, "a"); p.frame(xticks=[(0, "0")])
+        >>> s.texts()
+        ['a', '0', 't']
+        """
+        if family is not None and family not in _FAMILIES:
+            raise ValueError(f"family must be one of {list(_FAMILIES)}, got {family!r}")
+        return ([item[6] for item in self.items if item[0] == "text"
+                 and family in (None, item[-1])]
+                + [p.title for p in self.panels if p.title and family in (None, "sans-serif")])
+
     # -- SVG -----------------------------------------------------------------
     def svg(self) -> bytes:
         """The scene as SVG (text stays text; the same scene gives the same bytes)."""
@@ -408,7 +433,7 @@ class Scene:
                 x = (p.box[0] + p.box[2]) / 2 * self.width * 72
                 y = (1 - p.box[3]) * self.height * 72 - TITLE_PAD
                 out.append(_svg_text_at(x, y, p.title, p.title_size, "#000000", "center",
-                                        "baseline", "normal", 0, 1.0))
+                                        "baseline", "normal", 0, 1.0, "sans-serif"))
         out.append("</g>\n</svg>\n")
         return "".join(out).encode()
 
@@ -494,9 +519,10 @@ class Scene:
                        f'fill="{color}"/>\n'
                        for a, b in (p.to_points(x, y, place[0]) for x, y in zip(xs, ys)))
 
-    def _svg_text(self, p, place, x, y, s, size, color, ha, va, weight, rotation, alpha) -> str:
+    def _svg_text(self, p, place, x, y, s, size, color, ha, va, weight, rotation, alpha,
+                  family) -> str:
         px, py = p.to_points(x, y, *place)
-        return _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha)
+        return _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha, family)
 
     # -- matplotlib ----------------------------------------------------------
     def figure(self):
@@ -526,11 +552,11 @@ class Scene:
         return fig
 
 
-def _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha) -> str:
+def _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha, family) -> str:
     # matplotlib aligns the block of lines by its box; SVG places baselines, so
     # each line's baseline is worked out here as matplotlib's Text layout does
     # it, from the same measurement (every line at least as tall as "lp").
-    prop = FontProperties(size=size, weight=weight)
+    prop = FontProperties(family=family, size=size, weight=weight)
     _w, lp_h, lp_d = measure_text("lp", prop)
     lines = s.split("\n")
     baselines, y, descent, width = [], 0.0, 0.0, 0.0      # downwards from the block's top
@@ -552,6 +578,7 @@ def _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha) -> str
     attrs = (f'font-size="{_num(size)}" fill="{color}" text-anchor="{anchor}"'
              + (' font-weight="bold"' if weight == "bold" else "")
              + (f' opacity="{_num(alpha)}"' if alpha < 1 else "")
+             + (f' font-family="{_FAMILIES[family]}"' if family != "sans-serif" else "")
              + (f' transform="rotate(-90 {_num(px)} {_num(py)})"' if rotation else ""))
     spans = "".join(f'<tspan x="{_num(px)}" y="{_num(py + shift + b)}">{escape(line)}</tspan>'
                     for b, line in zip(baselines, lines))
@@ -604,8 +631,9 @@ def _mpl_dots(ax, tr, fig, xs, ys, color, size):
     return ax.plot(xs, ys, "o", color=color, markersize=size, transform=tr, clip_on=False)[0]
 
 
-def _mpl_text(ax, tr, fig, x, y, s, size, color, ha, va, weight, rotation, alpha):
+def _mpl_text(ax, tr, fig, x, y, s, size, color, ha, va, weight, rotation, alpha, family):
     return ax.text(x, y, s, fontsize=size, color=color, ha=ha, va=va, fontweight=weight,
+                   fontfamily=family,
             rotation=rotation, alpha=alpha, transform=tr, clip_on=False)
 
 
