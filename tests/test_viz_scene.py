@@ -121,7 +121,7 @@ def test_text_baselines_are_where_matplotlib_puts_them():
     for text, x, y in svg_texts(s.svg()):
         if text == "side" or text == "share":     # rotated: compared below
             continue
-        assert any(abs(y - want) < 0.5 for want in theirs[text]), (text, y, theirs[text])
+        assert any(abs(y - want) < 0.05 for want in theirs[text]), (text, y, theirs[text])
 
 
 def test_rotated_texts_sit_where_matplotlib_puts_them():
@@ -230,20 +230,27 @@ def test_figure_draws_the_same_scene_with_matplotlib():
     assert mono.get_fontfamily() == ["monospace"]
 
 
-def test_arrows_end_short_of_their_points_with_a_head():
+@pytest.mark.parametrize("rad", [0.0, 0.3])
+def test_arrows_have_matplotlibs_line_and_head(rad):
+    # FancyArrowPatch's own path: both ends shortened by 2 pt, the tip pulled
+    # back by half the line width over the head's half-angle, a 3.6 x 3.6 pt head
     s = Scene(2, 2)
-    ax = s.panel(xlim=(0, 2), ylim=(0, 2))
-    ax.arrow(0, 1, 2, 1, color="#0072B2")       # 144 pt long, left to right at y = 72
+    s.panel(xlim=(0, 2), ylim=(0, 2)).arrow(0, 1, 2, 1.5, color="#0072B2", lw=3, rad=rad)
+    fig = s.figure()
+    fig.canvas.draw()
+    (arrow,) = fig.axes[0].patches
+    pts = arrow.get_transform().transform(arrow.get_path().vertices) * 72 / DPI
+    h = fig.get_figheight() * 72
+    start, tip, left, right = ((x, h - y) for x, y in (pts[0], pts[-5], pts[-4], pts[-2]))
     root = ET.fromstring(s.svg())
-    (path,) = root.iter(f"{SVG}path")
-    (head,) = root.iter(f"{SVG}polygon")
-    start = tuple(map(float, re.match(r"M([-\d.]+),([-\d.]+)", path.get("d")).groups()))
-    tip = max((tuple(map(float, p.split(","))) for p in head.get("points").split()))
-    assert start == pytest.approx((2.0, 72.0))            # shrunk by 2 pt, like matplotlib
-    assert tip == pytest.approx((142.0, 72.0))
-    curved = Scene(2, 2)
-    curved.panel(xlim=(0, 2), ylim=(0, 2)).arrow(0, 1, 2, 1, rad=0.2)
-    assert " Q" in next(ET.fromstring(curved.svg()).iter(f"{SVG}path")).get("d")
+    d = next(root.iter(f"{SVG}path")).get("d")
+    numbers = [float(v) for v in re.findall(r"[-\d.]+", d)]
+    head = [tuple(map(float, p.split(","))) for p in
+            next(root.iter(f"{SVG}polygon")).get("points").split()]
+    assert math.dist(numbers[:2], start) < 0.05
+    assert math.dist(numbers[-2:], tip) < 0.05 and math.dist(head[0], tip) < 0.05
+    assert all(min(math.dist(p, q) for q in (left, right)) < 0.1 for p in head[1:])
+    assert (" Q" in d) == bool(rad)
 
 
 @pytest.mark.parametrize("call, name", [

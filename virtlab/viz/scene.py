@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
@@ -45,7 +46,7 @@ from xml.sax.saxutils import escape
 import matplotlib.transforms as mtransforms
 from matplotlib.collections import LineCollection
 from matplotlib.colors import is_color_like, to_hex
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Polygon, Rectangle
 
 from ..errors import check_number, check_str
@@ -68,8 +69,6 @@ _Z = {"grid": 0.5, "rect": 1, "rect_pt": 1, "polygon": 1, "line": 2, "tick": 2, 
       "dots": 2, "text": 3}
 #: Points between an Axes' top and its title's baseline (matplotlib's axes.titlepad).
 TITLE_PAD = 6.0
-#: Line spacing of multi-line texts, in font sizes (matplotlib's Text linespacing).
-LINE_SPACING = 1.2
 #: FancyArrowPatch's defaults: both ends shortened by 2 pt; "-|>" head at mutation scale 9.
 ARROW_SHRINK, HEAD_LENGTH, HEAD_WIDTH = 2.0, 0.4 * 9, 0.2 * 9
 MAX_ITEMS = 20_000
@@ -504,13 +503,17 @@ class Scene:
         sx, sy = ax_ + ta[0] / la * ARROW_SHRINK, ay + ta[1] / la * ARROW_SHRINK
         ex, ey = bx - tb[0] / lb * ARROW_SHRINK, by - tb[1] / lb * ARROW_SHRINK
         ux, uy = tb[0] / lb, tb[1] / lb
-        base_x, base_y = ex - ux * HEAD_LENGTH, ey - uy * HEAD_LENGTH
-        path = (f"M{_num(sx)},{_num(sy)} Q{_num(cx)},{_num(cy)} {_num(base_x)},{_num(base_y)}"
-                if rad else f"M{_num(sx)},{_num(sy)} L{_num(base_x)},{_num(base_y)}")
+        # matplotlib pulls the tip back by half the line width over the head's
+        # half-angle, so the stroked outline ends at the point; the line runs to the tip
+        sin_t = HEAD_WIDTH / math.hypot(HEAD_LENGTH, HEAD_WIDTH)
+        tip_x, tip_y = ex - ux * 0.5 * lw / sin_t, ey - uy * 0.5 * lw / sin_t
+        base_x, base_y = tip_x - ux * HEAD_LENGTH, tip_y - uy * HEAD_LENGTH
+        path = (f"M{_num(sx)},{_num(sy)} Q{_num(cx)},{_num(cy)} {_num(tip_x)},{_num(tip_y)}"
+                if rad else f"M{_num(sx)},{_num(sy)} L{_num(tip_x)},{_num(tip_y)}")
         head = " ".join(f"{_num(a)},{_num(b)}" for a, b in (
-            (ex, ey), (base_x - uy * HEAD_WIDTH, base_y + ux * HEAD_WIDTH),
+            (tip_x, tip_y), (base_x - uy * HEAD_WIDTH, base_y + ux * HEAD_WIDTH),
             (base_x + uy * HEAD_WIDTH, base_y - ux * HEAD_WIDTH)))
-        return (f'<path d="{path}"{self._stroke(color, lw, dash, 1.0)}/>\n'
+        return (f'<path d="{path}"{self._stroke(color, lw, dash, 1.0)} stroke-linecap="round"/>\n'
                 f'<polygon points="{head}" fill="{color}" stroke="{color}" '
                 f'stroke-width="{_num(lw)}"/>\n')
 
@@ -552,20 +555,39 @@ class Scene:
         return fig
 
 
+@functools.lru_cache(maxsize=256)
+def _font_heights(family: str, weight: str, size: float) -> tuple[float, float, float]:
+    """(ascent, descent, line gap) of the font in points, as matplotlib's Text layout reads
+    them: the OS/2 table's typographic metrics, else the hhea table's."""
+    font = get_font(findfont(FontProperties(family=family, weight=weight)))
+    scale = size / font.get_sfnt_table("head")["unitsPerEm"]
+    for table, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender",
+                                         "sTypoDescender"),
+                                        ("hhea", "lineGap", "ascent", "descent")):
+        t = font.get_sfnt_table(table)
+        if t is not None:
+            return t[ascent] * scale, -t[descent] * scale, t[gap] * scale
+    raise ValueError(f"the font for family {family!r} has no height metrics")
+
+
 def _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha, family) -> str:
     # matplotlib aligns the block of lines by its box; SVG places baselines, so
     # each line's baseline is worked out here as matplotlib's Text layout does
-    # it, from the same measurement (every line at least as tall as "lp").
+    # (matplotlib 3.11, linespacing "normal"): every line at least as tall as
+    # the font's ascent and descent, plus half the line gap above and below
+    # when there are several lines; the measure is matplotlib's own.
     prop = FontProperties(family=family, size=size, weight=weight)
-    _w, lp_h, lp_d = measure_text("lp", prop)
+    min_a, min_d, gap = _font_heights(family, weight, size)
     lines = s.split("\n")
-    baselines, y, descent, width = [], 0.0, 0.0, 0.0      # downwards from the block's top
-    for i, line in enumerate(lines):
-        w, h, d = measure_text(line or " ", prop)
-        h, d = max(h, lp_h), max(d, lp_d)
-        y += (h - d) if i == 0 else descent + max(lp_h - lp_d, h - d) * LINE_SPACING
+    if len(lines) == 1:
+        gap = 0.0
+    baselines, y, descent = [], 0.0, 0.0      # downwards from the block's top
+    for line in lines:
+        _w, h, d = measure_text(line, prop) if line else (0.0, 0.0, 0.0)
+        a, d = max(h - d, min_a) + gap / 2, max(d, min_d) + gap / 2
+        y += descent + a
         baselines.append(y)
-        descent, width = d, max(width, w)
+        descent = d
     block = y + descent
     if rotation == 90:
         # the rotated box: screen ha picks the text's top/bottom, screen va its start/end
