@@ -44,8 +44,10 @@ BUDGETS: dict[str, tuple[int, str]] = {
     "hypervisor_types_lab": (55, "cost bars of five stacks; ticks and legend as plain artists "
                              "(freeze_ticks, fast_legend; was 155); the stack diagram is a "
                              "cached second image"),
-    "interrupt_lab": (170, "interrupt path: sources, hypervisor, guests"),
-    "io_models_lab": (70, "three I/O paths as bars"),
+    "interrupt_lab": (50, "routing graph: a box and a label per node, an arrow and a count per "
+                      "edge, the title (a Scene: shapes, not artists; was 170)"),
+    "io_models_lab": (65, "three panels: a bar, value and label per model, each panel's own y "
+                      "axis ticks and labels (a Scene: shapes, not artists; was 70)"),
     "memory_costs": (65, "overhead curves; ticks as plain artists (plain_ticks; was 129)"),
     "migration_lab": (40, "pre-copy rounds: the bars one collection, ticks and legend as "
                       "plain artists (was 123)"),
@@ -170,7 +172,7 @@ def test_plain_ticks_apps_draw_matplotlibs_labels_as_plain_texts(name):
 
 # Apps whose picture is a viz.scene.Scene, written as SVG without matplotlib
 # (issue 21: a cold redraw through matplotlib took 15-30 ms of the kernel).
-SCENE_APPS = ["page_walk"]
+SCENE_APPS = ["interrupt_lab", "io_models_lab", "page_walk"]
 
 
 @pytest.mark.parametrize("name", SCENE_APPS)

@@ -2,10 +2,13 @@
 
 Every function takes model results (:mod:`virtlab.interrupts`,
 :mod:`virtlab.devices`) and returns a :class:`matplotlib.figure.Figure`
-built with :func:`virtlab.viz.new_figure` (object API, no pyplot).  The
-routing picture is drawn from :func:`virtlab.interrupts.routing_graph` (a
-networkx graph) with plain matplotlib patches: faster than networkx's own
-drawing and free of pyplot.
+built with :func:`virtlab.viz.new_figure` (object API, no pyplot).  The two
+pictures the widgets redraw, :func:`routing` and :func:`io_comparison`, are
+described once as a :class:`~virtlab.viz.scene.Scene` (:func:`routing_scene`,
+:func:`io_comparison_scene`): the widgets write that as SVG directly (no
+matplotlib in a redraw, issue 21), the functions draw the same scene with
+matplotlib for the static pages.  The routing picture is drawn from
+:func:`virtlab.interrupts.routing_graph` (a networkx graph).
 
 Examples
 --------
@@ -14,23 +17,27 @@ Examples
 >>> trace = simulate_interrupts(Platform(), packet_burst("domU1", 3))
 >>> routing(trace).axes[0].texts[-1].get_text() == ROUTING_TITLE
 True
+>>> routing_scene(trace).svg() == routing_scene(trace).svg()
+True
 >>> journey(trace, 0).axes[0].get_xlabel()
 'time (µs)'
 """
 
 from __future__ import annotations
 
+import math
+
 from matplotlib.axes import Axes
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..devices import MODES, IOComparison, IOResult
 from ..errors import check_int, check_type
 from ..i18n import N_, _
 from ..interrupts import HYPERVISOR, InterruptTrace, routing_graph
-from .base import PALETTE, fast_ticks, new_figure, nice_ticks
+from .base import PALETTE, new_figure, nice_ticks
+from .scene import ARROW_SHRINK, TITLE_PAD, Panel, Scene
 
-__all__ = ["MODE_COLORS", "ROUTING_TITLE", "routing", "journey", "delivery_bars", "io_comparison",
-           "request_paths"]
+__all__ = ["MODE_COLORS", "ROUTING_TITLE", "routing", "routing_scene", "journey",
+           "delivery_bars", "io_comparison", "io_comparison_scene", "request_paths"]
 
 #: One colour per device model (Okabe & Ito).
 MODE_COLORS = {"emulated": PALETTE[5], "paravirtual": PALETTE[0], "passthrough": PALETTE[2]}
@@ -49,7 +56,44 @@ def _domain_color(trace: InterruptTrace, dom: str) -> str:
     return PALETTE[trace.domains.index(dom) % len(PALETTE)]
 
 
-def _draw_routing(ax: Axes, trace: InterruptTrace) -> None:
+def _arrow_between(ax: Panel, x0: float, y0: float, x1: float, y1: float, rad: float,
+                   **style) -> None:
+    """An arrow whose line starts at (x0, y0) and whose head ends at (x1, y1).
+
+    The routing arrows touch the boxes (matplotlib's ``shrinkA=shrinkB=0``);
+    a scene arrow ends ``ARROW_SHRINK`` points short at both ends, so the ends
+    are moved out by that much along the curve's tangents.  Worked out in
+    points: arc3 places its control point in display space, not in data units.
+    """
+    (w, h), (xl, yl) = ax.size_points(), (ax.xlim, ax.ylim)
+    sx, sy = w / (xl[1] - xl[0]), h / (yl[1] - yl[0])          # points per data unit
+    ax_, ay, bx, by = x0 * sx, y0 * sy, x1 * sx, y1 * sy
+    cx, cy = (ax_ + bx) / 2 + rad * (by - ay), (ay + by) / 2 - rad * (bx - ax_)
+    ta, tb = (cx - ax_, cy - ay), (bx - cx, by - cy)
+    la, lb = math.hypot(*ta) or 1.0, math.hypot(*tb) or 1.0
+    ax.arrow((ax_ - ta[0] / la * ARROW_SHRINK) / sx, (ay - ta[1] / la * ARROW_SHRINK) / sy,
+             (bx + tb[0] / lb * ARROW_SHRINK) / sx, (by + tb[1] / lb * ARROW_SHRINK) / sy,
+             rad=rad, **style)
+
+
+def routing_scene(trace: InterruptTrace, width: float = 7.0, height: float = 3.0) -> Scene:
+    """:func:`routing` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    One rounded box and one label per node of
+    :func:`virtlab.interrupts.routing_graph`, one arrow per edge (labelled with
+    its events when it took any) and the title last.
+
+    Examples
+    --------
+    >>> from virtlab.interrupts import Platform, simulate_interrupts
+    >>> from virtlab.devices import packet_burst
+    >>> scene = routing_scene(simulate_interrupts(Platform(), packet_burst("domU1", 3)))
+    >>> sum(kind == "arrow" for kind, *_ in scene.items)      # one per edge of the graph
+    13
+    >>> scene.texts()[-1] == ROUTING_TITLE
+    True
+    """
+    check_type("trace", trace, InterruptTrace)
     g = routing_graph(trace)
     stats = {r[0]: (r[1], r[2], r[3]) for r in trace.summary()}
     layers: dict[int, list[str]] = {}
@@ -60,34 +104,34 @@ def _draw_routing(ax: Axes, trace: InterruptTrace) -> None:
         k = len(nodes)
         for j, node in enumerate(nodes):
             pos[node] = (layer * 1.0, (k - 1) / 2 - j)
-    height = max(len(v) for v in layers.values())
+    rows = max(len(v) for v in layers.values())
+    scene = Scene(width, height)
+    ax = scene.panel(xlim=(-0.35, max(layers) + 0.35),
+                     ylim=(-(rows - 1) / 2 - 0.45, (rows - 1) / 2 + 0.3),
+                     box=(0.0, 0.0, 1.0, 0.92))
     maxev = max([d["events"] for _, _, d in g.edges(data=True)] + [1])
     for u, v, data in g.edges(data=True):
         n = data["events"]
         (x0, y0), (x1, y1) = pos[u], pos[v]
         passthrough = u == HYPERVISOR and g.nodes[v]["layer"] == 5
         color = "#D55E00" if passthrough else ("#444444" if n else "#BBBBBB")
-        ax.add_artist(FancyArrowPatch((x0 + 0.27, y0), (x1 - 0.27, y1), arrowstyle="-|>",
-                                     shrinkA=0, shrinkB=0, mutation_scale=9,
-                                     lw=0.6 + 2.4 * n / maxev, color=color,
-                                     linestyle="-" if n else ":",
-                                     connectionstyle=f"arc3,rad={0.45 if y1 <= y0 else -0.45}"
-                                     if passthrough else None))
+        _arrow_between(ax, x0 + 0.27, y0, x1 - 0.27, y1,
+                       (0.45 if y1 <= y0 else -0.45) if passthrough else 0.0,
+                       color=color, lw=0.6 + 2.4 * n / maxev,
+                       dash="solid" if n else "dotted")
         if n:
             if passthrough:
                 lx, ly = x0 + 1.5, y0 + (y1 - y0) / 2 + (-0.55 if y1 <= y0 else 0.55)
             else:
                 lx, ly = x0 + (x1 - x0) * 0.5, y0 + (y1 - y0) * 0.5 + 0.08
-            ax.text(lx, ly, str(n), fontsize=7, ha="center", va="bottom", color=color)
+            ax.text(lx, ly, str(n), size=7, va="bottom", color=color)
     for node, data in g.nodes(data=True):
         x, y = pos[node]
         kind = data["kind"]
-        fill = _KIND_FILL[kind]
-        edge = "#333333"
-        if kind == "domain":
-            edge = _domain_color(trace, node)
-        ax.add_artist(FancyBboxPatch((x - 0.25, y - 0.2), 0.5, 0.4,
-                                    boxstyle="round,pad=0.02", fc=fill, ec=edge, lw=1.4))
+        edge = _domain_color(trace, node) if kind == "domain" else "#333333"
+        # boxes lie over the arrows (matplotlib drew both as patches, arrows first)
+        ax.rect(x - 0.25, y - 0.2, 0.5, 0.4, fc=_KIND_FILL[kind], ec=edge, lw=1.4,
+                rounded=True, zorder=2)
         if kind == "device":
             label = f"{node}\nIRQ {data['irq']}"
         elif kind == "domain":
@@ -99,14 +143,10 @@ def _draw_routing(ax: Axes, trace: InterruptTrace) -> None:
             label = f"{node}\n({data['device']})"
         else:
             label = node
-        ax.text(x, y, label, ha="center", va="center", fontsize=7)
-    ax.set_xlim(-0.35, max(layers) + 0.35)
-    ax.set_ylim(-(height - 1) / 2 - 0.45, (height - 1) / 2 + 0.3)
-    ax.set_axis_off()
-    # add_artist (not add_patch), one plain text as title and column legend: no
-    # autoscaling, no tick layout for an axis that is off, few texts — fast redraws
-    ax.text(0.5, 1.0, _(ROUTING_TITLE), transform=ax.transAxes, ha="center", va="bottom",
-            fontsize=8)
+        ax.text(x, y, label, size=7)
+    # one plain text as title and column legend (the last text: the figure's texts[-1])
+    ax.text(0.5, 1.0, _(ROUTING_TITLE), size=8, va="bottom", coords="axes")
+    return scene
 
 
 def routing(trace: InterruptTrace, width: float = 7.0, height: float = 3.0):
@@ -115,7 +155,8 @@ def routing(trace: InterruptTrace, width: float = 7.0, height: float = 3.0):
     Edge width and label: interrupt events that took the edge in ``trace``;
     passthrough edges (hypervisor straight to a domU) in red.  Each domain
     box shows its virtual interrupts (vIRQ) and the mean latency of the
-    events it finally handled.
+    events it finally handled.  The figure draws :func:`routing_scene` (the
+    widget shows that scene as SVG).
 
     Examples
     --------
@@ -124,10 +165,7 @@ def routing(trace: InterruptTrace, width: float = 7.0, height: float = 3.0):
     >>> len(fig.axes)
     1
     """
-    check_type("trace", trace, InterruptTrace)
-    fig = new_figure(width, height, margins={})  # fixed axes, no layout solver
-    _draw_routing(fig.add_axes((0.0, 0.0, 1.0, 0.92)), trace)
-    return fig
+    return routing_scene(trace, width, height).figure()
 
 
 def _draw_journey(ax: Axes, trace: InterruptTrace, event: int) -> None:
@@ -244,8 +282,8 @@ def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     Three panels, each with its own y-axis and unit (the quantities differ);
     every bar carries its number.  In the latency panel the bar is the mean
     and the black tick the maximum; both values stand under the bars
-    ("mean / max").  The panels share one Axes and their y-axes are plain
-    artists: three matplotlib Axes tripled the cost of a widget redraw.
+    ("mean / max").  The figure draws :func:`io_comparison_scene` (the widget
+    shows that scene as SVG).
 
     Examples
     --------
@@ -256,9 +294,23 @@ def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     >>> [t.get_text() for t in fig.axes[0].texts if t.get_rotation() == 90]
     ['VM exits per request', 'latency (µs)', 'k requests/s']
     """
+    return io_comparison_scene(cmp, width, height).figure()
+
+
+def io_comparison_scene(cmp: IOComparison, width: float = 8.0, height: float = 2.6) -> Scene:
+    """:func:`io_comparison` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    The three panels share one scene panel: their bars are scaled to each
+    panel's top (1.0), and each y-axis is drawn in its own unit.
+
+    Examples
+    --------
+    >>> from virtlab.devices import compare_io
+    >>> scene = io_comparison_scene(compare_io(requests=16))
+    >>> sum(kind == "rect" for kind, *_ in scene.items)      # a bar per model and panel
+    9
+    """
     check_type("cmp", cmp, IOComparison)
-    fig = new_figure(width, height, margins={})  # fixed axes, no layout solver
-    ax = fig.add_axes((0.01, 0.2, 0.98, 0.66))
     modes = [r.mode for r in cmp.results]
     n = len(modes)
     short = {"emulated": _("emul."), "paravirtual": _("paravirt."),
@@ -273,49 +325,42 @@ def io_comparison(cmp: IOComparison, width: float = 8.0, height: float = 2.6):
     colors = [MODE_COLORS.get(m, "#777777") for m in modes]
     gap = 1.2                          # bar pitch: room for two-line labels
     step = n * gap + 1.8               # room between panels for the next y-axis
-    ticks, labels = [], []
-    axis_x, marks, mark_y, base = [], [], [], []
+    scene = Scene(width, height)
+    # The title stood 10 pt above the bars' area (set_title(pad=10)); a scene
+    # title stands TITLE_PAD above its panel.  So the panel reaches the
+    # difference higher and its y limit grows alike: y 0..1.2 stays where it
+    # was, and so does the title.
+    top_box, extra = 0.86, (10.0 - TITLE_PAD) / (height * 72)
+    ax = scene.panel(xlim=(-0.2, len(groups) * step - 0.4),
+                     ylim=(0, 1.2 * (top_box + extra - 0.2) / (top_box - 0.2)),
+                     box=(0.01, 0.2, 0.99, top_box + extra),
+                     title=_("emulated vs paravirtual vs passthrough"), title_size=9)
     for g, (title, ylabel, values, fmt) in enumerate(groups):
         x0 = g * step + 1.4
         top = max(values + (maxlat if g == 1 else []) + [1e-9]) * 1.15
         xs = [x0 + k * gap for k in range(n)]
-        ax.bar(xs, [v / top for v in values], color=colors, width=0.7)
+        for x, v, c in zip(xs, values, colors):
+            ax.rect(x - 0.35, 0, 0.7, v / top, fc=c)
         if g == 1:   # values under the axis: mean and max never collide
-            ax.hlines([m / top for m in maxlat], [x - 0.35 for x in xs],
-                      [x + 0.35 for x in xs], color="#000000", lw=2)
+            for x, m in zip(xs, maxlat):
+                ax.line([x - 0.35, x + 0.35], [m / top, m / top], lw=2)
         else:
             for x, v in zip(xs, values):
-                ax.text(x, v / top + 0.02, fmt.format(v), ha="center", va="bottom",
-                        fontsize=7)
+                ax.text(x, v / top + 0.02, fmt.format(v), size=7, va="bottom")
         names = [short.get(m, m) for m in modes]
         if g == 1:
             names = [f"{a}\n{v:.0f} / {x:.0f}" for a, v, x in zip(names, values, maxlat)]
-        ticks += xs
-        labels += names
-        # this panel's y-axis, drawn as plain artists in its own unit
+        for x, name in zip(xs, names):      # x tick labels, 2 pt below the axis, no marks
+            ax.text(x, 0, name, size=7, va="top", coords="xaxis", offset=(0, -2))
+        # this panel's axes in its own unit: the y-axis and the base line, then the ticks
         left = x0 - 0.6
-        axis_x.append(left)
+        ax.line([left, left, xs[-1] + 0.6], [1, 0, 0], lw=0.8)
         for loc, text in zip(*nice_ticks(0, top, n=4)):
-            marks.append(left)
-            mark_y.append(loc / top)
-            ax.text(left - 0.12, loc / top, text, ha="right", va="center", fontsize=6.5)
-        ax.text(left - 0.95, 0.5, ylabel, rotation=90, ha="center", va="center",
-                fontsize=7)
-        ax.text(x0 + (n - 1) * gap / 2, 1.06, title, ha="center", va="bottom", fontsize=8)
-        base.append((left, xs[-1] + 0.6))
-    ax.vlines(axis_x, 0, 1, color="#000000", lw=0.8)
-    ax.hlines([0] * len(base), [a for a, _ in base], [b for _, b in base], color="#000000",
-              lw=0.8)
-    ax.hlines(mark_y, [m - 0.1 for m in marks], marks, color="#000000", lw=0.8)
-    fast_ticks(ax, "x", ticks, labels, fontsize=7, length=0)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_ylim(0, 1.2)
-    ax.set_xlim(-0.2, len(groups) * step - 0.4)
-    for side in ("left", "right", "top", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.set_title(_("emulated vs paravirtual vs passthrough"), fontsize=9, y=1.0, pad=10)
-    return fig
+            ax.line([left - 0.1, left], [loc / top, loc / top], lw=0.8)
+            ax.text(left - 0.12, loc / top, text, size=6.5, ha="right")
+        ax.text(left - 0.95, 0.5, ylabel, size=7, rotation=90)
+        ax.text(x0 + (n - 1) * gap / 2, 1.06, title, size=8, va="bottom")
+    return scene
 
 
 def request_paths(results: IOComparison | tuple[IOResult, ...], width: float = 8.0,

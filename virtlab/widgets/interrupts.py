@@ -31,7 +31,7 @@ from ..devices import IOComparison, MODES, compare_io, disk_requests, merge_even
 from ..errors import check_bool, check_choice, check_int
 from ..i18n import N_, _
 from ..interrupts import InterruptTrace, Platform, round_robin_schedule, simulate_interrupts
-from ..viz.interrupts import MODE_LABELS, io_comparison, routing
+from ..viz.interrupts import MODE_LABELS, io_comparison_scene, routing_scene
 from .base import WidgetApp
 
 __all__ = ["APPS", "InterruptLabApp", "InterruptLabResult", "IOModelsApp", "interrupt_lab",
@@ -130,7 +130,7 @@ class InterruptLabApp(WidgetApp):
         return InterruptLabResult(plat, trace, shared_pcpu)
 
     def draw(self, result: InterruptLabResult):
-        return routing(result.trace)
+        return routing_scene(result.trace)     # a Scene: written as SVG, no matplotlib
 
     def describe(self, result: InterruptLabResult) -> str:
         t = result.trace
@@ -239,7 +239,7 @@ class IOModelsApp(WidgetApp):
                           coalesce=coalesce)
 
     def draw(self, result: IOComparison):
-        return io_comparison(result)
+        return io_comparison_scene(result)     # a Scene: written as SVG, no matplotlib
 
     def describe(self, result: IOComparison) -> str:
         yes, no = _("yes"), _("no")
