@@ -321,3 +321,49 @@ def test_any_printable_text_round_trips_through_the_svg(text):
     s.panel(xlim=(0, 1), ylim=(0, 1)).text(0.5, 0.5, text)
     (t,) = ET.fromstring(s.svg()).iter(f"{SVG}text")
     assert "".join(t.itertext()) == text
+
+
+def test_frame_draws_what_a_matplotlib_axis_draws():
+    # the reference: a real Axes with the same ticks and labels (its own layout)
+    from virtlab.viz.base import new_figure
+
+    box = (0.2, 0.25, 0.95, 0.85)
+    xt, yt = [(0, "0"), (5, "5"), (10, "10")], [(0, "0"), (50, "50"), (100, "100")]
+    s = Scene(4, 3)
+    s.panel(xlim=(0, 10), ylim=(0, 100), box=box).frame(
+        xticks=xt, yticks=yt, xlabel="time (ms)", ylabel="share (%)", size=8)
+    fig = new_figure(4, 3, margins={})
+    ax = fig.add_axes((box[0], box[1], box[2] - box[0], box[3] - box[1]))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 100)
+    ax.set_xticks([v for v, _ in xt], [label for _, label in xt])
+    ax.set_yticks([v for v, _ in yt], [label for _, label in yt])
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("time (ms)", fontsize=8)
+    ax.set_ylabel("share (%)", fontsize=8)
+    theirs = {}
+    for m in re.finditer(r'<text [^>]*?x="([-\d.]+)" y="([-\d.]+)"[^>]*>([^<]*)</text>',
+                         to_svg(fig).decode()):
+        theirs.setdefault(m[3], []).append((float(m[1]), float(m[2])))
+    root = ET.fromstring(s.svg())
+    for el in root.iter(f"{SVG}text"):
+        text, span = "".join(el.itertext()), el.find(f"{SVG}tspan")
+        x, y = float(span.get("x")), float(span.get("y"))
+        if el.get("transform"):
+            # rotate(-90 about (cx, cy)): matplotlib writes the rotated baseline's centre
+            cx, cy = map(float, re.search(r"rotate\(-90 ([-\d.]+) ([-\d.]+)\)",
+                                          el.get("transform")).groups())
+            assert el.get("text-anchor") == "middle"
+            x, y = cx + (y - cy), cy
+        assert any(math.dist((x, y), p) < 0.05 for p in theirs[text]), (text, x, y, theirs[text])
+
+
+def test_multi_line_titles_and_baseline_texts_stand_on_their_last_line():
+    # matplotlib aligns va="baseline" (titles too) by the last line's baseline
+    s = Scene(3, 2)
+    p = s.panel(xlim=(0, 1), ylim=(0, 1), box=(0.1, 0.1, 0.9, 0.7), title="first\nsecond")
+    p.text(0.5, 0.5, "upper\nlower", va="baseline")
+    p.text(0.2, 0.2, "a\nb", va="center_baseline", ha="left")
+    theirs = mpl_baselines(s.figure())
+    for text, _x, y in svg_texts(s.svg()):
+        assert any(abs(y - want) < 0.05 for want in theirs[text]), (text, y, theirs[text])

@@ -31,7 +31,8 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from ..errors import check_bool, check_int, check_number, check_type
 
 __all__ = ["PALETTE", "color_for", "drop_hidden_ticks", "fast_legend", "fast_ticks",
-           "freeze_ticks", "measure_text", "new_figure", "nice_ticks", "plain_ticks", "to_png", "to_svg"]
+           "freeze_ticks", "measure_text", "new_figure", "nice_ticks", "plain_ticks",
+           "scalar_ticks", "to_png", "to_svg"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), used for VMs, techniques, ...
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -465,6 +466,37 @@ def fast_legend(ax, entries, *, fontsize: float = 7, loc: str = "upper right",
         ax.add_collection(LineCollection(lines, colors=line_colors, linewidths=1.5,
                                          transform=ax.transAxes, clip_on=False, zorder=5.5),
                           autolim=False)
+
+
+def scalar_ticks(lo: float, hi: float, n: int, steps=None) -> list[tuple[float, str]]:
+    """Ticks as a matplotlib axis showing [lo, hi] draws them, without an Axes.
+
+    Positions from ``MaxNLocator(n, steps=steps)`` inside the limits, labels
+    from a ``ScalarFormatter`` (which sees every position, as the axis's does,
+    then those outside the view are dropped as ``Axis._update_ticks`` does);
+    as :meth:`virtlab.viz.scene.Panel.frame` takes them.  Labels are written
+    out in full (no offset or power of ten beside the axis).
+
+    Examples
+    --------
+    >>> scalar_ticks(0, 82.4, 5)
+    [(0.0, '0'), (20.0, '20'), (40.0, '40'), (60.0, '60'), (80.0, '80')]
+    >>> scalar_ticks(0, 5.4, 4)
+    [(0.0, '0.0'), (1.5, '1.5'), (3.0, '3.0'), (4.5, '4.5')]
+    >>> scalar_ticks(-4.75, 99.75, 5)
+    [(0.0, '0'), (25.0, '25'), (50.0, '50'), (75.0, '75')]
+    """
+    check_number("lo", lo)
+    check_number("hi", hi)
+    check_int("n", n, minimum=1, maximum=100)
+    lo, hi = sorted((float(lo), float(hi)))
+    every = [float(v) for v in MaxNLocator(n, steps=steps).tick_values(lo, hi)]
+    fmt = ScalarFormatter(useOffset=False)
+    fmt.set_scientific(False)
+    fmt.create_dummy_axis()
+    fmt.axis.set_view_interval(lo, hi)
+    eps = (hi - lo) * 1e-9
+    return [(v, t) for v, t in zip(every, fmt.format_ticks(every)) if lo - eps <= v <= hi + eps]
 
 
 def nice_ticks(lo: float, hi: float, n: int = 4, integer: bool = False):

@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 import matplotlib.transforms as mtransforms
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import is_color_like, to_hex
 from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -52,17 +53,18 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Polygon, Rectang
 from ..errors import check_number, check_str
 from .base import MAX_INCHES, MIN_INCHES, measure_text, new_figure
 
-__all__ = ["Panel", "Scene"]
+__all__ = ["Panel", "Scene", "text_box"]
 
 #: matplotlib's default font family, as its SVG output names it.
 FONT_FAMILY = "'DejaVu Sans', 'Bitstream Vera Sans', 'Arial', 'Helvetica', sans-serif"
 _HA = {"left": "start", "center": "middle", "right": "end"}
-_VA = ("top", "center", "bottom", "baseline")
+_VA = ("top", "center", "bottom", "baseline", "center_baseline")
 _WEIGHTS = ("normal", "bold")
 #: Font families a text may ask for: matplotlib's generic names and their SVG fonts.
 _FAMILIES = {"sans-serif": FONT_FAMILY,
              "monospace": "'DejaVu Sans Mono', 'Bitstream Vera Sans Mono', monospace"}
 _COORDS = ("data", "axes", "xaxis", "yaxis")
+_LEGEND_LOCS = ("upper right", "upper left", "lower right", "lower left")
 _DASH = {"solid": None, "dashed": (3.7, 1.6), "dotted": (1.0, 1.65)}   # matplotlib's, per lw
 #: Drawing order (matplotlib's default z-orders): grid, filled shapes, lines, texts.
 _Z = {"grid": 0.5, "rect": 1, "rect_pt": 1, "polygon": 1, "line": 2, "tick": 2, "arrow": 2,
@@ -108,8 +110,21 @@ def _points(name: str, xs: Sequence[float], ys: Sequence[float]) -> tuple[tuple,
     if len(xs) != len(ys) or len(xs) > MAX_ITEMS:
         raise ValueError(f"{name}: xs and ys must have the same length (at most "
                          f"{MAX_ITEMS}), got {len(xs)} and {len(ys)}")
-    return (tuple(_finite(f"{name} x", v) for v in xs),
-            tuple(_finite(f"{name} y", v) for v in ys))
+    try:        # the common case, fast: plain numbers (a curve has hundreds of points)
+        out = tuple(map(float, xs)), tuple(map(float, ys))
+        ok = all(type(v) in _PLAIN for v in xs) and all(type(v) in _PLAIN for v in ys)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:      # a bool, a string, ...: the precise message
+        return (tuple(_finite(f"{name} x", v) for v in xs),
+                tuple(_finite(f"{name} y", v) for v in ys))
+    if not all(map(math.isfinite, out[0])) or not all(map(math.isfinite, out[1])):
+        raise ValueError(f"{name}: coordinates must be finite numbers")
+    return out
+
+
+#: Number types taken without a check per value (numpy's floats are floats).
+_PLAIN = (int, float)
 
 
 def _num(v: float) -> str:
@@ -257,15 +272,23 @@ class Panel:
 
     # -- composite shapes ----------------------------------------------------
     def frame(self, *, xticks=(), yticks=(), xlabel: str = "", ylabel: str = "",
-              size: float = 8.0, spines: Sequence[str] = ("left", "bottom"),
-              grid: str = "", length: float = 3.5, pad: float = 3.5) -> None:
+              size: float = 8.0, label_size: float | tuple[float, float] | None = None,
+              spines: Sequence[str] = ("left", "bottom"), grid: str = "",
+              length: float = 3.5, pad: float = 3.5) -> None:
         """Spines, ticks, tick labels and axis labels, as matplotlib draws them.
 
         ``xticks``/``yticks`` are ``(position, label)`` pairs (label ``""``: a
-        mark only); ``spines`` any of left, bottom, right, top; ``grid`` ``"x"``,
-        ``"y"`` or ``"xy"`` for light grid lines at the ticks.
+        mark only), their labels ``size`` points; the axis labels
+        ``label_size`` (default: ``size``; a pair: x and y label); ``spines`` any of left, bottom,
+        right, top; ``grid`` ``"x"``, ``"y"`` or ``"xy"`` for light grid lines
+        at the ticks.  May be called more than once (e.g. x and y separately).
         """
         check_number("size", size, minimum=1, maximum=72)
+        label_size = size if label_size is None else label_size
+        x_size, y_size = (label_size if isinstance(label_size, (tuple, list))
+                          else (label_size, label_size))
+        check_number("label_size", x_size, minimum=1, maximum=72)
+        check_number("label_size", y_size, minimum=1, maximum=72)
         check_number("length", length, minimum=0, maximum=50)
         check_number("pad", pad, minimum=0, maximum=50)
         check_str("xlabel", xlabel, nonempty=False)
@@ -288,9 +311,9 @@ class Panel:
                  "bottom": ((0, 1), (0, 0)), "top": ((0, 1), (1, 1))}
         for name in spines:
             self.line(*edges[name], lw=0.8, coords="axes")
-        prop = FontProperties(size=size)
-        label_h = max([measure_text(s, prop)[1] for _p, s in ticks["xticks"] if s], default=0)
-        label_w = max([measure_text(s, prop)[0] for _p, s in ticks["yticks"] if s], default=0)
+        # the axis labels clear the tick labels' boxes, as matplotlib lays them out
+        label_h = max([text_box(s, size)[1] for _p, s in ticks["xticks"] if s], default=0)
+        label_w = max([text_box(s, size)[0] for _p, s in ticks["yticks"] if s], default=0)
         for pos, label in ticks["xticks"]:
             self._add("tick", ("xaxis", (0.0, 0.0)), pos, 0.0, (0.0, -length), "#000000", 0.8)
             if label:
@@ -302,25 +325,26 @@ class Panel:
         for pos, label in ticks["yticks"]:
             self._add("tick", ("yaxis", (0.0, 0.0)), 0.0, pos, (-length, 0.0), "#000000", 0.8)
             if label:
-                self.text(0, pos, label, size=size, ha="right", coords="yaxis",
-                          offset=(-(length + pad), 0))
+                self.text(0, pos, label, size=size, ha="right", va="center_baseline",
+                          coords="yaxis", offset=(-(length + pad), 0))
             if "y" in grid:
                 self.line([0, 1], [pos, pos], color="#b0b0b0", lw=0.8, coords="yaxis",
                           grid=True)
         if xlabel:      # matplotlib: 4 pt (axes.labelpad) beyond the tick labels
-            self.text(0.5, 0, xlabel, size=size, va="top", coords="axes",
+            self.text(0.5, 0, xlabel, size=x_size, va="top", coords="axes",
                       offset=(0, -(length + pad + label_h + 4.0)))
-        if ylabel:
-            self.text(0, 0.5, ylabel, size=size, va="bottom", rotation=90, coords="axes",
+        if ylabel:      # matplotlib: rotated, its box's right edge 4 pt left of the labels
+            self.text(0, 0.5, ylabel, size=y_size, ha="right", rotation=90, coords="axes",
                       offset=(-(length + pad + label_w + 4.0), 0))
 
     def legend(self, entries, *, size: float = 7.0, loc: str = "upper right") -> None:
         """A legend of ``(label, colour)`` swatches or ``(label, colour, "line")``
-        samples in a white frame at the panel's top corner (the layout of
-        :func:`virtlab.viz.base.fast_legend`, with measured label widths)."""
+        samples in a white frame in a corner of the panel (``loc``: upper or
+        lower, right or left; the layout of :func:`virtlab.viz.base.fast_legend`,
+        with measured label widths)."""
         check_number("size", size, minimum=1, maximum=72)
-        if loc not in ("upper right", "upper left"):
-            raise ValueError(f"loc must be 'upper right' or 'upper left', got {loc!r}")
+        if loc not in _LEGEND_LOCS:
+            raise ValueError(f"loc must be one of {list(_LEGEND_LOCS)}, got {loc!r}")
         if not isinstance(entries, (list, tuple)):
             raise TypeError("entries must be a list of (label, colour[, kind]) tuples")
         rows = []
@@ -334,23 +358,26 @@ class Panel:
                          e[2] if len(e) == 3 else "patch"))
         if not rows:
             return
-        prop = FontProperties(size=size)
         row, box, gap = 1.4 * size, 1.4 * size, 0.6 * size
-        longest = max(measure_text(label, prop)[0] for label, _c, _k in rows)
+        longest = max(text_box(label, size)[0] for label, _c, _k in rows)
         width = box + 0.5 * size + longest + 1.5 * gap
-        x0 = gap if loc == "upper left" else self.size_points()[0] - width
-        top = ("axes", (0.0, 0.0))                     # points from the panel's top left
-        self._add("rect_pt", top, 0.0, 1.0, (x0 - 0.5 * gap, -gap - len(rows) * row - gap / 2),
+        x0 = gap if loc.endswith("left") else self.size_points()[0] - width
+        # points from the panel's top left (upper) or bottom left (lower) corner
+        corner_y = 1.0 if loc.startswith("upper") else 0.0
+        first = -gap if loc.startswith("upper") else len(rows) * row + gap
+        corner = ("axes", (0.0, 0.0))
+        self._add("rect_pt", corner, 0.0, corner_y, (x0 - 0.5 * gap, first - len(rows) * row
+                                                     - gap / 2),
                   (width, len(rows) * row + gap), "#ffffff", "#cccccc", 0.8, 0.8, zorder=5)
         for i, (label, color, kind) in enumerate(rows):
-            mid = -gap - (i + 0.5) * row
+            mid = first - (i + 0.5) * row
             if kind == "line":
-                self._add("tick", ("axes", (x0, mid)), 0.0, 1.0, (box, 0.0), color, 1.5,
+                self._add("tick", ("axes", (x0, mid)), 0.0, corner_y, (box, 0.0), color, 1.5,
                           zorder=5.5)
             else:
-                self._add("rect_pt", top, 0.0, 1.0, (x0, mid - 0.35 * size), (box, 0.7 * size),
-                          color, "none", 0.0, 1.0, zorder=5)
-            self.text(0, 1, label, size=size, ha="left", coords="axes",
+                self._add("rect_pt", corner, 0.0, corner_y, (x0, mid - 0.35 * size),
+                          (box, 0.7 * size), color, "none", 0.0, 1.0, zorder=5)
+            self.text(0, corner_y, label, size=size, ha="left", coords="axes",
                       offset=(x0 + box + 0.5 * size, mid), zorder=6)
 
 
@@ -534,25 +561,46 @@ class Scene:
         For the static notebook pages and PNG export; the widgets show :meth:`svg`.
         """
         fig = new_figure(self.width, self.height, margins={})
-        axes = {}
-        for p in self.panels:
-            left, bottom, right, top = p.box
-            ax = fig.add_axes((left, bottom, right - left, top - bottom))
+        self.draw([fig.add_axes((left, bottom, right - left, top - bottom))
+                   for left, bottom, right, top in (p.box for p in self.panels)])
+        return fig
+
+    def draw(self, axes: Sequence[Axes]) -> None:
+        """Draw the scene with matplotlib onto existing Axes, one per panel, in order.
+
+        For a figure a caller composes (a scene beside other drawings); the
+        Axes should sit where the panels' boxes are.  :meth:`figure` uses it.
+
+        Examples
+        --------
+        >>> from virtlab.viz.base import new_figure
+        >>> s = Scene(3, 2)
+        >>> s.panel(xlim=(0, 1), ylim=(0, 1)).text(0.5, 0.5, "hi")
+        >>> fig = new_figure(3, 2)
+        >>> s.draw([fig.add_subplot()])
+        >>> [t.get_text() for t in fig.axes[0].texts]
+        ['hi']
+        """
+        if not isinstance(axes, (list, tuple)) or len(axes) != len(self.panels):
+            raise ValueError(f"axes must be a list of {len(self.panels)} Axes, one per panel")
+        at = {}
+        for p, ax in zip(self.panels, axes):
+            if not isinstance(ax, Axes):
+                raise TypeError(f"axes must hold matplotlib Axes, got {type(ax).__name__}")
             ax.set_xlim(*p.xlim)
             ax.set_ylim(*p.ylim)
             ax.axis("off")
             if p.title:
                 ax.set_title(p.title, fontsize=p.title_size)
-            axes[id(p)] = ax
+            at[id(p)] = ax
         for kind, p, (coords, offset), zorder, *args in self.items:
-            ax = axes[id(p)]
+            ax = at[id(p)]
             tr = {"data": ax.transData, "axes": ax.transAxes, "xaxis": ax.get_xaxis_transform(),
                   "yaxis": ax.get_yaxis_transform()}[coords]
             if offset != (0.0, 0.0):
                 tr = tr + mtransforms.ScaledTranslation(offset[0] / 72, offset[1] / 72,
-                                                        fig.dpi_scale_trans)
-            _MPL[kind](ax, tr, fig, *args).set_zorder(zorder)
-        return fig
+                                                        ax.figure.dpi_scale_trans)
+            _MPL[kind](ax, tr, ax.figure, *args).set_zorder(zorder)
 
 
 @functools.lru_cache(maxsize=256)
@@ -570,33 +618,44 @@ def _font_heights(family: str, weight: str, size: float) -> tuple[float, float, 
     raise ValueError(f"the font for family {family!r} has no height metrics")
 
 
-def _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha, family) -> str:
-    # matplotlib aligns the block of lines by its box; SVG places baselines, so
-    # each line's baseline is worked out here as matplotlib's Text layout does
-    # (matplotlib 3.11, linespacing "normal"): every line at least as tall as
-    # the font's ascent and descent, plus half the line gap above and below
-    # when there are several lines; the measure is matplotlib's own.
+def text_box(s: str, size: float, weight: str = "normal",
+           family: str = "sans-serif") -> tuple[float, float, list[float]]:
+    """Width, height and the lines' baselines (down from the top) of a text's box.
+
+    matplotlib's Text layout (3.11, linespacing "normal"): every line at
+    least as tall as the font's ascent and descent, plus half the line gap
+    above and below when there are several lines; the measure is matplotlib's.
+    """
     prop = FontProperties(family=family, size=size, weight=weight)
     min_a, min_d, gap = _font_heights(family, weight, size)
     lines = s.split("\n")
     if len(lines) == 1:
         gap = 0.0
-    baselines, y, descent = [], 0.0, 0.0      # downwards from the block's top
+    baselines, y, descent, width = [], 0.0, 0.0, 0.0
     for line in lines:
-        _w, h, d = measure_text(line, prop) if line else (0.0, 0.0, 0.0)
+        w, h, d = measure_text(line, prop) if line else (0.0, 0.0, 0.0)
         a, d = max(h - d, min_a) + gap / 2, max(d, min_d) + gap / 2
         y += descent + a
         baselines.append(y)
-        descent = d
-    block = y + descent
+        descent, width = d, max(width, w)
+    return width, y + descent, baselines
+
+
+def _svg_text_at(px, py, s, size, color, ha, va, weight, rotation, alpha, family) -> str:
+    # matplotlib aligns the block of lines by its box; SVG places baselines, so
+    # each line's baseline comes from the same layout (_block)
+    lines = s.split("\n")
+    _width, block, baselines = text_box(s, size, weight, family)
     if rotation == 90:
         # the rotated box: screen ha picks the text's top/bottom, screen va its start/end
         text_va = {"left": "top", "center": "center", "right": "bottom"}[ha]
-        anchor = {"bottom": "start", "center": "middle", "top": "end", "baseline": "start"}[va]
+        anchor = {"bottom": "start", "center": "middle", "top": "end", "baseline": "start",
+                  "center_baseline": "middle"}[va]
     else:
         text_va, anchor = va, _HA[ha]
-    shift = {"top": 0.0, "center": -block / 2, "bottom": -block,
-             "baseline": -baselines[0]}[text_va]
+    # matplotlib: "baseline" is the last line's; "center_baseline" half its depth
+    shift = {"top": 0.0, "center": -block / 2, "bottom": -block, "baseline": -baselines[-1],
+             "center_baseline": -baselines[-1] / 2}[text_va]
     attrs = (f'font-size="{_num(size)}" fill="{color}" text-anchor="{anchor}"'
              + (' font-weight="bold"' if weight == "bold" else "")
              + (f' opacity="{_num(alpha)}"' if alpha < 1 else "")
