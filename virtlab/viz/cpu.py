@@ -1,7 +1,9 @@
 """Figures for the CPU topics: overhead per technique, Popek & Goldberg sets, microbenchmarks.
 
 Every function takes model results and returns a Figure (object API, no
-pyplot).
+pyplot).  The overhead bars, which a widget redraws, are described once as a
+:class:`~virtlab.viz.scene.Scene` (:func:`overhead_bars_scene`): the widget
+writes it as SVG directly, :func:`overhead_bars` draws it with matplotlib.
 
 Examples
 --------
@@ -14,19 +16,21 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
-from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import NullLocator
 
 from ..errors import check_mapping, check_number, check_sequence, check_type
 from ..hypervisor.vm import RunResult
 from ..i18n import _, N_
-from .base import PALETTE, new_figure
+from .base import PALETTE, new_figure, scalar_ticks
+from .scene import Scene
 
-__all__ = ["overhead_bars", "classification_venn", "microbench_bars", "cycle_breakdown"]
+__all__ = ["overhead_bars", "overhead_bars_scene", "classification_venn", "microbench_bars",
+           "cycle_breakdown"]
 
 #: How the techniques are labelled (the keys are the models' mode names).
 _LABELS = {"native": N_("native"), "emulation": N_("emulation"),
@@ -40,9 +44,10 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
                   reuse: Figure | None = None):
     """Horizontal bars: simulated run time relative to native (log scale).
 
-    Built for widget redraws: fixed margins instead of a layout engine, the
-    bars of a panel as one collection, the technique names as plain texts (no
-    tick objects) and the lecture's band named in the axis label (no legend).
+    Draws :func:`overhead_bars_scene` (the widget shows that scene as SVG):
+    on the left every technique on a log scale, on the right the overhead in
+    percent with the lecture's band shaded (named in the axis label, no
+    legend).
 
     Parameters
     ----------
@@ -54,17 +59,17 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
         Optional title above both panels.
     reuse : Figure, optional
         A figure returned by an earlier call.  If it has the same number of
-        rows, band and title, it is updated in place and returned (a widget
-        redraw then builds no axes, ticks or texts); otherwise a new figure is
-        made.  Do not pass a figure you still want to show unchanged.
+        rows, band and title, the new picture is drawn into it and it is
+        returned; otherwise a new figure is made.  Do not pass a figure you
+        still want to show unchanged.
 
     Examples
     --------
     >>> fig = overhead_bars({"native": 1.0, "emulation": 40.0, "hardware": 1.07})
-    >>> fig.axes[0].get_xscale(), fig.axes[1].get_xscale()
-    ('log', 'linear')
+    >>> [t.get_text() for t in fig.axes[0].texts][-4:]     # the log scale, labelled
+    ['1x', '10x', '100x', 'cycles relative to native (log)']
 
-    Updating a figure in place draws exactly the picture a new figure shows:
+    Drawing into an earlier figure draws exactly the picture a new figure shows:
 
     >>> from virtlab.viz.base import to_svg
     >>> other = {"native": 1.0, "emulation": 900.0, "paravirt": 3.5}
@@ -73,103 +78,89 @@ def overhead_bars(relative: Mapping[str, float], *, band=(1.05, 1.10), title: st
     >>> to_svg(fig) == to_svg(overhead_bars(other))
     True
     """
+    scene = overhead_bars_scene(relative, band=band, title=title)
+    if reuse is not None:
+        check_type("reuse", reuse, Figure)
+    key = (len(relative), tuple(band), title)
+    if reuse is not None and getattr(reuse, "_virtlab_overhead_bars", None) == key:
+        reuse.clear()
+        scene.draw([reuse.add_axes((x0, y0, x1 - x0, y1 - y0))
+                    for x0, y0, x1, y1 in (p.box for p in scene.panels)])
+        return reuse
+    fig = scene.figure()
+    fig._virtlab_overhead_bars = key
+    return fig
+
+
+def overhead_bars_scene(relative: Mapping[str, float], *, band=(1.05, 1.10),
+                        title: str = "") -> Scene:
+    """:func:`overhead_bars` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    The log scale is drawn on a linear panel: positions are ``log10`` of the
+    values, the ticks labelled 1x, 10x, ...
+
+    Examples
+    --------
+    >>> scene = overhead_bars_scene({"native": 1.0, "emulation": 40.0})
+    >>> [it[6] for it in scene.items if it[0] == "text" and it[6].endswith(".0x")]
+    ['40.0x']
+    """
     check_type("relative", relative, Mapping)
     if not relative:
         raise ValueError("relative must not be empty")
     for k, v in relative.items():
         if not isinstance(v, (int, float)) or not v > 0 or v != v or v == float("inf"):
             raise ValueError(f"relative[{k!r}] must be a positive finite number, got {v!r}")
-    if reuse is not None:
-        check_type("reuse", reuse, Figure)
     names = list(relative)
-    key = (len(names), tuple(band), title)
-    parts = getattr(reuse, "_virtlab_overhead_bars", None)
-    if parts is None or parts["key"] != key:
-        reuse, parts = _overhead_layout(key)
-    _overhead_fill(parts, names, [float(relative[k]) for k in names], band)
-    return reuse
-
-
-def _overhead_layout(key):
-    """The data-independent part of :func:`overhead_bars`: figure, axes, artists."""
-    n, band, title = key
+    vals = [float(relative[k]) for k in names]
+    colors = [_COLORS.get(k, PALETTE[4]) for k in names]
+    n = len(names)
     height = 0.42 * n + 1.4
-    fig = new_figure(7.2, height, margins={
-        "left": 0.15, "right": 0.98, "bottom": 0.55 / height,
-        "top": 1 - (0.3 if title else 0.12) / height, "wspace": 0.08})
-    ax, zx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
+    s = Scene(7.2, height)
+    # the boxes of a 1 x 2 subplot grid (width ratios 1.15 : 1, wspace 0.08)
+    left, right, wspace, ratios = 0.15, 0.98, 0.08, (1.15, 1.0)
+    bottom, top = 0.55 / height, 1 - (0.3 if title else 0.12) / height
+    cell = (right - left) / (2 + wspace)
+    split = left + ratios[0] * cell * 2 / sum(ratios)
     # left: everything, log scale (emulation is an order of magnitude away)
-    ax.set_xscale("log")
-    ax.set_ylim(n - 0.5, -0.5)          # first entry on top
-    ax.yaxis.set_major_locator(NullLocator())
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.tick_params(labelsize=8)
-    ax.set_xlabel(_("cycles relative to native (log)"), fontsize=8)
-    ax.axvline(1.0, color="0.3", lw=0.8)
+    x0, hi = 0.9, max(max(vals) * 3.0, 2.0)
+    ax = s.panel(xlim=(math.log10(x0), math.log10(hi)), ylim=(n - 0.5, -0.5),
+                 box=(left, bottom, split, top))
+    for y, (v, color) in enumerate(zip(vals, colors)):
+        # a bar shorter than the left edge lay outside the axes, where matplotlib clipped it
+        ax.rect(math.log10(x0), y - 0.3, max(math.log10(v / x0), 0.0), 0.6, fc=color)
+    ax.line([0, 0], [0, 1], color="#4d4d4d", lw=0.8, coords="xaxis")     # 1x: native
+    for y, (k, v) in enumerate(zip(names, vals)):
+        ax.text(-0.02, y, _(_LABELS[k]) if k in _LABELS else k, size=8.5, ha="right",
+                coords="yaxis")
+        ax.text(math.log10(v * 1.06), y, f"{v:.1f}x" if v >= 1.995 else f"{v:.2f}x",
+                size=7.5, ha="left")
+    ax.frame(spines=("left", "bottom", "right", "top"), size=8,
+             xticks=[(math.log10(t), f"{t}x") for t in (1, 10, 100, 1000, 10000, 100000)
+                     if t <= hi],
+             xlabel=_("cycles relative to native (log)"))
     # right: zoom on the overhead in percent, with the lecture's band
     lo_pct, hi_pct = band[0] * 100 - 100, band[1] * 100 - 100
-    zx.axvspan(lo_pct, hi_pct, color=PALETTE[2], alpha=0.2, lw=0)
-    zx.set_ylim(n - 0.5, -0.5)
-    zx.yaxis.set_major_locator(NullLocator())
-    zx.xaxis.set_major_locator(MaxNLocator(4))
-    zx.tick_params(labelsize=8)
-    zx.set_xlabel(_("overhead vs native (%), shaded: lecture {lo}-{hi} %").format(
-        lo=f"{lo_pct:g}", hi=f"{hi_pct:g}"),
-                  fontsize=8)
-    names_at = ax.get_yaxis_transform()    # x in axes fraction, y in data
-    parts = {
-        "key": key, "ax": ax, "zx": zx,
-        "bars": ax.add_collection(PolyCollection([], edgecolors="none", linewidths=0),
-                                  autolim=False),
-        "zbars": zx.add_collection(PolyCollection([], edgecolors="none", linewidths=0),
-                                   autolim=False),
-        "names": [ax.text(-0.02, y, "", transform=names_at, ha="right", va="center",
-                          fontsize=8.5) for y in range(n)],
-        "values": [ax.text(1, y, "", va="center", fontsize=7.5) for y in range(n)],
-        "pcts": [zx.text(0, y, "", va="center", fontsize=7.5) for y in range(n)],
-    }
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig._virtlab_overhead_bars = parts
-    return fig, parts
-
-
-def _overhead_fill(parts, names, vals, band):
-    """Put the data into the artists made by :func:`_overhead_layout`."""
-    ax, zx = parts["ax"], parts["zx"]
-    colors = [_COLORS.get(k, PALETTE[4]) for k in names]
-    hi = max(max(vals) * 3.0, 2.0)
-    x0 = 0.9
-    ax.set_xlim(x0, hi)
-    ticks = [t for t in (1, 10, 100, 1000, 10000, 100000) if t <= hi]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FixedFormatter([f"{t}x" for t in ticks]))
-    _set_bars(parts["bars"], vals, colors, x0)
-    for y, (k, v) in enumerate(zip(names, vals)):
-        parts["names"][y].set_text(_(_LABELS[k]) if k in _LABELS else k)
-        label = parts["values"][y]
-        label.set_text(f"{v:.1f}x" if v >= 1.995 else f"{v:.2f}x")
-        label.set_x(v * 1.06)
     pct = [(v - 1.0) * 100 for v in vals]
     lim = max([p for p in pct if p < 100] + [12.0]) * 1.25
-    zx.set_xlim(0, lim * 1.3)
-    _set_bars(parts["zbars"], [min(p, lim) for p in pct], colors, 0.0)
+    zx = s.panel(xlim=(0, lim * 1.3), ylim=(n - 0.5, -0.5),
+                 box=(split + wspace * cell, bottom, right, top))
+    zx.rect(lo_pct, 0, hi_pct - lo_pct, 1, fc=PALETTE[2], alpha=0.2, coords="xaxis")
+    for y, (p, color) in enumerate(zip(pct, colors)):
+        zx.rect(0, y - 0.3, max(min(p, lim), 0.0), 0.6, fc=color)
     for y, p in enumerate(pct):
-        label = parts["pcts"][y]
         if p < lim:
-            label.set(text=f"+{p:.1f} %", x=p + lim * 0.02, ha="left", color="black",
-                      weight="normal")
+            zx.text(p + lim * 0.02, y, f"+{p:.1f} %", size=7.5, ha="left")
         else:   # off the scale: label inside the bar
-            label.set(text=f"+{p:.0f} % →", x=lim * 0.97, ha="right", color="white",
-                      weight="bold")
-
-
-def _set_bars(collection, widths, colors, x0, height=0.6):
-    """Make ``collection`` horizontal bars from ``x0`` (row i at y = i)."""
-    h = height / 2
-    collection.set_verts([((x0, y - h), (w, y - h), (w, y + h), (x0, y + h))
-                          for y, w in enumerate(widths)])
-    collection.set_facecolor(colors)
+            zx.text(lim * 0.97, y, f"+{p:.0f} % →", size=7.5, ha="right", color="white",
+                    weight="bold")
+    zx.frame(spines=("left", "bottom", "right", "top"), size=8,
+             xticks=scalar_ticks(0, lim * 1.3, 4),
+             xlabel=_("overhead vs native (%), shaded: lecture {lo}-{hi} %").format(
+                 lo=f"{lo_pct:g}", hi=f"{hi_pct:g}"))
+    if title:           # the figure's title (suptitle): a panel spanning the picture
+        s.panel(xlim=(0, 1), ylim=(0, 1)).text(0.5, 0.98, title, size=10, va="top")
+    return s
 
 
 def cycle_breakdown(results: Mapping[str, object]):

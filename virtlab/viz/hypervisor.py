@@ -2,7 +2,11 @@
 
 Every function takes model results (from :mod:`virtlab.hypervisor`) and
 returns a :class:`matplotlib.figure.Figure` built with
-:func:`virtlab.viz.new_figure` — no pyplot.
+:func:`virtlab.viz.new_figure` — no pyplot.  The pictures the widgets redraw
+(:func:`io_cost_bars`, :func:`grouped_bars`, :func:`text_panels`) are
+described once as a :class:`~virtlab.viz.scene.Scene` (``*_scene``): the
+widget writes it as SVG directly, the function draws it with matplotlib
+(issue 21).
 
 Examples
 --------
@@ -20,24 +24,27 @@ from typing import Any
 
 import networkx as nx
 from matplotlib.axes import Axes
-from matplotlib.collections import PolyCollection
-from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
 from ..i18n import _, N_
-from .base import fast_legend, fast_ticks, freeze_ticks, new_figure, nice_ticks, PALETTE
+from .base import PALETTE, measure_text, new_figure, nice_ticks, scalar_ticks
+from .scene import TITLE_PAD, Scene
 
 __all__ = [
     "KIND_COLORS",
     "io_cost_bars",
+    "io_cost_bars_scene",
     "kvm_run_loop",
     "stack_diagram",
     "stack_overview",
     "text_panels",
+    "text_panels_scene",
     "counts_bars",
     "grouped_bars",
+    "grouped_bars_scene",
 ]
 
 #: Fill colour per component kind (Okabe & Ito palette, light tints).
@@ -75,6 +82,20 @@ _GROUP_COLORS = ("#BBBBBB", "#56B4E9", "#009E73", "#E69F00", "#CC79A7", "#D55E00
 def _fixed_figure(width: float, height: float, **margins: float):
     """A Figure without constrained layout (fixed margins): redraws are ~2x faster."""
     return new_figure(width, height, margins=margins)
+
+
+#: matplotlib's default tick length and label pad (points); fast_ticks' pad.
+_TICK, _PAD, _FAST_PAD = 3.5, 3.5, 2.0
+#: Every spine, as a default matplotlib Axes draws them.
+_SPINES = ("left", "bottom", "right", "top")
+
+
+def _ylabel(ax, label: str, labels: Sequence[str], *, size: float, fontsize: float) -> None:
+    """A y-axis label where :func:`~virtlab.viz.base.fast_ticks` put it: its box's
+    right edge an estimate of the tick labels' width (``fontsize``) beyond the ticks."""
+    pad = _TICK + _FAST_PAD + 0.62 * fontsize * max((len(s) for s in labels), default=0) + 2
+    ax.text(0, 0.5, label, size=size, rotation=90, ha="right", va="center", coords="axes",
+            offset=(-pad, 0))
 
 
 def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
@@ -224,12 +245,18 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
                  width: float = 6.0, height: float = 3.0, ax=None):
     """Stacked horizontal bars: cycles per I/O request by stack and category.
 
+    Draws :func:`io_cost_bars_scene` (the widget shows that scene as SVG).
+
     Parameters
     ----------
     costs : mapping of str to IoCost
         E.g. the result of :func:`virtlab.hypervisor.stacks.compare_stacks`.
     highlight : str, optional
         Stack kind whose label is drawn in bold.
+    width, height : float
+        Figure size in inches (ignored when ``ax`` is given).
+    ax : matplotlib Axes, optional
+        Draw into this axes of an existing figure (its place there is kept).
 
     Examples
     --------
@@ -238,54 +265,80 @@ def io_cost_bars(costs: Mapping[str, Any], *, highlight: str | None = None,
     >>> [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
     ['type2']
     """
+    if ax is not None:
+        check_type("ax", ax, Axes)
+        fig = ax.figure
+        x0, y0, x1, y1 = ax.get_position().extents
+        width, height = fig.get_size_inches()
+        scene = io_cost_bars_scene(costs, highlight=highlight, width=width, height=height,
+                                   box=(x0, y0, x1, y1))
+        scene.draw([ax])
+        return fig
+    return io_cost_bars_scene(costs, highlight=highlight, width=width, height=height).figure()
+
+
+def io_cost_bars_scene(costs: Mapping[str, Any], *, highlight: str | None = None,
+                       width: float = 6.0, height: float = 3.0, title: str | None = None,
+                       box: Sequence[float] = (0.13, 0.17, 0.74, 0.9)) -> Scene:
+    """:func:`io_cost_bars` as a :class:`~virtlab.viz.scene.Scene`.
+
+    ``title`` (9 pt) is drawn above the bars; ``box`` is the bars' place
+    (left, bottom, right, top) as fractions of the picture.
+
+    Examples
+    --------
+    >>> from virtlab.hypervisor.stacks import compare_stacks
+    >>> scene = io_cost_bars_scene(compare_stacks(), highlight="kvm", title="one read")
+    >>> [it[6] for it in scene.items if it[0] == "text" and it[11] == "bold"]
+    ['kvm']
+    """
     if not isinstance(costs, Mapping) or not costs:
         raise TypeError("costs must be a non-empty mapping of stack kind to IoCost")
     check_mapping("costs", costs, IoCost)
-    if ax is not None:
-        check_type("ax", ax, Axes)
-    if ax is None:
-        fig = _fixed_figure(width, height, left=0.13, right=0.74, bottom=0.17, top=0.9)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
     kinds = list(costs)
     base = costs.get("native")
     left = [0.0] * len(kinds)
-    handles = []
-    verts, faces = [], []
+    bars, handles = [], []
     for j, (group, cats) in enumerate(COST_GROUPS.items()):
         vals = [sum(costs[k].by_category.get(c, 0) for c in cats) / 1000 for k in kinds]
         if not any(vals):
             continue
-        verts += [[(x0, i - 0.4), (x0 + v, i - 0.4), (x0 + v, i + 0.4), (x0, i + 0.4)]
-                  for i, (x0, v) in enumerate(zip(left, vals)) if v]
-        faces += [_GROUP_COLORS[j]] * sum(1 for v in vals if v)
+        bars += [(i, x0, v, _GROUP_COLORS[j]) for i, (x0, v) in enumerate(zip(left, vals)) if v]
         handles.append((_(group), _GROUP_COLORS[j]))
         left = [a + b for a, b in zip(left, vals)]
-    # every segment in one collection (one SVG group) instead of a Rectangle per bar
-    ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="white",
-                                     linewidths=0.5))
-    ax.set_ylim(len(kinds) - 0.5, -0.5)
+    s = Scene(width, height)
+    ax = s.panel(xlim=(0, max(left) * 1.38), ylim=(len(kinds) - 0.5, -0.5), box=box,
+                 title=title, title_size=9)
+    for i, x0, v, color in bars:
+        ax.rect(x0, i - 0.4, v, 0.8, fc=color, ec="white", lw=0.5)
     for i, k in enumerate(kinds):
         txt = f"{costs[k].total / 1000:.1f}k"
         if base is not None and base.total:
             txt += f"  ({costs[k].total / base.total:.2f}x)"
-        ax.text(left[i], i, " " + txt, va="center", fontsize=7)
-    ax.set_xlabel(_("k cycles per I/O request"))
-    ax.set_xlim(0, max(left) * 1.38)
-    # Ticks and legend as plain artists (issue 21: matplotlib's tick and legend
-    # layout were most of the hypervisor-types redraw); the chosen stack's
-    # label in bold.
-    first = len(ax.texts)
-    fast_ticks(ax, "y", list(range(len(kinds))),
-               [_(KIND_LABELS[k]) if k in KIND_LABELS else k for k in kinds], fontsize=8)
-    for kind, label in zip(kinds, ax.texts[first:]):
-        if kind == highlight:
-            label.set_fontweight("bold")
-    ax.xaxis.set_major_locator(MaxNLocator(5))   # a scale, not a grid: each label is a text
-    freeze_ticks(ax, "x", fontsize=8)
-    fast_legend(ax, handles, fontsize=6, outside=True)
-    return fig
+        ax.text(left[i], i, " " + txt, size=7, ha="left")
+    # the stack names as fast_ticks drew them (pad 2 pt); the chosen stack's in bold
+    ax.frame(spines=_SPINES, size=8, pad=_FAST_PAD,
+             yticks=[(i, "") for i in range(len(kinds))])
+    for i, k in enumerate(kinds):
+        ax.text(0, i, _(KIND_LABELS[k]) if k in KIND_LABELS else k, size=8, ha="right",
+                weight="bold" if k == highlight else "normal", coords="yaxis",
+                offset=(-(_TICK + _FAST_PAD), 0))
+    # a scale, not a grid: MaxNLocator(5), as the axis located it
+    ax.frame(spines=(), size=8, xticks=scalar_ticks(0, max(left) * 1.38, 5))
+    # the axis label (10 pt) where fast_ticks' label pad put it below the tick labels
+    ax.text(0.5, 0, _("k cycles per I/O request"), size=10, va="top", coords="axes",
+            offset=(0, -(_TICK + _PAD + 8 + 2)))
+    # the key right of the bars (fast_legend(outside=True)): a swatch and a text per group
+    w_pt, h_pt = ax.size_points()
+    fs = 6
+    row, key, gap = 1.4 * fs, 1.4 * fs, 0.6 * fs
+    for i, (label, color) in enumerate(handles):
+        mid = -(i + 0.5) * row
+        ax.rect(1, 1, key / w_pt, 0.7 * fs / h_pt, fc=color, coords="axes",
+                offset=(gap, mid - 0.35 * fs), zorder=5)
+        ax.text(1, 1, label, size=fs, ha="left", coords="axes",
+                offset=(gap + key + 0.5 * fs, mid), zorder=6)
+    return s
 
 
 def stack_overview(stack, costs: Mapping[str, Any], *, width: float = 10.0,
@@ -344,62 +397,99 @@ def grouped_bars(table: Mapping[str, Mapping[str, float]], *, title: str = "",
                  height: float = 3.0, colors: Mapping[str, str] | None = None):
     """Grouped bars: ``table[group][series] -> value``.
 
-    Each series is one :class:`~matplotlib.collections.PolyCollection` (one
-    SVG path group instead of a Rectangle per bar).  With ``log=True`` the
-    bars show ``log10(value)`` (values below 1 are drawn as 1) on a linear axis
-    labelled 1, 10, 100, 1k, ... — no log-scale machinery to redraw.  The y
-    ticks are plain artists (:func:`~virtlab.viz.base.fast_ticks`).
+    With ``log=True`` the bars show ``log10(value)`` (values below 1 are drawn
+    as 1) on a linear axis labelled 1, 10, 100, 1k, ...  Draws
+    :func:`grouped_bars_scene` (the widget shows that scene as SVG).
 
     Examples
     --------
-    >>> from matplotlib.collections import PolyCollection
     >>> fig = grouped_bars({"syscall": {"BT": 1, "VT": 2},
     ...                     "in": {"BT": 3, "VT": 1}}, title="t")
-    >>> sum(isinstance(c, PolyCollection) for c in fig.axes[0].collections)
-    2
+    >>> [p.get_height() for p in fig.axes[0].patches][:4]   # per series, a bar per group
+    [1.0, 3.0, 2.0, 1.0]
+    """
+    return grouped_bars_scene(table, title=title, ylabel=ylabel, log=log, width=width,
+                              height=height, colors=colors).figure()
+
+
+def grouped_bars_scene(table: Mapping[str, Mapping[str, float]], *, title: str = "",
+                       ylabel: str = "", log: bool = False, width: float = 6.0,
+                       height: float = 3.0, colors: Mapping[str, str] | None = None,
+                       xlabels: Sequence[str] | None = None) -> Scene:
+    """:func:`grouped_bars` as a :class:`~virtlab.viz.scene.Scene`.
+
+    ``xlabels``: one label per group instead of the group names.
+
+    Examples
+    --------
+    >>> scene = grouped_bars_scene({"syscall": {"BT": 10, "VT": 1000}}, log=True)
+    >>> [round(it[7], 6) for it in scene.items if it[0] == "rect" and it[2][0] == "data"]
+    [1.0, 3.0]
     """
     if not isinstance(table, Mapping) or not table:
         raise TypeError("table must be a non-empty mapping of group to mapping")
     groups = list(table)
+    if xlabels is not None:
+        check_sequence("xlabels", xlabels, str, min_len=len(groups), max_len=len(groups))
     series: list[str] = []
     for g in groups:
         for s in table[g]:
             if s not in series:
                 series.append(s)
-    fig = _fixed_figure(width, height, left=0.1, right=0.99, bottom=0.2, top=0.9)
-    ax = fig.add_subplot()
     n = len(series)
     bw = 0.8 / max(n, 1)
     top = 0.0
-    handles = []
+    bars = []
     for j, s in enumerate(series):
         color = (colors or {}).get(s, PALETTE[j % len(PALETTE)])
-        verts = []
         for i, g in enumerate(groups):
             v = float(table[g].get(s, 0.0))
+            if not math.isfinite(v):
+                raise ValueError(f"table[{g!r}][{s!r}] must be a finite number, got {v!r}")
             h = math.log10(max(v, 1.0)) if log else v
             top = max(top, h)
-            x0 = i - 0.4 + bw * j
-            verts.append([(x0, 0), (x0, h), (x0 + bw, h), (x0 + bw, 0)])
-        ax.add_collection(PolyCollection(verts, facecolors=color, edgecolors="none"))
-        handles.append(Patch(facecolor=color, label=s))
-    ax.set_xlim(-0.5, len(groups) - 0.5)
-    ax.set_xticks(range(len(groups)), groups, fontsize=7, rotation=0)
+            bars.append((i - 0.4 + bw * j, h, color))
     if log:
         k = int(math.ceil(top)) + 1
-        ax.set_ylim(0, k)
-        # y ticks as plain artists (fast_ticks): the tick machinery was a third of
-        # hardware_lab's redraw (issue 21); x keeps matplotlib ticks, callers relabel them
-        fast_ticks(ax, "y", range(k + 1), [_short_number(10.0 ** e) for e in range(k + 1)],
-                   fontsize=7)
+        ylim = (0, k)
+        yticks = [(e, _short_number(10.0 ** e)) for e in range(k + 1)]
     else:
-        ax.set_ylim(0, top * 1.1 if top > 0 else 1)
-        fast_ticks(ax, "y", *nice_ticks(0, top * 1.1 if top > 0 else 1, 4), fontsize=7)
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.set_title(title, fontsize=9)
-    ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper left", ncol=n)
-    ax.tick_params(labelsize=7)
-    return fig
+        ylim = (0, top * 1.1 if top > 0 else 1)
+        yticks = list(zip(*nice_ticks(0, ylim[1], 4)))
+    sc = Scene(width, height)
+    ax = sc.panel(xlim=(-0.5, len(groups) - 0.5), ylim=ylim, box=(0.1, 0.2, 0.99, 0.9),
+                  title=title, title_size=9)
+    for x0, h, color in bars:
+        # a negative value's bar lay below the axes, where matplotlib clipped it
+        ax.rect(x0, 0, bw, max(h, 0.0), fc=color)
+    ax.frame(spines=_SPINES, size=7, pad=_FAST_PAD, yticks=yticks)
+    # x tick labels as texts: Panel.frame measures a label as one line, and the
+    # hardware lab's labels have two ("ptemod\nBT wins")
+    ax.frame(spines=(), xticks=[(i, "") for i in range(len(groups))])
+    for i, label in enumerate(xlabels if xlabels is not None else map(str, groups)):
+        ax.text(i, 0, label, size=7, va="top", coords="xaxis", offset=(0, -(_TICK + _PAD)))
+    if ylabel:
+        _ylabel(ax, ylabel, [s for _p, s in yticks], size=8, fontsize=7)
+    # the key as matplotlib's frameless legend (upper left, one column per series)
+    w_pt, h_pt = ax.size_points()
+    fs = 7
+    entries = [(s, (colors or {}).get(s, PALETTE[j % len(PALETTE)]))
+               for j, s in enumerate(series)]
+    prop = FontProperties(size=fs)
+    metrics = [measure_text(s, prop) for s, _c in entries]
+    _lw, lp_h, lp_d = measure_text("lp", prop)
+    # every column's baseline below the tallest ascent (matplotlib aligns them): at
+    # least a line's ("lp"; in DejaVu Sans "l" reaches the font's ascent) and the
+    # 0.7 em swatch that stands on the baseline
+    ascent = max(0.7 * fs, *(max(h, lp_h) - max(d, lp_d) for _w, h, d in metrics))
+    x, row_top = 0.9 * fs, -0.9 * fs        # border pad 0.5 em + 0.4 em
+    for (label, color), (w, _h, _d) in zip(entries, metrics):
+        ax.rect(0, 1, 2.0 * fs / w_pt, 0.7 * fs / h_pt, fc=color, coords="axes",
+                offset=(x, row_top - ascent))
+        ax.text(0, 1, label, size=fs, ha="left", va="baseline", coords="axes",
+                offset=(x + 2.8 * fs, row_top - ascent))
+        x += 2.8 * fs + w + 2.0 * fs        # handle, text pad, text, column spacing
+    return sc
 
 
 def _short_number(v: float, _pos: Any = None) -> str:
@@ -415,6 +505,8 @@ def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
                 height: float | None = None, title: str = ""):
     """Side-by-side monospace text columns (e.g. original vs translated code).
 
+    Draws :func:`text_panels_scene` (the widget shows that scene as SVG).
+
     Parameters
     ----------
     panels : sequence of (heading, lines)
@@ -428,6 +520,23 @@ def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
     ...                   marks=[[True, False], [True, False]])
     >>> len(fig.axes)
     2
+    """
+    return text_panels_scene(panels, marks=marks, width=width, height=height,
+                             title=title).figure()
+
+
+def text_panels_scene(panels: Sequence[tuple[str, Sequence[str]]], *,
+                      marks: Sequence[Sequence[bool]] | None = None, width: float = 6.4,
+                      height: float | None = None, title: str = "") -> Scene:
+    """:func:`text_panels` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    Examples
+    --------
+    >>> scene = text_panels_scene([("original", ["CLI", "ADD EAX, 1"])], marks=[[True, False]])
+    >>> [it[6] for it in scene.items if it[0] == "text"]
+    ['original', 'CLI', 'ADD EAX, 1']
+    >>> sum(it[0] == "rect" for it in scene.items)      # the marked line's highlight
+    1
     """
     if not isinstance(panels, Sequence) or not panels:
         raise TypeError("panels must be a non-empty sequence of (heading, lines)")
@@ -444,24 +553,25 @@ def text_panels(panels: Sequence[tuple[str, Sequence[str]]], *,
     if height is None:
         height = min(8.0, 0.6 + 0.19 * max(nlines, 2))
     top = 1 - 0.28 / height - (0.22 / height if title else 0)
-    fig = _fixed_figure(width, height, left=0.01, right=0.99, bottom=0.02, top=top,
-                        wspace=0.04)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for i, (ax, (heading, lines)) in enumerate(zip(axes, panels)):
-        ax.set_axis_off()
-        ax.set_xlim(0, 1)
-        ax.set_ylim(nlines + 0.2, -0.8)
-        ax.set_title(heading, fontsize=9, loc="left")
+    # the boxes of a 1 x n subplot grid: margins 0.01 / 0.99 / 0.02, wspace 0.04
+    left, right, bottom, wspace = 0.01, 0.99, 0.02, 0.04
+    cell = (right - left) / (len(panels) + wspace * (len(panels) - 1))
+    s = Scene(width, height)
+    for i, (heading, lines) in enumerate(panels):
+        x0 = left + i * cell * (1 + wspace)
+        ax = s.panel(xlim=(0, 1), ylim=(nlines + 0.2, -0.8), box=(x0, bottom, x0 + cell, top))
+        if heading:     # a title on the left (matplotlib's loc="left": 6 pt above the box)
+            ax.text(0, 1, heading, size=9, ha="left", va="baseline", coords="axes",
+                    offset=(0, TITLE_PAD))
         for k, line in enumerate(lines):
             hot = bool(marks and i < len(marks) and k < len(marks[i]) and marks[i][k])
             if hot:
-                ax.add_patch(Rectangle((0, k - 0.45), 1, 0.9, facecolor="#FCE3C7",
-                                       edgecolor="none"))
-            ax.text(0.02, k, line, family="monospace", fontsize=7.5, va="center",
+                ax.rect(0, k - 0.45, 1, 0.9, fc="#FCE3C7")
+            ax.text(0.02, k, line, size=7.5, ha="left", family="monospace",
                     color="#A03000" if hot else "#000000")
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return fig
+    if title:           # the figure's title (suptitle): a panel spanning the picture
+        s.panel(xlim=(0, 1), ylim=(0, 1)).text(0.5, 0.98, title, size=9, va="top")
+    return s
 
 
 def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.0,

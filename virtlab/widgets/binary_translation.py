@@ -37,7 +37,7 @@ from ..hypervisor.binary_translation import BinaryTranslationMachine, translate
 from ..hypervisor.native import NativeMachine
 from ..hypervisor.trap_and_emulate import TrapAndEmulateMachine
 from ..i18n import N_, _
-from ..viz.hypervisor import text_panels
+from ..viz.hypervisor import text_panels_scene
 from .base import WidgetApp
 
 __all__ = ["APPS", "BTLabResult", "BinaryTranslationApp", "bt_program",
@@ -146,7 +146,8 @@ class BinaryTranslationApp(WidgetApp):
                   "(blocks translated), {hits} hits").format(
                       callouts=tb.callouts, misses=result.bt.cache_misses,
                       hits=result.bt.cache_hits)
-        return text_panels(
+        # a Scene: written as SVG directly, no matplotlib in the redraw (issue 21)
+        return text_panels_scene(
             [(original, [a + o for a, o in zip(addr, tb.original)]),
              (_("translated (what the VMM runs)"),
               [a + t.split(";")[0].rstrip() for a, t in zip(addr, tb.translated)])],

@@ -45,7 +45,7 @@ from ..hypervisor import run
 from ..hypervisor.costs import COSTS, cycles
 from ..hypervisor.microbench import workload
 from ..i18n import N_, _
-from ..viz.cpu import overhead_bars
+from ..viz.cpu import overhead_bars_scene
 from ..errors import check_int
 from .base import WidgetApp
 
@@ -158,10 +158,8 @@ class EmulationLab(WidgetApp):
         return compute_mix(compute, syscalls, io, pt_updates, cr_writes, vm_exit)
 
     def draw(self, result):
-        # the last figure is already rendered: update it in place (much cheaper)
-        self._figure = overhead_bars(dict(result.relative),
-                                     reuse=getattr(self, "_figure", None))
-        return self._figure
+        # a Scene: written as SVG directly, no matplotlib in the redraw (issue 21)
+        return overhead_bars_scene(dict(result.relative))
 
     def describe(self, result) -> str:
         rows = []

@@ -37,7 +37,7 @@ from ..errors import check_bool, check_int, check_mapping, check_number, check_t
 from ..hypervisor.costs import COSTS, CycleCosts
 from ..hypervisor.microbench import MICROBENCHMARKS, cycles_table
 from ..i18n import N_, _
-from ..viz.hypervisor import grouped_bars
+from ..viz.hypervisor import grouped_bars_scene
 from .base import WidgetApp
 
 __all__ = ["APPS", "HardwareLabResult", "HardwareApp", "SVM_INSTRUCTIONS",
@@ -148,8 +148,6 @@ class HardwareApp(WidgetApp):
     'Binary translation vs VT-x: who wins which microbenchmark?'
     """
 
-    plain_ticks = True   # ticks as plain artists (issue 21)
-
     title = N_("Binary translation vs VT-x: who wins which microbenchmark?")
     # Picture and text depend on the control values only: rendered states are
     # cached (WidgetApp.state_cache, issue 21), a state shown before costs nothing.
@@ -178,14 +176,11 @@ class HardwareApp(WidgetApp):
         title = (_("VM exit = {cycles} cycles, EPT on") if result.ept
                  else _("VM exit = {cycles} cycles, EPT off")).format(
                      cycles=f"{result.vm_exit:.0f}")
-        fig = grouped_bars(data, log=True, ylabel=_("cycles per iteration (log)"), title=title,
-                           colors={nat: "#BBBBBB", "BT": "#E69F00", "VT": "#0072B2"},
-                           width=7.5, height=3.0)
-        ax = fig.axes[0]
-        names = list(result.table)
-        ax.set_xticks(range(len(names)),
-                      [f"{n}\n{_(_SHORT[result.winners[n]])}" for n in names], fontsize=7)
-        return fig
+        # a Scene: written as SVG directly, no matplotlib in the redraw (issue 21)
+        return grouped_bars_scene(
+            data, log=True, ylabel=_("cycles per iteration (log)"), title=title,
+            colors={nat: "#BBBBBB", "BT": "#E69F00", "VT": "#0072B2"}, width=7.5, height=3.0,
+            xlabels=[f"{n}\n{_(_SHORT[result.winners[n]])}" for n in result.table])
 
     def describe(self, result: HardwareLabResult) -> str:
         rows = "".join(

@@ -31,7 +31,7 @@ from ..hypervisor.stacks import (HypervisorStack, IoCost, STACK_KINDS, StackCost
                                  get_stack, vmi_stacks)
 from ..i18n import N_, _, language
 from ..viz.base import to_svg
-from ..viz.hypervisor import io_cost_bars, stack_diagram
+from ..viz.hypervisor import io_cost_bars_scene, stack_diagram
 from .base import WidgetApp
 
 __all__ = ["APPS", "HypervisorTypesApp", "HypervisorTypesResult", "hypervisor_types_lab"]
@@ -127,12 +127,11 @@ class HypervisorTypesApp(WidgetApp):
         return {self.diagram: self._diagram_png[key]}
 
     def draw(self, result: HypervisorTypesResult):
-        kind = result.stack.kind
-        fig = io_cost_bars(result.costs, highlight=kind, width=7.0, height=2.6)
         title = _("one {kib} KiB read: cycles by step, every stack").format(
             kib=next(iter(result.costs.values())).size_kib)
-        fig.axes[0].set_title(title, fontsize=9, y=1.0)  # a fixed place: no title layout
-        return fig
+        # a Scene: written as SVG directly, no matplotlib in the redraw (issue 21)
+        return io_cost_bars_scene(result.costs, highlight=result.stack.kind, width=7.0,
+                                  height=2.6, title=title)
 
     def describe(self, result: HypervisorTypesResult) -> str:
         s = result.stack
