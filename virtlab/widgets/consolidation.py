@@ -70,8 +70,6 @@ def _metrics_table(p: cons.Placement) -> str:
 class ConsolidationLab(WidgetApp):
     """Number of servers, policy, overhead → hosts, utilization, energy."""
 
-    plain_ticks = True   # ticks as plain artists (issue 21)
-
     title = N_("Server consolidation (Serverkonsolidierung)")
     state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
@@ -94,7 +92,9 @@ class ConsolidationLab(WidgetApp):
         return _placement(servers, policy, overhead, seed)
 
     def draw(self, result):
-        return viz_cons.placement_heatmap(result)     # before/after numbers: the table
+        # a scene, written as SVG without matplotlib (issue 21); before/after
+        # numbers: the table
+        return viz_cons.placement_heatmap_scene(result)
 
     def describe(self, result):
         return _metrics_table(result)
@@ -102,8 +102,6 @@ class ConsolidationLab(WidgetApp):
 
 class FailureLab(WidgetApp):
     """Fail one host: what goes down, what restarts where, what is lost."""
-
-    plain_ticks = True   # ticks as plain artists (issue 21)
 
     title = N_("A host fails (Ausfall eines Serverrechners)")
     state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
@@ -139,7 +137,7 @@ class FailureLab(WidgetApp):
         return p, impact, _expected(p, spares, restart)
 
     def draw(self, result):
-        return viz_cons.host_map(result[0], result[1])
+        return viz_cons.host_map_scene(result[0], result[1])   # a scene (issue 21)
 
     def describe(self, result):
         p, impact, r = result

@@ -50,8 +50,6 @@ def _report(placement: cons.Placement, spares: int) -> av.AvailabilityReport:
 class CloudLab(WidgetApp):
     """Tenants, servers, link, maintenance host → placement, evacuation, dashboard."""
 
-    plain_ticks = True   # ticks as plain artists (issue 21)
-
     title = N_("A small cloud: consolidation, live migration, operations")
     state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
@@ -92,7 +90,7 @@ class CloudLab(WidgetApp):
     def draw(self, result):
         p, _report_, m = result
         moved = av.FailureImpact(m.host, p.hosts[m.host].vms, m.moves, m.stuck, ())
-        return viz_cons.host_map(
+        return viz_cons.host_map_scene(         # a scene, SVG without matplotlib (issue 21)
             p, moved, color_by="tenant",
             title=_("maintenance on host {host}: {moved} VMs live-migrated (dotted) in {s} s, "
                     "{stuck} without room (red); colour = tenant").format(
