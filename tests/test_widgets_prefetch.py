@@ -203,12 +203,13 @@ def test_prefetch_renders_the_static_layers_too(monkeypatch):
     target = app.neighbours("prod_cpus")[0]["prod_cpus"]
     assert app.prefetch_neighbours("prod_cpus") >= 1
     calls = []
-    real = viz_pt.assignment_figure
-    monkeypatch.setattr(viz_pt, "assignment_figure",
+    real = viz_pt.assignment_scene            # what the bars' layer renders (a Scene)
+    monkeypatch.setattr(viz_pt, "assignment_scene",
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     app.controls["prod_cpus"].value = target
     assert calls == [] and app.error is None            # bars and picture: rendered ahead
     fresh = w.partition_lab(prod_cpus=target)
+    assert calls, "a new app renders its bars through assignment_scene"
     assert bytes(app.bars.value) == bytes(fresh.bars.value)
 
 

@@ -18,17 +18,17 @@ import textwrap
 
 import networkx as nx
 import numpy as np
-from matplotlib.collections import LineCollection, PatchCollection
-from matplotlib.patches import FancyBboxPatch, Polygon
 
 from ..course import course_graph, learning_path, slide_map_rows, TOPICS
 from ..i18n import _, N_
-from .base import new_figure
+from .scene import Scene
 
-__all__ = ["SlideMapTable", "course_map", "slide_map_table"]
+__all__ = ["SlideMapTable", "course_map", "course_map_scene", "slide_map_table"]
 
 #: Edge routes by layout: the same for every highlight, so a widget redraw reuses them.
 _ROUTES: dict = {}
+#: The graph's layout (:func:`_layout`), worked out once.
+_LAYOUT: dict = {}
 
 
 #: The topics' titles, marked for the catalogue (``virtlab.course.TOPICS`` holds them in
@@ -38,6 +38,35 @@ TOPIC_TITLES = (N_("Start here"), N_("What is virtualization?"), N_("Emulation v
                 N_("Sensitive instructions"), N_("Binary translation"), N_("Hardware support"),
                 N_("Hypervisor types"), N_("Interrupts and I/O"), N_("CPU scheduling"),
                 N_("Memory virtualization"), N_("Ballooning"), N_("Summary"))
+
+
+def _simplify(line, sx, sy, tol=0.0015):
+    """The points of ``line`` a polyline needs to stay within ``tol`` inches of it.
+
+    A route is sampled at 401 points: as a polyline, a few kilobytes of SVG per
+    edge (matplotlib's SVG output simplified its paths).  Douglas-Peucker keeps
+    the points the curve needs; a route's points are the sampled ones, fewer.
+    """
+    pts = np.asarray(line) * [sx, sy]                    # in inches
+    keep = np.zeros(len(pts), dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, len(pts) - 1)]
+    while stack:
+        i, j = stack.pop()
+        if j - i < 2:
+            continue
+        a, b = pts[i], pts[j]
+        ab = b - a
+        rel = pts[i + 1:j] - a
+        length = math.hypot(*ab)
+        dist = (np.abs(ab[0] * rel[:, 1] - ab[1] * rel[:, 0]) / length if length
+                else np.hypot(rel[:, 0], rel[:, 1]))
+        k = int(np.argmax(dist))
+        if dist[k] > tol:
+            keep[i + 1 + k] = True
+            stack += [(i, i + 1 + k), (i + 1 + k, j)]
+    return np.asarray(line)[keep]
+
 
 def _routes(g, pos, box_w, box_h, sx, sy):
     """Edge polylines and arrow-head triangles (data coordinates) for the layout."""
@@ -70,7 +99,7 @@ def _routes(g, pos, box_w, box_h, sx, sy):
         own = (np.abs(curve[:, None, :] - np.array([p0, p2])[None, :, :])
                <= half - np.array([0.08 / sx, 0.08 / sy])).all(axis=2).any(axis=1)
         line = curve[~own]
-        segments.append(line)
+        segments.append(_simplify(line, sx, sy))
         (px, py), (ex, ey) = line[-2], line[-1]
         dx, dy_ = (ex - px) * sx, (ey - py) * sy            # in inches
         norm = math.hypot(dx, dy_) or 1.0
@@ -84,8 +113,32 @@ def _routes(g, pos, box_w, box_h, sx, sy):
     return segments, heads
 
 
+def _layout():
+    """The course graph and its node positions: one column per depth, numbered top-down.
+
+    The same for every highlight, so it is worked out once per process.
+    """
+    if "layout" not in _LAYOUT:
+        g = course_graph()
+        for depth, layer in enumerate(nx.topological_generations(g)):
+            for node in layer:
+                g.nodes[node]["layer"] = depth
+        pos = nx.multipartite_layout(g, subset_key="layer", align="vertical")
+        # Keep the numbering top-down inside each column (deterministic and readable).
+        columns: dict[float, list[str]] = {}
+        for node, (x, _y) in sorted(pos.items()):
+            columns.setdefault(round(float(x), 6), []).append(node)
+        for x, nodes in columns.items():
+            for i, node in enumerate(sorted(nodes)):
+                pos[node] = (x, -i + (len(nodes) - 1) / 2)
+        _LAYOUT["layout"] = (g, pos)
+    return _LAYOUT["layout"]
+
+
 def course_map(highlight: str | None = None):
     """The course's prerequisite graph, one column per depth.
+
+    Draws :func:`course_map_scene` (the widget shows that scene as SVG).
 
     Parameters
     ----------
@@ -95,56 +148,54 @@ def course_map(highlight: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> course_map("03").axes[0].get_title()
+    'Course map: do a topic after the ones pointing to it (path to 03 in blue)'
     """
-    g = course_graph()
+    return course_map_scene(highlight).figure()
+
+
+def course_map_scene(highlight: str | None = None) -> Scene:
+    """:func:`course_map` as a :class:`~virtlab.viz.scene.Scene` (the same parameter).
+
+    Examples
+    --------
+    >>> scene = course_map_scene("03")
+    >>> sum(kind == "rect" for kind, *_ in scene.items) == len(TOPICS)   # a box per topic
+    True
+    """
     path = {t.id for t in learning_path(highlight)} if highlight is not None else set()
-    for depth, layer in enumerate(nx.topological_generations(g)):
-        for node in layer:
-            g.nodes[node]["layer"] = depth
-    pos = nx.multipartite_layout(g, subset_key="layer", align="vertical")
-    # Keep the numbering top-down inside each column (deterministic and readable).
-    columns: dict[float, list[str]] = {}
-    for node, (x, _y) in sorted(pos.items()):
-        columns.setdefault(round(float(x), 6), []).append(node)
-    for x, nodes in columns.items():
-        for i, node in enumerate(sorted(nodes)):
-            pos[node] = (x, -i + (len(nodes) - 1) / 2)
+    g, pos = _layout()
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     xlim = (min(xs) - 0.12, max(xs) + 0.12)
     ylim = (min(ys) - 0.5, max(ys) + 0.5)
     width, height = 10.0, 4.8
-    fig = new_figure(width, height, margins={"left": 0.02, "right": 0.98, "bottom": 0.04,
-                                             "top": 0.92})
-    ax = fig.add_subplot()
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
+    title = _("Course map: do a topic after the ones pointing to it")
+    if highlight:
+        title += _(" (path to {topic} in blue)").format(topic=highlight)
+    scene = Scene(width, height)
+    ax = scene.panel(xlim=xlim, ylim=ylim, box=(0.02, 0.04, 0.98, 0.92), title=title)
     # inches per data unit, so boxes and arrow heads can be sized in inches
     sx = width * 0.96 / (xlim[1] - xlim[0])
     sy = height * 0.88 / (ylim[1] - ylim[0])
     box_w, box_h = 0.95 / sx, 0.48 / sy                  # a 0.95 x 0.48 inch box
-    # One LineCollection for the edges and one PatchCollection each for the
-    # arrow heads and the boxes: a few artists instead of ~50 keep redraws fast.
     segments, heads = _routes(g, pos, box_w, box_h, sx, sy)
-    heads = [Polygon(h) for h in heads]
-    ax.add_collection(LineCollection(segments, colors="#888888", linewidths=1))
-    ax.add_collection(PatchCollection(heads, facecolors="#888888", edgecolors="none"))
-    boxes, faces = [], []
+    for line in segments:
+        ax.line(line[:, 0].tolist(), line[:, 1].tolist(), color="#888888", lw=1)
+    for head in heads:
+        ax.polygon([p[0] for p in head], [p[1] for p in head], fc="#888888")
     for t in TOPICS:
         x, y = pos[t.id]
         on_path = t.id in path
-        boxes.append(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
-                                    boxstyle="round,pad=0"))
-        faces.append("#0072B2" if on_path else "#eeeeee")
+        # above the edges (zorder 2, added after them), so an edge ends at the box's border
+        ax.rect(x - box_w / 2, y - box_h / 2, box_w, box_h,
+                fc="#0072B2" if on_path else "#eeeeee", ec="#333333", lw=0.8, zorder=2)
         ax.text(x, y, f"{t.id}\n" + textwrap.fill(_(t.title), 14, break_long_words=False),
-                ha="center", va="center", fontsize=6.5,
-                color="white" if on_path else "black")
-    ax.add_collection(PatchCollection(boxes, facecolors=faces, edgecolors="#333333",
-                                      linewidths=0.8, zorder=2))
-    path = _(" (path to {topic} in blue)").format(topic=highlight) if highlight else ""
-    ax.set_title(_("Course map: do a topic after the ones pointing to it") + path, fontsize=10)
-    ax.set_axis_off()
-    return fig
+                size=6.5, color="white" if on_path else "black")
+    return scene
 
 
 class SlideMapTable:

@@ -13,20 +13,40 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-
-from matplotlib.ticker import MaxNLocator
 
 from ..errors import check_type
 from ..i18n import _
 from ..partitioning import Assignment, Milestone, UtilizationResult, entitlements
-from .base import PALETTE, color_for, fast_legend, fast_ticks, freeze_ticks, new_figure
+from .base import PALETTE, color_for, new_figure, scalar_ticks
 from .datacenter import fixed_grid, set_title
+from .scene import Panel, Scene
 
-__all__ = ["assignment_figure", "timeline_figure", "utilization_figure"]
+__all__ = ["assignment_figure", "assignment_scene", "timeline_figure", "utilization_figure",
+           "utilization_scene"]
 
 
-def assignment_axes(ax, assignment: Assignment) -> None:
+#: Points between the lines of matplotlib's "//" hatch, along x + y (its pattern: 12 lines
+#: per 72 pt tile, laid from the picture's top left corner).
+HATCH_STEP = 12.0
+
+
+def _hatch(ax: Panel, x: float, y: float, w: float, h: float, color: str) -> None:
+    """matplotlib's "//" hatch over the box (x, y, w, h): lines where x + y is a multiple of
+    :data:`HATCH_STEP` in the picture's points (y down), clipped to the box."""
+    (ax_, ay), (bx, by) = ax.to_points(x, y), ax.to_points(x + w, y + h)
+    x0, x1, y0, y1 = min(ax_, bx), max(ax_, bx), min(ay, by), max(ay, by)
+    (px, py), (pw, ph) = ax.to_points(0, 0, "axes"), ax.size_points()    # lower left
+    for k in range(math.ceil((x0 + y0) / HATCH_STEP), math.floor((x1 + y1) / HATCH_STEP) + 1):
+        c = k * HATCH_STEP
+        a, b = max(x0, c - y1), min(x1, c - y0)          # where the line crosses the box
+        if b > a:
+            ax.line([(a - px) / pw, (b - px) / pw], [(py - (c - a)) / ph, (py - (c - b)) / ph],
+                    color=color, lw=1.0, coords="axes")
+
+
+def _assignment_panel(scene: Scene, box, assignment: Assignment) -> Panel:
     """Three bars (CPUs, memory, I/O channels), one segment per partition."""
     check_type("assignment", assignment, Assignment)
     m = assignment.machine
@@ -34,40 +54,63 @@ def assignment_axes(ax, assignment: Assignment) -> None:
     rows = [("CPUs", m.cpus, lambda p: ent[p.name]),
             (_("memory (GiB)"), m.memory_gb, lambda p: p.memory_gb),
             (_("I/O channels"), m.channels, lambda p: p.channels)]
+    title = _("{machine}: {n} partitions, shared pool {cpus} CPUs")
+    # rows top-down: matplotlib's limits for bars 0.8 high at y = 0, 1, 2 (5 % margins),
+    # inverted
+    ax = scene.panel(xlim=(0, 1), ylim=(2.54, -0.54), box=box, title_size=9,
+                     title=title.format(machine=m.name, n=len(assignment.partitions),
+                                        cpus=assignment.pool_cpus))
     for y, (label, total, get) in enumerate(rows):
         left = 0.0
         for i, p in enumerate(assignment.partitions):
             share = get(p) / total if total else 0.0
-            ax.barh(y, share, left=left, color=color_for(i), edgecolor="white",
-                    hatch="//" if (label == "CPUs" and p.mode == "shared") else None)
+            ax.rect(left, y - 0.4, share, 0.8, fc=color_for(i), ec="white")
+            if label == "CPUs" and p.mode == "shared":
+                _hatch(ax, left, y - 0.4, share, 0.8, "white")
             if share > 0.07:
-                ax.text(left + share / 2, y, p.name, ha="center", va="center", fontsize=7,
-                        color="white")
+                ax.text(left + share / 2, y, p.name, size=7, color="white")
             left += share
         if left < 1 - 1e-9:
-            ax.barh(y, 1 - left, left=left, color="#eeeeee", edgecolor="white")
-            ax.text(left + (1 - left) / 2, y, _("free"), ha="center", va="center", fontsize=7)
-    ax.set_xlim(0, 1)
-    ax.set_xticks([])          # the segments are labelled; ticks would only cost time
-    ax.invert_yaxis()
-    # row names as plain artists (a matplotlib tick is five artists and a layout pass)
-    fast_ticks(ax, "y", [0, 1, 2], [f"{r[0]}\n({r[1]})" for r in rows], fontsize=8)
-    ax.set_xlabel(_("share of the machine (hatched: weighted share of the shared CPU pool)"),
-                  fontsize=8)
+            ax.rect(left, y - 0.4, 1 - left, 0.8, fc="#eeeeee", ec="white")
+            ax.text(left + (1 - left) / 2, y, _("free"), size=7)
+    # the segments are labelled: no x ticks; the x label 4 pt (matplotlib's labelpad)
+    # below the axes, as matplotlib places it on an axis without tick labels
+    ax.frame(yticks=[(y, "") for y in range(len(rows))],
+             spines=("left", "bottom", "right", "top"))
+    for y, (label, total, _get) in enumerate(rows):
+        # the row names, 3.5 pt mark + 2 pt pad left of the axis (as the widget's plain
+        # ticks had them); not frame()'s labels: it measures each as one line
+        ax.text(0, y, f"{label}\n({total})", size=8, ha="right", coords="yaxis",
+                offset=(-5.5, 0))
+    ax.text(0.5, 0, _("share of the machine (hatched: weighted share of the shared CPU pool)"),
+            size=8, va="top", coords="axes", offset=(0, -4))
+    return ax
 
 
 def assignment_figure(assignment: Assignment):
-    """The machine's resources as the firmware assigned them."""
-    fig = new_figure(7, 2.6)
-    ax = fig.add_subplot(fixed_grid(fig, left=0.15, bottom=0.18, top=0.88)[0])
-    assignment_axes(ax, assignment)
-    title = _("{machine}: {n} partitions, shared pool {cpus} CPUs")
-    set_title(ax, title.format(machine=assignment.machine.name, n=len(assignment.partitions),
-                               cpus=assignment.pool_cpus), fontsize=9)
-    return fig
+    """The machine's resources as the firmware assigned them.
+
+    Draws :func:`assignment_scene` (the widget shows that scene as SVG).
+    """
+    return assignment_scene(assignment).figure()
 
 
-def utilization_axes(ax, result: UtilizationResult) -> None:
+def assignment_scene(assignment: Assignment) -> Scene:
+    """:func:`assignment_figure` as a :class:`~virtlab.viz.scene.Scene` (the same parameter).
+
+    Examples
+    --------
+    >>> from virtlab import partitioning as pt
+    >>> a = pt.assign(pt.Machine(), [pt.Partition("a", 8, 2, dedicated_cpus=2)])
+    >>> [item[6] for item in assignment_scene(a).items if item[0] == "text"][:4]
+    ['a', 'free', 'a', 'free']
+    """
+    scene = Scene(7, 2.6)
+    _assignment_panel(scene, (0.15, 0.18, 0.98, 0.88), assignment)
+    return scene
+
+
+def _utilization_panel(scene: Scene, box, result: UtilizationResult) -> Panel:
     """Total demand and what static partitions vs a shared pool served."""
     check_type("result", result, UtilizationResult)
     steps = len(next(iter(result.demand.values())))
@@ -82,30 +125,54 @@ def utilization_axes(ax, result: UtilizationResult) -> None:
               (_("static: {used} used, {unmet} unmet").format(
                   used=f"{result.static_util:.0%}", unmet=f"{result.static_unmet:.0%}"),
                PALETTE[5], "line")]
-    ax.fill_between(t, total, color=legend[0][1], step="mid")
-    ax.step(t, sh, where="mid", color=PALETTE[2], lw=1.5)
-    ax.step(t, st, where="mid", color=PALETTE[5], lw=1.2)
-    ax.axhline(result.cpus, color="black", ls="--", lw=0.8)
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.yaxis.set_major_locator(MaxNLocator(4))
-    ax.set_xlabel(_("time step"))
-    ax.set_ylabel("CPUs")
-    ax.set_ylim(0, max(max(total), result.cpus) * 1.35)
-    # Ticks and legend as plain artists (issue 21): matplotlib's tick and legend
-    # layout were most of the partition lab's redraw.
-    freeze_ticks(ax)
-    fast_legend(ax, legend)
+    # matplotlib's x limits: the steps and 5 % on either side (a single step: the
+    # empty range widened to +-0.05, then 5 %)
+    xlim = (-0.05 * (steps - 1), 1.05 * (steps - 1)) if steps > 1 else (-0.055, 0.055)
+    ylim = (0.0, max(max(total), result.cpus) * 1.35)
+    title = _("{n} partitions on {cpus} CPUs: the same demand, served statically or from a "
+              "shared pool")
+    ax = scene.panel(xlim=xlim, ylim=ylim, box=box, title_size=9,
+                     title=title.format(n=len(result.names), cpus=f"{result.cpus:g}"))
+
+    def mid_steps(ys):
+        # matplotlib's "steps-mid": each value held from half a step before to half after
+        xs = [0.0] + [i + 0.5 for i in range(steps - 1) for _ in (0, 1)] + [steps - 1.0]
+        return xs, [float(v) for v in ys for _ in (0, 1)]
+
+    xs, ys = mid_steps(total)
+    # fill_between(color=...) fills and edges the area in that colour
+    ax.polygon([xs[0], *xs, xs[-1]], [0.0, *ys, 0.0], fc=legend[0][1], ec=legend[0][1])
+    ax.line(*mid_steps(sh), color=PALETTE[2], lw=1.5)
+    ax.line(*mid_steps(st), color=PALETTE[5], lw=1.2)
+    ax.line([0, 1], [result.cpus, result.cpus], color="black", dash="dashed", lw=0.8,
+            coords="yaxis")
+    ax.frame(xticks=scalar_ticks(*xlim, 5), yticks=scalar_ticks(*ylim, 4), xlabel=_("time step"),
+             ylabel="CPUs", size=10, spines=("left", "bottom", "right", "top"))
+    ax.legend(legend, size=7)
+    return ax
 
 
 def utilization_figure(result: UtilizationResult):
-    """Static partitions vs one shared pool under the same fluctuating demand."""
-    fig = new_figure(7, 3.0)
-    ax = fig.add_subplot(fixed_grid(fig, left=0.08, bottom=0.15, top=0.9)[0])
-    utilization_axes(ax, result)
-    title = _("{n} partitions on {cpus} CPUs: the same demand, served statically or from a "
-              "shared pool")
-    set_title(ax, title.format(n=len(result.names), cpus=f"{result.cpus:g}"), fontsize=9)
-    return fig
+    """Static partitions vs one shared pool under the same fluctuating demand.
+
+    Draws :func:`utilization_scene` (the widget shows that scene as SVG).
+    """
+    return utilization_scene(result).figure()
+
+
+def utilization_scene(result: UtilizationResult) -> Scene:
+    """:func:`utilization_figure` as a :class:`~virtlab.viz.scene.Scene` (the same parameter).
+
+    Examples
+    --------
+    >>> from virtlab import partitioning as pt
+    >>> r = pt.compare_static_shared(4, {"a": [1, 3], "b": [3, 1]})
+    >>> [item[4] for item in utilization_scene(r).items if item[0] == "polygon"][0]
+    (0.0, 0.0, 0.5, 0.5, 1.0, 1.0)
+    """
+    scene = Scene(7, 3.0)
+    _utilization_panel(scene, (0.08, 0.15, 0.98, 0.9), result)
+    return scene
 
 
 def timeline_figure(milestones: Sequence[Milestone]):

@@ -13,15 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import networkx as nx
-from matplotlib.collections import PatchCollection
-from matplotlib.patches import Rectangle
 
 from ..errors import check_int
 from ..i18n import _
 from ..variants import vlan_domains
 from .base import color_for, new_figure
+from .scene import Scene
 
-__all__ = ["stripe_figure", "vlan_graph"]
+__all__ = ["stripe_figure", "stripe_scene", "vlan_graph"]
 
 
 def vlan_graph(ports: Mapping[str, int]):
@@ -60,27 +59,46 @@ def vlan_graph(ports: Mapping[str, int]):
 
 
 def stripe_figure(mapping: list[tuple[int, int]], disks: int):
-    """Logical blocks (numbers) placed on the physical disks (columns)."""
+    """Logical blocks (numbers) placed on the physical disks (columns).
+
+    Draws :func:`stripe_scene` (the widget shows that scene as SVG).
+
+    Examples
+    --------
+    >>> from virtlab.variants import stripe_map
+    >>> [t.get_text() for t in stripe_figure(stripe_map(4, 2), 2).axes[0].texts][:4]
+    ['0', '1', '2', '3']
+    """
+    return stripe_scene(mapping, disks).figure()
+
+
+def stripe_scene(mapping: list[tuple[int, int]], disks: int) -> Scene:
+    """:func:`stripe_figure` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    Examples
+    --------
+    >>> from virtlab.variants import stripe_map
+    >>> scene = stripe_scene(stripe_map(6, 3), 3)
+    >>> sum(kind == "rect" for kind, *_ in scene.items)      # one cell per logical block
+    6
+    """
     check_int("disks", disks, minimum=1, maximum=64)
     rows = 1 + max((blk for _, blk in mapping), default=0)
-    fig = new_figure(1.2 + 1.1 * disks, 0.9 + 0.35 * rows,
-                     margins={"left": 0.03, "right": 0.97, "bottom": 0.25 / (0.9 + 0.35 * rows),
-                              "top": 1 - 0.35 / (0.9 + 0.35 * rows)})
-    ax = fig.add_subplot()
-    cells, colors = [], []
+    height = 0.9 + 0.35 * rows
+    scene = Scene(1.2 + 1.1 * disks, height)
+    ax = scene.panel(xlim=(0, disks), ylim=(0, rows),
+                     box=(0.03, 0.25 / height, 0.97, 1 - 0.35 / height),
+                     title=_("logical block → (disk, block)"), title_size=9)
     for logical, (disk, blk) in enumerate(mapping):
         if disk >= disks:
             raise ValueError(f"mapping[{logical}] names disk {disk}, but disks={disks}")
-        cells.append(Rectangle((disk + 0.05, rows - 1 - blk + 0.05), 0.9, 0.9))
-        colors.append(color_for(logical % 8))
-        light = colors[-1] in ("#F0E442", "#E69F00", "#56B4E9")   # dark text on light fill
-        ax.text(disk + 0.5, rows - 1 - blk + 0.5, str(logical), ha="center", va="center",
-                fontsize=8, color="black" if light else "white")
-    ax.add_collection(PatchCollection(cells, facecolors=colors, edgecolors="none"))
-    ax.set_xlim(0, disks)
-    ax.set_ylim(0, rows)
+        color = color_for(logical % 8)
+        ax.rect(disk + 0.05, rows - 1 - blk + 0.05, 0.9, 0.9, fc=color)
+        light = color in ("#F0E442", "#E69F00", "#56B4E9")   # dark text on light fill
+        ax.text(disk + 0.5, rows - 1 - blk + 0.5, str(logical), size=8,
+                color="black" if light else "white")
     disk = _("disk {d}")
-    ax.set_xticks([d + 0.5 for d in range(disks)], [disk.format(d=d) for d in range(disks)])
-    ax.set_yticks([])
-    ax.set_title(_("logical block → (disk, block)"), fontsize=9)
-    return fig
+    # matplotlib's axes: four spines, tick labels at its default 10 pt
+    ax.frame(xticks=[(d + 0.5, disk.format(d=d)) for d in range(disks)], size=10,
+             spines=("left", "bottom", "right", "top"))
+    return scene

@@ -19,7 +19,7 @@ import ipywidgets as W
 from .. import containers as ct
 from ..errors import check_bool, check_choice, check_int
 from ..i18n import N_, _, language
-from ..viz import containers as viz_ct, to_svg
+from ..viz import containers as viz_ct
 from .base import WidgetApp
 
 __all__ = ["ContainerLab", "container_lab"]
@@ -38,7 +38,6 @@ class ContainerLab(WidgetApp):
 
     title = N_("Containers vs virtual machines")
     state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
-    plain_ticks = True   # ticks as plain artists (issue 21)
 
     def __init__(self, instances: int = 10, app_mb: int = 200, host_memory_gb: int = 64,
                  incident: str = "fork bomb", limits: bool = True):
@@ -71,11 +70,11 @@ class ContainerLab(WidgetApp):
     def layer_images(self, result):
         key = (language(), max(1, min(result[0].instances, 4)))   # labels: current language
         if key not in self._diagram_svg:
-            self._diagram_svg[key] = to_svg(viz_ct.stacks_figure(key[1]))
+            self._diagram_svg[key] = viz_ct.stacks_scene(key[1]).svg()
         return {self.diagram: self._diagram_svg[key]}
 
     def draw(self, result):
-        return viz_ct.density_figure(result[0])
+        return viz_ct.density_scene(result[0])
 
     def describe(self, result):
         comp, c, v = result

@@ -76,7 +76,7 @@ class CourseMap(WidgetApp):
         return learning_path(topic)
 
     def draw(self, result):
-        return course_viz.course_map(highlight=result[-1].id)
+        return course_viz.course_map_scene(highlight=result[-1].id)
 
     def describe(self, result):
         steps = " → ".join(f"{t.id} {html.escape(_(t.title))}" for t in result)
@@ -109,8 +109,6 @@ class VlanLab(WidgetApp):
 class StorageLab(WidgetApp):
     """Storage virtualization: one logical volume striped over several disks."""
 
-    plain_ticks = True   # ticks as plain artists (issue 21)
-
     title = N_("A logical volume over several disks")
     state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
@@ -129,7 +127,7 @@ class StorageLab(WidgetApp):
         return variants.stripe_map(blocks, disks, stripe_blocks), disks
 
     def draw(self, result):
-        return variants_viz.stripe_figure(*result)
+        return variants_viz.stripe_scene(*result)
 
 
 def glossary_search(query: str = "") -> GlossarySearch:

@@ -18,7 +18,6 @@ from .. import partitioning as pt
 from ..errors import check_int
 from ..i18n import N_, _, language
 from ..viz import partitioning as viz_pt
-from ..viz import to_svg
 from .base import WidgetApp
 
 __all__ = ["PartitionLab", "partition_lab"]
@@ -86,11 +85,11 @@ class PartitionLab(WidgetApp):
         if key not in self._bars_svg:
             if len(self._bars_svg) > 64:
                 self._bars_svg.clear()
-            self._bars_svg[key] = to_svg(viz_pt.assignment_figure(assignment))
+            self._bars_svg[key] = viz_pt.assignment_scene(assignment).svg()
         return {self.bars: self._bars_svg[key]}
 
     def draw(self, result):
-        return viz_pt.utilization_figure(result[1])
+        return viz_pt.utilization_scene(result[1])
 
     def describe(self, result):
         a, u = result
