@@ -63,8 +63,6 @@ class MemoryCostsApp(WidgetApp):
     'nested'
     """
 
-    plain_ticks = True   # ticks as plain artists (issue 21)
-
     title = N_("Shadow tables vs nested paging: what does translation cost?")
     state_cache = 64   # output depends on the controls only (WidgetApp.state_cache)
 
@@ -98,8 +96,8 @@ class MemoryCostsApp(WidgetApp):
                 "overheads": sweep(knob, values, w), "breakdown": br, "winner": winner}
 
     def draw(self, r):
-        return viz.mmu.cost_crossover(r["knob"], r["values"], r["overheads"], r["crossover"],
-                                      getattr(r["workload"], r["knob"]))
+        return viz.mmu.cost_crossover_scene(r["knob"], r["values"], r["overheads"],
+                                            r["crossover"], getattr(r["workload"], r["knob"]))
 
     def describe(self, r):
         rows = [(_(_TECH.get(b.technique, b.technique)), f"{b.walk_cycles / 1e6:.1f}",
@@ -170,7 +168,7 @@ class TLBApp(WidgetApp):
                 "untagged": untagged, "tagged": tagged_runs}
 
     def draw(self, r):
-        return viz.mmu.tlb_curve(r["untagged"], r["tagged"], r["current"])
+        return viz.mmu.tlb_curve_scene(r["untagged"], r["tagged"], r["current"])
 
     def describe(self, r):
         c = r["current"]
@@ -348,7 +346,7 @@ class ShadowVsNestedApp(WidgetApp):
         return cache[key]
 
     def draw(self, r):
-        return viz.mmu.shadow_vs_nested(r)
+        return viz.mmu.shadow_vs_nested_scene(r)
 
     def describe(self, r):
         rows = [(_(_TECH.get(t, t)), s.tlb_misses, s.pt_refs, f"{s.refs_per_miss:.1f}", s.traps,
