@@ -11,42 +11,36 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from matplotlib.collections import LineCollection
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import AutoLocator
 
 from ..balloon import BalloonTrace
 from ..errors import check_mapping, check_type
 from ..i18n import _, N_
-from .base import PALETTE, fast_ticks, new_figure, nice_ticks
+from .base import PALETTE, new_figure, nice_ticks
+from .scene import Scene
 
-__all__ = ["POLICY_LABELS", "policy_comparison", "timeline"]
+__all__ = ["POLICY_LABELS", "policy_comparison", "timeline", "timeline_scene"]
 
 #: How the reclaim policies are labelled (the keys are the model's values).
 POLICY_LABELS = {"balloon": N_("balloon"), "swap": N_("swap"), "sharing": N_("sharing")}
 
 
-def _key(ax, entries, fontsize=7, step_pt=11.0, sample_pt=18.0):
-    """A legend right of ``ax``: ``(label, colour, line width, line style)`` rows.
+def _key(panel, entries, fontsize=7, step_pt=11.0, sample_pt=18.0):
+    """A key right of ``panel``: ``(label, colour, line width, line style)`` rows.
 
-    Drawn directly (line samples in one collection per style, one text per
-    row): a matplotlib legend's box packing cost ~8 ms per widget redraw.
-    Needs fixed margins (the axes' size is read now).
+    A line sample and a text per row, from the panel's top edge down (not a
+    framed legend: the figure had none).
     """
-    fig = ax.figure
-    pos = ax.get_position()
-    w_pt = pos.width * fig.get_figwidth() * 72
-    h_pt = pos.height * fig.get_figheight() * 72
+    w_pt, h_pt = panel.size_points()
     x0, x1, xt = 1.02, 1.02 + sample_pt / w_pt, 1.02 + (sample_pt + 5) / w_pt
     rows = [(1.0 - (i + 0.5) * step_pt / h_pt, e) for i, e in enumerate(entries)]
-    for style in dict.fromkeys(e[3] for e in entries):
-        sel = [(y, e) for y, e in rows if e[3] == style]
-        ax.add_collection(LineCollection(
-            [[(x0, y), (x1, y)] for y, _ in sel], colors=[e[1] for _, e in sel],
-            linewidths=[e[2] for _, e in sel], linestyles=style, transform=ax.transAxes,
-            clip_on=False))
+    for y, (_label, color, lw, style) in rows:
+        panel.line([x0, x1], [y, y], color=color, lw=lw, dash=_DASHES[style], coords="axes")
     for y, (label, *_rest) in rows:
-        ax.text(xt, y, label, transform=ax.transAxes, fontsize=fontsize, va="center")
+        panel.text(xt, y, label, size=fontsize, ha="left", coords="axes")
 
 
 def _striped(series: list) -> list:
@@ -84,28 +78,51 @@ def timeline(trace):
     Top: host free frames (black), per VM the balloon size (solid) and the
     guest's free list (dotted).  Bottom: pages moved per step by the
     hypervisor's swapping (solid) and by the guests' own swapping (dashed).
-    (The keys are drawn directly: a legend costs much redraw time in a widget.)
+    The figure draws :func:`timeline_scene` (the widget shows that scene as SVG).
 
     Examples
     --------
     >>> from virtlab.balloon import VMSpec, simulate
     >>> t = simulate(64, [VMSpec("a", 48, 30, balloon_target=8)], steps=5)
-    >>> timeline(t).axes[0].get_title()
+    >>> [t.get_text() for t in timeline(t).axes[0].texts][-1]       # the title
     'reclaim by balloon: 64 host frames'
     """
+    return timeline_scene(trace).figure()
+
+
+#: The figure's fixed layout: margins (figure fractions) around two panels sharing x.
+_MARGINS = {"left": 0.09, "right": 0.8, "bottom": 0.1, "top": 0.93, "hspace": 0.25}
+#: Points: tick marks, tick label pad, the title above the top panel.
+_TICK, _PAD, _TITLE_PAD = 3.5, 2.0, 4.0
+#: Line styles as the scene names them (striped curves are cut into dashes here).
+_DASHES = {"-": "solid", ":": "dotted", "--": "dashed"}
+_GRID_ALPHA, _GREY = 0.3, "#666666"
+
+
+def _autoscale(lo: float, hi: float) -> tuple[float, float]:
+    """matplotlib's autoscaled limits for data from ``lo`` to ``hi`` (5 % margins;
+    a single value widened by 5 % of itself, or to +-0.05 for zero, first)."""
+    lo, hi = AutoLocator().nonsingular(lo, hi)      # the axis's default locator
+    room = (hi - lo) * 0.05
+    return lo - room, hi + room
+
+
+def timeline_scene(trace) -> Scene:
+    """:func:`timeline` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    Examples
+    --------
+    >>> from virtlab.balloon import VMSpec, simulate
+    >>> t = simulate(64, [VMSpec("a", 48, 30, balloon_target=8)], steps=5)
+    >>> scene = timeline_scene(t)
+    >>> [s for s in scene.texts() if s in ("host free", "a", "balloon", "guest free")]
+    ['host free', 'a', 'balloon', 'guest free']
+    """
     check_type("trace", trace, BalloonTrace)
-    # fixed margins: much faster than a layout engine
-    fig = new_figure(6.6, 4.2, margins={"left": 0.09, "right": 0.8, "bottom": 0.1,
-                                        "top": 0.93, "hspace": 0.25})
-    ax1, ax2 = fig.subplots(2, 1, sharex=True)
-    # the curves of a panel are one LineCollection per line style (thirteen
-    # Line2D objects cost more to build than to draw)
-    x = np.arange(1, trace.steps + 1)
-
-    def curve(values):
-        return np.column_stack([x, values])
-
-    top = [(curve(trace.host_free), "black", 2.2, "-")]
+    m = _MARGINS
+    cell = (m["top"] - m["bottom"]) / (2 + m["hspace"])     # subplots(2, 1)'s cell height
+    x = range(1, trace.steps + 1)
+    top = [(trace.host_free, "black", 2.2, "-")]
     bottom = []
     keys = [(_("host free"), "black", 2.2, "-")]
     colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(trace.vms)}
@@ -113,38 +130,119 @@ def timeline(trace):
     hv_styles = _striped([trace.hv_swap_io[n] for n in trace.vms])
     for i, name in enumerate(trace.vms):
         c = colors[name]
-        top += [(curve(trace.balloon[name]), c, 1.8, balloon_styles[i]),
-                (curve(trace.guest_free[name]), c, 1.2, ":")]
-        bottom += [(curve(trace.hv_swap_io[name]), c, 1.6, hv_styles[i]),
-                   (curve(trace.guest_swap_io[name]), c, 1.2, "--")]
+        top += [(trace.balloon[name], c, 1.8, balloon_styles[i]),
+                (trace.guest_free[name], c, 1.2, ":")]
+        bottom += [(trace.hv_swap_io[name], c, 1.6, hv_styles[i]),
+                   (trace.guest_swap_io[name], c, 1.2, "--")]
         keys.append((name, c, 3.0, "-"))
-    for ax, lines in ((ax1, top), (ax2, bottom)):
-        for style in dict.fromkeys(ls for *_, ls in lines):  # one collection per style
-            segs, cols, widths, _styles = zip(*(ln for ln in lines if ln[3] == style))
-            ax.add_collection(LineCollection(list(segs), colors=list(cols),
-                                             linewidths=list(widths), linestyles=[style]))
-        ax.autoscale_view()
-    grey = "#666666"
-    _key(ax1, keys + [(_("balloon"), grey, 1.8, "-"), (_("guest free"), grey, 1.2, ":")])
+    scene = Scene(6.6, 4.2)
+    xlim = _autoscale(1, trace.steps)
+    xlocs, xlabels = nice_ticks(*xlim, n=4, integer=True)
+    panels = []
+    for lines, box, xticks in (
+            (top, (m["left"], m["top"] - cell, m["right"], m["top"]), [""] * len(xlocs)),
+            (bottom, (m["left"], m["bottom"], m["right"], m["bottom"] + cell), xlabels)):
+        ylim = _autoscale(min(min(v) for v, *_ in lines), max(max(v) for v, *_ in lines))
+        ax = scene.panel(xlim=xlim, ylim=ylim, box=box)
+        # curves style by style (one collection per style in the figure before)
+        for style in dict.fromkeys(ls for *_, ls in lines):
+            for values, color, lw, _ls in (ln for ln in lines if ln[3] == style):
+                _curve(ax, x, values, color, lw, style)
+        ylocs, ylabels = nice_ticks(*ylim, n=3)
+        ax.frame(xticks=list(zip(xlocs, xticks)), yticks=list(zip(ylocs, ylabels)),
+                 length=_TICK, pad=_PAD, spines=("left", "bottom", "right", "top"))
+        for pos in xlocs:
+            ax.line([pos, pos], [0, 1], color="#b0b0b0", lw=0.8, alpha=_GRID_ALPHA,
+                    coords="xaxis", grid=True)
+        for pos in ylocs:
+            ax.line([0, 1], [pos, pos], color="#b0b0b0", lw=0.8, alpha=_GRID_ALPHA,
+                    coords="yaxis", grid=True)
+        panels.append((ax, ylabels))
+    (ax1, labels1), (ax2, labels2) = panels
+    _key(ax1, keys + [(_("balloon"), _GREY, 1.8, "-"), (_("guest free"), _GREY, 1.2, ":")])
     if any(isinstance(st, tuple) for st in balloon_styles):
-        ax1.text(0.99, 0.97, _("equal balloons: striped line"), transform=ax1.transAxes,
-                 ha="right", va="top", fontsize=7, color=grey)
-    _key(ax2, [(_("hypervisor"), grey, 1.6, "-"), (_("guest"), grey, 1.2, "--")])
-    ax1.set_ylabel(_("pages"), fontsize=9)
-    # an explicit y: matplotlib otherwise measures the tick labels to place the title
+        ax1.text(0.99, 0.97, _("equal balloons: striped line"), size=7, color=_GREY,
+                 ha="right", va="top", coords="axes")
+    _key(ax2, [(_("hypervisor"), _GREY, 1.6, "-"), (_("guest"), _GREY, 1.2, "--")])
+    for ax, labels, text in ((ax1, labels1, _("pages")),
+                             (ax2, labels2, _("pages swapped / step"))):
+        # the axis label clear of the tick labels, by fast_ticks' estimate of their width
+        pad = _TICK + _PAD + 0.62 * 8 * max((len(s) for s in labels), default=0) + 2
+        ax.text(0, 0.5, text, size=9, rotation=90, ha="right", coords="axes", offset=(-pad, 0))
+    ax2.text(0.5, 0, _("step"), size=9, va="top", coords="axes",
+             offset=(0, -(_TICK + _PAD + 8 + 2)))
     title = _("reclaim by {policy}: {frames} host frames")
     policy = _(POLICY_LABELS.get(trace.policy, trace.policy))
-    ax1.set_title(title.format(policy=policy, frames=trace.host_frames), fontsize=10,
-                  y=1.0, pad=4)
-    ax2.set_ylabel(_("pages swapped / step"), fontsize=9)
-    ax2.set_xlabel(_("step"), fontsize=9)
-    # ticks as plain artists (matplotlib ticks were most of the redraw)
-    xlocs, xlabels = nice_ticks(*ax2.get_xlim(), n=4, integer=True)
-    fast_ticks(ax1, "x", xlocs, None, grid=0.3)
-    fast_ticks(ax2, "x", xlocs, xlabels, grid=0.3)
-    for ax in (ax1, ax2):
-        fast_ticks(ax, "y", *nice_ticks(*ax.get_ylim(), n=3), grid=0.3)
-    return fig
+    ax1.text(0.5, 1, title.format(policy=policy, frames=trace.host_frames), size=10,
+             va="baseline", coords="axes", offset=(0, _TITLE_PAD))
+    return scene
+
+
+def _curve(panel, xs, values, color, lw, style):
+    """One curve: a polyline, or for a striped style (:func:`_striped`) one polyline
+    per dash (a scene has no dash offsets)."""
+    if not isinstance(style, tuple):
+        panel.line(xs, values, color=color, lw=lw, dash=_DASHES[style])
+        return
+    for run in _dash_runs(panel, list(xs), list(values), style, lw):
+        panel.line(*zip(*run), color=color, lw=lw)
+
+
+def _dash_runs(panel, xs, ys, style, lw):
+    """The dashes of the polyline (xs, ys) drawn with ``style`` = ``(offset, (on, off))``
+    (in line widths, as matplotlib scales a dash pattern) on ``panel``.
+
+    Returns one list of data points per dash: the pattern is laid along the
+    polyline's length in points, a dash may turn at the curve's corners.
+
+    Examples
+    --------
+    >>> from virtlab.viz.scene import Scene
+    >>> p = Scene(2, 1).panel(xlim=(0, 100), ylim=(0, 1), box=(0, 0, 1, 1))   # 1.44 pt/unit
+    >>> [[round(x, 2) for x, _y in run] for run in _dash_runs(p, [0, 20], [0, 0], (5, (5, 5)), 1)]
+    [[3.47, 6.94], [10.42, 13.89], [17.36, 20]]
+    """
+    offset, (on, off) = style
+    start, on, period = offset * lw, on * lw, (on + off) * lw
+
+    def dashed(s):            # is the pattern "on" at s points along the curve?
+        return (s + start) % period < on
+
+    pts = [panel.to_points(x, y) for x, y in zip(xs, ys)]
+    runs, run, done = [], None, 0.0          # done: points along the curve so far
+    for i in range(len(pts) - 1):
+        length = math.dist(pts[i], pts[i + 1])
+        if not length:
+            continue
+        # the segment's pieces between the points where a dash starts or ends, as
+        # fractions of the segment (0 and 1 exactly: the corners themselves)
+        cuts = []
+        k = math.floor((done + start) / period)
+        while k * period - start < done + length:
+            cuts += [(c - done) / length for c in (k * period - start, k * period - start + on)
+                     if done < c < done + length]
+            k += 1
+        cuts = [0.0] + sorted(cuts) + [1.0]
+        x0, y0, x1, y1 = xs[i], ys[i], xs[i + 1], ys[i + 1]
+        for t0, t1 in zip(cuts, cuts[1:]):
+            if t1 <= t0:
+                continue
+            if not dashed(done + (t0 + t1) / 2 * length):
+                if run is not None:
+                    runs.append(run)
+                    run = None
+                continue
+            a = (x0, y0) if t0 == 0.0 else (x0 + t0 * (x1 - x0), y0 + t0 * (y1 - y0))
+            b = (x1, y1) if t1 == 1.0 else (x0 + t1 * (x1 - x0), y0 + t1 * (y1 - y0))
+            if run is None:
+                run = [a]
+            elif run[-1] != a:        # a dash goes on round a corner: one polyline
+                run.append(a)
+            run.append(b)
+        done += length
+    if run is not None:
+        runs.append(run)
+    return runs
 
 
 def policy_comparison(traces: dict):

@@ -12,108 +12,208 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
-from matplotlib.collections import PolyCollection
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, ScalarFormatter
 
 from ..errors import check_mapping, check_number, check_sequence, check_type
 from ..i18n import _
 from ..migration import METHODS, MigrationResult
-from .base import PALETTE, fast_legend, freeze_ticks, new_figure
+from .base import PALETTE, new_figure
 from .datacenter import fixed_grid, plain_log, set_title
+from .scene import Scene
 
-__all__ = ["METHOD_COLORS", "downtime_curve", "migration_figure", "rounds_figure"]
+__all__ = ["METHOD_COLORS", "downtime_curve", "migration_figure", "rounds_figure",
+           "rounds_scene"]
 
 #: One colour per method (Okabe-Ito), the same in every figure.
 METHOD_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "post-copy": PALETTE[2]}
 _KIND_COLORS = {"pre-copy": PALETTE[0], "stop-and-copy": PALETTE[5], "push": PALETTE[2]}
-#: Where the bars of the log-scale rounds plot start (rounds are clamped to >= 1e-3 MiB).
-_BAR_FLOOR = 1e-6
 
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def rounds_axes(ax, result: MigrationResult) -> None:
-    """Draw MiB sent per round (log scale) on ``ax``; the paused round in orange."""
-    check_type("result", result, MigrationResult)
+#: matplotlib's default sizes (points): tick labels and axis labels ("medium"),
+#: tick marks and their pad.
+_FONT, _TICK, _PAD = 10.0, 3.5, 3.5
+_SPINES = ("left", "bottom", "right", "top")
+
+
+def _grid_boxes(ratios, left, bottom, right, top, wspace):
+    """The cells of matplotlib's ``GridSpec(1, n, width_ratios=ratios, wspace=wspace)``
+    within the margins, as ``(left, bottom, right, top)`` figure fractions.
+
+    Examples
+    --------
+    >>> [[round(v, 3) for v in box] for box in _grid_boxes((1,), 0.11, 0.15, 0.98, 0.83, 0.3)]
+    [[0.11, 0.15, 0.98, 0.83]]
+    """
+    n = len(ratios)
+    cell = (right - left) / (n + wspace * (n - 1))       # the mean cell width
+    boxes, x = [], left
+    for r in ratios:
+        width = r * n * cell / sum(ratios)
+        boxes.append((x, bottom, x + width, top))
+        x += width + wspace * cell
+    return boxes
+
+
+def _log_limits(lo: float, hi: float) -> tuple[float, float]:
+    """matplotlib's autoscaled limits of positive data from ``lo`` to ``hi`` on a log
+    axis: 5 % margins in decades; a single value widened to the decades around it."""
+    if lo == hi:
+        lo, hi = 10.0 ** math.ceil(math.log10(lo) - 1), 10.0 ** math.floor(math.log10(hi) + 1)
+    a, b = math.log10(lo), math.log10(hi)
+    room = (b - a) * 0.05
+    return 10.0 ** (a - room), 10.0 ** (b + room)
+
+
+def _log_ticks(lo: float, hi: float, length_pt: float) -> list[tuple[float, str]]:
+    """The major ticks of a log axis from ``lo`` to ``hi`` that is ``length_pt`` long
+    (matplotlib's ``LogLocator`` with as many ticks as fit), labelled as
+    :func:`~virtlab.viz.datacenter.plain_log` labels them, at their decade."""
+    numticks = min(9, max(2, int(length_pt // (2 * _FONT))))    # Axis.get_tick_space
+    eps = (hi - lo) * 1e-9
+    return [(math.log10(v), f"{v:g}") for v in LogLocator(numticks=numticks).tick_values(lo, hi)
+            if lo - eps <= v <= hi + eps]
+
+
+def _int_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """The round numbers matplotlib's ``MaxNLocator(6, integer=True)`` puts on a linear
+    axis from ``lo`` to ``hi``, labelled by its default ``ScalarFormatter``."""
+    locs = [float(v) for v in MaxNLocator(6, integer=True).tick_values(lo, hi)]
+    fmt = ScalarFormatter()
+    fmt.create_dummy_axis()
+    fmt.axis.set_view_interval(lo, hi)
+    eps = (hi - lo) * 1e-9
+    return [(v, s) for v, s in zip(locs, fmt.format_ticks(locs)) if lo - eps <= v <= hi + eps]
+
+
+def _rounds_panel(scene, box, result: MigrationResult) -> None:
+    """MiB sent per round (log scale) in ``box``; the paused round in orange."""
     xs = [r.index for r in result.rounds]
     ys = [max(r.mb, 1e-3) for r in result.rounds]
-    plain_log(ax)
-    # One collection instead of a Rectangle per round; the limits are what
-    # ax.bar gives (autoscaled on the bar tops: the bottoms are below any
-    # log-scale view).
-    ax.add_collection(PolyCollection(
-        [[(x - 0.4, _BAR_FLOOR), (x - 0.4, y), (x + 0.4, y), (x + 0.4, _BAR_FLOOR)]
-         for x, y in zip(xs, ys)],
-        facecolors=[_KIND_COLORS[r.kind] for r in result.rounds], linewidths=0),
-        autolim=False)
-    ax.update_datalim(list(zip(xs, ys)))
-    ax.autoscale_view()
-    ax.set_xlabel(_("round"))
-    ax.set_ylabel(_("MiB sent"))
-    if result.method == "pre-copy":
-        ax.axhline(50 * result.page_kb / 1024, color="#888888", lw=0.8, ls=":")
+    lo, hi = _log_limits(min(ys), max(ys))
+    threshold = 50 * result.page_kb / 1024 if result.method == "pre-copy" else None
+    if threshold is not None and not lo <= threshold <= hi:
+        # matplotlib widens the view to a horizontal line drawn outside it
+        lo, hi = _log_limits(min(min(ys), threshold), max(max(ys), threshold))
+    xlim = (0.3, max(xs) + 0.7)
+    log = math.log10
     title = _("{method}: downtime {downtime}, total {total} s\n{sent} MiB sent").format(
         method=result.method, downtime=_ms(result.downtime_s),
         total=f"{result.total_time_s:.1f}", sent=f"{result.data_sent_mb:.0f}")
     stop = _(", stop: {reason}").format(reason=result.stop_reason)
-    set_title(ax, title + (stop if result.method == "pre-copy" else ""),
-                 fontsize=9)
-    ax.set_xlim(0.3, max(xs) + 0.7)
-    ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
-    # Ticks and legend as plain artists (issue 21): matplotlib's tick and legend
-    # layout were two thirds of a widget redraw; the positions and labels are
-    # the locators' own.
-    freeze_ticks(ax)
-    fast_legend(ax, [(k, c) for k, c in _KIND_COLORS.items()
-                     if any(r.kind == k for r in result.rounds)])
+    ax = scene.panel(xlim=xlim, ylim=(log(lo), log(hi)), box=box, title_size=9,
+                     title=title + (stop if result.method == "pre-copy" else ""))
+    # bars from the bottom edge (a log axis has no zero)
+    for x, y, r in zip(xs, ys, result.rounds):
+        ax.rect(x - 0.4, log(lo), 0.8, log(y) - log(lo), fc=_KIND_COLORS[r.kind])
+    if threshold is not None:
+        ax.line([0, 1], [log(threshold)] * 2, color="#888888", lw=0.8, dash="dotted",
+                coords="yaxis")
+    yticks = _log_ticks(lo, hi, ax.size_points()[1])
+    ax.frame(xticks=_int_ticks(*xlim), yticks=yticks, size=_FONT, length=_TICK, pad=_PAD,
+             spines=_SPINES)
+    # the axis labels where fast_ticks (the widget's ticks before) moved them: clear
+    # of the tick labels by its estimate of their size
+    ax.text(0.5, 0, _("round"), size=_FONT, va="top", coords="axes",
+            offset=(0, -(_TICK + _PAD + _FONT + 2)))
+    widest = 0.62 * _FONT * max((len(s) for _p, s in yticks), default=0)
+    ax.text(0, 0.5, _("MiB sent"), size=_FONT, rotation=90, ha="right", coords="axes",
+            offset=(-(_TICK + _PAD + widest + 2), 0))
+    ax.legend([(k, c) for k, c in _KIND_COLORS.items()
+               if any(r.kind == k for r in result.rounds)], size=7, loc="upper right")
 
 
-def compare_axes(ax, results: Mapping[str, MigrationResult]) -> None:
-    """Downtime and total time of each method (log scale) on ``ax``."""
+def _compare_panel(scene, box, results: Mapping[str, MigrationResult]) -> None:
+    """Downtime and total time of each method (log scale) in ``box``."""
     names = [m for m in METHODS if m in results]
-    x = range(len(names))
     down = [max(results[m].downtime_s, 1e-4) for m in names]
     total = [max(results[m].total_time_s, 1e-4) for m in names]
-    ax.bar([i - 0.2 for i in x], total, width=0.4, color="#cccccc", label=_("total time"))
-    ax.bar([i + 0.2 for i in x], down, width=0.4, color=[METHOD_COLORS[m] for m in names],
-           label=_("downtime"))
-    for i, m in zip(x, names):
-        ax.text(i + 0.2, down[i], _ms(results[m].downtime_s), ha="center", va="bottom",
-                fontsize=7)
-        ax.text(i - 0.2, total[i], _ms(results[m].total_time_s), ha="center", va="bottom",
-                fontsize=7, color="#555555")
-    plain_log(ax)
-    # Room above the tallest bar for its label.  No legend: the title names the two
-    # bar kinds, and a legend box would cover a bar (issue 12).
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(lo, hi * 4)
-    ax.set_xticks(list(x), names, fontsize=8)
-    ax.set_ylabel(_("seconds"))
-    set_title(ax, _("total time (grey) and downtime (coloured)"), fontsize=9)
+    lo, hi = _log_limits(min(down + total), max(down + total))
+    hi *= 4             # room above the tallest bar for its label
+    # the bars' x range (i - 0.4 to i + 0.4) with matplotlib's 5 % margins
+    room = (len(names) - 0.2) * 0.05
+    log = math.log10
+    ax = scene.panel(xlim=(-0.4 - room, len(names) - 0.6 + room), ylim=(log(lo), log(hi)),
+                     box=box, title=_("total time (grey) and downtime (coloured)"), title_size=9)
+    for i in range(len(names)):
+        ax.rect(i - 0.4, log(lo), 0.4, log(total[i]) - log(lo), fc="#cccccc")
+    for i, m in enumerate(names):
+        ax.rect(i, log(lo), 0.4, log(down[i]) - log(lo), fc=METHOD_COLORS[m])
+    for i, m in enumerate(names):
+        ax.text(i + 0.2, log(down[i]), _ms(results[m].downtime_s), size=7, va="bottom")
+        ax.text(i - 0.2, log(total[i]), _ms(results[m].total_time_s), size=7, va="bottom",
+                color="#555555")
+    # matplotlib's own ticks here (the figure's were not frozen): the method names
+    # smaller (8 pt) than the numbers, the axis label 4 pt beyond the numbers
+    ax.frame(xticks=[(i, "") for i in range(len(names))],
+             yticks=_log_ticks(lo, hi, ax.size_points()[1]), ylabel=_("seconds"), size=_FONT,
+             length=_TICK, pad=_PAD, spines=_SPINES)
+    for i, m in enumerate(names):
+        ax.text(i, 0, m, size=8, va="top", coords="xaxis", offset=(0, -(_TICK + _PAD)))
+    # No legend: the title names the two bar kinds, and a legend box would cover a
+    # bar (issue 12).
 
 
 def migration_figure(result: MigrationResult, results: Mapping[str, MigrationResult]):
-    """Rounds of one migration next to the comparison of all methods."""
+    """Rounds of one migration next to the comparison of all methods.
+
+    Examples
+    --------
+    >>> from virtlab import migration as mig
+    >>> c = mig.compare(1024, 1000, 100, 64)
+    >>> fig = migration_figure(c["pre-copy"], c)
+    >>> len(fig.axes), len(fig.axes[0].patches) >= len(c["pre-copy"].rounds)
+    (2, True)
+    """
     check_type("result", result, MigrationResult)
     check_mapping("results", results, MigrationResult, min_len=1)
-    fig = new_figure(8.5, 3.4)
-    grid = fixed_grid(fig, 1, 2, width_ratios=[3, 2], left=0.075, bottom=0.14, top=0.83,
-                      wspace=0.22)
-    a, b = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
-    rounds_axes(a, result)
-    compare_axes(b, results)
-    return fig
+    scene = Scene(8.5, 3.4)
+    rounds_box, compare_box = _grid_boxes((3, 2), left=0.075, bottom=0.14, right=0.98,
+                                          top=0.83, wspace=0.22)
+    _rounds_panel(scene, rounds_box, result)
+    _compare_panel(scene, compare_box, results)
+    return scene.figure()
 
 
 def rounds_figure(result: MigrationResult):
-    """Only the rounds of one migration (one axes: the widget's fast redraw)."""
-    fig = new_figure(6.0, 3.0)
-    rounds_axes(fig.add_subplot(fixed_grid(fig, left=0.11, bottom=0.15, top=0.83)[0]), result)
-    return fig
+    """Only the rounds of one migration (the widget's picture).
+
+    The figure draws :func:`rounds_scene` (the widget shows that scene as SVG).
+
+    Examples
+    --------
+    >>> from virtlab import migration as mig
+    >>> fig = rounds_figure(mig.compare(1024, 1000, 100, 64)["stop-and-copy"])
+    >>> [t.get_text() for t in fig.axes[0].texts][-1]       # the legend
+    'stop-and-copy'
+    """
+    return rounds_scene(result).figure()
+
+
+def rounds_scene(result: MigrationResult) -> Scene:
+    """:func:`rounds_figure` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    One bar per round, as high as the MiB it sent (log scale), coloured by
+    kind; the title says the method's downtime, total time and data sent.
+
+    Examples
+    --------
+    >>> from virtlab import migration as mig
+    >>> r = mig.compare(1024, 1000, 100, 64)["pre-copy"]
+    >>> scene = rounds_scene(r)
+    >>> sum(kind == "rect" for kind, *_ in scene.items) == len(r.rounds)
+    True
+    """
+    check_type("result", result, MigrationResult)
+    scene = Scene(6.0, 3.0)
+    _rounds_panel(scene, (0.11, 0.15, 0.98, 0.83), result)
+    return scene
 
 
 def downtime_curve(bandwidths: Sequence[float], sweep: Mapping[str, Sequence[MigrationResult]],

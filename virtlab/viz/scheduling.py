@@ -1,7 +1,9 @@
 """Figures for vCPU scheduling: Gantt charts, share bars, the vCPU → pCPU mapping.
 
 Every function takes :class:`virtlab.scheduler.Trace` objects (or VM
-descriptions) and returns a Figure built with :func:`virtlab.viz.new_figure`.
+descriptions) and returns a Figure built with :func:`virtlab.viz.new_figure`;
+:func:`lab_scene` returns the lab widget's picture as a
+:class:`~virtlab.viz.scene.Scene` (:func:`lab_figure` draws it with matplotlib).
 VM colours follow the VM's position in the trace (``PALETTE[i]``), so the
 same VM has the same colour in every panel.
 
@@ -16,21 +18,21 @@ Examples
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.collections import PathCollection, PolyCollection
-from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
-from matplotlib.path import Path
+import math
+
+from matplotlib.collections import PolyCollection
+from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.ticker import FixedLocator, MaxNLocator
-from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox
 
 from ..errors import check_number, check_str, check_type
 from ..i18n import _
 from ..scheduler.base import VM
 from ..scheduler.trace import Trace
-from .base import PALETTE, fast_ticks, new_figure, nice_ticks
+from .base import PALETTE, new_figure, nice_ticks
+from .scene import Scene
 
-__all__ = ["gantt", "share_bars", "lab_figure", "mapping_figure", "cosched_figure",
-           "latency_figure", "vm_colors"]
+__all__ = ["gantt", "share_bars", "lab_figure", "lab_scene", "mapping_figure",
+           "cosched_figure", "latency_figure", "vm_colors"]
 
 _RESERVED = "#bbbbbb"
 
@@ -68,79 +70,62 @@ def _rects(spans, y0, h):
     return [[(x, y0), (x, y0 + h), (x + w, y0 + h), (x + w, y0)] for x, w in spans]
 
 
-def _compound(rects):
-    """One Path holding many rectangles ``(x0, y0, x1, y1)`` (one SVG element)."""
-    r = np.asarray(rects, dtype=float).reshape(-1, 4)
-    verts = np.empty((len(r), 5, 2))
-    verts[:, :, 0] = r[:, [0, 0, 2, 2, 0]]
-    verts[:, :, 1] = r[:, [1, 3, 3, 1, 1]]
-    codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
-                    len(r)).astype(Path.code_type)
-    return Path(verts.reshape(-1, 2), codes)
+def _gantt_spans(trace, start, end):
+    """What a Gantt chart of ``[start, end]`` ms shows, in ms.
 
+    Returns the run intervals ``(vm, pcpu, vcpu, a, b)`` and the pCPUs held
+    idle for a strict co-scheduling gang ``(pcpu, a, b)``, both clipped to the
+    window.  One place for it: the static chart (:func:`gantt`) and the lab's
+    scene (:func:`lab_scene`) draw these.
 
-def _draw_gantt(ax, trace, start, end, legend=True, title=None, labels=True,
-                compound=False):
-    # All bars go into one collection (one artist): one patch or one
-    # broken_barh per (pCPU, VM) made redraws noticeably slower.  With
-    # ``compound`` each VM's bars are a single path (one SVG element per VM;
-    # a SEDF run has hundreds of short bars in the window).
-    colors = vm_colors(trace)
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> bars, held = _gantt_spans(simulate(CreditScheduler(), [VM("a")], 1, 50), 10.0, 20.0)
+    >>> [(vm, a, b) for vm, _p, _k, a, b in bars], held
+    ([('a', 10.0, 20.0)], [])
+    """
     s_us, e_us = start * 1000, end * 1000
-    verts, faces = [], []
-    per_vm: dict[str, list] = {}
-    for iv in trace.intervals:
-        if iv.end <= s_us or iv.start >= e_us:
-            continue
-        a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
-        if compound:
-            per_vm.setdefault(iv.vm, []).append((a, iv.pcpu - 0.4, b, iv.pcpu + 0.4))
-        else:
-            verts += _rects([(a, b - a)], iv.pcpu - 0.4, 0.8)
-            faces.append(colors[iv.vm])
-    if per_vm:
-        ax.add_collection(PathCollection([_compound(r) for r in per_vm.values()],
-                                         facecolors=[colors[v] for v in per_vm],
-                                         edgecolors="white", linewidths=0.3))
-    if verts:
-        ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="white",
-                                         linewidths=0.3))
-    res = [(p, max(s, s_us), min(e, e_us)) for p, s, e, _ in trace.reservations
-           if e > s_us and s < e_us]
-    if res:
+    bars = [(iv.vm, iv.pcpu, iv.vcpu, max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000)
+            for iv in trace.intervals if iv.end > s_us and iv.start < e_us]
+    held = [(p, max(s, s_us) / 1000, min(e, e_us) / 1000) for p, s, e, _ in trace.reservations
+            if e > s_us and s < e_us]
+    return bars, held
+
+
+def _draw_gantt(ax, trace, start, end, legend=True, title=None):
+    # All bars go into one collection (one artist): one patch or one
+    # broken_barh per (pCPU, VM) made redraws noticeably slower.
+    colors = vm_colors(trace)
+    bars, held = _gantt_spans(trace, start, end)
+    if bars:
         ax.add_collection(PolyCollection(
-            [v for p, a, b in res for v in _rects([(a / 1000, (b - a) / 1000)], p - 0.4, 0.8)],
+            [v for _vm, p, _k, a, b in bars for v in _rects([(a, b - a)], p - 0.4, 0.8)],
+            facecolors=[colors[vm] for vm, *_ in bars], edgecolors="white", linewidths=0.3))
+    if held:
+        ax.add_collection(PolyCollection(
+            [v for p, a, b in held for v in _rects([(a, b - a)], p - 0.4, 0.8)],
             facecolors="white", edgecolors=_RESERVED, hatch="///", linewidths=0.5))
     # label each bar with the vCPU index when there is room
     span = end - start
-    for iv in (trace.intervals if labels else ()):
-        if iv.end <= s_us or iv.start >= e_us:
-            continue
-        a, b = max(iv.start, s_us) / 1000, min(iv.end, e_us) / 1000
-        if (b - a) > span / 25 and trace.vms[trace.vm_names.index(iv.vm)].vcpus > 1:
-            ax.text((a + b) / 2, iv.pcpu, str(iv.vcpu), ha="center", va="center",
+    for vm, p, k, a, b in bars:
+        if (b - a) > span / 25 and trace.vms[trace.vm_names.index(vm)].vcpus > 1:
+            ax.text((a + b) / 2, p, str(k), ha="center", va="center",
                     fontsize=8, fontweight="bold", color="white")
     ax.set_xlim(start, end)
     ax.set_ylim(trace.pcpus - 0.5, -0.5)
-    # few ticks: every tick is four artists, and tick creation and layout were
-    # most of a redraw
-    if compound:     # the widget: ticks as plain artists, cheaper than matplotlib's
-        fast_ticks(ax, "x", *nice_ticks(start, end, n=5), fontsize=7, length=2.5)
-        ax.set_yticks([])
-        _row_labels(ax, [str(p) for p in range(trace.pcpus)])
-        ax.set_ylabel("pCPU", fontsize=7, labelpad=11)
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.yaxis.set_major_locator(FixedLocator(range(trace.pcpus)))
-        ax.set_yticklabels([str(p) for p in range(trace.pcpus)], fontsize=7)
-        ax.set_ylabel("pCPU", fontsize=7)
-    ax.set_xlabel(_("time (ms)"), fontsize=7, labelpad=1 if not compound else None)
+    # few ticks: every tick is four artists
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(FixedLocator(range(trace.pcpus)))
+    ax.set_yticklabels([str(p) for p in range(trace.pcpus)], fontsize=7)
+    ax.set_ylabel("pCPU", fontsize=7)
+    ax.set_xlabel(_("time (ms)"), fontsize=7, labelpad=1)
     ax.tick_params(labelsize=7, length=2.5, pad=2)
     if title:        # an explicit y: no measuring of tick labels to place the title
         ax.set_title(title, fontsize=8, y=1.0, pad=4)
     if legend:
         handles = [Patch(color=c, label=n) for n, c in colors.items()]
-        if res:
+        if held:
             handles.append(Patch(facecolor="white", edgecolor=_RESERVED, hatch="///",
                                  label=_("held for gang")))
         ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
@@ -170,45 +155,6 @@ def gantt(trace, start_ms: float | None = None, end_ms: float | None = 300.0):
     fig = new_figure(7, 0.6 + 0.35 * max(2, trace.pcpus))
     _draw_gantt(fig.add_subplot(), trace, start, end)
     return fig
-
-
-def _row_labels(ax, labels, fontsize=7):
-    """Row names left of the axes at y = 0, 1, ... (texts instead of tick labels:
-    a tick is five artists and its layout was most of a widget redraw)."""
-    tr = ax.get_yaxis_transform()
-    for i, label in enumerate(labels):
-        ax.text(-0.012, i, label, transform=tr, ha="right", va="center", fontsize=fontsize)
-
-
-def _shares_panel(fig, box, trace):
-    """The share bars of :func:`lab_figure` as plain artists in the figure box ``box``.
-
-    ``box`` is ``(left, bottom, right, top)`` in figure fractions.  A second
-    Axes cost about a third of the lab's redraw (an Axes builds its tick and
-    spine machinery when created); this panel needs none of it: a frame, one
-    collection of bars and its texts, placed by one transform from
-    (share, row) to the box.
-    """
-    colors = vm_colors(trace)
-    names = list(trace.vm_names)
-    shares = [trace.share(n) for n in names]
-    right = max(1.0, max(shares) * 1.25)
-    n = len(names)
-    panel = BboxTransform(Bbox([[0.0, n - 0.5], [right, -0.5]]),
-                          TransformedBbox(Bbox([box[:2], box[2:]]), fig.transFigure))
-    fig.add_artist(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1],
-                             transform=fig.transFigure, facecolor="white",
-                             edgecolor="black", linewidth=0.8, zorder=0))
-    fig.add_artist(PolyCollection(
-        [[(0, i - 0.4), (0, i + 0.4), (s, i + 0.4), (s, i - 0.4)] for i, s in enumerate(shares)],
-        facecolors=[colors[v] for v in names], linewidths=0, transform=panel))
-    for i, (name, share) in enumerate(zip(names, shares)):
-        fig.text(share, i, f" {share:.2f}", va="center", fontsize=7, transform=panel)
-        # row names left of the frame, as _row_labels puts them beside an Axes
-        fig.text(-0.012 * right, i, name, ha="right", va="center", fontsize=7,
-                 transform=panel)
-    fig.text((box[0] + box[2]) / 2, box[1] - 5 / 72 / fig.get_figheight(),
-             _("share of one pCPU"), ha="center", va="top", fontsize=7)
 
 
 def _draw_shares(ax, trace, entitled=None):
@@ -253,30 +199,149 @@ def share_bars(trace, entitled: dict | None = None):
 def lab_figure(trace, window_ms: float = 150.0):
     """Gantt chart of the first ``window_ms`` plus share bars (the lab widget's picture).
 
+    The figure draws :func:`lab_scene` (the widget shows that scene as SVG).
+
     Examples
     --------
     >>> from virtlab.scheduler import CreditScheduler, VM, simulate
     >>> fig = lab_figure(simulate(CreditScheduler(), [VM("a")], 1, 200))
-    >>> len(fig.axes), [t.get_text() for t in fig.texts]   # the shares: no second Axes
-    (1, [' 1.00', 'a', 'share of one pCPU'])
+    >>> [t.get_text() for t in fig.axes[1].texts]      # the share bars' panel
+    [' 1.00', 'a', 'share of one pCPU']
+    """
+    return lab_scene(trace, window_ms).figure()
+
+
+#: The lab picture's fixed layout (figure fractions): margins and the two cells of
+#: a 1 x 2 grid, the timeline 3.2 times as wide as the share bars.
+_LAB_MARGINS = {"left": 0.06, "right": 0.98, "wspace": 0.18, "ratios": (3.2, 1.0)}
+#: Points: title above the timeline, axis labels beside it, the bars' label below them
+#: (the matplotlib figure's title pad, label pads and offsets).
+_TITLE_PAD, _YLABEL_PAD, _XLABEL_PAD, _SHARES_LABEL_PAD = 4.0, 11.0, 13.5, 5.0
+#: matplotlib's "///" hatch: lines rising to the right, x + y = 8k points apart.
+_HATCH_STEP = 8.0
+
+
+def _lab_boxes(height: float) -> tuple[tuple, tuple]:
+    """The boxes ``(left, bottom, right, top)`` of the timeline and the share bars.
+
+    The cells of matplotlib's ``GridSpec(1, 2, width_ratios=(3.2, 1), wspace=0.18)``
+    within the margins (0.5 in below, 0.3 in above a ``height``-inch picture).
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in _lab_boxes(2.0)[1]]
+    [0.779, 0.25, 0.98, 0.85]
+    """
+    m = _LAB_MARGINS
+    bottom, top = 0.5 / height, 1 - 0.3 / height
+    cell = (m["right"] - m["left"]) / (2 + m["wspace"])      # the mean cell width
+    widths = [r * 2 * cell / sum(m["ratios"]) for r in m["ratios"]]
+    split = m["left"] + widths[0]
+    return ((m["left"], bottom, split, top),
+            (split + m["wspace"] * cell, bottom, split + m["wspace"] * cell + widths[1], top))
+
+
+def lab_scene(trace, window_ms: float = 150.0) -> Scene:
+    """:func:`lab_figure` as a :class:`~virtlab.viz.scene.Scene` (the same parameters).
+
+    Left, one row per pCPU: a bar per run interval in the first ``window_ms``,
+    coloured by VM, and hatched white bars for pCPUs held idle for a strict
+    co-scheduling gang; right, each VM's share of one pCPU.
+
+    Examples
+    --------
+    >>> from virtlab.scheduler import CreditScheduler, VM, simulate
+    >>> t = simulate(CreditScheduler(), [VM("a"), VM("b")], 1, 200)
+    >>> scene = lab_scene(t, window_ms=100)
+    >>> scene.texts()[-5:]            # the share bars: value and VM per row, the label
+    [' 0.55', 'a', ' 0.45', 'b', 'share of one pCPU']
     """
     check_type("trace", trace, _trace_type())
     window = check_number("window_ms", window_ms, minimum=1.0)
     start, end = _window(trace, 0.0, window)
     height = 0.9 + 0.32 * max(3, trace.pcpus)
-    # a fixed layout: constrained layout would cost more than the drawing
-    fig = new_figure(7.5, height, margins={"left": 0.06, "right": 0.98,
-                                           "bottom": 0.5 / height, "top": 1 - 0.3 / height,
-                                           "wspace": 0.18})
-    gs = fig.add_gridspec(1, 2, width_ratios=[3.2, 1])
-    ax = fig.add_subplot(gs[0, 0])
-    _draw_gantt(ax, trace, start, end, legend=False, labels=False, compound=True,
-                title=_("{scheduler}: first {ms} ms").format(scheduler=trace.scheduler,
-                                                                  ms=f"{end - start:g}"))
-    # the share bars where a second Axes would be (gs[0, 1]), without one
-    cell = gs[0, 1].get_position(fig)
-    _shares_panel(fig, (cell.x0, cell.y0, cell.x1, cell.y1), trace)
-    return fig
+    scene = Scene(7.5, height)
+    timeline_box, shares_box = _lab_boxes(height)
+    _gantt_panel(scene, timeline_box, trace, start, end,
+                 _("{scheduler}: first {ms} ms").format(scheduler=trace.scheduler,
+                                                        ms=f"{end - start:g}"))
+    _shares_panel(scene, shares_box, trace)
+    return scene
+
+
+def _gantt_panel(scene, box, trace, start, end, title):
+    """The lab's timeline: pCPUs x time, a bar per run interval, ticks and labels."""
+    colors = vm_colors(trace)
+    bars, held = _gantt_spans(trace, start, end)
+    ax = scene.panel(xlim=(start, end), ylim=(trace.pcpus - 0.5, -0.5), box=box)
+    # One polygon per VM and row holds all its bars: each bar's outline, the
+    # bars joined along their common lower edge.  The joins enclose no area and
+    # their white edge lies on the other bars' white edges or on the white
+    # background, so it is the picture of one box per bar, at a fraction of the
+    # cost (an SEDF window has hundreds of bars).  VM by VM, in order of first
+    # appearance, as the matplotlib figure drew one path per VM.
+    outlines: dict[str, dict[int, tuple[list, list]]] = {}
+    for vm, p, _k, a, b in bars:
+        xs, ys = outlines.setdefault(vm, {}).setdefault(p, ([], []))
+        xs += [a, a, b, b]
+        ys += [p + 0.4, p - 0.4, p - 0.4, p + 0.4]
+    for vm, rows in outlines.items():
+        for xs, ys in rows.values():
+            ax.polygon(xs, ys, fc=colors[vm], ec="white", lw=0.3)
+    for p, a, b in held:
+        ax.rect(a, p - 0.4, b - a, 0.8, fc="white", ec=_RESERVED, lw=0.5)
+        _hatch(ax, a, p - 0.4, b, p + 0.4, _RESERVED)
+    locs, labels = nice_ticks(start, end, n=5)
+    ax.frame(xticks=list(zip(locs, labels)), size=7, length=2.5, pad=2.0,
+             spines=("left", "bottom", "right", "top"))
+    for p in range(trace.pcpus):          # row names where tick labels would be
+        ax.text(-0.012, p, str(p), size=7, ha="right", coords="yaxis")
+    ax.text(0, 0.5, "pCPU", size=7, rotation=90, ha="right", coords="axes",
+            offset=(-_YLABEL_PAD, 0))
+    ax.text(0.5, 0, _("time (ms)"), size=7, va="top", coords="axes",
+            offset=(0, -_XLABEL_PAD))
+    ax.text(0.5, 1, title, size=8, va="baseline", coords="axes", offset=(0, _TITLE_PAD))
+
+
+def _hatch(panel, x0, y0, x1, y1, color):
+    """matplotlib's ``hatch="///"`` inside the box from (x0, y0) to (x1, y1): one line
+    per stroke, cut at the box (a scene has no fill patterns)."""
+    (ax_, ay), (bx, by) = panel.to_points(x0, y0), panel.to_points(x1, y1)
+    if ax_ == bx or ay == by:
+        return
+    left, right = sorted((ax_, bx))
+    top, bottom = sorted((ay, by))                 # points, y downwards
+
+    def data(px, py):       # the box's points back to data (the map is linear per axis)
+        return (x0 + (px - ax_) * (x1 - x0) / (bx - ax_),
+                y0 + (py - ay) * (y1 - y0) / (by - ay))
+
+    for k in range(math.ceil((left + top) / _HATCH_STEP),
+                   math.floor((right + bottom) / _HATCH_STEP) + 1):
+        c = k * _HATCH_STEP                        # the stroke x + y = c
+        xa, xb = max(left, c - bottom), min(right, c - top)
+        if xb > xa:
+            (u0, v0), (u1, v1) = data(xa, c - xa), data(xb, c - xb)
+            # zorder 1: drawn with the box, before the spines (as the patch's hatch)
+            panel.line([u0, u1], [v0, v1], color=color, lw=1.0, zorder=1)
+
+
+def _shares_panel(scene, box, trace):
+    """The lab's share bars: a bar per VM as long as its share of one pCPU."""
+    colors = vm_colors(trace)
+    names = list(trace.vm_names)
+    shares = [trace.share(n) for n in names]
+    right = max(1.0, max(shares) * 1.25)
+    p = scene.panel(xlim=(0, right), ylim=(len(names) - 0.5, -0.5), box=box)
+    # the frame beneath the bars, as the figure's white box at zorder 0
+    p.rect(0, 0, 1, 1, fc="white", ec="black", lw=0.8, coords="axes", zorder=0)
+    for i, (name, share) in enumerate(zip(names, shares)):
+        p.rect(0, i - 0.4, share, 0.8, fc=colors[name])
+    for i, (name, share) in enumerate(zip(names, shares)):
+        p.text(share, i, f" {share:.2f}", size=7, ha="left")
+        p.text(-0.012 * right, i, name, size=7, ha="right")   # row names left of the frame
+    p.text(0.5, 0, _("share of one pCPU"), size=7, va="top", coords="axes",
+           offset=(0, -_SHARES_LABEL_PAD))
 
 
 def mapping_figure(vms, pcpus: int, trace=None, t_ms: float | None = None):

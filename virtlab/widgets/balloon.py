@@ -123,7 +123,7 @@ class BalloonApp(WidgetApp):
                         seed=self.seed)
 
     def draw(self, trace):
-        return viz.balloon.timeline(trace)
+        return viz.balloon.timeline_scene(trace)
 
     def describe(self, trace):
         rows = []

@@ -69,8 +69,8 @@ class MigrationLab(WidgetApp):
         return mig.compare(memory_mb, bandwidth_mbit, dirty_rate_mbit, wws_mb, rate=rate)
 
     def draw(self, result):
-        # one axes only (the method comparison is the table below): half the redraw time
-        return viz_mig.rounds_figure(result[self.controls["method"].value])
+        # the rounds only: the method comparison is the table below
+        return viz_mig.rounds_scene(result[self.controls["method"].value])
 
     def describe(self, result):
         rows = "".join(

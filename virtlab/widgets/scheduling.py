@@ -134,7 +134,7 @@ class SchedulerLab(WidgetApp):
             duration_ms=self.duration_ms, seed=self.seed)
 
     def draw(self, result):
-        return viz.scheduling.lab_figure(result, window_ms=self.window_ms)
+        return viz.scheduling.lab_scene(result, window_ms=self.window_ms)
 
     def describe(self, result) -> str:
         if result.scheduler.startswith("credit"):
@@ -193,7 +193,7 @@ class CoschedLab(WidgetApp):
         return cache[key]
 
     def draw(self, result):
-        return viz.scheduling.lab_figure(result, window_ms=120.0)
+        return viz.scheduling.lab_scene(result, window_ms=120.0)
 
     def describe(self, result) -> str:
         w = result.workload("smp")
