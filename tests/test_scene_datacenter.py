@@ -287,7 +287,6 @@ def test_app_redraws_its_scene_without_matplotlib(monkeypatch, name):
 
     monkeypatch.setattr(widgets_base, "to_svg", refuse)
     app = APPS[name]()
-    assert not app.plain_ticks
     assert isinstance(app.draw(app.result), Scene)
     control = next(iter(app.neighbours(n) for n in app.controls if app.neighbours(n)))[0]
     app.set(**control)

@@ -61,7 +61,6 @@ def test_redraw_is_a_scene_written_without_matplotlib(monkeypatch, name):
     monkeypatch.setattr(widgets_base, "to_svg", refuse)
     app = w.apps()[name]()
     assert app.error is None and isinstance(app.draw(app.result), Scene)
-    assert not app.plain_ticks              # matplotlib ticks only: nothing to do for a scene
     for control in app.controls:
         for values in app.neighbours(control):
             app.set(**values)

@@ -73,7 +73,6 @@ def test_apps_redraw_a_scene_without_matplotlib(monkeypatch, name):
     monkeypatch.setattr(widgets_base, "to_svg", refuse)
     app = w.apps()[name]()
     assert isinstance(app.draw(app.result), Scene)
-    assert not getattr(app, "plain_ticks", False)       # a Scene has no matplotlib ticks
     control = next(iter(app.neighbours(n) for n in app.controls if app.neighbours(n)))[0]
     app.set(**control)
     assert app.error is None and app.image_bytes == app.draw(app.result).svg()

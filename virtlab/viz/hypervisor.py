@@ -91,7 +91,7 @@ _SPINES = ("left", "bottom", "right", "top")
 
 
 def _ylabel(ax, label: str, labels: Sequence[str], *, size: float, fontsize: float) -> None:
-    """A y-axis label where :func:`~virtlab.viz.base.fast_ticks` put it: its box's
+    """A y-axis label where the earlier ``fast_ticks`` put it: its box's
     right edge an estimate of the tick labels' width (``fontsize``) beyond the ticks."""
     pad = _TICK + _FAST_PAD + 0.62 * fontsize * max((len(s) for s in labels), default=0) + 2
     ax.text(0, 0.5, label, size=size, rotation=90, ha="right", va="center", coords="axes",

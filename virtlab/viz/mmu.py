@@ -214,7 +214,7 @@ LEGEND_LOCS = ("upper right", "upper left", "lower left", "lower right", "right"
 LABEL_PAD = 4.0
 #: matplotlib's default tick labels: 10 pt, ticks 3.5 pt long, labels 3.5 pt beyond them.
 TICK_SIZE, TICK_LENGTH, TICK_PAD = 10.0, 3.5, 3.5
-#: :func:`virtlab.viz.base.fast_ticks`' labels (the figures used it): 8 pt, 2 pt beyond the tick.
+#: the earlier ``fast_ticks``' labels (the figures used it): 8 pt, 2 pt beyond the tick.
 FAST_TICK_SIZE, FAST_TICK_PAD = 8.0, 2.0
 #: Grid lines as ``ax.grid(alpha=0.3)`` draws them.
 GRID_COLOR, GRID_ALPHA = "#b0b0b0", 0.3
@@ -261,7 +261,7 @@ def _axis_labels(ax, xlabel: str, ylabel: str, *, size: float, below: float,
                  left: float) -> None:
     """Axis labels ``below`` points under the panel (the text's top) and ``left`` points
     left of it (the rotated text's right edge): the spacing of a figure whose ticks were
-    :func:`~virtlab.viz.base.fast_ticks` (``Panel.frame`` spaces them as matplotlib's
+    the earlier ``fast_ticks`` (``Panel.frame`` spaces them as matplotlib's
     own ticks, about 2 pt further out)."""
     ax.text(0.5, 0, xlabel, size=size, va="top", coords="axes", offset=(0, -below))
     ax.text(0, 0.5, ylabel, size=size, ha="right", rotation=90, coords="axes",

@@ -340,7 +340,7 @@ class Panel:
     def legend(self, entries, *, size: float = 7.0, loc: str = "upper right") -> None:
         """A legend of ``(label, colour)`` swatches or ``(label, colour, "line")``
         samples in a white frame in a corner of the panel (``loc``: upper or
-        lower, right or left; the layout of :func:`virtlab.viz.base.fast_legend`,
+        lower, right or left; the layout of the earlier ``fast_legend``,
         with measured label widths)."""
         check_number("size", size, minimum=1, maximum=72)
         if loc not in _LEGEND_LOCS:
@@ -625,7 +625,19 @@ def text_box(s: str, size: float, weight: str = "normal",
     matplotlib's Text layout (3.11, linespacing "normal"): every line at
     least as tall as the font's ascent and descent, plus half the line gap
     above and below when there are several lines; the measure is matplotlib's.
+
+    Examples
+    --------
+    >>> w, h, baselines = text_box("one\\ntwo", 10)
+    >>> len(baselines), baselines[0] < baselines[1] < h, w > 0
+    (2, True, True)
     """
+    check_str("s", s, nonempty=False)
+    check_number("size", size, minimum=1, maximum=72)
+    if weight not in _WEIGHTS:
+        raise ValueError(f"weight must be one of {list(_WEIGHTS)}, got {weight!r}")
+    if family not in _FAMILIES:
+        raise ValueError(f"family must be one of {list(_FAMILIES)}, got {family!r}")
     prop = FontProperties(family=family, size=size, weight=weight)
     min_a, min_d, gap = _font_heights(family, weight, size)
     lines = s.split("\n")

@@ -77,7 +77,7 @@ import time
 from collections import OrderedDict, deque
 
 from ..i18n import _, language
-from ..viz.base import drop_hidden_ticks, plain_ticks, to_svg
+from ..viz.base import drop_hidden_ticks, to_svg
 from ..viz.scene import Scene
 
 __all__ = ["WidgetApp"]
@@ -138,12 +138,6 @@ class WidgetApp:
     #: Rendered states kept per app (0: off).  Only for apps whose ``compute``,
     #: ``draw`` and ``describe`` depend on nothing but the control values.
     state_cache = 0
-    #: Draw the figure's ticks as plain artists (:func:`virtlab.viz.base.plain_ticks`:
-    #: the same positions and labels; a matplotlib tick is five artists and a
-    #: layout pass).  For apps whose figures have fixed margins and whose
-    #: figure is not reused between redraws; the static notebook figures drawn
-    #: by the same viz functions keep matplotlib's ticks.
-    plain_ticks = False
     #: After a move, how many states one step of the moved control away are
     #: rendered into the state cache while the kernel is idle (needs
     #: ``state_cache``; 0: off).  Two covers a slider's next step either way.
@@ -266,8 +260,6 @@ class WidgetApp:
             image = fig.svg()
         elif fig is not None:
             drop_hidden_ticks(fig)          # the same picture, without locating unseen ticks
-            if self.plain_ticks:
-                plain_ticks(fig)
             image = to_svg(fig)
         else:
             image = None
