@@ -18,11 +18,9 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import virtlab.widgets as w
-import virtlab.widgets.base as widgets_base
 from virtlab.balloon import POLICIES, VMSpec, simulate
 from virtlab.viz import PALETTE
 from virtlab.viz import balloon as vb
-from virtlab.viz.scene import Scene
 
 
 def items(scene, kind, panel=None, coords=None):
@@ -155,13 +153,3 @@ def test_any_run_draws_and_both_renderers_agree(n, steps, policy, targets):
         assert all(math.isfinite(v) for v in panel.ylim) and panel.ylim[0] < panel.ylim[1]
 
 
-def test_the_lab_redraws_a_scene_without_matplotlib(monkeypatch):
-    def refuse(fig):
-        raise AssertionError("balloon_lab rendered a matplotlib figure")
-
-    monkeypatch.setattr(widgets_base, "to_svg", refuse)
-    app = w.balloon_lab()
-    assert isinstance(app.draw(app.result), Scene)
-    app.controls["target_vm1"].value = 16
-    assert app.error is None and app.result.balloon["vm1"][-1] == 16
-    assert app.image_bytes == app.draw(app.result).svg()

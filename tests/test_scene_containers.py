@@ -11,7 +11,6 @@ formatter), the bars against the model.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -28,6 +27,7 @@ from virtlab.viz.containers import (comparison_figure, comparison_scene, density
                                     density_scene, stacks_figure, stacks_scene)
 from virtlab.viz.datacenter import fixed_grid, set_title
 from virtlab.viz.scene import Scene
+from svg_text import mpl_baselines, scene_baselines
 
 SVG = "{http://www.w3.org/2000/svg}"
 COMPARISONS = [compare(), compare(200, 4096, 1024), compare(1, 10, 4), compare(4, 4096, 4),
@@ -44,23 +44,6 @@ def texts(scene: Scene, coords: str | None = None) -> list[tuple]:
     """(x, y, text, size) of the text items (placed in ``coords``, if given)."""
     return [(x, y, s, size) for kind, _p, (c, _o), _z, x, y, s, size, *_rest in scene.items
             if kind == "text" and coords in (None, c)]
-
-
-def tspans(svg: bytes) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for t in ET.fromstring(svg).iter(f"{SVG}tspan"):
-        out.setdefault(t.text or "", []).append(float(t.get("y")))
-    return out
-
-
-def mpl_baselines(fig) -> dict[str, list[float]]:
-    """matplotlib's own baselines of every line of text, from its SVG."""
-    out: dict[str, list[float]] = {}
-    for m in re.finditer(r'<text [^>]*?(?:\by="([-\d.]+)"|translate\([-\d.]+ ([-\d.]+)\))'
-                         r'[^>]*>([^<]*)</text>', to_svg(fig).decode()):
-        text = m.group(3).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-        out.setdefault(text, []).append(float(m.group(1) or m.group(2)))
-    return out
 
 
 def reference_density(comparison):
@@ -122,7 +105,8 @@ def test_density_title_sits_where_matplotlib_puts_it(comparison):
     fig, _ax, title = reference_density(comparison)
     theirs = mpl_baselines(fig)
     scene = density_scene(comparison)
-    ours, static = tspans(scene.svg()), mpl_baselines(density_figure(comparison))
+    ours = scene_baselines(scene.svg(), rotated=True)
+    static = mpl_baselines(density_figure(comparison))
     for line in title.split("\n"):
         (want,) = theirs[line]
         assert ours[line] == [pytest.approx(want, abs=0.05)]
@@ -136,7 +120,7 @@ def test_density_figure_draws_the_same_scene():
     assert fig.get_size_inches().tolist() == [3.2, 2.8] and len(fig.axes) == 1
     assert sorted([t.get_text() for t in fig.axes[0].texts] + [fig.axes[0].get_title()]) == \
         sorted(scene.texts())
-    ours, theirs = tspans(scene.svg()), mpl_baselines(fig)
+    ours, theirs = scene_baselines(scene.svg(), rotated=True), mpl_baselines(fig)
     for text, ys in ours.items():
         for y in ys:
             assert any(abs(y - want) < 1.0 for want in theirs[text]), (text, y)
@@ -159,7 +143,7 @@ def test_stacks_figure_draws_the_same_scene():
     fig, scene = stacks_figure(3), stacks_scene(3)
     assert fig.get_size_inches().tolist() == [5.5, 2.8] and len(fig.axes) == 1
     assert [t.get_text() for t in fig.axes[0].texts] == scene.texts()
-    ours, theirs = tspans(scene.svg()), mpl_baselines(fig)
+    ours, theirs = scene_baselines(scene.svg(), rotated=True), mpl_baselines(fig)
     for text in (_("containers"), _("virtual machines"), _("hardware"), _("app")):
         assert ours[text] == pytest.approx(theirs[text], abs=0.5)
 
@@ -179,7 +163,8 @@ def test_comparison_shows_both_parts_and_the_figures_title():
     fig = comparison_figure(comparison)
     assert len(fig.axes) == 2
     top = mpl_baselines(fig)[_("Illustrative costs (parameters, not measurements)")]
-    ours = tspans(scene.svg())[_("Illustrative costs (parameters, not measurements)")]
+    ours = scene_baselines(scene.svg(),
+                           rotated=True)[_("Illustrative costs (parameters, not measurements)")]
     assert ours == [pytest.approx(top[0], abs=0.5)]
     # centred at the top of the picture, as fig.suptitle(y=0.98, va="top") puts it
     ref = new_figure(8.5, 3.0)

@@ -10,7 +10,6 @@ not read back from the picture.
 
 from __future__ import annotations
 
-import re
 import textwrap
 import xml.etree.ElementTree as ET
 
@@ -23,10 +22,11 @@ import virtlab.widgets.base as widgets_base
 from virtlab.course import TOPICS, course_graph, learning_path
 from virtlab.i18n import _, set_language
 from virtlab.variants import stripe_map
-from virtlab.viz.base import color_for, to_svg
+from virtlab.viz.base import color_for
 from virtlab.viz.course import course_map, course_map_scene
 from virtlab.viz.scene import Scene
 from virtlab.viz.variants import stripe_figure, stripe_scene
+from svg_text import mpl_baselines, scene_baselines
 
 SVG = "{http://www.w3.org/2000/svg}"
 BLUE, GREY = "#0072b2", "#eeeeee"
@@ -44,30 +44,10 @@ def texts(scene: Scene, coords: str | None = None) -> list[tuple]:
             in scene.items if kind == "text" and coords in (None, c)]
 
 
-def svg_baselines(svg: bytes) -> dict[str, list[float]]:
-    """The baseline of every one-line text of an SVG the scene wrote."""
-    out: dict[str, list[float]] = {}
-    for t in ET.fromstring(svg).iter(f"{SVG}text"):
-        spans = list(t.iter(f"{SVG}tspan"))
-        if len(spans) == 1 and not t.get("transform"):
-            out.setdefault(spans[0].text or "", []).append(float(spans[0].get("y")))
-    return out
-
-
-def mpl_baselines(fig) -> dict[str, list[float]]:
-    """matplotlib's own baselines of its one-line texts, from its SVG."""
-    out: dict[str, list[float]] = {}
-    for m in re.finditer(r'<text [^>]*?(?:\by="([-\d.]+)"|translate\([-\d.]+ ([-\d.]+)\))'
-                         r'[^>]*>([^<]*)</text>', to_svg(fig).decode()):
-        text = m.group(3).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-        out.setdefault(text, []).append(float(m.group(1) or m.group(2)))
-    return out
-
-
 def assert_same_picture(scene: Scene, fig) -> None:
     """The widget's SVG and matplotlib's figure of one scene show the same texts in the same
     places (one-line texts' baselines within half a point)."""
-    ours, theirs = svg_baselines(scene.svg()), mpl_baselines(fig)
+    ours, theirs = scene_baselines(scene.svg(), one_line=True), mpl_baselines(fig)
     assert ours
     for text, ys in ours.items():
         for y in ys:

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-import virtlab.widgets.base as widgets_base
 from virtlab import availability as av
 from virtlab import consolidation as cons
 from virtlab.viz import consolidation as vc
@@ -278,19 +277,6 @@ def test_any_failure_draws_a_box_per_vm_and_the_figure_holds_the_same_texts(
 # -- the apps --------------------------------------------------------------------
 APPS = {"consolidation_lab": consolidation_lab, "failure_lab": failure_lab,
         "cloud_lab": cloud_lab}
-
-
-@pytest.mark.parametrize("name", sorted(APPS))
-def test_app_redraws_its_scene_without_matplotlib(monkeypatch, name):
-    def refuse(fig):
-        raise AssertionError(f"{name} rendered a matplotlib figure")
-
-    monkeypatch.setattr(widgets_base, "to_svg", refuse)
-    app = APPS[name]()
-    assert isinstance(app.draw(app.result), Scene)
-    control = next(iter(app.neighbours(n) for n in app.controls if app.neighbours(n)))[0]
-    app.set(**control)
-    assert app.error is None and app.image_bytes == app.draw(app.result).svg()
 
 
 def test_failure_lab_marks_what_the_model_says():

@@ -15,7 +15,6 @@ import math
 import pytest
 
 import virtlab.widgets as w
-import virtlab.widgets.base as widgets_base
 from virtlab.hypervisor.stacks import compare_stacks, get_stack
 from virtlab.i18n import _
 from virtlab.viz.base import new_figure, to_svg
@@ -52,21 +51,6 @@ def figure_texts(fig) -> list[str]:
 
 
 # -- every app: a scene, drawn without matplotlib ---------------------------------------------
-
-@pytest.mark.parametrize("name", APPS)
-def test_redraw_is_a_scene_written_without_matplotlib(monkeypatch, name):
-    def refuse(fig):
-        raise AssertionError(f"{name} rendered a matplotlib figure")
-
-    monkeypatch.setattr(widgets_base, "to_svg", refuse)
-    app = w.apps()[name]()
-    assert app.error is None and isinstance(app.draw(app.result), Scene)
-    for control in app.controls:
-        for values in app.neighbours(control):
-            app.set(**values)
-            assert app.error is None, app.error
-            assert bytes(app.image_bytes) == app.draw(app.result).svg()
-
 
 # -- hardware_lab: grouped bars on a log scale ---------------------------------------------------
 

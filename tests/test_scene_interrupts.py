@@ -21,15 +21,15 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 import virtlab.widgets as w
-import virtlab.widgets.base as widgets_base
 from virtlab.devices import compare_io
 from virtlab.i18n import _
 from virtlab.interrupts import HYPERVISOR, Platform, routing_graph, simulate_interrupts
-from virtlab.viz.base import PALETTE, nice_ticks, to_svg
+from virtlab.viz.base import PALETTE, nice_ticks
 from virtlab.viz.interrupts import (MODE_COLORS, ROUTING_TITLE, io_comparison,
                                     io_comparison_scene, routing, routing_scene)
 from virtlab.viz.scene import Scene
 from virtlab.widgets.interrupts import InterruptLabApp
+from svg_text import mpl_baselines, scene_baselines
 
 SVG = "{http://www.w3.org/2000/svg}"
 RED = "#d55e00"          # passthrough edges
@@ -51,26 +51,6 @@ def texts(scene):
     """(x, y, text, size, ha, va, rotation) of every text item."""
     return [(x, y, s, size, ha, va, rot) for x, y, s, size, _c, ha, va, _wt, rot, *_rest
             in shapes(scene, "text")]
-
-
-def svg_baselines(svg: bytes) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for t in ET.fromstring(svg).iter(f"{SVG}text"):
-        if t.get("transform"):               # rotated: another frame
-            continue
-        spans = list(t.iter(f"{SVG}tspan"))
-        if len(spans) == 1:
-            out.setdefault(spans[0].text or "", []).append(float(spans[0].get("y")))
-    return out
-
-
-def mpl_baselines(fig) -> dict[str, list[float]]:
-    """matplotlib's own baselines of one-line texts, from its SVG."""
-    out: dict[str, list[float]] = {}
-    for m in re.finditer(r'<text [^>]*?\by="([-\d.]+)"[^>]*>([^<]*)</text>', to_svg(fig).decode()):
-        text = m.group(2).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-        out.setdefault(text, []).append(float(m.group(1)))
-    return out
 
 
 def trace_of(**kw):
@@ -156,7 +136,7 @@ def test_routing_figure_draws_the_same_scene():
     assert ax.get_xlim() == (-0.35, 5.35)
     assert len(ax.patches) == g.number_of_nodes() + g.number_of_edges()
     # one-line texts sit where matplotlib puts them (labels, counts, title)
-    theirs, ours = mpl_baselines(fig), svg_baselines(scene.svg())
+    theirs, ours = mpl_baselines(fig), scene_baselines(scene.svg(), one_line=True)
     assert ours
     for text, ys in ours.items():
         for y in ys:
@@ -259,8 +239,8 @@ def test_io_comparison_keeps_the_old_figures_geometry():
     assert ax.to_points(0, 0)[1] == pytest.approx(0.8 * h)
     assert ax.to_points(0, 1.2)[1] == pytest.approx(0.14 * h)
     want = 0.14 * h - 10
-    assert svg_baselines(scene.svg())[_("emulated vs paravirtual vs passthrough")] == \
-        pytest.approx([want], abs=0.05)
+    title = _("emulated vs paravirtual vs passthrough")
+    assert scene_baselines(scene.svg(), one_line=True)[title] == pytest.approx([want], abs=0.05)
     fig = scene.figure()
     assert mpl_baselines(fig)[_("emulated vs paravirtual vs passthrough")] == \
         pytest.approx([want], abs=0.5)
@@ -275,7 +255,7 @@ def test_io_comparison_figure_draws_the_same_scene():
     assert ax.get_title() == _("emulated vs paravirtual vs passthrough")
     assert [t.get_text() for t in ax.texts] + [ax.get_title()] == scene.texts()
     assert len(ax.patches) == 9
-    theirs, ours = mpl_baselines(fig), svg_baselines(scene.svg())
+    theirs, ours = mpl_baselines(fig), scene_baselines(scene.svg(), one_line=True)
     for text, ys in ours.items():
         for y in ys:
             assert min(abs(y - t) for t in theirs[text]) < 0.5, text
@@ -296,23 +276,6 @@ def test_io_comparison_refuses_bad_arguments_by_name():
 
 
 # -- the widgets -----------------------------------------------------------------
-@pytest.mark.parametrize("name, control, value", [("interrupt_lab", "nic_owner", "domU1"),
-                                                  ("io_models_lab", "batch", 1)])
-def test_widgets_redraw_without_matplotlib(monkeypatch, name, control, value):
-    def refuse(*_a, **_k):
-        raise AssertionError(f"{name} drew with matplotlib")
-
-    monkeypatch.setattr(widgets_base, "to_svg", refuse)
-    monkeypatch.setattr(Scene, "figure", refuse)
-    app = w.apps()[name]()
-    app.state_cache = 0
-    app.controls[control].value = value
-    assert app.error is None
-    scene = app.draw(app.result)
-    assert isinstance(scene, Scene)
-    assert app.image_bytes == scene.svg()
-
-
 def test_interrupt_lab_picture_follows_passthrough():
     app = w.interrupt_lab(packets=12, disk_reqs=0)
     assert not [a for a in shapes(app.draw(app.result), "arrow") if a[4] == RED]

@@ -22,7 +22,6 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 import virtlab.widgets as w
-import virtlab.widgets.base as widgets_base
 from virtlab.mmu import costs
 from virtlab.mmu.scenario import side_by_side, tlb_experiment
 from virtlab.viz import mmu as viz_mmu
@@ -64,19 +63,6 @@ def where(cx: float, cy: float) -> tuple[str, str]:
 
 
 # -- the widgets redraw without matplotlib ----------------------------------------
-
-@pytest.mark.parametrize("name", APPS)
-def test_apps_redraw_a_scene_without_matplotlib(monkeypatch, name):
-    def refuse(fig):
-        raise AssertionError(f"{name} rendered a matplotlib figure")
-
-    monkeypatch.setattr(widgets_base, "to_svg", refuse)
-    app = w.apps()[name]()
-    assert isinstance(app.draw(app.result), Scene)
-    control = next(iter(app.neighbours(n) for n in app.controls if app.neighbours(n)))[0]
-    app.set(**control)
-    assert app.error is None and app.image_bytes == app.draw(app.result).svg()
-
 
 @pytest.mark.parametrize("name", APPS)
 def test_widget_and_static_figure_show_the_same_texts(name):

@@ -22,6 +22,7 @@ from matplotlib.text import Text
 
 from virtlab.viz.base import to_svg
 from virtlab.viz.scene import Scene
+from svg_text import mpl_baselines
 
 SVG = "{http://www.w3.org/2000/svg}"
 DPI = 100          # Scene.figure's dpi: matplotlib's display units are pixels at this dpi
@@ -52,16 +53,6 @@ def svg_texts(svg: bytes) -> list[tuple[str, float, float]]:
     root = ET.fromstring(svg)
     return [(t.text or "", float(t.get("x")), float(t.get("y")))
             for t in root.iter(f"{SVG}tspan")]
-
-
-def mpl_baselines(fig) -> dict[str, list[float]]:
-    """matplotlib's own baselines: its SVG writes one y (or translate) per line."""
-    out: dict[str, list[float]] = {}
-    for m in re.finditer(r'<text [^>]*?(?:\by="([-\d.]+)"|translate\(([-\d.]+) ([-\d.]+)\))'
-                         r'[^>]*>([^<]*)</text>', to_svg(fig).decode()):
-        text = m.group(4).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-        out.setdefault(text, []).append(float(m.group(1) or m.group(3)))
-    return out
 
 
 def test_data_coordinates_map_into_the_box_in_points():

@@ -157,8 +157,9 @@ class Panel:
         (5.0, 139.0)
         """
         left, bottom, right, top = self.box
-        fx = x if coords in ("axes", "yaxis") else (x - self.xlim[0]) / (self.xlim[1] - self.xlim[0])
-        fy = y if coords in ("axes", "xaxis") else (y - self.ylim[0]) / (self.ylim[1] - self.ylim[0])
+        (x0, x1), (y0, y1) = self.xlim, self.ylim
+        fx = x if coords in ("axes", "yaxis") else (x - x0) / (x1 - x0)
+        fy = y if coords in ("axes", "xaxis") else (y - y0) / (y1 - y0)
         px = (left + fx * (right - left)) * self.scene.width * 72.0 + offset[0]
         py = (1.0 - bottom - fy * (top - bottom)) * self.scene.height * 72.0 - offset[1]
         return px, py
@@ -293,7 +294,8 @@ class Panel:
         check_number("pad", pad, minimum=0, maximum=50)
         check_str("xlabel", xlabel, nonempty=False)
         check_str("ylabel", ylabel, nonempty=False)
-        if not isinstance(spines, (list, tuple)) or set(spines) - {"left", "bottom", "right", "top"}:
+        if (not isinstance(spines, (list, tuple))
+                or set(spines) - {"left", "bottom", "right", "top"}):
             raise ValueError(f"spines must name some of left, bottom, right, top, got {spines!r}")
         if not isinstance(grid, str) or set(grid) - {"x", "y"}:
             raise ValueError(f"grid must be '', 'x', 'y' or 'xy', got {grid!r}")
