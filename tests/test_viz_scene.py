@@ -358,3 +358,15 @@ def test_multi_line_titles_and_baseline_texts_stand_on_their_last_line():
     theirs = mpl_baselines(s.figure())
     for text, _x, y in svg_texts(s.svg()):
         assert any(abs(y - want) < 0.05 for want in theirs[text]), (text, y, theirs[text])
+
+
+def test_dots_are_as_large_in_both_renderers():
+    s = Scene(2, 2)
+    s.panel(xlim=(0, 1), ylim=(0, 1)).dots([0.5], [0.5], size=10, color="#D55E00")
+    (circle,) = ET.fromstring(s.svg()).iter(f"{SVG}circle")
+    assert float(circle.get("r")) * 2 == pytest.approx(10)
+    fig = s.figure()
+    fig.canvas.draw()
+    (marker,) = fig.axes[0].lines
+    box = marker.get_window_extent(fig.canvas.get_renderer())
+    assert box.width * 72 / DPI == pytest.approx(10, abs=0.1)

@@ -76,7 +76,9 @@ BUDGETS: dict[str, tuple[int, str]] = {
     "sensitive_lab": (30, "instruction classes as a small table"),
     "shadow_vs_nested": (60, "two bar panels: a bar per technique, exits stacked by kind, "
                          "ticks, a 4-row key, titles: 51-58 shapes (a Scene)"),
-    "step_debugger": (150, "registers and the trace as text"),
+    "step_debugger": (55, "a line of text per listing and register line, five ring bars, the "
+                      "two ring marks, the title: at most 47 shapes (a Scene; was 150 "
+                      "artists)"),
     "storage_lab": (40, "stripe grid: a cell and a number per block (12 by default), a tick "
                     "and label per disk, four spines, the title (a Scene; was 48, then 40 "
                     "artists)"),
@@ -124,7 +126,7 @@ SCENE_APPS = ["balloon_lab", "binary_translation_lab", "cloud_lab", "consolidati
               "container_lab", "cosched_lab", "course_map", "emulation_lab", "failure_lab",
               "hardware_lab", "hypervisor_types_lab", "interrupt_lab", "io_models_lab",
               "memory_costs", "migration_lab", "page_walk", "partition_lab", "scheduler_lab",
-              "shadow_vs_nested", "storage_lab", "tlb_lab"]
+              "shadow_vs_nested", "step_debugger", "storage_lab", "tlb_lab"]
 
 
 @pytest.mark.parametrize("name", SCENE_APPS)

@@ -27,11 +27,11 @@ from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from ..errors import check_bool, check_mapping, check_sequence, check_str, check_type
+from ..errors import check_bool, check_int, check_mapping, check_sequence, check_str, check_type
 from ..hypervisor.stacks import HypervisorStack, IoCost
 from ..i18n import _, N_
 from .base import PALETTE, measure_text, new_figure, nice_ticks, scalar_ticks
-from .scene import TITLE_PAD, Scene
+from .scene import TITLE_PAD, Scene, text_box
 
 __all__ = [
     "KIND_COLORS",
@@ -630,30 +630,14 @@ def kvm_run_loop(trace: Sequence[Any], *, width: float = 6.4, height: float = 3.
     return fig
 
 
-_LINE_STEP: dict = {}
-
-
-def _mono_line_step(fontsize: float, dpi: float) -> float:
-    """Distance in points between lines of a monospace multi-line text (cached)."""
-    key = (fontsize, dpi)
-    if key not in _LINE_STEP:
-        fig = new_figure(2, 2, dpi=int(dpi))
-        r = fig.canvas.get_renderer()
-        kw = dict(family="monospace", fontsize=fontsize, linespacing=1.2)
-        h3 = fig.text(0, 0, "Ag\nAg\nAg", **kw).get_window_extent(r).height
-        h1 = fig.text(0, 0, "Ag", **kw).get_window_extent(r).height
-        _LINE_STEP[key] = (h3 - h1) / 2 * 72 / dpi
-    return _LINE_STEP[key]
-
-
 def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int = 16):
     """The debugger picture: listing with EIP, registers and flags, rings.
 
     ``state`` is a :class:`virtlab.widgets.debugger.DebuggerState`-like
     object (``listing``, ``pc``, ``registers``, ``flags``, ``ring``,
     ``guest_ring``, ``vmx``, ``last``, ``last_exit``, ``status``,
-    ``technique``).  Drawn on a single axes in inch coordinates (each extra
-    Axes object costs as much to draw as the whole listing).
+    ``technique``).  Draws :func:`debugger_view_scene` with matplotlib (the
+    widget shows that scene as SVG).
 
     Examples
     --------
@@ -664,42 +648,68 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     >>> len(debugger_view(s).axes)
     1
     """
-    fig = _fixed_figure(width, height, left=0, right=1, bottom=0, top=1)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    mono = dict(family="monospace", fontsize=7, va="top", linespacing=1.2)
-    step = _mono_line_step(7.0, fig.dpi) / 72          # inches per line
+    return debugger_view_scene(state, width=width, height=height, window=window).figure()
+
+
+#: The debugger's monospace lines: 7 pt, the font's own line distance (points).
+_MONO_SIZE = 7.0
+
+
+def debugger_view_scene(state, *, width: float = 9.0, height: float = 3.4,
+                        window: int = 16) -> Scene:
+    """:func:`debugger_view` as a :class:`~virtlab.viz.scene.Scene`, in inch coordinates.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> s = NS(listing=("MOV EAX, 1", "HLT"), pc=1, registers={"EAX": 1, "EIP": 1},
+    ...        flags={"IF": 0}, ring=1, guest_ring=0, vmx="-", last="", last_exit="",
+    ...        status="running", technique="trap_and_emulate")
+    >>> scene = debugger_view_scene(s)
+    >>> [t for t in scene.texts(family="monospace") if t.startswith(">")]
+    ['>  1  HLT']
+    """
+    check_int("window", window, minimum=1, maximum=200)
+    scene = Scene(width, height)
+    ax = scene.panel(xlim=(0, width), ylim=(0, height))
+    _w, _h, baselines = text_box("Ag\nAg", _MONO_SIZE, family="monospace")
+    step = (baselines[1] - baselines[0]) / 72             # inches per line
     top = height - 0.55
-    fig.text(0.01, 0.985, _("{technique}: next EIP {pc}").format(
-        technique=state.technique, pc=state.pc), fontsize=9.5,
-             va="top", fontweight="bold")
-    # listing (one multi-line text, highlight bar behind the current line)
+
+    def mono(x: float, lines: Sequence[str]) -> None:
+        # one text per line (each its own baseline): a multi-line text would be
+        # laid out again by the browser and by matplotlib
+        for i, line in enumerate(lines):
+            if line:
+                ax.text(x, top - i * step, line, size=_MONO_SIZE, family="monospace",
+                        ha="left", va="top")
+
+    ax.text(0.01 * width, 0.985 * height, _("{technique}: next EIP {pc}").format(
+        technique=state.technique, pc=state.pc), size=9.5, ha="left", va="top", weight="bold")
+    # listing, a highlight bar behind the current line
     x0, w_list = 0.08, 0.42 * width
-    ax.text(x0, top + 0.2, _("guest program"), fontsize=9)
+    ax.text(x0, top + 0.2, _("guest program"), size=9, ha="left", va="baseline")
     n = len(state.listing)
     window = max(4, min(window, int((top - 0.1) / step)))
     lo = max(0, min(state.pc - window // 2, n - window))
     hi = min(n, lo + window)
     if lo <= state.pc < hi:
         k = state.pc - lo
-        ax.add_patch(Rectangle((x0 - 0.04, top - (k + 1) * step - 0.01), w_list, step,
-                               facecolor="#FCE3C7", edgecolor="none"))
-    lines = [f"{'>' if a == state.pc else ' '}{a:3d}  {state.listing[a]}" for a in range(lo, hi)]
-    ax.text(x0, top, "\n".join(lines), **mono)
+        ax.rect(x0 - 0.04, top - (k + 1) * step - 0.01, w_list, step, fc="#FCE3C7")
+    mono(x0, [f"{'>' if a == state.pc else ' '}{a:3d}  {state.listing[a]}"
+              for a in range(lo, hi)])
     # registers and flags
     x1 = 0.45 * width
-    ax.text(x1, top + 0.2, _("registers"), fontsize=9)
+    ax.text(x1, top + 0.2, _("registers"), size=9, ha="left", va="baseline")
     reg_lines = [f"{k:<4s}{v:#010x} {v if v < 1 << 31 else v - (1 << 32):>6d}"
                  for k, v in state.registers.items()]
     reg_lines += ["", "  ".join(f"{k}={v}" for k, v in state.flags.items()), "",
                   _("status: {status}").format(status=_(_STATUS.get(state.status, state.status)))]
-    ax.text(x1, top, "\n".join(reg_lines), **mono)
+    mono(x1, reg_lines)
     # rings
     x2, w2 = 0.69 * width, 0.3 * width
     ax.text(x2, top + 0.2, _("privilege: CPU now (filled) / guest believes (hollow)"),
-            fontsize=7)
+            size=7, ha="left", va="baseline")
     vt = state.vmx != "-"
     bar_h, gap = 0.36, 0.1
     levels = [(-1, _("VMX root (ring -1): VMM") if vt else
@@ -711,20 +721,24 @@ def debugger_view(state, *, width: float = 9.0, height: float = 3.4, window: int
     for i, (lvl, label) in enumerate(levels):
         y = top - (i + 1) * (bar_h + gap) + gap
         ys[lvl] = y + bar_h / 2
-        shade = "#E8F1FA" if (vt and lvl >= 0) else "#F4F4F4"
-        ax.add_patch(Rectangle((x2, y), w2, bar_h, facecolor=shade, edgecolor="#999999",
-                               linewidth=0.5))
-        ax.text(x2 + 0.08, y + bar_h / 2, label, fontsize=7, va="center")
+        ax.rect(x2, y, w2, bar_h, fc="#E8F1FA" if (vt and lvl >= 0) else "#F4F4F4",
+                ec="#999999", lw=0.5)
+        ax.text(x2 + 0.08, y + bar_h / 2, label, size=7, ha="left")
     if vt:
-        ax.text(x2 + w2 - 0.05, (ys[0] + ys[3]) / 2, _("VMX non-root"), fontsize=6.5,
-                ha="right", va="center", color="#0072B2", rotation=90)
+        ax.text(x2 + w2 - 0.05, (ys[0] + ys[3]) / 2, _("VMX non-root"), size=6.5, ha="right",
+                color="#0072B2", rotation=90)
     real = -1 if (vt and state.vmx == "root") else state.ring
-    ax.plot([x2 + w2 - 0.55], [ys[real]], "o", color="#D55E00", markersize=9)
-    ax.plot([x2 + w2 - 0.3], [ys[state.guest_ring]], "o", markerfacecolor="none",
-            markeredgecolor="#0072B2", markersize=9, markeredgewidth=2)
+    ax.dots([x2 + w2 - 0.55], [ys[real]], color="#D55E00", size=10)
+    # the guest's belief: a hollow ring 11 pt across, its line 2 pt wide (a polygon:
+    # inches are the same on both axes here)
+    r, cx, cy = 4.5 / 72, x2 + w2 - 0.3, ys[state.guest_ring]
+    ax.polygon([cx + r * math.cos(2 * math.pi * k / 24) for k in range(24)],
+               [cy + r * math.sin(2 * math.pi * k / 24) for k in range(24)],
+               fc="none", ec="#0072B2", lw=2, zorder=2)
     last = state.last_exit or state.last
     if len(last) > 62:
         last = last[:59] + "..."
     if last:
-        ax.text(x2, ys[3] - bar_h, _("last: {event}").format(event=last), fontsize=6.5, va="top")
-    return fig
+        ax.text(x2, ys[3] - bar_h, _("last: {event}").format(event=last), size=6.5, ha="left",
+                va="top")
+    return scene

@@ -723,7 +723,9 @@ def _mpl_arrow(ax, tr, fig, x0, y0, x1, y1, color, lw, dash, rad):
 
 
 def _mpl_dots(ax, tr, fig, xs, ys, color, size):
-    return ax.plot(xs, ys, "o", color=color, markersize=size, transform=tr, clip_on=False)[0]
+    # no marker edge: the SVG's dots are ``size`` across, matplotlib's would add 1 pt
+    return ax.plot(xs, ys, "o", color=color, markersize=size, markeredgewidth=0, transform=tr,
+                   clip_on=False)[0]
 
 
 def _mpl_text(ax, tr, fig, x, y, s, size, color, ha, va, weight, rotation, alpha, family):

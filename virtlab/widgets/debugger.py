@@ -41,7 +41,7 @@ from ..errors import check_choice, check_int, check_str
 from ..hypervisor import machine
 from ..hypervisor.guests import GUESTS
 from ..i18n import N_, _
-from ..viz.hypervisor import debugger_view
+from ..viz.hypervisor import debugger_view_scene
 from .base import WidgetApp
 
 __all__ = ["APPS", "TECHNIQUES", "TECHNIQUE_LABELS", "DebuggerApp", "DebuggerState",
@@ -250,7 +250,7 @@ class DebuggerApp(WidgetApp):
         return snapshot(self.machine, technique, program, self._steps)
 
     def draw(self, result: DebuggerState):
-        return debugger_view(result)
+        return debugger_view_scene(result)
 
     def describe(self, result: DebuggerState) -> str:
         desc = _(GUESTS[result.program][1]) if result.program in GUESTS else ""
