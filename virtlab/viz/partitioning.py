@@ -78,8 +78,9 @@ def _assignment_panel(scene: Scene, box, assignment: Assignment) -> Panel:
     ax.frame(yticks=[(y, "") for y in range(len(rows))],
              spines=("left", "bottom", "right", "top"))
     for y, (label, total, _get) in enumerate(rows):
-        # the row names, 3.5 pt mark + 2 pt pad left of the axis (as the widget's plain
-        # ticks had them); not frame()'s labels: it measures each as one line
+        # the row names, 3.5 pt mark + 2 pt pad left of the axis and centred on the
+        # row, as the widget's plain ticks had them (frame() sets a y tick label on
+        # matplotlib's center_baseline)
         ax.text(0, y, f"{label}\n({total})", size=8, ha="right", coords="yaxis",
                 offset=(-5.5, 0))
     ax.text(0.5, 0, _("share of the machine (hatched: weighted share of the shared CPU pool)"),
