@@ -44,8 +44,9 @@ def shapes(scene: Scene, kind: str, coords: str | None = None) -> list[tuple]:
 
 def texts(scene: Scene, coords: str | None = None) -> list[tuple]:
     """(x, y, text, size, colour) of the text items (placed in ``coords``, if given)."""
-    return [(x, y, s, size, color) for kind, _p, (c, _o), _z, x, y, s, size, color, *_rest
-            in scene.items if kind == "text" and coords in (None, c)]
+    return [(x, y, s, size, color) for _k, _p, (c, _o), _z, x, y, s, size, color, *_rest
+            in (item for item in scene.items if item[0] == "text")
+            if coords in (None, c)]
 
 
 def lab(**kw):
@@ -122,11 +123,11 @@ def test_only_shared_cpu_segments_are_hatched_as_matplotlib_hatches(config):
     cpu_segments = [(x, bw) for x, y, bw, *_r in shapes(scene, "rect")
                     if round(y + 0.4) == 0][:len(assignment.partitions)]
     shared = [seg for seg, p in zip(cpu_segments, assignment.partitions) if p.mode == "shared"]
-    hatch = [(xs, ys) for xs, ys, color, lw, *_r in shapes(scene, "line", "axes")
-             if color == "#ffffff" and lw == 1.0]
+    hatch = [tuple(zip(*seg)) for segments, color, lw, *_r in shapes(scene, "segments")
+             if color == "#ffffff" and lw == 1.0 for seg in segments]
     assert bool(hatch) == bool(shared)
     for xs, ys in hatch:
-        (x0, y0), (x1, y1) = (ax.to_points(x, y, "axes") for x, y in zip(xs, ys))
+        (x0, y0), (x1, y1) = (ax.to_points(x, y) for x, y in zip(xs, ys))
         # a "/" line (x + y constant in the SVG's frame, y down) on matplotlib's grid ...
         assert x0 + y0 == pytest.approx(x1 + y1, abs=1e-6)
         assert (x0 + y0) / step == pytest.approx(round((x0 + y0) / step), abs=1e-6)
@@ -138,8 +139,7 @@ def test_only_shared_cpu_segments_are_hatched_as_matplotlib_hatches(config):
     # every shared segment is covered: one line per step along x + y over the segment
     for x, bw in shared:
         left, right = ax.to_points(x, 0)[0], ax.to_points(x + bw, 0)[0]
-        n = sum(1 for xs, _ys in hatch
-                if left < ax.to_points(sum(xs) / 2, 0, "axes")[0] < right)
+        n = sum(1 for xs, _ys in hatch if left < ax.to_points(sum(xs) / 2, 0)[0] < right)
         height = abs(ax.to_points(0, -0.4)[1] - ax.to_points(0, 0.4)[1])
         assert abs(n - (right - left + height) / step) <= 1
 

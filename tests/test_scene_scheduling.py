@@ -108,8 +108,8 @@ def test_pcpus_held_for_a_gang_are_hatched_boxes(strict_trace):
                    items(scene, "rect", timeline) if ec == to_hex(vs._RESERVED))
     assert same(boxes, held)
     # every box has its hatch: grey strokes inside it, rising to the right at 45 degrees
-    strokes = [(xs, ys) for xs, ys, color, *_ in items(scene, "line", timeline)
-               if color == to_hex(vs._RESERVED)]
+    strokes = [tuple(zip(*seg)) for segments, color, *_ in items(scene, "segments", timeline)
+               if color == to_hex(vs._RESERVED) for seg in segments]
     for a, b, p in held:
         mine = [(xs, ys) for xs, ys in strokes
                 if all(a - 1e-9 <= x <= b + 1e-9 for x in xs)

@@ -20,7 +20,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
 from matplotlib.text import Text
 
-from virtlab.viz.base import to_svg
+from virtlab.viz.base import new_figure, to_svg
 from virtlab.viz.scene import Scene
 from svg_text import mpl_baselines
 
@@ -316,8 +316,6 @@ def test_any_printable_text_round_trips_through_the_svg(text):
 
 def test_frame_draws_what_a_matplotlib_axis_draws():
     # the reference: a real Axes with the same ticks and labels (its own layout)
-    from virtlab.viz.base import new_figure
-
     box = (0.2, 0.25, 0.95, 0.85)
     xt, yt = [(0, "0"), (5, "5"), (10, "10")], [(0, "0"), (50, "50"), (100, "100")]
     s = Scene(4, 3)
@@ -370,3 +368,31 @@ def test_dots_are_as_large_in_both_renderers():
     (marker,) = fig.axes[0].lines
     box = marker.get_window_extent(fig.canvas.get_renderer())
     assert box.width * 72 / DPI == pytest.approx(10, abs=0.1)
+
+
+def test_hatch_lines_lie_on_matplotlibs_hatch_grid_inside_the_box():
+    # matplotlib's "//" pattern, read from its SVG: lines where x + y (points, y down)
+    # is a multiple of its spacing
+    fig = new_figure(2, 2, margins={})
+    fig.add_subplot().barh(0, 0.5, hatch="//", edgecolor="white")
+    pattern = re.search(r"<pattern[^>]*>(.*?)</pattern>", to_svg(fig).decode(), re.S)[1]
+    starts = sorted(float(x) + float(y) for x, y in re.findall(r"M ([-\d.]+) ([-\d.]+)", pattern))
+    (spacing,) = {round(b - a, 6) for a, b in zip(starts, starts[1:])}
+    s = Scene(3, 2)
+    p = s.panel(xlim=(0, 10), ylim=(0, 5), box=(0.1, 0.1, 0.9, 0.9))
+    p.hatch(2, 1, 5, 2, spacing=spacing, color="#0072B2")
+    (path,) = ET.fromstring(s.svg()).iter(f"{SVG}path")
+    lines = re.findall(r"M([-\d.]+),([-\d.]+) L([-\d.]+),([-\d.]+)", path.get("d"))
+    (left, top), (right, bottom) = p.to_points(2, 3), p.to_points(7, 1)
+    # one line per multiple of the spacing that crosses the box, each inside it
+    assert abs(len(lines) - (right - left + bottom - top) / spacing) <= 1
+    for x0, y0, x1, y1 in (map(float, line) for line in lines):
+        assert x0 + y0 == pytest.approx(x1 + y1, abs=0.02)
+        assert (x0 + y0) / spacing == pytest.approx(round((x0 + y0) / spacing), abs=0.01)
+        assert all(left - 0.01 <= x <= right + 0.01 for x in (x0, x1))
+        assert all(top - 0.01 <= y <= bottom + 0.01 for y in (y0, y1))
+    # matplotlib draws the same lines
+    (lc,) = [c for c in s.figure().axes[0].collections]
+    assert len(lc.get_segments()) == len(lines)
+    with pytest.raises(ValueError, match="spacing"):
+        p.hatch(0, 0, 1, 1, spacing=0)

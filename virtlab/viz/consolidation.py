@@ -187,35 +187,6 @@ def placement_figure_scene(placement: Placement) -> Scene:
     return scene
 
 
-def _hatch(ax: Panel, x0: float, x1: float, y0: float, y1: float) -> None:
-    # matplotlib's '///' hatch over the box (data coordinates): white diagonals at
-    # 45 degrees on screen, _HATCH_SPACING points apart along x, as transparent as
-    # the failed host's bars (matplotlib draws the hatch with the bars' alpha).
-    # One polyline, not a shape per diagonal: up a diagonal, along the edge to
-    # the next, down that one, ...  The edge pieces run 1 pt outside the box,
-    # white on the white background: the next column is a fifth of a column
-    # away (3 pt or more at the apps' widest pictures).
-    wp, hp = ax.size_points()
-    sx, sy = wp / (ax.xlim[1] - ax.xlim[0]), hp / (ax.ylim[1] - ax.ylim[0])
-    m = 1.0
-    w, h = (x1 - x0) * sx + 2 * m, (y1 - y0) * sy + 2 * m   # the box and margin, points
-    cs, c = [], -h + _HATCH_SPACING / 2                     # the diagonals x - y = c
-    while c < w:
-        cs.append(c)
-        c += _HATCH_SPACING
-    pts: list[tuple[float, float]] = []
-    for k, c in enumerate(cs):
-        low, high = (max(c, 0.0), max(-c, 0.0)), (min(w, c + h), min(h, w - c))
-        if k % 2 and cs[k - 1] + h < w < c + h:          # from the top edge to the right one
-            pts.append((w, h))
-        if k and not k % 2 and cs[k - 1] < 0 < c:        # from the left edge to the bottom
-            pts.append((0.0, 0.0))
-        pts += [low, high] if k % 2 == 0 else [high, low]
-    if len(pts) > 1:
-        ax.line([x0 + (a - m) / sx for a, _b in pts], [y0 + (b - m) / sy for _a, b in pts],
-                color="white", lw=1.0, alpha=_FAILED_ALPHA)
-
-
 def host_map(placement: Placement, impact: FailureImpact | None = None, *,
              title: str | None = None, color_by: str = "service"):
     """Each host as a stack of its VMs at the host's busiest hour; a failure marked.
@@ -302,7 +273,10 @@ def host_map_scene(placement: Placement, impact: FailureImpact | None = None, *,
                     ec="white", lw=0.5, alpha=_FAILED_ALPHA if is_failed else 1.0)
             y += dy
         if is_failed:
-            _hatch(ax, x - 0.4, x + 0.4, 0.0, y)
+            # as transparent as the failed host's bars (matplotlib draws a
+            # hatch with its patch's alpha)
+            ax.hatch(x - 0.4, 0.0, 0.8, y, spacing=_HATCH_SPACING, color="white",
+                     alpha=_FAILED_ALPHA)
         for vm in extra:            # restarted or migrated here: a dotted red outline
             dy = cpu[vm][hour]
             ax.rect(x - 0.4, y, 0.8, dy, fc="white")

@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from ..errors import check_type
@@ -28,22 +27,8 @@ __all__ = ["assignment_figure", "assignment_scene", "timeline_figure", "utilizat
 
 
 #: Points between the lines of matplotlib's "//" hatch, along x + y (its pattern: 12 lines
-#: per 72 pt tile, laid from the picture's top left corner).
+#: per 72 pt tile, laid from the picture's top left corner; Panel.hatch lays them so).
 HATCH_STEP = 12.0
-
-
-def _hatch(ax: Panel, x: float, y: float, w: float, h: float, color: str) -> None:
-    """matplotlib's "//" hatch over the box (x, y, w, h): lines where x + y is a multiple of
-    :data:`HATCH_STEP` in the picture's points (y down), clipped to the box."""
-    (ax_, ay), (bx, by) = ax.to_points(x, y), ax.to_points(x + w, y + h)
-    x0, x1, y0, y1 = min(ax_, bx), max(ax_, bx), min(ay, by), max(ay, by)
-    (px, py), (pw, ph) = ax.to_points(0, 0, "axes"), ax.size_points()    # lower left
-    for k in range(math.ceil((x0 + y0) / HATCH_STEP), math.floor((x1 + y1) / HATCH_STEP) + 1):
-        c = k * HATCH_STEP
-        a, b = max(x0, c - y1), min(x1, c - y0)          # where the line crosses the box
-        if b > a:
-            ax.line([(a - px) / pw, (b - px) / pw], [(py - (c - a)) / ph, (py - (c - b)) / ph],
-                    color=color, lw=1.0, coords="axes")
 
 
 def _assignment_panel(scene: Scene, box, assignment: Assignment) -> Panel:
@@ -66,7 +51,7 @@ def _assignment_panel(scene: Scene, box, assignment: Assignment) -> Panel:
             share = get(p) / total if total else 0.0
             ax.rect(left, y - 0.4, share, 0.8, fc=color_for(i), ec="white")
             if label == "CPUs" and p.mode == "shared":
-                _hatch(ax, left, y - 0.4, share, 0.8, "white")
+                ax.hatch(left, y - 0.4, share, 0.8, spacing=HATCH_STEP, color="white")
             if share > 0.07:
                 ax.text(left + share / 2, y, p.name, size=7, color="white")
             left += share

@@ -67,7 +67,8 @@ _COORDS = ("data", "axes", "xaxis", "yaxis")
 _LEGEND_LOCS = ("upper right", "upper left", "lower right", "lower left")
 _DASH = {"solid": None, "dashed": (3.7, 1.6), "dotted": (1.0, 1.65)}   # matplotlib's, per lw
 #: Drawing order (matplotlib's default z-orders): grid, filled shapes, lines, texts.
-_Z = {"grid": 0.5, "rect": 1, "rect_pt": 1, "polygon": 1, "line": 2, "tick": 2, "arrow": 2,
+_Z = {"grid": 0.5, "rect": 1, "rect_pt": 1, "polygon": 1, "segments": 1.5, "line": 2, "tick": 2,
+      "arrow": 2,
       "dots": 2, "text": 3}
 #: Points between an Axes' top and its title's baseline (matplotlib's axes.titlepad).
 TITLE_PAD = 6.0
@@ -245,6 +246,40 @@ class Panel:
         check_number("size", size, minimum=0.1, maximum=100)
         self._add("dots", self._place(coords, (0.0, 0.0)), xs, ys, _color("color", color),
                   float(size))
+
+    def hatch(self, x: float, y: float, w: float, h: float, *, spacing: float,
+              color: str = "black", lw: float = 1.0, alpha: float = 1.0,
+              zorder: float | None = None) -> None:
+        """matplotlib's ``/`` hatch over the box with its lower left corner at (x, y).
+
+        Lines rising at 45 degrees on screen, ``spacing`` points apart along x,
+        laid from the picture's top left corner as matplotlib lays its hatch
+        pattern (``"/"`` is 72 pt apart, ``"//"`` 12 pt, ``"///"`` 8 pt);
+        cut at the box.  One shape however many lines.
+        """
+        x, y, w, h = (_finite(n, v) for n, v in (("x", x), ("y", y), ("w", w), ("h", h)))
+        check_number("spacing", spacing, minimum=1, maximum=1000)
+        check_number("lw", lw, minimum=0, maximum=20)
+        check_number("alpha", alpha, minimum=0, maximum=1)
+        color = _color("color", color)
+        (ax_, ay), (bx, by) = self.to_points(x, y), self.to_points(x + w, y + h)
+        left, right, top, bottom = min(ax_, bx), max(ax_, bx), min(ay, by), max(ay, by)
+        if right - left <= 0 or bottom - top <= 0:
+            return
+
+        def data(px: float, py: float) -> tuple[float, float]:   # points back to data
+            return (x + (px - ax_) / (bx - ax_) * w, y + (py - ay) / (by - ay) * h)
+
+        segments = []
+        for k in range(math.ceil((left + top) / spacing),
+                       math.floor((right + bottom) / spacing) + 1):
+            c = k * spacing                          # the line x + y = c (points, y down)
+            xa, xb = max(left, c - bottom), min(right, c - top)
+            if xb > xa:
+                segments.append((data(xa, c - xa), data(xb, c - xb)))
+        if segments:
+            self._add("segments", ("data", (0.0, 0.0)), tuple(segments), color, float(lw),
+                      float(alpha), zorder=zorder)
 
     def text(self, x: float, y: float, s: str, *, size: float = 8.0, color: str = "black",
              ha: str = "center", va: str = "center", weight: str = "normal",
@@ -514,6 +549,11 @@ class Scene:
 
     _svg_grid = _svg_line
 
+    def _svg_segments(self, p, place, segments, color, lw, alpha) -> str:
+        d = " ".join(f"M{_num(a)},{_num(b)} L{_num(c)},{_num(e)}" for (a, b), (c, e) in
+                     ((p.to_points(*s0), p.to_points(*s1)) for s0, s1 in segments))
+        return f'<path d="{d}"{self._stroke(color, lw, "solid", alpha)}/>\n'
+
     def _svg_tick(self, p, place, x, y, d, color, lw) -> str:
         # a segment from (x, y) to the same point shifted by d points (a tick mark)
         ax_, ay = p.to_points(x, y, *place)
@@ -708,6 +748,12 @@ def _mpl_line(ax, tr, fig, xs, ys, color, lw, dash, alpha):
                                      clip_on=False), autolim=False)
 
 
+def _mpl_segments(ax, tr, fig, segments, color, lw, alpha):
+    return ax.add_collection(LineCollection([list(seg) for seg in segments], colors=color,
+                                            linewidths=lw, alpha=alpha, transform=tr,
+                                            clip_on=False), autolim=False)
+
+
 def _mpl_tick(ax, tr, fig, x, y, d, color, lw):
     # from (x, y) in ``tr`` to d points beyond: a path in points, placed at (x, y)
     at = fig.dpi_scale_trans + mtransforms.ScaledTranslation(x, y, tr)
@@ -735,5 +781,5 @@ def _mpl_text(ax, tr, fig, x, y, s, size, color, ha, va, weight, rotation, alpha
 
 
 _MPL = {"rect": _mpl_rect, "rect_pt": _mpl_rect_pt, "polygon": _mpl_polygon, "line": _mpl_line,
-        "grid": _mpl_line, "tick": _mpl_tick, "arrow": _mpl_arrow, "dots": _mpl_dots,
-        "text": _mpl_text}
+        "grid": _mpl_line, "segments": _mpl_segments, "tick": _mpl_tick, "arrow": _mpl_arrow,
+        "dots": _mpl_dots, "text": _mpl_text}

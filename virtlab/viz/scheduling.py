@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import FancyBboxPatch, Patch
@@ -290,7 +289,8 @@ def _gantt_panel(scene, box, trace, start, end, title):
             ax.polygon(xs, ys, fc=colors[vm], ec="white", lw=0.3)
     for p, a, b in held:
         ax.rect(a, p - 0.4, b - a, 0.8, fc="white", ec=_RESERVED, lw=0.5)
-        _hatch(ax, a, p - 0.4, b, p + 0.4, _RESERVED)
+        # drawn with the box, before the spines (as a patch's hatch)
+        ax.hatch(a, p - 0.4, b - a, 0.8, spacing=_HATCH_STEP, color=_RESERVED, zorder=1)
     locs, labels = nice_ticks(start, end, n=5)
     ax.frame(xticks=list(zip(locs, labels)), size=7, length=2.5, pad=2.0,
              spines=("left", "bottom", "right", "top"))
@@ -301,29 +301,6 @@ def _gantt_panel(scene, box, trace, start, end, title):
     ax.text(0.5, 0, _("time (ms)"), size=7, va="top", coords="axes",
             offset=(0, -_XLABEL_PAD))
     ax.text(0.5, 1, title, size=8, va="baseline", coords="axes", offset=(0, _TITLE_PAD))
-
-
-def _hatch(panel, x0, y0, x1, y1, color):
-    """matplotlib's ``hatch="///"`` inside the box from (x0, y0) to (x1, y1): one line
-    per stroke, cut at the box (a scene has no fill patterns)."""
-    (ax_, ay), (bx, by) = panel.to_points(x0, y0), panel.to_points(x1, y1)
-    if ax_ == bx or ay == by:
-        return
-    left, right = sorted((ax_, bx))
-    top, bottom = sorted((ay, by))                 # points, y downwards
-
-    def data(px, py):       # the box's points back to data (the map is linear per axis)
-        return (x0 + (px - ax_) * (x1 - x0) / (bx - ax_),
-                y0 + (py - ay) * (y1 - y0) / (by - ay))
-
-    for k in range(math.ceil((left + top) / _HATCH_STEP),
-                   math.floor((right + bottom) / _HATCH_STEP) + 1):
-        c = k * _HATCH_STEP                        # the stroke x + y = c
-        xa, xb = max(left, c - bottom), min(right, c - top)
-        if xb > xa:
-            (u0, v0), (u1, v1) = data(xa, c - xa), data(xb, c - xb)
-            # zorder 1: drawn with the box, before the spines (as the patch's hatch)
-            panel.line([u0, u1], [v0, v1], color=color, lw=1.0, zorder=1)
 
 
 def _shares_panel(scene, box, trace):
