@@ -396,3 +396,16 @@ def test_hatch_lines_lie_on_matplotlibs_hatch_grid_inside_the_box():
     assert len(lc.get_segments()) == len(lines)
     with pytest.raises(ValueError, match="spacing"):
         p.hatch(0, 0, 1, 1, spacing=0)
+
+
+def test_grid_lines_take_the_frames_alpha_in_both_renderers():
+    s = Scene(2, 2)
+    p = s.panel(xlim=(0, 1), ylim=(0, 1))
+    p.frame(yticks=[(0.5, "0.5")], grid="y", grid_alpha=0.3)
+    grid = [pl for pl in ET.fromstring(s.svg()).iter(f"{SVG}polyline")
+            if pl.get("stroke") == "#b0b0b0"]
+    assert [g.get("opacity") for g in grid] == ["0.3"]
+    (line,) = [c for c in s.figure().axes[0].collections if c.get_zorder() == 0.5]
+    assert line.get_alpha() == 0.3
+    with pytest.raises(ValueError, match="grid_alpha"):
+        p.frame(grid="x", grid_alpha=2)

@@ -150,13 +150,8 @@ def timeline_scene(trace) -> Scene:
                 _curve(ax, x, values, color, lw, style)
         ylocs, ylabels = nice_ticks(*ylim, n=3)
         ax.frame(xticks=list(zip(xlocs, xticks)), yticks=list(zip(ylocs, ylabels)),
-                 length=_TICK, pad=_PAD, spines=("left", "bottom", "right", "top"))
-        for pos in xlocs:
-            ax.line([pos, pos], [0, 1], color="#b0b0b0", lw=0.8, alpha=_GRID_ALPHA,
-                    coords="xaxis", grid=True)
-        for pos in ylocs:
-            ax.line([0, 1], [pos, pos], color="#b0b0b0", lw=0.8, alpha=_GRID_ALPHA,
-                    coords="yaxis", grid=True)
+                 length=_TICK, pad=_PAD, spines=("left", "bottom", "right", "top"),
+                 grid="xy", grid_alpha=_GRID_ALPHA)
         panels.append((ax, ylabels))
     (ax1, labels1), (ax2, labels2) = panels
     _key(ax1, keys + [(_("balloon"), _GREY, 1.8, "-"), (_("guest free"), _GREY, 1.2, ":")])

@@ -217,7 +217,7 @@ TICK_SIZE, TICK_LENGTH, TICK_PAD = 10.0, 3.5, 3.5
 #: the earlier ``fast_ticks``' labels (the figures used it): 8 pt, 2 pt beyond the tick.
 FAST_TICK_SIZE, FAST_TICK_PAD = 8.0, 2.0
 #: Grid lines as ``ax.grid(alpha=0.3)`` draws them.
-GRID_COLOR, GRID_ALPHA = "#b0b0b0", 0.3
+GRID_ALPHA = 0.3
 _ALL_SPINES = ("left", "bottom", "right", "top")
 
 
@@ -266,16 +266,6 @@ def _axis_labels(ax, xlabel: str, ylabel: str, *, size: float, below: float,
     ax.text(0.5, 0, xlabel, size=size, va="top", coords="axes", offset=(0, -below))
     ax.text(0, 0.5, ylabel, size=size, ha="right", rotation=90, coords="axes",
             offset=(-left, 0))
-
-
-def _grid(ax, which: str, positions) -> None:
-    for v in positions:
-        if which == "x":
-            ax.line([v, v], [0, 1], color=GRID_COLOR, lw=0.8, alpha=GRID_ALPHA, coords="xaxis",
-                    grid=True)
-        else:
-            ax.line([0, 1], [v, v], color=GRID_COLOR, lw=0.8, alpha=GRID_ALPHA, coords="yaxis",
-                    grid=True)
 
 
 def _marker_outline(marker: str, ms: float) -> list[tuple[float, float]]:
@@ -523,8 +513,6 @@ def cost_crossover_scene(knob: str, values, overheads: dict, crossover: float | 
     ax = scene.panel(xlim=xlim, ylim=ylim, box=(0.1, 0.15, 0.98, 0.97))
     xticks, xoffset = _linear_ticks(*xlim, 6)
     yticks, yoffset = _linear_ticks(*ylim, 5)
-    _grid(ax, "x", [v for v, _s in xticks])
-    _grid(ax, "y", [v for v, _s in yticks])
     for t in techs:
         ax.line(xs, curves[t], color=TECH_COLORS[t], lw=2)
     paths = [_panel_points(ax, xs, curves[t]) for t in techs]
@@ -549,7 +537,7 @@ def cost_crossover_scene(knob: str, values, overheads: dict, crossover: float | 
              "context_switches_per_s": _("context switches"),
              "page_faults_per_s": _("guest page faults")}.get(knob, knob)
     ax.frame(xticks=xticks, yticks=yticks, size=TICK_SIZE, length=TICK_LENGTH, pad=TICK_PAD,
-             spines=_ALL_SPINES, xlabel=_("{what} (thousands per second)").format(what=label),
+             spines=_ALL_SPINES, grid="xy", grid_alpha=GRID_ALPHA, xlabel=_("{what} (thousands per second)").format(what=label),
              ylabel=_("overhead vs native (% CPU)"), label_size=9)
     _offset_texts(ax, xoffset, yoffset)
     rows = [(_(TECHNIQUE_LABELS[t]), TECH_COLORS[t], 2.0, None, 0.0) for t in techs]
@@ -627,8 +615,6 @@ def tlb_curve_scene(untagged, tagged, current=None) -> Scene:
     ax = scene.panel(xlim=(lo - pad, hi + pad), ylim=(0, 102), box=(0.11, 0.15, 0.98, 0.97))
     sizes = sorted({r.entries for r in untagged + tagged})
     ylocs, ylabels = nice_ticks(0, 100, 4)
-    _grid(ax, "x", [math.log2(v) for v in sizes])
-    _grid(ax, "y", ylocs)
     rows = []
     for runs, label, color in ((untagged, _("untagged: flush on switch"), PALETTE[5]),
                                (tagged, _("tagged (ASID/VPID)"), PALETTE[0])):
@@ -653,9 +639,11 @@ def tlb_curve_scene(untagged, tagged, current=None) -> Scene:
         xsize, xpad = TICK_SIZE, TICK_PAD
         below = (TICK_LENGTH + TICK_PAD + LABEL_PAD
                  + max((text_box(t, TICK_SIZE)[1] for _p, t in xticks), default=0.0))
-    ax.frame(xticks=xticks, size=xsize, pad=xpad, spines=())
+    # grid lines at the TLB sizes (none on matplotlib's own log ticks) and the y ticks
+    ax.frame(xticks=xticks, size=xsize, pad=xpad, spines=(), grid="x" if sizes else "",
+             grid_alpha=GRID_ALPHA)
     ax.frame(yticks=list(zip(ylocs, ylabels)), size=FAST_TICK_SIZE, pad=FAST_TICK_PAD,
-             spines=_ALL_SPINES)
+             spines=_ALL_SPINES, grid="y", grid_alpha=GRID_ALPHA)
     # fast_ticks' padding of the y label: 0.62 font sizes per character and 2 pt
     left = (TICK_LENGTH + FAST_TICK_PAD
             + 0.62 * FAST_TICK_SIZE * max(len(s) for s in ylabels) + 2)

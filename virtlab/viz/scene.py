@@ -310,16 +310,19 @@ class Panel:
     def frame(self, *, xticks=(), yticks=(), xlabel: str = "", ylabel: str = "",
               size: float = 8.0, label_size: float | tuple[float, float] | None = None,
               spines: Sequence[str] = ("left", "bottom"), grid: str = "",
-              length: float = 3.5, pad: float = 3.5) -> None:
+              grid_alpha: float = 1.0, length: float = 3.5, pad: float = 3.5) -> None:
         """Spines, ticks, tick labels and axis labels, as matplotlib draws them.
 
         ``xticks``/``yticks`` are ``(position, label)`` pairs (label ``""``: a
         mark only), their labels ``size`` points; the axis labels
-        ``label_size`` (default: ``size``; a pair: x and y label); ``spines`` any of left, bottom,
-        right, top; ``grid`` ``"x"``, ``"y"`` or ``"xy"`` for light grid lines
-        at the ticks.  May be called more than once (e.g. x and y separately).
+        ``label_size`` (default: ``size``; a pair: x and y label); ``spines`` any
+        of left, bottom, right, top; ``grid`` ``"x"``, ``"y"`` or ``"xy"`` for
+        light grid lines at the ticks, ``grid_alpha`` their opacity (matplotlib's
+        ``ax.grid(alpha=...)``).  May be called more than once (e.g. x and y
+        separately).
         """
         check_number("size", size, minimum=1, maximum=72)
+        check_number("grid_alpha", grid_alpha, minimum=0, maximum=1)
         label_size = size if label_size is None else label_size
         x_size, y_size = (label_size if isinstance(label_size, (tuple, list))
                           else (label_size, label_size))
@@ -357,16 +360,16 @@ class Panel:
                 self.text(pos, 0, label, size=size, va="top", coords="xaxis",
                           offset=(0, -(length + pad)))
             if "x" in grid:
-                self.line([pos, pos], [0, 1], color="#b0b0b0", lw=0.8, coords="xaxis",
-                          grid=True)
+                self.line([pos, pos], [0, 1], color="#b0b0b0", lw=0.8, alpha=grid_alpha,
+                          coords="xaxis", grid=True)
         for pos, label in ticks["yticks"]:
             self._add("tick", ("yaxis", (0.0, 0.0)), 0.0, pos, (-length, 0.0), "#000000", 0.8)
             if label:
                 self.text(0, pos, label, size=size, ha="right", va="center_baseline",
                           coords="yaxis", offset=(-(length + pad), 0))
             if "y" in grid:
-                self.line([0, 1], [pos, pos], color="#b0b0b0", lw=0.8, coords="yaxis",
-                          grid=True)
+                self.line([0, 1], [pos, pos], color="#b0b0b0", lw=0.8, alpha=grid_alpha,
+                          coords="yaxis", grid=True)
         if xlabel:      # matplotlib: 4 pt (axes.labelpad) beyond the tick labels
             self.text(0.5, 0, xlabel, size=x_size, va="top", coords="axes",
                       offset=(0, -(length + pad + label_h + 4.0)))
