@@ -221,12 +221,14 @@ def test_figure_draws_the_same_scene_with_matplotlib():
     assert mono.get_fontfamily() == ["monospace"]
 
 
-@pytest.mark.parametrize("rad", [0.0, 0.3])
-def test_arrows_have_matplotlibs_line_and_head(rad):
-    # FancyArrowPatch's own path: both ends shortened by 2 pt, the tip pulled
-    # back by half the line width over the head's half-angle, a 3.6 x 3.6 pt head
+@pytest.mark.parametrize("rad, shrink", [(0.0, 2.0), (0.3, 2.0), (0.0, 0.0), (0.3, 0.0)])
+def test_arrows_have_matplotlibs_line_and_head(rad, shrink):
+    # FancyArrowPatch's own path: both ends shortened by ``shrink`` points (its
+    # default 2), the tip pulled back by half the line width over the head's
+    # half-angle, a 3.6 x 3.6 pt head
     s = Scene(2, 2)
-    s.panel(xlim=(0, 2), ylim=(0, 2)).arrow(0, 1, 2, 1.5, color="#0072B2", lw=3, rad=rad)
+    s.panel(xlim=(0, 2), ylim=(0, 2)).arrow(0, 1, 2, 1.5, color="#0072B2", lw=3, rad=rad,
+                                            shrink=shrink)
     fig = s.figure()
     fig.canvas.draw()
     (arrow,) = fig.axes[0].patches

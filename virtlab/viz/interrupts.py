@@ -25,8 +25,6 @@ True
 
 from __future__ import annotations
 
-import math
-
 from matplotlib.axes import Axes
 
 from ..devices import MODES, IOComparison, IOResult
@@ -34,7 +32,7 @@ from ..errors import check_int, check_type
 from ..i18n import N_, _
 from ..interrupts import HYPERVISOR, InterruptTrace, routing_graph
 from .base import PALETTE, new_figure, nice_ticks
-from .scene import ARROW_SHRINK, TITLE_PAD, Panel, Scene
+from .scene import TITLE_PAD, Scene
 
 __all__ = ["MODE_COLORS", "ROUTING_TITLE", "routing", "routing_scene", "journey",
            "delivery_bars", "io_comparison", "io_comparison_scene", "request_paths"]
@@ -54,26 +52,6 @@ MODE_LABELS = {"emulated": N_("emulated"), "paravirtual": N_("paravirtual"),
 
 def _domain_color(trace: InterruptTrace, dom: str) -> str:
     return PALETTE[trace.domains.index(dom) % len(PALETTE)]
-
-
-def _arrow_between(ax: Panel, x0: float, y0: float, x1: float, y1: float, rad: float,
-                   **style) -> None:
-    """An arrow whose line starts at (x0, y0) and whose head ends at (x1, y1).
-
-    The routing arrows touch the boxes (matplotlib's ``shrinkA=shrinkB=0``);
-    a scene arrow ends ``ARROW_SHRINK`` points short at both ends, so the ends
-    are moved out by that much along the curve's tangents.  Worked out in
-    points: arc3 places its control point in display space, not in data units.
-    """
-    (w, h), (xl, yl) = ax.size_points(), (ax.xlim, ax.ylim)
-    sx, sy = w / (xl[1] - xl[0]), h / (yl[1] - yl[0])          # points per data unit
-    ax_, ay, bx, by = x0 * sx, y0 * sy, x1 * sx, y1 * sy
-    cx, cy = (ax_ + bx) / 2 + rad * (by - ay), (ay + by) / 2 - rad * (bx - ax_)
-    ta, tb = (cx - ax_, cy - ay), (bx - cx, by - cy)
-    la, lb = math.hypot(*ta) or 1.0, math.hypot(*tb) or 1.0
-    ax.arrow((ax_ - ta[0] / la * ARROW_SHRINK) / sx, (ay - ta[1] / la * ARROW_SHRINK) / sy,
-             (bx + tb[0] / lb * ARROW_SHRINK) / sx, (by + tb[1] / lb * ARROW_SHRINK) / sy,
-             rad=rad, **style)
 
 
 def routing_scene(trace: InterruptTrace, width: float = 7.0, height: float = 3.0) -> Scene:
@@ -115,10 +93,11 @@ def routing_scene(trace: InterruptTrace, width: float = 7.0, height: float = 3.0
         (x0, y0), (x1, y1) = pos[u], pos[v]
         passthrough = u == HYPERVISOR and g.nodes[v]["layer"] == 5
         color = "#D55E00" if passthrough else ("#444444" if n else "#BBBBBB")
-        _arrow_between(ax, x0 + 0.27, y0, x1 - 0.27, y1,
-                       (0.45 if y1 <= y0 else -0.45) if passthrough else 0.0,
-                       color=color, lw=0.6 + 2.4 * n / maxev,
-                       dash="solid" if n else "dotted")
+        # the arrows touch the boxes (the figure's shrinkA=shrinkB=0)
+        ax.arrow(x0 + 0.27, y0, x1 - 0.27, y1,
+                 rad=(0.45 if y1 <= y0 else -0.45) if passthrough else 0.0,
+                 color=color, lw=0.6 + 2.4 * n / maxev, dash="solid" if n else "dotted",
+                 shrink=0)
         if n:
             if passthrough:
                 lx, ly = x0 + 1.5, y0 + (y1 - y0) / 2 + (-0.55 if y1 <= y0 else 0.55)

@@ -228,16 +228,18 @@ class Panel:
 
     def arrow(self, x0: float, y0: float, x1: float, y1: float, *, color: str = "black",
               lw: float = 1.2, dash: str = "solid", rad: float = 0.0,
-              coords: str = "data") -> None:
+              shrink: float = ARROW_SHRINK, coords: str = "data") -> None:
         """An arrow from (x0, y0) to (x1, y1), like ``FancyArrowPatch(arrowstyle="-|>",
-        mutation_scale=9, connectionstyle=f"arc3,rad={rad}")``."""
+        mutation_scale=9, connectionstyle=f"arc3,rad={rad}", shrinkA=shrink,
+        shrinkB=shrink)``: both ends ``shrink`` points short of the points."""
         pts = [_finite(n, v) for n, v in (("x0", x0), ("y0", y0), ("x1", x1), ("y1", y1))]
         check_number("lw", lw, minimum=0, maximum=20)
         check_number("rad", rad, minimum=-5, maximum=5)
+        check_number("shrink", shrink, minimum=0, maximum=100)
         if dash not in _DASH:
             raise ValueError(f"dash must be one of {list(_DASH)}, got {dash!r}")
         self._add("arrow", self._place(coords, (0.0, 0.0)), *pts, _color("color", color),
-                  float(lw), dash, float(rad))
+                  float(lw), dash, float(rad), float(shrink))
 
     def dots(self, xs: Sequence[float], ys: Sequence[float], *, color: str = "black",
              size: float = 4.0, coords: str = "data") -> None:
@@ -563,17 +565,17 @@ class Scene:
         return (f'<polyline points="{_num(ax_)},{_num(ay)} {_num(ax_ + d[0])},{_num(ay - d[1])}"'
                 f'{self._stroke(color, lw, "solid", 1.0)}/>\n')
 
-    def _svg_arrow(self, p, place, x0, y0, x1, y1, color, lw, dash, rad) -> str:
+    def _svg_arrow(self, p, place, x0, y0, x1, y1, color, lw, dash, rad, shrink) -> str:
         (ax_, ay), (bx, by) = p.to_points(x0, y0, place[0]), p.to_points(x1, y1, place[0])
         # matplotlib's arc3 (in display space, y up): control point off the midpoint
         dx, dy = bx - ax_, -(by - ay)
         cx, cy = (ax_ + bx) / 2 + rad * dy, (ay + by) / 2 + rad * dx
-        # shorten both ends by ARROW_SHRINK along the tangents
+        # shorten both ends by ``shrink`` points along the tangents
         ta = (cx - ax_, cy - ay) if rad else (bx - ax_, by - ay)
         tb = (bx - cx, by - cy) if rad else (bx - ax_, by - ay)
         la, lb = math.hypot(*ta) or 1.0, math.hypot(*tb) or 1.0
-        sx, sy = ax_ + ta[0] / la * ARROW_SHRINK, ay + ta[1] / la * ARROW_SHRINK
-        ex, ey = bx - tb[0] / lb * ARROW_SHRINK, by - tb[1] / lb * ARROW_SHRINK
+        sx, sy = ax_ + ta[0] / la * shrink, ay + ta[1] / la * shrink
+        ex, ey = bx - tb[0] / lb * shrink, by - tb[1] / lb * shrink
         ux, uy = tb[0] / lb, tb[1] / lb
         # matplotlib pulls the tip back by half the line width over the head's
         # half-angle, so the stroked outline ends at the point; the line runs to the tip
@@ -765,10 +767,11 @@ def _mpl_tick(ax, tr, fig, x, y, d, color, lw):
                       autolim=False)
 
 
-def _mpl_arrow(ax, tr, fig, x0, y0, x1, y1, color, lw, dash, rad):
+def _mpl_arrow(ax, tr, fig, x0, y0, x1, y1, color, lw, dash, rad, shrink):
     return ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=9,
-                                 color=color, lw=lw, linestyle=dash, transform=tr,
-                                 connectionstyle=f"arc3,rad={rad}"))
+                                        color=color, lw=lw, linestyle=dash, transform=tr,
+                                        connectionstyle=f"arc3,rad={rad}", shrinkA=shrink,
+                                        shrinkB=shrink))
 
 
 def _mpl_dots(ax, tr, fig, xs, ys, color, size):
