@@ -139,9 +139,11 @@ def timeline_scene(trace) -> Scene:
     xlim = _autoscale(1, trace.steps)
     xlocs, xlabels = nice_ticks(*xlim, n=4, integer=True)
     panels = []
-    for lines, box, xticks in (
-            (top, (m["left"], m["top"] - cell, m["right"], m["top"]), [""] * len(xlocs)),
-            (bottom, (m["left"], m["bottom"], m["right"], m["bottom"] + cell), xlabels)):
+    for lines, box, xticks, ylabel, xlabel in (
+            (top, (m["left"], m["top"] - cell, m["right"], m["top"]), [""] * len(xlocs),
+             _("pages"), ""),
+            (bottom, (m["left"], m["bottom"], m["right"], m["bottom"] + cell), xlabels,
+             _("pages swapped / step"), _("step"))):
         ylim = _autoscale(min(min(v) for v, *_ in lines), max(max(v) for v, *_ in lines))
         ax = scene.panel(xlim=xlim, ylim=ylim, box=box)
         # curves style by style (one collection per style in the figure before)
@@ -151,21 +153,15 @@ def timeline_scene(trace) -> Scene:
         ylocs, ylabels = nice_ticks(*ylim, n=3)
         ax.frame(xticks=list(zip(xlocs, xticks)), yticks=list(zip(ylocs, ylabels)),
                  length=_TICK, pad=_PAD, spines=("left", "bottom", "right", "top"),
-                 grid="xy", grid_alpha=_GRID_ALPHA)
-        panels.append((ax, ylabels))
-    (ax1, labels1), (ax2, labels2) = panels
+                 grid="xy", grid_alpha=_GRID_ALPHA, xlabel=xlabel, ylabel=ylabel,
+                 label_size=9)
+        panels.append(ax)
+    ax1, ax2 = panels
     _key(ax1, keys + [(_("balloon"), _GREY, 1.8, "-"), (_("guest free"), _GREY, 1.2, ":")])
     if any(isinstance(st, tuple) for st in balloon_styles):
         ax1.text(0.99, 0.97, _("equal balloons: striped line"), size=7, color=_GREY,
                  ha="right", va="top", coords="axes")
     _key(ax2, [(_("hypervisor"), _GREY, 1.6, "-"), (_("guest"), _GREY, 1.2, "--")])
-    for ax, labels, text in ((ax1, labels1, _("pages")),
-                             (ax2, labels2, _("pages swapped / step"))):
-        # the axis label clear of the tick labels, by fast_ticks' estimate of their width
-        pad = _TICK + _PAD + 0.62 * 8 * max((len(s) for s in labels), default=0) + 2
-        ax.text(0, 0.5, text, size=9, rotation=90, ha="right", coords="axes", offset=(-pad, 0))
-    ax2.text(0.5, 0, _("step"), size=9, va="top", coords="axes",
-             offset=(0, -(_TICK + _PAD + 8 + 2)))
     title = _("reclaim by {policy}: {frames} host frames")
     policy = _(POLICY_LABELS.get(trace.policy, trace.policy))
     ax1.text(0.5, 1, title.format(policy=policy, frames=trace.host_frames), size=10,
