@@ -90,14 +90,6 @@ _TICK, _PAD, _FAST_PAD = 3.5, 3.5, 2.0
 _SPINES = ("left", "bottom", "right", "top")
 
 
-def _ylabel(ax, label: str, labels: Sequence[str], *, size: float, fontsize: float) -> None:
-    """A y-axis label where the earlier ``fast_ticks`` put it: its box's
-    right edge an estimate of the tick labels' width (``fontsize``) beyond the ticks."""
-    pad = _TICK + _FAST_PAD + 0.62 * fontsize * max((len(s) for s in labels), default=0) + 2
-    ax.text(0, 0.5, label, size=size, rotation=90, ha="right", va="center", coords="axes",
-            offset=(-pad, 0))
-
-
 def stack_layout(stack) -> dict[str, tuple[float, float, float, float]]:
     """Box ``(x, y, width, height)`` of every component of a stack.
 
@@ -324,10 +316,8 @@ def io_cost_bars_scene(costs: Mapping[str, Any], *, highlight: str | None = None
                 weight="bold" if k == highlight else "normal", coords="yaxis",
                 offset=(-(_TICK + _FAST_PAD), 0))
     # a scale, not a grid: MaxNLocator(5), as the axis located it
-    ax.frame(spines=(), size=8, xticks=scalar_ticks(0, max(left) * 1.38, 5))
-    # the axis label (10 pt) where fast_ticks' label pad put it below the tick labels
-    ax.text(0.5, 0, _("k cycles per I/O request"), size=10, va="top", coords="axes",
-            offset=(0, -(_TICK + _PAD + 8 + 2)))
+    ax.frame(spines=(), size=8, xticks=scalar_ticks(0, max(left) * 1.38, 5),
+             xlabel=_("k cycles per I/O request"), label_size=10)
     # the key right of the bars (fast_legend(outside=True)): a swatch and a text per group
     w_pt, h_pt = ax.size_points()
     fs = 6
@@ -462,14 +452,13 @@ def grouped_bars_scene(table: Mapping[str, Mapping[str, float]], *, title: str =
     for x0, h, color in bars:
         # a negative value's bar lay below the axes, where matplotlib clipped it
         ax.rect(x0, 0, bw, max(h, 0.0), fc=color)
-    ax.frame(spines=_SPINES, size=7, pad=_FAST_PAD, yticks=yticks)
+    ax.frame(spines=_SPINES, size=7, pad=_FAST_PAD, yticks=yticks, ylabel=ylabel or "",
+             label_size=8)
     # x tick labels as texts of their own: matplotlib's 3.5 pt pad below the marks,
     # where the y labels keep the 2 pt pad of the earlier fast_ticks (one frame, one pad)
     ax.frame(spines=(), xticks=[(i, "") for i in range(len(groups))])
     for i, label in enumerate(xlabels if xlabels is not None else map(str, groups)):
         ax.text(i, 0, label, size=7, va="top", coords="xaxis", offset=(0, -(_TICK + _PAD)))
-    if ylabel:
-        _ylabel(ax, ylabel, [s for _p, s in yticks], size=8, fontsize=7)
     # the key as matplotlib's frameless legend (upper left, one column per series)
     w_pt, h_pt = ax.size_points()
     fs = 7
