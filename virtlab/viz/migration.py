@@ -117,14 +117,7 @@ def _rounds_panel(scene, box, result: MigrationResult) -> None:
                 coords="yaxis")
     yticks = _log_ticks(lo, hi, ax.size_points()[1])
     ax.frame(xticks=_int_ticks(*xlim), yticks=yticks, size=_FONT, length=_TICK, pad=_PAD,
-             spines=_SPINES)
-    # the axis labels where fast_ticks (the widget's ticks before) moved them: clear
-    # of the tick labels by its estimate of their size
-    ax.text(0.5, 0, _("round"), size=_FONT, va="top", coords="axes",
-            offset=(0, -(_TICK + _PAD + _FONT + 2)))
-    widest = 0.62 * _FONT * max((len(s) for _p, s in yticks), default=0)
-    ax.text(0, 0.5, _("MiB sent"), size=_FONT, rotation=90, ha="right", coords="axes",
-            offset=(-(_TICK + _PAD + widest + 2), 0))
+             spines=_SPINES, xlabel=_("round"), ylabel=_("MiB sent"))
     ax.legend([(k, c) for k, c in _KIND_COLORS.items()
                if any(r.kind == k for r in result.rounds)], size=7, loc="upper right")
 

@@ -210,8 +210,6 @@ def page_walk_scene(steps, guest_levels: int, host_levels: int = 0, upto: int | 
 #: matplotlib's legend locations in the order ``loc="best"`` tries them (codes 1-10).
 LEGEND_LOCS = ("upper right", "upper left", "lower left", "lower right", "right", "center left",
                "center right", "lower center", "upper center", "center")
-#: Points between an axis and its label beyond the tick labels (matplotlib's axes.labelpad).
-LABEL_PAD = 4.0
 #: matplotlib's default tick labels: 10 pt, ticks 3.5 pt long, labels 3.5 pt beyond them.
 TICK_SIZE, TICK_LENGTH, TICK_PAD = 10.0, 3.5, 3.5
 #: the earlier ``fast_ticks``' labels (the figures used it): 8 pt, 2 pt beyond the tick.
@@ -255,17 +253,6 @@ def _linear_ticks(lo: float, hi: float, n: int) -> tuple[list[tuple[float, str]]
 
 def _label_width(labels, size: float) -> float:
     return max((text_box(s, size)[0] for s in labels if s), default=0.0)
-
-
-def _axis_labels(ax, xlabel: str, ylabel: str, *, size: float, below: float,
-                 left: float) -> None:
-    """Axis labels ``below`` points under the panel (the text's top) and ``left`` points
-    left of it (the rotated text's right edge): the spacing of a figure whose ticks were
-    the earlier ``fast_ticks`` (``Panel.frame`` spaces them as matplotlib's
-    own ticks, about 2 pt further out)."""
-    ax.text(0.5, 0, xlabel, size=size, va="top", coords="axes", offset=(0, -below))
-    ax.text(0, 0.5, ylabel, size=size, ha="right", rotation=90, coords="axes",
-            offset=(-left, 0))
 
 
 def _marker_outline(marker: str, ms: float) -> list[tuple[float, float]]:
@@ -630,23 +617,17 @@ def tlb_curve_scene(untagged, tagged, current=None) -> Scene:
     if sizes:
         xticks = [(math.log2(v), str(v)) for v in sizes]
         xsize, xpad = FAST_TICK_SIZE, FAST_TICK_PAD
-        # fast_ticks' label padding: the tick labels' font size and 2 pt
-        below = TICK_LENGTH + FAST_TICK_PAD + FAST_TICK_SIZE + 2
     else:       # matplotlib's own log ticks: 2^k in its default 10 pt labels
         first, last = math.ceil(lo - pad - 1e-9), math.floor(hi + pad + 1e-9)
         step = max(1, math.ceil((last - first + 1) / 9))
         xticks = [(float(k), "2" + _superscript(k)) for k in range(first, last + 1, step)]
         xsize, xpad = TICK_SIZE, TICK_PAD
-        below = (TICK_LENGTH + TICK_PAD + LABEL_PAD
-                 + max((text_box(t, TICK_SIZE)[1] for _p, t in xticks), default=0.0))
-    # grid lines at the TLB sizes (none on matplotlib's own log ticks) and the y ticks
+    # grid lines at the TLB sizes (none on matplotlib's own log ticks) and the y ticks;
+    # the axis labels clear of the tick labels' boxes
     ax.frame(xticks=xticks, size=xsize, pad=xpad, spines=(), grid="x" if sizes else "",
-             grid_alpha=GRID_ALPHA)
+             grid_alpha=GRID_ALPHA, xlabel=_("TLB entries"), label_size=9)
     ax.frame(yticks=list(zip(ylocs, ylabels)), size=FAST_TICK_SIZE, pad=FAST_TICK_PAD,
-             spines=_ALL_SPINES, grid="y", grid_alpha=GRID_ALPHA)
-    # fast_ticks' padding of the y label: 0.62 font sizes per character and 2 pt
-    left = (TICK_LENGTH + FAST_TICK_PAD
-            + 0.62 * FAST_TICK_SIZE * max(len(s) for s in ylabels) + 2)
-    _axis_labels(ax, _("TLB entries"), _("hit rate (%)"), size=9, below=below, left=left)
+             spines=_ALL_SPINES, grid="y", grid_alpha=GRID_ALPHA, ylabel=_("hit rate (%)"),
+             label_size=9)
     _legend(ax, rows, size=8, loc="lower right")
     return scene
